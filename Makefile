@@ -1,0 +1,64 @@
+# tracker — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST := $(BIN)/pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help setup sysdeps run test test-unit test-integration test-reliability lint typecheck bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@echo "==> creating virtualenv $(VENV) and installing tracker with dev extras"
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/pip install -q -U pip setuptools wheel
+	@$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+setup: sysdeps $(STAMP) ## Install what is missing: Debian packages (as root), virtualenv, Python packages
+
+sysdeps: ## Install the Debian packages tracker needs (Java, Maven) when missing and root
+	@bash deploy/scripts/sysdeps.sh
+
+run: setup ## Start the tracker on the embedded default: local Kafka + chDB, demo campaign
+	@echo "==> starting the local Kafka node"
+	@$(BIN)/tracker broker start
+	@echo "==> creating topics"
+	@$(BIN)/tracker topics create
+	@echo "==> migrating the embedded store"
+	@$(BIN)/tracker db migrate
+	@echo "==> running tracker (Ctrl-C to stop; 'make stop' stops the broker)"
+	@$(BIN)/tracker run
+
+stop: ## Stop the local Kafka node
+	@$(BIN)/tracker broker stop
+
+test: setup ## Run the whole suite: unit, integration (real Kafka, ClickHouse), reliability
+	@echo "==> unit tests"
+	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
+	@echo "==> integration tests (real Kafka broker, real ClickHouse engine)"
+	@$(PYTEST) tests/integration -m "integration" -q
+	@echo "==> reliability tests (kills, outages)"
+	@$(PYTEST) tests/reliability -m "reliability" -q
+
+test-unit: setup ## Run the fast unit suite only (no services)
+	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
+
+test-integration: setup ## Run the integration suite only
+	@$(PYTEST) tests/integration -m "integration" -q
+
+lint: setup ## ruff
+	@$(BIN)/ruff check tracker tests
+
+typecheck: setup ## mypy
+	@$(BIN)/mypy tracker
+
+bench: setup ## Print throughput and memory figures with same-run baselines
+	@$(BIN)/python -m tests.bench
+
+clean: ## Remove local state (.tracker) and caches
+	rm -rf .tracker .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from tracker.cli.main import main
+
+main()

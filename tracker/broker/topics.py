@@ -1,0 +1,81 @@
+"""tracker's Kafka topics and their settings (DESIGN.md, "Topics").
+
+Every topic is keyed by ``post_id`` and has the same partition count, so one
+post's registry entry, heating nodes, snapshots and state share a partition.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+DAY_MS = 24 * 3600 * 1000
+
+POSTS = "tracker.posts.v1"
+HEATING = "tracker.heating.v1"
+SNAPSHOTS = "tracker.snapshots.v1"
+COMMENTS = "tracker.comments.v1"
+ALERTS = "tracker.alerts.v1"
+DLQ = "tracker.dlq.v1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A logical topic with the configuration it is created with."""
+
+    name: str
+    purpose: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(POSTS, "registry of posts (compacted: the latest entry per post)",
+              {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}),
+    TopicSpec(HEATING, "heating nodes: delivery window, spend, status",
+              {"retention.ms": str(400 * DAY_MS)}),
+    TopicSpec(SNAPSHOTS, "cumulative counters of one post at one time",
+              {"retention.ms": str(30 * DAY_MS), "compression.type": "producer"}),
+    TopicSpec(COMMENTS, "comments (author ids hashed)", {"retention.ms": str(30 * DAY_MS)}),
+    TopicSpec(ALERTS, "alert state changes (firing, resolved)", {"retention.ms": str(30 * DAY_MS)}),
+    TopicSpec(DLQ, "rejected messages with reason, source topic, partition, offset",
+              {"retention.ms": str(30 * DAY_MS)}),
+)
+
+
+async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
+    """Create every missing topic; returns the names created (existing ones are left alone)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(prefix + t.name, num_partitions=partitions, replication_factor=1, topic_configs=t.config)
+            for t in TOPICS
+            if prefix + t.name not in existing
+        ]
+        created = []
+        for topic in wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([topic])
+                created.append(topic.name)
+        return created
+    finally:
+        await admin.close()
+
+
+async def describe_topics(bootstrap: str, prefix: str = "") -> dict[str, int]:
+    """Partition count of each of tracker's topics that exists."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [prefix + t.name for t in TOPICS]
+        present = set(await admin.list_topics())
+        out: dict[str, int] = {}
+        for meta in await admin.describe_topics([n for n in names if n in present]):
+            out[meta["topic"]] = len(meta["partitions"])
+        return out
+    finally:
+        await admin.close()
