@@ -1,0 +1,47 @@
+"""RFC3339 timestamps in and out: aware UTC datetimes with millisecond precision.
+
+The store keeps ``DateTime64(3, 'UTC')``, so decoded times are truncated to
+milliseconds; that makes ``decode(encode(x)) == x`` hold for decoded ``x``.
+"""
+
+from datetime import UTC, datetime
+
+from tracker.errors import InvalidInput
+
+_fromisoformat = datetime.fromisoformat
+
+
+def parse_ts(value: str, field: str) -> datetime:
+    """Parse an RFC3339 string (offset or Z required) to an aware UTC datetime (ms)."""
+    try:
+        moment = _fromisoformat(value)
+    except ValueError:
+        moment = _parse_unusual(value, field)
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{field}: naive timestamp, needs an offset or Z (got {value!r})")
+    if moment.tzinfo is not UTC:
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(f"{field}: timestamp out of range (got {value!r})") from None
+    micros = moment.microsecond
+    if micros % 1000:
+        moment = moment.replace(microsecond=micros - micros % 1000)
+    return moment
+
+
+def _parse_unusual(value: str, field: str) -> datetime:
+    """RFC3339 forms ``fromisoformat`` refuses (lower-case t/z), or a reason."""
+    try:
+        return _fromisoformat(value.upper())
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{field}: not a valid timestamp, {exc.args[0]} (got {value!r})"
+        ) from None
+
+
+def format_ts(moment: datetime) -> str:
+    """``2024-11-11T12:00:00.000Z``: UTC, milliseconds, Z; naive datetimes are refused."""
+    if moment.tzinfo is None:
+        raise InvalidInput(f"naive datetime {moment.isoformat()}: give it a time zone")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
