@@ -1,0 +1,74 @@
+"""``tracker sql``: one read-only query against the store.
+
+While a running process holds the embedded store (see ``tracker.store.lock``)
+the query goes through its read endpoint; otherwise the store is opened
+directly with a readonly client. Either way the engine refuses writes, DDL
+and setting changes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import httpx
+
+from tracker.errors import TrackerError
+from tracker.settings import Settings
+from tracker.store.client import is_embedded
+from tracker.store.lock import store_owner
+from tracker.store.sqltext import with_default_format
+from tracker.store.store import Store
+
+
+def _via_endpoint(endpoint: str, query: str, fmt: str, database: str, settings: Settings) -> bytes:
+    headers = {"X-ClickHouse-User": "default"}
+    if settings.read_password.get_secret_value():
+        headers["X-ClickHouse-Key"] = settings.read_password.get_secret_value()
+    try:
+        response = httpx.post(
+            endpoint,
+            params={"default_format": fmt, "database": database},
+            content=query.encode(),
+            headers=headers,
+            timeout=settings.read_max_execution_time + 10,
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"read endpoint {endpoint} did not answer: {exc}") from exc
+    if response.status_code != 200:
+        raise click.ClickException(response.text.strip())
+    return response.content
+
+
+def _direct(query: str, fmt: str, database: str, settings: Settings) -> bytes:
+    sql, _ = with_default_format(query, fmt)
+    try:
+        with Store.open(settings, readonly=True) as store:
+            return store.raw_query_sync(sql, database=database)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option("-f", "--format", "fmt", default="PrettyCompact", show_default=True,
+              help="Output format when the query has no FORMAT clause (any ClickHouse output format).")
+@click.option("-d", "--database", default=None, help="Database for unqualified names (default: TRACKER_CLICKHOUSE_DATABASE).")
+def sql(query: str | None, fmt: str, database: str | None) -> None:
+    """Run a read-only SQL QUERY against the store (QUERY or "-" reads it from stdin)."""
+    if query in (None, "-"):
+        query = sys.stdin.read()
+    if not query or not query.strip():
+        raise click.UsageError("no query given")
+    settings = Settings()
+    database = database or settings.clickhouse_database
+    owner = store_owner(settings) if is_embedded(settings.store_url) else None
+    if owner is not None and owner.read_endpoint:
+        body = _via_endpoint(owner.read_endpoint, query, fmt, database, settings)
+    elif owner is not None:
+        raise click.ClickException(
+            f"the store is held by process {owner.pid}, which serves no read endpoint yet; try again shortly"
+        )
+    else:
+        body = _direct(query, fmt, database, settings)
+    click.echo(body, nl=False)

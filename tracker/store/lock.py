@@ -1,0 +1,121 @@
+"""Who holds the embedded store: a lock file under ``data_dir``.
+
+The process that owns the embedded engine (``tracker run``) holds an
+exclusive ``flock`` on ``<data_dir>/store.lock`` and writes its pid, the store
+URL and, once listening, its read endpoint into it. Other commands
+(``tracker sql``) read it to query through the endpoint instead of opening a
+store the engine has locked. The kernel drops the lock when the process dies,
+so a stale file is recognised as free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from tracker.settings import Settings
+from tracker.store.errors import StoreBusy
+
+
+@dataclass(frozen=True)
+class StoreOwner:
+    """What the owning process advertises."""
+
+    pid: int
+    store_url: str
+    read_endpoint: str | None
+    started_at: str
+
+
+def lock_path(settings: Settings) -> Path:
+    """``<data_dir>/store.lock``."""
+    return settings.data_dir.resolve() / "store.lock"
+
+
+class StoreLock:
+    """The held lock; ``advertise`` publishes the read endpoint, ``release`` frees it."""
+
+    def __init__(self, path: Path, file: IO[str], owner: StoreOwner) -> None:
+        self.path = path
+        self._file: IO[str] | None = file
+        self.owner = owner
+
+    def _write(self) -> None:
+        assert self._file is not None, "lock released"
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(json.dumps(asdict(self.owner)))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def advertise(self, read_endpoint: str | None) -> None:
+        """Record the URL of the read endpoint serving this store (None = not serving)."""
+        self.owner = StoreOwner(self.owner.pid, self.owner.store_url, read_endpoint, self.owner.started_at)
+        self._write()
+
+    def release(self) -> None:
+        """Drop the lock. Idempotent."""
+        if self._file is None:
+            return
+        with contextlib.suppress(OSError):
+            self._file.seek(0)
+            self._file.truncate()
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+        self._file = None
+
+    def __enter__(self) -> StoreLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def acquire_store_lock(settings: Settings) -> StoreLock:
+    """Take the store lock for this process, or raise ``StoreBusy`` naming the holder."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file = path.open("a+", encoding="utf-8")  # "a+": do not truncate what the holder wrote
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.close()
+        holder = store_owner(settings)
+        who = f"process {holder.pid}" if holder else "another process"
+        raise StoreBusy(f"the store of {settings.data_dir} is held by {who} ({path}); stop it first") from None
+    owner = StoreOwner(os.getpid(), settings.store_url, None, datetime.now(UTC).isoformat(timespec="seconds"))
+    lock = StoreLock(path, file, owner)
+    lock._write()
+    return lock
+
+
+def store_owner(settings: Settings) -> StoreOwner | None:
+    """The live process holding the store lock, or None when nobody holds it."""
+    path = lock_path(settings)
+    try:
+        file = path.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    with file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held: read what the holder advertises
+        else:
+            fcntl.flock(file, fcntl.LOCK_UN)
+            return None
+        for _ in range(20):  # the holder may be rewriting it right now
+            file.seek(0)
+            text = file.read()
+            try:
+                return StoreOwner(**json.loads(text))
+            except (ValueError, TypeError):
+                time.sleep(0.05)
+    return StoreOwner(pid=0, store_url="", read_endpoint=None, started_at="")
