@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     clickhouse_password: SecretStr = Field(SecretStr(""), description="ClickHouse password (server only).")
     store_threads: int = Field(4, description="Threads of the bounded pool that runs every engine call.")
     store_memory_limit: str = Field("4G", description="Memory limit of the embedded engine (max_server_memory_usage).")
+    migrations_dir: Path | None = Field(None, description="Folder of NNNN_<name>.sql migrations (default: the repository's schemas/clickhouse).")
 
     # -- web: metrics, health, read endpoint --------------------------------
     web_host: str = Field("127.0.0.1", description="Bind address of /metrics and /healthz.")
@@ -52,6 +53,27 @@ class Settings(BaseSettings):
     read_max_memory: str = Field("2G", description="Memory a reader query may use.")
     read_max_threads: int = Field(2, description="Threads a reader query may use.")
     read_max_result_rows: int = Field(1_000_000, description="Rows a reader query may return.")
+    read_max_result_bytes: str = Field("512M", description="Bytes a reader query may return (results are held in memory).")
+    read_threads: int = Field(2, description="Reader queries that run at once (threads of the read endpoint's pool).")
+
+    # -- stream worker -------------------------------------------------------
+    worker_batch_max: int = Field(20_000, description="Events per worker batch (one insert per table per batch).")
+    worker_batch_seconds: float = Field(0.5, description="Longest wait before a partial batch is processed.")
+    worker_buffer: int = Field(20_000, description="Events buffered per stream before fetching pauses (backpressure).")
+    worker_session_timeout: float = Field(
+        30.0, description="Seconds before a silent worker leaves its group (a restarted one resumes after this).")
+    reorder_window_hours: float = Field(6.0, description="Snapshots older than the newest by more go to late_snapshots.")
+    fault_store_down_file: Path | None = Field(
+        None, description="Test hook: while this file exists the sink's inserts fail as if the store were down.")
+    fault_kill_after_batches: int | None = Field(
+        None, description="Test hook: SIGKILL the worker between its changelog write and insert of batch N+1.")
+
+    # -- platform simulator (tracker simulate) ---------------------------------
+    simulator_host: str = Field("127.0.0.1", description="Bind address of the platform simulator.")
+    simulator_port: int = Field(8765, description="Port of the platform simulator; its base URL is http://host:port.")
+    simulator_seed: int = Field(7, description="Seed of the simulated population (same seed, same posts and truth).")
+    simulator_posts: int = Field(200, description="Posts in the simulated population.")
+    simulator_speed: float = Field(60.0, description="Simulated seconds per real second in the demo (0 = frozen clock).")
 
     @property
     def store_url(self) -> str:

@@ -14,11 +14,14 @@ import click
 # name -> (module:attribute, one-line help). Keep alphabetical within a block.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("tracker.cli.run:run", "Run everything on one machine: collectors, worker, web, read endpoint."),
+    "worker": ("tracker.cli.worker:worker", "Run the stream worker: validate, keep post state, upsert rows, DLQ."),
     "broker": ("tracker.cli.broker:broker", "Start, stop or inspect the local Apache Kafka node (KRaft)."),
     "topics": ("tracker.cli.topics:topics", "Create or list tracker's Kafka topics."),
     "db": ("tracker.cli.db:db", "Migrate or inspect the ClickHouse store."),
     "sql": ("tracker.cli.sql:sql", "Run a read-only SQL query against the store."),
     "settings": ("tracker.cli.settings:settings", "Print the effective settings (secrets masked)."),
+    "analyze": ("tracker.cli.analyze:analyze", "Analyze a snapshot file offline: curves, pulses, long tail, alerts."),
+    "simulate": ("tracker.cli.simulate:simulate", "Serve a synthetic campaign in the platforms' own API formats (virtual clock)."),
 }
 
 

@@ -5,14 +5,33 @@ from __future__ import annotations
 import json
 
 import click
+from pydantic import SecretStr
 
 from tracker.settings import Settings
 
 
+def markdown_table() -> str:
+    """The configuration table of the README: variable, default, meaning."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        shown = "" if default is None else str(default)
+        if name == "cache_dir":
+            shown = "~/.cache/tracker"
+        lines.append(f"| `TRACKER_{name.upper()}` | `{shown}` | {field.description or ''} |")
+    return "\n".join(lines)
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON instead of a table.")
-def settings(as_json: bool) -> None:
+@click.option("--markdown", is_flag=True, help="Print the documented variables as a Markdown table.")
+def settings(as_json: bool, markdown: bool) -> None:
     """Print the effective settings; secrets are masked."""
+    if markdown:
+        click.echo(markdown_table())
+        return
     values = Settings().masked()
     if as_json:
         click.echo(json.dumps(values, indent=2, default=str))

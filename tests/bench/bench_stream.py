@@ -1,0 +1,122 @@
+"""Stream core: snapshots/s through the production path (one snapshot per message,
+validation, state, sink into the embedded engine) next to a bare aiokafka consumer
+of the same topic, plus a µs-per-event breakdown of the steps."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer
+
+from tests.bench.services import engine_url, kafka_node, make_topics
+from tests.fixtures.data import snapshots
+from tests.fixtures.worker import WorkerProcess, produce
+from tracker.broker import topics as t
+from tracker.contracts import decode
+from tracker.settings import Settings
+from tracker.store.migrations import migrate
+from tracker.store.store import Store
+from tracker.stream import rows as r
+from tracker.stream.processor import Output, Processor, Source
+from tracker.stream.state import PostState
+
+POSTS, PER_POST = 1000, 200
+
+
+async def _bare_consume(bootstrap: str, topic: str, expected: int) -> float:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=4 << 20)
+    await consumer.start()
+    seen = 0
+    try:
+        started = time.perf_counter()
+        while seen < expected:
+            batch = await consumer.getmany(timeout_ms=5000, max_records=20_000)
+            for records in batch.values():
+                seen += len(records)
+        return expected / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+def _breakdown(report, raws: list[tuple[bytes, bytes]]) -> None:
+    n = len(raws)
+    started = time.perf_counter()
+    messages = [decode(t.SNAPSHOTS, v) for _, v in raws]
+    decode_us = (time.perf_counter() - started) / n * 1e6
+
+    proc = Processor()
+    table: dict[bytes, bytes] = {}
+    out = Output()
+    started = time.perf_counter()
+    batch_size = 20_000
+    emit_s = 0.0
+    for b in range(0, n, batch_size):
+        states: dict[bytes, PostState] = {}
+        for i in range(b, min(n, b + batch_size)):
+            key = raws[i][0]
+            st = states.get(key)
+            if st is None:
+                st = states[key] = PostState.from_bytes(table.get(key))
+            proc.apply(Source(t.SNAPSHOTS, 0, i, key), messages[i], st, out)
+        for key, st in states.items():
+            table[key] = st.to_bytes()
+        e0 = time.perf_counter()
+        for pid in out.touched:
+            out.add(r.POST_TOTALS, proc.totals_row(pid, states[pid.encode()]))
+        out.touched.clear()
+        emit_s += time.perf_counter() - e0
+    state_us = (time.perf_counter() - started - emit_s) / n * 1e6
+    emit_us = emit_s / n * 1e6
+
+    settings = Settings(clickhouse_url=engine_url(), clickhouse_database=f"bench_{uuid.uuid4().hex[:8]}")
+    store = Store.open(settings)
+    migrate(store)
+    snaps = out.rows[r.SNAPSHOTS]
+    started = time.perf_counter()
+    for b in range(0, len(snaps), batch_size):
+        store.insert_sync(r.SNAPSHOTS, snaps[b:b + batch_size], r.COLUMNS[r.SNAPSHOTS], dedup_token=f"b{b}")
+    totals = out.rows[r.POST_TOTALS]
+    store.insert_sync(r.POST_TOTALS, totals, r.COLUMNS[r.POST_TOTALS], dedup_token="totals")
+    insert_us = (time.perf_counter() - started) / n * 1e6
+    store.close()
+    report("decode + validate", decode_us, "µs/event")
+    report("state (load, apply, store bytes)", state_us, "µs/event")
+    report("emit (totals rows)", emit_us, "µs/event")
+    report("insert (snapshots + totals, chDB)", insert_us, "µs/event")
+    report("sum of steps → ceiling", 1e6 / (decode_us + state_us + emit_us + insert_us), "snapshots/s")
+
+
+def run(report) -> None:
+    raws = list(snapshots(POSTS, PER_POST))
+    n = len(raws)
+    print(f"  {n:,} snapshots of {POSTS} posts, one per message")
+    _breakdown(report, raws)
+    with kafka_node() as (bootstrap, root):
+        prefix = f"b{uuid.uuid4().hex[:6]}."
+        make_topics(bootstrap, prefix)
+        asyncio.run(produce(bootstrap, prefix + t.SNAPSHOTS, raws))
+        bare = asyncio.run(_bare_consume(bootstrap, prefix + t.SNAPSHOTS, n))
+        worker = WorkerProcess(bootstrap, prefix, root / "worker",
+                               TRACKER_WORKER_BATCH_SECONDS="0.5").start()
+        try:
+            first_seen = None
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                done = worker.committed(t.SNAPSHOTS)
+                now = time.perf_counter()
+                if done > 0 and first_seen is None:
+                    first_seen = (now, done)
+                if done >= n:
+                    break
+                if not worker.alive():
+                    raise RuntimeError(worker.log.read_text()[-3000:])
+                time.sleep(0.05)
+            assert first_seen is not None and done >= n, f"worker committed {done} of {n}"
+            rate = (n - first_seen[1]) / max(1e-9, now - first_seen[0])
+        finally:
+            worker.stop()
+        report("bare aiokafka consumer (baseline)", bare, "snapshots/s")
+        report("tracker worker: validate + state + sink + commit", rate, "snapshots/s", baseline=bare)

@@ -1,0 +1,113 @@
+"""The worker's pure step: state updates, null metrics, duplicates, late snapshots, DLQ rows."""
+
+from __future__ import annotations
+
+import orjson
+
+from tracker.broker import topics as t
+from tracker.contracts import decode
+from tracker.stream import rows as r
+from tracker.stream.processor import Output, Processor, Source, decode_or_reject
+from tracker.stream.state import PostState
+
+POST = "bilibili:BV1xx411c7mD"
+
+
+def snap(hour: int, views: int | None, likes: int | None = 10, saves: int | None = None) -> bytes:
+    return orjson.dumps({
+        "tenant": "acme", "post_id": POST, "platform": "bilibili",
+        "observed_at": f"2026-11-01T{hour:02d}:00:00Z", "source": "api",
+        "metrics": {"views": views, "likes": likes, "comments": 1, "shares": 0, "saves": saves},
+    })
+
+
+def apply_all(messages: list[bytes], state: PostState | None = None) -> tuple[PostState, Output]:
+    state = state or PostState()
+    out = Output()
+    proc = Processor(reorder_window_hours=6)
+    for offset, raw in enumerate(messages):
+        src = Source(t.SNAPSHOTS, 0, offset, POST.encode())
+        message = decode_or_reject(src, raw, out)
+        if message is not None:
+            proc.apply(src, message, state, out)
+    return state, out
+
+
+def test_totals_take_latest_observation_and_keep_nulls() -> None:
+    state, out = apply_all([snap(1, 100), snap(3, 300), snap(2, 200)])
+    totals = state.totals()
+    assert totals["views"] == 300
+    assert totals["saves"] is None and totals["searches"] is None
+    row = Processor.totals_row(POST, state)
+    cols = dict(zip(r.COLUMNS[r.POST_TOTALS], row, strict=True))
+    assert cols["engagements"] == 10 + 1 + 0  # likes + comments + shares; saves absent, not 0
+    assert len(out.rows[r.SNAPSHOTS]) == 3
+
+
+def test_duplicates_change_no_value() -> None:
+    once, _ = apply_all([snap(1, 100), snap(2, 200)])
+    twice, out = apply_all([snap(1, 100), snap(2, 200), snap(1, 100), snap(2, 200)])
+    assert once.totals() == twice.totals()
+    assert once.last_observed_ms == twice.last_observed_ms
+    keys = {(row[1], row[2]) for row in out.rows[r.SNAPSHOTS]}
+    assert len(keys) == 2  # the same natural keys, replaced in the store
+
+
+def test_metric_missing_in_newer_snapshot_keeps_older_value() -> None:
+    state, _ = apply_all([snap(1, 100, saves=7), snap(2, 200, saves=None)])
+    assert state.totals()["saves"] == 7
+
+
+def test_snapshot_older_than_reorder_window_goes_to_late_table() -> None:
+    state, out = apply_all([snap(12, 1200), snap(5, 500), snap(7, 700)])
+    assert out.late == 1
+    assert [row[2].hour for row in out.rows[r.LATE_SNAPSHOTS]] == [5]
+    assert state.totals()["views"] == 1200
+
+
+def test_bad_message_becomes_dlq_row_with_reason() -> None:
+    bad = orjson.loads(snap(1, 5))
+    bad["metrics"]["views"] = -5
+    state, out = apply_all([orjson.dumps(bad), b"{not json", snap(2, 20)])
+    reasons = [row[5] for row in out.rows[r.DLQ]]
+    assert len(reasons) == 2 and "views" in reasons[0] and "JSON" in reasons[1]
+    assert out.rejected == 2 and state.totals()["views"] == 20
+
+
+def test_key_must_match_post_id() -> None:
+    out = Output()
+    src = Source(t.SNAPSHOTS, 0, 0, b"douyin:1")
+    assert decode_or_reject(src, snap(1, 1), out) is None
+    assert "differs from post_id" in out.rows[r.DLQ][0][5]
+
+
+def test_state_round_trips_through_bytes() -> None:
+    state, _ = apply_all([snap(1, 100), snap(2, 200)])
+    again = PostState.from_bytes(state.to_bytes())
+    assert again == state
+    assert decode(t.SNAPSHOTS, snap(1, 1))["metrics"]["searches"] is None
+
+
+def test_registry_tombstone_marks_the_post_deleted() -> None:
+    from tests.fixtures.data import registry
+
+    key, raw = registry(1)
+    state, out = PostState(), Output()
+    proc = Processor()
+    proc.apply(Source(t.POSTS, 0, 0, key), decode(t.POSTS, raw), state, out)
+    proc.tombstone(key.decode(), state, out)
+    first, second = out.rows[r.POSTS]
+    cols = r.COLUMNS[r.POSTS]
+    assert second[cols.index("deleted")] == 1 and first[cols.index("deleted")] == 0
+    assert second[cols.index("version")] > first[cols.index("version")]
+    assert second[: cols.index("deleted")] == first[: cols.index("deleted")]
+
+
+def test_replay_after_crash_classifies_each_snapshot_as_the_first_pass_did() -> None:
+    msgs = [snap(12, 1200), snap(5, 500), snap(13, 1300), snap(8, 800)]
+    state, first = apply_all(msgs)
+    # the changelog already holds the state; the uncommitted offsets come again
+    _, replay = apply_all(msgs, state=PostState.from_bytes(state.to_bytes()))
+    assert [row[2].hour for row in first.rows[r.LATE_SNAPSHOTS]] == [5]
+    assert [row[2].hour for row in replay.rows[r.LATE_SNAPSHOTS]] == [5]
+    assert [row[2].hour for row in replay.rows[r.SNAPSHOTS]] == [12, 13, 8]

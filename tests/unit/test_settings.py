@@ -1,0 +1,46 @@
+"""Settings: environment overrides, masked secrets, README documents every variable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tracker.cli.main import COMMANDS, main
+from tracker.cli.settings import markdown_table
+from tracker.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_environment_overrides_and_secret_is_masked(monkeypatch) -> None:
+    monkeypatch.setenv("TRACKER_READ_PASSWORD", "hunter2")
+    monkeypatch.setenv("TRACKER_BROKER_PORT", "19999")
+    result = CliRunner().invoke(main, ["settings", "--json"])
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.output)
+    assert values["broker_port"] == 19999
+    assert values["read_password"] == "********"
+    assert "hunter2" not in result.output
+
+
+def test_embedded_store_is_the_default(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("TRACKER_CLICKHOUSE_URL", raising=False)
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(tmp_path))
+    assert Settings().store_url == f"chdb://{tmp_path.resolve() / 'clickhouse'}"
+
+
+def test_readme_configuration_table_is_current() -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- settings-table:start -->") + len("<!-- settings-table:start -->")
+    end = readme.index("<!-- settings-table:end -->")
+    assert readme[start:end].strip() == markdown_table().strip(), (
+        "README configuration table is stale: run `make docs`")
+
+
+def test_help_lists_every_command() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.output

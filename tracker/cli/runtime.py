@@ -1,0 +1,56 @@
+"""Process wiring shared by ``tracker worker`` and ``tracker run``: the store, the
+Faust worker, the web endpoints and (for ``run``) the collectors, in one loop."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+import faust
+
+from tracker.errors import ConfigError
+from tracker.ops.web import WebService, metrics_app
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_services(*, loglevel: str, collectors: bool) -> None:
+    """Build every component from settings and run them until SIGINT/SIGTERM."""
+    from tracker.store.client import is_embedded
+    from tracker.store.lock import acquire_store_lock
+    from tracker.store.migrations import migrate
+    from tracker.store.readapi import build_read_app
+    from tracker.store.store import Store
+    from tracker.stream.worker import Worker
+
+    settings = Settings()
+    embedded = is_embedded(settings.store_url)
+    try:
+        lock = acquire_store_lock(settings) if embedded else None
+        store = Store.open(settings)
+        applied = migrate(store)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for migration in applied:
+        click.echo(f"applied migration {migration.filename}", err=True)
+    worker = Worker(settings, store)
+    sites = [(metrics_app(lambda: {"batches": worker.batches}), settings.web_host, settings.web_port)]
+    if lock is not None:
+        sites.append((build_read_app(settings), settings.read_host, settings.read_port))
+        lock.advertise(f"http://{settings.read_host}:{settings.read_port}")
+    services: list[object] = [WebService(sites)]
+    if collectors:
+        services.extend(_collector_services(settings))
+    click.echo(f"tracker: metrics on http://{settings.web_host}:{settings.web_port}/metrics"
+               + (f", read endpoint on http://{settings.read_host}:{settings.read_port}" if embedded else ""),
+               err=True)
+    faust.Worker(worker.app, *services, loglevel=loglevel, quiet=True).execute_from_commandline()
+
+
+def _collector_services(settings: Settings) -> list[object]:
+    try:
+        from tracker.collect.service import collector_services
+    except ImportError:
+        return []
+    return list(collector_services(settings))

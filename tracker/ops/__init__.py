@@ -1,0 +1,1 @@
+"""Operations surface: Prometheus metrics and web endpoints."""

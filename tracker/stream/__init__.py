@@ -1,0 +1,1 @@
+"""Stream processing: the Faust app, the per-post processor, the ClickHouse sink, the DLQ."""

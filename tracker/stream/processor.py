@@ -1,0 +1,200 @@
+"""The pure per-event step of the worker: raw bytes + post state -> new state + rows.
+
+No Kafka or ClickHouse here (Snuba's ``process_message`` shape): the agent feeds
+decoded-or-rejected events in, the sink takes rows out. Every event, duplicates
+included, re-emits the rows it touched, so a replay after a crash repairs the store.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tracker.broker import topics as t
+from tracker.contracts import decode
+from tracker.errors import InvalidInput
+from tracker.stream import rows as r
+from tracker.stream.state import METRICS, PostState, engagements
+
+HOUR_MS = 3_600_000
+MAX_LATE_OFFSETS = 32  # late arrivals remembered for replays; replays span only uncommitted offsets
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_ms(ts: datetime) -> int:
+    """Epoch milliseconds of an aware datetime."""
+    return int(ts.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a message came from: the logical topic and its Kafka coordinates."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None = None
+
+
+@dataclass
+class Output:
+    """Rows per table, plus the posts whose totals must be re-emitted."""
+
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)
+    late: int = 0
+    rejected: int = 0
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self.touched.clear()
+        self.late = self.rejected = 0
+
+
+class Processor:
+    """Applies one event to a post's state and writes the rows it touched."""
+
+    def __init__(self, reorder_window_hours: float = 6.0) -> None:
+        self.reorder_window_ms = int(reorder_window_hours * HOUR_MS)
+
+    def apply(self, source: Source, message: dict[str, Any], state: PostState, out: Output) -> None:
+        """Apply a decoded message (``tracker.contracts.decode``) to ``state``."""
+        state.seq += 1
+        state.tenant = message["tenant"]
+        if source.topic == t.SNAPSHOTS:
+            self._snapshot(source, message, state, out)
+        elif source.topic == t.POSTS:
+            self._registry(message, state, out)
+        elif source.topic == t.HEATING:
+            self._heating(message, state, out)
+        elif source.topic == t.COMMENTS:
+            self._comment(source, message, out)
+        out.touched.add(message["post_id"])
+
+    def _snapshot(self, source: Source, m: dict[str, Any], state: PostState, out: Output) -> None:
+        observed_ms = to_ms(m["observed_at"])
+        metrics = m["metrics"]
+        row = (
+            m["tenant"], m["post_id"], m["observed_at"], m["platform"],
+            *(metrics[k] for k in METRICS),
+            m["status"], m["source"], m.get("rounded") or [], source.partition, source.offset, source.offset,
+        )
+        if self._is_late(source.offset, observed_ms, state):
+            out.add(r.LATE_SNAPSHOTS, row)
+            out.late += 1
+            return
+        out.add(r.SNAPSHOTS, row)
+        for metric in METRICS:
+            value = metrics[metric]
+            if value is None:
+                continue
+            seen = state.latest.get(metric)
+            if seen is None or observed_ms >= seen[0]:
+                state.latest[metric] = [observed_ms, value]
+        if observed_ms >= state.last_observed_ms:
+            state.last_observed_ms = observed_ms
+            state.status = m["status"]
+
+    def _is_late(self, offset: int, observed_ms: int, state: PostState) -> bool:
+        """Older than the reorder window when it first arrived (a replay gets the same answer)."""
+        if offset <= state.snap_hw:
+            return offset in state.late_offsets
+        state.snap_hw = offset
+        late = bool(state.last_observed_ms) and observed_ms < state.last_observed_ms - self.reorder_window_ms
+        if late:
+            state.late_offsets = [*state.late_offsets[-(MAX_LATE_OFFSETS - 1):], offset]
+        return late
+
+    def _registry(self, m: dict[str, Any], state: PostState, out: Output) -> None:
+        version = to_ms(m["updated_at"])
+        row = (
+            m["tenant"], m["post_id"], m["platform"], m["platform_post_id"], m.get("url") or "",
+            m["campaign_id"], m["creator_id"], m["creator_tier"], m["content_form"], m["published_at"],
+            m.get("tracking_end"), m.get("bundle_id") or "", m.get("tags") or [], int(m.get("deleted", False)),
+            version,
+        )
+        state.registry = {
+            "campaign_id": m["campaign_id"], "platform": m["platform"], "creator_id": m["creator_id"],
+            "tier": m["creator_tier"], "published_ms": to_ms(m["published_at"]),
+            "tracking_end_ms": to_ms(m["tracking_end"]) if m.get("tracking_end") else None,
+            "tz": m.get("campaign_tz"), "deleted": bool(m.get("deleted", False)), "version": version,
+            "row": [v.isoformat() if isinstance(v, datetime) else v for v in row[2:14]],
+        }
+        out.add(r.POSTS, row)
+        for kind in ("fee", "service_fee"):
+            money = m.get(kind)
+            if money is None:
+                continue
+            out.add(r.COST_LINES, (
+                m["tenant"], f"{m['post_id']}:{kind}", m["campaign_id"], m["post_id"], m.get("bundle_id") or "",
+                kind, Decimal(money["amount"]), money["currency"], m["published_at"].date(), "", version,
+            ))
+
+    def _heating(self, m: dict[str, Any], state: PostState, out: Output) -> None:
+        spend = m["spend"]
+        campaign_id = (state.registry or {}).get("campaign_id", "")
+        out.add(r.HEATING_NODES, (
+            m["tenant"], m["post_id"], m["heating_id"], campaign_id, m["channel"], m["start"], m.get("end"),
+            Decimal(spend["amount"]), spend["currency"], m["status"], to_ms(m["updated_at"]),
+        ))
+
+    def tombstone(self, post_id: str, state: PostState, out: Output) -> None:
+        """A deleted registry entry (compaction tombstone): the post is marked deleted."""
+        reg = state.registry
+        if reg is None:
+            return
+        state.seq += 1
+        reg["deleted"] = True
+        reg["version"] = max(reg["version"] + 1, to_ms(datetime.now(UTC)))
+        values = [datetime.fromisoformat(v) if i in (7, 8) and v else v for i, v in enumerate(reg["row"])]
+        values[11] = 1
+        out.add(r.POSTS, (state.tenant, post_id, *values, reg["version"]))
+        out.touched.add(post_id)
+
+    def _comment(self, source: Source, m: dict[str, Any], out: Output) -> None:
+        out.add(r.COMMENTS, (
+            m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
+            m.get("author_hash") or "", source.offset,
+        ))
+
+    @staticmethod
+    def totals_row(post_id: str, state: PostState) -> tuple[Any, ...]:
+        """The post's latest totals as an upsert row, versioned by the state's sequence."""
+        totals = state.totals()
+        reg = state.registry or {}
+        platform = reg.get("platform") or post_id.split(":", 1)[0]
+        as_of = from_ms(state.last_observed_ms) if state.last_observed_ms else EPOCH
+        return (state.tenant, post_id, platform, reg.get("campaign_id", ""), as_of, state.status,
+                *(totals[m] for m in METRICS), engagements(totals), state.seq)
+
+
+def decode_or_reject(source: Source, raw: bytes | None, out: Output) -> dict[str, Any] | None:
+    """Decode and validate a raw message; on failure add a DLQ row and return None."""
+    try:
+        if raw is None:
+            raise InvalidInput("empty message (null value)")
+        message = decode(source.topic, raw)
+        key = source.key.decode("utf-8", "replace") if source.key is not None else None
+        if key is not None and key != message["post_id"]:
+            raise InvalidInput(f"key {key!r} differs from post_id {message['post_id']!r}")
+        return message
+    except InvalidInput as exc:
+        out.rejected += 1
+        out.add(r.DLQ, dlq_row(source, raw, exc.reason, type(exc).__name__))
+        return None
+
+
+def dlq_row(source: Source, raw: bytes | None, reason: str, error_class: str) -> tuple[Any, ...]:
+    tenant = ""
+    return (tenant, datetime.now(UTC), source.topic, source.partition, source.offset, reason, error_class,
+            base64.b64encode(raw or b"").decode())

@@ -1,0 +1,34 @@
+"""Row shapes the worker upserts into ClickHouse: one column tuple per table.
+
+Every table written here is a ReplacingMergeTree keyed by its natural key and
+versioned, so re-emitting a row (a replay, a duplicate) never changes a figure.
+"""
+
+from __future__ import annotations
+
+SNAPSHOTS = "snapshots"
+LATE_SNAPSHOTS = "late_snapshots"
+POST_TOTALS = "post_totals"
+POSTS = "posts"
+HEATING_NODES = "heating_nodes"
+COST_LINES = "cost_lines"
+COMMENTS = "comments"
+DLQ = "dlq"
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    SNAPSHOTS: ("tenant", "post_id", "observed_at", "platform", "views", "likes", "comments", "shares",
+                "saves", "searches", "status", "source", "rounded", "src_partition", "src_offset", "version"),
+    POST_TOTALS: ("tenant", "post_id", "platform", "campaign_id", "as_of", "status", "views", "likes", "comments",
+                  "shares", "saves", "searches", "engagements", "version"),
+    POSTS: ("tenant", "post_id", "platform", "platform_post_id", "url", "campaign_id", "creator_id",
+            "creator_tier", "content_form", "published_at", "tracking_end", "bundle_id", "tags", "deleted",
+            "version"),
+    HEATING_NODES: ("tenant", "post_id", "heating_id", "campaign_id", "channel", "start_at", "end_at", "spend_amount",
+                    "spend_currency", "status", "version"),
+    COST_LINES: ("tenant", "cost_id", "campaign_id", "post_id", "bundle_id", "kind", "amount", "currency",
+                 "cost_date", "note", "version"),
+    COMMENTS: ("tenant", "post_id", "comment_id", "created_at", "text", "likes", "author_hash", "version"),
+    DLQ: ("tenant", "rejected_at", "source_topic", "src_partition", "src_offset", "reason", "error_class",
+          "payload"),
+}
+COLUMNS[LATE_SNAPSHOTS] = COLUMNS[SNAPSHOTS]

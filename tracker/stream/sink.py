@@ -1,0 +1,145 @@
+"""Batch -> insert (in the store's thread pool) -> only then may offsets be committed.
+
+Faust acks the events of ``stream.take_events()`` in a ``finally``, so this sink
+must never return normally after a failed insert: it retries retryable failures
+with backoff (pausing the partitions meanwhile, so memory stays bounded) and, on
+an unrecoverable error, stops the process before anything past the last insert
+can be committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from tracker.errors import RetryableError, StoreUnavailable
+from tracker.ops import metrics
+from tracker.stream import rows as r
+
+log = logging.getLogger(__name__)
+
+# Inserted in this order; post_totals last so totals never run ahead of facts.
+TABLE_ORDER: tuple[str, ...] = (r.POSTS, r.COST_LINES, r.HEATING_NODES, r.SNAPSHOTS, r.LATE_SNAPSHOTS,
+                                r.COMMENTS, r.DLQ, r.POST_TOTALS)
+
+# ClickHouse error codes that mean "try again later" rather than "bad data".
+RETRYABLE_CODES = {159, 160, 202, 209, 210, 241, 242, 252, 425, 439, 1000}
+
+
+class Inserter(Protocol):
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str],
+                     dedup_token: str | None = None) -> None: ...
+
+
+def dedup_token(table: str, offsets: Iterable[tuple[str, int, int, int]]) -> str:
+    """Insert-deduplication token from the batch's source coordinates (topic, partition, first, last)."""
+    digest = hashlib.sha1(table.encode())
+    for topic, partition, first, last in sorted(offsets):
+        digest.update(f"|{topic}:{partition}:{first}-{last}".encode())
+    return digest.hexdigest()
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for failures that may pass on a later attempt (store down, overload, network)."""
+    if isinstance(exc, RetryableError | ConnectionError | TimeoutError | OSError):
+        return True
+    code = getattr(exc, "code", None)
+    if code is None:
+        text = str(exc)
+        if text.startswith("Code: "):
+            digits = text[6:].split(".", 1)[0]
+            code = int(digits) if digits.isdigit() else None
+    return code in RETRYABLE_CODES
+
+
+def die(code: int = 70) -> None:
+    """Stop the process at once: no finally, no ack, no commit."""
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+class Sink:
+    """Inserts a batch's rows table by table; returns only when all of them are stored."""
+
+    def __init__(
+        self,
+        store: Inserter,
+        *,
+        pause: Callable[[], None] = lambda: None,
+        resume: Callable[[], None] = lambda: None,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 15.0,
+        fault_store_down_file: Path | None = None,
+        on_fatal: Callable[[int], None] = die,
+    ) -> None:
+        self.store = store
+        self.pause = pause
+        self.resume = resume
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.fault_store_down_file = fault_store_down_file
+        self.on_fatal = on_fatal
+        self.paused = False
+
+    async def write(self, rows: dict[str, list[tuple[Any, ...]]], offsets: list[tuple[str, int, int, int]]) -> None:
+        """Insert every table's rows (dedup token from ``offsets``), retrying until stored."""
+        for table in TABLE_ORDER:
+            batch = rows.get(table)
+            if batch:
+                await self._insert_until_stored(table, batch, dedup_token(table, offsets))
+        if self.paused:
+            self.paused = False
+            self.resume()
+            metrics.SINK_PAUSED.set(0)
+            log.warning("store is back: partitions resumed")
+
+    async def _insert_until_stored(self, table: str, batch: list[tuple[Any, ...]], token: str) -> None:
+        delay = self.backoff_initial
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                await self._insert(table, batch, token)
+                metrics.SINK_INSERT_SECONDS.labels(table).observe(time.perf_counter() - started)
+                metrics.SINK_BATCH_ROWS.labels(table).observe(len(batch))
+                metrics.SINK_ROWS.labels(table).inc(len(batch))
+                return
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - classified below
+                attempt += 1
+                if not is_retryable(exc):
+                    log.critical("unrecoverable insert error into %s (%d rows): %s; stopping the process "
+                                 "so that no offset past the last insert is committed", table, len(batch), exc)
+                    metrics.SINK_FATAL.inc()
+                    self.on_fatal(70)
+                    raise
+                metrics.SINK_RETRIES.labels(table).inc()
+                if not self.paused:
+                    self.paused = True
+                    self.pause()
+                    metrics.SINK_PAUSED.set(1)
+                log.warning("insert into %s failed (attempt %d): %s; partitions paused, retrying in %.1fs",
+                            table, attempt, exc, delay)
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                delay = min(delay * 2, self.backoff_max)
+
+    async def _insert(self, table: str, batch: list[tuple[Any, ...]], token: str) -> None:
+        if self.fault_store_down_file is not None and self.fault_store_down_file.exists():
+            raise StoreUnavailable(f"store marked unavailable by {self.fault_store_down_file} (fault injection)")
+        await self.store.insert(table, batch, r.COLUMNS[table], dedup_token=token)
+
+
+async def gather_sends(futures: list[Awaitable[Any]]) -> None:
+    """Wait until every produced message (DLQ, alerts) is acknowledged by the broker."""
+    if futures:
+        await asyncio.gather(*futures)
