@@ -1,0 +1,136 @@
+"""``tracker simulate``: serve a synthetic campaign in the platforms' own API formats."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+import yaml
+
+from tracker.settings import Settings
+
+EPILOG = """\b
+Endpoints (base URL printed at start):
+  /youtube/v3/videos  /youtube/v3/commentThreads
+  /bilibili/x/web-interface/view  /bilibili/x/v2/reply  /bilibili/x/v2/reply/wbi/main
+  /weibo/2/statuses/count.json  /weibo/2/statuses/show.json  /weibo/2/comments/show.json
+  /douyin/api/douyin/v1/video/video_data/ (POST)  /douyin/item/comment/list/
+  /kuaishou/openapi/photo/info  /kuaishou/openapi/photo/list
+  /xiaohongshu/api/sns/web/v1/feed (POST)  /xiaohongshu/api/sns/web/v2/comment/page
+  /tiktok/v2/video/query/  /tiktok/v2/research/video/query/  /tiktok/v2/research/video/comment/list/
+  /instagram/{media-id}[/insights|/comments]   /{platform}/export?format=csv|json
+Control:
+  GET /_sim/truth  POST /_sim/advance?hours=N  GET|POST|DELETE /_sim/faults
+  GET /_sim/campaign  GET|POST /_sim/clock?set=&speed=  GET /_sim/health
+
+\b
+Faults (--fault, repeatable): platform:kind[:key=value,...]
+  kinds: rate_limit server_error slow truncated html expired_token risk_control quota
+  trigger: count=N | probability=P,seed=S | start=ISO,end=ISO   (exactly one)
+  e.g. bilibili:risk_control:count=3,code=-412   youtube:quota:start=2025-09-10T00:00:00Z
+--faults FILE takes a YAML/JSON list of the same fields.
+
+\b
+Examples:
+  tracker simulate                                  # 200 posts, seed 7, 60x time
+  tracker simulate --write-campaign deploy/demo/campaign.yaml
+  tracker simulate --speed 0 --port 0 --export-truth truth.json   # truth again on exit
+  tracker simulate --no-serve --export-truth truth.json
+"""
+
+
+def _campaign_start(value: str) -> str:
+    if value == "auto":  # a week before today (UTC): the demo's clock then starts today
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return (today - timedelta(days=7)).isoformat()
+    return value
+
+
+@click.command(epilog=EPILOG)
+@click.option("--posts", type=int, default=None, help="Posts in the population [TRACKER_SIMULATOR_POSTS, 200].")
+@click.option("--seed", type=int, default=None, help="Seed: same seed, same population and truth [TRACKER_SIMULATOR_SEED, 7].")
+@click.option("--speed", type=float, default=None,
+              help="Simulated seconds per real second; 0 freezes the clock (move it with POST /_sim/advance) [60].")
+@click.option("--host", default=None, help="Bind address [TRACKER_SIMULATOR_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port; 0 picks a free one [TRACKER_SIMULATOR_PORT, 8765].")
+@click.option("--campaign-start", default="2025-09-01T00:00:00Z", show_default=True,
+              help="UTC start of the campaign the population is anchored to; 'auto' = 7 days before today.")
+@click.option("--start", "start", default=None, help="Clock start (ISO time, UTC) [campaign start + 7 days].")
+@click.option("--export-truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ground truth JSON here at start, and again on exit with the faults injected.")
+@click.option("--write-campaign", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the campaign file (YAML, the `tracker posts import` layout) for this population.")
+@click.option("--fault", "fault_texts", multiple=True, help="Configure a fault at start (see below); repeatable.")
+@click.option("--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="YAML/JSON list of faults to configure at start.")
+@click.option("--serve/--no-serve", default=None,
+              help="Serve HTTP; default: serve, except after --write-campaign (which writes and exits).")
+def simulate(posts: int | None, seed: int | None, speed: float | None, host: str | None, port: int | None,
+             campaign_start: str, start: str | None, export_truth: Path | None, write_campaign: Path | None,
+             fault_texts: tuple[str, ...], faults_file: Path | None, serve: bool | None) -> None:
+    """Serve a synthetic KOL campaign (tenants, creators across tiers, posts on nine platforms,
+    heating nodes) over HTTP in each platform's own response and error formats, on a virtual
+    clock: counters are cumulative counts up to the clock's time, so a test can move 30 days
+    ahead instantly and the demo can play time faster than real time.
+
+    The ground truth (true hourly curves, every pulse's onset, peak, half-life, incremental
+    engagements and decay start, takedowns, step jumps, corrections, comment counts, every
+    injected fault) is at GET /_sim/truth and, with --export-truth, in a file.
+    """
+    from tracker.simulate.control import validate
+    from tracker.simulate.faults import parse_fault, spec_from_dict
+    from tracker.simulate.registry import write_campaign as write_campaign_file
+    from tracker.simulate.simulation import Simulation
+
+    cfg = Settings()
+    posts = cfg.simulator_posts if posts is None else posts
+    seed = cfg.simulator_seed if seed is None else seed
+    speed = cfg.simulator_speed if speed is None else speed
+    if posts < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--posts")
+    try:
+        sim = Simulation.build(seed, posts, _campaign_start(campaign_start), start, speed)
+        specs = [parse_fault(t) for t in fault_texts]
+        if faults_file is not None:
+            specs += [spec_from_dict(d) for d in (yaml.safe_load(faults_file.read_text()) or [])]
+        for spec in specs:
+            validate(spec)
+            sim.faults.add(spec)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if write_campaign is not None:
+        click.echo(f"campaign file: {write_campaign_file(sim.population, write_campaign)}", err=True)
+    if export_truth is not None:
+        export_truth.parent.mkdir(parents=True, exist_ok=True)
+        export_truth.write_bytes(sim.truth_json())
+        click.echo(f"truth: {export_truth}", err=True)
+    if serve is None:
+        serve = write_campaign is None
+    if serve:
+        asyncio.run(_serve(sim, host or cfg.simulator_host, cfg.simulator_port if port is None else port,
+                           export_truth))
+
+
+async def _serve(sim, host: str, port: int, export_truth: Path | None) -> None:
+    from tracker.simulate.clock import iso
+    from tracker.simulate.server import start
+
+    runner, url = await start(sim, host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    click.echo(f"tracker simulator: {len(sim.population.posts)} posts, seed {sim.population.seed}, "
+               f"clock {iso(sim.clock.now())} at {sim.clock.speed:g}x; Ctrl-C stops", err=True)
+    click.echo(f"truth: {url}/_sim/truth   campaign: {url}/_sim/campaign", err=True)
+    click.echo(url)  # the only line on stdout: URL=$(tracker simulate ... | head -1)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        if export_truth is not None:
+            export_truth.write_bytes(sim.truth_json())
+            click.echo(f"truth (with {len(sim.faults.log)} injected faults): {export_truth}", err=True)

@@ -1,0 +1,104 @@
+"""What every platform module of the simulator shares.
+
+A platform module defines ``NAME``, ``KINDS`` (the fault kinds it can express
+besides the generic slow/truncated/html), ``routes(sim)`` and
+``fault_response(spec, sim)``. Error bodies marked [sim] in a module's
+docstring are the simulator's choice where PLATFORMS.md documents none.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from tracker.simulate.faults import FaultSpec
+from tracker.simulate.simulation import Simulation
+
+GENERIC_KINDS = frozenset({"slow", "truncated", "html"})
+HTML_PAGE = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
+             "<center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+             "</body>\r\n</html>\r\n")
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response serialised with orjson (UTF-8, no ASCII escaping)."""
+    return web.Response(body=orjson.dumps(data), status=status, headers=headers,
+                        content_type="application/json", charset="utf-8")
+
+
+def html_response(status: int) -> web.Response:
+    """An HTML error page like a gateway in front of the API would send."""
+    return web.Response(text=HTML_PAGE.format(status=status), status=status, content_type="text/html")
+
+
+def truncate(response: web.Response) -> web.Response:
+    """The same response with its body cut in half (invalid JSON, same headers)."""
+    body = response.body if isinstance(response.body, bytes) else b""
+    cut = body[: max(0, len(body) // 2)] if len(body) > 1 else b""
+    return web.Response(body=cut, status=response.status, content_type=response.content_type,
+                        charset=response.charset)
+
+
+def retry_headers(spec: FaultSpec) -> dict[str, str]:
+    """Retry-After (seconds) as configured on a rate-limit fault."""
+    return {"Retry-After": str(spec.retry_after)}
+
+
+def ids_param(request: web.Request, name: str) -> list[str]:
+    """A comma-separated id list from the query string (empty items dropped)."""
+    return [x for x in request.query.get(name, "").split(",") if x.strip()]
+
+
+def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter clamped to [low, high]; ``default`` when absent or bad."""
+    try:
+        value = int(request.query.get(name, default))
+    except ValueError:
+        return default
+    return max(low, min(high, value))
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object body, or {} when it is missing or not an object."""
+    try:
+        data = orjson.loads(await request.read() or b"{}")
+    except orjson.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def encode_cursor(index: int) -> str:
+    """An opaque page token for comment index ``index``."""
+    return base64.urlsafe_b64encode(f"c{index}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> int | None:
+    """The comment index in a token from ``encode_cursor``; None when invalid."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        return int(text[1:]) if text.startswith("c") else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def newest_first(count: int, start: int | None, size: int) -> tuple[list[int], int | None]:
+    """Indices of one newest-first page starting at ``start`` (None = newest) and the next start."""
+    top = count - 1 if start is None else min(start, count - 1)
+    indices = list(range(top, max(top - size, -1), -1))
+    nxt = top - size
+    return indices, (nxt if nxt >= 0 else None)
+
+
+def log_id(sim: Simulation) -> str:
+    """A request log id like the platforms return (time prefix + random hex)."""
+    return sim.clock.now().strftime("%Y%m%d%H%M%S") + uuid.uuid4().hex[:18].upper()
+
+
+def rfc3339(ts: float) -> str:
+    """Unix seconds as RFC 3339 UTC with Z (YouTube style)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,98 @@
+"""Douyin Open Platform under ``/douyin`` (PLATFORMS.md §6); HTTP 200, codes in the body.
+
+Envelope ``{"data":{…,"error_code","description"},"extra":{"error_code","description",
+"sub_error_code","sub_description","logid","now"}}``; success means both codes are 0.
+
+- ``POST /douyin/api/douyin/v1/video/video_data/?open_id=`` body ``{"item_ids":[…]}``
+  (or ``video_ids``; ≤20): ``data.list[].statistics={play_count,digg_count,comment_count,
+  share_count,forward_count,download_count}``. No save or search counter (exports only).
+  Unknown, unpublished and taken-down ids are left out of ``list``.
+- ``GET /douyin/item/comment/list/?open_id&item_id&cursor&count(≤50, def 10)``: newest
+  first; ``data.{list,cursor,has_more}``; pass ``cursor`` back as is.
+- Faults: expired token → 2190008 / sub 20028001008; 5xx → HTTP 5xx with 2100004 / sub
+  20028001005 [sim status]; rate limit → HTTP 429 + Retry-After with 2100005 [sim].
+  Missing open_id or bad ids → 2100005 [sim].
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from tracker.simulate.faults import FaultSpec
+from tracker.simulate.platforms.base import (
+    int_param,
+    json_body,
+    json_response,
+    log_id,
+    retry_headers,
+)
+from tracker.simulate.simulation import Simulation
+
+NAME = "douyin"
+KINDS = frozenset({"rate_limit", "server_error", "expired_token"})
+_ERRORS = {
+    2190008: (20028001008, "access_token过期,请刷新或重新授权"),
+    2100004: (20028001005, "系统繁忙，此时请开发者稍候再试"),
+    2100005: (0, "参数不合法"),
+    2190015: (0, "请求太频繁，请稍后再试"),
+}
+
+
+def envelope(sim: Simulation, data: dict, code: int = 0, status: int = 200,
+             headers: dict[str, str] | None = None) -> web.Response:
+    """The Douyin envelope; ``code`` goes into both ``data`` and ``extra``."""
+    sub, desc = _ERRORS.get(code, (0, ""))
+    extra = {"error_code": code, "description": desc, "sub_error_code": sub, "sub_description": desc if sub else "",
+             "logid": log_id(sim), "now": int(time.time() * 1000)}
+    return json_response({"data": {**data, "error_code": code, "description": desc}, "extra": extra}, status, headers)
+
+
+def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
+    """The error this platform answers for a fault."""
+    if spec.kind == "expired_token":
+        return envelope(sim, {}, 2190008)
+    if spec.kind == "rate_limit":
+        return envelope(sim, {}, 2190015, spec.http_status or 429, retry_headers(spec))
+    return envelope(sim, {}, 2100004, spec.http_status or 503)
+
+
+def routes(sim: Simulation) -> list[web.RouteDef]:
+    """The Douyin endpoints."""
+
+    async def video_data(request: web.Request) -> web.Response:
+        body = await json_body(request)
+        ids = body.get("item_ids") or body.get("video_ids") or []
+        if not request.query.get("open_id") or not isinstance(ids, list) or not ids or len(ids) > 20:
+            return envelope(sim, {}, 2100005)
+        ts = sim.clock.timestamp()
+        found = sim.find_all(NAME, ids, ts)
+        items = []
+        for post, c in zip(found, sim.counts(found, ts), strict=True):
+            stats = {"play_count": c["views"], "digg_count": c["likes"], "comment_count": c["comments"],
+                     "share_count": c["shares"], "forward_count": 0, "download_count": 0}
+            items.append({"item_id": post.platform_post_id, "title": post.title,
+                          "cover": f"https://p3-sign.douyinpic.com/{post.platform_post_id}.jpeg",
+                          "create_time": int(post.published_at.timestamp()), "share_url": post.url,
+                          "is_top": False, "video_status": 1, "media_type": 4, "statistics": stats})
+        return envelope(sim, {"list": items})
+
+    async def comment_list(request: web.Request) -> web.Response:
+        ts = sim.clock.timestamp()
+        post = sim.find(NAME, request.query.get("item_id", ""), ts)
+        if not request.query.get("open_id") or post is None:
+            return envelope(sim, {"list": [], "cursor": 0, "has_more": False}, 2100005)
+        size = int_param(request, "count", 10, 1, 50)
+        cursor = int_param(request, "cursor", 0, 0, 2**62)
+        total = sim.comment_count(post, ts)
+        top = total - 1 if cursor == 0 else min(total, cursor) - 1  # cursor = index of the next comment + 1
+        indices = list(range(top, max(top - size, -1), -1))
+        nxt = top - size + 1
+        items = [{"comment_id": f"{post.platform_post_id[-10:]}{c.index:09d}", "comment_user_id": c.author_id,
+                  "content": c.text, "digg_count": c.likes, "reply_comment_total": 0, "top": False,
+                  "create_time": int(c.created_ts)} for c in sim.comments(post, indices)]
+        return envelope(sim, {"list": items, "cursor": max(nxt, 0), "has_more": nxt > 0})
+
+    return [web.post("/douyin/api/douyin/v1/video/video_data/", video_data),
+            web.get("/douyin/item/comment/list/", comment_list)]

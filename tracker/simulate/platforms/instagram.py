@@ -1,0 +1,154 @@
+"""Instagram Graph API under ``/instagram`` (optionally ``/instagram/vNN.0``) (PLATFORMS.md §3).
+
+- ``GET /instagram/{media-id}?fields=id,like_count,comments_count,media_type,
+  media_product_type,permalink,timestamp``; ``like_count`` is absent when likes are hidden.
+- ``GET /instagram/{media-id}/insights?metric=views,reach,likes,comments,shares,saved,
+  total_interactions`` → ``{"data":[{"name","period":"lifetime","values":[{"value"}],
+  "title","description","id"}]}``; a metric with no data (hidden likes) is left out;
+  deprecated or unknown metrics (plays, impressions, video_views…) → 400 code 100.
+  ``reach`` is 62 % of views and ``total_interactions`` the sum of the four [sim].
+- ``GET /instagram/{media-id}/comments?fields=id,text,timestamp,username,like_count&limit
+  (≤50, def 25)&after=`` → ``{"data":[…],"paging":{"cursors":{"before","after"},"next"?}}``,
+  newest first; stop when ``next`` is missing.
+- Errors ``{"error":{"message","type","code","error_subcode"?,"fbtrace_id"}}``: expired
+  token → 400 code 190/463; rate limit → 429 + Retry-After, code 80002 and
+  ``X-Business-Use-Case-Usage``; quota → 403 code 4 with ``X-App-Usage``; 5xx → code 2
+  ``is_transient``; unknown, unpublished or taken down → 400 code 100 subcode 33.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from tracker.simulate.faults import FaultSpec
+from tracker.simulate.model import Post
+from tracker.simulate.platforms.base import (
+    decode_cursor,
+    encode_cursor,
+    ids_param,
+    int_param,
+    json_response,
+    newest_first,
+    retry_headers,
+)
+from tracker.simulate.simulation import Simulation
+
+NAME = "instagram"
+KINDS = frozenset({"rate_limit", "server_error", "expired_token", "quota"})
+INSIGHTS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
+_FIELDS = {"id", "like_count", "comments_count", "media_type", "media_product_type", "permalink", "timestamp",
+           "caption", "username"}
+
+
+def error(message: str, code: int, status: int, subcode: int | None = None, kind: str = "OAuthException",
+          headers: dict[str, str] | None = None, transient: bool | None = None) -> web.Response:
+    """A Graph API error body."""
+    body: dict = {"message": message, "type": kind, "code": code, "fbtrace_id": uuid.uuid4().hex[:22]}
+    if subcode is not None:
+        body["error_subcode"] = subcode
+    if transient is not None:
+        body["is_transient"] = transient
+    return json_response({"error": body}, status, headers)
+
+
+def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
+    """The error this platform answers for a fault."""
+    if spec.kind == "expired_token":
+        return error("Error validating access token: Session has expired.", 190, 400, 463)
+    if spec.kind == "rate_limit":
+        usage = {"sim": [{"type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 30,
+                          "estimated_time_to_regain_access": max(1, spec.retry_after // 60)}]}
+        headers = {**retry_headers(spec), "X-Business-Use-Case-Usage": json.dumps(usage)}
+        return error("There have been too many calls to this Instagram account.", 80002,
+                     spec.http_status or 429, 2446079, headers=headers)
+    if spec.kind == "quota":
+        app_usage = json.dumps({"call_count": 100, "total_cputime": 35, "total_time": 41})
+        return error("(#4) Application request limit reached", 4, 403, headers={"X-App-Usage": app_usage},
+                     transient=True)
+    return error("An unexpected error has occurred. Please retry your request later.", 2,
+                 spec.http_status or 500, transient=True)
+
+
+def _graph_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _missing(media_id: str) -> web.Response:
+    return error(f"Unsupported get request. Object with ID '{media_id}' does not exist, cannot be loaded due "
+                 "to missing permissions, or does not support this operation.", 100, 400, 33, "GraphMethodException")
+
+
+def routes(sim: Simulation) -> list[web.RouteDef]:
+    """The Instagram endpoints (each with and without a version segment)."""
+
+    def find(request: web.Request) -> tuple[Post | None, float]:
+        ts = sim.clock.timestamp()
+        return sim.find(NAME, request.match_info["media_id"], ts), ts
+
+    async def media(request: web.Request) -> web.Response:
+        post, ts = find(request)
+        if post is None:
+            return _missing(request.match_info["media_id"])
+        c = sim.counts([post], ts)[0]
+        full = {"id": post.platform_post_id, "comments_count": c["comments"], "permalink": post.url,
+                "media_type": {"reel": "VIDEO", "carousel": "CAROUSEL_ALBUM"}.get(post.content_form, "IMAGE"),
+                "media_product_type": "REELS" if post.content_form == "reel" else "FEED",
+                "timestamp": post.published_at.strftime("%Y-%m-%dT%H:%M:%S+0000"), "caption": post.title,
+                "username": sim.population.creator(post.creator).account(NAME).handle}
+        if c["likes"] is not None:
+            full["like_count"] = c["likes"]
+        fields = ids_param(request, "fields") or ["id"]
+        return json_response({f: full[f] for f in fields if f in full and f in _FIELDS})
+
+    async def insights(request: web.Request) -> web.Response:
+        post, ts = find(request)
+        if post is None:
+            return _missing(request.match_info["media_id"])
+        metrics = ids_param(request, "metric")
+        bad = [m for m in metrics if m not in INSIGHTS]
+        if not metrics or bad:
+            return error(f"(#100) metric[{metrics.index(bad[0]) if bad else 0}] must be one of the following "
+                         f"values: {', '.join(INSIGHTS)}", 100, 400)
+        c = sim.counts([post], ts)[0]
+        values = {"views": c["views"], "reach": int(c["views"] * 0.62), "likes": c["likes"],
+                  "comments": c["comments"], "shares": c["shares"], "saved": c["saves"]}
+        parts = [values[k] for k in ("likes", "comments", "shares", "saved") if values[k] is not None]
+        values["total_interactions"] = sum(parts)
+        data = [{"name": m, "period": "lifetime", "values": [{"value": values[m]}], "title": m.replace("_", " ").title(),
+                 "description": f"Lifetime {m}", "id": f"{post.platform_post_id}/insights/{m}/lifetime"}
+                for m in metrics if values[m] is not None]
+        return json_response({"data": data})
+
+    async def comments(request: web.Request) -> web.Response:
+        post, ts = find(request)
+        if post is None:
+            return _missing(request.match_info["media_id"])
+        size = int_param(request, "limit", 25, 1, 50)
+        after = request.query.get("after")
+        start = decode_cursor(after) if after else None
+        if after and start is None:
+            return error("Invalid cursor", 100, 400)
+        indices, nxt = newest_first(sim.comment_count(post, ts), start, size)
+        fields = ids_param(request, "fields") or ["id", "text", "timestamp"]
+        data = []
+        for c in sim.comments(post, indices):
+            full = {"id": f"179{post.index:05d}{c.index:09d}", "text": c.text, "username": c.author_name,
+                    "like_count": c.likes, "timestamp": _graph_time(c.created_ts)}
+            data.append({f: full[f] for f in fields if f in full})
+        body: dict = {"data": data}
+        if indices:
+            body["paging"] = {"cursors": {"before": encode_cursor(indices[0]), "after": encode_cursor(indices[-1] - 1)}}
+            if nxt is not None:
+                body["paging"]["next"] = f"{request.url.with_query({**request.query, 'after': encode_cursor(nxt)})}"
+        return json_response(body)
+
+    out = []
+    for prefix in ("/instagram", r"/instagram/{version:v\d+\.\d+}"):
+        out += [web.get(prefix + r"/{media_id:\d+}", media), web.get(prefix + r"/{media_id:\d+}/insights", insights),
+                web.get(prefix + r"/{media_id:\d+}/comments", comments)]
+    return out
+

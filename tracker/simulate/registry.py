@@ -1,0 +1,86 @@
+"""The campaign file: the registry of a population, as `tracker posts import` reads it.
+
+Layout (``format: tracker.campaign.v1``; YAML, the same document as JSON at
+``GET /_sim/campaign``). Times are RFC 3339 UTC; money is ``{amount, currency}``;
+ids are strings (quote them in hand-written YAML: 19-digit ids are not ints)::
+
+    format: tracker.campaign.v1
+    source: {tool, seed, posts, campaign_start}   # how to regenerate it
+    tenants:   [{id, name, reporting_currency}]
+    campaigns: [{id, tenant, name, time_zone, reporting_currency, start, end, brand_terms: [..]}]
+    creators:  [{id, name, tier, tags: [..], accounts: [{platform, account_id, handle, followers}]}]
+    bundles:   [{id, campaign, creator, fee: {amount, currency}, posts: [post ids]}]
+    posts:     [{id: "<platform>:<platform_post_id>", platform, platform_post_id, url, tenant,
+                 campaign, creator, title, content_form, published_at, tracking_days,
+                 fee: {amount, currency, service_fee_rate} | null (paid by its bundle),
+                 bundle: <bundle id> | null, platform_extra: {aid | account_id ...}}]
+    heating:   [{id, post, channel, start, end, spend: {amount, currency}, status: planned}]
+    fx:        [{date, base, quote, rate}]   # 1 base = rate quote, from that date on
+
+A creator's tier follows its largest account's followers (see ``catalog.TIERS``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tracker.simulate.catalog import TIERS
+from tracker.simulate.clock import iso
+from tracker.simulate.model import Population
+
+FORMAT = "tracker.campaign.v1"
+
+
+def _money(amount: float, currency: str, **more: Any) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency, **more}
+
+
+def campaign_document(population: Population) -> dict[str, Any]:
+    """The registry of ``population`` as plain data (see the module docstring)."""
+    pop = population
+    return {
+        "format": FORMAT,
+        "source": {"tool": "tracker simulate", "seed": pop.seed, "posts": len(pop.posts),
+                   "campaign_start": iso(pop.campaign_start)},
+        "tenants": [{"id": t.id, "name": t.name, "reporting_currency": t.reporting_currency} for t in pop.tenants],
+        "campaigns": [{"id": c.id, "tenant": c.tenant, "name": c.name, "time_zone": c.time_zone,
+                       "reporting_currency": c.reporting_currency, "start": iso(c.start), "end": iso(c.end),
+                       "brand_terms": list(c.brand_terms)} for c in pop.campaigns],
+        "creators": [{"id": c.id, "name": c.name, "tier": c.tier, "tags": list(c.tags),
+                      "accounts": [{"platform": a.platform, "account_id": a.account_id, "handle": a.handle,
+                                    "followers": a.followers} for a in c.accounts]} for c in pop.creators],
+        "bundles": [{"id": b.id, "campaign": b.campaign, "creator": b.creator, "fee": _money(b.fee, b.currency),
+                     "posts": list(b.post_ids)} for b in pop.bundles],
+        "posts": [{"id": p.id, "platform": p.platform, "platform_post_id": p.platform_post_id, "url": p.url,
+                   "tenant": p.tenant, "campaign": p.campaign, "creator": p.creator, "title": p.title,
+                   "content_form": p.content_form, "published_at": iso(p.published_at),
+                   "tracking_days": p.tracking_days,
+                   "fee": None if p.fee is None else _money(p.fee, p.currency, service_fee_rate=p.service_fee_rate),
+                   "bundle": p.bundle, "platform_extra": dict(p.extra)} for p in pop.posts],
+        "heating": [{"id": h.id, "post": h.post_id, "channel": h.channel, "start": iso(h.start), "end": iso(h.end),
+                     "spend": _money(h.spend, h.currency), "status": h.status} for h in pop.heating],
+        "fx": [{"date": pop.campaign_start.date().isoformat(), "base": cur, "quote": "CNY", "rate": rate}
+               for cur, rate in pop.fx.items() if cur != "CNY"],
+    }
+
+
+def _header(population: Population) -> str:
+    tiers = ", ".join(f"{name} {low:,}-{high:,}" for name, (low, high, _) in TIERS.items())
+    return (f"# tracker campaign file ({FORMAT}), written by `tracker simulate --write-campaign`.\n"
+            f"# Regenerate: tracker simulate --seed {population.seed} --posts {len(population.posts)} "
+            f"--campaign-start {iso(population.campaign_start)} --write-campaign FILE\n"
+            f"# Import: tracker posts import FILE. Layout: tracker/simulate/registry.py.\n"
+            f"# Tiers by followers: {tiers}.\n")
+
+
+def write_campaign(population: Population, path: str | Path) -> Path:
+    """Write the campaign file as YAML with an explanatory header; returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(campaign_document(population), allow_unicode=True, sort_keys=False, width=120,
+                          default_flow_style=None)
+    out.write_text(_header(population) + body, encoding="utf-8")
+    return out
