@@ -1,0 +1,85 @@
+"""Keywords, engagements/EMV, ROI helpers, alert decisions and the analyze command."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from tracker.analytics import alerts, roi
+from tracker.analytics.keywords import classify, hourly_counts, intent_rate, load_lexicon, tokenize
+from tracker.analytics.longtail import loglinear_projection, prior_ratio
+from tracker.analytics.metrics import emv, engagements
+
+
+def test_keywords_chinese_and_latin():
+    lx = load_lexicon(["花西子", "Florasis"])
+    assert tokenize("这个口红求链接", lx) == ["这个", "口红", "求链接"]
+    c = classify("花西子真的是智商税，踩雷了", lx)
+    assert (c.intent, c.negative, c.brand) == (False, True, True)
+    assert classify("Where to buy this? link please!", lx).intent
+    assert classify("Florasis is a scam", lx).negative
+    assert not classify("好看", lx).intent
+    counts = hourly_counts([(10.2, "多少钱？"), (10.9, "好看"), (11.1, "where can i buy")], lx)
+    assert counts[10].comments == 2 and counts[10].intent == 1 and counts[11].intent == 1
+    assert intent_rate(counts.values()) == 2 / 3
+    assert intent_rate([]) is None
+
+
+def test_engagements_and_emv_keep_null_apart_from_zero():
+    assert engagements({"likes": 10, "comments": None, "shares": 0}) == 10
+    assert engagements({"views": 100}) is None
+    assert emv({"likes": None}, {"likes": 0.1}) is None
+    assert emv({"likes": 10, "views": 100}, {"likes": 0.1, "views": 0.01}) == 2.0
+
+
+def test_roi_helpers_say_na_not_zero():
+    assert roi.cpm(100.0, 0) is None and roi.cpm(100.0, None) is None
+    assert roi.cpm(100.0, 50_000) == 2.0
+    assert roi.emv_return(300.0, 100.0) == 2.0
+    assert roi.quartiles([1, 2, 3, 4, 5]) == (2, 3, 4)
+
+
+def test_stalled_and_step_jump_and_ratio():
+    assert alerts.stalled(last_seen=0.0, now=3.5, expected_cadence_hours=1.0)
+    assert not alerts.stalled(last_seen=0.0, now=2.5, expected_cadence_hours=1.0)
+    jump = alerts.step_jump(
+        {"views": 1000, "likes": 9000, "comments": 5}, {"views": 900, "likes": 40, "comments": 4}
+    )
+    assert jump and jump["metric"] == "likes"
+    assert (
+        alerts.step_jump({"views": 9000, "likes": 900}, {"views": 900, "likes": 90}) is None
+    )  # all moved
+    dist = alerts.RatioDistribution(median_log=-3.0, mad_log=0.3, n=100)
+    assert alerts.suspicious_ratio(5000, 10000, dist) is not None  # likes/views 0.5 vs ~0.05
+    assert alerts.suspicious_ratio(500, 10000, dist) is None
+
+
+def test_loglinear_prior_is_documented_and_monotone():
+    assert prior_ratio(720, 2160) > 1.0
+    p = loglinear_projection(1000.0, 720.0, 2160.0)
+    assert p.low <= p.value <= p.high and p.low >= 1000.0
+
+
+def test_analyze_command_on_a_csv(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.cli.analyze import analyze
+
+    start = datetime(2024, 6, 1, tzinfo=UTC)
+    lines = ["post_id,observed_at,published_at,views,likes,comments,shares,saves,searches"]
+    total = 0
+    for h in range(1, 150):
+        total += int(3000 * (h + 2) ** -1.2) + 5
+        at = (start + timedelta(hours=h, minutes=30)).isoformat()
+        lines.append(f"p1,{at},{start.isoformat()},{total * 10},{total},,,,")
+    path = tmp_path / "snaps.csv"
+    path.write_text("\n".join(lines) + "\n")
+    runner = CliRunner()
+    out = runner.invoke(analyze, [str(path), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)[0]
+    assert report["post_id"] == "p1" and report["pulses"][0]["trigger"] == "publish"
+    assert report["totals"]["shares"] is None  # absent metric stays null
+    early = runner.invoke(analyze, [str(path), "--as-of", "2024-06-02T00:00:00Z"])
+    assert early.exit_code == 0 and "post p1: 23 snapshots" in early.output

@@ -1,0 +1,160 @@
+"""Alert decisions: pure functions from evidence to fire / don't fire.
+
+The stream keeps which alerts are open; these functions only decide.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
+from tracker.analytics.pulses import DecayView
+
+ALERT_TYPES = ("PostDecaying", "PostUnavailable", "PostStalled", "SuspiciousEngagement")
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert state change of one post."""
+
+    type: str
+    state: str
+    """``firing`` or ``resolved``."""
+    at: float
+    """Event time of the decision (grid steps; hours on the default grid)."""
+    key: str
+    """Deduplication key within the post (e.g. the pulse index)."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def decaying(
+    view: DecayView,
+    now: float,
+    planned_heating: list[float],
+    tracking_end: float | None,
+    reheat_lift_per_spend: float | None,
+    params: AnalyticsParams = DEFAULT_PARAMS,
+) -> dict[str, Any] | None:
+    """Evidence for ``PostDecaying`` on the current pulse, or None when it should not fire.
+
+    All must hold: the pulse has been below ``decay_fraction`` of its rise for
+    ``decay_hours``; its projected gain over ``decay_gain_horizon_hours`` is at most
+    ``decay_gain_ratio`` × its incremental so far; no heating starts within
+    ``heating_lookahead_hours``; ``now`` (steps) is inside the tracking window.
+    ``reheat_lift_per_spend`` is the expected incremental engagements per unit of
+    spend (this post's earlier pulses, else its creator's or tier's history).
+    """
+    step = params.grid_hours
+    if view.status == "no-response" or view.decaying_since is None:
+        return None
+    if tracking_end is not None and now >= tracking_end:
+        return None
+    if (
+        view.projected_gain is None
+        or view.projected_gain > params.decay_gain_ratio * view.incremental
+    ):
+        return None
+    lookahead = params.heating_lookahead_hours / step
+    if any(now <= start < now + lookahead for start in planned_heating):
+        return None
+    return {
+        "pulse": view.pulse_index,
+        "decaying_since": view.decaying_since,
+        "peak_velocity": view.peak_velocity,
+        "baseline": view.baseline,
+        "threshold": view.threshold,
+        "recent_velocity": view.recent_velocity,
+        "projected_gain": view.projected_gain,
+        "incremental": view.incremental,
+        "theta": view.theta,
+        "fit_r2": view.fit_r2,
+        "reheat_lift_per_spend": reheat_lift_per_spend,
+    }
+
+
+def unavailable(
+    regressions: list[tuple[str, float, float]], taken_down: bool = False
+) -> dict[str, Any] | None:
+    """Evidence for ``PostUnavailable``: the platform says it is gone, or counters regressed
+    beyond ``regression_alert`` (each as (metric, running max, new value))."""
+    if not taken_down and not regressions:
+        return None
+    return {
+        "taken_down": taken_down,
+        "regressions": [{"metric": m, "before": b, "after": a} for m, b, a in regressions],
+    }
+
+
+def stalled(
+    last_seen: float,
+    now: float,
+    expected_cadence_hours: float,
+    params: AnalyticsParams = DEFAULT_PARAMS,
+) -> bool:
+    """``PostStalled`` (wall clock, hours): no fresh snapshot for ``stalled_cadence_multiple``
+    expected polling intervals."""
+    return now - last_seen > params.stalled_cadence_multiple * expected_cadence_hours
+
+
+def step_jump(
+    velocity: Mapping[str, float | None],
+    usual: Mapping[str, float | None],
+    params: AnalyticsParams = DEFAULT_PARAMS,
+) -> dict[str, Any] | None:
+    """``SuspiciousEngagement`` from one observed step: one counter gained
+    ≥ ``step_jump_ratio`` × its usual rate and ≥ ``step_jump_min`` while every other
+    counter stayed within 2 × its usual rate (``usual``: typical gain per step)."""
+    jumped = []
+    calm = []
+    for metric, v in velocity.items():
+        base = usual.get(metric)
+        if v is None or base is None:
+            continue
+        ref = max(base, 1.0)
+        if v >= params.step_jump_ratio * ref and v >= params.step_jump_min:
+            jumped.append(metric)
+        else:
+            calm.append(v <= 2.0 * ref + 3.0 * math.sqrt(ref))
+    if len(jumped) != 1 or not calm or not all(calm):
+        return None
+    metric = jumped[0]
+    return {"kind": "step-jump", "metric": metric, "gain": velocity[metric], "usual": usual[metric]}
+
+
+@dataclass(frozen=True, slots=True)
+class RatioDistribution:
+    """Population distribution of one log ratio (e.g. log(likes/views)) for a platform and tier."""
+
+    median_log: float
+    mad_log: float
+    """Median absolute deviation of the log ratio."""
+    n: int
+
+
+def suspicious_ratio(
+    numerator: float | None,
+    denominator: float | None,
+    dist: RatioDistribution | None,
+    params: AnalyticsParams = DEFAULT_PARAMS,
+    min_count: float = 50.0,
+) -> dict[str, Any] | None:
+    """``SuspiciousEngagement`` when a ratio lies more than ``suspicious_mad_z`` robust SDs
+    from its platform-and-tier median (needs ≥ 20 posts in the distribution and
+    ``min_count`` in the numerator or denominator)."""
+    if numerator is None or denominator is None or dist is None or dist.n < 20:
+        return None
+    if numerator <= 0 or denominator <= 0 or max(numerator, denominator) < min_count:
+        return None
+    sd = max(1.4826 * dist.mad_log, 0.05)
+    z = (math.log(numerator / denominator) - dist.median_log) / sd
+    if abs(z) <= params.suspicious_mad_z:
+        return None
+    return {
+        "kind": "ratio",
+        "log_ratio": math.log(numerator / denominator),
+        "z": z,
+        "median_log": dist.median_log,
+    }

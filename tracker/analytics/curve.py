@@ -1,0 +1,472 @@
+"""Incremental resampling state of one post (the per-post part the stream keeps).
+
+Times are in grid steps (hours on the default 1-hour grid: callers divide by
+``params.grid_hours``).
+
+It keeps only what can still change the grid: snapshots inside the reorder
+window, per metric the last point before it (with its running maximum), the
+latest raw values (totals) and a bit per recent hour for *observed*. Within an
+hour it keeps, per metric, only the first and the last snapshot that carry
+the metric (the only ones that bracket a grid point) and folds the others into
+the last by maximum, so the grid equals :func:`resample` on all snapshots,
+whatever their order inside the window and however often they repeat.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import struct
+from array import array
+from dataclasses import dataclass
+
+from tracker.analytics.metrics import ENGAGEMENT_INDEXES, METRICS
+from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
+from tracker.analytics.resample import Snapshot, interpolate_grid
+
+NAN = math.nan
+K = len(METRICS)
+_VIEWS = METRICS.index("views")
+
+# Slots of CurveState._m (one float array, for compactness).
+_ANCHOR_T = 0  # K: per metric, time of the last point before the window (NaN: none)
+_ANCHOR_M = K  # K: running maximum there
+_LATEST_T = 2 * K  # K: time of the latest raw value
+_LATEST_V = 3 * K  # K: the latest raw value (totals)
+_ANCHOR_G = 4 * K  # K: the grid value at the start of the anchor's hour (NaN: none)
+_META = 5 * K  # publish, zero, newest t, obs base hour, first grid point of the series
+_PUBLISH, _ZERO, _NEWEST, _OBS_BASE, _SERIES0 = _META, _META + 1, _META + 2, _META + 3, _META + 4
+_SIZE = _META + 5
+
+_HEADER = struct.Struct("<BBBHH")  # version, present mask, series mask, rows, observed-bits bytes
+_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Regression:
+    """A counter fell below its running maximum by more than ``regression_alert``."""
+
+    metric: str
+    t: float
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
+class CurveChange:
+    """What one snapshot did to the grid."""
+
+    status: str
+    """``accepted``, ``duplicate`` (nothing changed) or ``late`` (older than the window)."""
+    first_hour: int | None
+    """Earliest hour whose values may have changed (None: none)."""
+    regressions: tuple[Regression, ...] = ()
+
+
+def _isnan(x: float) -> bool:
+    return x != x
+
+
+class CurveState:
+    """Resampling state of one post; ``apply`` a snapshot, read grid hours back."""
+
+    __slots__ = ("_m", "_t", "_v", "_present", "_series", "_obs", "_cache")
+
+    def __init__(self, publish: float | None = None) -> None:
+        self._m = array("d", [NAN]) * _SIZE
+        self._m[_PUBLISH] = NAN if publish is None else publish
+        self._t = array("d")  # window snapshot times, ascending
+        self._v = array("d")  # K values per window snapshot (NaN: absent)
+        self._present = 0  # metrics ever seen (bit k)
+        self._series = 0  # metrics summed into the pulse series (bit k)
+        self._obs = 0  # bit i: hour obs_base + i holds a snapshot
+        self._cache: dict[int, tuple[list[float], list[float]]] = {}
+
+    # -- reading -----------------------------------------------------------
+
+    @property
+    def newest(self) -> float | None:
+        """Time of the newest accepted snapshot (hours since the epoch)."""
+        t = self._m[_NEWEST]
+        return None if _isnan(t) else t
+
+    @property
+    def series_metrics(self) -> tuple[str, ...]:
+        """Metrics summed into the series the pulses are detected on."""
+        return tuple(m for k, m in enumerate(METRICS) if self._series >> k & 1)
+
+    def present(self, metric: str) -> bool:
+        """Whether the post has ever reported ``metric``."""
+        return bool(self._present >> METRICS.index(metric) & 1)
+
+    def totals(self) -> dict[str, float | None]:
+        """Latest raw value per metric (platform purges show here); None if absent."""
+        m = self._m
+        return {
+            metric: None if _isnan(m[_LATEST_V + k]) else m[_LATEST_V + k]
+            for k, metric in enumerate(METRICS)
+        }
+
+    def _points(self, k: int) -> tuple[list[float], list[float]]:
+        """Times and running maxima of metric k from its anchor (or the publish zero) on."""
+        hit = self._cache.get(k)
+        if hit is None:
+            hit = self._cache[k] = self._compute_points(k)
+        return hit
+
+    def _compute_points(self, k: int) -> tuple[list[float], list[float]]:
+        m = self._m
+        ts: list[float] = []
+        ms: list[float] = []
+        best = -math.inf
+        anchor = m[_ANCHOR_T + k]
+        if not _isnan(anchor):
+            g = m[_ANCHOR_G + k]
+            if g == g and math.floor(anchor) < anchor:
+                ts.append(math.floor(anchor))
+                ms.append(g)
+            ts.append(anchor)
+            best = m[_ANCHOR_M + k]
+            ms.append(best)
+        elif m[_ZERO] == 1.0:
+            ts.append(math.floor(m[_PUBLISH]))
+            best = 0.0
+            ms.append(0.0)
+        v = self._v
+        for i, t in enumerate(self._t):
+            x = v[i * K + k]
+            if x == x:
+                best = x if x > best else best
+                ts.append(t)
+                ms.append(best)
+        return ts, ms
+
+    def _last_point(self, k: int) -> float:
+        v = self._v
+        for i in range(len(self._t) - 1, -1, -1):
+            if v[i * K + k] == v[i * K + k]:
+                return self._t[i]
+        t = self._m[_ANCHOR_T + k]
+        return t if t == t else -math.inf
+
+    def series_start(self) -> int | None:
+        """First grid point of the pulse series (None: no series yet)."""
+        g = self._m[_SERIES0]
+        return None if _isnan(g) else int(g)
+
+    def complete_until(self) -> int | None:
+        """Hours before this one are complete for every series metric (None: no series yet)."""
+        if not self._series:
+            return None
+        last = min(self._last_point(k) for k in range(K) if self._series >> k & 1)
+        return None if last == -math.inf else math.floor(last)
+
+    def final_until(self, params: AnalyticsParams = DEFAULT_PARAMS) -> int | None:
+        """Hours before this one can no longer change for the series metrics (None: none).
+
+        Grid points up to each metric's last point before the watermark are fixed: a
+        snapshot that is not late lies after that point.
+        """
+        if not self._series or _isnan(self._m[_NEWEST]):
+            return None
+        watermark = self._m[_NEWEST] - params.reorder_window_hours / params.grid_hours
+        lasts = []
+        for k in range(K):
+            if self._series >> k & 1:
+                ts, _ = self._points(k)
+                before = [t for t in ts if t < watermark]
+                if not before:
+                    return None
+                lasts.append(before[-1])
+        return math.floor(min(lasts))
+
+    def observed(self, hour: int) -> bool:
+        """Whether ``hour`` holds a snapshot (known for hours inside the kept window)."""
+        base = self._m[_OBS_BASE]
+        if _isnan(base) or hour < base:
+            return False
+        return bool(self._obs >> int(hour - base) & 1)
+
+    def series(self, h0: int, h1: int) -> list[float]:
+        """Velocity of the series (sum of its metrics) for complete hours ``h0 .. h1-1``."""
+        if h1 <= h0:
+            return []
+        total = [0.0] * (h1 - h0)
+        for k in range(K):
+            if not self._series >> k & 1:
+                continue
+            ts, ms = self._points(k)
+            grid = interpolate_grid(ts, ms, h0, h1)
+            for i in range(h1 - h0):
+                a, b = grid[i], grid[i + 1]
+                if a is not None and b is not None:
+                    total[i] += b - a
+        return total
+
+    def hours(
+        self, h0: int, h1: int
+    ) -> dict[str, tuple[list[float | None], list[float | None]] | None]:
+        """Per metric, (cumulative at the end of each hour, velocity) for hours ``h0 .. h1-1``.
+
+        Both are None for an hour not known (yet), or already final and no longer kept.
+        """
+        out: dict[str, tuple[list[float | None], list[float | None]] | None] = {}
+        for k, metric in enumerate(METRICS):
+            if not self._present >> k & 1:
+                out[metric] = None
+                continue
+            ts, ms = self._points(k)
+            grid = interpolate_grid(ts, ms, h0, h1)
+            anchor = self._m[_ANCHOR_T + k]
+            if (
+                anchor == anchor
+            ):  # hours before the anchor's are final: not recomputable, not changed
+                for g in range(h0, min(math.floor(anchor), h1 + 1)):
+                    grid[g - h0] = None
+            vel = [
+                None if a is None or b is None else b - a
+                for a, b in zip(grid[:-1], grid[1:], strict=True)
+            ]
+            out[metric] = (
+                [None if v is None else c for c, v in zip(grid[1:], vel, strict=True)],
+                vel,
+            )
+        return out
+
+    # -- writing -----------------------------------------------------------
+
+    def apply(
+        self, snap: Snapshot, params: AnalyticsParams = DEFAULT_PARAMS, prune: bool = True
+    ) -> CurveChange:
+        """Merge one snapshot; says whether it was late, a duplicate, or what it changed.
+
+        With ``prune=False`` the snapshots that fell out of the window stay until
+        :meth:`prune`, so that hours becoming final can still be read.
+        """
+        m = self._m
+        t = snap.t
+        newest = m[_NEWEST]
+        if not _isnan(newest) and t < newest - params.reorder_window_hours / params.grid_hours:
+            return CurveChange("late", None)
+        vals = [NAN if x is None else float(x) for x in snap.values]
+        self._cache.clear()
+        if not any(x == x for x in vals):
+            self._mark_observed(t)
+            return CurveChange("duplicate", None)
+        if _isnan(newest):
+            self._first(t, vals, params)
+        regressions = self._regressions(t, vals, params)
+        first_hour = self._first_changed_hour(t, vals)
+        changed = self._insert(t, vals)
+        self._cache.clear()
+        self._update_latest(t, vals)
+        self._mark_observed(t)
+        if not changed:
+            return CurveChange("duplicate", None, regressions)
+        if _isnan(newest) or t > newest:
+            m[_NEWEST] = t
+            if prune:
+                self.prune(params)
+        return CurveChange("accepted", first_hour, regressions)
+
+    def _first(self, t: float, vals: list[float], params: AnalyticsParams) -> None:
+        publish = self._m[_PUBLISH]
+        if (
+            not _isnan(publish)
+            and publish <= t <= publish + params.burst_window_hours / params.grid_hours
+        ):
+            self._m[_ZERO] = 1.0
+        self._m[_OBS_BASE] = math.floor(t if self._m[_ZERO] != 1.0 else publish)
+
+    def _regressions(
+        self, t: float, vals: list[float], params: AnalyticsParams
+    ) -> tuple[Regression, ...]:
+        found = []
+        for k, x in enumerate(vals):
+            if x != x:
+                continue
+            ts, ms = self._points(k)
+            i = bisect.bisect_right(ts, t)
+            if i == 0:
+                continue
+            before = ms[i - 1]  # running maximum up to t
+            drop = before - x
+            if (
+                drop > params.regression_drop_min
+                and drop > params.regression_drop_fraction * before
+            ):
+                found.append(Regression(METRICS[k], t, before, x))
+        return tuple(found)
+
+    def _first_changed_hour(self, t: float, vals: list[float]) -> int:
+        """Grid points after the previous point of any metric in the snapshot may change."""
+        earliest = math.ceil(t) - 1  # a first point defines the grid point at t itself
+        for k, x in enumerate(vals):
+            if x != x:
+                continue
+            ts, _ = self._points(k)
+            i = bisect.bisect_left(ts, t)
+            if i:
+                earliest = min(earliest, math.floor(ts[i - 1]))
+        return earliest
+
+    def _insert(self, t: float, vals: list[float]) -> bool:
+        """Insert or merge the row, compact its hour; whether any kept value changed."""
+        times, v = self._t, self._v
+        i = 0
+        n = len(times)
+        while i < n and times[i] < t:
+            i += 1
+        if i < n and times[i] == t:
+            changed = False
+            for k, x in enumerate(vals):
+                y = v[i * K + k]
+                if x == x and (y != y or x > y):
+                    v[i * K + k] = x
+                    changed = True
+            if changed:
+                self._present |= self._mask(vals)
+            return changed
+        times.insert(i, t)
+        for k in range(K):
+            v.insert(i * K + k, vals[k])
+        self._present |= self._mask(vals)
+        if not self._series:
+            eng = sum(1 << k for k in ENGAGEMENT_INDEXES if vals[k] == vals[k])
+            self._series = eng or (1 << _VIEWS if vals[_VIEWS] == vals[_VIEWS] else 0)
+        if self._series & self._mask(vals):
+            first = math.floor(self._m[_PUBLISH]) if self._m[_ZERO] == 1.0 else math.ceil(t)
+            if _isnan(self._m[_SERIES0]) or first < self._m[_SERIES0]:
+                self._m[_SERIES0] = first
+        return self._compact(math.floor(t), t)
+
+    @staticmethod
+    def _mask(vals: list[float]) -> int:
+        return sum(1 << k for k, x in enumerate(vals) if x == x)
+
+    def _compact(self, hour: int, new_t: float) -> bool:
+        """In one hour keep per metric the first and the last row carrying it; fold the rest.
+
+        Returns whether the grid may have changed: the new row was kept or a fold raised a value.
+        """
+        times, v = self._t, self._v
+        idx = [i for i, t in enumerate(times) if math.floor(t) == hour]
+        if len(idx) <= 2:
+            return True
+        keep: set[int] = set()
+        last_with: dict[int, int] = {}
+        for k in range(K):
+            rows = [i for i in idx if v[i * K + k] == v[i * K + k]]
+            if rows:
+                keep.add(rows[0])
+                keep.add(rows[-1])
+                last_with[k] = rows[-1]
+        drop = [i for i in idx if i not in keep]
+        changed = not any(times[i] == new_t for i in drop)
+        for i in drop:
+            for k in range(K):
+                x = v[i * K + k]
+                if x == x:
+                    j = last_with[k]
+                    if x > v[j * K + k]:
+                        v[j * K + k] = x
+                        changed = True
+        for i in reversed(drop):
+            del times[i]
+            del v[i * K : (i + 1) * K]
+        return changed
+
+    def _update_latest(self, t: float, vals: list[float]) -> None:
+        m = self._m
+        for k, x in enumerate(vals):
+            if x != x:
+                continue
+            lt = m[_LATEST_T + k]
+            if _isnan(lt) or t > lt or (t == lt and x > m[_LATEST_V + k]):
+                m[_LATEST_T + k] = t
+                m[_LATEST_V + k] = x
+
+    def _mark_observed(self, t: float) -> None:
+        m = self._m
+        if _isnan(m[_OBS_BASE]):
+            m[_OBS_BASE] = math.floor(t)
+        off = math.floor(t) - int(m[_OBS_BASE])
+        if off >= 0:
+            self._obs |= 1 << off
+
+    def prune(self, params: AnalyticsParams = DEFAULT_PARAMS) -> None:
+        """Fold snapshots older than the watermark (newest − reorder window) into the anchors."""
+        times, v, m = self._t, self._v, self._m
+        if _isnan(m[_NEWEST]):
+            return
+        watermark = m[_NEWEST] - params.reorder_window_hours / params.grid_hours
+        n = 0
+        while n < len(times) and times[n] < watermark:
+            n += 1
+        if n:
+            for k in range(K):
+                ts, ms = self._points(k)
+                last = [t for t in ts if t < watermark]
+                if last and (_isnan(m[_ANCHOR_T + k]) or last[-1] > m[_ANCHOR_T + k]):
+                    g = interpolate_grid(ts, ms, math.floor(last[-1]), math.floor(last[-1]))[0]
+                    m[_ANCHOR_G + k] = NAN if g is None else g
+        for i in range(n):
+            for k in range(K):
+                x = v[i * K + k]
+                if x == x:
+                    best = m[_ANCHOR_M + k]
+                    if _isnan(best):
+                        best = 0.0 if m[_ZERO] == 1.0 else -math.inf
+                    m[_ANCHOR_T + k] = times[i]
+                    m[_ANCHOR_M + k] = x if x > best else best
+        if n:
+            del times[:n]
+            del v[: n * K]
+            self._cache.clear()
+        # keep observed bits from the oldest hour that can still be read back
+        anchors = [m[_ANCHOR_T + k] for k in range(K) if not _isnan(m[_ANCHOR_T + k])]
+        if not anchors:
+            return
+        keep_from = math.floor(min(anchors))
+        base = int(m[_OBS_BASE])
+        if keep_from > base:
+            self._obs >>= keep_from - base
+            m[_OBS_BASE] = keep_from
+
+    # -- serialisation -----------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """Compact binary form for the changelog table."""
+        nbytes = (self._obs.bit_length() + 7) // 8
+        head = _HEADER.pack(_VERSION, self._present, self._series, len(self._t), nbytes)
+        obs = self._obs.to_bytes(nbytes, "little")
+        return head + obs + self._m.tobytes() + self._t.tobytes() + self._v.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | memoryview) -> CurveState:
+        """Inverse of :meth:`to_bytes`."""
+        state, _ = cls.read(memoryview(data))
+        return state
+
+    @classmethod
+    def read(cls, buf: memoryview) -> tuple[CurveState, int]:
+        """Decode from the start of ``buf``; returns the state and the bytes used."""
+        version, present, series, rows, nbytes = _HEADER.unpack_from(buf, 0)
+        if version != _VERSION:
+            raise ValueError(f"unknown CurveState version {version}")
+        self = cls.__new__(cls)
+        off = _HEADER.size
+        obs = int.from_bytes(buf[off : off + nbytes], "little")
+        off += nbytes
+        self._m = array("d")
+        self._m.frombytes(buf[off : off + 8 * _SIZE])
+        off += 8 * _SIZE
+        self._t = array("d")
+        self._t.frombytes(buf[off : off + 8 * rows])
+        off += 8 * rows
+        self._v = array("d")
+        self._v.frombytes(buf[off : off + 8 * rows * K])
+        off += 8 * rows * K
+        self._present, self._series, self._obs = present, series, obs
+        self._cache = {}
+        return self, off
