@@ -9,7 +9,7 @@ import click
 import faust
 
 from tracker.errors import ConfigError
-from tracker.ops.web import WebService, metrics_app
+from tracker.ops.web import WebService, admin_routes, metrics_app
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,13 @@ def run_services(*, loglevel: str, collectors: bool) -> None:
     for migration in applied:
         click.echo(f"applied migration {migration.filename}", err=True)
     worker = Worker(settings, store)
-    sites = [(metrics_app(lambda: {"batches": worker.batches}), settings.web_host, settings.web_port)]
+    web_app = metrics_app(lambda: {"batches": worker.batches})
+    sites = [(web_app, settings.web_host, settings.web_port)]
     if lock is not None:
+        admin_routes(web_app, store, settings)
         sites.append((build_read_app(settings), settings.read_host, settings.read_port))
         lock.advertise(f"http://{settings.read_host}:{settings.read_port}")
+        lock.advertise_writes(f"http://{settings.web_host}:{settings.web_port}/admin/insert")
     services: list[object] = [WebService(sites)]
     if collectors:
         services.extend(_collector_services(settings))

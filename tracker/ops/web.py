@@ -4,12 +4,18 @@ that a Faust worker starts and stops with itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import mode
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+if TYPE_CHECKING:
+    from tracker.settings import Settings
+    from tracker.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +58,30 @@ class WebService(mode.Service):
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.runners.clear()
+
+
+def admin_routes(app: web.Application, store: Store, settings: Settings) -> None:
+    """``POST /admin/insert?table=T[&dedup_token=K]`` with JSONEachRow rows: registry writes
+    from commands while this process holds the embedded store (localhost only)."""
+    from tracker.errors import InvalidInput
+    from tracker.store.access import check_table, insert_json_rows
+
+    async def insert_view(request: web.Request) -> web.Response:
+        key = settings.read_password.get_secret_value()
+        if key and request.headers.get("X-Tracker-Key") != key:
+            return web.Response(status=403, text="wrong or missing X-Tracker-Key")
+        table = request.query.get("table", "")
+        try:
+            check_table(table)
+        except InvalidInput as exc:
+            return web.Response(status=400, text=exc.reason)
+        body = await request.read()
+        loop = asyncio.get_running_loop()
+        try:
+            written = await loop.run_in_executor(
+                None, insert_json_rows, store, table, body, request.query.get("dedup_token"))
+        except Exception as exc:  # noqa: BLE001 - the engine's message goes back to the caller
+            return web.Response(status=400, text=str(exc))
+        return web.json_response({"written_rows": written})
+
+    app.router.add_post("/admin/insert", insert_view)

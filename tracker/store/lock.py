@@ -15,7 +15,7 @@ import fcntl
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -32,6 +32,7 @@ class StoreOwner:
     store_url: str
     read_endpoint: str | None
     started_at: str
+    write_endpoint: str | None = None
 
 
 def lock_path(settings: Settings) -> Path:
@@ -57,7 +58,12 @@ class StoreLock:
 
     def advertise(self, read_endpoint: str | None) -> None:
         """Record the URL of the read endpoint serving this store (None = not serving)."""
-        self.owner = StoreOwner(self.owner.pid, self.owner.store_url, read_endpoint, self.owner.started_at)
+        self.owner = replace(self.owner, read_endpoint=read_endpoint)
+        self._write()
+
+    def advertise_writes(self, write_endpoint: str | None) -> None:
+        """Record the URL where this process accepts registry rows for the store."""
+        self.owner = replace(self.owner, write_endpoint=write_endpoint)
         self._write()
 
     def release(self) -> None:
