@@ -99,24 +99,33 @@ def run(report) -> None:
         make_topics(bootstrap, prefix)
         asyncio.run(produce(bootstrap, prefix + t.SNAPSHOTS, raws))
         bare = asyncio.run(_bare_consume(bootstrap, prefix + t.SNAPSHOTS, n))
-        worker = WorkerProcess(bootstrap, prefix, root / "worker",
-                               TRACKER_WORKER_BATCH_SECONDS="0.5").start()
-        try:
-            first_seen = None
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                done = worker.committed(t.SNAPSHOTS)
-                now = time.perf_counter()
-                if done > 0 and first_seen is None:
-                    first_seen = (now, done)
-                if done >= n:
-                    break
-                if not worker.alive():
-                    raise RuntimeError(worker.log.read_text()[-3000:])
-                time.sleep(0.05)
-            assert first_seen is not None and done >= n, f"worker committed {done} of {n}"
-            rate = (n - first_seen[1]) / max(1e-9, now - first_seen[0])
-        finally:
-            worker.stop()
         report("bare aiokafka consumer (baseline)", bare, "snapshots/s")
-        report("tracker worker: validate + state + sink + commit", rate, "snapshots/s", baseline=bare)
+        core = _worker_rate(bootstrap, prefix, root / "core", n, TRACKER_ANALYTICS_ENABLED="false")
+        report("tracker worker, stream core: validate + state + sink + commit", core, "snapshots/s", baseline=bare)
+        full = _worker_rate(bootstrap, prefix, root / "full", n, TRACKER_ANALYTICS_ENABLED="true")
+        report("tracker worker, full analytics path into ClickHouse", full, "snapshots/s", baseline=core)
+
+
+def _worker_rate(bootstrap: str, prefix: str, root, n: int, **env: str) -> float:
+    """Snapshots/s of a worker consuming the topic from the start (its own group and store)."""
+    worker = WorkerProcess(bootstrap, prefix, root, TRACKER_WORKER_BATCH_SECONDS="0.5",
+                           TRACKER_WORKER_APP_ID=f"bench-{root.name}", **env).start()
+    try:
+        first_seen = None
+        deadline = time.monotonic() + 900
+        done = 0
+        now = time.perf_counter()
+        while time.monotonic() < deadline:
+            done = worker.committed(t.SNAPSHOTS)
+            now = time.perf_counter()
+            if done > 0 and first_seen is None:
+                first_seen = (now, done)
+            if done >= n:
+                break
+            if not worker.alive():
+                raise RuntimeError(worker.log.read_text()[-3000:])
+            time.sleep(0.05)
+        assert first_seen is not None and done >= n, f"worker committed {done} of {n}"
+        return (n - first_seen[1]) / max(1e-9, now - first_seen[0])
+    finally:
+        worker.stop()

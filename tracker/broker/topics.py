@@ -6,6 +6,7 @@ post's registry entry, heating nodes, snapshots and state share a partition.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
@@ -61,6 +62,12 @@ async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> li
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])
                 created.append(topic.name)
+        # return only once the broker's metadata lists every topic, so the next command sees them
+        names = {prefix + t.name for t in TOPICS}
+        for _ in range(100):
+            if names <= set(await admin.list_topics()):
+                break
+            await asyncio.sleep(0.1)
         return created
     finally:
         await admin.close()

@@ -22,5 +22,71 @@ SINK_RETRIES = Counter("tracker_sink_insert_retries_total", "Failed insert attem
 SINK_PAUSED = Gauge("tracker_sink_paused", "1 while partitions are paused because the store is unavailable.")
 SINK_FATAL = Counter("tracker_sink_fatal_errors_total", "Unrecoverable insert errors (the process stops).")
 SINK_LAST_SUCCESS = Gauge("tracker_sink_last_success_timestamp_seconds", "Unix time of the last successful batch.")
+ALERTS = Counter("tracker_post_alerts_total", "Post alert state changes emitted, by alert and state.",
+                 ["alert", "state"])
 BATCH_SECONDS = Histogram("tracker_worker_batch_duration_seconds", "Time to process and store one batch.",
                           buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+
+# -- collectors (set by tracker/collect; bounded label: platform, outcome class) --------------
+COLLECTOR_REQUESTS = Counter("tracker_collector_requests_total",
+                             "Platform API requests, by platform and outcome (ok, throttled, error, invalid).",
+                             ["platform", "outcome"])
+COLLECTOR_REQUEST_SECONDS = Histogram("tracker_collector_request_duration_seconds",
+                                      "Duration of one platform API request.", ["platform"],
+                                      buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+COLLECTOR_QUOTA_REMAINING = Gauge("tracker_collector_quota_remaining",
+                                  "Requests (or quota units) left in the platform's current quota period.",
+                                  ["platform"])
+COLLECTOR_QUOTA_EXHAUSTED = Gauge("tracker_collector_quota_exhausted",
+                                  "1 while the platform's quota is used up (collection waits for its reset).",
+                                  ["platform"])
+COLLECTOR_RATE_LIMIT_WAIT = Counter("tracker_collector_rate_limit_wait_seconds_total",
+                                    "Seconds spent waiting for the platform's rate limit.", ["platform"])
+COLLECTOR_BREAKER_OPEN = Gauge("tracker_collector_breaker_open",
+                               "1 while the platform's circuit breaker is open (requests are not sent).",
+                               ["platform"])
+PRODUCE_ERRORS = Counter("tracker_produce_errors_total", "Kafka produce attempts that failed, by topic.",
+                         ["topic"])
+SNAPSHOTS_PRODUCED = Counter("tracker_snapshots_produced_total", "Snapshots produced to Kafka, by platform.",
+                             ["platform"])
+
+# -- consumers and alerting (bounded labels: topic, alert name, channel, outcome) -------------
+CONSUMER_LAG = Gauge("tracker_consumer_lag", "Messages behind the end of the topic, summed over partitions.",
+                     ["topic"])
+ALERTS_FIRING = Gauge("tracker_alerts_firing", "Post alerts currently firing, by alert name.", ["alert"])
+NOTIFICATIONS = Counter("tracker_notifications_total",
+                        "Notification deliveries, by channel (alertmanager, slack, feishu, dingtalk, wecom) "
+                        "and outcome (sent, retried, failed, throttled).", ["channel", "outcome"])
+NOTIFIER_MESSAGES = Counter("tracker_notifier_messages_total",
+                            "Alert messages read by the notifier, by outcome (applied, duplicate, invalid).",
+                            ["outcome"])
+NOTIFIER_DIGEST_ALERTS = Histogram("tracker_notifier_digest_alerts", "Alert changes listed in one campaign digest.",
+                                   buckets=(1, 2, 5, 10, 20, 50, 100, 500))
+
+# -- collectors, beside the ones above (tracker/collect; labels: platform, reason, priority class) --------
+COLLECT_RETRIES = Counter("tracker_collect_retries_total",
+                          "Request attempts retried after a retryable failure, by platform and reason (rate_limited, "
+                          "server_error, timeout, network, invalid).", ["platform", "reason"])
+COLLECT_BACKOFF_SECONDS = Counter("tracker_collect_backoff_seconds_total",
+                                  "Real seconds requests were held back, by platform and reason (backoff, "
+                                  "rate_limited = Retry-After, risk_control).", ["platform", "reason"])
+COLLECT_RISK_CONTROL = Counter("tracker_collect_risk_control_total",
+                               "Risk-control or captcha answers (the platform is left alone, never evaded).",
+                               ["platform"])
+COLLECT_COMMENTS = Counter("tracker_collect_comments_total", "Comments produced to Kafka, by platform.", ["platform"])
+COLLECT_UNAVAILABLE = Counter("tracker_collect_unavailable_total",
+                              "Refreshes in which the platform no longer showed the post (status unavailable).",
+                              ["platform"])
+COLLECT_FAILED = Counter("tracker_collect_refresh_failures_total",
+                         "Post refreshes that failed after retries (rescheduled with backoff), by platform and reason.",
+                         ["platform", "reason"])
+COLLECT_DEFERRED = Counter("tracker_collect_deferred_total",
+                           "Post refreshes deferred to save the daily quota, by platform and priority class "
+                           "(heated, young, ageing, old).", ["platform", "priority"])
+COLLECT_SCHEDULED = Gauge("tracker_collect_scheduled_posts", "Posts scheduled for refresh, by platform.",
+                          ["platform"])
+COLLECT_LAG = Gauge("tracker_collect_lag_seconds",
+                    "Event-time seconds the most overdue refresh of a platform is late (0 = on time).", ["platform"])
+COLLECT_REGISTRY = Counter("tracker_collect_registry_messages_total",
+                           "Registry messages the collector applied or skipped, by topic and result.",
+                           ["topic", "result"])

@@ -17,6 +17,7 @@ from tracker.broker import topics as t
 from tracker.contracts import decode
 from tracker.errors import InvalidInput
 from tracker.stream import rows as r
+from tracker.stream.insights import Insights
 from tracker.stream.state import METRICS, PostState, engagements
 
 HOUR_MS = 3_600_000
@@ -64,8 +65,9 @@ class Output:
 class Processor:
     """Applies one event to a post's state and writes the rows it touched."""
 
-    def __init__(self, reorder_window_hours: float = 6.0) -> None:
+    def __init__(self, reorder_window_hours: float = 6.0, insights: Insights | None = None) -> None:
         self.reorder_window_ms = int(reorder_window_hours * HOUR_MS)
+        self.insights = insights
 
     def apply(self, source: Source, message: dict[str, Any], state: PostState, out: Output) -> None:
         """Apply a decoded message (``tracker.contracts.decode``) to ``state``."""
@@ -103,7 +105,11 @@ class Processor:
                 state.latest[metric] = [observed_ms, value]
         if observed_ms >= state.last_observed_ms:
             state.last_observed_ms = observed_ms
-            state.status = m["status"]
+            previous, state.status = state.status, m["status"]
+            if self.insights is not None and (previous == "ok") != (state.status == "ok"):
+                self.insights.availability(m["post_id"], state, m["observed_at"], out)
+        if self.insights is not None:
+            self.insights.snapshot(m["post_id"], observed_ms, metrics, state, out)
 
     def _is_late(self, offset: int, observed_ms: int, state: PostState) -> bool:
         """Older than the reorder window when it first arrived (a replay gets the same answer)."""
@@ -147,6 +153,8 @@ class Processor:
             m["tenant"], m["post_id"], m["heating_id"], campaign_id, m["channel"], m["start"], m.get("end"),
             Decimal(spend["amount"]), spend["currency"], m["status"], to_ms(m["updated_at"]),
         ))
+        if self.insights is not None:
+            self.insights.heating(m["post_id"], m, state, out)
 
     def tombstone(self, post_id: str, state: PostState, out: Output) -> None:
         """A deleted registry entry (compaction tombstone): the post is marked deleted."""
@@ -162,10 +170,13 @@ class Processor:
         out.touched.add(post_id)
 
     def _comment(self, source: Source, m: dict[str, Any], out: Output) -> None:
-        out.add(r.COMMENTS, (
-            m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
-            m.get("author_hash") or "", source.offset,
-        ))
+        if self.insights is not None:
+            out.add(r.COMMENTS, self.insights.comment_row(m, source.offset))
+        else:
+            out.add(r.COMMENTS, (
+                m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
+                m.get("author_hash") or "", 0, 0, [], [], source.offset,
+            ))
 
     @staticmethod
     def totals_row(post_id: str, state: PostState) -> tuple[Any, ...]:

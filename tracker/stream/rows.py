@@ -13,6 +13,10 @@ POSTS = "posts"
 HEATING_NODES = "heating_nodes"
 COST_LINES = "cost_lines"
 COMMENTS = "comments"
+CURVES = "curves"
+PULSES = "pulses"
+LONG_TAIL = "long_tail"
+ALERTS = "alerts"
 DLQ = "dlq"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -27,7 +31,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                     "spend_currency", "status", "version"),
     COST_LINES: ("tenant", "cost_id", "campaign_id", "post_id", "bundle_id", "kind", "amount", "currency",
                  "cost_date", "note", "version"),
-    COMMENTS: ("tenant", "post_id", "comment_id", "created_at", "text", "likes", "author_hash", "version"),
+    COMMENTS: ("tenant", "post_id", "comment_id", "created_at", "text", "likes", "author_hash", "intent",
+               "negative", "intent_terms", "negative_terms", "version"),
+    CURVES: ("tenant", "post_id", "metric", "hour", "cumulative", "velocity", "observed", "version"),
+    PULSES: ("tenant", "post_id", "pulse_index", "onset", "ends_at", "trigger", "heating_ids", "peak_at",
+             "peak_velocity", "baseline", "rise_hours", "half_life_hours", "theta", "fit_r2", "fit_note",
+             "incremental_engagements", "spend_amount", "spend_currency", "status", "version"),
+    LONG_TAIL: ("tenant", "post_id", "as_of", "tail_share", "organic_tail_share", "paid_tail_share",
+                "projected_30d", "projected_30d_low", "projected_30d_high", "projected_90d", "projected_90d_low",
+                "projected_90d_high", "loglinear_30d", "loglinear_90d", "version"),
+    ALERTS: ("tenant", "alert_id", "post_id", "campaign_id", "alert", "state", "severity", "starts_at", "ends_at",
+             "summary", "evidence", "suggestion", "version"),
     DLQ: ("tenant", "rejected_at", "source_topic", "src_partition", "src_offset", "reason", "error_class",
           "payload"),
 }

@@ -5,10 +5,13 @@ Stored as compact JSON bytes. Times are epoch milliseconds (UTC).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+_LEN = struct.Struct("<I")
 
 METRICS: tuple[str, ...] = ("views", "likes", "comments", "shares", "saves", "searches")
 ENGAGEMENT_METRICS: tuple[str, ...] = ("likes", "comments", "shares", "saves")
@@ -34,16 +37,28 @@ class PostState:
     seq: int = 0
     snap_hw: int = -1
     late_offsets: list[int] = field(default_factory=list)
+    heat_currency: str = ""
+    """Currency of the post's heating spend (its pulses' spend is in it)."""
+    analytics: bytes = b""
+    """The post's ``PostAnalytics`` in its binary form (decoded once per batch)."""
+    live: Any = field(default=None, compare=False)
+    """The decoded ``PostAnalytics`` while a batch works on it (not serialised)."""
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps([self.tenant, self.registry, self.latest, self.last_observed_ms, self.status, self.seq,
-                             self.snap_hw, self.late_offsets])
+        if self.live is not None:
+            self.analytics = self.live.to_bytes()
+        head = orjson.dumps([self.tenant, self.registry, self.latest, self.last_observed_ms, self.status, self.seq,
+                             self.snap_hw, self.late_offsets, self.heat_currency])
+        return _LEN.pack(len(head)) + head + self.analytics
 
     @classmethod
     def from_bytes(cls, raw: bytes | None) -> PostState:
         if not raw:
             return cls()
-        return cls(*orjson.loads(raw))
+        (size,) = _LEN.unpack_from(raw)
+        state = cls(*orjson.loads(raw[_LEN.size:_LEN.size + size]))
+        state.analytics = bytes(raw[_LEN.size + size:])
+        return state
 
     def totals(self) -> dict[str, int | None]:
         """Latest value per metric; None where the platform never gave it."""

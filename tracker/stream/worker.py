@@ -7,10 +7,12 @@ after ``handle_batch`` returned, i.e. after the insert succeeded).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -18,11 +20,14 @@ from faust.types import EventT
 
 from tracker.broker import topics as t
 from tracker.contracts import encode
+from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
 from tracker.stream import rows as r
+from tracker.stream.insights import Insights
 from tracker.stream.processor import Output, Processor, Source, decode_or_reject
-from tracker.stream.sink import Inserter, Sink, gather_sends
+from tracker.stream.sink import Inserter, Sink, die, gather_sends
+from tracker.stream.stalls import StallWatcher
 from tracker.stream.state import PostState
 from tracker.stream.transport import broker_url
 
@@ -37,7 +42,7 @@ class Worker:
     def __init__(self, settings: Settings, store: Inserter) -> None:
         self.settings = settings
         self.app = faust.App(
-            f"{settings.topic_prefix}tracker-worker",
+            f"{settings.topic_prefix}{settings.worker_app_id}",
             broker=broker_url(settings.kafka_bootstrap),
             store="memory://",
             topic_partitions=settings.topic_partitions,
@@ -60,16 +65,30 @@ class Worker:
         self.table = self.app.Table("post_state", default=None, schema=raw, key_type=bytes, value_type=bytes,
                                     use_partitioner=True,
                                     partitions=settings.topic_partitions)
-        self.processor = Processor(settings.reorder_window_hours)
+        self.insights = Insights()
+        self.processor = Processor(settings.reorder_window_hours,
+                                   self.insights if settings.analytics_enabled else None)
+        self.alerts_topic = self.app.topic(settings.topic(t.ALERTS), key_type=bytes, value_type=bytes,
+                                           key_serializer="raw", value_serializer="raw")
         self.sink = Sink(store, pause=self._pause, resume=self._resume,
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
+        self.stalls = StallWatcher()
         self.app.agent(self.source, name="posts")(self._agent)
+        self.app.timer(settings.stall_check_seconds)(self.check_stalls)
 
     async def _agent(self, stream: faust.StreamT) -> None:
         async for events in stream.take_events(self.settings.worker_batch_max,
                                                within=self.settings.worker_batch_seconds):
-            await self.handle_batch(events)
+            try:
+                await self.handle_batch(events)
+            except BaseException as exc:  # noqa: BLE001 - see below
+                # take_events acks the batch in a finally: returning or raising here would let
+                # Faust commit offsets of rows that were never stored. Stop the process instead;
+                # the batch is consumed again after the restart.
+                log.critical("batch of %d events not stored (%r); stopping the worker so that no offset "
+                             "past the last insert is committed", len(events), exc, exc_info=True)
+                die(75 if isinstance(exc, asyncio.CancelledError) else 70)
 
     async def handle_batch(self, events: list[EventT]) -> None:
         """Process one batch; returns only after every row is stored."""
@@ -100,6 +119,8 @@ class Worker:
                 state = states[key] = PostState.from_bytes(self.table.get(key))
             self.processor.apply(source, message, state, out)
             metrics.EVENTS.labels(source.topic).inc()
+            if source.topic == t.SNAPSHOTS:
+                self._arrived(message["post_id"], state, out)
         # 2. state -> table (changelog); the touched posts' totals as upsert rows
         for key, state in states.items():
             self.table[key] = state.to_bytes()
@@ -108,13 +129,52 @@ class Worker:
         if out.late:
             metrics.LATE.inc(out.late)
         await self._maybe_die_before_insert()
-        # 3. DLQ messages acknowledged by the broker, then 4. insert; the ack follows
+        # 3. DLQ and alert messages acknowledged by the broker, then 4. insert; the ack follows
+        sends.extend(await self._send_alerts())
         await gather_sends(sends)
         await self.sink.write(out.rows, [(tp[0], tp[1], s[0], s[1]) for tp, s in offsets.items()])
         self.batches += 1
         metrics.TRACKED_POSTS.set(len(self.table))
         metrics.SINK_LAST_SUCCESS.set(time.time())
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _arrived(self, post_id: str, state: PostState, out: Output) -> None:
+        campaign = (state.registry or {}).get("campaign_id", "")
+        silence = self.stalls.seen(post_id, state.tenant, campaign, time.time())
+        if silence is not None:
+            self.insights.emit_alert(state.tenant, post_id, campaign, "PostStalled", "resolved",
+                                     datetime.now(UTC), str(int(silence)), {}, state.seq, out)
+
+    async def check_stalls(self) -> None:
+        """Fire ``PostStalled`` for posts silent for 3 × their usual interval (wall clock)."""
+        now = time.time()
+        out = Output()
+        for post_id, arrival in self.stalls.check(now):
+            self.insights.emit_alert(
+                arrival.tenant, post_id, arrival.campaign_id, "PostStalled", "firing", datetime.now(UTC),
+                str(int(arrival.last_seen)),
+                {"last_snapshot_wall_clock": datetime.fromtimestamp(arrival.last_seen, UTC).isoformat(),
+                 "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out)
+        if not self.insights.alerts:
+            return
+        await gather_sends(await self._send_alerts())
+        await self.sink.write(out.rows, [("stalls", 0, int(now), int(now))])
+
+    async def _send_alerts(self) -> list[Any]:
+        """Produce the alert messages the insights collected; a message that fails its contract
+        is logged and counted (its row is still stored), never a reason to stop."""
+        sends = []
+        for alert in self.insights.alerts:
+            metrics.ALERTS.labels(alert["alert"], alert["state"]).inc()
+            try:
+                value = encode(t.ALERTS, alert)
+            except InvalidInput as exc:
+                metrics.DLQ.labels(t.ALERTS, "outgoing alert").inc()
+                log.error("alert %s not sent: %s", alert.get("alert_id"), exc.reason)
+                continue
+            sends.append(await self.alerts_topic.send(key=alert["post_id"].encode(), value=value))
+        self.insights.alerts.clear()
+        return sends
 
     async def _to_dlq(self, source: Source, raw: bytes | None, out: Output) -> Any:
         row = out.rows[r.DLQ][-1]

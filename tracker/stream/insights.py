@@ -1,0 +1,183 @@
+"""Wiring of the pure analytics into the worker: per-post ``PostAnalytics`` in, rows out.
+
+Each snapshot or heating node is applied to the post's analytics state; the
+``Update`` it returns becomes upsert rows for ``curves``, ``pulses``,
+``long_tail`` and ``alerts`` (versioned by the post's event sequence) and
+alert messages for ``tracker.alerts.v1``. Comments are classified here
+(intent, negative, terms) and stored on their rows; hourly keyword counts are
+views over them, so a replay cannot double-count.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tracker.analytics.keywords import Lexicon, classify, load_lexicon
+from tracker.analytics.metrics import METRICS
+from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
+from tracker.analytics.post import PostAnalytics, Update
+from tracker.analytics.pulses import HeatingNode
+from tracker.analytics.resample import Snapshot
+from tracker.stream import rows as r
+from tracker.stream.state import PostState
+
+HOUR_MS = 3_600_000
+UNREGISTERED = "unregistered"  # campaign of alerts on posts whose registry entry has not arrived
+CURVE_METRICS = (*METRICS, "engagements", "emv")
+SEVERITY = {"PostDecaying": "warning", "PostUnavailable": "critical", "PostStalled": "warning",
+            "SuspiciousEngagement": "warning"}
+SUMMARY = {
+    "PostDecaying": "post is decaying and can still be re-heated",
+    "PostUnavailable": "post taken down or its counters regressed",
+    "PostStalled": "no fresh snapshot for this post",
+    "SuspiciousEngagement": "engagement pattern far outside its platform and tier",
+}
+
+
+def hours_to_dt(hours: float) -> datetime:
+    return datetime.fromtimestamp(hours * 3600, tz=UTC)
+
+
+class Insights:
+    """Feeds per-post analytics and turns what changed into rows and alert messages."""
+
+    def __init__(self, params: AnalyticsParams = DEFAULT_PARAMS) -> None:
+        self.params = params
+        lexicon = load_lexicon(())
+        self.intent_lexicon = Lexicon(lexicon.intent, ())
+        self.negative_lexicon = Lexicon((), lexicon.negative)
+        self.alerts: list[dict[str, Any]] = []
+        """Alert messages (``tracker.alerts.v1`` shape) produced since the last drain."""
+
+    def analytics(self, state: PostState) -> PostAnalytics:
+        """The post's decoded analytics, created from its registry entry on first use."""
+        if state.live is None:
+            if state.analytics:
+                state.live = PostAnalytics.from_bytes(state.analytics, self.params)
+            else:
+                reg = state.registry or {}
+                publish = reg.get("published_ms")
+                end = reg.get("tracking_end_ms")
+                state.live = PostAnalytics(
+                    None if publish is None else publish / HOUR_MS,
+                    None if end is None else end / HOUR_MS,
+                    self.params,
+                )
+        return state.live
+
+    def snapshot(self, post_id: str, observed_ms: int, metrics: dict[str, int | None], state: PostState,
+                 out: Any) -> None:
+        snap = Snapshot(observed_ms / HOUR_MS, tuple(metrics[m] for m in METRICS))
+        self._emit(post_id, self.analytics(state).apply_snapshot(snap), state, out)
+
+    def availability(self, post_id: str, state: PostState, at: datetime, out: Any) -> None:
+        """``PostUnavailable`` fires when the platform reports the post unavailable or deleted,
+        and resolves when it is reported available again."""
+        reg = state.registry or {}
+        kind = "firing" if state.status != "ok" else "resolved"
+        self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), "PostUnavailable", kind, at, "status",
+                        {"status": state.status}, state.seq, out)
+
+    def heating(self, post_id: str, m: dict[str, Any], state: PostState, out: Any) -> None:
+        if m["status"] == "cancelled":
+            return
+        state.heat_currency = m["spend"]["currency"]
+        node = HeatingNode(
+            id=m["heating_id"], start=m["start"].timestamp() / 3600,
+            end=None if m.get("end") is None else m["end"].timestamp() / 3600,
+            spend=float(Decimal(m["spend"]["amount"])), currency=m["spend"]["currency"], status=m["status"],
+        )
+        self._emit(post_id, self.analytics(state).apply_heating(node), state, out)
+
+    def comment_row(self, m: dict[str, Any], offset: int) -> tuple[Any, ...]:
+        """The comment's row with its intent / negative classification."""
+        intent = classify(m["text"], self.intent_lexicon)
+        negative = classify(m["text"], self.negative_lexicon)
+        return (m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
+                m.get("author_hash") or "", int(intent.intent), int(negative.negative), list(intent.terms),
+                list(negative.terms), offset)
+
+    def _emit(self, post_id: str, update: Update, state: PostState, out: Any) -> None:
+        tenant, version, g = state.tenant, state.seq, self.params.grid_hours
+        for row in update.hours:
+            hour = hours_to_dt(row.step * g)
+            for metric in METRICS:
+                cum, vel = row.cumulative.get(metric), row.velocity.get(metric)
+                if cum is None and vel is None:
+                    continue
+                out.add(r.CURVES, (tenant, post_id, metric, hour, cum, vel, int(row.observed), version))
+            if row.engagements is not None:
+                out.add(r.CURVES, (tenant, post_id, "engagements", hour, row.engagements,
+                                   row.engagements_velocity, int(row.observed), version))
+            if row.emv is not None:
+                out.add(r.CURVES, (tenant, post_id, "emv", hour, row.emv, None, int(row.observed), version))
+        for p in update.pulses:
+            out.add(r.PULSES, (
+                tenant, post_id, p.index, hours_to_dt(p.onset * g),
+                None if p.interval_end is None else hours_to_dt(p.interval_end * g),
+                "heating" if p.heating_ids else "organic", list(p.heating_ids),
+                None if p.peak is None else hours_to_dt(p.peak * g), p.peak_velocity, p.baseline,
+                None if p.rise_steps is None else p.rise_steps * g,
+                None if p.half_life is None else p.half_life * g, p.theta, p.fit_r2, p.no_fit_reason or "",
+                p.incremental, Decimal(str(round(p.spend, 4))) if p.heating_ids else None,
+                state.heat_currency, p.status, version,
+            ))
+        for index in update.removed_pulses:
+            out.add(r.PULSES, (tenant, post_id, index, datetime.fromtimestamp(0, tz=UTC), None, "", [], None, None,
+                               None, None, None, None, None, "superseded by a re-fit", 0.0, None, "", "removed",
+                               version))
+        lt = update.long_tail
+        if lt is not None:
+            proj = {round(p.horizon_hours / 24): p for p in lt.projections}
+            base = {round(p.horizon_hours / 24): p for p in lt.baseline_projections}
+            total = lt.total or None
+            out.add(r.LONG_TAIL, (
+                tenant, post_id, datetime.fromtimestamp(state.last_observed_ms / 1000, tz=UTC) if state.last_observed_ms
+                else datetime.fromtimestamp(0, tz=UTC),
+                lt.tail_share,
+                None if total is None or lt.organic_tail is None else lt.organic_tail / total,
+                None if total is None or lt.paid_tail is None else lt.paid_tail / total,
+                *_projection(proj.get(30)), *_projection(proj.get(90)),
+                base[30].value if 30 in base else None, base[90].value if 90 in base else None, version,
+            ))
+        for alert in update.alerts:
+            self._alert(post_id, alert, state, out)
+
+    def _alert(self, post_id: str, alert: Any, state: PostState, out: Any) -> None:
+        reg = state.registry or {}
+        at = hours_to_dt(alert.at * self.params.grid_hours)
+        self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
+                        alert.evidence, state.seq, out)
+
+    def emit_alert(self, tenant: str, post_id: str, campaign_id: str, kind: str, state: str, at: datetime,
+                   key: str, evidence: dict[str, Any], version: int, out: Any) -> None:
+        """One alert state change: a ``tracker.alerts.v1`` message and its ``alerts`` row."""
+        alert_id = f"{post_id}:{kind}:{key}"
+        campaign_id = campaign_id or UNREGISTERED
+        suggestion = evidence.get("suggestion") if isinstance(evidence, dict) else None
+        firing = state == "firing"
+        message = {
+            "tenant": tenant, "post_id": post_id, "campaign_id": campaign_id, "alert": kind, "state": state,
+            "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": at,
+            "ends_at": None if firing else at, "summary": SUMMARY.get(kind, kind), "evidence": _jsonable(evidence),
+            "suggestion": _jsonable(suggestion) if isinstance(suggestion, dict) else None,
+            "emitted_at": datetime.now(UTC),
+        }
+        self.alerts.append(message)
+        out.add(r.ALERTS, (
+            tenant, alert_id, post_id, campaign_id, kind, state, message["severity"], at, message["ends_at"],
+            message["summary"], json.dumps(message["evidence"], ensure_ascii=False, default=str),
+            json.dumps(message["suggestion"], ensure_ascii=False, default=str) if message["suggestion"] else "",
+            version,
+        ))
+
+
+def _projection(p: Any) -> tuple[float | None, float | None, float | None]:
+    return (None, None, None) if p is None else (p.value, p.low, p.high)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,64 @@
+"""``PostStalled``: the one wall-clock rule (DESIGN.md): no fresh snapshot for
+``stalled_cadence_multiple`` × the post's expected polling interval.
+
+The watcher keeps, per post, when its last snapshot arrived (wall clock) and a
+smoothed interval between arrivals; a periodic check fires the alert once per
+silence and resolves it when a snapshot arrives. This bookkeeping lives in
+memory only: after a restart the clock of each post starts again at its next
+snapshot, which can delay — never invent — a stall alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracker.analytics.alerts import stalled
+from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
+
+
+@dataclass(slots=True)
+class Arrival:
+    """Arrival bookkeeping of one post (seconds, wall clock)."""
+
+    tenant: str
+    campaign_id: str
+    last_seen: float
+    interval: float | None = None
+    firing_since: float | None = None
+
+
+class StallWatcher:
+    """Tracks snapshot arrivals and reports posts that went silent or came back."""
+
+    def __init__(self, params: AnalyticsParams = DEFAULT_PARAMS, min_interval_s: float = 60.0) -> None:
+        self.params = params
+        self.min_interval_s = min_interval_s
+        self.posts: dict[str, Arrival] = {}
+
+    def seen(self, post_id: str, tenant: str, campaign_id: str, now: float) -> float | None:
+        """Record an arrival; returns the start of a stall it ends (to resolve), else None."""
+        p = self.posts.get(post_id)
+        if p is None:
+            self.posts[post_id] = Arrival(tenant, campaign_id, now)
+            return None
+        gap = now - p.last_seen
+        if gap >= self.min_interval_s:
+            p.interval = gap if p.interval is None else 0.8 * p.interval + 0.2 * gap
+        p.last_seen, p.campaign_id = now, campaign_id or p.campaign_id
+        ended, p.firing_since = p.firing_since, None
+        return ended
+
+    def forget(self, post_id: str) -> None:
+        """Stop watching a post (end of tracking, deleted)."""
+        self.posts.pop(post_id, None)
+
+    def check(self, now: float) -> list[tuple[str, Arrival]]:
+        """Posts that just went silent (each reported once per silence)."""
+        out = []
+        for post_id, p in self.posts.items():
+            if p.firing_since is not None or p.interval is None:
+                continue
+            if stalled(p.last_seen / 3600, now / 3600, p.interval / 3600, self.params):
+                p.firing_since = p.last_seen
+                out.append((post_id, p))
+        return out
