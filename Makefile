@@ -24,15 +24,15 @@ setup: sysdeps $(STAMP) ## Install what is missing: Debian packages (as root), v
 sysdeps: ## Install the Debian packages tracker needs (Java, Maven) when missing and root
 	@bash deploy/scripts/sysdeps.sh
 
-run: setup ## Start the tracker on the embedded default: local Kafka + chDB, demo campaign
+run: setup ## Start the tracker on the embedded default: local Kafka + chDB, simulator, demo campaign
 	@echo "==> starting the local Kafka node"
 	@$(BIN)/tracker broker start
 	@echo "==> creating topics"
 	@$(BIN)/tracker topics create
 	@echo "==> migrating the embedded store"
 	@$(BIN)/tracker db migrate
-	@echo "==> running tracker (Ctrl-C to stop; 'make stop' stops the broker)"
-	@$(BIN)/tracker run
+	@echo "==> running tracker with the platform simulator and the demo campaign (Ctrl-C to stop; 'make stop' stops the broker)"
+	@$(BIN)/tracker run --demo
 
 stop: ## Stop the local Kafka node
 	@$(BIN)/tracker broker stop

@@ -21,7 +21,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("tracker.cli.sql:sql", "Run a read-only SQL query against the store."),
     "settings": ("tracker.cli.settings:settings", "Print the effective settings (secrets masked)."),
     "analyze": ("tracker.cli.analyze:analyze", "Analyze a snapshot file offline: curves, pulses, long tail, alerts."),
+    "collect": ("tracker.cli.collect:collect", "Keep every tracked post fresh from the platforms (quota-aware); --plan shows how."),
+    "posts": ("tracker.cli.posts:posts", "Import the campaign registry: posts, creators, campaigns, planned heating."),
+    "heat": ("tracker.cli.heat:heat", "Record a heating node (DOU+, shutiao, ads) of a post."),
+    "costs": ("tracker.cli.costs:costs", "Record extra cost lines of a campaign or post."),
+    "snapshots": ("tracker.cli.snapshots:snapshots", "Import metric exports (platforms without an API) as snapshots."),
     "simulate": ("tracker.cli.simulate:simulate", "Serve a synthetic campaign in the platforms' own API formats (virtual clock)."),
+    "notify": ("tracker.cli.notify:notify", "Deliver post alerts to Alertmanager and Slack/Feishu/DingTalk/WeCom digests."),
+    "dashboards": ("tracker.cli.dashboards:dashboards", "Generate Grafana dashboards, datasources and alert rules (as code)."),
+    "roi": ("tracker.cli.roi:roi", "Campaign ROI by platform, tier, creator, post or content form (n/a, never a false 0)."),
+    "top": ("tracker.cli.top:top", "A campaign's best or worst posts by one metric."),
+    "creators": ("tracker.cli.creators:creators", "The creator pool: rank, show and tag scorecards across campaigns."),
+    "alerts": ("tracker.cli.alerts:alerts", "List post alerts (decaying, stalled, unavailable, suspicious)."),
+    "curve": ("tracker.cli.curve:curve", "Draw a post's pulse heating curve (cumulative, velocity, pulses) as a PNG."),
+    "report": ("tracker.cli.report:report", "Write the post-campaign report (结案报告) as XLSX and/or HTML."),
+    "sales": ("tracker.cli.sales:sales", "Import orders and attribution keys (post id, link, promo code) for ROAS."),
+    "tenants": ("tracker.cli.tenants:tenants", "Scope reader users to one tenant on a ClickHouse server (row policies)."),
 }
 
 

@@ -1,16 +1,84 @@
-"""``tracker run``: everything on one machine, one process."""
+"""``tracker run``: everything on one machine, one process (``--demo``: with the platform simulator)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from datetime import timedelta
+from pathlib import Path
+
 import click
+import yaml
 
 from tracker.cli.runtime import run_services
+from tracker.settings import Settings
+
+DEMO_CAMPAIGN = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "campaign.yaml"
 
 
 @click.command()
 @click.option("--loglevel", default="info", show_default=True, help="Log level.")
-def run(loglevel: str) -> None:
+@click.option("--demo", is_flag=True,
+              help="Also serve the platform simulator in this process, import the demo campaign and collect "
+                   "every platform from the simulator.")
+@click.option("--campaign", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEMO_CAMPAIGN,
+              show_default="deploy/demo/campaign.yaml", help="Campaign file of the demo (written by `tracker simulate`).")
+@click.option("--speed", type=float, default=None,
+              help="Simulated seconds per real second in the demo [TRACKER_SIMULATOR_SPEED].")
+@click.option("--days-in", type=float, default=10.0, show_default=True,
+              help="Where the demo's clock starts: days after the campaign start.")
+def run(loglevel: str, demo: bool, campaign: Path, speed: float | None, days_in: float) -> None:
     """Run the stream worker, the collectors, /metrics and /healthz, and the
     read-only ClickHouse HTTP endpoint over the embedded store, in one process.
-    Expects a reachable Kafka (`tracker broker start`) with topics created."""
+    Expects a reachable Kafka (`tracker broker start`) with topics created.
+
+    With --demo: the simulator serves every platform's API on TRACKER_SIMULATOR_PORT
+    on a virtual clock, the campaign file is imported (posts, creators, planned
+    heating) and the collectors read every platform from the simulator."""
+    if demo:
+        start_demo(Settings(), campaign, speed, days_in)
     run_services(loglevel=loglevel, collectors=True)
+
+
+def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in: float) -> None:
+    """Simulator thread up, campaign imported, collectors pointed at the simulator."""
+    from tracker.broker.topics import create_topics
+    from tracker.errors import TrackerError
+    from tracker.registry.importer import import_file, version_of
+    from tracker.registry.records import Options
+    from tracker.simulate import ServerThread, Simulation
+    from tracker.store.migrations import migrate
+    from tracker.store.store import Store
+
+    source = (yaml.safe_load(campaign.read_text(encoding="utf-8")) or {}).get("source") or {}
+    if source.get("tool") != "tracker simulate":
+        raise click.ClickException(f"{campaign} was not written by `tracker simulate`; the demo's simulator "
+                                   "must serve the same population (tracker simulate --write-campaign FILE)")
+    sim = Simulation.build(int(source["seed"]), int(source["posts"]), source["campaign_start"],
+                           speed=settings.simulator_speed if speed is None else speed)
+    sim.clock.set(sim.population.campaign_start + timedelta(days=days_in))
+    try:
+        url = ServerThread(sim, settings.simulator_host, settings.simulator_port).start()
+    except OSError as exc:
+        raise click.ClickException(f"the simulator cannot listen on {settings.simulator_host}:"
+                                   f"{settings.simulator_port} ({exc.strerror}); set TRACKER_SIMULATOR_PORT") from exc
+    os.environ["TRACKER_COLLECT_SIMULATOR_URL"] = url
+    try:
+        asyncio.run(create_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topic_prefix))
+        with Store.open(settings) as store:
+            migrate(store)
+        outcome = import_file(campaign, settings, Options(version=version_of(campaign)))
+    except TrackerError as exc:
+        raise click.ClickException(f"demo import failed: {getattr(exc, 'reason', exc)}") from exc
+    counts = ", ".join(f"{n} {name}" for name, n in outcome.registry.counts().items() if n)
+    web, read = f"http://{settings.web_host}:{settings.web_port}", f"http://{settings.read_host}:{settings.read_port}"
+    click.echo(f"""
+tracker demo: simulator on {url} ({len(sim.population.posts)} posts, clock {sim.clock.now():%Y-%m-%d %H:%M}Z at \
+{sim.clock.speed:g}x); imported {counts} from {campaign.name}
+  metrics        {web}/metrics   (tracker_collector_*, tracker_collect_*, tracker_sink_*)
+  read endpoint  {read}   (any ClickHouse HTTP client, Grafana's ClickHouse plugin)
+  simulator      {url}/_sim/clock   {url}/_sim/truth   POST {url}/_sim/faults
+  try            .venv/bin/tracker sql "SELECT platform, count() AS posts, max(as_of) AS latest, sum(views) AS views \
+FROM post_totals FINAL GROUP BY platform ORDER BY posts DESC"
+                 .venv/bin/tracker collect --plan   (in another shell, same settings)
+""", err=True)

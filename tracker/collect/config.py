@@ -1,0 +1,134 @@
+"""Per-platform collector configuration: where, how fast, how much, with which credentials.
+
+Defaults follow PLATFORMS.md; ``TRACKER_COLLECT_LIMITS`` overrides any of
+``daily_quota`` (units per quota day), ``rate_per_second``, ``concurrency`` and
+``batch_size``; ``TRACKER_COLLECT_BASE_URLS`` a host; ``TRACKER_COLLECT_SOURCES``
+the adapter. With ``TRACKER_COLLECT_SIMULATOR_URL`` every platform is reached at
+``<url>/<platform>`` and rate limits default to none (the simulator is local);
+quotas still apply, per simulated day.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydantic import SecretStr
+
+from tracker.errors import ConfigError
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """How one platform is read."""
+
+    platform: str
+    adapter: str
+    base_url: str
+    daily_quota: float | None = None
+    quota_zone: str = "UTC"
+    rate_per_second: float | None = None
+    concurrency: int = 2
+    batch_size: int | None = None  # None: the adapter's documented maximum
+    timeout: float = 10.0
+    source: str = "api"
+    secrets: dict[str, SecretStr] = field(default_factory=dict, repr=False)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def secret(self, name: str) -> str:
+        """A credential's value ('' when unset); never log it."""
+        value = self.secrets.get(name)
+        return value.get_secret_value() if value is not None else ""
+
+
+# platform -> (adapter, real base URL, daily quota, quota zone, rate/s, concurrency); "" = no public host
+DEFAULTS: dict[str, tuple[str, str, float | None, str, float | None, int]] = {
+    "youtube": ("youtube", "https://www.googleapis.com/youtube", 10_000, "America/Los_Angeles", 5.0, 4),
+    "bilibili": ("bilibili", "https://api.bilibili.com", None, "Asia/Shanghai", 2.0, 2),
+    "weibo": ("weibo", "https://api.weibo.com", None, "Asia/Shanghai", 150 / 3600, 1),
+    "douyin": ("douyin", "https://open.douyin.com", None, "Asia/Shanghai", 10.0, 4),
+    "kuaishou": ("kuaishou", "https://open.kuaishou.com", None, "Asia/Shanghai", 5.0, 2),
+    "tiktok": ("tiktok", "https://open.tiktokapis.com", None, "UTC", 10.0, 4),
+    "instagram": ("instagram", "https://graph.facebook.com/v21.0", None, "UTC", 2.0, 2),
+    "xiaohongshu": ("xiaohongshu", "", None, "Asia/Shanghai", 2.0, 2),
+    "wechat_channels": ("export", "", None, "Asia/Shanghai", 1.0, 1),
+    "generic": ("generic", "", None, "UTC", 5.0, 2),
+}
+SOURCES = {"xiaohongshu": "provider", "generic": "provider", "export": "export"}
+# credentials without which a platform's own host answers nothing but auth errors
+REQUIRED = {"youtube": "api_key", "weibo": "access_token", "douyin": "access_token", "kuaishou": "access_token",
+            "tiktok": "access_token", "instagram": "access_token"}
+
+
+def _secrets(settings: Settings) -> dict[str, dict[str, SecretStr]]:
+    return {
+        "youtube": {"api_key": settings.youtube_api_key},
+        "bilibili": {"sessdata": settings.bilibili_sessdata},
+        "weibo": {"access_token": settings.weibo_access_token},
+        "douyin": {"access_token": settings.douyin_access_token},
+        "kuaishou": {"access_token": settings.kuaishou_access_token},
+        "tiktok": {"access_token": settings.tiktok_access_token},
+        "instagram": {"access_token": settings.instagram_access_token},
+        "xiaohongshu": {"token": settings.xiaohongshu_token},
+        "generic": {"token": settings.generic_token},
+    }
+
+
+def platform_configs(settings: Settings) -> dict[str, PlatformConfig]:
+    """Every platform's configuration in force; platforms with no reachable host are left out."""
+    sim = settings.collect_simulator_url.rstrip("/")
+    secrets = _secrets(settings)
+    unknown = (set(settings.collect_limits) | set(settings.collect_base_urls)
+               | set(settings.collect_sources)) - set(DEFAULTS)
+    if unknown:
+        raise ConfigError(f"unknown platform(s) in TRACKER_COLLECT_*: {', '.join(sorted(unknown))}; "
+                          f"known: {', '.join(DEFAULTS)}")
+    out: dict[str, PlatformConfig] = {}
+    for platform, (adapter, host, quota, zone, rate, concurrency) in DEFAULTS.items():
+        adapter = settings.collect_sources.get(platform, adapter)
+        base = settings.collect_base_urls.get(platform) or (f"{sim}/{platform}" if sim else host)
+        if adapter == "generic" and not settings.collect_generic:
+            if platform == "generic":
+                continue
+            raise ConfigError(f"TRACKER_COLLECT_SOURCES reads {platform} with the generic adapter, but "
+                              "TRACKER_COLLECT_GENERIC (its field paths) is empty")
+        if adapter == "generic":
+            base = settings.collect_base_urls.get(platform) or settings.collect_generic.get("base_url") or base
+        if not base:
+            continue
+        needed = REQUIRED.get(platform) if adapter == DEFAULTS[platform][0] else None
+        if not sim and platform not in settings.collect_base_urls and needed and \
+                not secrets[platform][needed].get_secret_value():
+            log.info("%s not collected: set TRACKER_%s_%s", platform, platform.upper(), needed.upper())
+            continue
+        cfg = PlatformConfig(
+            platform=platform, adapter=adapter, base_url=base.rstrip("/"), daily_quota=quota, quota_zone=zone,
+            rate_per_second=None if sim else rate, concurrency=concurrency, timeout=settings.collect_timeout_seconds,
+            source="simulator" if sim and platform not in settings.collect_base_urls else SOURCES.get(adapter, "api"),
+            secrets=secrets.get(platform, {}) if adapter != "generic" else secrets["generic"],
+            options={"douyin_open_id": settings.douyin_open_id, "kuaishou_app_id": settings.kuaishou_app_id,
+                     "generic": settings.collect_generic},
+        )
+        out[platform] = _with_limits(cfg, settings.collect_limits.get(platform, {}))
+    return out
+
+
+def _with_limits(cfg: PlatformConfig, limits: dict[str, float]) -> PlatformConfig:
+    known = {"daily_quota", "rate_per_second", "concurrency", "batch_size"}
+    if set(limits) - known:
+        raise ConfigError(f"TRACKER_COLLECT_LIMITS[{cfg.platform}]: unknown keys {sorted(set(limits) - known)}; "
+                          f"use {', '.join(sorted(known))}")
+    changes: dict[str, Any] = {}
+    if "daily_quota" in limits:
+        changes["daily_quota"] = float(limits["daily_quota"]) or None
+    if "rate_per_second" in limits:
+        changes["rate_per_second"] = float(limits["rate_per_second"]) or None
+    if "concurrency" in limits:
+        changes["concurrency"] = max(1, int(limits["concurrency"]))
+    if "batch_size" in limits:
+        changes["batch_size"] = max(1, int(limits["batch_size"]))
+    return replace(cfg, **changes)

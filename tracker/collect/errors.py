@@ -1,0 +1,95 @@
+"""What can go wrong when a platform is asked for data, and what each answer means.
+
+Every adapter turns a platform's answer (HTTP status, in-body error code,
+unparseable body) into one of these; ``http.PlatformHttp`` decides from the class
+alone whether to retry, pause the platform, stop for the day or give up:
+
+- ``Retryable`` (``RateLimited``, ``ServerError``, ``Timeout``, ``NetworkError``,
+  ``InvalidResponse``): try again with backoff (RateLimited: after Retry-After);
+- ``QuotaExhausted``: the platform's budget is spent until it resets; stop asking;
+- ``RiskControl``: a risk-control or captcha answer: back off for a long while and
+  report it. tracker never tries to get around one;
+- ``AuthFailed``: credentials missing, expired or rejected: the operator must act;
+- ``Rejected``: the platform refused this request (bad parameters); not retried.
+"""
+
+from __future__ import annotations
+
+from tracker.errors import TrackerError
+
+
+class CollectError(TrackerError):
+    """A platform request that did not yield data; ``outcome`` is its metric label."""
+
+    outcome = "error"
+
+    def __init__(self, message: str, *, code: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class Retryable(CollectError):
+    """Temporary: the same request may succeed later."""
+
+
+class RateLimited(Retryable):
+    """Too many requests; ``retry_after`` seconds when the platform said so."""
+
+    outcome = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, code: object = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class ServerError(Retryable):
+    outcome = "server_error"
+
+
+class Timeout(Retryable):
+    outcome = "timeout"
+
+
+class NetworkError(Retryable):
+    outcome = "network"
+
+
+class InvalidResponse(Retryable):
+    """A body that fails validation (truncated, HTML, missing fields): an error, never a snapshot."""
+
+    outcome = "invalid"
+
+
+class QuotaExhausted(CollectError):
+    """The platform's budget is spent; ``retry_after`` seconds until it resets, when known."""
+
+    outcome = "quota"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, code: object = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class RiskControl(CollectError):
+    """Risk control or a captcha: back off and report; never evade."""
+
+    outcome = "risk_control"
+
+
+class AuthFailed(CollectError):
+    """Credentials missing, expired or rejected."""
+
+    outcome = "auth"
+
+
+class Rejected(CollectError):
+    """The platform refused the request itself (bad parameters, no permission for it)."""
+
+    outcome = "rejected"
+
+
+class CircuitOpen(CollectError):
+    """The platform's breaker is open: no request was sent."""
+
+    outcome = "circuit_open"

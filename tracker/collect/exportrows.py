@@ -1,0 +1,110 @@
+"""One row of a metric export → one observation: the mapping shared by the export
+adapter and ``tracker snapshots import``.
+
+Column names are matched case-insensitively against aliases: tracker's own
+(``post_id, platform_post_id, as_of, views, likes, comments, shares, saves,
+searches``) and the Chinese headers of Xingtu (巨量星图) and Pugongying (蒲公英)
+data reports and WeChat Channels exports (播放量, 点赞数, 评论数, 分享数, 收藏数,
+看后搜…). Empty cells, "-" and "--" are None (not exposed), never 0; "1.2万" is
+12,000 and listed as rounded.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tracker.collect import errors as e
+from tracker.collect.counts import count
+from tracker.collect.model import Observation
+from tracker.contracts.vocab import METRICS, PLATFORMS
+
+
+class RowError(ValueError):
+    """A row that cannot become a snapshot; the message is the reason."""
+
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "post_id": ("post_id",),
+    "platform_post_id": ("platform_post_id", "item_id", "video_id", "note_id", "photo_id", "视频id", "作品id",
+                         "笔记id", "视频号id", "内容id", "feed_id"),
+    "platform": ("platform", "平台"),
+    "tenant": ("tenant", "客户", "品牌"),
+    "as_of": ("as_of", "observed_at", "date", "time", "数据时间", "统计时间", "更新时间", "数据日期", "日期"),
+    "views": ("views", "plays", "播放量", "播放数", "播放次数", "阅读量", "阅读数", "观看量", "观看次数"),
+    "likes": ("likes", "点赞", "点赞数", "点赞量", "喜欢数"),
+    "comments": ("comments", "评论", "评论数", "评论量"),
+    "shares": ("shares", "分享", "分享数", "分享量", "转发", "转发数"),
+    "saves": ("saves", "favorites", "collects", "收藏", "收藏数", "收藏量"),
+    "searches": ("searches", "看后搜", "看后搜数", "看后搜次数", "看后搜索", "回搜", "回搜次数"),
+}
+_LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
+EMPTY = {"", "-", "--", "—", "n/a", "null", "none"}
+
+
+def canonical(header: str) -> str | None:
+    """The canonical field of a column header, or None when it is not one tracker reads."""
+    return _LOOKUP.get(str(header).strip().lower().replace(" ", "_"))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in EMPTY)
+
+
+def parse_time(value: Any) -> datetime:
+    """An aware UTC datetime from an RFC 3339 text, a date (midnight UTC) or an Excel datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip().replace("/", "-")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise RowError(f"as_of: not a time ({text!r:.40}); use RFC 3339 such as 2025-09-20T12:00:00Z") from None
+    if moment.tzinfo is None:
+        if len(text) > 10:
+            raise RowError(f"as_of: {text!r} has no time zone; add Z or an offset such as +08:00")
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def observation_from_row(row: dict[str, Any], platform: str | None = None) -> Observation:
+    """Map one export row (any alias headers) to an observation; raises RowError with the reason."""
+    fields: dict[str, Any] = {}
+    for header, value in row.items():
+        canon = canonical(header)
+        if canon is not None and canon not in fields:
+            fields[canon] = value
+    post_id = str(fields.get("post_id") or "").strip()
+    pid = str(fields.get("platform_post_id") or "").strip()
+    plat = str(fields.get("platform") or platform or "").strip()
+    if post_id:
+        head, _, tail = post_id.partition(":")
+        if head not in PLATFORMS or not tail:
+            raise RowError(f"post_id: must be <platform>:<id> with a known platform (got {post_id!r:.60})")
+        if plat and plat != head:
+            raise RowError(f"post_id: platform {head!r} differs from the platform {plat!r}")
+    elif pid:
+        if plat not in PLATFORMS:
+            raise RowError("platform: unknown or missing; add a platform column or pass --platform")
+        post_id = f"{plat}:{pid}"
+    else:
+        raise RowError("post_id: missing (give post_id, or platform_post_id with the platform)")
+    if _blank(fields.get("as_of")):
+        raise RowError("as_of: missing; the export must state the time of its figures")
+    observed = parse_time(fields["as_of"])
+    metrics: dict[str, int | None] = {}
+    rounded = []
+    for metric in METRICS:
+        value = fields.get(metric)
+        if _blank(value):
+            metrics[metric] = None
+            continue
+        try:
+            metrics[metric], was_rounded = count(value.strip() if isinstance(value, str) else value, metric, "export")
+        except e.InvalidResponse:
+            raise RowError(f"{metric}: not a count ({value!r:.40})") from None
+        if was_rounded:
+            rounded.append(metric)
+    if all(v is None for v in metrics.values()):
+        raise RowError(f"no metric column holds a value (columns read: {', '.join(METRICS)} or their aliases)")
+    return Observation(post_id, metrics, tuple(rounded), "ok", observed)

@@ -1,0 +1,77 @@
+"""The collection plan as text: what is tracked, what it costs per day, what the quota allows."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from tracker.collect.config import PlatformConfig
+from tracker.collect.platforms import Adapter
+from tracker.collect.quota import RESERVE
+from tracker.collect.scheduler import Scheduler
+
+DAY = 86400.0
+
+
+def _when(ts: float | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def daily_calls(scheduler: Scheduler, platform: str, batch: int, now: float) -> tuple[float, dict[int, float]]:
+    """Calls per day the current cadence asks for, in total and per priority class."""
+    per_class: dict[int, float] = {}
+    for slot in scheduler.scheduled(platform):
+        refreshes = DAY / scheduler.interval(slot, now)
+        prio = scheduler.priority(slot, now)
+        per_class[prio] = per_class.get(prio, 0.0) + refreshes / batch
+    return sum(per_class.values()), per_class
+
+
+def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: dict[str, Adapter], now: float,
+           clock_label: str, upcoming: int = 10) -> str:
+    """The plan of every configured platform."""
+    lines = [f"collection plan at {_when(now)} ({clock_label}); {len(scheduler)} posts in the registry",
+             "",
+             f"{'platform':<16}{'via':<12}{'tracked':>8}{'due':>6}{'heated':>8}{'young':>7}{'ageing':>8}"
+             f"{'old':>6}{'ended':>7}{'batch':>7}{'calls/day':>11}{'quota/day':>11}{'rate/s':>8}  verdict"]
+    for platform, cfg in configs.items():
+        census = scheduler.census(platform, now)
+        adapter = adapters[platform]
+        calls, per_class = daily_calls(scheduler, platform, adapter.batch, now)
+        quota = cfg.daily_quota
+        rate = cfg.rate_per_second
+        verdict = "fits"
+        if quota is not None and calls > quota:
+            short = []
+            for prio in sorted(per_class):
+                allowance = quota * (1 - RESERVE[prio])
+                if sum(per_class[p] for p in per_class if p <= prio) > allowance:
+                    short.append(("heated", "young", "ageing", "old")[prio])
+            verdict = f"over quota ({calls:,.0f} > {quota:,.0f}): defers {', '.join(short) or 'old'} first"
+        elif rate is not None and calls > rate * DAY:
+            verdict = f"rate-bound ({calls:,.0f} > {rate * DAY:,.0f} calls/day)"
+        elif not census.get("tracked"):
+            verdict = "no posts"
+        lines.append(
+            f"{platform:<16}{adapter.name:<12}{census.get('tracked', 0):>8}{census.get('due', 0):>6}"
+            f"{census.get('heated', 0):>8}{census.get('young', 0):>7}{census.get('ageing', 0):>8}"
+            f"{census.get('old', 0):>6}{census.get('ended', 0):>7}{adapter.batch:>7}{math.ceil(calls):>11,}"
+            f"{'-' if quota is None else f'{quota:,.0f}':>11}{'-' if rate is None else f'{rate:g}':>8}  {verdict}")
+    soon: list[tuple[float, int]] = []
+    for platform in configs:
+        for slot in scheduler.scheduled(platform):
+            soon.append((scheduler.due[slot], slot))
+    soon.sort()
+    if soon:
+        lines += ["", f"next {min(upcoming, len(soon))} refreshes:"]
+        for due, slot in soon[:upcoming]:
+            ref = scheduler.ref(slot)
+            klass = ("heated", "young", "ageing", "old")[scheduler.priority(slot, now)]
+            lines.append(f"  {_when(due)}  {ref.post_id:<48} {klass:<7} every "
+                         f"{scheduler.interval(slot, now) / 60:g} min  ({ref.tenant})")
+    c = scheduler.cadence
+    steps = ", ".join(f"<{a:g} h: {m:g} min" for a, m in c.steps)
+    lines += ["", f"cadence (event time): {steps}, older: {c.old_minutes:g} min; heated (window + "
+                  f"{c.heating_tail_hours:g} h): {c.heated_minutes:g} min; stops at the end of tracking",
+              "quota order when short: heated, young (<72 h), ageing (<7 d), old"]
+    return "\n".join(lines)

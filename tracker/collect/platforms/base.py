@@ -1,0 +1,161 @@
+"""The adapter interface and what adapters share: registry, body checks, counters.
+
+An adapter knows one platform's request and response formats (PLATFORMS.md)
+and nothing about scheduling, retries or Kafka:
+
+- ``fetch_metrics(http, posts)``: one call for up to ``batch_size`` posts, an
+  ``Observation`` per post asked for (``unavailable`` when the platform left it out);
+- ``fetch_comments(http, post, cursor)``: one page of comments and the next cursor.
+
+Parsing raises ``tracker.collect.errors`` classes, so a body that does not have
+the documented shape is an error, never a snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+import orjson
+
+from tracker.collect import errors as e
+from tracker.collect.config import PlatformConfig
+from tracker.collect.counts import count
+from tracker.collect.http import PlatformHttp, Request, retry_after
+from tracker.collect.model import CommentPage, Observation, PostRef
+from tracker.contracts.vocab import METRICS
+
+ADAPTERS: dict[str, type[Adapter]] = {}
+
+
+def register(cls: type[Adapter]) -> type[Adapter]:
+    """Class decorator: make an adapter available under its ``name``."""
+    ADAPTERS[cls.name] = cls
+    return cls
+
+
+def adapter_for(config: PlatformConfig) -> Adapter:
+    """The adapter a platform's configuration names."""
+    try:
+        cls = ADAPTERS[config.adapter]
+    except KeyError:
+        from tracker.errors import ConfigError
+
+        raise ConfigError(f"{config.platform}: unknown adapter {config.adapter!r}; "
+                          f"known: {', '.join(sorted(ADAPTERS))}") from None
+    return cls(config)
+
+
+class Adapter:
+    """Base of every adapter; subclasses set the class attributes and override the two calls."""
+
+    name: ClassVar[str] = ""
+    batch_size: ClassVar[int] = 1  # posts per metrics call (the platform's documented maximum)
+    has_comments: ClassVar[bool] = False
+    comments_newest_first: ClassVar[bool] = True
+    exposes: ClassVar[tuple[str, ...]] = ()  # what the platform exposes; the rest stays None
+
+    def __init__(self, config: PlatformConfig) -> None:
+        self.config = config
+        self.platform = config.platform
+        self.metrics: tuple[str, ...] = self.exposes
+
+    @property
+    def batch(self) -> int:
+        """Posts per call in force: the configured size, capped by the documented maximum."""
+        return max(1, min(self.config.batch_size or self.batch_size, self.batch_size))
+
+    async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        raise NotImplementedError
+
+    async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
+                             extra: dict[str, str]) -> CommentPage:
+        raise e.Rejected(f"{self.platform}: no comments endpoint")
+
+    # -- helpers ---------------------------------------------------------------
+    def observation(self, post: PostRef, values: dict[str, int | None], rounded: Sequence[str] = (),
+                    **kwargs: Any) -> Observation:
+        """An observation with every metric key present; metrics the platform lacks are None."""
+        metrics = {m: (values.get(m) if m in self.metrics else None) for m in METRICS}
+        return Observation(post.post_id, metrics, tuple(r for r in rounded if metrics.get(r) is not None), **kwargs)
+
+    def unavailable(self, post: PostRef) -> Observation:
+        """The platform no longer shows the post (taken down, private, deleted)."""
+        return Observation(post.post_id, dict.fromkeys(METRICS), (), "unavailable")
+
+
+def json_body(response: httpx.Response, platform: str) -> Any:
+    """The parsed JSON body, or InvalidResponse (5xx pages become ServerError, 429 RateLimited)."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass
+    kind = response.headers.get("content-type", "?").split(";")[0]
+    if response.status_code == 429:
+        raise e.RateLimited(f"{platform}: HTTP 429 ({kind})", retry_after=retry_after(response))
+    if response.status_code >= 500:
+        raise e.ServerError(f"{platform}: HTTP {response.status_code} ({kind})", code=response.status_code)
+    raise e.InvalidResponse(f"{platform}: HTTP {response.status_code}, body is not JSON ({kind}, "
+                            f"{len(response.content)} bytes)")
+
+
+def http_status(response: httpx.Response, platform: str, detail: str = "") -> None:
+    """Raise for an HTTP error status the body did not explain."""
+    status = response.status_code
+    if status < 400:
+        return
+    text = f"{platform}: HTTP {status}{': ' + detail if detail else ''}"
+    if status == 429:
+        raise e.RateLimited(text, retry_after=retry_after(response), code=status)
+    if status >= 500:
+        raise e.ServerError(text, code=status)
+    if status in (401, 403):
+        raise e.AuthFailed(text, code=status)
+    raise e.Rejected(text, code=status)
+
+
+def dig(data: Any, path: str) -> Any:
+    """``data`` followed along a dotted path (``a.b.0.c``); None where it stops."""
+    for part in path.split(".") if path else ():
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.lstrip("-").isdigit() and -len(data) <= int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def need(data: Any, path: str, kind: type | tuple[type, ...], platform: str) -> Any:
+    """``dig`` that raises InvalidResponse when the value is missing or of the wrong type."""
+    value = dig(data, path)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise e.InvalidResponse(f"{platform}: {path or 'body'} is {type(value).__name__}, "
+                                f"expected {getattr(kind, '__name__', kind)}")
+    return value
+
+
+def from_unix(value: Any, field: str, platform: str, ms: bool = False) -> datetime:
+    """An aware UTC datetime from unix seconds (or milliseconds)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise e.InvalidResponse(f"{platform}: {field} is not a unix time ({value!r:.40})")
+    return datetime.fromtimestamp(value / 1000 if ms else value, UTC)
+
+
+def from_text(value: Any, field: str, platform: str, parse: Callable[[str], datetime] | None = None) -> datetime:
+    """An aware UTC datetime from an ISO-8601 text (or with ``parse``)."""
+    if not isinstance(value, str):
+        raise e.InvalidResponse(f"{platform}: {field} is not a time ({value!r:.40})")
+    try:
+        moment = parse(value) if parse else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise e.InvalidResponse(f"{platform}: {field} is not a time ({value!r:.40})") from None
+    if moment.tzinfo is None:
+        raise e.InvalidResponse(f"{platform}: {field} has no time zone ({value!r:.40})")
+    return moment.astimezone(UTC)
+
+
+__all__ = ["ADAPTERS", "Adapter", "Request", "adapter_for", "count", "dig", "from_text", "from_unix",
+           "http_status", "json_body", "need", "register"]

@@ -1,0 +1,127 @@
+"""The generic JSON adapter: any licensed data provider, configured by field paths.
+
+``TRACKER_COLLECT_GENERIC`` (JSON) says where things are; ``{id}`` / ``{ids}`` in
+``params`` and ``body`` become the post's platform id / the batch's ids joined by
+``ids_separator`` (``{ids_list}`` in the body: a JSON list)::
+
+    {"base_url": "https://provider.example/v1",      # or TRACKER_COLLECT_BASE_URLS[platform]
+     "method": "GET", "path": "/notes/metrics", "params": {"ids": "{ids}"}, "body": null,
+     "batch_size": 50, "ids_separator": ",",
+     "items": "data.list",            # a list of items, or one object (batch_size 1)
+     "item_id": "note_id",            # path inside an item to the platform id
+     "metrics": {"likes": "stats.like", "saves": "stats.collect", "views": "stats.read"},
+     "error_path": "code", "ok_values": [0],           # body code that means success
+     "rate_limit_values": [429001], "auth_values": [401001], "risk_values": [300012],
+     "gone_values": [404001]}
+
+Metric values may be numbers or display texts ("1.2万": rounded). A metric not
+mapped, or null in the answer, is None. A path that leads nowhere is an error,
+never a 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from tracker.collect import errors as e
+from tracker.collect.config import PlatformConfig
+from tracker.collect.http import PlatformHttp, Request, retry_after
+from tracker.collect.model import Observation, PostRef
+from tracker.collect.platforms.base import Adapter, count, dig, http_status, json_body, register
+from tracker.contracts.vocab import METRICS
+from tracker.errors import ConfigError
+
+
+def _fill(template: Any, ids: list[str], sep: str) -> Any:
+    """Replace {id}, {ids} and {ids_list} placeholders inside a params/body template."""
+    if isinstance(template, dict):
+        return {k: _fill(v, ids, sep) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, ids, sep) for v in template]
+    if template == "{ids_list}":
+        return ids
+    if isinstance(template, str):
+        return template.replace("{ids}", sep.join(ids)).replace("{id}", ids[0])
+    return template
+
+
+@register
+class Generic(Adapter):
+    name = "generic"
+    batch_size = 100
+    exposes = METRICS
+
+    def __init__(self, config: PlatformConfig) -> None:
+        super().__init__(config)
+        spec = dict(config.options.get("generic") or {})
+        missing = [k for k in ("path", "item_id", "metrics") if k not in spec]
+        if missing:
+            raise ConfigError(f"TRACKER_COLLECT_GENERIC lacks {', '.join(missing)} (see "
+                              "tracker/collect/platforms/generic.py)")
+        unknown = set(spec["metrics"]) - set(METRICS)
+        if unknown:
+            raise ConfigError(f"TRACKER_COLLECT_GENERIC metrics: unknown {sorted(unknown)}; use {', '.join(METRICS)}")
+        self.spec = spec
+        self.metrics = tuple(spec["metrics"])
+
+    @property
+    def batch(self) -> int:
+        return max(1, int(self.config.batch_size or self.spec.get("batch_size", 1)))
+
+    def _check(self, response: httpx.Response) -> Any:
+        body = json_body(response, self.platform)
+        path = self.spec.get("error_path")
+        if path:
+            code = dig(body, path)
+            message = f"{self.platform} provider: {path}={code!r}"
+            if code in self.spec.get("gone_values", []):
+                return None
+            if code in self.spec.get("risk_values", []):
+                raise e.RiskControl(message, code=code)
+            if code in self.spec.get("rate_limit_values", []):
+                raise e.RateLimited(message, retry_after=retry_after(response), code=code)
+            if code in self.spec.get("auth_values", []):
+                raise e.AuthFailed(message, code=code)
+            if code not in self.spec.get("ok_values", [0]):
+                http_status(response, self.platform, message)
+                raise e.Rejected(message, code=code)
+        http_status(response, self.platform)
+        return body
+
+    async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        ids = [p.platform_post_id for p in posts]
+        sep = self.spec.get("ids_separator", ",")
+        token = self.config.secret("token")
+        request = Request(self.spec.get("method", "GET").upper(), self.spec["path"],
+                          _fill(self.spec.get("params") or {}, ids, sep), json=_fill(self.spec.get("body"), ids, sep),
+                          headers={"Authorization": f"Bearer {token}"} if token else {})
+
+        def parse(response: httpx.Response) -> dict[str, Observation]:
+            body = self._check(response)
+            if body is None:
+                return {}
+            items = dig(body, self.spec.get("items", ""))
+            if isinstance(items, dict):
+                items = [items]
+            if not isinstance(items, list):
+                raise e.InvalidResponse(f"{self.platform} provider: {self.spec.get('items')!r} is not a list")
+            out = {}
+            for item in items:
+                pid = dig(item, self.spec["item_id"])
+                if not isinstance(pid, str | int) or isinstance(pid, bool):
+                    raise e.InvalidResponse(f"{self.platform} provider: item without {self.spec['item_id']!r}")
+                values, rounded = {}, []
+                for metric, path in self.spec["metrics"].items():
+                    values[metric], was_rounded = count(dig(item, path), path, self.platform)
+                    if was_rounded:
+                        rounded.append(metric)
+                ref = next((p for p in posts if p.platform_post_id == str(pid)), None)
+                if ref is not None:
+                    out[str(pid)] = self.observation(ref, values, rounded)
+            return out
+
+        found = await http.call(request, parse)
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]

@@ -1,0 +1,118 @@
+"""Instagram Graph API (PLATFORMS.md §3): ``/{media-id}/insights`` per media, ``/{media-id}/comments``.
+
+Insights ``{"data":[{"name","values":[{"value"}]}]}`` (or ``total_value``);
+views, likes, comments, shares, saved → views, likes, comments, shares, saves.
+A metric with no data is left out of ``data`` and stays None (hidden likes),
+never 0. Errors ``{"error":{"code","error_subcode","message"}}``: 190 → token;
+4, 17, 32, 613, 80002 → throttled (Retry-After, or X-Business-Use-Case-Usage's
+estimated_time_to_regain_access); 1, 2 → retry; 100/33 → media gone; 10, 200-299
+→ permission. The token is a Bearer header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+import orjson
+
+from tracker.collect import errors as e
+from tracker.collect.http import PlatformHttp, Request, retry_after
+from tracker.collect.model import Comment, CommentPage, Observation, PostRef
+from tracker.collect.platforms.base import Adapter, count, dig, from_text, json_body, need, register
+
+NAME = "instagram"
+METRIC_NAMES = {"views": "views", "likes": "likes", "comments": "comments", "shares": "shares", "saved": "saves"}
+THROTTLE = {4, 17, 32, 613, 80002}
+
+
+def _regain_seconds(response: httpx.Response) -> float | None:
+    """estimated_time_to_regain_access (minutes) of X-Business-Use-Case-Usage, in seconds."""
+    raw = response.headers.get("X-Business-Use-Case-Usage")
+    try:
+        usage = orjson.loads(raw) if raw else {}
+        minutes = max(int(x.get("estimated_time_to_regain_access", 0)) for v in usage.values() for x in v)
+    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        return None
+    return minutes * 60.0 if minutes else None
+
+
+def check(response: httpx.Response) -> dict | None:
+    """The body, None when the media is gone, or the error."""
+    body = json_body(response, NAME)
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        if response.status_code >= 400 or not isinstance(body, dict):
+            raise e.InvalidResponse(f"instagram: HTTP {response.status_code} without an error object")
+        return body
+    code, sub = err.get("code"), err.get("error_subcode")
+    message = f"instagram: ({code}/{sub}) {err.get('message', '')}"
+    if code == 100 and sub == 33:
+        return None
+    if code == 190:
+        raise e.AuthFailed(message, code=code)
+    if code in THROTTLE or response.status_code == 429:
+        wait = retry_after(response) or _regain_seconds(response)
+        raise e.RateLimited(message, retry_after=wait, code=code)
+    if code in (1, 2) or err.get("is_transient") or response.status_code >= 500:
+        raise e.ServerError(message, code=code)
+    if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
+        raise e.AuthFailed(message, code=code)
+    raise e.Rejected(message, code=code)
+
+
+@register
+class Instagram(Adapter):
+    name = NAME
+    batch_size = 1
+    has_comments = True
+    exposes = ("views", "likes", "comments", "shares", "saves")
+
+    def _headers(self) -> dict[str, str]:
+        token = self.config.secret("access_token")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        out = []
+        for post in posts:
+            def parse(response: httpx.Response, post: PostRef = post) -> Observation:
+                body = check(response)
+                if body is None:
+                    return self.unavailable(post)
+                values: dict[str, int | None] = {}
+                for item in need(body, "data", list, NAME):
+                    name = METRIC_NAMES.get(str(item.get("name"))) if isinstance(item, dict) else None
+                    if name is None:
+                        continue
+                    raw = dig(item, "values.0.value")
+                    if raw is None:
+                        raw = dig(item, "total_value.value")
+                    values[name] = count(raw, f"insights.{item['name']}", NAME)[0]
+                return self.observation(post, values)
+
+            request = Request("GET", f"/{post.platform_post_id}/insights",
+                              {"metric": "views,likes,comments,shares,saved"}, headers=self._headers())
+            out.append(await http.call(request, parse))
+        return out
+
+    async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
+                             extra: dict[str, str]) -> CommentPage:
+        params = {"fields": "id,text,timestamp,username,like_count", "limit": 50}
+        if cursor:
+            params["after"] = cursor
+
+        def parse(response: httpx.Response) -> CommentPage:
+            body = check(response)
+            if body is None:
+                return CommentPage([], None)
+            comments = [Comment(comment_id=str(need(c, "id", str, NAME)), text=str(c.get("text", "")),
+                                created_at=from_text(str(c.get("timestamp", "")).replace("+0000", "+00:00"),
+                                                     "timestamp", NAME),
+                                likes=c.get("like_count") if isinstance(c.get("like_count"), int) else None,
+                                author_id=c.get("username")) for c in need(body, "data", list, NAME)]
+            after = dig(body, "paging.cursors.after")
+            more = dig(body, "paging.next")
+            return CommentPage(comments, after if more and isinstance(after, str) else None)
+
+        return await http.call(Request("GET", f"/{post.platform_post_id}/comments", params,
+                                       headers=self._headers()), parse)

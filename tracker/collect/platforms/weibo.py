@@ -1,0 +1,113 @@
+"""Weibo open API (PLATFORMS.md §5): ``statuses/count.json`` for up to 100 ids, ``comments/show.json``.
+
+``count.json`` answers a **bare array** ``[{id, reposts, comments, attitudes}]``
+(attitudes = likes, reposts = shares); Weibo has no views or saves. An id left
+out is no longer visible. Errors (HTTP 4xx) ``{"request","error_code","error"}``,
+``error_code`` a string or a number: 10022/10023 → rate limit, 10024 → the hourly
+per-API budget is spent (treated as quota until the next hour), 21314-21332 →
+token, 10001/10002 → retry, 20101/20132 → post gone. The token travels in the
+``Authorization: OAuth2`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import httpx
+
+from tracker.collect import errors as e
+from tracker.collect.http import PlatformHttp, Request, retry_after
+from tracker.collect.model import Comment, CommentPage, Observation, PostRef
+from tracker.collect.platforms.base import (
+    Adapter,
+    count,
+    from_text,
+    http_status,
+    json_body,
+    need,
+    register,
+)
+
+NAME = "weibo"
+GONE = {"20101", "20132", "20112"}
+
+
+def check(response: httpx.Response) -> object:
+    body = json_body(response, NAME)
+    if isinstance(body, dict) and "error_code" in body:
+        code = str(body["error_code"])
+        message = f"weibo: {code} {body.get('error', '')}"
+        if code in GONE:
+            return None
+        if code in ("10022", "10023"):
+            raise e.RateLimited(message, retry_after=retry_after(response), code=code)
+        if code == "10024":
+            raise e.QuotaExhausted(message, retry_after=3600, code=code)  # hourly budgets
+        if code in ("10001", "10002") or response.status_code >= 500:
+            raise e.ServerError(message, code=code)
+        if code.startswith("213") or code == "10014" or response.status_code == 401:
+            raise e.AuthFailed(message, code=code)
+        raise e.Rejected(message, code=code)
+    http_status(response, NAME)
+    return body
+
+
+def created_at(text: object) -> datetime:
+    """Weibo's ``Tue Sep 02 20:00:00 +0800 2025``."""
+    return from_text(text, "created_at", NAME, lambda s: datetime.strptime(s, "%a %b %d %H:%M:%S %z %Y"))
+
+
+@register
+class Weibo(Adapter):
+    name = NAME
+    batch_size = 100
+    has_comments = True
+    exposes = ("likes", "comments", "shares")
+
+    def _headers(self) -> dict[str, str]:
+        token = self.config.secret("access_token")
+        return {"Authorization": f"OAuth2 {token}"} if token else {}
+
+    async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        request = Request("GET", "/2/statuses/count.json", {"ids": ",".join(p.platform_post_id for p in posts)},
+                          headers=self._headers())
+
+        def parse(response: httpx.Response) -> dict[str, dict]:
+            body = check(response)
+            if not isinstance(body, list):
+                raise e.InvalidResponse("weibo: count.json did not answer an array")
+            out = {}
+            for item in body:
+                sid = item.get("id") if isinstance(item, dict) else None
+                if not isinstance(sid, int | str) or isinstance(sid, bool):
+                    raise e.InvalidResponse("weibo: count item without id")
+                out[str(sid)] = {m: count(need(item, k, int, NAME), k, NAME)[0]
+                                 for m, k in (("likes", "attitudes"), ("comments", "comments"), ("shares", "reposts"))}
+            return out
+
+        found = await http.call(request, parse)
+        return [self.observation(p, found[p.platform_post_id]) if p.platform_post_id in found
+                else self.unavailable(p) for p in posts]
+
+    async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
+                             extra: dict[str, str]) -> CommentPage:
+        params: dict[str, object] = {"id": post.platform_post_id, "count": 200}
+        if cursor:
+            params["max_id"] = cursor
+
+        def parse(response: httpx.Response) -> CommentPage:
+            body = check(response)
+            if body is None:
+                return CommentPage([], None)
+            comments = [Comment(comment_id=str(need(c, "idstr", str, NAME)), text=str(c.get("text", "")),
+                                created_at=created_at(c.get("created_at")),
+                                likes=c.get("like_counts") if isinstance(c.get("like_counts"), int) else None,
+                                author_id=str((c.get("user") or {}).get("idstr") or "") or None,
+                                parent_id=str(c["reply_comment"]["idstr"]) if isinstance(c.get("reply_comment"), dict)
+                                and c["reply_comment"].get("idstr") else None)
+                        for c in need(body, "comments", list, NAME)]
+            nxt = body.get("next_cursor") if isinstance(body, dict) else 0
+            return CommentPage(comments, str(nxt) if nxt else None)
+
+        return await http.call(Request("GET", "/2/comments/show.json", params, headers=self._headers()), parse)

@@ -1,0 +1,110 @@
+"""YouTube Data API v3 (PLATFORMS.md §2): ``videos.list`` for up to 50 ids, ``commentThreads``.
+
+Counts are digit strings; ``likeCount`` and ``commentCount`` may be missing
+(hidden) and stay None. There are no shares, saves or searches. An id missing
+from ``items`` is no longer visible (deleted, private). Errors are
+``{"error":{"code","errors":[{"reason"}]}}``: quotaExceeded → quota,
+rateLimitExceeded → rate limit, authError/forbidden → credentials,
+backendError → retry. Every call costs one quota unit (10,000/day, Pacific time).
+The key travels in the ``X-goog-api-key`` header, never in the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from tracker.collect import errors as e
+from tracker.collect.http import PlatformHttp, Request, retry_after
+from tracker.collect.model import Comment, CommentPage, Observation, PostRef
+from tracker.collect.platforms.base import (
+    Adapter,
+    count,
+    dig,
+    from_text,
+    http_status,
+    json_body,
+    need,
+    register,
+)
+
+NAME = "youtube"
+
+
+def check(response: httpx.Response) -> dict:
+    """The body of a successful answer, or the error it carries."""
+    body = json_body(response, NAME)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        reasons = [x.get("reason") for x in err.get("errors") or [] if isinstance(x, dict)]
+        message = f"youtube: {err.get('code')} {','.join(map(str, reasons)) or err.get('message', '')}"
+        if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
+            raise e.QuotaExhausted(message, code=reasons)
+        if {"rateLimitExceeded", "userRateLimitExceeded"} & set(reasons) or response.status_code == 429:
+            raise e.RateLimited(message, retry_after=retry_after(response), code=reasons)
+        if response.status_code >= 500 or "backendError" in reasons:
+            raise e.ServerError(message, code=reasons)
+        if response.status_code == 401 or {"authError", "keyInvalid", "forbidden"} & set(reasons):
+            raise e.AuthFailed(message, code=reasons)
+        raise e.Rejected(message, code=reasons)
+    http_status(response, NAME)
+    if not isinstance(body, dict):
+        raise e.InvalidResponse("youtube: body is not an object")
+    return body
+
+
+@register
+class YouTube(Adapter):
+    name = NAME
+    batch_size = 50
+    has_comments = True
+    exposes = ("views", "likes", "comments")
+
+    def _headers(self) -> dict[str, str]:
+        key = self.config.secret("api_key")
+        return {"X-goog-api-key": key} if key else {}
+
+    async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        ids = [p.platform_post_id for p in posts]
+        request = Request("GET", "/v3/videos", {"part": "statistics", "id": ",".join(ids)}, headers=self._headers())
+
+        def parse(response: httpx.Response) -> dict[str, dict]:
+            body = check(response)
+            items = need(body, "items", list, NAME)
+            out = {}
+            for item in items:
+                vid = need(item, "id", str, NAME)
+                stats = need(item, "statistics", dict, NAME)
+                out[vid] = {m: count(stats.get(k), f"statistics.{k}", NAME)[0]
+                            for m, k in (("views", "viewCount"), ("likes", "likeCount"), ("comments", "commentCount"))}
+                if out[vid]["views"] is None:
+                    raise e.InvalidResponse("youtube: statistics.viewCount missing")
+            return out
+
+        found = await http.call(request, parse)
+        return [self.observation(p, found[p.platform_post_id]) if p.platform_post_id in found
+                else self.unavailable(p) for p in posts]
+
+    async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
+                             extra: dict[str, str]) -> CommentPage:
+        params = {"part": "snippet", "videoId": post.platform_post_id, "maxResults": 100, "order": "time",
+                  "textFormat": "plainText"}
+        if cursor:
+            params["pageToken"] = cursor
+
+        def parse(response: httpx.Response) -> CommentPage:
+            body = check(response)
+            comments = []
+            for item in need(body, "items", list, NAME):
+                top = need(item, "snippet.topLevelComment", dict, NAME)
+                snip = need(top, "snippet", dict, NAME)
+                comments.append(Comment(
+                    comment_id=need(top, "id", str, NAME), text=str(snip.get("textOriginal") or snip.get("textDisplay") or ""),
+                    created_at=from_text(snip.get("publishedAt"), "publishedAt", NAME),
+                    likes=count(snip.get("likeCount"), "likeCount", NAME)[0],
+                    author_id=dig(snip, "authorChannelId.value") or snip.get("authorDisplayName")))
+            token = body.get("nextPageToken")
+            return CommentPage(comments, token if isinstance(token, str) and token else None)
+
+        return await http.call(Request("GET", "/v3/commentThreads", params, headers=self._headers()), parse)

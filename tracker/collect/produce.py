@@ -1,0 +1,116 @@
+"""Observations and comments → ``tracker.snapshots.v1`` / ``tracker.comments.v1`` messages.
+
+Every message is built and validated with ``tracker.contracts.encode`` before it is
+sent: one that fails its contract is a recorded error (metric + log), never sent.
+The producer is idempotent (``enable_idempotence``, ``acks=all``); key = post_id.
+Comment author ids are hashed (keyed BLAKE2b) before they leave the collector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from tracker.broker import topics as t
+from tracker.collect.model import Comment, Observation, PostRef
+from tracker.contracts import encode
+from tracker.errors import InvalidInput
+from tracker.ops import metrics
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 10_000
+
+
+def snapshot_message(obs: Observation, tenant: str, platform: str, observed_at: datetime, source: str,
+                     collected_at: datetime | None = None) -> bytes:
+    """The encoded snapshot (raises InvalidInput when it breaks the contract)."""
+    return encode(t.SNAPSHOTS, {
+        "tenant": tenant, "post_id": obs.post_id, "platform": platform, "observed_at": observed_at,
+        "collected_at": collected_at or datetime.now(UTC), "source": source, "metrics": obs.metrics,
+        "rounded": list(obs.rounded), "status": obs.status,
+    })
+
+
+def author_hash(author_id: str | None, key: bytes) -> str | None:
+    """A 32-hex-digit keyed hash of an author id (None stays None)."""
+    if not author_id:
+        return None
+    return hashlib.blake2b(str(author_id).encode(), digest_size=16, key=key[:64]).hexdigest()
+
+
+def comment_message(post: PostRef, comment: Comment, key: bytes) -> bytes:
+    return encode(t.COMMENTS, {
+        "tenant": post.tenant, "post_id": post.post_id, "platform": post.platform,
+        "comment_id": comment.comment_id[:128], "text": comment.text[:MAX_TEXT], "created_at": comment.created_at,
+        "likes": comment.likes if isinstance(comment.likes, int) and comment.likes >= 0 else None,
+        "author_hash": author_hash(comment.author_id, key), "parent_id": comment.parent_id,
+        "collected_at": datetime.now(UTC),
+    })
+
+
+class Producer:
+    """The collector's idempotent Kafka producer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.snapshots_topic = settings.topic(t.SNAPSHOTS)
+        self.comments_topic = settings.topic(t.COMMENTS)
+        self.key = settings.collect_hash_key.get_secret_value().encode()
+        self.kafka: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self.kafka = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, enable_idempotence=True,
+                                      acks="all", linger_ms=20, max_batch_size=256 * 1024)
+        await self.kafka.start()
+
+    async def stop(self) -> None:
+        if self.kafka is not None:
+            await self.kafka.stop()
+            self.kafka = None
+
+    async def send(self, topic: str, key: str, value: bytes) -> Any:
+        """Queue one message; returns the delivery future."""
+        assert self.kafka is not None, "producer not started"
+        return await self.kafka.send(topic, value, key=key.encode())
+
+    async def snapshot(self, obs: Observation, tenant: str, platform: str, observed_at: datetime,
+                       source: str) -> Any | None:
+        """Queue a snapshot; None (and a recorded error) when it breaks the contract."""
+        try:
+            value = snapshot_message(obs, tenant, platform, observed_at, source)
+        except InvalidInput as exc:
+            metrics.COLLECTOR_REQUESTS.labels(platform, "invalid").inc()
+            log.warning("%s: snapshot of %s breaks the contract, not sent: %s", platform, obs.post_id, exc.reason)
+            return None
+        return await self.send(self.snapshots_topic, obs.post_id, value)
+
+    async def comments(self, post: PostRef, comments: list[Comment]) -> list[Any]:
+        futures = []
+        for comment in comments:
+            try:
+                value = comment_message(post, comment, self.key)
+            except InvalidInput as exc:
+                log.warning("%s: comment %s of %s breaks the contract, not sent: %s", post.platform,
+                            comment.comment_id, post.post_id, exc.reason)
+                continue
+            futures.append(await self.send(self.comments_topic, post.post_id, value))
+        return futures
+
+
+async def delivered(futures: list[Any], topic: str) -> bool:
+    """Await delivery reports; False (and a metric) when any failed."""
+    ok = True
+    for future in futures:
+        try:
+            await future
+        except KafkaError as exc:
+            ok = False
+            metrics.PRODUCE_ERRORS.labels(topic).inc()
+            log.error("produce to %s failed: %s", topic, exc)
+    return ok

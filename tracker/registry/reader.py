@@ -1,0 +1,152 @@
+"""Registry files in, rows with their line numbers out.
+
+- YAML or JSON holding a mapping: a campaign document (``tracker.campaign.v1``,
+  layout in ``tracker/simulate/registry.py``); every list item keeps the line it
+  starts on.
+- CSV (UTF-8, with or without BOM), XLSX (first sheet; openpyxl), or a YAML/JSON
+  list of objects: a flat table, one row per post (or per heating node), the
+  header on the first non-empty line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from tracker.errors import InvalidInput
+
+
+@dataclass
+class Row:
+    """One record of the file: where it is (for reports) and its values."""
+
+    line: int | None
+    values: dict[str, Any]
+    where: str = ""
+
+    def label(self) -> str:
+        at = f"line {self.line}" if self.line else "line ?"
+        return f"{at} ({self.where})" if self.where else at
+
+
+@dataclass
+class Document:
+    """A parsed file: a campaign document (sections of rows) or one flat table."""
+
+    kind: str  # "campaign" or "table"
+    sections: dict[str, list[Row]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+
+
+def read(path: Path) -> Document:
+    """Parse ``path`` by its suffix; raises InvalidInput with what to fix."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    if suffix in (".yaml", ".yml", ".json"):
+        return _structured(path.read_bytes(), suffix == ".json")
+    if suffix == ".csv":
+        return _csv(path.read_bytes())
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx(path)
+    raise InvalidInput(f"{path}: unsupported file type {suffix or '(none)'}; use .yaml, .json, .csv or .xlsx")
+
+
+def _structured(raw: bytes, is_json: bool) -> Document:
+    try:
+        data = orjson.loads(raw) if is_json else yaml.load(raw, Loader=yaml.CSafeLoader)  # noqa: S506 - safe loader
+    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"not valid {'JSON' if is_json else 'YAML'}: {str(exc).splitlines()[0]}") from None
+    lines = _item_lines(raw)
+    if isinstance(data, list):
+        rows = [_row(item, lines.get(("", i)), f"item {i + 1}") for i, item in enumerate(data)]
+        return Document("table", rows=rows, headers=sorted({k for r in rows for k in r.values}))
+    if not isinstance(data, dict):
+        raise InvalidInput("the file holds neither a campaign document (a mapping) nor a list of rows")
+    doc = Document("campaign", meta={k: v for k, v in data.items() if not isinstance(v, list)})
+    for name, items in data.items():
+        if isinstance(items, list):
+            doc.sections[name] = [_row(item, lines.get((name, i)), f"{name}[{i}]") for i, item in enumerate(items)]
+    return doc
+
+
+def _row(item: Any, line: int | None, where: str) -> Row:
+    return Row(line, item if isinstance(item, dict) else {"__invalid__": item}, where)
+
+
+def _item_lines(raw: bytes) -> dict[tuple[str, int], int]:
+    """(section, index) → 1-based line of each list item, from the YAML node tree (JSON is YAML too)."""
+    try:
+        root = yaml.compose(raw, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return {}
+    out: dict[tuple[str, int], int] = {}
+    if isinstance(root, yaml.SequenceNode):
+        for i, node in enumerate(root.value):
+            out[("", i)] = node.start_mark.line + 1
+    elif isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if isinstance(value, yaml.SequenceNode):
+                for i, node in enumerate(value.value):
+                    out[(key.value, i)] = node.start_mark.line + 1
+    return out
+
+
+def _csv(raw: bytes) -> Document:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")  # Chinese Excel saves CSV in GBK
+        except UnicodeDecodeError:
+            raise InvalidInput("CSV is neither UTF-8 nor GB18030: save it as UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    headers: list[str] = []
+    rows: list[Row] = []
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if not headers:
+            headers = [h.strip() for h in record]
+            continue
+        values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(headers) if h}
+        rows.append(Row(line, values, ""))
+    if not headers:
+        raise InvalidInput("the CSV file is empty (no header line)")
+    return Document("table", rows=rows, headers=headers)
+
+
+def _xlsx(path: Path) -> Document:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for broken files
+        raise InvalidInput(f"not a readable XLSX file: {exc}") from None
+    try:
+        sheet = book.worksheets[0]
+        headers: list[str] = []
+        rows: list[Row] = []
+        for number, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if not any(cell not in (None, "") for cell in record):
+                continue
+            if not headers:
+                headers = ["" if cell is None else str(cell).strip() for cell in record]
+                continue
+            values = {h: (record[i] if i < len(record) else None) for i, h in enumerate(headers) if h}
+            rows.append(Row(number, {k: v.strip() if isinstance(v, str) else v for k, v in values.items()},
+                            f"sheet {sheet.title!r}"))
+    finally:
+        book.close()
+    if not headers:
+        raise InvalidInput("the first sheet is empty (no header row)")
+    return Document("table", rows=rows, headers=headers)

@@ -1,0 +1,513 @@
+"""Rows → registry records: every check a row must pass, and the reason when it does not.
+
+``build(document, options)`` returns a ``Registry``: the messages for
+``tracker.posts.v1`` and ``tracker.heating.v1`` (already validated against their
+contracts), the rows for the registry tables, and one ``Problem`` per bad row
+(its line and the reason). A bad row never stops the others.
+
+Versions: every record carries ``version`` = the import's version (the file's
+modification time in epoch ms unless given), and ``updated_at`` = that instant,
+so importing an unchanged file again writes identical records (idempotent) and
+an edited file wins over the previous import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tracker.broker import topics as t
+from tracker.contracts import encode
+from tracker.contracts.vocab import PLATFORMS
+from tracker.errors import InvalidInput
+from tracker.registry.layouts import Layout, canonical_row, detect
+from tracker.registry.reader import Document, Row
+from tracker.registry.tiers import NAMES as TIER_NAMES
+from tracker.registry.tiers import tier_of
+from tracker.registry.urls import UrlError, resolve
+
+ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+DEFAULT_TRACKING_DAYS = 30
+FORMS = {
+    "video": ("video", "short_video", "long_video", "short", "video_note", "reel", "live_clip", "clip", "视频",
+              "短视频", "长视频", "视频笔记"),
+    "image": ("image", "image_note", "carousel", "photo", "图文", "图片", "图文笔记"),
+    "text": ("text", "post", "文字", "微博"),
+    "live": ("live", "直播"),
+    "article": ("article", "文章"),
+}
+_FORM = {alias: form for form, aliases in FORMS.items() for alias in aliases}
+
+
+class RowError(ValueError):
+    """A bad row; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the file does not say: version and defaults for flat tables."""
+
+    version: int  # epoch ms
+    tenant: str | None = None
+    campaign: str | None = None
+    platform: str | None = None
+    currency: str = "CNY"
+    time_zone: str = "Asia/Shanghai"
+    tracking_days: int = DEFAULT_TRACKING_DAYS
+
+
+@dataclass
+class Registry:
+    """What an import writes, and what it refused."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    heating: list[dict[str, Any]] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    layout: str = ""
+
+    def counts(self) -> dict[str, int]:
+        out = {"posts": len(self.posts), "heating nodes": len(self.heating)}
+        out.update({name: len(rows) for name, rows in self.tables.items()})
+        return out
+
+
+# -- value checks -----------------------------------------------------------------------
+def ident(value: Any, name: str) -> str:
+    text = "" if value is None else str(value).strip()
+    if not ID.match(text):
+        raise RowError(f"{name}: must be 1-64 characters from A-Z a-z 0-9 _ . - (got {text!r:.60})")
+    return text
+
+
+def text_id(value: Any, name: str) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text or len(text) > 128:
+        raise RowError(f"{name}: must be 1-128 characters (got {text!r:.60})")
+    return text
+
+
+def currency(value: Any, name: str) -> str:
+    text = "" if value is None else str(value).strip().upper()
+    if not CURRENCY.match(text):
+        raise RowError(f"{name}: must be an ISO-4217 code such as CNY (got {value!r:.20})")
+    return text
+
+
+def amount(value: Any, name: str) -> str:
+    """A non-negative decimal text with at most 4 decimals (money)."""
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise RowError(f"{name}: missing amount")
+    text = str(value).strip().replace(",", "").lstrip("¥$￥").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise RowError(f"{name}: not an amount (got {value!r:.30})") from None
+    if not number.is_finite() or number < 0:
+        raise RowError(f"{name}: must be a non-negative amount (got {value!r:.30})")
+    number = number.quantize(Decimal("0.0001"))
+    if number >= 10**15:
+        raise RowError(f"{name}: amount too large (got {value!r:.30})")
+    return format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
+
+
+def zone(value: Any, name: str) -> str:
+    text = "" if value is None else str(value).strip()
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RowError(f"{name}: unknown IANA time zone (got {text!r:.40}); e.g. Asia/Shanghai") from None
+    return text
+
+
+def moment(value: Any, name: str, tz: str = "UTC") -> datetime:
+    """An aware UTC datetime; texts and Excel datetimes without an offset are read in ``tz``."""
+    if isinstance(value, datetime):
+        moment_ = value
+    elif isinstance(value, date):
+        moment_ = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace("/", "-")
+        try:
+            moment_ = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise RowError(f"{name}: not a time (got {value!r:.40}); use 2025-09-15T20:00:00+08:00") from None
+    else:
+        raise RowError(f"{name}: missing")
+    if moment_.tzinfo is None:
+        moment_ = moment_.replace(tzinfo=ZoneInfo(tz))
+    return moment_.astimezone(UTC)
+
+
+def whole(value: Any, name: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().replace(",", "")
+    try:
+        number = float(text[:-1]) * 10_000 if text.endswith(("万", "w", "W")) else float(text)
+    except ValueError:
+        raise RowError(f"{name}: not a number (got {value!r:.30})") from None
+    if number < 0 or number != number:
+        raise RowError(f"{name}: must be >= 0 (got {value!r:.30})")
+    return int(round(number))
+
+
+def form(value: Any) -> str:
+    text = "" if value is None else str(value).strip().lower()
+    return _FORM.get(text, "other" if text else "video")
+
+
+def tags(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else re.split(r"[,;，；|]", str(value))
+    return [str(x).strip()[:64] for x in items if str(x).strip()][:64]
+
+
+# -- the builder --------------------------------------------------------------------------
+class Builder:
+    """Accumulates records and problems over one document."""
+
+    def __init__(self, options: Options) -> None:
+        self.o = options
+        self.updated = datetime.fromtimestamp(options.version / 1000, UTC)
+        self.r = Registry()
+        self.tenants: dict[str, dict[str, Any]] = {}
+        self.campaigns: dict[str, dict[str, Any]] = {}
+        self.creators: dict[str, dict[str, Any]] = {}
+        self.bundles: dict[str, dict[str, Any]] = {}
+        self.posts: dict[str, dict[str, Any]] = {}  # post_id -> message
+        self.creator_tenants: dict[str, set[str]] = defaultdict(set)
+
+    def problem(self, row: Row, reason: str) -> None:
+        self.r.problems.append(Problem(row.label(), reason))
+
+    def each(self, rows: list[Row], handle: Any) -> None:
+        for row in rows:
+            if "__invalid__" in row.values:
+                self.problem(row, f"expected a mapping of fields, got {type(row.values['__invalid__']).__name__}")
+                continue
+            try:
+                handle(row)
+            except (RowError, UrlError) as exc:
+                self.problem(row, str(exc))
+            except InvalidInput as exc:
+                self.problem(row, exc.reason)
+
+    # -- campaign documents ----------------------------------------------------------------
+    def campaign_document(self, doc: Document) -> Registry:
+        self.r.layout = str(doc.meta.get("format") or "campaign document")
+        if doc.meta.get("format") not in (None, "tracker.campaign.v1"):
+            self.r.notes.append(f"format {doc.meta.get('format')!r} is not tracker.campaign.v1; read as such")
+        known = {"tenants", "campaigns", "creators", "bundles", "posts", "heating", "fx"}
+        for name in sorted(set(doc.sections) - known):
+            self.r.notes.append(f"section {name!r} ignored (known: {', '.join(sorted(known))})")
+        self.each(doc.sections.get("tenants", []), self._tenant)
+        self.each(doc.sections.get("campaigns", []), self._campaign)
+        self.each(doc.sections.get("creators", []), self._creator)
+        self.each(doc.sections.get("bundles", []), self._bundle_stub)
+        self.each(doc.sections.get("posts", []), self._doc_post)
+        self.each(doc.sections.get("bundles", []), self._bundle)
+        self.each(doc.sections.get("heating", []), self._heating)
+        self.each(doc.sections.get("fx", []), self._fx)
+        self._creator_rows()
+        return self.r
+
+    def _tenant(self, row: Row) -> None:
+        v = row.values
+        tenant = ident(v.get("id"), "id")
+        self.tenants[tenant] = {"tenant": tenant, "name": str(v.get("name") or tenant),
+                                "reporting_currency": currency(v.get("reporting_currency") or "CNY",
+                                                               "reporting_currency"), "version": self.o.version}
+        self.r.tables["tenants"].append(self.tenants[tenant])
+
+    def _campaign(self, row: Row) -> None:
+        v = row.values
+        cid = text_id(v.get("id"), "id")
+        tenant = ident(v.get("tenant"), "tenant")
+        if tenant not in self.tenants:
+            raise RowError(f"tenant: {tenant!r} is not among the file's tenants")
+        record = {"tenant": tenant, "campaign_id": cid, "name": str(v.get("name") or cid),
+                  "time_zone": zone(v.get("time_zone") or "Asia/Shanghai", "time_zone"),
+                  "reporting_currency": currency(v.get("reporting_currency") or
+                                                 self.tenants[tenant]["reporting_currency"], "reporting_currency"),
+                  "starts_at": moment(v.get("start"), "start"),
+                  "ends_at": moment(v["end"], "end") if v.get("end") else None,
+                  "brand_terms": tags(v.get("brand_terms")), "version": self.o.version}
+        ends, starts = record["ends_at"], record["starts_at"]
+        if isinstance(ends, datetime) and isinstance(starts, datetime) and ends < starts:
+            raise RowError("end: before start")
+        self.campaigns[cid] = record
+        self.r.tables["campaigns"].append(record)
+
+    def _creator(self, row: Row) -> None:
+        v = row.values
+        cid = text_id(v.get("id"), "id")
+        accounts = []
+        for i, acc in enumerate(v.get("accounts") or []):
+            if not isinstance(acc, dict):
+                raise RowError(f"accounts[{i}]: expected a mapping")
+            platform = str(acc.get("platform") or "")
+            if platform not in PLATFORMS:
+                raise RowError(f"accounts[{i}].platform: unknown {platform!r}; one of {', '.join(PLATFORMS)}")
+            accounts.append({"platform": platform, "account_id": text_id(acc.get("account_id"), f"accounts[{i}].account_id"),
+                             "handle": str(acc.get("handle") or ""),
+                             "followers": whole(acc.get("followers"), f"accounts[{i}].followers")})
+        self._add_creator(cid, str(v.get("name") or cid), v.get("tier"), tags(v.get("tags")), accounts)
+
+    def _add_creator(self, cid: str, name: str, tier: Any, tag_list: list[str], accounts: list[dict[str, Any]],
+                     followers: int | None = None) -> None:
+        followers = max((a["followers"] for a in accounts if a["followers"] is not None), default=followers)
+        if tier:
+            tier = str(tier).strip().lower()
+            if tier not in TIER_NAMES:
+                raise RowError(f"tier: must be one of {', '.join(TIER_NAMES)} (got {tier!r:.20})")
+        elif followers is not None:
+            tier = tier_of(followers)
+        else:
+            raise RowError("tier: unknown; give the tier or the creator's followers")
+        known = self.creators.get(cid)
+        if known is not None:  # the same creator on several rows of a flat table: merge accounts
+            seen = {(a["platform"], a["account_id"]) for a in known["accounts"]}
+            known["accounts"] += [a for a in accounts if (a["platform"], a["account_id"]) not in seen]
+            return
+        self.creators[cid] = {"id": cid, "name": name, "tier": tier, "followers": followers, "tags": tag_list,
+                              "accounts": accounts}
+
+    def _bundle_stub(self, row: Row) -> None:
+        bid = text_id(row.values.get("id"), "id")
+        self.bundles[bid] = {"row": row}
+
+    def _doc_post(self, row: Row) -> None:
+        v = row.values
+        platform, pid = resolve(str(v.get("id") or v.get("url") or ""), v.get("platform") or None)
+        if v.get("platform_post_id") and str(v["platform_post_id"]) != pid:
+            raise RowError(f"platform_post_id: {v['platform_post_id']!r} differs from the id {pid!r}")
+        cid = text_id(v.get("campaign"), "campaign")
+        campaign = self.campaigns.get(cid)
+        if campaign is None:
+            raise RowError(f"campaign: {cid!r} is not among the file's campaigns")
+        tenant = ident(v.get("tenant") or campaign["tenant"], "tenant")
+        if tenant != campaign["tenant"]:
+            raise RowError(f"tenant: {tenant!r} differs from campaign {cid!r}'s tenant {campaign['tenant']!r}")
+        creator = self.creators.get(text_id(v.get("creator"), "creator"))
+        if creator is None:
+            raise RowError(f"creator: {v.get('creator')!r} is not among the file's creators")
+        bundle = v.get("bundle")
+        if bundle and str(bundle) not in self.bundles:
+            raise RowError(f"bundle: {bundle!r} is not among the file's bundles")
+        published = moment(v.get("published_at"), "published_at")
+        days = whole(v.get("tracking_days"), "tracking_days")
+        fee = v.get("fee")
+        fee_money = service = None
+        if fee is not None:
+            if not isinstance(fee, dict):
+                raise RowError("fee: expected {amount, currency[, service_fee_rate]} or null")
+            fee_money = {"amount": amount(fee.get("amount"), "fee.amount"), "currency": currency(fee.get("currency"),
+                                                                                               "fee.currency")}
+            rate = fee.get("service_fee_rate")
+            if rate:
+                service = {"amount": amount(Decimal(fee_money["amount"]) * Decimal(str(rate)), "service_fee"),
+                           "currency": fee_money["currency"]}
+        elif not bundle:
+            self.r.notes.append(f"{row.label()}: post {platform}:{pid} has neither a fee nor a bundle")
+        self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published,
+                       published + timedelta(days=days if days is not None else self.o.tracking_days),
+                       form(v.get("content_form")), fee_money, service, str(bundle) if bundle else None)
+
+    def _add_post(self, row: Row, tenant: str, platform: str, pid: str, url: Any, campaign: dict[str, Any],
+                  creator: dict[str, Any], published: datetime, tracking_end: datetime, content_form: str,
+                  fee: dict[str, str] | None, service: dict[str, str] | None, bundle: str | None) -> None:
+        followers = next((a["followers"] for a in creator["accounts"] if a["platform"] == platform),
+                         creator["followers"])
+        message = {
+            "tenant": tenant, "post_id": f"{platform}:{pid}", "platform": platform, "platform_post_id": pid,
+            "url": str(url).strip() if url and str(url).strip().startswith(("http://", "https://")) else None,
+            "campaign_id": campaign["campaign_id"],
+            "creator_id": creator["id"], "creator_tier": creator["tier"], "followers": followers,
+            "published_at": published, "content_form": content_form, "tracking_end": tracking_end, "fee": fee,
+            "service_fee": service, "bundle_id": bundle, "tags": creator["tags"],
+            "campaign_tz": campaign["time_zone"], "reporting_currency": campaign.get("reporting_currency") or None,
+            "updated_at": self.updated,
+        }
+        encode(t.POSTS, message)  # the contract's own checks; InvalidInput names the field
+        if message["post_id"] in self.posts:
+            raise RowError(f"post {message['post_id']} appears twice; the first one was kept")
+        self.posts[message["post_id"]] = message
+        self.r.posts.append(message)
+        self.creator_tenants[creator["id"]].add(tenant)
+
+    def _bundle(self, row: Row) -> None:
+        v = row.values
+        bid = text_id(v.get("id"), "id")
+        campaign = self.campaigns.get(str(v.get("campaign")))
+        if campaign is None:
+            raise RowError(f"campaign: {v.get('campaign')!r} is not among the file's campaigns")
+        fee: dict[str, Any] = v["fee"] if isinstance(v.get("fee"), dict) else {}
+        posts = [self.posts.get(str(p)) for p in v.get("posts") or []]
+        dates = [p["published_at"] for p in posts if p is not None]
+        self.r.tables["bundles"].append({
+            "tenant": campaign["tenant"], "bundle_id": bid, "campaign_id": campaign["campaign_id"],
+            "amount": amount(fee.get("amount"), "fee.amount"), "currency": currency(fee.get("currency"), "fee.currency"),
+            "cost_date": (min(dates) if dates else campaign["starts_at"]).date(), "split": "equal",
+            "version": self.o.version})
+
+    def _heating(self, row: Row) -> None:
+        v = row.values
+        platform, pid = resolve(str(v.get("post") or v.get("post_id") or v.get("url") or ""),
+                                v.get("platform") or self.o.platform)
+        post = self.posts.get(f"{platform}:{pid}")
+        flat = self.r.layout == "heating"  # a heating table may name posts imported before
+        tenant = post["tenant"] if post else (flat and self.o.tenant and ident(self.o.tenant, "--tenant"))
+        if not tenant:
+            raise RowError(f"post {platform}:{pid} is not among the file's posts"
+                           + ("; pass --tenant to plan heating for posts imported before" if flat else ""))
+        spend = v.get("spend")
+        if isinstance(spend, dict):
+            money = {"amount": amount(spend.get("amount"), "spend.amount"),
+                     "currency": currency(spend.get("currency"), "spend.currency")}
+        else:
+            money = {"amount": amount(spend, "spend"), "currency": currency(v.get("currency") or self.o.currency,
+                                                                          "currency")}
+        tz = post["campaign_tz"] if post else self.o.time_zone
+        start = moment(v.get("start"), "start", tz)
+        message = {"tenant": tenant, "post_id": f"{platform}:{pid}",
+                   "heating_id": text_id(v.get("id") or v.get("heating_id") or
+                                         f"h-{pid[-12:]}-{int(start.timestamp())}", "id"),
+                   "channel": str(v.get("channel") or "").strip() or "unknown", "start": start,
+                   "end": moment(v["end"], "end", tz) if v.get("end") else None, "spend": money,
+                   "status": str(v.get("status") or "planned").strip().lower(), "updated_at": self.updated}
+        encode(t.HEATING, message)
+        self.r.heating.append(message)
+
+    def _fx(self, row: Row) -> None:
+        v = row.values
+        rate = v.get("rate")
+        try:
+            value = Decimal(str(rate))
+        except InvalidOperation:
+            raise RowError(f"rate: not a number (got {rate!r:.20})") from None
+        if not value.is_finite() or value <= 0:
+            raise RowError(f"rate: must be > 0 (got {rate!r:.20})")
+        day = moment(v.get("date"), "date").date()
+        self.r.tables["fx_rates"].append({"tenant": "", "base": currency(v.get("base"), "base"),
+                                          "quote": currency(v.get("quote"), "quote"), "rate_date": day,
+                                          "rate": format(value, "f"), "source": "import", "version": self.o.version})
+
+    def _creator_rows(self, note: bool = True) -> None:
+        for cid, tenants in self.creator_tenants.items():
+            creator = self.creators[cid]
+            for tenant in sorted(tenants):
+                self.r.tables["creators"].append({
+                    "tenant": tenant, "creator_id": cid, "name": creator["name"], "tier": creator["tier"],
+                    "followers": creator["followers"], "tags": creator["tags"], "notes": "",
+                    "version": self.o.version})
+                for acc in creator["accounts"]:
+                    self.r.tables["creator_accounts"].append({
+                        "tenant": tenant, "creator_id": cid, "platform": acc["platform"],
+                        "account_id": acc["account_id"], "handle": acc["handle"], "followers": acc["followers"],
+                        "version": self.o.version})
+        unused = len(self.creators) - len(self.creator_tenants)
+        if unused and note:
+            self.r.notes.append(f"{unused} creator(s) without a post in this file were not written "
+                                "(a creator belongs to the tenants it posts for)")
+
+    # -- flat tables ------------------------------------------------------------------------
+    def table(self, doc: Document) -> Registry:
+        layout = detect(doc.headers)
+        self.r.layout = layout.name
+        unknown: set[str] = set()
+        if layout.heating:
+            rows = []
+            for row in doc.rows:
+                values, extra = canonical_row(row.values)
+                unknown.update(extra)
+                values["post"] = values.get("post") or values.get("url")
+                values["id"] = values.get("heating_id")
+                rows.append(Row(row.line, values, row.where))
+            self.each(rows, self._heating)
+        else:
+            for row in doc.rows:
+                values, extra = canonical_row(row.values)
+                unknown.update(extra)
+                try:
+                    self._flat_post(Row(row.line, values, row.where), layout)
+                except (RowError, UrlError) as exc:
+                    self.problem(row, str(exc))
+                except InvalidInput as exc:
+                    self.problem(row, exc.reason)
+            self._creator_rows(note=False)
+        if unknown:
+            self.r.notes.append(f"columns ignored: {', '.join(sorted(map(str, unknown)))}")
+        return self.r
+
+    def _flat_post(self, row: Row, layout: Layout) -> None:
+        v = row.values
+        platform = str(v.get("platform") or self.o.platform or layout.platform or "").strip().lower() or None
+        platform, pid = resolve(str(v.get("post") or v.get("url") or ""), platform)
+        tenant = ident(v.get("tenant") or self.o.tenant, "tenant (column or --tenant)")
+        cid = text_id(v.get("campaign") or self.o.campaign, "campaign (column or --campaign)")
+        tz = zone(v.get("time_zone") or self.o.time_zone, "time_zone")
+        campaign = {"campaign_id": cid, "time_zone": tz,
+                    "reporting_currency": currency(v["reporting_currency"], "reporting_currency")
+                    if v.get("reporting_currency") else None}
+        handle = str(v.get("handle") or "").strip()
+        account = str(v.get("account_id") or handle or "").strip()
+        creator_id = text_id(v.get("creator") or (f"{platform}:{account}" if account else v.get("creator_name")),
+                             "creator (creator_id, account or name)")
+        followers = whole(v.get("followers"), "followers")
+        accounts = [{"platform": platform, "account_id": account, "handle": handle, "followers": followers}] \
+            if account else []
+        self._add_creator(creator_id, str(v.get("creator_name") or creator_id), v.get("tier"), tags(v.get("tags")),
+                          accounts, followers)
+        creator = dict(self.creators[creator_id])
+        if followers is not None and not v.get("tier"):
+            creator["tier"] = tier_of(followers)
+        published = moment(v.get("published_at"), "published_at", tz)
+        if v.get("tracking_end"):
+            end = moment(v["tracking_end"], "tracking_end", tz)
+        else:
+            days = whole(v.get("tracking_days"), "tracking_days")
+            end = published + timedelta(days=days if days is not None else self.o.tracking_days)
+        cur = currency(v.get("currency") or self.o.currency, "currency")
+        fee = {"amount": amount(v["fee"], "fee"), "currency": cur} if v.get("fee") not in (None, "") else None
+        service = None
+        if v.get("service_fee") not in (None, ""):
+            service = {"amount": amount(v["service_fee"], "service_fee"), "currency": cur}
+        elif v.get("service_fee_rate") not in (None, "") and fee is not None:
+            rate = str(v["service_fee_rate"]).strip().rstrip("%")
+            share = Decimal(rate) / (100 if str(v["service_fee_rate"]).strip().endswith("%") else 1)
+            service = {"amount": amount(Decimal(fee["amount"]) * share, "service_fee_rate"), "currency": cur}
+        bundle = str(v["bundle"]).strip() if v.get("bundle") else None
+        if fee is None and bundle is None:
+            raise RowError("fee: missing (give the fee, or the bundle that pays for the post)")
+        self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published, end,
+                       form(v.get("content_form")), fee, service, bundle)
+        if bundle and v.get("bundle_fee") not in (None, "") and bundle not in self.bundles:
+            self.bundles[bundle] = {}
+            self.r.tables["bundles"].append({
+                "tenant": tenant, "bundle_id": bundle, "campaign_id": cid,
+                "amount": amount(v["bundle_fee"], "bundle_fee"), "currency": cur, "cost_date": published.date(),
+                "split": "equal", "version": self.o.version})
+
+
+def build(doc: Document, options: Options) -> Registry:
+    """The records of a parsed file (see the module docstring)."""
+    builder = Builder(options)
+    return builder.campaign_document(doc) if doc.kind == "campaign" else builder.table(doc)
