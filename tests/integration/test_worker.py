@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
@@ -57,6 +59,8 @@ def test_exact_rows_and_idempotent_replay(kafka: str, tracker_topics: str, worke
     expected_views = sum(views_at(i, PER_POST - 1) for i in range(POSTS))
     assert worker.scalar("SELECT sum(views) FROM post_totals FINAL") == expected_views
     assert worker.scalar("SELECT count() FROM snapshots") == POSTS * PER_POST  # stored once, not just merged
+    exposition = _metrics_when(worker, 'tracker_consumer_lag{topic="tracker.snapshots.v1"} 0.0')
+    assert f'tracker_events_processed_total{{topic="tracker.snapshots.v1"}} {POSTS * PER_POST}.0' in exposition
     before = figures(worker)
 
     # the very same messages again: nothing may change in any table or view
@@ -65,6 +69,18 @@ def test_exact_rows_and_idempotent_replay(kafka: str, tracker_topics: str, worke
     worker.wait_caught_up(t.SNAPSHOTS)
     worker.wait_caught_up(t.POSTS)
     assert figures(worker) == before
+
+
+def _metrics_when(worker: WorkerProcess, line: str, timeout: float = 30) -> str:
+    """The worker's /metrics exposition once it contains ``line``."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = httpx.get(f"http://127.0.0.1:{worker.web_port}/metrics").text
+        if line in text:
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"{line!r} not in /metrics:\n" + "\n".join(x for x in text.splitlines() if "lag" in x))
 
 
 def _examples(kind: str) -> list[tuple[str, Path]]:

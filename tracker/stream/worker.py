@@ -76,6 +76,7 @@ class Worker:
         self.stalls = StallWatcher()
         self.app.agent(self.source, name="posts")(self._agent)
         self.app.timer(settings.stall_check_seconds)(self.check_stalls)
+        self.app.timer(10.0)(self.report_lag)
 
     async def _agent(self, stream: faust.StreamT) -> None:
         async for events in stream.take_events(self.settings.worker_batch_max,
@@ -159,6 +160,18 @@ class Worker:
             return
         await gather_sends(await self._send_alerts())
         await self.sink.write(out.rows, [("stalls", 0, int(now), int(now))])
+
+    async def report_lag(self) -> None:
+        """``tracker_consumer_lag``: messages between the end of each source topic and the commit."""
+        monitor = self.app.monitor
+        ends, committed = monitor.tp_end_offsets or {}, monitor.tp_committed_offsets or {}
+        lag: dict[str, int] = dict.fromkeys(self.logical.values(), 0)
+        for tp, end in ends.items():
+            name = self.logical.get(tp.topic)
+            if name is not None:
+                lag[name] += max(0, end - (committed.get(tp) or 0))
+        for name, value in lag.items():
+            metrics.CONSUMER_LAG.labels(name).set(value)
 
     async def _send_alerts(self) -> list[Any]:
         """Produce the alert messages the insights collected; a message that fails its contract
