@@ -44,7 +44,10 @@ def run_services(*, loglevel: str, collectors: bool) -> None:
         lock.advertise_writes(f"http://{settings.web_host}:{settings.web_port}/admin/insert")
     services: list[object] = [WebService(sites)]
     if collectors:
+        from tracker.alerting.notifier import notifier_services
+
         services.extend(_collector_services(settings))
+        services.extend(notifier_services(settings))
     click.echo(f"tracker: metrics on http://{settings.web_host}:{settings.web_port}/metrics"
                + (f", read endpoint on http://{settings.read_host}:{settings.read_port}" if embedded else ""),
                err=True)

@@ -1,0 +1,246 @@
+"""Every ClickHouse query of every dashboard, template variable, annotation and
+Grafana alert rule runs — macros expanded as the plugin does — against the
+migrated schema holding a simulated campaign, through the read endpoint (the
+HTTP interface Grafana's plugin uses), and returns rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import clickhouse_connect
+import orjson
+import pytest
+
+from tracker.ops import dashboards as d
+from tracker.ops.macros import ALL, TimeRange, expand_sql
+from tracker.store.access import insert_json_rows
+from tracker.store.readapi import ReadEndpoint
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+T0 = NOW - timedelta(days=5)
+TENANT = "acme"
+POSTS = [  # post, platform, campaign, creator, tier
+    ("douyin:7301234567890", "douyin", "c1", "cr1", "mid"),
+    ("xiaohongshu:64f1a2b3c4d5e6f7", "xiaohongshu", "c1", "cr2", "micro"),
+    ("bilibili:BV1xx411c7mD", "bilibili", "c2", "cr3", "nano"),
+]
+
+
+def ts(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.000")
+
+
+def campaign_rows() -> dict[str, list[dict[str, Any]]]:
+    """A small simulated campaign: registry, costs, stream facts and analytics rows."""
+    v = 1
+    rows: dict[str, list[dict[str, Any]]] = {
+        "tenants": [{"tenant": TENANT, "name": "Acme Beauty", "reporting_currency": "CNY", "version": v}],
+        "campaigns": [
+            {"tenant": TENANT, "campaign_id": c, "name": name, "reporting_currency": "CNY",
+             "starts_at": ts(T0 - timedelta(days=1)), "brand_terms": ["acme", "精华"], "version": v}
+            for c, name in (("c1", "Double 11"), ("c2", "Spring"))],
+        "creators": [
+            {"tenant": TENANT, "creator_id": cr, "name": f"creator {cr}", "tier": tier, "followers": f,
+             "tags": ["beauty", "skincare"], "notes": "", "version": v}
+            for (_, _, _, cr, tier), f in zip(POSTS, (420_000, 60_000, 8_000), strict=True)],
+        "creator_accounts": [
+            {"tenant": TENANT, "creator_id": cr, "platform": pf, "account_id": f"a-{cr}", "handle": f"@{cr}",
+             "followers": 1000, "version": v} for (_, pf, _, cr, _) in POSTS],
+        "posts": [
+            {"tenant": TENANT, "post_id": pid, "platform": pf, "platform_post_id": pid.split(":", 1)[1],
+             "url": f"https://example.org/{pid}", "campaign_id": c, "creator_id": cr, "account_id": f"a-{cr}",
+             "creator_tier": tier, "content_form": "video", "published_at": ts(T0),
+             "tracking_end": ts(NOW + timedelta(days=30)), "bundle_id": "", "tags": [], "deleted": 0, "version": v}
+            for pid, pf, c, cr, tier in POSTS],
+        "cost_lines": [
+            {"tenant": TENANT, "cost_id": f"fee-{pid}", "campaign_id": c, "post_id": pid, "bundle_id": "",
+             "kind": "fee", "amount": "8000.00", "currency": "CNY", "cost_date": T0.date().isoformat(),
+             "note": "", "version": v} for pid, _, c, _, _ in POSTS]
+        + [{"tenant": TENANT, "cost_id": "agency", "campaign_id": "c1", "post_id": "", "bundle_id": "",
+            "kind": "extra", "amount": "1500.00", "currency": "CNY", "cost_date": T0.date().isoformat(),
+            "note": "agency fee", "version": v}],
+        "fx_rates": [{"tenant": "", "base": "USD", "quote": "CNY", "rate_date": (T0 - timedelta(days=3)).date().isoformat(),
+                      "rate": "7.1", "source": "test", "version": v}],
+        "emv_unit_values": [{"tenant": "", "platform": pf, "metric": "likes", "valid_from": "2020-01-01",
+                             "unit_value": "0.5", "currency": "CNY", "version": v} for _, pf, _, _, _ in POSTS],
+        "sales": [{"tenant": TENANT, "order_id": "o1", "attribution_key": POSTS[0][0], "key_kind": "post",
+                   "revenue": "30000.00", "currency": "CNY", "ordered_at": ts(T0 + timedelta(days=2)), "version": v}],
+        "heating_nodes": [
+            {"tenant": TENANT, "post_id": POSTS[0][0], "heating_id": "h1", "campaign_id": "c1", "channel": "dou+",
+             "start_at": ts(T0 + timedelta(hours=48)), "end_at": ts(T0 + timedelta(hours=72)),
+             "spend_amount": "2000.00", "spend_currency": "CNY", "status": "executed", "version": v},
+            {"tenant": TENANT, "post_id": POSTS[1][0], "heating_id": "h2", "campaign_id": "c1", "channel": "shutiao",
+             "start_at": ts(NOW - timedelta(days=1)), "end_at": None, "spend_amount": "500.00",
+             "spend_currency": "CNY", "status": "executed", "version": v},
+            {"tenant": TENANT, "post_id": POSTS[0][0], "heating_id": "h3", "campaign_id": "c1", "channel": "dou+",
+             "start_at": ts(NOW + timedelta(days=2)), "end_at": None, "spend_amount": "1000.00",
+             "spend_currency": "CNY", "status": "planned", "version": v}],
+        "snapshots": [], "curves": [], "post_totals": [], "pulses": [], "long_tail": [], "alerts": [],
+        "comments": [], "dlq": [],
+    }
+    hours = int((NOW - T0).total_seconds() // 3600)
+    for i, (pid, pf, c, _, _) in enumerate(POSTS):
+        cumulative = 0.0
+        for h in range(hours):
+            at = T0 + timedelta(hours=h)
+            velocity = 400.0 / (1 + h) + (300.0 if 48 <= h < 60 and i == 0 else 0) + 5
+            cumulative += velocity
+            for metric, scale in (("engagements", 1.0), ("views", 20.0)):
+                rows["curves"].append({"tenant": TENANT, "post_id": pid, "metric": metric, "hour": ts(at)[:19],
+                                       "cumulative": cumulative * scale, "velocity": velocity * scale,
+                                       "observed": int(h % 3 == 0), "version": v})
+            if h % 3 == 0:
+                views = int(cumulative * 20)
+                rows["snapshots"].append({
+                    "tenant": TENANT, "post_id": pid, "observed_at": ts(at), "platform": pf, "views": views,
+                    "likes": int(cumulative * 0.7), "comments": int(cumulative * 0.1), "shares": int(cumulative * 0.1),
+                    "saves": int(cumulative * 0.1), "searches": None, "status": "live", "source": "simulator",
+                    "rounded": [], "src_partition": 0, "src_offset": h, "version": h})
+        rows["post_totals"].append({
+            "tenant": TENANT, "post_id": pid, "platform": pf, "campaign_id": c,
+            "as_of": ts(NOW - timedelta(hours=1 + 7 * i)), "status": "live", "views": int(cumulative * 20),
+            "likes": int(cumulative * 0.7), "comments": int(cumulative * 0.1), "shares": int(cumulative * 0.1),
+            "saves": int(cumulative * 0.1), "searches": None, "engagements": int(cumulative), "version": v})
+        rows["long_tail"].append({
+            "tenant": TENANT, "post_id": pid, "as_of": ts(NOW), "tail_share": 0.3 + 0.1 * i,
+            "organic_tail_share": 0.2, "paid_tail_share": 0.1 + 0.1 * i, "projected_30d": cumulative * 1.4,
+            "projected_30d_low": cumulative * 1.2, "projected_30d_high": cumulative * 1.6,
+            "projected_90d": cumulative * 1.6, "projected_90d_low": cumulative * 1.3,
+            "projected_90d_high": cumulative * 1.9, "loglinear_30d": cumulative * 1.5,
+            "loglinear_90d": cumulative * 1.7, "version": v})
+        rows["comments"] += [
+            {"tenant": TENANT, "post_id": pid, "comment_id": f"{pid}-{k}", "created_at": ts(T0 + timedelta(hours=k)),
+             "text": "求链接 acme 精华" if k % 2 else "nice", "likes": k, "author_hash": "ab" * 8,
+             "intent": k % 2, "negative": 0, "intent_terms": ["求链接"] if k % 2 else [], "negative_terms": [],
+             "version": v} for k in range(6)]
+    p1, p2, p3 = (p[0] for p in POSTS)
+    pulse = {"tenant": TENANT, "heating_ids": [], "peak_at": None, "peak_velocity": 405.0, "baseline": 5.0,
+             "rise_hours": 1.0, "half_life_hours": 6.0, "theta": 0.9, "fit_r2": 0.93, "fit_note": "",
+             "incremental_engagements": 4000.0, "spend_amount": None, "spend_currency": "", "version": v}
+    rows["pulses"] = [
+        {**pulse, "post_id": p1, "pulse_index": 0, "onset": ts(T0), "ends_at": ts(T0 + timedelta(hours=48)),
+         "trigger": "organic", "status": "settled"},
+        {**pulse, "post_id": p1, "pulse_index": 1, "onset": ts(T0 + timedelta(hours=48)), "ends_at": None,
+         "trigger": "heating", "heating_ids": ["h1"], "spend_amount": "2000.00", "spend_currency": "CNY",
+         "status": "decaying", "incremental_engagements": 3600.0},
+        {**pulse, "post_id": p2, "pulse_index": 0, "onset": ts(NOW - timedelta(days=1)), "ends_at": None,
+         "trigger": "heating", "heating_ids": ["h2"], "spend_amount": "500.00", "spend_currency": "CNY",
+         "status": "no-response", "incremental_engagements": 0.0, "theta": None, "fit_r2": None,
+         "fit_note": "no rise after the heating node"},
+        {**pulse, "post_id": p3, "pulse_index": 0, "onset": ts(T0), "ends_at": None, "trigger": "organic",
+         "status": "rising"},
+    ]
+    suggestion = {"action": "reheat", "channel": "dou+", "spend": {"amount": "2000.00", "currency": "CNY"},
+                  "expected_engagements_per_cny": 1.8, "basis": "this post's earlier pulses"}
+    alert = {"tenant": TENANT, "severity": "warning", "ends_at": None, "suggestion": "", "version": v}
+    rows["alerts"] = [
+        {**alert, "alert_id": f"PostDecaying:{p1}:pulse-1", "post_id": p1, "campaign_id": "c1",
+         "alert": "PostDecaying", "state": "firing", "starts_at": ts(NOW - timedelta(hours=13)),
+         "summary": f"{p1} is decaying", "evidence": json.dumps({"pulse": 1}), "suggestion": json.dumps(suggestion)},
+        {**alert, "alert_id": f"PostUnavailable:{p2}:1", "post_id": p2, "campaign_id": "c1",
+         "alert": "PostUnavailable", "state": "resolved", "severity": "critical",
+         "starts_at": ts(NOW - timedelta(days=2)), "ends_at": ts(NOW - timedelta(days=1)),
+         "summary": "likes regressed by 12%", "evidence": "{}"},
+        {**alert, "alert_id": f"PostStalled:{p3}:1", "post_id": p3, "campaign_id": "c2", "alert": "PostStalled",
+         "state": "firing", "severity": "info", "starts_at": ts(NOW - timedelta(hours=3)),
+         "summary": "no fresh snapshot for 3 h", "evidence": "{}"},
+    ]
+    rows["dlq"] = [
+        {"tenant": TENANT, "source_topic": "tracker.snapshots.v1", "src_partition": 0, "src_offset": k,
+         "rejected_at": ts(datetime.now(UTC) - timedelta(minutes=10)), "reason": "metrics.views: must be >= 0",
+         "error_class": "InvalidInput", "payload": "{}"} for k in range(3)]
+    return rows
+
+
+@pytest.fixture
+def campaign_store(store: Store) -> Store:
+    for table, rows in campaign_rows().items():
+        body = b"".join(orjson.dumps(row) + b"\n" for row in rows)
+        assert insert_json_rows(store, table, body, None) == len(rows), table
+    return store
+
+
+@pytest.fixture
+def grafana_client(campaign_store: Store, read_endpoint: ReadEndpoint, store_settings: Any) -> Iterator[Any]:
+    """A ClickHouse HTTP client on the read endpoint, as Grafana's plugin (protocol http) reaches it."""
+    client = clickhouse_connect.get_client(host=read_endpoint.host, port=read_endpoint.port,
+                                           database=store_settings.clickhouse_database)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+RANGE = TimeRange(T0 - timedelta(days=1), datetime.now(UTC), interval_s=3600)
+ALL_VALUES = {"campaign": ["c1", "c2"], "platform": [p[1] for p in POSTS]}
+SELECTIONS = {
+    "all campaigns": {"tenant": TENANT, "campaign": ALL, "platform": ALL, "post": POSTS[0][0],
+                      "metric": "engagements"},
+    "one campaign": {"tenant": TENANT, "campaign": ["c1"], "platform": ["douyin"], "post": POSTS[0][0],
+                     "metric": "views"},
+}
+
+
+def all_sql() -> list[d.Query]:
+    out = [q for board in d.boards() for q in d.queries(board.to_json()) if q.kind == "sql"]
+    return out + list(d.alert_queries(d.alerting_provisioning()))
+
+
+@pytest.mark.parametrize("selection", list(SELECTIONS))
+def test_every_clickhouse_query_returns_rows(grafana_client: Any, selection: str) -> None:
+    variables = SELECTIONS[selection]
+    empty, failed = [], []
+    queries = all_sql()
+    assert len(queries) >= 25
+    for query in queries:
+        text = expand_sql(query.text, RANGE, variables, ALL_VALUES)
+        assert "$" not in text, f"{query.where}: unexpanded macro or variable in\n{text}"
+        try:
+            result = grafana_client.query(text)
+        except Exception as exc:  # noqa: BLE001 - report every failing query at once
+            failed.append(f"{query.where}: {str(exc)[:400]}\n{text}")
+            continue
+        if not result.result_rows:
+            empty.append(f"{query.where}:\n{text}")
+    assert not failed, "queries failed:\n\n" + "\n\n".join(failed)
+    assert not empty, "queries returned no row:\n\n" + "\n\n".join(empty)
+
+
+def test_time_series_queries_return_time_first_and_in_range(grafana_client: Any) -> None:
+    """The plugin's time series format: the DateTime column aliased `time`, first; rows inside the range."""
+    variables = SELECTIONS["all campaigns"]
+    series = [t for board in d.boards() for p in board.to_json()["panels"] for t in p.get("targets", [])
+              if t.get("queryType") == "timeseries"]
+    assert series
+    for target in series:
+        result = grafana_client.query(expand_sql(target["rawSql"], RANGE, variables, ALL_VALUES))
+        assert result.column_names[0] == "time", target["rawSql"]
+        times = [row[0].replace(tzinfo=UTC) if row[0].tzinfo is None else row[0] for row in result.result_rows]
+        assert min(times) >= RANGE.start - timedelta(hours=1) and max(times) <= RANGE.end, target["rawSql"]
+
+
+def test_heating_windows_annotation_spans_the_delivery_window(grafana_client: Any) -> None:
+    board = d.post_pulses().to_json()
+    (heating,) = [a for a in board["annotations"]["list"] if a["name"] == "Heating windows"]
+    text = expand_sql(heating["target"]["rawSql"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES)
+    result = grafana_client.query(text)
+    rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+    # h1 (48 h → 72 h) is in range; the planned h3 starts after the range ends
+    assert [(r["time"].replace(tzinfo=UTC), r["timeEnd"].replace(tzinfo=UTC)) for r in rows] == [
+        (T0 + timedelta(hours=48), T0 + timedelta(hours=72))]
+    assert rows[0]["text"].startswith("dou+ · executed · 2000")
+
+
+def test_one_campaign_filter_excludes_the_other_campaign(grafana_client: Any) -> None:
+    """$__conditionalAll keeps the IN filter when a campaign is chosen and drops it for All."""
+    query = d.campaign_roi().to_json()["panels"][1]["targets"][0]["rawSql"]
+    picked = grafana_client.query(expand_sql(query, RANGE, SELECTIONS["one campaign"], ALL_VALUES))
+    every = grafana_client.query(expand_sql(query, RANGE, SELECTIONS["all campaigns"], ALL_VALUES))
+    assert sorted(r[0] for r in picked.result_rows) == ["c1"]
+    assert sorted(r[0] for r in every.result_rows) == ["c1", "c2"]

@@ -1,0 +1,182 @@
+"""The notifier end to end: a PostDecaying state change on tracker.alerts.v1 reaches the
+real Alertmanager (amtool finds it with its labels), stays active while re-sent,
+survives a notifier restart, and is resolved by the resolved message; the campaign's
+chat digest reports both; a bad message is skipped and counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+
+from tests.fixtures.prometheus import AlertmanagerProcess
+from tests.fixtures.worker import committed_offsets, produce
+from tests.integration.test_notify_chat import FEISHU_HOOK, FEISHU_SECRET, Platforms, serve
+from tracker.alerting import NotifierService
+from tracker.broker.node import free_port
+from tracker.broker.topics import ALERTS
+from tracker.contracts import encode
+from tracker.settings import Settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+EXAMPLE = (Path(__file__).resolve().parents[2] / "schemas" / "events" / "examples" / "tracker.alerts.v1" / "good"
+           / "decaying_firing.json")
+POST = "douyin:7301234567890"
+
+
+def messages() -> tuple[dict[str, Any], dict[str, Any]]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    firing = {**json.loads(EXAMPLE.read_text()), "tenant": "acme", "campaign_id": "c1", "post_id": POST,
+              "alert_id": f"PostDecaying:{POST}:pulse-2", "starts_at": now - timedelta(hours=1),
+              "emitted_at": now - timedelta(minutes=1)}
+    resolved = {**firing, "state": "resolved", "ends_at": now, "emitted_at": now,
+                "summary": f"{POST}: a new pulse started"}
+    return firing, resolved
+
+
+async def until(check, what: str, timeout: float = 90) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.3)
+
+
+async def am_alerts(am: AlertmanagerProcess) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(am.query, "alertname=PostDecaying", f"post_id={POST}")
+
+
+def counter(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_post_decaying_reaches_alertmanager_and_resolves(kafka, tracker_topics, alertmanager) -> None:
+    platforms = Platforms()
+    firing, resolved = messages()
+    topic = tracker_topics + ALERTS
+    async for base in serve(platforms):
+        settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
+                            alertmanager_url=alertmanager.url, notify_resend_seconds=1.0, notify_digest_seconds=1.0,
+                            feishu_webhook_url=base + FEISHU_HOOK, feishu_secret=FEISHU_SECRET)
+        invalid_before = counter("tracker_notifier_messages_total", outcome="invalid")
+        await produce(kafka, topic, [(POST.encode(), b"{not an alert"), (POST.encode(), encode(ALERTS, firing))])
+
+        first = NotifierService(settings)
+        await first.start()
+        try:
+            (alert,) = await until(lambda: am_alerts(alertmanager), "the alert in Alertmanager")
+            assert alert["labels"] == {"alertname": "PostDecaying", "tenant": "acme", "campaign": "c1",
+                                       "platform": "douyin", "severity": "warning", "post_id": POST}
+            assert alert["annotations"]["runbook_url"] == "docs/runbook.md#postdecaying"
+            assert "reheat via dou+" in alert["annotations"]["suggestion"]
+            assert alert["status"]["state"] == "active"
+            # re-sent while active: Alertmanager's endsAt keeps moving forward
+            await until(partial(_ends_after, alertmanager, alert["endsAt"]), "a re-send with a later endsAt")
+            digest = await until(lambda: _accepted(platforms, "FIRING"), "the firing digest")
+            assert "tracker · acme / c1: 1 firing, 0 resolved" in json.dumps(digest, ensure_ascii=False)
+            assert counter("tracker_notifier_messages_total", outcome="invalid") - invalid_before == 1
+            assert counter("tracker_alerts_firing", alert="PostDecaying") == 1
+        finally:
+            await first.stop()
+        # offsets were committed once the digest covering them was delivered
+        assert await committed_offsets(kafka, first.group, topic) == 2
+
+        second = NotifierService(settings)  # a restart: adopts the active alert from Alertmanager
+        await second.start()
+        try:
+            assert counter("tracker_alerts_firing", alert="PostDecaying") == 1
+            await produce(kafka, topic, [(POST.encode(), encode(ALERTS, resolved))])
+            await until(lambda: _gone(alertmanager), "the alert resolved in Alertmanager")
+            await until(lambda: _accepted(platforms, "RESOLVED"), "the resolved digest")
+            assert counter("tracker_alerts_firing", alert="PostDecaying") == 0
+        finally:
+            await second.stop()
+    assert not platforms.refused
+    firing_digests = [d for d in platforms.accepted["feishu"] if "FIRING " in json.dumps(d, ensure_ascii=False)]
+    assert len(firing_digests) == 1  # the restart did not announce it again
+    silence = await asyncio.to_thread(alertmanager.amtool, "alert", "query", "alertname=PostDecaying", "-o", "json")
+    assert json.loads(silence or "[]") == []
+
+
+async def _ends_after(am: AlertmanagerProcess, ends: str) -> bool:
+    alerts = await am_alerts(am)
+    return bool(alerts) and alerts[0]["endsAt"] > ends
+
+
+async def _accepted(platforms: Platforms, status: str) -> dict[str, Any] | None:
+    for body in platforms.accepted["feishu"]:
+        if f"{status} [warning] PostDecaying" in json.dumps(body, ensure_ascii=False):
+            return body
+    return None
+
+
+async def _gone(am: AlertmanagerProcess) -> bool:
+    return await am_alerts(am) == []
+
+
+async def test_alertmanager_routes_post_alerts_by_tenant_and_severity(alertmanager) -> None:
+    """deploy/alertmanager/alertmanager.yml: post alerts by tenant, then severity; Tracker* to engineers."""
+    config = "--config.file=" + str(Path(__file__).resolve().parents[2] / "deploy/alertmanager/alertmanager.yml")
+    cases = {
+        ("alertname=PostDecaying", "tenant=acme-beauty", "severity=critical"): "acme-beauty-urgent",
+        ("alertname=PostDecaying", "tenant=acme-beauty", "severity=warning"): "acme-beauty-ops",
+        ("alertname=PostUnavailable", "tenant=other", "severity=critical"): "marketing-ops-urgent",
+        ("alertname=PostStalled", "tenant=other", "severity=info"): "marketing-ops-digest",
+        ("alertname=TrackerSinkStalled", "severity=critical"): "data-engineering-page",
+        ("alertname=TrackerQuotaExhausted", "severity=warning"): "data-engineering",
+    }
+    for labels, receiver in cases.items():
+        out = await asyncio.to_thread(alertmanager.amtool, "config", "routes", "test", config, *labels)
+        assert out.strip() == receiver, labels
+    check = await asyncio.to_thread(_check_config, config)
+    assert "SUCCESS" in check
+
+
+def _check_config(config: str) -> str:
+    import subprocess
+
+    from tests.fixtures.prometheus import binary
+
+    path = config.split("=", 1)[1]
+    result = subprocess.run([binary("amtool"), "check-config", path], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+async def test_notifier_without_alertmanager_ready_keeps_running(kafka, tracker_topics) -> None:
+    """An unreachable Alertmanager is retried, counted and never stops the notifier."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
+                        alertmanager_url=dead, notify_retries=2, notify_resend_seconds=60)
+    failed_before = counter("tracker_notifications_total", channel="alertmanager", outcome="failed")
+    firing, _ = messages()
+    service = NotifierService(settings, sleep=_no_wait)
+    await service.start()
+    try:
+        await produce(kafka, tracker_topics + ALERTS, [(POST.encode(), encode(ALERTS, firing))])
+        await until(lambda: _failed_more(failed_before), "a failed Alertmanager delivery")
+        assert all(not task.done() for task in service.tasks)
+    finally:
+        await service.stop()
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(httpx.HTTPError):
+            await client.get(dead, timeout=2)
+
+
+async def _no_wait(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+async def _failed_more(before: float) -> bool:
+    return counter("tracker_notifications_total", channel="alertmanager", outcome="failed") > before

@@ -1,0 +1,184 @@
+"""Dashboards as code: unique uids, existing metrics and variables, provisioning per
+settings, generated files current, and the plugin's macro expansion."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tracker.cli.dashboards import DEFAULT_OUT, dashboards, render
+from tracker.ops import dashboards as d
+from tracker.ops.macros import (
+    ALL,
+    TimeRange,
+    expand_promql,
+    expand_sql,
+    interpolate,
+    macros,
+    seconds,
+)
+from tracker.settings import Settings
+
+BOARDS = [b.to_json() for b in d.boards()]
+GRAFANA_BUILTINS = {"__data", "__url_time_range", "__rate_interval", "__interval", "__range", "__from", "__to"}
+
+
+def clean_settings(monkeypatch: pytest.MonkeyPatch, **values: object) -> Settings:
+    for name in list(__import__("os").environ):
+        if name.startswith("TRACKER_"):
+            monkeypatch.delenv(name)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_five_dashboards_with_unique_uids_and_titles() -> None:
+    titles = {b["title"] for b in BOARDS}
+    assert titles == {"tracker / Campaign ROI", "tracker / Post pulse curves", "tracker / Decaying posts",
+                      "tracker / Creators and tiers", "tracker / Pipeline health"}
+    uids = [b["uid"] for b in BOARDS] + [r["uid"] for g in d.alerting_provisioning()["groups"] for r in g["rules"]]
+    assert len(uids) == len(set(uids))
+    assert all(len(uid) <= 40 and re.fullmatch(r"[a-z0-9-]+", uid) for uid in uids)
+
+
+def test_panels_have_unique_ids_and_fit_the_grid() -> None:
+    for board in BOARDS:
+        ids = [p["id"] for p in board["panels"]]
+        assert len(ids) == len(set(ids)), board["uid"]
+        for p in board["panels"]:
+            pos = p["gridPos"]
+            assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, (board["uid"], p["title"])
+            refs = [t["refId"] for t in p.get("targets", [])]
+            assert len(refs) == len(set(refs)), (board["uid"], p["title"])
+
+
+def test_every_metric_name_exists_in_tracker_metrics() -> None:
+    exposed = d.exposed_metric_names()
+    seen = set()
+    for board in BOARDS:
+        for q in d.queries(board):
+            if q.kind == "promql":
+                names = d.metric_names(q.text)
+                assert names, q.where
+                assert names <= exposed, f"{q.where}: unknown metrics {names - exposed}"
+                seen |= names
+    assert {"tracker_collector_requests_total", "tracker_consumer_lag", "tracker_sink_rows_total",
+            "tracker_notifications_total", "tracker_alerts_firing"} <= seen
+
+
+def test_every_variable_used_is_defined_and_every_datasource_provisioned(monkeypatch) -> None:
+    provisioned = {ds["uid"] for ds in d.datasources_provisioning(clean_settings(monkeypatch))["datasources"]}
+    for board in BOARDS:
+        defined = {v["name"] for v in board["templating"]["list"]} | GRAFANA_BUILTINS
+        for q in d.queries(board):
+            used = set(re.findall(r"\$\{?(\w+)", q.text)) - {"__conditionalAll", "__timeFilter", "__timeInterval",
+                                                             "__fromTime", "__toTime"}
+            assert used <= defined, f"{q.where}: undefined variables {used - defined}"
+        for p in board["panels"]:
+            for t in p.get("targets", []):
+                assert t["datasource"]["uid"] in provisioned
+    for rule in d.alerting_provisioning()["groups"][0]["rules"]:
+        assert {x["datasourceUid"] for x in rule["data"]} <= provisioned | {"__expr__"}
+
+
+def test_post_pulses_shows_heating_windows_as_region_annotations() -> None:
+    board = d.post_pulses().to_json()
+    names = [a["name"] for a in board["annotations"]["list"]]
+    assert {"Heating windows", "Pulse onsets", "Alerts"} <= set(names)
+    heating = next(a for a in board["annotations"]["list"] if a["name"] == "Heating windows")
+    assert "AS timeEnd" in heating["target"]["rawSql"]  # a region: start to end of delivery
+
+
+def test_generated_files_are_current(monkeypatch) -> None:
+    clean_settings(monkeypatch)
+    result = CliRunner().invoke(dashboards, ["generate", "--check"])
+    assert result.exit_code == 0, result.output + "\nrun `tracker dashboards generate` and commit deploy/grafana"
+
+
+def test_generate_writes_json_and_yaml(monkeypatch, tmp_path: Path) -> None:
+    clean_settings(monkeypatch)
+    result = CliRunner().invoke(dashboards, ["generate", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "dashboards").iterdir()) == sorted(f"{b['uid']}.json" for b in BOARDS)
+    loaded = yaml.safe_load((tmp_path / "provisioning/alerting/tracker.yaml").read_text())
+    assert loaded == d.alerting_provisioning()
+    (tmp_path / "dashboards/tracker-pipeline.json").write_text("{}")
+    assert CliRunner().invoke(dashboards, ["generate", "--check", "--out", str(tmp_path)]).exit_code == 1
+
+
+def test_datasource_points_at_read_endpoint_or_server_without_the_password(monkeypatch) -> None:
+    embedded = clean_settings(monkeypatch, read_host="10.0.0.5", read_port=18123, read_password="s3cret")
+    ch = d.datasources_provisioning(embedded)["datasources"][0]
+    assert ch["type"] == "grafana-clickhouse-datasource"
+    js = ch["jsonData"]
+    assert (js["host"], js["port"], js["protocol"], js["secure"], js["defaultDatabase"]) == (
+        "10.0.0.5", 18123, "http", False, "tracker")
+    text = render("provisioning/datasources/tracker.yaml", d.datasources_provisioning(embedded))
+    assert "s3cret" not in text and "${TRACKER_READ_PASSWORD}" in text
+    server = clean_settings(monkeypatch, clickhouse_url="https://ch.example.net:8443", clickhouse_user="grafana")
+    js = d.datasources_provisioning(server)["datasources"][0]["jsonData"]
+    assert (js["host"], js["port"], js["secure"], js["username"]) == ("ch.example.net", 8443, True, "grafana")
+
+
+def test_committed_datasource_file_is_what_defaults_generate(monkeypatch) -> None:
+    text = (DEFAULT_OUT / "provisioning/datasources/tracker.yaml").read_text()
+    assert text == render("provisioning/datasources/tracker.yaml",
+                          d.datasources_provisioning(clean_settings(monkeypatch)))
+
+
+# -- macros (PLATFORMS.md §12) -------------------------------------------------------------------
+
+TR = TimeRange(datetime(2024, 11, 11, 0, 0, tzinfo=UTC), datetime(2024, 11, 12, 6, 0, tzinfo=UTC), interval_s=300)
+F, T = 1731283200, 1731391200  # 2024-11-11T00:00Z, 2024-11-12T06:00Z
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("$__timeFilter(ts)", f"ts >= toDateTime({F}) AND ts <= toDateTime({T})"),
+    ("$__timeFilter_ms(ts)", f"ts >= fromUnixTimestamp64Milli({F}000) AND ts <= fromUnixTimestamp64Milli({T}000)"),
+    ("$__dateFilter(d)", "d >= toDate('2024-11-11') AND d <= toDate('2024-11-12')"),
+    ("$__dateTimeFilter(d, t)",
+     f"(d >= toDate('2024-11-11') AND d <= toDate('2024-11-12')) AND (t >= toDateTime({F}) AND t <= toDateTime({T}))"),
+    ("$__dt(d, t)",
+     f"(d >= toDate('2024-11-11') AND d <= toDate('2024-11-12')) AND (t >= toDateTime({F}) AND t <= toDateTime({T}))"),
+    ("$__fromTime AND $__toTime", f"toDateTime({F}) AND toDateTime({T})"),
+    ("$__fromTime_ms, $__toTime_ms", f"fromUnixTimestamp64Milli({F}000), fromUnixTimestamp64Milli({T}000)"),
+    ("$__interval_s", "300"),
+    ("$__timeInterval(ts)", "toStartOfInterval(toDateTime(ts), INTERVAL 300 second)"),
+    ("$__timeInterval_ms(ts)", "toStartOfInterval(toDateTime64(ts, 3), INTERVAL 300000 millisecond)"),
+    ("$__timeFrom(ts) AND $__timeTo(ts)", f"ts >= toDateTime({F}) AND ts <= toDateTime({T})"),
+    ("$__timeGroup(ts, 5m)", "toStartOfInterval(toDateTime(ts), INTERVAL 300 second)"),
+    ("$__timeGroup(ts, '1h')", "toStartOfInterval(toDateTime(ts), INTERVAL 3600 second)"),
+    ("$__timeFilter(toDateTime(a, 'UTC'))",
+     f"toDateTime(a, 'UTC') >= toDateTime({F}) AND toDateTime(a, 'UTC') <= toDateTime({T})"),
+    ("$__unknownMacro(x)", "$__unknownMacro(x)"),
+])
+def test_macro_expands_as_the_plugin_does(text: str, expected: str) -> None:
+    assert macros(text, TR) == expected
+
+
+def test_conditional_all_and_variables() -> None:
+    sql = "WHERE t = '${tenant}' AND $__conditionalAll(c IN (${campaign:singlequote}), $campaign)"
+    assert expand_sql(sql, TR, {"tenant": "acme", "campaign": ALL}) == "WHERE t = 'acme' AND 1=1"
+    assert (expand_sql(sql, TR, {"tenant": "acme", "campaign": ["c1", "o'k"]})
+            == "WHERE t = 'acme' AND c IN ('c1','o\\'k')")
+    assert interpolate("$a ${b:csv} [[a]] $missing", {"a": "x", "b": ["1", "2"]}) == "x 1,2 x $missing"
+    assert interpolate("${c:singlequote}", {"c": ALL}, {"c": ["p", "q"]}) == "'p','q'"
+
+
+def test_promql_variables_become_regexes() -> None:
+    expr = 'rate(x{job=~"$job", instance=~"$instance"}[$__rate_interval])'
+    assert (expand_promql(expr, {"job": ["tracker"], "instance": ALL}, rate_interval="2m")
+            == 'rate(x{job=~"tracker", instance=~".*"}[2m])')
+    assert expand_promql('x{job=~"$job"}', {"job": ["a.b", "c"]}) == 'x{job=~"(a\\.b|c)"}'
+
+
+def test_bad_macro_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="unbalanced"):
+        macros("$__timeFilter(ts", TR)
+    with pytest.raises(ValueError, match="one column"):
+        macros("$__timeFilter()", TR)
+    with pytest.raises(ValueError, match="duration"):
+        seconds("five minutes")

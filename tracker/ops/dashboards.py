@@ -1,0 +1,712 @@
+"""Grafana as code: tracker's dashboards, datasources and Grafana alert rules.
+
+``tracker dashboards generate`` writes them under ``deploy/grafana/``:
+
+- ``dashboards/*.json`` — Campaign ROI, Post pulse curves (heating windows as
+  annotations), Decaying posts, Creators and tiers, Pipeline health;
+- ``provisioning/datasources/tracker.yaml`` — the ClickHouse plugin over HTTP
+  (to the embedded read endpoint or a server) and Prometheus;
+- ``provisioning/dashboards/tracker.yaml`` — the file provider;
+- ``provisioning/alerting/tracker.yaml`` — alert rules on the ClickHouse views.
+
+ClickHouse panels query FINAL rows of tracker's tables and the ROI views;
+Prometheus panels use the metrics of ``tracker.ops.metrics``. Every query is
+run in the tests with Grafana's macros expanded (``tracker.ops.macros``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from tracker.settings import Settings
+
+CLICKHOUSE = {"type": "grafana-clickhouse-datasource", "uid": "tracker-clickhouse"}
+PROMETHEUS = {"type": "prometheus", "uid": "tracker-prometheus"}
+TAGS = ["tracker"]
+FOLDER = "tracker"
+
+# -- query and panel builders -------------------------------------------------------------------
+
+
+def sql(text: str, *, series: bool = False, ref: str = "A") -> dict[str, Any]:
+    """A ClickHouse plugin target: time series (``time`` column first) or table."""
+    return {"refId": ref, "datasource": CLICKHOUSE, "editorType": "sql",
+            "queryType": "timeseries" if series else "table", "format": 0 if series else 1,
+            "rawSql": _dedent(text)}
+
+
+def promql(expr: str, legend: str = "", *, ref: str = "A", instant: bool = False) -> dict[str, Any]:
+    """A Prometheus target."""
+    return {"refId": ref, "datasource": PROMETHEUS, "expr": _dedent(expr), "legendFormat": legend or "__auto",
+            "range": not instant, "instant": instant}
+
+
+def _dedent(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+    return "\n".join(line[indent:] for line in lines)
+
+
+@dataclass
+class Board:
+    """One dashboard; panels flow left to right on Grafana's 24-column grid."""
+
+    uid: str
+    title: str
+    description: str
+    variables: list[dict[str, Any]] = field(default_factory=list)
+    time_from: str = "now-7d"
+    panels: list[dict[str, Any]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    _x: int = 0
+    _y: int = 0
+    _row_h: int = 0
+
+    def row(self, title: str) -> None:
+        self._newline()
+        self.panels.append({"id": len(self.panels) + 1, "type": "row", "title": title, "collapsed": False,
+                            "gridPos": {"h": 1, "w": 24, "x": 0, "y": self._y}, "panels": []})
+        self._y += 1
+
+    def panel(self, kind: str, title: str, targets: list[dict[str, Any]], *, w: int = 12, h: int = 8,
+              unit: str | None = None, description: str = "", options: dict[str, Any] | None = None,
+              overrides: list[dict[str, Any]] | None = None, links: list[dict[str, Any]] | None = None,
+              decimals: int | None = None) -> None:
+        if self._x + w > 24:
+            self._newline()
+        defaults: dict[str, Any] = {}
+        if unit:
+            defaults["unit"] = unit
+        if decimals is not None:
+            defaults["decimals"] = decimals
+        if links:
+            defaults["links"] = links
+        datasource = targets[0]["datasource"]
+        self.panels.append({
+            "id": len(self.panels) + 1, "type": kind, "title": title, "description": description,
+            "datasource": datasource, "gridPos": {"h": h, "w": w, "x": self._x, "y": self._y},
+            "targets": targets, "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+            "options": options or {},
+        })
+        self._x += w
+        self._row_h = max(self._row_h, h)
+
+    def annotation(self, name: str, query: dict[str, Any], color: str) -> None:
+        self.annotations.append({"name": name, "datasource": query["datasource"], "enable": True,
+                                 "iconColor": color, "target": query})
+
+    def _newline(self) -> None:
+        self._y += self._row_h
+        self._x = self._row_h = 0
+
+    def to_json(self) -> dict[str, Any]:
+        builtin = {"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True,
+                   "hide": True, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts",
+                   "type": "dashboard"}
+        return {
+            "uid": self.uid, "title": self.title, "description": self.description, "tags": TAGS,
+            "editable": True, "graphTooltip": 1, "schemaVersion": 39, "version": 1, "timezone": "browser",
+            "time": {"from": self.time_from, "to": "now"}, "refresh": "5m",
+            "templating": {"list": self.variables},
+            "annotations": {"list": [builtin, *self.annotations]},
+            "links": self.links or [{"title": "tracker", "type": "dashboards", "tags": TAGS, "asDropdown": True}],
+            "panels": self.panels,
+        }
+
+
+def ch_variable(name: str, label: str, query: str, *, multi: bool = False, include_all: bool = False,
+                hide: int = 0) -> dict[str, Any]:
+    return {"name": name, "label": label, "type": "query", "datasource": CLICKHOUSE, "query": _dedent(query),
+            "definition": _dedent(query), "refresh": 1, "sort": 1, "multi": multi, "includeAll": include_all,
+            "hide": hide, "current": {}, "options": []}
+
+
+def prom_variable(name: str, label: str, query: str, *, include_all: bool = True) -> dict[str, Any]:
+    return {"name": name, "label": label, "type": "query", "datasource": PROMETHEUS,
+            "query": {"query": query, "refId": f"{name}-query"}, "definition": query, "refresh": 2, "sort": 1,
+            "multi": True, "includeAll": include_all, "current": {}, "options": []}
+
+
+def custom_variable(name: str, label: str, values: list[str]) -> dict[str, Any]:
+    return {"name": name, "label": label, "type": "custom", "query": ",".join(values), "multi": False,
+            "includeAll": False, "current": {"text": values[0], "value": values[0]},
+            "options": [{"text": v, "value": v, "selected": i == 0} for i, v in enumerate(values)]}
+
+
+TENANT = ch_variable("tenant", "Tenant", "SELECT DISTINCT tenant FROM posts FINAL WHERE deleted = 0 ORDER BY tenant")
+CAMPAIGN = ch_variable("campaign", "Campaign", """
+    SELECT DISTINCT campaign_id FROM posts FINAL
+    WHERE tenant = '${tenant}' AND deleted = 0 ORDER BY campaign_id""", multi=True, include_all=True)
+PLATFORM = ch_variable("platform", "Platform", """
+    SELECT DISTINCT platform FROM posts FINAL
+    WHERE tenant = '${tenant}' AND deleted = 0 ORDER BY platform""", multi=True, include_all=True)
+
+IN_CAMPAIGN = "$__conditionalAll(campaign_id IN (${campaign:singlequote}), $campaign)"
+ON_PLATFORM = "$__conditionalAll(platform IN (${platform:singlequote}), $platform)"
+POST_LINK = [{"title": "Pulse curve of ${__data.fields.post_id}",
+              "url": "/d/tracker-post-pulses/?var-tenant=${tenant}&var-post=${__data.fields.post_id}&${__url_time_range}"}]
+
+
+def table_options(sort_by: str | None = None, desc: bool = True) -> dict[str, Any]:
+    opts: dict[str, Any] = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    if sort_by:
+        opts["sortBy"] = [{"displayName": sort_by, "desc": desc}]
+    return opts
+
+
+# -- the dashboards -------------------------------------------------------------------------------
+
+
+def campaign_roi() -> Board:
+    b = Board("tracker-campaign-roi", "tracker / Campaign ROI",
+              "What each campaign returned, in its reporting currency: spend by component, outcomes, "
+              "cost per result, EMV, ROAS, tail contribution and heating efficiency (views v_roi_*).",
+              [TENANT, CAMPAIGN, PLATFORM], time_from="now-30d")
+    scope = f"tenant = '${{tenant}}' AND {IN_CAMPAIGN}"
+    b.row("Campaigns")
+    b.panel("table", "Campaigns: spend, outcomes, ratios", [sql(f"""
+        SELECT campaign_id, campaign_name, currency, posts, creators, spend, views, engagements, saves, searches,
+               cpm, cpe, cost_per_save, cost_per_search, emv, emv_return, revenue, roas,
+               tail_contribution, heating_efficiency, fx_missing
+        FROM v_roi_campaign
+        WHERE {scope}
+        ORDER BY spend DESC""")], w=24, h=8, decimals=2, options=table_options("spend"),
+            description="NULL (n/a) where a metric is not exposed by the platforms or an FX rate is missing "
+                        "(fx_missing counts the unconverted lines). CPE is n/a when a campaign mixes platforms.")
+    b.panel("barchart", "Spend by component", [sql(f"""
+        SELECT campaign_id, fee, service_fee, bundle_share, extra, heating, campaign_level_spend
+        FROM v_roi_campaign
+        WHERE {scope}
+        ORDER BY campaign_id""")], w=12, h=8,
+            options={"stacking": "normal", "orientation": "horizontal", "xField": "campaign_id"})
+    b.panel("timeseries", "Engagements gained per hour, by platform", [sql(f"""
+        SELECT $__timeInterval(c.hour) AS time, p.platform AS platform, sum(c.velocity) AS engagements
+        FROM (SELECT * FROM curves FINAL WHERE tenant = '${{tenant}}' AND metric = 'engagements'
+              AND $__timeFilter(hour)) AS c
+        INNER JOIN (SELECT post_id, platform FROM posts FINAL
+                    WHERE {scope} AND {ON_PLATFORM} AND deleted = 0) AS p ON p.post_id = c.post_id
+        GROUP BY time, platform
+        ORDER BY time""", series=True)], w=12, h=8, unit="short")
+    b.row("By platform and tier")
+    for dimension, title in (("platform", "ROI by platform"), ("tier", "ROI by creator tier")):
+        b.panel("table", title, [sql(f"""
+            SELECT campaign_id, value AS {dimension}, currency, posts, spend, views, engagements,
+                   cpm, cpe, cost_per_save, cost_per_search, cost_per_intent_comment, emv_return, roas,
+                   tail_contribution, heating_efficiency
+            FROM v_roi_by
+            WHERE {scope} AND dimension = '{dimension}'
+            ORDER BY campaign_id, spend DESC""")], w=12, h=9, decimals=2)
+    b.row("Posts")
+    b.panel("table", "Posts by spend", [sql(f"""
+        SELECT post_id, platform, creator_id, creator_tier, currency, spend, heating, views, engagements, saves,
+               cpm, cpe, tail_contribution, heating_efficiency, roas
+        FROM v_roi_post
+        WHERE {scope} AND {ON_PLATFORM}
+        ORDER BY spend DESC
+        LIMIT 200""")], w=24, h=10, decimals=2, links=POST_LINK, options=table_options("spend"))
+    return b
+
+
+def post_pulses() -> Board:
+    post = ch_variable("post", "Post", f"""
+        SELECT post_id FROM posts FINAL
+        WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN} AND deleted = 0 ORDER BY post_id""")
+    metric = custom_variable("metric", "Metric", ["engagements", "views", "likes", "comments", "shares", "saves",
+                                                  "searches", "emv"])
+    b = Board("tracker-post-pulses", "tracker / Post pulse curves",
+              "One post's hourly velocity and cumulative curve with its pulses; heating windows, pulse "
+              "onsets and alerts are annotations. Only observed hours drive onset and decay decisions.",
+              [TENANT, CAMPAIGN, post, metric], time_from="now-14d")
+    one = "tenant = '${tenant}' AND post_id = '${post}'"
+    b.annotation("Heating windows", sql(f"""
+        SELECT start_at AS time, ifNull(end_at, start_at + INTERVAL 24 HOUR) AS timeEnd,
+               concat(channel, ' · ', status, ' · ', ifNull(toString(spend_amount), 'n/a'), ' ', spend_currency) AS text,
+               ['heating', toString(status)] AS tags
+        FROM heating_nodes FINAL
+        WHERE {one} AND start_at <= $__toTime AND ifNull(end_at, start_at + INTERVAL 24 HOUR) >= $__fromTime
+        ORDER BY time"""), "orange")
+    b.annotation("Pulse onsets", sql(f"""
+        SELECT onset AS time, concat('pulse ', toString(pulse_index), ' (', toString(trigger), ', ', toString(status), ')') AS text,
+               ['pulse', toString(trigger)] AS tags
+        FROM pulses FINAL
+        WHERE {one} AND $__timeFilter(onset)
+        ORDER BY time"""), "purple")
+    b.annotation("Alerts", sql(f"""
+        SELECT starts_at AS time, ends_at AS timeEnd, concat(toString(alert), ': ', summary) AS text,
+               ['alert', toString(alert), toString(state)] AS tags
+        FROM alerts FINAL
+        WHERE {one} AND starts_at <= $__toTime AND ifNull(ends_at, $__toTime) >= $__fromTime
+        ORDER BY time"""), "red")
+    b.panel("timeseries", "Velocity per hour (${metric})", [sql(f"""
+        SELECT hour AS time, velocity AS `${{metric}} per hour`
+        FROM curves FINAL
+        WHERE {one} AND metric = '${{metric}}' AND $__timeFilter(hour)
+        ORDER BY time""", series=True)], w=16, h=10, unit="short",
+            description="Velocity per hour on the hourly grid (running maximum: a counter never goes back).")
+    b.panel("stat", "Long tail", [sql(f"""
+        SELECT tail_share, organic_tail_share, paid_tail_share, projected_30d, projected_90d
+        FROM long_tail FINAL
+        WHERE {one}""")], w=8, h=10, decimals=2,
+            description="Tail share = engagements after the 72 h burst window ÷ total; projections from the "
+                        "current pulse's fitted decay.")
+    b.panel("timeseries", "Cumulative (${metric}), observed vs interpolated", [sql(f"""
+        SELECT hour AS time, cumulative AS `${{metric}}`, if(observed = 1, cumulative, NULL) AS observed
+        FROM curves FINAL
+        WHERE {one} AND metric = '${{metric}}' AND $__timeFilter(hour)
+        ORDER BY time""", series=True)], w=24, h=8, unit="short")
+    b.panel("table", "Pulses", [sql(f"""
+        SELECT pulse_index, trigger, status, onset, peak_at, peak_velocity, baseline, rise_hours, half_life_hours,
+               theta, fit_r2, fit_note, incremental_engagements, spend_amount, spend_currency,
+               incremental_engagements / nullIf(toFloat64(spend_amount), 0) AS engagements_per_spend
+        FROM pulses FINAL
+        WHERE {one}
+        ORDER BY pulse_index""")], w=24, h=7, decimals=2)
+    b.panel("table", "Heating nodes", [sql(f"""
+        SELECT heating_id, channel, status, start_at, end_at, spend_amount, spend_currency
+        FROM heating_nodes FINAL
+        WHERE {one}
+        ORDER BY start_at""")], w=24, h=6)
+    return b
+
+
+def decaying_posts() -> Board:
+    b = Board("tracker-decaying-posts", "tracker / Decaying posts",
+              "Posts whose current pulse is decaying while a re-heat can still pay (PostDecaying), with the "
+              "suggested re-heat, and the other post alerts.", [TENANT, CAMPAIGN], time_from="now-7d")
+    scope = f"tenant = '${{tenant}}' AND {IN_CAMPAIGN}"
+    b.panel("stat", "Post alerts firing", [sql(f"""
+        SELECT alert, count() AS firing
+        FROM alerts FINAL
+        WHERE {scope} AND state = 'firing'
+        GROUP BY alert
+        ORDER BY alert""")], w=24, h=4, options={"reduceOptions": {"values": True, "calcs": ["lastNotNull"]},
+                                                  "textMode": "value_and_name"})
+    b.panel("table", "Decaying now: re-heat candidates", [sql(f"""
+        SELECT a.post_id AS post_id, p.platform AS platform, p.creator_id AS creator_id, p.creator_tier AS tier,
+               a.campaign_id AS campaign_id, a.starts_at AS decaying_since, a.summary AS summary,
+               JSONExtractString(a.suggestion, 'channel') AS suggested_channel,
+               JSONExtractString(a.suggestion, 'spend', 'amount') AS suggested_spend,
+               JSONExtractString(a.suggestion, 'spend', 'currency') AS currency,
+               JSONExtractString(a.suggestion, 'basis') AS basis,
+               t.views AS views, t.engagements AS engagements
+        FROM (SELECT * FROM alerts FINAL WHERE {scope} AND alert = 'PostDecaying' AND state = 'firing') AS a
+        LEFT JOIN (SELECT post_id, platform, creator_id, creator_tier FROM posts FINAL
+                   WHERE tenant = '${{tenant}}') AS p ON p.post_id = a.post_id
+        LEFT JOIN (SELECT post_id, views, engagements FROM post_totals FINAL
+                   WHERE tenant = '${{tenant}}') AS t ON t.post_id = a.post_id
+        ORDER BY decaying_since""")], w=24, h=10, links=POST_LINK, options=table_options())
+    b.panel("timeseries", "Alerts started per hour", [sql(f"""
+        SELECT $__timeInterval(starts_at) AS time, alert, count() AS started
+        FROM alerts FINAL
+        WHERE {scope} AND $__timeFilter(starts_at)
+        GROUP BY time, alert
+        ORDER BY time""", series=True)], w=12, h=8, unit="short")
+    b.panel("table", "Current pulses decaying", [sql(f"""
+        SELECT u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger,
+               u.onset AS onset, u.peak_velocity AS peak_velocity, u.baseline AS baseline,
+               u.half_life_hours AS half_life_hours, u.incremental_engagements AS incremental
+        FROM (SELECT * FROM pulses FINAL WHERE tenant = '${{tenant}}' AND ends_at IS NULL
+              AND status = 'decaying') AS u
+        INNER JOIN (SELECT post_id, platform FROM posts FINAL WHERE {scope} AND deleted = 0) AS p
+            ON p.post_id = u.post_id
+        ORDER BY onset""")], w=12, h=8, decimals=1, links=POST_LINK)
+    b.panel("table", "Other post alerts (firing and resolved in range)", [sql(f"""
+        SELECT alert, state, severity, post_id, campaign_id, starts_at, ends_at, summary
+        FROM alerts FINAL
+        WHERE {scope} AND alert != 'PostDecaying'
+          AND starts_at <= $__toTime AND ifNull(ends_at, $__toTime) >= $__fromTime
+        ORDER BY starts_at DESC
+        LIMIT 500""")], w=24, h=8, links=POST_LINK)
+    return b
+
+
+def creators_tiers() -> Board:
+    b = Board("tracker-creators", "tracker / Creators and tiers",
+              "The creator pool across campaigns (scorecard in the tenant's reporting currency) and tier "
+              "comparisons as distributions (p25 / p50 / p75) per platform, normalised by spend.",
+              [TENANT, CAMPAIGN, PLATFORM], time_from="now-90d")
+    b.panel("table", "Creator scorecard", [sql("""
+        SELECT creator_id, name, tier, followers, campaigns, posts, currency, spend, save_rate, search_rate,
+               intent_rate, tail_share, heating_response, heating_pulses, arrayStringConcat(tags, ', ') AS tags
+        FROM v_creator_scorecard
+        WHERE tenant = '${tenant}'
+        ORDER BY spend DESC
+        LIMIT 500""")], w=24, h=10, decimals=3, options=table_options("spend"))
+    b.panel("table", "Tiers: cost and outcomes per 1,000 of spend (p25 / p50 / p75)", [sql(f"""
+        SELECT campaign_id, platform, creator_tier, currency, posts, total_spend,
+               cpm_q[1] AS cpm_p25, cpm_q[2] AS cpm_p50, cpm_q[3] AS cpm_p75,
+               cpe_q[1] AS cpe_p25, cpe_q[2] AS cpe_p50, cpe_q[3] AS cpe_p75,
+               engagements_per_1k_q[2] AS engagements_per_1k_p50, saves_per_1k_q[2] AS saves_per_1k_p50
+        FROM v_tier_distribution
+        WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN} AND {ON_PLATFORM}
+        ORDER BY campaign_id, platform, creator_tier""")], w=24, h=9, decimals=2,
+            description="CPE compares posts within one platform only.")
+    b.panel("barchart", "Posts per tier and platform", [sql(f"""
+        SELECT creator_tier, countIf(platform = 'douyin') AS douyin, countIf(platform = 'xiaohongshu') AS xiaohongshu,
+               countIf(platform = 'weibo') AS weibo, countIf(platform = 'kuaishou') AS kuaishou,
+               countIf(platform = 'bilibili') AS bilibili, countIf(platform = 'wechat_channels') AS wechat_channels,
+               countIf(platform = 'tiktok') AS tiktok, countIf(platform = 'instagram') AS instagram,
+               countIf(platform = 'youtube') AS youtube
+        FROM posts FINAL
+        WHERE tenant = '${{tenant}}' AND deleted = 0 AND {IN_CAMPAIGN}
+        GROUP BY creator_tier
+        ORDER BY creator_tier""")], w=12, h=8, options={"stacking": "normal", "xField": "creator_tier"})
+    b.panel("table", "Accounts in the pool", [sql("""
+        SELECT c.creator_id AS creator_id, c.name AS name, c.tier AS tier, a.platform AS platform,
+               a.handle AS handle, a.followers AS followers
+        FROM (SELECT * FROM creators FINAL WHERE tenant = '${tenant}') AS c
+        INNER JOIN (SELECT * FROM creator_accounts FINAL WHERE tenant = '${tenant}') AS a
+            ON a.creator_id = c.creator_id
+        ORDER BY followers DESC
+        LIMIT 500""")], w=12, h=8)
+    return b
+
+
+def pipeline_health() -> Board:
+    job = prom_variable("job", "Job", 'label_values(up{job=~"tracker.*"}, job)')
+    instance = prom_variable("instance", "Instance", 'label_values(up{job=~"$job"}, instance)')
+    b = Board("tracker-pipeline", "tracker / Pipeline health",
+              "Every tracker process: collectors, stream worker, sink, notifications (Prometheus), and what "
+              "reached the store (ClickHouse). Alerts: deploy/prometheus/rules, runbook: docs/runbook.md.",
+              [job, instance], time_from="now-6h")
+    sel = 'job=~"$job", instance=~"$instance"'
+    b.row("Processes")
+    b.panel("stat", "Up", [promql(f"up{{{sel}}}", "{{instance}}")], w=6, h=4)
+    b.panel("stat", "Tracked posts", [promql(f"sum(tracker_tracked_posts{{{sel}}})", "posts")], w=6, h=4)
+    b.panel("stat", "State size", [promql(f"sum(tracker_state_bytes{{{sel}}})", "bytes")], w=6, h=4, unit="bytes")
+    b.panel("stat", "Post alerts firing", [promql(f"sum by (alert) (tracker_alerts_firing{{{sel}}})", "{{alert}}")],
+            w=6, h=4)
+    b.row("Collectors")
+    b.panel("timeseries", "Requests per second by platform and outcome", [promql(
+        f"sum by (platform, outcome) (rate(tracker_collector_requests_total{{{sel}}}[$__rate_interval]))",
+        "{{platform}} {{outcome}}")], w=12, unit="reqps")
+    b.panel("timeseries", "Request latency p95 by platform", [promql(
+        "histogram_quantile(0.95, sum by (platform, le) "
+        f"(rate(tracker_collector_request_duration_seconds_bucket{{{sel}}}[$__rate_interval])))",
+        "{{platform}}")], w=12, unit="s")
+    b.panel("timeseries", "Quota remaining", [promql(
+        f"min by (platform) (tracker_collector_quota_remaining{{{sel}}})", "{{platform}}")], w=8, unit="short")
+    b.panel("state-timeline", "Quota exhausted / breaker open", [
+        promql(f"max by (platform) (tracker_collector_quota_exhausted{{{sel}}})", "quota {{platform}}"),
+        promql(f"max by (platform) (tracker_collector_breaker_open{{{sel}}})", "breaker {{platform}}", ref="B")],
+        w=8)
+    b.panel("timeseries", "Share of time waiting for rate limits", [promql(
+        f"sum by (platform) (rate(tracker_collector_rate_limit_wait_seconds_total{{{sel}}}[$__rate_interval]))",
+        "{{platform}}")], w=8, unit="percentunit")
+    b.panel("timeseries", "Snapshots produced per second", [promql(
+        f"sum by (platform) (rate(tracker_snapshots_produced_total{{{sel}}}[$__rate_interval]))", "{{platform}}")],
+        w=12, unit="short")
+    b.panel("timeseries", "Produce errors per second", [promql(
+        f"sum by (topic) (rate(tracker_produce_errors_total{{{sel}}}[$__rate_interval]))", "{{topic}}")],
+        w=12, unit="short")
+    b.panel("timeseries", "Refreshes behind schedule (seconds, event time)", [promql(
+        f"max by (platform) (tracker_collect_lag_seconds{{{sel}}})", "{{platform}}")], w=8, unit="s")
+    b.panel("timeseries", "Posts scheduled", [promql(
+        f"sum by (platform) (tracker_collect_scheduled_posts{{{sel}}})", "{{platform}}")], w=8, unit="short")
+    b.panel("timeseries", "Refreshes deferred to save quota", [promql(
+        f"sum by (platform, priority) (increase(tracker_collect_deferred_total{{{sel}}}[$__rate_interval]))",
+        "{{platform}} {{priority}}")], w=8, unit="short")
+    b.panel("timeseries", "Retries and failed refreshes", [
+        promql(f"sum by (platform, reason) (increase(tracker_collect_retries_total{{{sel}}}[$__rate_interval]))",
+               "retry {{platform}} {{reason}}"),
+        promql(f"sum by (platform, reason) "
+               f"(increase(tracker_collect_refresh_failures_total{{{sel}}}[$__rate_interval]))",
+               "failed {{platform}} {{reason}}", ref="B")], w=8, unit="short")
+    b.panel("timeseries", "Held back (backoff, Retry-After, risk control)", [
+        promql(f"sum by (platform, reason) (rate(tracker_collect_backoff_seconds_total{{{sel}}}[$__rate_interval]))",
+               "{{platform}} {{reason}}"),
+        promql(f"sum by (platform) (increase(tracker_collect_risk_control_total{{{sel}}}[$__rate_interval]))",
+               "risk control {{platform}}", ref="B")], w=8, unit="short")
+    b.panel("timeseries", "Comments, unavailable posts, registry messages", [
+        promql(f"sum by (platform) (rate(tracker_collect_comments_total{{{sel}}}[$__rate_interval]))",
+               "comments {{platform}}"),
+        promql(f"sum by (platform) (increase(tracker_collect_unavailable_total{{{sel}}}[$__rate_interval]))",
+               "unavailable {{platform}}", ref="B"),
+        promql(f"sum by (topic, result) (increase(tracker_collect_registry_messages_total{{{sel}}}[$__rate_interval]))",
+               "registry {{topic}} {{result}}", ref="C")], w=8, unit="short")
+    b.row("Stream")
+    b.panel("timeseries", "Events processed per second", [promql(
+        f"sum by (topic) (rate(tracker_events_processed_total{{{sel}}}[$__rate_interval]))", "{{topic}}")],
+        w=8, unit="short")
+    b.panel("timeseries", "DLQ per second by reason", [promql(
+        f"sum by (topic, reason) (rate(tracker_dlq_messages_total{{{sel}}}[$__rate_interval]))",
+        "{{topic}} {{reason}}")], w=8, unit="short")
+    b.panel("timeseries", "Consumer lag (messages)", [promql(
+        f"max by (topic) (tracker_consumer_lag{{{sel}}})", "{{topic}}")], w=8, unit="short")
+    b.panel("timeseries", "Late snapshots per second", [promql(
+        f"sum(rate(tracker_late_snapshots_total{{{sel}}}[$__rate_interval]))", "late")], w=8, unit="short")
+    b.panel("timeseries", "Batch duration p95", [promql(
+        "histogram_quantile(0.95, sum by (le) "
+        f"(rate(tracker_worker_batch_duration_seconds_bucket{{{sel}}}[$__rate_interval])))", "p95")],
+        w=8, unit="s")
+    b.panel("timeseries", "Seconds since the last stored batch", [promql(
+        f"time() - max by (instance) (tracker_sink_last_success_timestamp_seconds{{{sel}}})", "{{instance}}")],
+        w=8, unit="s")
+    b.row("Sink")
+    b.panel("timeseries", "Rows stored per second by table", [promql(
+        f"sum by (table) (rate(tracker_sink_rows_total{{{sel}}}[$__rate_interval]))", "{{table}}")],
+        w=8, unit="short")
+    b.panel("timeseries", "Rows per insert (p50) by table", [promql(
+        "histogram_quantile(0.5, sum by (table, le) "
+        f"(rate(tracker_sink_batch_rows_bucket{{{sel}}}[$__rate_interval])))", "{{table}}")], w=8, unit="short")
+    b.panel("timeseries", "Insert duration p99 by table", [promql(
+        "histogram_quantile(0.99, sum by (table, le) "
+        f"(rate(tracker_sink_insert_duration_seconds_bucket{{{sel}}}[$__rate_interval])))", "{{table}}")],
+        w=8, unit="s")
+    b.panel("timeseries", "Insert retries per second", [
+        promql(f"sum by (table) (rate(tracker_sink_insert_retries_total{{{sel}}}[$__rate_interval]))", "{{table}}"),
+        promql(f"sum(increase(tracker_sink_fatal_errors_total{{{sel}}}[$__rate_interval]))", "fatal", ref="B")],
+        w=12, unit="short")
+    b.panel("state-timeline", "Sink paused (store unavailable)", [promql(
+        f"max by (instance) (tracker_sink_paused{{{sel}}})", "{{instance}}")], w=12)
+    b.row("Notifications")
+    b.panel("timeseries", "Notifications by channel and outcome", [promql(
+        f"sum by (channel, outcome) (increase(tracker_notifications_total{{{sel}}}[$__rate_interval]))",
+        "{{channel}} {{outcome}}")], w=8, unit="short")
+    b.panel("timeseries", "Post alert changes emitted", [promql(
+        f"sum by (alert, state) (increase(tracker_post_alerts_total{{{sel}}}[$__rate_interval]))",
+        "{{alert}} {{state}}")], w=8, unit="short")
+    b.panel("timeseries", "Alert messages read by outcome", [promql(
+        f"sum by (outcome) (increase(tracker_notifier_messages_total{{{sel}}}[$__rate_interval]))",
+        "{{outcome}}")], w=8, unit="short")
+    b.panel("timeseries", "Alert changes per digest (p50)", [promql(
+        "histogram_quantile(0.5, sum by (le) "
+        f"(rate(tracker_notifier_digest_alerts_bucket{{{sel}}}[$__rate_interval])))", "p50")], w=8, unit="short")
+    b.row("Store (ClickHouse)")
+    b.panel("timeseries", "Snapshots stored per hour by platform", [sql("""
+        SELECT $__timeInterval(observed_at) AS time, platform, count() AS snapshots
+        FROM snapshots
+        WHERE $__timeFilter(observed_at)
+        GROUP BY time, platform
+        ORDER BY time""", series=True)], w=12, unit="short")
+    b.panel("table", "DLQ reasons in range", [sql("""
+        SELECT source_topic, error_class, reason, count() AS messages, max(rejected_at) AS last_seen
+        FROM dlq FINAL
+        WHERE $__timeFilter(rejected_at)
+        GROUP BY source_topic, error_class, reason
+        ORDER BY messages DESC
+        LIMIT 100""")], w=12)
+    return b
+
+
+def boards() -> list[Board]:
+    """Every dashboard tracker provisions."""
+    return [campaign_roi(), post_pulses(), decaying_posts(), creators_tiers(), pipeline_health()]
+
+
+# -- Grafana alert rules on the ClickHouse views --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SqlAlert:
+    """A Grafana-managed alert: a table query (string columns = labels, ``value``), reduced and compared."""
+
+    uid: str
+    title: str
+    query: str
+    threshold: float
+    summary: str
+    description: str
+    severity: str = "warning"
+    pending: str = "10m"
+    window_s: int = 6 * 3600
+    dashboard: str = "tracker-decaying-posts"
+
+
+SQL_ALERTS: tuple[SqlAlert, ...] = (
+    SqlAlert(
+        "tracker-decaying-unhandled", "Decaying posts waiting for a decision",
+        """
+        SELECT tenant, campaign_id, toFloat64(count()) AS value
+        FROM alerts FINAL
+        WHERE alert = 'PostDecaying' AND state = 'firing' AND starts_at <= now() - INTERVAL 12 HOUR
+        GROUP BY tenant, campaign_id""",
+        0, "{{ $labels.tenant }} / {{ $labels.campaign_id }}: decaying posts unhandled for 12 h",
+        "{{ $values.B }} posts have been decaying for more than 12 hours without a new pulse: re-heat them "
+        "or accept the decay (docs/runbook.md#postdecaying)."),
+    SqlAlert(
+        "tracker-campaign-stale", "Campaign without fresh snapshots",
+        """
+        SELECT p.tenant AS tenant, p.campaign_id AS campaign_id,
+               toFloat64(dateDiff('minute', max(t.as_of), now())) / 60 AS value
+        FROM (SELECT tenant, post_id, campaign_id FROM posts FINAL
+              WHERE deleted = 0 AND (tracking_end IS NULL OR tracking_end > now())) AS p
+        INNER JOIN (SELECT tenant, post_id, as_of FROM post_totals FINAL) AS t
+            ON t.tenant = p.tenant AND t.post_id = p.post_id
+        GROUP BY tenant, campaign_id""",
+        6, "{{ $labels.tenant }} / {{ $labels.campaign_id }}: no fresh snapshot for {{ $values.B }} h",
+        "The newest snapshot of any post still inside its tracking window is over 6 hours old "
+        "(docs/runbook.md#trackernosnapshots).", dashboard="tracker-pipeline"),
+    SqlAlert(
+        "tracker-dlq-rows", "Messages rejected to the DLQ",
+        """
+        SELECT source_topic, toFloat64(count()) AS value
+        FROM dlq FINAL
+        WHERE $__timeFilter(rejected_at)
+        GROUP BY source_topic""",
+        100, "{{ $labels.source_topic }}: {{ $values.B }} messages rejected in 1 h",
+        "Validation rejected over 100 messages in the last hour; the dlq table says why "
+        "(docs/runbook.md#trackerdlqratehigh).", window_s=3600, dashboard="tracker-pipeline"),
+    SqlAlert(
+        "tracker-heating-no-response", "Heating with no response",
+        """
+        SELECT tenant, post_id, toFloat64(count()) AS value
+        FROM pulses FINAL
+        WHERE trigger = 'heating' AND status = 'no-response' AND $__timeFilter(onset)
+        GROUP BY tenant, post_id""",
+        0, "{{ $labels.post_id }}: heating with no detectable response",
+        "A heating node of {{ $labels.post_id }} produced no detectable rise in 3 days: check the delivery with "
+        "the ad platform before the next spend.", severity="info", pending="0s", window_s=3 * 86400,
+        dashboard="tracker-post-pulses"),
+)
+
+
+def alert_rule(rule: SqlAlert) -> dict[str, Any]:
+    query = {**sql(rule.query), "refId": "A"}
+    return {
+        "uid": rule.uid, "title": rule.title, "condition": "C",
+        "data": [
+            {"refId": "A", "relativeTimeRange": {"from": rule.window_s, "to": 0},
+             "datasourceUid": CLICKHOUSE["uid"], "model": {**query, "intervalMs": 60000, "maxDataPoints": 43200}},
+            {"refId": "B", "datasourceUid": "__expr__",
+             "model": {"refId": "B", "type": "reduce", "expression": "A", "reducer": "last",
+                       "settings": {"mode": "dropNN"}}},
+            {"refId": "C", "datasourceUid": "__expr__",
+             "model": {"refId": "C", "type": "threshold", "expression": "B",
+                       "conditions": [{"evaluator": {"type": "gt", "params": [rule.threshold]}}]}},
+        ],
+        "noDataState": "OK", "execErrState": "Error", "for": rule.pending,
+        "annotations": {"summary": rule.summary, "description": rule.description,
+                        "__dashboardUid__": rule.dashboard},
+        "labels": {"severity": rule.severity, "system": "tracker"},
+        "isPaused": False,
+    }
+
+
+def alerting_provisioning() -> dict[str, Any]:
+    return {"apiVersion": 1, "groups": [{
+        "orgId": 1, "name": "tracker-clickhouse", "folder": FOLDER, "interval": "5m",
+        "rules": [alert_rule(rule) for rule in SQL_ALERTS]}]}
+
+
+# -- provisioning --------------------------------------------------------------------------------
+
+
+def clickhouse_endpoint(settings: Settings) -> tuple[str, int, bool, str]:
+    """(host, port, TLS, path) Grafana's plugin reaches over HTTP: the ClickHouse server of
+    ``clickhouse_url``, or the embedded store's read endpoint."""
+    url = settings.store_url
+    if url.startswith(("http://", "https://")):
+        parts = urlsplit(url)
+        secure = parts.scheme == "https"
+        return parts.hostname or "127.0.0.1", parts.port or (8443 if secure else 8123), secure, parts.path.strip("/")
+    return settings.read_host, settings.read_port, False, ""
+
+
+def datasources_provisioning(settings: Settings, prometheus_url: str = "http://127.0.0.1:9090") -> dict[str, Any]:
+    host, port, secure, path = clickhouse_endpoint(settings)
+    server = settings.store_url.startswith(("http://", "https://"))
+    json_data: dict[str, Any] = {
+        "host": host, "port": port, "protocol": "http", "secure": secure,
+        "username": settings.clickhouse_user if server else "default",
+        "defaultDatabase": settings.clickhouse_database, "queryTimeout": str(settings.read_max_execution_time),
+        "dialTimeout": "10",
+    }
+    if path:
+        json_data["path"] = path
+    return {"apiVersion": 1, "datasources": [
+        {"name": "tracker ClickHouse", "type": CLICKHOUSE["type"], "uid": CLICKHOUSE["uid"], "isDefault": True,
+         "editable": False, "jsonData": json_data,
+         # the password is read from Grafana's environment, never written here
+         "secureJsonData": {"password": "${TRACKER_READ_PASSWORD}"}},
+        {"name": "tracker Prometheus", "type": PROMETHEUS["type"], "uid": PROMETHEUS["uid"], "access": "proxy",
+         "url": prometheus_url, "editable": False, "jsonData": {"timeInterval": "15s"}},
+    ]}
+
+
+def dashboards_provisioning() -> dict[str, Any]:
+    return {"apiVersion": 1, "providers": [{
+        "name": "tracker", "folder": FOLDER, "type": "file", "disableDeletion": False, "allowUiUpdates": False,
+        "updateIntervalSeconds": 60,
+        # copy deploy/grafana/dashboards here (or mount it): Grafana needs an absolute path
+        "options": {"path": "/var/lib/grafana/dashboards/tracker", "foldersFromFilesStructure": False}}]}
+
+
+def files(settings: Settings) -> dict[str, Any]:
+    """Every generated file, by path under deploy/grafana/, as a JSON-able value."""
+    out: dict[str, Any] = {f"dashboards/{b.uid}.json": b.to_json() for b in boards()}
+    out["provisioning/datasources/tracker.yaml"] = datasources_provisioning(settings)
+    out["provisioning/dashboards/tracker.yaml"] = dashboards_provisioning()
+    out["provisioning/alerting/tracker.yaml"] = alerting_provisioning()
+    return out
+
+
+# -- introspection used by the tests and `tracker dashboards check` -------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query of a dashboard, variable or alert rule, and where it lives."""
+
+    where: str
+    kind: str  # "sql" or "promql"
+    text: str
+
+
+def queries(board: dict[str, Any]) -> Iterator[Query]:
+    """Every query of a dashboard's JSON: panels, template variables, annotations."""
+    uid = board["uid"]
+    for var in board["templating"]["list"]:
+        if var["type"] != "query":
+            continue
+        if var["datasource"]["type"] == CLICKHOUSE["type"]:
+            yield Query(f"{uid} variable {var['name']}", "sql", var["query"])
+        else:
+            yield Query(f"{uid} variable {var['name']}", "promql", var["query"]["query"])
+    for ann in board["annotations"]["list"]:
+        if "target" in ann:
+            yield Query(f"{uid} annotation {ann['name']}", "sql", ann["target"]["rawSql"])
+    for panel in board["panels"]:
+        for target in panel.get("targets", []):
+            where = f"{uid} panel {panel['id']} {panel['title']!r} {target['refId']}"
+            if "rawSql" in target:
+                yield Query(where, "sql", target["rawSql"])
+            else:
+                yield Query(where, "promql", target["expr"])
+
+
+def alert_queries(provisioning: dict[str, Any]) -> Iterator[Query]:
+    for group in provisioning["groups"]:
+        for rule in group["rules"]:
+            for data in rule["data"]:
+                if data["datasourceUid"] == CLICKHOUSE["uid"]:
+                    yield Query(f"alert rule {rule['uid']}", "sql", data["model"]["rawSql"])
+
+
+_METRIC = re.compile(r"\b(tracker_[a-z0-9_]+|up)\b")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names an expression (or label_values query) selects."""
+    return set(_METRIC.findall(expr))
+
+
+def exposed_metric_names() -> set[str]:
+    """Every sample name tracker's processes can expose (from tracker.ops.metrics)."""
+    from prometheus_client import REGISTRY
+
+    from tracker.ops import metrics  # noqa: F401 - registers tracker's metrics
+
+    names = {"up"}
+    for family in REGISTRY.collect():
+        if not family.name.startswith("tracker_"):
+            continue
+        suffixes = {"counter": ["_total", "_created"], "histogram": ["_bucket", "_sum", "_count", "_created"],
+                    "summary": ["_sum", "_count", "_created", ""], "gauge": [""]}.get(family.type, [""])
+        names.update(family.name + suffix for suffix in suffixes)
+    return names
