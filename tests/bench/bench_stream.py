@@ -5,6 +5,8 @@ of the same topic, plus a µs-per-event breakdown of the steps."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 
@@ -12,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.bench.services import engine_url, kafka_node, make_topics
 from tests.fixtures.data import snapshots
-from tests.fixtures.worker import WorkerProcess, produce
+from tests.fixtures.worker import WorkerProcess, committed_offsets, produce
 from tracker.broker import topics as t
 from tracker.contracts import decode
 from tracker.settings import Settings
@@ -100,10 +102,43 @@ def run(report) -> None:
         asyncio.run(produce(bootstrap, prefix + t.SNAPSHOTS, raws))
         bare = asyncio.run(_bare_consume(bootstrap, prefix + t.SNAPSHOTS, n))
         report("bare aiokafka consumer (baseline)", bare, "snapshots/s")
+        noop = _noop_rate(bootstrap, prefix, n)
+        report("Faust agent doing nothing (framework ceiling)", noop, "snapshots/s", baseline=bare)
         core = _worker_rate(bootstrap, prefix, root / "core", n, TRACKER_ANALYTICS_ENABLED="false")
         report("tracker worker, stream core: validate + state + sink + commit", core, "snapshots/s", baseline=bare)
         full = _worker_rate(bootstrap, prefix, root / "full", n, TRACKER_ANALYTICS_ENABLED="true")
         report("tracker worker, full analytics path into ClickHouse", full, "snapshots/s", baseline=core)
+
+
+def _committed_rate(bootstrap: str, group: str, topic: str, n: int, proc, log) -> float:
+    """Messages/s committed by ``group`` from its first commit until all ``n`` are committed."""
+    first_seen = None
+    done = 0
+    now = time.perf_counter()
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        done = asyncio.run(committed_offsets(bootstrap, group, topic))
+        now = time.perf_counter()
+        if done > 0 and first_seen is None:
+            first_seen = (now, done)
+        if done >= n:
+            break
+        if proc.poll() is not None:
+            raise RuntimeError(log())
+        time.sleep(0.05)
+    assert first_seen is not None and done >= n, f"{group} committed {done} of {n}"
+    return (n - first_seen[1]) / max(1e-9, now - first_seen[0])
+
+
+def _noop_rate(bootstrap: str, prefix: str, n: int) -> float:
+    group = f"{prefix}bench-noop"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.bench.faust_noop", group, bootstrap, prefix + t.SNAPSHOTS],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        return _committed_rate(bootstrap, group, prefix + t.SNAPSHOTS, n, proc, lambda: proc.stderr.read().decode())
+    finally:
+        proc.terminate()
+        proc.wait(60)
 
 
 def _worker_rate(bootstrap: str, prefix: str, root, n: int, **env: str) -> float:
@@ -111,21 +146,7 @@ def _worker_rate(bootstrap: str, prefix: str, root, n: int, **env: str) -> float
     worker = WorkerProcess(bootstrap, prefix, root, TRACKER_WORKER_BATCH_SECONDS="0.5",
                            TRACKER_WORKER_APP_ID=f"bench-{root.name}", **env).start()
     try:
-        first_seen = None
-        deadline = time.monotonic() + 900
-        done = 0
-        now = time.perf_counter()
-        while time.monotonic() < deadline:
-            done = worker.committed(t.SNAPSHOTS)
-            now = time.perf_counter()
-            if done > 0 and first_seen is None:
-                first_seen = (now, done)
-            if done >= n:
-                break
-            if not worker.alive():
-                raise RuntimeError(worker.log.read_text()[-3000:])
-            time.sleep(0.05)
-        assert first_seen is not None and done >= n, f"worker committed {done} of {n}"
-        return (n - first_seen[1]) / max(1e-9, now - first_seen[0])
+        return _committed_rate(bootstrap, worker.group, prefix + t.SNAPSHOTS, n, worker.proc,
+                               lambda: worker.log.read_text()[-3000:])
     finally:
         worker.stop()
