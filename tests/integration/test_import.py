@@ -80,6 +80,8 @@ def test_import_reports_bad_rows_imports_good_ones_and_is_idempotent(kafka: str,
                        if p["fee"] and p["fee"]["service_fee_rate"] and i not in (7, 9))
         assert worker.scalar("SELECT count() FROM cost_lines FINAL") == fees + services
         assert worker.scalar(f"SELECT count() FROM posts FINAL WHERE post_id = '{bad_post}'") == 0
+        # heating nodes that reached the worker before their post carry its campaign all the same
+        assert worker.scalar("SELECT countIf(campaign_id = '') FROM heating_nodes FINAL") == 0
         before = figures(worker)
         assert before["tenants"][0] == 2 and before["campaigns"][0] == 2 and before["fx_rates"][0] == 1
 

@@ -111,3 +111,22 @@ def test_replay_after_crash_classifies_each_snapshot_as_the_first_pass_did() -> 
     assert [row[2].hour for row in first.rows[r.LATE_SNAPSHOTS]] == [5]
     assert [row[2].hour for row in replay.rows[r.LATE_SNAPSHOTS]] == [5]
     assert [row[2].hour for row in replay.rows[r.SNAPSHOTS]] == [12, 13, 8]
+
+
+def test_heating_before_its_post_gets_the_campaign_once_the_registry_arrives() -> None:
+    from tests.fixtures.data import registry
+
+    key, raw = registry(1)
+    post = decode(t.POSTS, raw)
+    heat = decode(t.HEATING, orjson.dumps({
+        "tenant": "acme", "post_id": post["post_id"], "heating_id": "h1", "channel": "dou+",
+        "start": "2026-11-02T00:00:00Z", "spend": {"amount": "300.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": "2026-11-02T00:00:00Z"}))
+    state, out, proc = PostState(), Output(), Processor()
+    proc.apply(Source(t.HEATING, 0, 0, key), heat, state, out)
+    proc.apply(Source(t.POSTS, 0, 1, key), post, state, out)
+    cols = r.COLUMNS[r.HEATING_NODES]
+    first, second = out.rows[r.HEATING_NODES]
+    assert first[cols.index("campaign_id")] == "" and second[cols.index("campaign_id")] == post["campaign_id"]
+    assert second[cols.index("version")] > first[cols.index("version")]
+    assert PostState.from_bytes(state.to_bytes()).heating == state.heating

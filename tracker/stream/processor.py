@@ -137,6 +137,8 @@ class Processor:
             "row": [v.isoformat() if isinstance(v, datetime) else v for v in row[2:14]],
         }
         out.add(r.POSTS, row)
+        for heating_id in state.heating:  # nodes that arrived before their post now get its campaign
+            self._heating_row(m["tenant"], m["post_id"], heating_id, state, out)
         for kind in ("fee", "service_fee"):
             money = m.get(kind)
             if money is None:
@@ -148,11 +150,11 @@ class Processor:
 
     def _heating(self, m: dict[str, Any], state: PostState, out: Output) -> None:
         spend = m["spend"]
-        campaign_id = (state.registry or {}).get("campaign_id", "")
-        out.add(r.HEATING_NODES, (
-            m["tenant"], m["post_id"], m["heating_id"], campaign_id, m["channel"], m["start"], m.get("end"),
-            Decimal(spend["amount"]), spend["currency"], m["status"], to_ms(m["updated_at"]),
-        ))
+        state.heating[m["heating_id"]] = [
+            m["channel"], to_ms(m["start"]), to_ms(m["end"]) if m.get("end") else None, spend["amount"],
+            spend["currency"], m["status"], to_ms(m["updated_at"]),
+        ]
+        self._heating_row(m["tenant"], m["post_id"], m["heating_id"], state, out)
         if self.insights is not None:
             self.insights.heating(m["post_id"], m, state, out)
 
@@ -177,6 +179,16 @@ class Processor:
                 m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
                 m.get("author_hash") or "", 0, 0, [], [], source.offset,
             ))
+
+    @staticmethod
+    def _heating_row(tenant: str, post_id: str, heating_id: str, state: PostState, out: Output) -> None:
+        """The heating node's row, with the campaign the registry names (or '' until it does)."""
+        channel, start, end, amount, currency, status, version = state.heating[heating_id]
+        campaign_id = (state.registry or {}).get("campaign_id", "")
+        out.add(r.HEATING_NODES, (
+            tenant, post_id, heating_id, campaign_id, channel, from_ms(start), None if end is None else from_ms(end),
+            Decimal(amount), currency, status, version + (1 if campaign_id else 0),
+        ))
 
     @staticmethod
     def totals_row(post_id: str, state: PostState) -> tuple[Any, ...]:

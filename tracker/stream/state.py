@@ -39,6 +39,8 @@ class PostState:
     late_offsets: list[int] = field(default_factory=list)
     heat_currency: str = ""
     """Currency of the post's heating spend (its pulses' spend is in it)."""
+    heating: dict[str, list[Any]] = field(default_factory=dict)
+    """The post's heating nodes as stored (JSON values), re-emitted when the registry names the campaign."""
     analytics: bytes = b""
     """The post's ``PostAnalytics`` in its binary form (decoded once per batch)."""
     live: Any = field(default=None, compare=False)
@@ -48,7 +50,7 @@ class PostState:
         if self.live is not None:
             self.analytics = self.live.to_bytes()
         head = orjson.dumps([self.tenant, self.registry, self.latest, self.last_observed_ms, self.status, self.seq,
-                             self.snap_hw, self.late_offsets, self.heat_currency])
+                             self.snap_hw, self.late_offsets, self.heat_currency, self.heating])
         return _LEN.pack(len(head)) + head + self.analytics
 
     @classmethod
