@@ -17,6 +17,9 @@ ClickHouse plugin, clickhouse-connect, curl and ``tracker sql`` can query it:
 Every query runs through a dedicated readonly store (``readonly=1`` plus
 limits on time, memory, threads and result size), so writes, DDL and setting
 changes are refused by the engine itself, never by inspecting SQL here.
+
+A password that is one of ``read_tenant_tokens`` reads as that tenant only:
+its queries run on the tenant's own engine session (``tracker.store.tenancy``).
 """
 
 from __future__ import annotations
@@ -40,11 +43,13 @@ from tracker.store.errors import QueryError, error_code
 from tracker.store.lock import StoreLock
 from tracker.store.sqltext import with_default_format
 from tracker.store.store import Store
+from tracker.store.tenancy import TenantReaders
 
 log = logging.getLogger(__name__)
 
 READER_KEY = web.AppKey("reader", Store)
 SETTINGS_KEY = web.AppKey("settings", Settings)
+TENANTS_KEY = web.AppKey("tenants", TenantReaders)
 
 # Parameters the HTTP layer consumes; they never reach the engine as settings.
 TRANSPORT_PARAMS = frozenset(
@@ -221,7 +226,8 @@ async def query(request: web.Request) -> web.StreamResponse:
     params = dict(request.query)
     if request.method == "GET" and "query" not in params:
         return web.Response(text="Ok.\n")
-    denied = _auth_error(request, settings)
+    tenant = request.app[TENANTS_KEY].tenant(_credentials(request)[1])
+    denied = _auth_error(request, settings) if tenant is None else None
     if denied is not None:
         return denied
     if params.get("decompress") in ("1", "true"):
@@ -240,8 +246,15 @@ async def query(request: web.Request) -> web.StreamResponse:
         database = params.get("database") or request.headers.get("X-ClickHouse-Database") or None
         engine_settings, parameters = _split_params(params)
         used = {k: v for k, v in parameters.items() if re.search(r"\{\s*" + re.escape(k) + r"\s*:", text)}
-        sql, fmt = with_default_format(text, default_format)
-        body = await reader.raw_query(sql, used or None, settings=engine_settings or None, database=database)
+        if tenant is not None:  # the tenant's session, on the tracker database only
+            scoped = await request.app[TENANTS_KEY].store(tenant)
+            if database not in (None, scoped.database):
+                return error_response(f"Code: 291. DB::Exception: tenant token: database {database} is not "
+                                      "readable. (DATABASE_ACCESS_DENIED)", 291)
+            body, fmt = await scoped.scoped_query(text, used or None, default_format, engine_settings)
+        else:
+            sql, fmt = with_default_format(text, default_format)
+            body = await reader.raw_query(sql, used or None, settings=engine_settings or None, database=database)
     except StoreUnavailable as exc:
         return error_response(str(exc), error_code(exc), status=503)
     except QueryError as exc:
@@ -277,9 +290,12 @@ def build_read_app(settings: Settings, reader: Store | None = None) -> web.Appli
     app[SETTINGS_KEY] = settings
 
     async def reader_context(app: web.Application) -> AsyncIterator[None]:
+        tenants = TenantReaders(settings)  # checks the tenant tokens before anything opens
         serving = reader if reader is not None else Store.open(settings, readonly=True)
         app[READER_KEY] = serving
+        app[TENANTS_KEY] = tenants.serving(serving)
         yield
+        await app[TENANTS_KEY].aclose()
         if reader is None:
             await serving.aclose()
 

@@ -1,0 +1,224 @@
+"""The report commands on the fixture campaign: roi, top, alerts, creators, sales,
+curve (PNG), report (XLSX opened with openpyxl, HTML rendered by headless Chromium)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, put, seed_campaign
+from tracker.cli.main import main
+from tracker.report import queries as q
+from tracker.report.workbook import SHEETS
+from tracker.settings import Settings
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+CAMPAIGN_SPEND = P1_SPEND + P2_SPEND + P3_SPEND + 8_000 + 1_000
+T0 = datetime(2025, 3, 1, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def cli(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Run ``tracker …`` in-process against the seeded test database."""
+    seed_campaign(store)
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
+
+    def run(*args: str) -> Result:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    yield run
+
+
+def seed_curve(store: Store) -> None:
+    """An engagements curve of douyin:1: an organic burst, then the heated pulse of 03-02 12:00 UTC, decaying."""
+    rows, cumulative = [], 0.0
+    for h in range(0, 24 * 8):
+        burst = 400 * math.exp(-h / 10)
+        heat = 260 * (h - 27) ** -0.8 if h >= 28 else 0.0
+        velocity = 8 + burst + heat
+        cumulative += velocity
+        rows.append({"tenant": "acme", "post_id": "douyin:1", "metric": "engagements", "hour": T0 + timedelta(hours=h),
+                     "cumulative": cumulative, "velocity": velocity, "observed": int(h % 3 == 0), "version": 1})
+    put(store, "curves", rows)
+    put(store, "alerts", [{
+        "tenant": "acme", "alert_id": "a1", "post_id": "douyin:1", "campaign_id": "c1", "alert": "PostDecaying",
+        "state": "firing", "severity": "warning", "starts_at": T0 + timedelta(hours=120), "ends_at": None,
+        "summary": "douyin:1 is decaying", "evidence": "{}", "suggestion": "re-heat with 2,000 CNY", "version": 1,
+    }])
+
+
+def test_roi_table_has_currency_separators_na_and_a_totals_row(cli: Any) -> None:
+    out = cli("roi", "--campaign", "c1", "--tenant", "acme").output
+    assert "CNY" in out.splitlines()[0]
+    lines = out.splitlines()
+    total = lines[-1]
+    assert total.startswith("total") and f"{CAMPAIGN_SPEND:,.2f}" in total
+    weibo = next(line for line in lines if line.startswith("weibo"))
+    assert "n/a" in weibo  # no views on Weibo: CPM n/a, never 0
+    assert "(campaign-level)" in out and "1,000.00" in out
+    douyin = next(line for line in lines if line.startswith("douyin"))
+    assert f"{P1_SPEND + 8_000:,.2f}" in douyin and "100,000" in douyin
+
+
+def test_roi_json_and_csv_carry_the_same_figures(cli: Any) -> None:
+    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "tier", "--format", "json").output)
+    assert doc["currency"] == "CNY" and doc["total"]["spend"] == pytest.approx(CAMPAIGN_SPEND)
+    nano = next(g for g in doc["groups"] if g["value"] == "nano")
+    assert nano["spend"] == 0 and nano["cpm"] is None and nano["roas"] is None
+    csv_text = cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output
+    header, *rows = csv_text.strip().splitlines()
+    assert header.startswith("value,posts,spend")
+    assert rows[-1].startswith("total,5,") and ",," in rows[-1]  # n/a is an empty cell
+
+
+def test_roi_window_selects_posts_by_publish_date_in_campaign_time_zone(cli: Any, store: Store) -> None:
+    late = datetime(2025, 3, 4, 17, 30, tzinfo=UTC)  # 2025-03-05 01:30 in Asia/Shanghai
+    row = {"tenant": "acme", "post_id": "douyin:9", "platform": "douyin", "platform_post_id": "9", "url": "",
+           "campaign_id": "c1", "creator_id": "cr1", "account_id": "cr1", "creator_tier": "mid",
+           "content_form": "video", "published_at": late, "tracking_end": None, "bundle_id": "", "tags": [],
+           "deleted": 0, "version": 1}
+    put(store, "posts", [row])
+    put(store, "cost_lines", [{"tenant": "acme", "cost_id": "douyin:9:fee", "campaign_id": "c1", "post_id": "douyin:9",
+                               "bundle_id": "", "kind": "fee", "amount": 777, "currency": "CNY",
+                               "cost_date": late.date(), "note": "", "version": 1}])
+    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "post", "--since", "2025-03-05",
+                         "--format", "json").output)
+    assert [g["value"] for g in doc["groups"] if g["value"] != q.CAMPAIGN_LEVEL] == ["douyin:9"]
+    assert doc["total"]["spend"] == pytest.approx(777 + 1_000)  # the agency cost is dated 03-10
+
+
+def test_query_builder_matches_the_documented_view(cli: Any, store: Store) -> None:
+    from tracker.store.access import _StoreReader
+
+    reader = _StoreReader(store)
+    camp = q.campaign(reader, "c1", "acme")
+    for by in q.DIMENSIONS:
+        built = {r["value"]: r for r in q.roi_groups(reader, camp, by)[0]}
+        view = {r["value"]: r for r in store.query_sync(
+            "SELECT * FROM v_roi_by WHERE tenant = 'acme' AND campaign_id = 'c1' AND dimension = {d:String}",
+            {"d": by}).named()}
+        assert built.keys() == view.keys(), by
+        for value, row in built.items():
+            for key, got in row.items():
+                want = view[value][key]
+                assert (got is None and want is None) or got == pytest.approx(want), (by, value, key)
+
+
+def test_top_alerts_and_creators(cli: Any, store: Store) -> None:
+    out = cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves").output
+    rows = [line.split()[0] for line in out.splitlines()[3:]]
+    assert rows == ["douyin:1", "instagram:2", "instagram:3"]  # weibo:4 and douyin:5 have no saves: left out
+    cheapest = json.loads(cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpm",
+                              "--format", "json").output)["posts"]
+    assert [p["post_id"] for p in cheapest] == ["douyin:1", "instagram:2"]
+
+    seed_curve(store)
+    assert "PostDecaying" in cli("alerts", "--campaign", "c1").output
+    assert "no resolved alerts" in cli("alerts", "--state", "resolved").output
+
+    ranked = json.loads(cli("creators", "rank", "--tenant", "acme", "--by", "cpe", "--format", "json").output)
+    assert [c["creator_id"] for c in ranked] == ["cr1"]  # the only creator with douyin posts
+    cli("creators", "tag", "cr1", "--tenant", "acme", "--add", "audience:gen-z", "--remove", "tone:warm")
+    shown = cli("creators", "show", "cr1", "--tenant", "acme").output
+    assert "tags: beauty, audience:gen-z" in shown and "douyin: median CPE" in shown
+
+
+def test_sales_import_attributes_orders_by_post_link_and_promo(cli: Any, store: Store, tmp_path: Path) -> None:
+    keys = tmp_path / "keys.csv"
+    keys.write_text("key_kind,attribution_key,post_id\nlink,https://t.example/x,instagram:2\n")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,attribution_key,revenue,currency,ordered_at\n"
+                      "n1,instagram:2,450.5,CNY,2025-03-06T10:00:00+08:00\n"
+                      "n2,https://t.example/x,100,EUR,2025-03-07T10:00:00+08:00\n"
+                      "n3,SPRING,10,CNY,2025-03-07T10:00:00+08:00\n")
+    assert "1 keys read" in cli("sales", "keys", str(keys), "--tenant", "acme").output
+    out = cli("sales", "import", str(orders), "--tenant", "acme").output
+    assert "3 orders read (1 by post id, 1 by link, 1 by promo code)" in out
+    cli("sales", "import", str(orders), "--tenant", "acme")  # again: nothing doubles
+    row = store.query_sync("SELECT revenue, roas FROM v_roi_post WHERE tenant = 'acme' AND post_id = 'instagram:2'"
+                           ).named()[0]
+    assert row["revenue"] == pytest.approx(450.5 + 100 * 8.0)
+    assert row["roas"] == pytest.approx((450.5 + 800) / P2_SPEND)
+
+
+def chart_pixels(png: Path, rgb: tuple[int, int, int], tolerance: int = 40) -> list[tuple[int, int]]:
+    image = Image.open(png).convert("RGB")
+    w, h = image.size
+    data = image.load()
+    return [(x, y) for y in range(0, h, 2) for x in range(0, w, 2)
+            if all(abs(data[x, y][i] - rgb[i]) <= tolerance for i in range(3))]
+
+
+def test_curve_png_draws_pulses_heating_and_decay_alerts(cli: Any, store: Store, tmp_path: Path) -> None:
+    seed_curve(store)
+    path = tmp_path / "curve.png"
+    out = cli("curve", "douyin:1", "--png", str(path), "--tenant", "acme").output
+    assert "2 pulses, 2 heating nodes, 1 decay alerts" in out
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(chart_pixels(path, (0xDB, 0xEA, 0xFE), 6)) > 2_000  # the first pulse's shaded interval
+    assert len(chart_pixels(path, (0xFE, 0xF3, 0xC7), 6)) > 2_000  # the second's
+    assert len(chart_pixels(path, (0xDC, 0x26, 0x26), 30)) > 10  # the decay alert marker
+
+
+def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: Any, store: Store,
+                                                                           tmp_path: Path) -> None:  # fmt: skip
+    seed_curve(store)
+    xlsx, html = tmp_path / "report.xlsx", tmp_path / "report.html"
+    cli("report", "--campaign", "c1", "--tenant", "acme", "--xlsx", str(xlsx), "--html", str(html))
+
+    wb = openpyxl.load_workbook(xlsx)
+    assert tuple(wb.sheetnames) == SHEETS
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["spend CNY"] == pytest.approx(CAMPAIGN_SPEND) and summary["CPE CNY"] == "n/a"
+    posts = list(wb["Posts"].iter_rows(values_only=True))
+    assert len(posts) == 1 + 5 and posts[0][0] == "post"
+    assert wb["Posts"]["F2"].value == datetime(2025, 3, 1, 16, 0)  # 08:00 UTC in Asia/Shanghai
+    assert len(wb["Charts"]._images) == 4
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "headless Chromium is missing: run deploy/scripts/sysdeps.sh (Debian package chromium)"
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                    f"--user-data-dir={tmp_path / 'chromium'}", f"--screenshot={shot}", "--window-size=1400,2200",
+                    html.as_uri()], check=True, capture_output=True, timeout=120)
+    # Chart colours appear only inside the embedded PNGs: blue bars / lines and amber bars, in several places.
+    blue = chart_pixels(shot, (0x25, 0x63, 0xEB), 30)
+    amber = chart_pixels(shot, (0xF5, 0x9E, 0x0B), 30)
+    assert len(blue) > 1_000 and len(amber) > 200, (len(blue), len(amber))
+    cells = {(x // 350, y // 300) for x, y in blue}
+    assert len(cells) >= 3, f"chart pixels sit in one spot only: {sorted(cells)}"
+
+
+def test_report_commands_read_through_the_process_holding_the_store(cli: Any, store_settings: Settings,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import SecretStr
+
+    from tests.fixtures.store import running_read_endpoint
+    from tracker.store.lock import acquire_store_lock
+
+    settings = store_settings.model_copy(update={"read_password": SecretStr("s3cret")})
+    with acquire_store_lock(settings) as lock, running_read_endpoint(settings, lock=lock):
+        monkeypatch.setenv("TRACKER_READ_PASSWORD", "s3cret")
+        doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json").output)
+        assert doc["total"]["spend"] == pytest.approx(CAMPAIGN_SPEND)
+        monkeypatch.setenv("TRACKER_READ_PASSWORD", "wrong")  # proof that the query went through the endpoint
+        refused = CliRunner().invoke(main, ["roi", "--campaign", "c1", "--tenant", "acme"])
+        assert refused.exit_code != 0 and "AUTHENTICATION_FAILED" in refused.output, refused.output

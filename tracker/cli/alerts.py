@@ -1,0 +1,50 @@
+"""``tracker alerts``: current and past post alerts (PostDecaying, PostStalled, …)."""
+
+from __future__ import annotations
+
+import click
+
+from tracker.report.options import format_option, reading, tenant_option
+from tracker.report.tables import Column, render, to_csv, to_json
+
+COLUMNS: list[Column] = [
+    ("state", "state", "text"), ("alert", "alert", "text"), ("severity", "severity", "text"),
+    ("campaign_id", "campaign", "text"), ("post_id", "post", "text"), ("starts_at", "since (UTC)", "text"),
+    ("summary", "summary", "text"), ("suggestion", "suggestion", "text"),
+]
+
+
+@click.command()
+@click.option("--state", type=click.Choice(["firing", "resolved", "all"]), default="firing", show_default=True)
+@click.option("--campaign", "campaign_id", default=None, help="Only this campaign's alerts.")
+@click.option("--alert", "alert_name", default=None, help="Only this alert, e.g. PostDecaying.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@format_option
+@tenant_option
+def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: int, fmt: str,
+           tenant: str | None) -> None:  # fmt: skip
+    """List post alerts, newest first (one row per alert, its latest state).
+
+    PostDecaying carries a suggested re-heat; PostStalled means no fresh
+    snapshot; PostUnavailable a take-down or regressed counters.
+
+    \b
+    Examples:
+      tracker alerts
+      tracker alerts --state all --campaign 2024-double11 --format json
+    """
+    sql = ("SELECT tenant, alert_id, post_id, campaign_id, alert, state, severity, starts_at, ends_at, summary, "
+           "evidence, suggestion FROM alerts FINAL WHERE ({s:String} = 'all' OR state = {s:String}) "
+           "AND ({c:String} = '' OR campaign_id = {c:String}) AND ({t:String} = '' OR tenant = {t:String}) "
+           "AND ({a:String} = '' OR alert = {a:String}) "
+           f"ORDER BY starts_at DESC, alert_id LIMIT {limit}")
+    with reading() as (_, reader):
+        rows = reader.query(sql, {"s": state, "c": campaign_id or "", "t": tenant or "", "a": alert_name or ""}).named()
+    if fmt == "json":
+        click.echo(to_json(rows), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(COLUMNS, rows), nl=False)
+    elif not rows:
+        click.echo(f"no {state if state != 'all' else ''} alerts".replace("  ", " "))
+    else:
+        click.echo(render(COLUMNS, rows), nl=False)

@@ -1,0 +1,146 @@
+"""``tracker creators``: the scored creator pool across campaigns (rank, show, tag)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from tracker.errors import InvalidInput
+from tracker.report import queries as q
+from tracker.report.options import format_option, friendly_errors, reading, tenant_option
+from tracker.report.tables import Column, render, to_csv, to_json
+from tracker.report.tables import cell as render_value
+from tracker.settings import Settings
+from tracker.store.access import open_writer
+
+RANK_BY = {
+    "spend": "spend DESC", "posts": "posts DESC", "save_rate": "save_rate DESC", "search_rate": "search_rate DESC",
+    "intent_rate": "intent_rate DESC", "tail_share": "tail_share DESC", "heating_response": "heating_response DESC",
+    "cpe": "median_cpe[{platform}] ASC", "cpm": "median_cpm[{platform}] ASC",
+}
+
+COLUMNS: list[Column] = [
+    ("creator_id", "creator", "text"), ("name", "name", "text"), ("tier", "tier", "text"),
+    ("campaigns", "campaigns", "count"), ("posts", "posts", "count"), ("spend", "spend {cur}", "money"),
+    ("cpe", "median CPE", "money"), ("cpm", "median CPM", "money"), ("save_rate", "save rate", "rate"),
+    ("search_rate", "search rate", "rate"), ("intent_rate", "intent rate", "rate"), ("tail_share", "tail", "rate"),
+    ("heating_response", "eng/heat", "ratio"), ("tags", "tags", "text"),
+]
+
+
+@click.group()
+def creators() -> None:
+    """The creator pool: scorecards across campaigns, in the tenant's reporting currency."""
+
+
+@creators.command()
+@click.option("--by", type=click.Choice(sorted(RANK_BY)), default="save_rate", show_default=True,
+              help="Rank by this figure (cpe / cpm: median on --platform, lowest first).")
+@click.option("--platform", default="douyin", show_default=True, help="Platform of the median CPE / CPM shown.")
+@click.option("--tag", default=None, help="Only creators carrying this tag.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@format_option
+@tenant_option
+def rank(by: str, platform: str, tag: str | None, limit: int, fmt: str, tenant: str | None) -> None:
+    """Rank creators by a scorecard figure; n/a figures sort last.
+
+    CPE and CPM are medians per platform (engagements are only comparable
+    within one platform).
+
+    \b
+    Example:
+      tracker creators rank --by cpe --platform xiaohongshu --tag beauty
+    """
+    order = RANK_BY[by].format(platform="{p:String}")
+    sql = ("SELECT *, median_cpe[{p:String}] AS cpe, median_cpm[{p:String}] AS cpm FROM v_creator_scorecard "
+           "WHERE tenant = {t:String} AND ({tag:String} = '' OR has(tags, {tag:String})) "
+           f"AND ({by!r} NOT IN ('cpe', 'cpm') OR mapContains(median_cpe, {{p:String}})) "
+           f"ORDER BY {order} NULLS LAST, creator_id LIMIT {limit}")
+    with reading() as (_, reader):
+        t = q.resolve_tenant(reader, tenant, "creators")
+        rows = reader.query(sql, {"t": t, "p": platform, "tag": tag or ""}).named()
+    currency = rows[0]["currency"] if rows else ""
+    if fmt == "json":
+        click.echo(to_json(rows), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(COLUMNS, rows), nl=False)
+    else:
+        click.echo(f"creators of {t} by {by} (median CPE / CPM on {platform})")
+        click.echo(render(COLUMNS, rows, cur=currency), nl=False)
+
+
+@creators.command()
+@click.argument("creator_id")
+@format_option
+@tenant_option
+def show(creator_id: str, fmt: str, tenant: str | None) -> None:
+    """One creator's scorecard and posts across campaigns."""
+    with reading() as (_, reader):
+        t = q.resolve_tenant(reader, tenant, "creators")
+        card = reader.query("SELECT * FROM v_creator_scorecard WHERE tenant = {t:String} AND creator_id = {c:String}",
+                            {"t": t, "c": creator_id}).named()
+        if not card:
+            raise click.ClickException(f"creator {creator_id!r} has no posts for tenant {t}")
+        posts = reader.query(
+            "SELECT campaign_id, post_id, platform, content_form, published_at, spend_tenant, views, engagements, "
+            "cpe, cpm, tail_share FROM v_roi_post WHERE tenant = {t:String} AND creator_id = {c:String} "
+            "ORDER BY published_at", {"t": t, "c": creator_id}).named()
+    c = card[0]
+    if fmt == "json":
+        click.echo(to_json({"scorecard": c, "posts": posts}), nl=False)
+        return
+    cur = c["currency"]
+    lines = [
+        f"{c['name'] or creator_id} ({creator_id}) — tier {c['tier'] or 'n/a'}, tags: {', '.join(c['tags']) or '—'}",
+        f"  campaigns {c['campaigns']}, posts {c['posts']}, spend {render_value(c['spend'], 'money')} {cur}",
+        f"  save rate {render_value(c['save_rate'], 'rate')}, search rate {render_value(c['search_rate'], 'rate')}, "
+        f"intent rate {render_value(c['intent_rate'], 'rate')}, tail {render_value(c['tail_share'], 'rate')}, "
+        f"incremental engagements per {cur} of heating {render_value(c['heating_response'], 'ratio')}",
+    ]
+    for platform in sorted(c["median_cpe"]):
+        lines.append(f"  {platform}: median CPE {render_value(c['median_cpe'][platform], 'money')} {cur}, "
+                     f"median CPM {render_value(c['median_cpm'].get(platform), 'money')} {cur}")
+    click.echo("\n".join(lines))
+    columns: list[Column] = [("campaign_id", "campaign", "text"), ("post_id", "post", "text"),
+                             ("content_form", "form", "text"), ("spend_tenant", "spend {cur}", "money"),
+                             ("views", "views", "count"), ("engagements", "engagements", "count"),
+                             ("tail_share", "tail", "rate")]
+    click.echo(render(columns, posts, cur=cur), nl=False)
+
+
+@creators.command()
+@click.argument("creator_id")
+@click.option("--add", "added", multiple=True, help="Tag to add (repeatable), e.g. vertical:beauty.")
+@click.option("--remove", "removed", multiple=True, help="Tag to remove (repeatable).")
+@click.option("--note", default=None, help="Replace the creator's notes (compliance notes, contacts…).")
+@tenant_option
+def tag(creator_id: str, added: tuple[str, ...], removed: tuple[str, ...], note: str | None,
+        tenant: str | None) -> None:  # fmt: skip
+    """Add or remove tags of a creator in the pool (a new version of its registry row).
+
+    \b
+    Example:
+      tracker creators tag dy-creator-8812 --add tone:warm --add audience:gen-z --remove tone:edgy
+    """
+    if not added and not removed and note is None:
+        raise click.UsageError("nothing to change: give --add, --remove or --note")
+    with reading() as (_, reader):
+        t = q.resolve_tenant(reader, tenant, "posts")
+        rows = reader.query("SELECT * FROM creators FINAL WHERE tenant = {t:String} AND creator_id = {c:String}",
+                            {"t": t, "c": creator_id}).named()
+        if not rows:
+            known = reader.query("SELECT count() FROM posts FINAL WHERE tenant = {t:String} AND creator_id = {c:String}",
+                                 {"t": t, "c": creator_id}).scalar()
+            if not known:
+                raise click.ClickException(f"unknown creator {creator_id!r} for tenant {t}")
+    row = rows[0] if rows else {"tenant": t, "creator_id": creator_id, "name": "", "tier": "", "followers": None,
+                                "tags": [], "notes": "", "version": 0}
+    tags = [x for x in row["tags"] if x not in removed]
+    tags += [x for x in added if x not in tags]
+    row = {**row, "tags": tags, "notes": row["notes"] if note is None else note,
+           "version": max(int(row["version"]) + 1, time.time_ns() // 1_000_000)}
+    with friendly_errors(), open_writer(Settings()) as writer:
+        if writer.insert_json("creators", [row]) < 1:
+            raise InvalidInput("the store did not take the row")
+    click.echo(f"{creator_id}: tags {', '.join(tags) or '—'}")

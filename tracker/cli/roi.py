@@ -1,0 +1,60 @@
+"""``tracker roi``: what a campaign returned, per platform, tier, creator, post or content form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from tracker.report import queries as q
+from tracker.report.options import (
+    campaign_option,
+    format_option,
+    reading,
+    tenant_option,
+    window,
+    window_options,
+)
+from tracker.report.tables import ROI_COLUMNS, render, to_csv, to_json
+
+
+@click.command()
+@campaign_option
+@click.option("--by", type=click.Choice(q.DIMENSIONS), default="platform", show_default=True,
+              help="Group posts by this dimension.")
+@window_options
+@format_option
+@tenant_option
+def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str | None) -> None:
+    """Campaign ROI in the campaign's reporting currency.
+
+    Spend = fee + service fee + bundle share + extra costs + heating, each
+    converted at its own date. CPM = spend ÷ views × 1000; CPE = spend ÷
+    engagements (n/a across platforms: they count engagements differently);
+    cost per save / search / intent comment; EMV and (EMV − spend) ÷ spend;
+    ROAS = attributed revenue ÷ spend; tail = engagements after the 72 h
+    burst window ÷ engagements; eng/heat = incremental engagements per unit
+    of heating spend. A metric a platform does not expose reads "n/a",
+    never 0. The last row is the whole campaign, campaign-level costs
+    (those without a post) included.
+
+    \b
+    Examples:
+      tracker roi --campaign 2024-double11
+      tracker roi --campaign 2024-double11 --by tier --since 2024-11-01 --format csv
+    """
+    with reading() as (_, reader):
+        camp = q.campaign(reader, campaign_id, tenant)
+        groups, totals = q.roi_report(reader, camp, by, window(since, until))
+    if fmt == "json":
+        click.echo(to_json({"tenant": camp.tenant, "campaign": camp.campaign_id, "currency": camp.currency,
+                            "by": by, "groups": groups, "total": totals}), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(ROI_COLUMNS, [*groups, totals], by=by, cur=camp.currency), nl=False)
+    else:
+        click.echo(f"{camp.name} ({camp.tenant}/{camp.campaign_id}) — ROI by {by}, {camp.currency}, "
+                   f"times in {camp.time_zone}")
+        click.echo(render(ROI_COLUMNS, groups, totals, by=by, cur=camp.currency), nl=False)
+        if totals.get("fx_missing"):
+            click.echo(f"warning: {totals['fx_missing']} amount(s) have no FX rate to {camp.currency}; "
+                       "their spend reads n/a — add rates to fx_rates", err=True)

@@ -1,0 +1,245 @@
+"""Query builders over the ROI views (schemas/clickhouse/0003_roi_views.sql).
+
+Every function takes a reader (``open_reader``: direct, or through the
+process that holds the store) and returns plain dicts. Money is in the
+campaign's reporting currency; None means "n/a" (a metric the platform does
+not expose, or a ratio over 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tracker.analytics.roi import ratio
+from tracker.errors import InvalidInput
+from tracker.store.access import Reader
+
+DIMENSIONS = ("platform", "tier", "creator", "content_form", "post")
+CAMPAIGN_LEVEL = "(campaign-level)"
+
+# The aggregates of v_roi_by, applied to v_roi_post rows (a test keeps the two equal).
+AGGREGATES = """
+    count() AS posts, uniqExact(r.platform) AS platforms,
+    sum(r.fee) AS fee, sum(r.service_fee) AS service_fee, sum(r.bundle_share) AS bundle_share, sum(r.extra) AS extra,
+    sum(r.heating) AS heating, if(countIf(r.spend IS NULL) > 0, NULL, sum(r.spend)) AS spend,
+    sum(r.fx_missing) AS fx_missing,
+    sum(r.views) AS views, sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
+    sum(r.saves) AS saves, sum(r.searches) AS searches, sum(r.engagements) AS engagements,
+    sum(r.intent_comments) AS intent_comments, sum(r.emv) AS emv, sum(r.revenue) AS revenue,
+    sum(r.tail_engagements) AS tail_engagements, sum(r.heating_incremental) AS heating_incremental,
+    sum(r.heating_pulse_spend) AS heating_pulse_spend,
+    sumIf(r.spend, r.views IS NOT NULL) * 1000 / nullIf(toFloat64(sum(r.views)), 0)               AS cpm,
+    if(uniqExact(r.platform) = 1,
+       sumIf(r.spend, r.engagements IS NOT NULL) / nullIf(toFloat64(sum(r.engagements)), 0), NULL) AS cpe,
+    sumIf(r.spend, r.saves IS NOT NULL) / nullIf(toFloat64(sum(r.saves)), 0)                      AS cost_per_save,
+    sumIf(r.spend, r.searches IS NOT NULL) / nullIf(toFloat64(sum(r.searches)), 0)                AS cost_per_search,
+    sumIf(r.spend, r.intent_comments IS NOT NULL) / nullIf(toFloat64(sum(r.intent_comments)), 0)  AS cost_per_intent_comment,
+    (sum(r.emv) - sumIf(r.spend, r.emv IS NOT NULL)) / nullIf(sumIf(r.spend, r.emv IS NOT NULL), 0) AS emv_return,
+    sum(r.revenue) / nullIf(spend, 0)                                                             AS roas,
+    sum(r.tail_engagements) / nullIf(toFloat64(sumIf(r.engagements, r.tail_share IS NOT NULL)), 0) AS tail_contribution,
+    sum(r.heating_incremental) / nullIf(sum(r.heating_pulse_spend), 0)                             AS heating_efficiency
+"""
+
+GROUP_COLUMN = {
+    "platform": "toString(r.platform)", "tier": "toString(r.creator_tier)", "creator": "r.creator_id",
+    "content_form": "toString(r.content_form)", "post": "r.post_id",
+}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    tenant: str
+    campaign_id: str
+    name: str
+    time_zone: str
+    currency: str
+    tenant_currency: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Posts published in [since, until) (dates in the campaign's time zone); None = open."""
+
+    since: date | None = None
+    until: date | None = None
+
+    def bounds(self, tz: str) -> tuple[datetime, datetime]:
+        zone = ZoneInfo(tz)
+        lo = datetime.combine(self.since, time(), zone) if self.since else datetime(1970, 1, 1, tzinfo=UTC)
+        hi = datetime.combine(self.until, time(), zone) if self.until else datetime(2200, 1, 1, tzinfo=UTC)
+        return lo.astimezone(UTC), hi.astimezone(UTC)
+
+
+def campaign(reader: Reader, campaign_id: str, tenant: str | None = None) -> Campaign:
+    """The campaign's context; refuses an unknown or ambiguous id with what to pass instead."""
+    rows = reader.query(
+        "SELECT tenant, campaign_id, any(campaign_name), any(time_zone), any(reporting_currency), "
+        "any(tenant_currency) FROM v_post_context WHERE campaign_id = {c:String} "
+        "AND ({t:String} = '' OR tenant = {t:String}) GROUP BY tenant, campaign_id",
+        {"c": campaign_id, "t": tenant or ""},
+    ).rows
+    if not rows:
+        where = f" of tenant {tenant}" if tenant else ""
+        raise InvalidInput(f"no registered posts in campaign {campaign_id!r}{where}; "
+                           "list campaigns with: tracker sql \"SELECT DISTINCT tenant, campaign_id FROM posts\"")
+    if len(rows) > 1:
+        tenants = ", ".join(sorted(r[0] for r in rows))
+        raise InvalidInput(f"campaign {campaign_id!r} exists for several tenants ({tenants}); pass --tenant")
+    t, c, name, tz, currency, tenant_currency = rows[0]
+    dates = reader.query("SELECT starts_at, ends_at FROM campaigns FINAL WHERE tenant = {t:String} "
+                         "AND campaign_id = {c:String}", {"t": t, "c": c}).rows
+    starts, ends = dates[0] if dates else (None, None)
+    return Campaign(t, c, name or c, tz, currency, tenant_currency, starts, ends)
+
+
+def _post_filter(camp: Campaign, window: Window) -> tuple[str, dict[str, Any]]:
+    lo, hi = window.bounds(camp.time_zone)
+    where = ("r.tenant = {tenant:String} AND r.campaign_id = {campaign:String} "
+             "AND r.published_at >= {lo:DateTime64(3, 'UTC')} AND r.published_at < {hi:DateTime64(3, 'UTC')}")
+    return where, {"tenant": camp.tenant, "campaign": camp.campaign_id, "lo": lo, "hi": hi}
+
+
+def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window()) -> tuple[list[dict], dict]:
+    """(ROI per group of posts, largest spend first; the same over every post) in one pass.
+
+    ``by`` is one of DIMENSIONS. Campaign-level money is not in either."""
+    if by not in GROUP_COLUMN:
+        raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
+    where, params = _post_filter(camp, window)
+    sql = (f"SELECT {GROUP_COLUMN[by]} AS value, grouping(value) AS is_total, {AGGREGATES} "
+           f"FROM v_roi_post AS r WHERE {where} GROUP BY GROUPING SETS ((value), ()) "
+           "ORDER BY is_total, spend DESC NULLS FIRST, value")
+    groups: list[dict[str, Any]] = []
+    total: dict[str, Any] = {"posts": 0, "fx_missing": 0}  # no post in the window
+    for row in reader.query(sql, params).named():
+        if row.pop("is_total"):
+            total = row
+        else:
+            groups.append(row)
+    return groups, total
+
+
+def campaign_level(reader: Reader, camp: Campaign, window: Window = Window()) -> dict[str, Any]:
+    """Money of the campaign that belongs to no post, dated inside the window."""
+    zone = ZoneInfo(camp.time_zone)
+    lo, hi = window.bounds(camp.time_zone)
+    sql = """
+        SELECT
+            if(countIf(m.converted IS NULL AND m.component != 'revenue') > 0, NULL,
+               sumIf(m.converted, m.component != 'revenue')) AS spend,
+            if(countIf(m.component = 'revenue') = 0 OR countIf(m.component = 'revenue' AND m.converted IS NULL) > 0,
+               NULL, sumIf(m.converted, m.component = 'revenue')) AS revenue,
+            countIf(m.converted IS NULL) AS fx_missing, count() AS lines
+        FROM v_money AS m
+        WHERE m.tenant = {tenant:String} AND m.campaign_id = {campaign:String} AND m.scope != 'tenant'
+          AND m.money_date >= {lo:Date} AND m.money_date < {hi:Date}
+          AND m.post_id = '' AND m.component IN ('fee', 'service_fee', 'bundle', 'extra', 'heating', 'revenue')
+    """
+    params = {"tenant": camp.tenant, "campaign": camp.campaign_id,
+              "lo": lo.astimezone(zone).date(), "hi": hi.astimezone(zone).date()}
+    return reader.query(sql, params).named()[0]
+
+
+def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window()) -> tuple[list[dict], dict]:
+    """(groups, totals): groups by ``by`` plus a campaign-level row when there is such money;
+    totals = the campaign's figures (posts + campaign-level money)."""
+    groups, total = roi_groups(reader, camp, by, window)
+    level = campaign_level(reader, camp, window)
+    if level["lines"]:
+        groups.append({"value": CAMPAIGN_LEVEL, "posts": 0, "spend": level["spend"], "revenue": level["revenue"],
+                       "fx_missing": level["fx_missing"], "extra": level["spend"],
+                       "roas": ratio(level["revenue"], level["spend"])})
+        spend = None if total["spend"] is None or level["spend"] is None else total["spend"] + level["spend"]
+        revenues = [v for v in (total["revenue"], level["revenue"]) if v is not None]
+        total["spend"] = spend
+        total["revenue"] = sum(revenues) if revenues else None
+        total["fx_missing"] += level["fx_missing"]
+        total["roas"] = ratio(total["revenue"], spend)
+    total["value"] = "total"
+    return groups, total
+
+
+def post_rows(reader: Reader, camp: Campaign, window: Window = Window()) -> list[dict[str, Any]]:
+    """Every post of the campaign with its costs, outcomes and ratios."""
+    where, params = _post_filter(camp, window)
+    return reader.query(f"SELECT r.* FROM v_roi_post AS r WHERE {where} ORDER BY r.published_at, r.post_id",
+                        params).named()
+
+
+TOP_METRICS = ("views", "likes", "comments", "shares", "saves", "searches", "engagements", "intent_comments", "emv",
+               "revenue", "spend", "cpm", "cpe", "cost_per_save", "cost_per_search", "cost_per_intent_comment",
+               "emv_return", "roas", "tail_contribution", "heating_efficiency")
+LOWER_IS_BETTER = frozenset({"cpm", "cpe", "cost_per_save", "cost_per_search", "cost_per_intent_comment", "spend"})
+
+
+def top_posts(reader: Reader, camp: Campaign, metric: str, limit: int = 10, bottom: bool = False,
+              window: Window = Window()) -> list[dict[str, Any]]:  # fmt: skip
+    """The best (or worst) posts by ``metric``; posts where it is n/a are left out."""
+    if metric not in TOP_METRICS:
+        raise InvalidInput(f"--metric must be one of {', '.join(TOP_METRICS)}")
+    best_first = "ASC" if metric in LOWER_IS_BETTER else "DESC"
+    order = best_first if not bottom else ("DESC" if best_first == "ASC" else "ASC")
+    where, params = _post_filter(camp, window)
+    sql = (f"SELECT r.post_id, r.platform, r.creator_id, r.creator_tier, r.content_form, r.published_at, r.url, "
+           f"r.spend, r.views, r.engagements, r.saves, r.{metric} AS value FROM v_roi_post AS r "
+           f"WHERE {where} AND r.{metric} IS NOT NULL ORDER BY value {order}, r.post_id LIMIT {int(limit)}")
+    return reader.query(sql, params).named()
+
+
+def tier_distribution(reader: Reader, camp: Campaign) -> list[dict[str, Any]]:
+    return reader.query("SELECT * FROM v_tier_distribution WHERE tenant = {t:String} AND campaign_id = {c:String} "
+                        "ORDER BY platform, creator_tier", {"t": camp.tenant, "c": camp.campaign_id}).named()
+
+
+def heating(reader: Reader, camp: Campaign) -> list[dict[str, Any]]:
+    return reader.query("SELECT * FROM v_heating_efficiency WHERE tenant = {t:String} AND campaign_id = {c:String} "
+                        "ORDER BY efficiency DESC NULLS LAST, post_id, pulse_index",
+                        {"t": camp.tenant, "c": camp.campaign_id}).named()
+
+
+def long_tail(reader: Reader, camp: Campaign) -> list[dict[str, Any]]:
+    return reader.query(
+        "SELECT p.post_id AS post_id, p.platform AS platform, p.creator_id AS creator_id, l.tail_share AS tail_share, "
+        "l.organic_tail_share AS organic_tail_share, l.paid_tail_share AS paid_tail_share, "
+        "l.projected_30d AS projected_30d, l.projected_90d AS projected_90d "
+        "FROM (SELECT * FROM long_tail FINAL WHERE tenant = {t:String}) AS l "
+        "INNER JOIN v_post_context AS p ON p.tenant = l.tenant AND p.post_id = l.post_id "
+        "WHERE p.campaign_id = {c:String} ORDER BY l.tail_share DESC NULLS LAST, post_id",
+        {"t": camp.tenant, "c": camp.campaign_id}).named()
+
+
+def keywords(reader: Reader, camp: Campaign, limit: int = 20) -> list[dict[str, Any]]:
+    return reader.query(
+        "SELECT k.kind AS kind, k.term AS term, sum(k.count) AS mentions, uniqExact(k.post_id) AS posts "
+        "FROM keyword_hours AS k INNER JOIN v_post_context AS p ON p.tenant = k.tenant AND p.post_id = k.post_id "
+        "WHERE k.tenant = {t:String} AND p.campaign_id = {c:String} "
+        f"GROUP BY kind, term ORDER BY mentions DESC, term LIMIT {int(limit)}",
+        {"t": camp.tenant, "c": camp.campaign_id}).named()
+
+
+def campaign_curve(reader: Reader, camp: Campaign, metric: str = "engagements") -> list[dict[str, Any]]:
+    """Cumulative ``metric`` of the whole campaign per day (campaign time zone)."""
+    return reader.query(
+        "SELECT day, sum(last) AS cumulative FROM ("
+        "  SELECT c.post_id, toDate(c.hour, {tz:String}) AS day, argMax(c.cumulative, c.hour) AS last"
+        "  FROM (SELECT * FROM curves FINAL WHERE tenant = {t:String} AND metric = {m:String}) AS c"
+        "  INNER JOIN v_post_context AS p ON p.tenant = c.tenant AND p.post_id = c.post_id"
+        "  WHERE p.campaign_id = {c:String} GROUP BY c.post_id, day) GROUP BY day ORDER BY day",
+        {"t": camp.tenant, "c": camp.campaign_id, "m": metric, "tz": camp.time_zone}).named()
+
+
+def resolve_tenant(reader: Reader, tenant: str | None, table: str = "posts") -> str:
+    """``tenant``, or the only tenant of the store; refuses to guess between several."""
+    if tenant:
+        return tenant
+    tenants = [r[0] for r in reader.query(f"SELECT DISTINCT tenant FROM {table} ORDER BY tenant").rows]
+    if len(tenants) == 1:
+        return str(tenants[0])
+    if not tenants:
+        raise InvalidInput("the store has no posts yet")
+    raise InvalidInput(f"several tenants ({', '.join(tenants)}): pass --tenant")

@@ -1,0 +1,126 @@
+"""Tables for the terminal, CSV and JSON: thousands separators, currency, "n/a".
+
+A column is (key, header, kind); kind decides how a value reads:
+``count`` (integer), ``money`` (2 decimals, currency in the header), ``rate``
+(per cent), ``ratio`` (2 decimals), ``text``. None is always "n/a" in a
+table (empty in CSV, null in JSON) — never 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+NA = "n/a"
+
+Column = tuple[str, str, str]
+
+ROI_COLUMNS: list[Column] = [
+    ("value", "{by}", "text"),
+    ("posts", "posts", "count"),
+    ("spend", "spend {cur}", "money"),
+    ("views", "views", "count"),
+    ("engagements", "engagements", "count"),
+    ("saves", "saves", "count"),
+    ("searches", "searches", "count"),
+    ("intent_comments", "intent", "count"),
+    ("cpm", "CPM {cur}", "money"),
+    ("cpe", "CPE {cur}", "money"),
+    ("cost_per_save", "per save", "money"),
+    ("cost_per_search", "per search", "money"),
+    ("cost_per_intent_comment", "per intent", "money"),
+    ("emv", "EMV {cur}", "money"),
+    ("emv_return", "EMV ROI", "rate"),
+    ("revenue", "revenue {cur}", "money"),
+    ("roas", "ROAS", "ratio"),
+    ("tail_contribution", "tail", "rate"),
+    ("heating_efficiency", "eng/heat {cur}", "ratio"),
+]
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def cell(value: Any, kind: str) -> str:
+    """One value as a table shows it."""
+    if is_missing(value):
+        return NA
+    if kind == "count":
+        return f"{round(float(value)):,}"
+    if kind == "money":
+        return f"{float(value):,.2f}"
+    if kind == "rate":
+        return f"{float(value) * 100:,.1f}%"
+    if kind == "ratio":
+        return f"{float(value):,.2f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def headers(columns: Sequence[Column], **names: str) -> list[str]:
+    return [h.format(**names) for _, h, _ in columns]
+
+
+def render(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], totals: Mapping[str, Any] | None = None,
+           **names: str) -> str:  # fmt: skip
+    """An aligned text table (numbers right-aligned), with a totals row under a rule."""
+    head = headers(columns, **names)
+    body = [[cell(r.get(k), kind) for k, _, kind in columns] for r in rows]
+    foot = [[cell(totals.get(k), kind) for k, _, kind in columns]] if totals is not None else []
+    widths = [max(len(x) for x in col) for col in zip(head, *body, *foot, strict=True)]
+    right = [kind != "text" for _, _, kind in columns]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)).rstrip()
+
+    out = [line(head), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in body]
+    if foot:
+        out.append("  ".join("=" * w for w in widths))
+        out += [line(r) for r in foot]
+    return "\n".join(out) + "\n"
+
+
+def plain(value: Any) -> Any:
+    """A value for CSV / JSON: numbers as numbers, missing as None."""
+    if is_missing(value):
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def to_csv(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], **names: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([k for k, _, _ in columns])
+    for r in rows:
+        writer.writerow(["" if plain(r.get(k)) is None else plain(r.get(k)) for k, _, _ in columns])
+    return buf.getvalue()
+
+
+def to_json(payload: Any) -> str:
+    def default(value: Any) -> Any:
+        return plain(value)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return plain(value)
+
+    return orjson.dumps(clean(payload), default=default, option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -1,0 +1,314 @@
+"""Tenant scoping: a reader token for one tenant never sees another's rows.
+
+On a ClickHouse server the server enforces it: ``server_grants`` writes one
+user per tenant (readonly, no table functions), a row policy ``tenant =
+'<tenant>'`` on every table that has a ``tenant`` column (``tenant IN ('',
+'<tenant>')`` on the global reference tables), and a permissive policy that
+keeps tracker's own user seeing everything.
+
+The embedded engine's only user (``default``) may not create users or row
+policies (``ACCESS_DENIED``), and every query of one process runs as that
+user, so the read endpoint enforces it with what the engine does accept,
+on a separate engine session per tenant token:
+
+1. the session sets ``additional_table_filters`` — ``tenant = '<tenant>'``
+   on every base table of the tracker database — and then ``readonly = 1``,
+   so the engine refuses any query that tries to change or drop a setting
+   (a ``SETTINGS`` clause, ``SET``), and every table function that reads
+   outside the database (``file``, ``url``, ``remote``, ``executable`` …);
+2. before running a query, the engine parses it: ``formatQuery`` (one
+   statement, canonical text), ``EXPLAIN AST`` (no table function, no table
+   or identifier naming another database) and ``EXPLAIN QUERY TREE`` (every
+   resolved table is a table or view of the tracker database with a
+   ``tenant`` column, or a harmless system table). Objects are taken from
+   the engine's own output, never from matching strings in the query.
+
+The filters reach every read of a base table — in joins, subqueries, UNION,
+``IN``, CTEs and inside views — and the object check keeps out what they do
+not cover (``merge()``, system tables, ``mergeTreeIndex()``, other databases).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+from pydantic import SecretStr
+
+from tracker.errors import ConfigError
+from tracker.settings import Settings
+from tracker.store.client import make_client, reader_limits
+from tracker.store.errors import QueryError
+from tracker.store.store import Store
+
+TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+SHARED_TABLES = frozenset({"fx_rates", "emv_unit_values"})
+"""Reference tables whose tenant '' rows are global (FX rates, default EMV unit values)."""
+HARMLESS_SYSTEM_TABLES = frozenset({"system.one", "system.settings"})
+"""``SELECT 1`` reads system.one; HTTP clients read their session's settings on connect."""
+ACCESS_DENIED = 497
+EXPLAIN_FORMAT = "TSVRaw"
+
+_TABLE_NODE = re.compile(r"^\s*(TABLE|TABLE_FUNCTION)\b(.*)$")
+_TABLE_NAME = re.compile(r"\btable_name: ([^,\s]+)")
+_AST_LINE = re.compile(r"^(\s*)(\w+)(?: (\S+))?")
+
+
+def parse_tokens(secret: SecretStr) -> dict[str, str]:
+    """Token → tenant from ``read_tenant_tokens``: a JSON object or ``token=tenant,…``."""
+    text = secret.get_secret_value().strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            pairs = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"TRACKER_READ_TENANT_TOKENS is not valid JSON: {exc.msg}") from exc
+        if not isinstance(pairs, dict) or not all(isinstance(v, str) for v in pairs.values()):
+            raise ConfigError('TRACKER_READ_TENANT_TOKENS must map token to tenant: {"<token>": "<tenant>"}')
+    else:
+        pairs = {}
+        for item in filter(None, (p.strip() for p in text.split(","))):
+            token, sep, tenant = item.partition("=")
+            if not sep:
+                raise ConfigError("TRACKER_READ_TENANT_TOKENS entries are token=tenant, separated by commas")
+            pairs[token.strip()] = tenant.strip()
+    for token, tenant in pairs.items():
+        if len(token) < 16:
+            raise ConfigError(f"tenant token for {tenant!r} is shorter than 16 characters; use a long random token")
+        if not TENANT_ID.match(tenant):
+            raise ConfigError(f"tenant {tenant!r} in TRACKER_READ_TENANT_TOKENS is not a tenant id")
+    return pairs
+
+
+def tenant_for_key(tokens: Mapping[str, str], key: str | None) -> str | None:
+    """The tenant whose token is ``key`` (constant-time per token), or None."""
+    if not key:
+        return None
+    found = None
+    for token, tenant in tokens.items():
+        if hmac.compare_digest(token.encode(), key.encode()):
+            found = tenant
+    return found
+
+
+def sql_string(value: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def tenant_predicate(table: str, tenant: str) -> str:
+    """The row filter of ``table`` for ``tenant`` (global rows too on shared reference tables)."""
+    if table in SHARED_TABLES:
+        return f"tenant IN ('', {sql_string(tenant)})"
+    return f"tenant = {sql_string(tenant)}"
+
+
+def table_filters(database: str, tenant: str, tables: Iterable[str]) -> str:
+    """The ``additional_table_filters`` value: ``{'db.table': 'tenant = …', …}``."""
+    items = [f"{sql_string(f'{database}.{t}')}: {sql_string(tenant_predicate(t, tenant))}" for t in sorted(tables)]
+    return "{" + ", ".join(items) + "}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The tracker database's objects with a ``tenant`` column."""
+
+    database: str
+    tables: frozenset[str]
+    views: frozenset[str]
+    databases: frozenset[str]
+
+    def allowed(self) -> frozenset[str]:
+        """Fully qualified names a tenant query may resolve to."""
+        names = {f"{self.database}.{n}" for n in self.tables | self.views}
+        return frozenset(names | HARMLESS_SYSTEM_TABLES)
+
+
+def read_catalog(store: Store) -> Catalog:
+    """Tables and views of ``store.database`` that carry a ``tenant`` column."""
+    rows = store.query_sync(
+        "SELECT t.name, t.engine IN ('View', 'MaterializedView', 'LiveView') FROM system.tables AS t "
+        "WHERE t.database = {db:String} AND t.name IN "
+        "(SELECT table FROM system.columns WHERE database = {db:String} AND name = 'tenant')",
+        {"db": store.database},
+    )
+    databases = store.query_sync("SELECT name FROM system.databases")
+    return Catalog(
+        database=str(store.database),
+        tables=frozenset(n for n, is_view in rows if not is_view),
+        views=frozenset(n for n, is_view in rows if is_view),
+        databases=frozenset(r[0] for r in databases),
+    )
+
+
+def refuse(message: str) -> QueryError:
+    return QueryError(f"Code: {ACCESS_DENIED}. DB::Exception: tenant token: {message}. (ACCESS_DENIED)", ACCESS_DENIED)
+
+
+def check_ast(explain_ast: str, catalog: Catalog) -> None:
+    """Refuse table functions, names of other databases and output files in the engine's AST dump."""
+    lines = explain_ast.strip("\n").splitlines()
+    top = [line.strip() for line in lines[1:] if re.match(r"^ \S", line)]  # children of the root
+    if not lines or not lines[0].startswith("SelectWithUnionQuery") or any(
+            not (c.startswith("ExpressionList") or c == f"Identifier {EXPLAIN_FORMAT}") for c in top):
+        raise refuse("only a plain SELECT is allowed (no INTO OUTFILE)")  # a Literal child is an output file
+    stack: list[tuple[int, str]] = []
+    others = catalog.databases - {catalog.database}
+    for line in explain_ast.splitlines():
+        match = _AST_LINE.match(line)
+        if match is None:
+            continue
+        depth, kind, name = len(match.group(1)), match.group(2), match.group(3) or ""
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        parent = stack[-1][1] if stack else ""
+        stack.append((depth, kind))
+        if kind == "Function" and parent == "TableExpression":
+            raise refuse(f"table function {name}() is not allowed")
+        if kind == "TableIdentifier" and name in HARMLESS_SYSTEM_TABLES:
+            continue
+        if kind in ("TableIdentifier", "Identifier") and "." in name:
+            head = name.split(".", 1)[0].strip("`\"")
+            if head in others or (kind == "TableIdentifier" and head != catalog.database):
+                raise refuse(f"{name} is outside the tracker database")
+
+
+def check_query_tree(explain_tree: str, catalog: Catalog) -> None:
+    """Refuse any resolved table outside the tenant's allowed objects (engine's QUERY TREE dump)."""
+    allowed = catalog.allowed()
+    for line in explain_tree.splitlines():
+        node = _TABLE_NODE.match(line)
+        if node is None:
+            continue
+        if node.group(1) == "TABLE_FUNCTION":
+            raise refuse("table functions are not allowed")
+        name = _TABLE_NAME.search(node.group(2))
+        if name is None or name.group(1) not in allowed:
+            raise refuse(f"{name.group(1) if name else 'this table'} is not readable with a tenant token")
+
+
+def strip_format(canonical: str) -> tuple[str, str | None]:
+    """The engine-formatted statement without its final ``FORMAT`` line, and that format."""
+    head, _, last = canonical.rstrip().rpartition("\n")
+    match = re.fullmatch(r"FORMAT (\w+)", last.strip())
+    if head and match:
+        return head, match.group(1)
+    return canonical.rstrip(), None
+
+
+class ScopedStore(Store):
+    """A readonly store whose engine sessions carry one tenant's row filters."""
+
+    def __init__(self, settings: Settings, tenant: str, catalog: Catalog) -> None:
+        super().__init__(settings.store_url, settings.clickhouse_database, readonly=True, settings=settings,
+                         threads=1)
+        self.tenant = tenant
+        self.catalog = catalog
+        limits = reader_limits(settings)
+        limits.pop("readonly")
+        self.session: dict[str, Any] = {
+            **limits,
+            "additional_table_filters": table_filters(catalog.database, tenant, catalog.tables),
+            "readonly": 1,  # last: it freezes every setting above
+        }
+
+    def _client(self) -> Client:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = make_client(self.url, self.database, readonly=False, settings=self.settings)
+            for key, value in self.session.items():
+                client.set_client_setting(key, value)
+            self._local.client = client
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
+
+    async def scoped_query(self, text: str, parameters: Any, default_format: str,
+                           engine_settings: Mapping[str, str] | None = None) -> tuple[bytes, str]:  # fmt: skip
+        """Check ``text`` with the engine's parse, then run it; returns (bytes, output format)."""
+        formatted = await self.query("SELECT formatQuery({q:String})", {"q": text})
+        statement, fmt = strip_format(str(formatted.scalar()))
+        ast = await self.raw_query(f"EXPLAIN AST {statement}\nFORMAT {EXPLAIN_FORMAT}", parameters)
+        check_ast(ast.decode(), self.catalog)
+        try:
+            tree = await self.raw_query(f"EXPLAIN QUERY TREE {statement}\nFORMAT {EXPLAIN_FORMAT}", parameters)
+        except QueryError as exc:
+            if exc.code in (48, 62):  # not a SELECT: EXPLAIN QUERY TREE covers SELECT queries only
+                raise refuse("only SELECT queries are allowed") from exc
+            raise
+        check_query_tree(tree.decode(), self.catalog)
+        fmt = fmt or default_format
+        body = await self.raw_query(f"{statement}\nFORMAT {fmt}", parameters, settings=dict(engine_settings or {}))
+        return body, fmt
+
+
+class TenantReaders:
+    """One ScopedStore per tenant, opened on first use, closed with the endpoint."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.admin: Store | None = None
+        self.tokens = parse_tokens(settings.read_tenant_tokens)
+        if self.tokens and not settings.read_password.get_secret_value():
+            raise ConfigError("TRACKER_READ_TENANT_TOKENS needs TRACKER_READ_PASSWORD: without a password "
+                              "every reader of the endpoint sees every tenant")
+        self._stores: dict[str, ScopedStore] = {}
+        self._lock = asyncio.Lock()
+
+    def serving(self, admin: Store) -> TenantReaders:
+        """Use ``admin`` (the endpoint's readonly store) to read the catalog."""
+        self.admin = admin
+        return self
+
+    def tenant(self, key: str | None) -> str | None:
+        return tenant_for_key(self.tokens, key)
+
+    async def store(self, tenant: str) -> ScopedStore:
+        async with self._lock:
+            scoped = self._stores.get(tenant)
+            if scoped is None:
+                assert self.admin is not None, "TenantReaders.serving() was not called"
+                catalog = await asyncio.to_thread(read_catalog, self.admin)
+                scoped = self._stores[tenant] = ScopedStore(self.settings, tenant, catalog)
+            return scoped
+
+    async def aclose(self) -> None:
+        for scoped in self._stores.values():
+            await scoped.aclose()
+        self._stores.clear()
+
+
+def server_grants(database: str, tables: Iterable[str], tenant: str, password: str, admin_user: str) -> list[str]:
+    """SQL that scopes a ClickHouse server user ``tracker_<tenant>`` to one tenant.
+
+    Run as a user with access management (``tracker tenants grant``). The
+    permissive ``tracker_all`` policy keeps ``admin_user`` (the worker,
+    analysts) seeing every row once row policies exist on a table.
+    """
+    if not TENANT_ID.match(tenant):
+        raise ConfigError(f"{tenant!r} is not a tenant id")
+    user = "tracker_" + re.sub(r"[^A-Za-z0-9_]", "_", tenant)
+    db = f"`{database}`"
+    statements = [
+        f"CREATE USER IF NOT EXISTS {user} IDENTIFIED WITH sha256_password BY {sql_string(password)} "
+        f"DEFAULT DATABASE {db} SETTINGS readonly = 1 READONLY",
+        f"GRANT SELECT ON {db}.* TO {user}",
+        f"GRANT SELECT ON system.one TO {user}",
+    ]
+    for table in sorted(tables):
+        statements.append(
+            f"CREATE ROW POLICY OR REPLACE tracker_{user} ON {db}.`{table}` FOR SELECT "
+            f"USING {tenant_predicate(table, tenant)} AS PERMISSIVE TO {user}"
+        )
+        statements.append(
+            f"CREATE ROW POLICY IF NOT EXISTS tracker_all ON {db}.`{table}` FOR SELECT USING 1 "
+            f"AS PERMISSIVE TO `{admin_user}`"
+        )
+    return statements
