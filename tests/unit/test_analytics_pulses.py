@@ -8,12 +8,14 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.analytics.decay import fit_decay, kernel_integral, weights_for
+from tracker.analytics.cycle import DailyCycle
+from tracker.analytics.decay import fit_power_law, half_life, kernel_integral
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.post import PostAnalytics
 from tracker.analytics.pulses import HeatingNode, PulseTracker
 from tracker.analytics.replay import replay_post
 from tracker.analytics.resample import Snapshot
+from tracker.analytics.response import Response, box_profile, burst_profile, nnls
 
 P = AnalyticsParams()
 T0 = 480_000  # an hour since the epoch
@@ -47,23 +49,61 @@ def snapshots(v: list[float], start: int = T0) -> list[Snapshot]:
     return out
 
 
-def test_fit_recovers_a_clean_power_law():
+def test_power_law_fit_recovers_a_clean_power_law():
     tau = [h + 0.5 for h in range(2, 120)]
     e = [power(4000, 3.0, 1.3, t) for t in tau]
-    fit = fit_decay(tau, e, list(weights_for(e, [1] * len(e))), 2.5, len(e), P)
-    assert abs(fit.theta - 1.3) < 0.1
-    assert fit.r2 > 0.99
-    true_half = (2.5 + 3.0) * (2 ** (1 / 1.3) - 1)
-    assert abs(fit.half_life(2.5) - true_half) / true_half < 0.1
+    a, c, theta = fit_power_law(tau, e)
+    assert abs(theta - 1.3) < 0.1
+    true_half = half_life(3.0, 1.3, 2.5)
+    assert abs(half_life(c, theta, 2.5) - true_half) / true_half < 0.1
 
 
-def test_fit_refuses_too_few_points():
-    assert "needed" in fit_decay([1.5, 2.5], [10.0, 5.0], [1.0, 1.0], 1.5, 2, P).reason
+def test_power_law_fit_refuses_too_few_points_and_out_of_bounds():
+    assert fit_power_law([1.5, 2.5], [10.0, 5.0]) is None
+    assert fit_power_law([1.5, 2.5, 3.5, 4.5], [1.0, 2.0, 3.0, 4.0]) is None  # rising: θ < 0.1
 
 
 def test_kernel_integral_matches_sum():
     exact = kernel_integral(100.0, 2.0, 1.0, 0.0, 50.0)
     assert math.isclose(exact, 100.0 * math.log(52 / 2))
+
+
+def test_response_basis_sums_to_one_and_window_sums_are_exact():
+    for u in (burst_profile(3, 0.6), box_profile(0.0, 24.0), box_profile(0.5, 6.25)):
+        resp = Response(u)
+        mass = resp.window_sum(0, 20_000)
+        assert all(abs(m - 1.0) < 1e-3 for m in mass[:-1])  # the 512-step one needs longer
+        for t0, t1 in ((0, 5), (3, 90), (100, 172)):
+            direct = resp.matrix(t0, t1).sum(axis=0)
+            assert max(abs(direct - resp.window_sum(t0, t1))) < 1e-9
+
+
+def test_nnls_matches_least_squares_when_positive_and_clips_otherwise():
+    rnd = random.Random(1)
+    x = [[rnd.random() for _ in range(4)] for _ in range(40)]
+    import numpy as np
+
+    a = np.array(x)
+    truth = np.array([1.0, 2.0, 0.5, 3.0])
+    b = a @ truth
+    assert np.allclose(nnls(a.T @ a, a.T @ b), truth, atol=1e-6)
+    b2 = a @ np.array([1.0, -2.0, 0.5, 3.0])
+    got = nnls(a.T @ a, a.T @ b2)
+    assert (got >= 0).all() and got[1] == 0.0
+
+
+def test_daily_cycle_is_learned_from_a_decaying_series():
+    cycle = DailyCycle()
+    v = [1e5 * (h + 50) ** -1.0 * math.exp(0.3 * math.cos(2 * math.pi * (h - 13) / 24)) for h in range(400)]
+    for h in range(12, 388):
+        cycle.add(h, v[h - 12], v[h], v[h + 12])
+    cycle.refresh()
+    amp = math.hypot(cycle.alpha, cycle.beta)
+    phase = math.degrees(math.atan2(cycle.beta, cycle.alpha)) % 360
+    assert 0.25 < amp < 0.32  # shrunk a little towards no cycle by its prior
+    assert abs(phase - 13 * 15) < 5
+    factors = cycle.factors(0, 24)
+    assert abs(sum(factors) / 24 - 1.0) < 1e-3 and max(factors) == factors[13]
 
 
 def test_publish_pulse_and_heated_pulse_with_lift():

@@ -42,13 +42,15 @@ def decaying(
 
     All must hold: the pulse has been below ``decay_fraction`` of its rise for
     ``decay_hours``; its projected gain over ``decay_gain_horizon_hours`` is at most
-    ``decay_gain_ratio`` × its incremental so far; no heating starts within
-    ``heating_lookahead_hours``; ``now`` (steps) is inside the tracking window.
+    ``decay_gain_ratio`` × its incremental so far; the post's velocity is not rising
+    (a post that keeps growing is not decaying, whatever its last pulse does); no
+    heating starts within ``heating_lookahead_hours``; ``now`` (steps) is inside the
+    tracking window.
     ``reheat_lift_per_spend`` is the expected incremental engagements per unit of
     spend (this post's earlier pulses, else its creator's or tier's history).
     """
     step = params.grid_hours
-    if view.status == "no-response" or view.decaying_since is None:
+    if view.status == "no-response" or view.decaying_since is None or view.rising:
         return None
     if tracking_end is not None and now >= tracking_end:
         return None

@@ -10,6 +10,14 @@ hour it keeps, per metric, only the first and the last snapshot that carry
 the metric (the only ones that bracket a grid point) and folds the others into
 the last by maximum, so the grid equals :func:`resample` on all snapshots,
 whatever their order inside the window and however often they repeat.
+
+The *pulse series* (:meth:`CurveState.series`) is the engagement velocity
+pulses are detected on, over the engagement metrics of the post's first
+snapshot (so a metric that only a daily export brings does not hold every
+hour back; :meth:`CurveState.engagement_ratio` scales back to all of them).
+A counter a platform shows rounded (Xiaohongshu's "1.2万": ≥ 10,000 and a
+multiple of 1,000) changes only every thousand counts, so in the series its
+hourly gain is imputed from the exact metrics' gain times its share of them.
 """
 
 from __future__ import annotations
@@ -34,12 +42,24 @@ _ANCHOR_M = K  # K: running maximum there
 _LATEST_T = 2 * K  # K: time of the latest raw value
 _LATEST_V = 3 * K  # K: the latest raw value (totals)
 _ANCHOR_G = 4 * K  # K: the grid value at the start of the anchor's hour (NaN: none)
-_META = 5 * K  # publish, zero, newest t, obs base hour, first grid point of the series
+_CROSS_T = 5 * K  # K: rounded metrics: time the shown value last stepped up (estimated crossing)
+_CROSS_V = 6 * K  # K: the value shown since then
+_CROSS_R = 7 * K  # K: smoothed gain per step between crossings (NaN: none yet)
+_META = 8 * K  # publish, zero, newest t, obs base hour, first grid point of the series, ratio
 _PUBLISH, _ZERO, _NEWEST, _OBS_BASE, _SERIES0 = _META, _META + 1, _META + 2, _META + 3, _META + 4
-_SIZE = _META + 5
+_RATIO = _META + 5  # engagements over all metrics ÷ over the series metrics, at the latest full snapshot
+_SIZE = _META + 6
+_N_META = _SIZE - _META
 
-_HEADER = struct.Struct("<BBBHH")  # version, present mask, series mask, rows, observed-bits bytes
-_VERSION = 1
+# version, present mask, series mask, rows, observed-bits bytes, then K rounding counters
+_HEADER = struct.Struct(f"<BBBHH{K}B")
+_SLOTS = (_ANCHOR_T, _ANCHOR_M, _LATEST_T, _LATEST_V, _ANCHOR_G, _CROSS_T, _CROSS_V, _CROSS_R)
+_NAN32 = -(2**31)
+COARSE_EVIDENCE = 3
+"""Consecutive rounded-looking values before a metric is read as rounded."""
+_VERSION = 2
+COARSE_FROM, COARSE_STEP = 10_000, 1_000
+"""A value ≥ COARSE_FROM that is a multiple of COARSE_STEP reads as rounded ("1.2万")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +90,7 @@ def _isnan(x: float) -> bool:
 class CurveState:
     """Resampling state of one post; ``apply`` a snapshot, read grid hours back."""
 
-    __slots__ = ("_m", "_t", "_v", "_present", "_series", "_obs", "_cache")
+    __slots__ = ("_m", "_t", "_v", "_present", "_series", "_rounding", "_obs", "_cache")
 
     def __init__(self, publish: float | None = None) -> None:
         self._m = array("d", [NAN]) * _SIZE
@@ -79,6 +99,7 @@ class CurveState:
         self._v = array("d")  # K values per window snapshot (NaN: absent)
         self._present = 0  # metrics ever seen (bit k)
         self._series = 0  # metrics summed into the pulse series (bit k)
+        self._rounding = [0] * K  # per metric: evidence (0-6) that the platform rounds it
         self._obs = 0  # bit i: hour obs_base + i holds a snapshot
         self._cache: dict[int, tuple[list[float], list[float]]] = {}
 
@@ -187,21 +208,58 @@ class CurveState:
             return False
         return bool(self._obs >> int(hour - base) & 1)
 
+    def engagement_ratio(self) -> float:
+        """Engagements over every engagement metric the post has ÷ over the series metrics,
+        at the latest snapshot that carried them all (1 when they are the same)."""
+        r = self._m[_RATIO]
+        return 1.0 if _isnan(r) else r
+
+    def rounded(self, metric: str) -> bool:
+        """Whether the platform shows ``metric`` rounded (COARSE_EVIDENCE values in a row)."""
+        return self._rounding[METRICS.index(metric)] >= COARSE_EVIDENCE
+
     def series(self, h0: int, h1: int) -> list[float]:
-        """Velocity of the series (sum of its metrics) for complete hours ``h0 .. h1-1``."""
+        """Velocity of the series (sum of its metrics) for complete hours ``h0 .. h1-1``.
+
+        Rounded metrics: with an exact series metric beside them, their gain is imputed
+        as the exact metrics' gain times their share of them; when every series metric
+        is rounded, a rounded metric gaining less than a rounding step per hour counts
+        its smoothed gain between steps (capped by the time since its last step).
+        """
         if h1 <= h0:
             return []
-        total = [0.0] * (h1 - h0)
-        for k in range(K):
-            if not self._series >> k & 1:
+        n = h1 - h0
+        out = [0.0] * n
+        ks = [k for k in range(K) if self._series >> k & 1]
+        coarse = [k for k in ks if self._rounding[k] >= COARSE_EVIDENCE]
+        impute = bool(coarse) and len(coarse) < len(ks)
+        share = level = 0.0
+        m = self._m
+        for k in ks:
+            latest = m[_LATEST_V + k]
+            latest = 0.0 if _isnan(latest) else latest
+            if impute and k in coarse:
+                share += latest
+                continue
+            level += latest
+            rate = m[_CROSS_R + k]
+            if k in coarse and rate == rate and rate < COARSE_STEP:
+                since = m[_NEWEST] - m[_CROSS_T + k]
+                if since > COARSE_STEP / max(rate, 1e-9):
+                    rate = COARSE_STEP / since
+                for i in range(n):
+                    out[i] += rate
                 continue
             ts, ms = self._points(k)
             grid = interpolate_grid(ts, ms, h0, h1)
-            for i in range(h1 - h0):
+            for i in range(n):
                 a, b = grid[i], grid[i + 1]
                 if a is not None and b is not None:
-                    total[i] += b - a
-        return total
+                    out[i] += b - a
+        if impute and level > 0:
+            scale = 1.0 + share / level
+            return [x * scale for x in out]
+        return out
 
     def hours(
         self, h0: int, h1: int
@@ -258,6 +316,7 @@ class CurveState:
         regressions = self._regressions(t, vals, params)
         first_hour = self._first_changed_hour(t, vals)
         changed = self._insert(t, vals)
+        self._note_shape(t, vals)
         self._cache.clear()
         self._update_latest(t, vals)
         self._mark_observed(t)
@@ -376,6 +435,37 @@ class CurveState:
             del v[i * K : (i + 1) * K]
         return changed
 
+    def _note_shape(self, t: float, vals: list[float]) -> None:
+        """Track rounded metrics (and when their shown value steps up) and the all-metrics
+        engagement ratio; runs before the latest values are updated."""
+        m = self._m
+        for k, x in enumerate(vals):
+            if x != x or x < COARSE_FROM:
+                continue
+            if x % COARSE_STEP:
+                self._rounding[k] = max(0, self._rounding[k] - 2)
+                continue
+            self._rounding[k] = min(6, self._rounding[k] + 1)
+            last_t = m[_LATEST_T + k]
+            if not _isnan(last_t) and t <= last_t:
+                continue  # out of order: steps are tracked in time order only
+            shown = m[_CROSS_V + k]
+            if _isnan(shown):
+                m[_CROSS_T + k], m[_CROSS_V + k] = t, x
+            elif x > shown:
+                cross = 0.5 * (last_t + t) if not _isnan(last_t) else t
+                dt = cross - m[_CROSS_T + k]
+                if dt > 0:
+                    sample = (x - shown) / dt
+                    r = m[_CROSS_R + k]
+                    m[_CROSS_R + k] = sample if _isnan(r) else 0.5 * (r + sample)
+                m[_CROSS_T + k], m[_CROSS_V + k] = cross, x
+        eng = [k for k in ENGAGEMENT_INDEXES if self._present >> k & 1]
+        if self._series and eng and all(vals[k] == vals[k] for k in eng):
+            series = sum(vals[k] for k in range(K) if self._series >> k & 1 and vals[k] == vals[k])
+            if series > 0:
+                self._m[_RATIO] = sum(vals[k] for k in eng) / series
+
     def _update_latest(self, t: float, vals: list[float]) -> None:
         m = self._m
         for k, x in enumerate(vals):
@@ -436,11 +526,37 @@ class CurveState:
     # -- serialisation -----------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        """Compact binary form for the changelog table."""
+        """Compact binary form for the changelog table: only the metrics present are stored,
+        rounding-step slots only for metrics seen rounded, window counts as int32 offsets from
+        their metric's anchor when they are whole numbers (else float64)."""
         nbytes = (self._obs.bit_length() + 7) // 8
-        head = _HEADER.pack(_VERSION, self._present, self._series, len(self._t), nbytes)
-        obs = self._obs.to_bytes(nbytes, "little")
-        return head + obs + self._m.tobytes() + self._t.tobytes() + self._v.tobytes()
+        ks = [k for k in range(K) if self._present >> k & 1]
+        rk = [k for k in ks if self._rounding[k]]
+        m = self._m
+        slots = array("d", (m[base + k] for base in _SLOTS[:5] for k in ks))
+        slots.extend(m[base + k] for base in _SLOTS[5:] for k in rk)
+        rows, whole = self._packed_rows(ks)
+        head = _HEADER.pack(_VERSION, self._present, self._series, len(self._t), nbytes, *self._rounding)
+        return b"".join((head, bytes([whole]), self._obs.to_bytes(nbytes, "little"), m[_META:].tobytes(),
+                         slots.tobytes(), self._t.tobytes(), rows))
+
+    def _packed_rows(self, ks: list[int]) -> tuple[bytes, int]:
+        refs = [self._ref(k) for k in ks]
+        vals = [self._v[i * K + k] for i in range(len(self._t)) for k in ks]
+        ints = []
+        for j, x in enumerate(vals):
+            if x != x:
+                ints.append(_NAN32)
+                continue
+            d = x - refs[j % len(ks)]
+            if d != int(d) or not -_NAN32 < d < 2**31:
+                return array("d", vals).tobytes(), 0
+            ints.append(int(d))
+        return array("i", ints).tobytes(), 1
+
+    def _ref(self, k: int) -> float:
+        a = self._m[_ANCHOR_M + k]
+        return 0.0 if _isnan(a) or a in (math.inf, -math.inf) or a != int(a) else a
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview) -> CurveState:
@@ -451,22 +567,47 @@ class CurveState:
     @classmethod
     def read(cls, buf: memoryview) -> tuple[CurveState, int]:
         """Decode from the start of ``buf``; returns the state and the bytes used."""
-        version, present, series, rows, nbytes = _HEADER.unpack_from(buf, 0)
+        version, present, series, rows, nbytes, *rounding = _HEADER.unpack_from(buf, 0)
         if version != _VERSION:
             raise ValueError(f"unknown CurveState version {version}")
         self = cls.__new__(cls)
         off = _HEADER.size
+        whole = buf[off]
+        off += 1
         obs = int.from_bytes(buf[off : off + nbytes], "little")
         off += nbytes
-        self._m = array("d")
-        self._m.frombytes(buf[off : off + 8 * _SIZE])
-        off += 8 * _SIZE
+        ks = [k for k in range(K) if present >> k & 1]
+        rk = [k for k in ks if rounding[k]]
+        meta = array("d")
+        meta.frombytes(buf[off : off + 8 * _N_META])
+        off += 8 * _N_META
+        n_slots = 5 * len(ks) + 3 * len(rk)
+        slots = array("d")
+        slots.frombytes(buf[off : off + 8 * n_slots])
+        off += 8 * n_slots
+        self._m = array("d", [NAN]) * _SIZE
+        self._m[_META:] = meta
+        j = 0
+        for base in _SLOTS:
+            for k in ks if base in _SLOTS[:5] else rk:
+                self._m[base + k] = slots[j]
+                j += 1
         self._t = array("d")
         self._t.frombytes(buf[off : off + 8 * rows])
         off += 8 * rows
-        self._v = array("d")
-        self._v.frombytes(buf[off : off + 8 * rows * K])
-        off += 8 * rows * K
-        self._present, self._series, self._obs = present, series, obs
+        packed = array("i" if whole else "d")
+        size = packed.itemsize * rows * len(ks)
+        packed.frombytes(buf[off : off + size])
+        off += size
+        self._v = array("d", [NAN]) * (rows * K)
+        self._present, self._series, self._rounding, self._obs = present, series, list(rounding), obs
+        refs = [self._ref(k) for k in ks]
+        for i in range(rows):
+            for j, k in enumerate(ks):
+                x = packed[i * len(ks) + j]
+                if whole:
+                    self._v[i * K + k] = NAN if x == _NAN32 else refs[j] + x
+                else:
+                    self._v[i * K + k] = x
         self._cache = {}
         return self, off

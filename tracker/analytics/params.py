@@ -44,19 +44,31 @@ class AnalyticsParams:
     """An onset must also exceed the baseline by this many noise standard deviations
     (Poisson, scaled by the measured dispersion) so that counting noise on small
     counts cannot trigger one."""
+    burst_input_hours: float = 3.0
+    burst_input_ratio: float = 0.6
+    """Input of a publish or organic burst: spread over this many hours, each hour this
+    ratio of the one before (a front-loaded arrival; heating spreads evenly over its
+    delivery window instead)."""
     min_fit_points: int = 6
-    """Observed hours after a peak needed to fit a decay; else the fallback."""
+    """Observed hours after a peak needed to report a decay exponent; else "no fit" with
+    the reason."""
     theta_min: float = 0.1
     theta_max: float = 3.0
-    """Allowed power-law decay exponents."""
+    """Allowed power-law decay exponents (outside: "no fit")."""
     burst_window_hours: float = 72.0
     """Fixed burst window after publish: engagements after it are the tail."""
     decay_fraction: float = 0.25
     decay_hours: int = 3
-    """Decaying: excess ≤ fraction × peak excess for this many consecutive observed hours."""
+    """Decaying: velocity ≤ baseline + fraction × (peak − baseline) for this many hours."""
     decay_gain_ratio: float = 0.10
     decay_gain_horizon_hours: float = 72.0
     """Projected pulse gain over the horizon ≤ ratio × the pulse's incremental so far."""
+    decay_min_age_hours: float = 48.0
+    """No ``PostDecaying`` before a pulse is this old: its slow part, which most of the
+    projected gain comes from, is not visible before."""
+    decay_confirm_hours: float = 3.0
+    """``PostDecaying`` fires once its conditions have held at every evaluation for this
+    long (a refit that dips below the line for an hour is not a decay)."""
     heating_window_hours: float = 24.0
     """Delivery window of a heating node when none is given."""
     heating_lookahead_hours: float = 24.0
@@ -68,13 +80,6 @@ class AnalyticsParams:
     """Tracking window after publish when the registry gives none."""
     stalled_cadence_multiple: float = 3.0
     """PostStalled: no fresh snapshot for this many expected polling intervals (wall clock)."""
-    lift_block_hours: float = 24.0
-    """Excess over the counterfactual is pooled over blocks this long before clipping at 0,
-    so that clipping single noisy hours does not bias incremental engagements upwards."""
-    replay_window_hours: float = 24.0
-    """How far back a late heating node may move an onset (state is replayable this far)."""
-    max_kernels: int = 6
-    """Earlier pulses kept as decay kernels in the counterfactual; older ones are frozen."""
     suspicious_mad_z: float = 5.0
     """SuspiciousEngagement: a log ratio this many robust SDs from its population median."""
     step_jump_ratio: float = 10.0

@@ -1,11 +1,15 @@
 """Per-post analytics state: what a stream worker keeps for one post.
 
-``PostAnalytics`` joins the resampling state and two pulse trackers: a
-*checkpoint* fed only steps that can no longer change, and the *live* one fed
-everything complete. A snapshot arriving in order extends the live tracker;
-one that changes steps the live tracker already saw (out of order inside the
-reorder window, or a heating node reported late) rebuilds live from the
-checkpoint. Every call returns an :class:`Update` with the rows it touched.
+``PostAnalytics`` joins the resampling state and a *checkpoint* pulse tracker
+fed only the steps that can no longer change (older than the reorder window).
+What the stream reports comes from a *live* view built on each event: a copy
+of the checkpoint extended with the complete steps after it. Whatever order
+snapshots arrive in within the reorder window, and whenever a heating node is
+reported, the live view is the same function of the data — and only the
+checkpoint is stored, which halves the state. While the object stays in
+memory the live view is kept and extended by the new steps unless an event
+changed a step it already holds. Every call returns an :class:`Update` with
+the rows it touched.
 
 Event times come in as hours since the epoch and leave as grid steps
 (``hours / params.grid_hours``; identical on the default 1-hour grid).
@@ -28,11 +32,12 @@ from tracker.analytics.longtail import (
 )
 from tracker.analytics.metrics import emv, engagements
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
-from tracker.analytics.pulses import HeatingNode, Pulse, PulseTracker
+from tracker.analytics.pulses import NONE, HeatingNode, Pulse, PulseTracker
 from tracker.analytics.resample import Snapshot
 
-_HEAD = struct.Struct("<BqqIII")  # version, alerted pulse (or -1), open flag, 3 section sizes
-_VERSION = 1
+# version, alerted, reported, pending, open flag, publish, end, curve size
+_HEAD = struct.Struct("<BiiiBddI")
+_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +74,14 @@ class PostAnalytics:
         "params",
         "curve",
         "checkpoint",
-        "live",
         "alerted",
         "alert_open",
+        "reported",
+        "pending",
         "publish",
         "track_end",
+        "_live",
+        "_closed",
     )
 
     def __init__(
@@ -92,10 +100,12 @@ class PostAnalytics:
         end_step = None if self.track_end is None else math.floor(self.track_end)
         self.curve = CurveState(self.publish)
         self.checkpoint = PulseTracker(pub_step, end_step)
-        self.checkpoint.eager = 0
-        self.live = PulseTracker(pub_step, end_step)
         self.alerted = -1  # highest pulse index PostDecaying fired for
         self.alert_open = False
+        self.reported = -1  # highest pulse index reported so far
+        self.pending = NONE  # step since which PostDecaying's conditions hold (NONE: they do not)
+        self._live: PulseTracker | None = None
+        self._closed: list[Pulse] = []  # pulses the checkpoint closed during this event
 
     # -- events ------------------------------------------------------------
 
@@ -107,10 +117,11 @@ class PostAnalytics:
         if change.status == "late":
             return Update("late")
         rows = self._rows(change) if change.status == "accepted" else []
-        before = self.live.index
-        self._advance(change.first_hour if change.status == "accepted" else None)
-        self.curve.prune(p)
-        out = self._update(change.status, rows, before, reheat_lift_per_spend)
+        live = self._live
+        if live is not None and change.first_hour is not None and change.first_hour < live.next_step:
+            self._live = None  # a step the live view holds changed: rebuild it
+        self._advance()
+        out = self._update(change.status, rows, reheat_lift_per_spend)
         if change.regressions:
             ev = alerts.unavailable([(r.metric, r.before, r.after) for r in change.regressions])
             key = ",".join(f"{r.metric}@{r.t:.3f}" for r in change.regressions)
@@ -120,21 +131,16 @@ class PostAnalytics:
     def apply_heating(
         self, node: HeatingNode, reheat_lift_per_spend: float | None = None
     ) -> Update:
-        """Register a heating node (times in hours); a node in the past replays the live state."""
+        """Register a heating node (times in hours); one starting before the checkpoint's
+        steps (older than the reorder window) takes effect at the checkpoint."""
         g = self.params.grid_hours
         node = replace(node, start=node.start / g, end=None if node.end is None else node.end / g)
-        start = math.floor(node.start)
-        floor_step = self.checkpoint.next_step if self.checkpoint.onset != _NONE_STEP else None
-        if (
-            floor_step is not None and start < floor_step
-        ):  # too old to replay: onset at the checkpoint
-            node = replace(node, start=float(floor_step))
-        self.checkpoint.add_node(node)
-        self.live.add_node(node)
-        before = self.live.index
-        if self.live.onset != _NONE_STEP and math.floor(node.start) < self.live.next_step:
-            self._rebuild_live()
-        return self._update("heating", [], before, reheat_lift_per_spend)
+        cp = self.checkpoint
+        if cp.onset != NONE and math.floor(node.start) < cp.next_step:
+            node = replace(node, start=float(cp.next_step))
+        cp.add_node(node)
+        self._live = None
+        return self._update("heating", [], reheat_lift_per_spend)
 
     def end_tracking(self) -> list[alerts.Alert]:
         """Resolve an open ``PostDecaying`` at the end of the tracking window."""
@@ -150,35 +156,32 @@ class PostAnalytics:
 
     # -- internals ---------------------------------------------------------
 
-    def _advance(self, first_changed: int | None) -> None:
-        curve, p = self.curve, self.params
-        start = curve.series_start()
-        complete = curve.complete_until()
-        if start is None or complete is None:
-            return
-        final = curve.final_until(p)
-        cp = self.checkpoint
-        cp_next = cp.next_step if cp.onset != _NONE_STEP else start
-        if final is not None and final > cp_next:
-            self._feed(cp, cp_next, final)
-        live = self.live
-        live_next = live.next_step if live.onset != _NONE_STEP else start
-        if first_changed is not None and first_changed < live_next and live.onset != _NONE_STEP:
-            self._rebuild_live()
-            return
-        if complete > live_next:
-            self._feed(live, live_next, complete)
-
-    def _rebuild_live(self) -> None:
+    @property
+    def live(self) -> PulseTracker:
+        """The checkpoint extended with every complete step after it (built on demand)."""
+        live = self._live
+        if live is None:
+            live = self._live = self.checkpoint.copy()
         curve = self.curve
+        start, complete = curve.series_start(), curve.complete_until()
+        if start is not None and complete is not None:
+            nxt = live.next_step if live.onset != NONE else start
+            if complete > nxt:
+                self._feed(live, nxt, complete)
+        return live
+
+    def _advance(self) -> None:
+        """Feed the checkpoint the steps that became final, fold old snapshots away."""
+        curve, p, cp = self.curve, self.params, self.checkpoint
         start = curve.series_start()
-        complete = curve.complete_until()
-        self.live = self.checkpoint.copy()
-        if start is None or complete is None:
-            return
-        live_next = self.live.next_step if self.live.onset != _NONE_STEP else start
-        if complete > live_next:
-            self._feed(self.live, live_next, complete)
+        final = curve.final_until(p)
+        if start is not None and final is not None:
+            nxt = cp.next_step if cp.onset != NONE else start
+            if final > nxt:
+                self._feed(cp, nxt, final)
+                self._closed.extend(cp.closed_pulses)
+                cp.closed_pulses.clear()
+        curve.prune(p)
 
     def _feed(self, tracker: PulseTracker, s0: int, s1: int) -> None:
         velocities = self.curve.series(s0, s1)
@@ -211,21 +214,38 @@ class PostAnalytics:
             )
         return rows
 
-    def _update(
-        self, status: str, rows: list[HourRow], before: int, reheat: float | None
-    ) -> Update:
-        live, p = self.live, self.params
-        pulses: list[Pulse] = list(live.closed_pulses)
-        live.closed_pulses.clear()
-        self.checkpoint.closed_pulses.clear()
-        removed: list[int] = []
+    def _scaled(self, pulse: Pulse) -> Pulse:
+        """A pulse with its engagements over every engagement metric (series ones scaled)."""
+        r = self.curve.engagement_ratio()
+        if r == 1.0:
+            return pulse
+        lift = pulse.incremental * r
+        return replace(
+            pulse,
+            incremental=lift,
+            total=pulse.total * r,
+            cost_per_incremental=pulse.spend / lift if pulse.spend > 0 and lift > 0 else None,
+        )
+
+    def _update(self, status: str, rows: list[HourRow], reheat: float | None) -> Update:
+        p = self.params
+        live = self.live
         current = live.current(p)
+        cp = self.checkpoint
+        if cp.onset == live.onset and cp.index == live.index:
+            cp.coef = live.coef.copy()  # a warm start for the next fit (the solution is unique)
+        closed = {q.index: q for q in self._closed + live.closed_pulses}
+        self._closed.clear()
+        live.closed_pulses.clear()
+        pulses = [self._scaled(q) for _, q in sorted(closed.items())]
         if current is not None:
-            pulses.append(current)
-        if live.index < before:
-            removed = list(range(live.index + 1, before + 1))
+            pulses.append(self._scaled(current))
+        removed: list[int] = []
+        if live.index < self.reported:
+            removed = list(range(live.index + 1, self.reported + 1))
+        self.reported = live.index
         out_alerts: list[alerts.Alert] = []
-        now = float(live.next_step) if live.onset != _NONE_STEP else 0.0
+        now = float(live.next_step) if live.onset != NONE else 0.0
         if self.alert_open and live.index > self.alerted:
             self.alert_open = False
             out_alerts.append(
@@ -243,10 +263,21 @@ class PostAnalytics:
                 live.reheat_efficiency() or reheat,
                 p,
             )
-            if ev is not None:
-                self.alerted = live.index
-                self.alert_open = True
-                out_alerts.append(alerts.Alert("PostDecaying", "firing", now, str(live.index), ev))
+            if ev is not None and live.next_step - live.onset < p.steps(p.decay_min_age_hours):
+                ev = None
+            if ev is None:
+                self.pending = NONE
+            else:
+                if self.pending == NONE or self.pending < live.onset:
+                    self.pending = live.next_step
+                if live.next_step - self.pending >= p.steps(p.decay_confirm_hours, 0):
+                    self.alerted = live.index
+                    self.alert_open = True
+                    ev["conditions_since"] = float(self.pending)
+                    self.pending = NONE
+                    out_alerts.append(
+                        alerts.Alert("PostDecaying", "firing", now, str(live.index), ev)
+                    )
         totals = self.curve.totals()
         return Update(status, rows, pulses, removed, totals, self.long_tail(), out_alerts)
 
@@ -255,21 +286,22 @@ class PostAnalytics:
     def long_tail(self, stats: dict[float, RatioStats] | None = None) -> LongTail:
         """Tail share, organic/paid tail and projections at the horizons (engagements)."""
         live, p = self.live, self.params
+        r = self.curve.engagement_ratio()
         total = engagements(self.curve.totals())
-        burst = live.burst_sum if self.publish is not None else None
+        burst = live.burst_sum * r if self.publish is not None else None
         if burst is not None and live.next_step < math.floor(self.publish or 0) + p.steps(
             p.burst_window_hours
         ):
             burst = None  # burst window not over yet
         projections: list[Projection] = []
         baselines: list[Projection] = []
-        if total is not None and self.publish is not None and live.onset != _NONE_STEP:
+        if total is not None and self.publish is not None and live.onset != NONE:
             age_h = (live.next_step - self.publish) * p.grid_hours
             for horizon in p.horizons_hours:
                 until = self.publish + horizon / p.grid_hours
                 proj = live.project(until, p)
                 if proj is not None:
-                    v, lo, hi = proj
+                    v, lo, hi = (x * r for x in proj)
                     projections.append(
                         Projection(horizon, total + v, total + lo, total + hi, "fit")
                     )
@@ -279,8 +311,8 @@ class PostAnalytics:
             total=total,
             burst=burst,
             tail_share=tail_share(total, burst),
-            organic_tail=live.organic_tail if burst is not None else None,
-            paid_tail=live.paid_tail if burst is not None else None,
+            organic_tail=live.organic_tail * r if burst is not None else None,
+            paid_tail=live.paid_tail * r if burst is not None else None,
             projections=tuple(projections),
             baseline_projections=tuple(baselines),
         )
@@ -289,31 +321,31 @@ class PostAnalytics:
 
     def to_bytes(self) -> bytes:
         """Compact binary form for the changelog table (params are not stored)."""
-        parts = [self.curve.to_bytes(), self.checkpoint.to_bytes(), self.live.to_bytes()]
+        curve = self.curve.to_bytes()
         pub = math.nan if self.publish is None else self.publish
         end = math.nan if self.track_end is None else self.track_end
-        head = _HEAD.pack(_VERSION, self.alerted, int(self.alert_open), *(len(x) for x in parts))
-        return head + struct.pack("<dd", pub, end) + b"".join(parts)
+        head = _HEAD.pack(
+            _VERSION, self.alerted, self.reported, self.pending, int(self.alert_open), pub, end,
+            len(curve),
+        )
+        return head + curve + self.checkpoint.to_bytes()
 
     @classmethod
     def from_bytes(cls, data: bytes, params: AnalyticsParams = DEFAULT_PARAMS) -> PostAnalytics:
         """Inverse of :meth:`to_bytes`."""
-        version, alerted, open_, n1, n2, n3 = _HEAD.unpack_from(data, 0)
+        version, alerted, reported, pending, open_, pub, end, n_curve = _HEAD.unpack_from(data, 0)
         if version != _VERSION:
             raise ValueError(f"unknown PostAnalytics version {version}")
-        pub, end = struct.unpack_from("<dd", data, _HEAD.size)
-        off = _HEAD.size + 16
+        view = memoryview(data)
+        off = _HEAD.size
         self = cls.__new__(cls)
         self.params = params
         self.publish = None if pub != pub else pub
         self.track_end = None if end != end else end
-        self.alerted, self.alert_open = alerted, bool(open_)
-        self.curve = CurveState.from_bytes(data[off : off + n1])
-        off += n1
-        self.checkpoint = PulseTracker.from_bytes(data[off : off + n2])
-        off += n2
-        self.live = PulseTracker.from_bytes(data[off : off + n3])
+        self.alerted, self.reported, self.alert_open = alerted, reported, bool(open_)
+        self.pending = pending
+        self.curve = CurveState.from_bytes(view[off : off + n_curve])
+        self.checkpoint = PulseTracker.from_bytes(view[off + n_curve :])
+        self._live = None
+        self._closed = []
         return self
-
-
-_NONE_STEP = -(2**62)

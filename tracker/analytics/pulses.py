@@ -1,193 +1,297 @@
-"""Pulses of one post's velocity: onsets, attribution, peak, decay, lift.
+"""Pulses of one post's velocity: onsets, attribution, peak, half-life, decay, lift.
 
-:class:`PulseTracker` is fed one complete grid step at a time (a step is an
-hour on the default grid), in order, with the step's velocity of the pulse
-series (engagements) and whether the step was observed. It keeps the current
-pulse and compact aggregates of the closed ones, so its size does not grow
-with the post's age.
+:class:`PulseTracker` is fed one complete grid step at a time (an hour on the
+default grid), in order, with the step's velocity of the pulse series
+(engagements) and whether the step was observed. It keeps the current pulse's
+sufficient statistics and folds closed pulses into the counterfactual, so its
+size does not grow with the post's age.
 
-Model. A pulse starts at a heating node (its delivery window; default 24 h)
-or at an organic onset (velocity > ``onset_ratio`` × the trailing median for
-``onset_hours`` observed steps, and clear of the noise). Pulses superpose: the
-counterfactual of pulse *k* is the flat pre-publish level plus the fitted
-decays of the pulses before it, extrapolated; the pulse's own excess over it
-is fitted with ``A (τ + c)^−θ`` from its peak on (:mod:`.decay`). The
-attribution interval of pulse *k* is ``[onset_k, onset_k+1)``, so intervals
-tile time. Incremental engagements are the excess summed over the interval,
-clipped at 0 per block of ``lift_block_hours`` (pooling first keeps clipping
-from turning counting noise into lift). Baseline, peak, half-life and the
-decay start follow DESIGN.md with velocities taken from the fitted model
-(noise and the daily cycle make single hours unreliable): half-way / a
-``decay_fraction`` of the way from the peak back to the pre-onset baseline.
+Model (all velocities deseasonalised by the post's learned daily cycle,
+:mod:`.cycle`):
+
+- A pulse starts at a heating node (its delivery window, default 24 h) or at an
+  organic onset (velocity > ``onset_ratio`` × the trailing level for
+  ``onset_hours`` observed steps, clear of the noise).
+- Its excess over the counterfactual is a mixture of decaying exponentials
+  driven by its input (:mod:`.response`): an even input over the delivery
+  window for heating, a front-loaded burst (``burst_input_*``) for publish
+  and organic onsets.
+- The counterfactual of pulse *k* is the pre-onset baseline of the first pulse
+  (0 at publish) plus the fitted responses of the pulses before it, extrapolated
+  and scaled by a fitted β (pulled towards 1) so that a tail misjudged before
+  the onset is corrected by what follows; intervals ``[onset_k, onset_k+1)``
+  tile time. Incremental engagements are the velocity above it summed over
+  the interval (≥ 0, never above the interval's total).
+- Peak, half-life (peak to half of the peak excess, as hours are read) and the
+  decay start come from the fitted excess; DESIGN.md's power-law exponent θ
+  of ``A (τ + c)^−θ`` is fitted to it from the peak on (:mod:`.decay`).
+- Decaying (``PostDecaying``'s first two conditions): the fitted velocity has
+  been below baseline + ``decay_fraction`` × (peak − baseline) for
+  ``decay_hours`` steps and the fitted gain over the next
+  ``decay_gain_horizon_hours``, held to the level of the last day's steps, is
+  ≤ ``decay_gain_ratio`` × the excess so far.
+
+Feeding a step needs no fit (onsets, peaks and responses are read from the
+data); the fit runs when something is read (:meth:`PulseTracker.current`,
+:meth:`PulseTracker.decay_view`, projections) and when a pulse closes.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 import struct
-from array import array
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+import numpy as np
 
 from tracker.analytics.baseline import exceeds, log_noise, median
-from tracker.analytics.decay import DecayFit, NoFit, fit_decay, kernel, kernel_integral, weights_for
+from tracker.analytics.cycle import SETTLE_STEPS, DailyCycle
+from tracker.analytics.decay import fit_power_law
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
+from tracker.analytics.records import DecayView, HeatingNode, Pulse
+from tracker.analytics.response import (
+    K,
+    Response,
+    box_profile,
+    burst_profile,
+    decays,
+    nnls,
+    response_for,
+)
+
+__all__ = ["DecayView", "HeatingNode", "Pulse", "PulseTracker", "STATUSES", "TRIGGERS"]
 
 TRIGGERS = ("publish", "tracking-start", "organic", "heating")
 STATUSES = ("rising", "decaying", "settled", "no-response")
+NONE = -(2**31) + 1
+"""Sentinel step ("none") in integer fields."""
+RING = 26
+"""Trailing steps kept for the onset test and the daily cycle (lag 12 needs 25)."""
+EARLY = 48
+"""First steps of the current pulse kept as they were, so its fit can be redone with
+the daily cycle learned later (the half-life lives in them)."""
+FOLD_AT = 168
+"""Step of a pulse at which its early steps are folded into the normal equations for
+good (the daily cycle is known by then) and no longer kept."""
+N = K + 1
+"""Fitted coefficients: the K response components, then β, the scale of the counterfactual."""
+_TRI = np.triu_indices(N)
+BETA_PRIOR_STEPS = 24.0
+"""β (how far the earlier pulses' extrapolation is off) is pulled towards 1 with the weight of
+this many steps of the counterfactual: a fit cannot blame a later pulse for an earlier one's tail."""
+_LOG_SCALE = 2048.0
+RECENT_HOURS = 24.0
+"""Hours whose observed excess holds projections to the level they show."""
 
 
-def _bin_edges(limit: int = 20_000) -> list[int]:
-    edges = list(range(13))
-    while edges[-1] < limit:
-        edges.append(max(edges[-1] + 1, round(edges[-1] * 1.25)))
-    return edges
+def _enc(v: float) -> int:
+    """A velocity (≥ 0) as a 16-bit log code (0.05 % steps, up to ~8e13)."""
+    return min(65535, int(round(math.log1p(max(v, 0.0)) * _LOG_SCALE)))
 
 
-BIN_EDGES = _bin_edges()
-"""Steps since onset grouped for fitting: single steps up to 12, then 25 % wider each."""
+def _dec(code: int) -> float:
+    return math.expm1(code / _LOG_SCALE)
 
 
-def bin_of(tau: int) -> int:
-    """Index of the fitting bin holding step ``tau`` after the onset."""
-    return bisect.bisect_right(BIN_EDGES, tau) - 1
+def _codes(values: list[float]) -> bytes:
+    """Velocities as their 16-bit log codes (vectorised :func:`_enc`)."""
+    x = np.log1p(np.maximum(np.asarray(values, dtype=float), 0.0)) * _LOG_SCALE
+    return np.minimum(np.rint(x), 65535).astype("<u2").tobytes()
 
 
-@dataclass(frozen=True, slots=True)
-class HeatingNode:
-    """A paid boost of one post: delivery window ``[start, end)`` in grid steps."""
-
-    id: str
-    start: float
-    end: float | None = None
-    """None: ``heating_window_hours`` after the start."""
-    spend: float = 0.0
-    currency: str = ""
-    status: str = "planned"
-    """``planned`` or ``executed``."""
-
-    def window_end(self, params: AnalyticsParams) -> float:
-        """End of the delivery window in steps."""
-        return (
-            self.end
-            if self.end is not None
-            else self.start + params.heating_window_hours / params.grid_hours
-        )
+def _q(v: float) -> float:
+    """``v`` as stored (through its log code), so that a decoded tracker continues alike."""
+    return _dec(_enc(v))
 
 
-@dataclass(frozen=True, slots=True)
-class Pulse:
-    """One pulse as reported (steps are grid steps since the epoch; hours on the default grid)."""
-
-    index: int
-    onset: int
-    trigger: str
-    heating_ids: tuple[str, ...]
-    spend: float
-    interval_end: int | None
-    """Next pulse's onset (exclusive), None while this is the current pulse."""
-    baseline: float
-    """Velocity the post would have had at the onset without this pulse (counts/step)."""
-    peak: int | None
-    peak_velocity: float | None
-    rise_steps: int | None
-    half_life: float | None
-    """Steps from the peak until the velocity is half-way back to the baseline."""
-    theta: float | None
-    offset: float | None
-    amplitude: float | None
-    fit_r2: float | None
-    fit_points: int
-    no_fit_reason: str | None
-    incremental: float
-    """Engagements above the counterfactual over the attribution interval so far."""
-    total: float
-    """Engagements over the attribution interval so far."""
-    cost_per_incremental: float | None
-    status: str
-    decaying_since: int | None
-    """First step of the run of ``decay_hours`` below the ``decay_fraction`` line."""
-
-
-@dataclass(frozen=True, slots=True)
-class DecayView:
-    """What the ``PostDecaying`` decision needs from the current pulse."""
-
-    pulse_index: int
-    decaying_since: int | None
-    projected_gain: float | None
-    """Fitted excess expected over the next ``decay_gain_horizon_hours`` (counts)."""
-    incremental: float
-    peak_velocity: float | None
-    baseline: float
-    threshold: float | None
-    recent_velocity: float | None
-    theta: float | None
-    fit_r2: float | None
-    status: str
-
-
-def _fit_tuple(fit: DecayFit | None) -> tuple[float, ...]:
-    if fit is None:
-        return (math.nan,) * 11
-    return (fit.amplitude, fit.offset, fit.theta, fit.r2, float(fit.points), *fit.low, *fit.high)
-
-
-def _fit_from(values: tuple[float, ...]) -> DecayFit | None:
-    if values[0] != values[0]:
-        return None
-    a, c, th, r2, pts, la, lc, lt, ha, hc, ht = values
-    return DecayFit(a, c, th, r2, int(pts), (la, lc, lt), (ha, hc, ht))
-
-
-_SCALARS = (
-    # tracker
-    "next_step", "publish", "track_end", "ring_obs", "closed", "heat_lift", "heat_spend",
-    "paid_tail", "organic_tail", "burst_sum", "total_sum", "b0",
-    "cand_start", "cand_count", "cand_ref", "cand_noise",
-    # current pulse
-    "index", "onset", "trigger", "spend", "window_end", "base", "steps",
-    "peak_tau", "peak_s", "peak_raw", "lift_done", "block_sum", "block_idx", "p_total",
-    "fit_at", "since", "responded", "no_response", "peaked", "last_obs_v", "fit_peak",
-    "half_x", "eager",
+# Stored fields (int32 steps and counts, small flags, bit sets, float64 sums and levels).
+_I32 = (
+    "next_step", "publish", "track_end", "onset", "index", "closed", "cand_start", "cf_ref",
+    "fit_points", "day_n",
 )  # fmt: skip
-_INTS = {
-    "next_step", "publish", "track_end", "ring_obs", "closed", "cand_start", "cand_count", "index",
-    "onset", "trigger", "steps", "peak_tau", "block_idx", "fit_at", "since", "responded",
-    "no_response", "peaked", "fit_peak", "eager",
-}  # fmt: skip
-_NONE = -(2**62)
+_U8 = ("trigger", "flags", "cand_count")
+_BITS = ("ring_obs", "early_obs")
+_F64 = (
+    "window_end", "spend", "p_total", "p_dtotal", "p_dsum", "cf_sum", "cf_rsum", "heat_lift",
+    "heat_spend", "burst_sum", "paid_tail", "organic_tail", "w_sum", "we_sum", "wee_sum",
+    "scc", "sss", "scs", "sdc", "sds", "cyc_a", "cyc_b", "base", "b0", "cand_ref", "cand_noise",
+    "last_obs_v", "s_peak", "s_peak_tau", "day_sum", "day1", "trough", "theta", "offset",
+    "amplitude",
+)  # fmt: skip
+_STORED = _I32 + _U8 + _BITS + _F64
+# Read-only results of the last fit: recomputed by the next read, never stored.
+_FIT = ("fit_step", "half_x", "peak_tau", "peak_v", "since", "fit_r2")
+_INTS = _I32 + _U8 + _BITS + ("fit_step",)
+_F32 = _FIT[1:]
+_HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
+_F4 = np.float32
+_VERSION = 2
+_F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
 
 
 class PulseTracker:
     """Pulses of one post, fed complete steps in order; small and serialisable."""
 
     __slots__ = (
-        *_SCALARS, "ring", "kernels", "bins_e", "bins_v", "bins_o", "nodes", "ids", "fit", "no_fit", "closed_pulses"
+        *_STORED, *_FIT, "ring", "dring", "early", "cf", "coef", "gram", "rhs", "ids", "nodes",
+        "closed_pulses", "_resp", "_cycle", "_memo",
     )  # fmt: skip
 
+    # stored and fit fields (set in __init__ / read; declared for type checkers)
+    next_step: int
+    publish: int
+    track_end: int
+    onset: int
+    index: int
+    closed: int
+    cand_start: int
+    cf_ref: int
+    fit_points: int
+    day_n: int
+    trigger: int
+    flags: int
+    cand_count: int
+    ring_obs: int
+    early_obs: int
+    fit_step: int
+    window_end: float
+    spend: float
+    p_total: float
+    p_dtotal: float
+    p_dsum: float
+    cf_sum: float
+    cf_rsum: float
+    heat_lift: float
+    heat_spend: float
+    burst_sum: float
+    paid_tail: float
+    organic_tail: float
+    w_sum: float
+    we_sum: float
+    wee_sum: float
+    scc: float
+    sss: float
+    scs: float
+    sdc: float
+    sds: float
+    cyc_a: float
+    cyc_b: float
+    base: float
+    b0: float
+    cand_ref: float
+    cand_noise: float
+    last_obs_v: float
+    s_peak: float
+    s_peak_tau: float
+    day_sum: float
+    day1: float
+    trough: float
+    theta: float
+    offset: float
+    amplitude: float
+    half_x: float
+    peak_tau: float
+    peak_v: float
+    since: float
+    fit_r2: float
+
     def __init__(self, publish: int | None = None, track_end: int | None = None) -> None:
-        self.next_step = _NONE
-        self.publish = _NONE if publish is None else publish
-        self.track_end = _NONE if track_end is None else track_end
-        self.ring = array("f")  # trailing velocities, oldest first
-        self.ring_obs = 0  # bit i: ring[i] observed
-        self.closed = 0
-        self.heat_lift = self.heat_spend = 0.0
-        self.paid_tail = self.organic_tail = self.burst_sum = self.total_sum = 0.0
-        self.b0 = 0.0
-        self.cand_start = _NONE
-        self.cand_count = 0
-        self.cand_ref = self.cand_noise = 0.0
-        self.nodes: list[HeatingNode] = []
-        self.closed_pulses: list[
-            Pulse
-        ] = []  # transient: pulses closed since the owner last read them
-        self.eager = 1  # refit as data arrive (0: only when a pulse closes, for checkpoints)
+        for f in _I32 + _U8 + _BITS + ("fit_step",):
+            setattr(self, f, 0)
+        for f in _F64 + _FIT[1:]:
+            setattr(self, f, 0.0)
+        self.next_step = self.onset = self.cand_start = self.fit_step = self.cf_ref = NONE
+        self.publish = NONE if publish is None else publish
+        self.track_end = NONE if track_end is None else track_end
         self.index = -1
+        self.ring: list[float] = []  # trailing raw velocities (as stored), oldest first
+        self.dring: list[float] = []  # the same deseasonalised with the cycle known then
+        self.early: list[float] = []  # the current pulse's first EARLY raw velocities
+        # float32 arrays, as stored, so that a decoded state continues exactly alike
+        self.cf = np.zeros(K, _F4)  # closed pulses' responses at step cf_ref
+        self.coef = _fresh_coef()  # current pulse's fit: K components, then β
+        self.gram = np.zeros((N, N), _F4)  # normal equations of steps after the early ones
+        self.rhs = np.zeros(N, _F4)
         self.ids: tuple[str, ...] = ()
-        self._reset_pulse(_NONE, 0, 0.0, math.nan, 0.0)
-        self.kernels = array("d")
+        self.nodes: list[HeatingNode] = []
+        self.closed_pulses: list[Pulse] = []  # transient: pulses closed since last read
+        self._resp: Response | None = None
+        self._cycle: DailyCycle | None = None
+        self._memo: dict[str, float | None] = {}  # readings of the current fit
+        self._reset_pulse(NONE, 0, 0.0, math.nan, 0.0)
+
+    # -- small helpers -----------------------------------------------------
+
+    def _flag(self, bit: int) -> bool:
+        return bool(self.flags & bit)
+
+    def _set(self, bit: int, on: bool = True) -> None:
+        self.flags = (self.flags | bit) if on else (self.flags & ~bit)
+
+    def cycle(self) -> DailyCycle:
+        """The post's daily cycle (learned only on sub-daily grids)."""
+        if self._cycle is None:
+            self._cycle = DailyCycle(
+                (self.scc, self.sss, self.scs, self.sdc, self.sds), (self.cyc_a, self.cyc_b)
+            )
+        return self._cycle
+
+    def _daily(self, step: int, params: AnalyticsParams) -> float:
+        if params.grid_hours >= 12.0:
+            return 1.0
+        return self.cycle().factor(int(round(step * params.grid_hours)))
+
+    def response(self, params: AnalyticsParams = DEFAULT_PARAMS) -> Response:
+        """The basis of the current pulse's input."""
+        if self._resp is None:
+            if TRIGGERS[self.trigger] == "heating":
+                u = box_profile(0.0, self.window_end - self.onset)
+            elif TRIGGERS[self.trigger] == "tracking-start":
+                u = np.ones(1)
+            else:
+                u = burst_profile(params.steps(params.burst_input_hours), params.burst_input_ratio)
+            self._resp = response_for(u, params.grid_hours)
+        return self._resp
+
+    def counterfactual(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
+        """Velocity expected at ``step`` without the current pulse (deseasonalised counts/step)."""
+        total = self.b0
+        if self.cf_ref != NONE:
+            total += float((self.cf * decays(params.grid_hours) ** (step - self.cf_ref)).sum())
+        return max(total, 0.0)
+
+    def _cf_array(self, steps: np.ndarray, params: AnalyticsParams) -> np.ndarray:
+        """Counterfactual at each of ``steps``."""
+        total = np.full(len(steps), self.b0)
+        if self.cf_ref != NONE:
+            q = decays(params.grid_hours)
+            total += (self.cf[None, :] * q[None, :] ** (steps - self.cf_ref)[:, None]).sum(axis=1)
+        return np.maximum(total, 0.0)
+
+    def _cf_sum(self, s1: int, s2: int, params: AnalyticsParams) -> float:
+        """Σ counterfactual over steps ``s1 .. s2 − 1``."""
+        if s2 <= s1:
+            return 0.0
+        total = self.b0 * (s2 - s1)
+        if self.cf_ref != NONE:
+            q = decays(params.grid_hours)
+            total += float((self.cf * q ** (s1 - self.cf_ref) * (1.0 - q ** (s2 - s1)) / (1.0 - q)).sum())
+        return total
+
+    def excess(self, tau: int, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
+        """Fitted excess of the current pulse ``tau`` steps after its onset."""
+        if tau < 0:
+            return 0.0
+        return float(self.response(params).at(tau) @ self.coef[:K])
+
+    def beta(self) -> float:
+        """The fitted scale of the counterfactual (1: the earlier pulses extrapolate as fitted)."""
+        return float(self.coef[K])
+
+    def model(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
+        """Fitted velocity at ``step``: scaled counterfactual plus the current pulse's excess."""
+        return self.beta() * self.counterfactual(step, params) + self.excess(int(step) - self.onset, params)
+
 
     # -- pulse lifecycle ---------------------------------------------------
 
@@ -195,46 +299,25 @@ class PulseTracker:
         self, onset: int, trigger: int, spend: float, window_end: float, base: float
     ) -> None:
         self.onset, self.trigger, self.spend, self.window_end, self.base = (
-            onset,
-            trigger,
-            spend,
-            window_end,
-            base,
-        )
-        self.steps = 0
-        self.peak_tau = -1
-        self.peak_s = self.peak_raw = 0.0
-        self.lift_done = self.block_sum = 0.0
-        self.block_idx = 0
-        self.p_total = 0.0
-        self.fit_at = 0
-        self.fit_peak = -1
-        self.since = _NONE
-        self.half_x = math.nan
-        self.responded = 0
-        self.no_response = 0
-        self.peaked = 0
-        self.last_obs_v = math.nan
-        self.bins_e = array("f")
-        self.bins_v = array("f")
-        self.bins_o = array("H")
-        self.fit: DecayFit | None = None
-        self.no_fit = "no hours after the peak yet"
-
-    def counterfactual(self, step: float) -> float:
-        """Velocity expected at ``step`` without the current pulse (counts/step)."""
-        total = self.b0
-        k = self.kernels
-        for i in range(0, len(k), 4):
-            total += kernel(k[i + 1], k[i + 2], k[i + 3], step - k[i] + 0.5)
-        return total
-
-    def _cf_integral(self, s1: float, s2: float) -> float:
-        total = self.b0 * (s2 - s1)
-        k = self.kernels
-        for i in range(0, len(k), 4):
-            total += kernel_integral(k[i + 1], k[i + 2], k[i + 3], s1 - k[i], s2 - k[i])
-        return total
+            onset, trigger, spend, window_end, base,
+        )  # fmt: skip
+        self.flags = 0
+        self.p_total = self.p_dtotal = self.p_dsum = self.cf_sum = self.cf_rsum = 0.0
+        self.trough = 0.0
+        self.w_sum = self.we_sum = self.wee_sum = 0.0
+        self.fit_step = NONE
+        self.fit_points = 0
+        self.half_x = self.since = self.theta = self.offset = self.amplitude = math.nan
+        self.fit_r2 = self.last_obs_v = math.nan
+        self.peak_tau = self.s_peak_tau = -1.0
+        self.peak_v = self.s_peak = 0.0
+        self.early = []
+        self.early_obs = 0
+        self.coef = _fresh_coef()
+        self.gram = np.zeros((N, N), _F4)
+        self.rhs = np.zeros(N, _F4)
+        self.ids = ()
+        self._resp = None
 
     def _start(
         self,
@@ -245,100 +328,52 @@ class PulseTracker:
         ids: tuple[str, ...],
         params: AnalyticsParams,
     ) -> None:
-        """Close the current pulse (its decay joins the counterfactual) and open a new one."""
-        if self.onset != _NONE:
+        """Close the current pulse (its response joins the counterfactual) and open a new one."""
+        first = self.onset == NONE
+        if not first:
             self._close(params, step)
             self.index += 1
         else:
             self.index = 0
-        if self.kernels or self.b0 > 0:
-            base = self.counterfactual(step - 1)
-        elif trigger == 0:
-            base = 0.0
-        else:
-            base = (
-                median(list(self.ring[-params.steps(params.baseline_window_hours, 3) :]))
-                if self.ring
-                else 0.0
-            )
-            self.b0 = base
+        base = 0.0 if first and trigger == 0 else self.counterfactual(step - 1, params)
+        if first and trigger != 0:
+            history = self.ring
+            base = median(history[-params.steps(params.baseline_window_hours, 3) :]) if history else 0.0
         self._reset_pulse(step, trigger, spend, window_end, base)
         self.ids = ids
 
     def _close(self, params: AnalyticsParams, next_onset: int) -> None:
-        self._trim_rise(next_onset)
-        self._refit(params, force=True)
-        if self.fit is None and self.peak_tau >= 0 and not self.no_response:
-            # too few points for min_fit_points: a closing pulse still needs a decay, try with 3
-            taus, es, ws, points = self._fit_data()
-            relaxed = fit_decay(
-                taus, es, ws, self.peak_tau + 0.5, points, replace(params, min_fit_points=3)
-            )
-            if isinstance(relaxed, DecayFit):
-                self.fit = relaxed
-                self._update_since(params)
+        self._refit(params)
         final = self.current(params)
-        if final is not None and self.eager:
+        if final is not None:
             self.closed_pulses.append(replace(final, interval_end=next_onset))
-        heated = TRIGGERS[self.trigger] == "heating"
-        if heated:
-            self.heat_lift += self.incremental()
+        if TRIGGERS[self.trigger] == "heating":
+            self.heat_lift += self.incremental(params)
             self.heat_spend += self.spend
         self.closed += 1
-        if self.no_response or self.steps == 0:
+        if self._flag(_F_NO_RESPONSE):
             return
-        fit = self.fit
-        if fit is None:  # fallback: a 1/τ decay through the excess of the last steps
-            n = min(3, self.steps)
-            recent = self._recent_excess(n)
-            if recent <= 0:
-                return
-            tau_mid = self.steps - n / 2.0
-            c = max(self.peak_tau, 0) + 1.0
-            fit = DecayFit(recent * (tau_mid + c), c, 1.0, 0.0, 0)
-        self.kernels.extend((float(self.onset), fit.amplitude, fit.offset, fit.theta))
-        while len(self.kernels) > 4 * params.max_kernels:  # oldest kernel frozen into the level
-            o, a, c, th = self.kernels[:4]
-            self.b0 += kernel(a, c, th, self.onset + self.steps - o)
-            del self.kernels[:4]
-
-    def _trim_rise(self, next_onset: int) -> None:
-        """Leave out of the closing fit the rising run just before the next onset (the next
-        pulse's build-up), so it does not bend the decay that extrapolates under it."""
-        last = self.onset + self.steps - 1
-        first_kept = last
-        while first_kept - 1 > self.onset + self.peak_tau and last - first_kept < 8:
-            if self._mean(first_kept, first_kept) > self._mean(first_kept - 1, first_kept - 1):
-                first_kept -= 1
-            else:
-                break
-        if first_kept == last or first_kept >= next_onset:
-            return
-        for step in range(first_kept, last + 1):
-            if self._mean(step, step) <= self._mean(first_kept - 1, first_kept - 1):
-                continue
-            tau = step - self.onset
-            b = bin_of(tau)
-            v = self._mean(step, step)
-            self.bins_e[b] -= v - self.counterfactual(step)
-            self.bins_v[b] -= v
-            if self.bins_o[b]:
-                self.bins_o[b] -= 1
-        self.steps = first_kept - self.onset
-        del self.bins_e[bin_of(self.steps - 1) + 1 :]
-        del self.bins_v[bin_of(self.steps - 1) + 1 :]
-        del self.bins_o[bin_of(self.steps - 1) + 1 :]
-
-    def _recent_excess(self, n: int) -> float:
-        """Mean excess over the counterfactual of the pulse's last ``n`` steps."""
-        last = self.onset + self.steps - 1
-        vals = [self._mean(s, s) - self.counterfactual(s) for s in range(last - n + 1, last + 1)]
-        return sum(vals) / len(vals) if vals else 0.0
+        # the pulse's components continue as plain exponentials from the next onset on
+        resp = self.response(params)
+        tau = next_onset - self.onset
+        here = resp.at(tau) * self.coef[:K]
+        beta = self.beta()
+        if self.cf_ref != NONE:
+            self.cf = (beta * self.cf * decays(params.grid_hours) ** (next_onset - self.cf_ref)).astype(_F4)
+        self.cf = (self.cf + here).astype(_F4)
+        self.b0 *= beta
+        self.cf_ref = next_onset
 
     # -- feeding -----------------------------------------------------------
 
     def add_node(self, node: HeatingNode) -> None:
         """Register a heating node (planned or executed); idempotent by id."""
+        node = replace(
+            node,
+            start=float(node.start),
+            end=None if node.end is None else float(node.end),
+            spend=float(node.spend),
+        )
         self.nodes = [n for n in self.nodes if n.id != node.id]
         self.nodes.append(node)
         self.nodes.sort(key=lambda n: (n.start, n.id))
@@ -347,13 +382,14 @@ class PulseTracker:
         self, step: int, v: float, observed: bool, params: AnalyticsParams = DEFAULT_PARAMS
     ) -> None:
         """Add one complete step (``v`` counts gained during it) in order."""
-        if self.next_step != _NONE and step != self.next_step:
+        if self.next_step != NONE and step != self.next_step:
             raise ValueError(f"step {step} fed out of order (expected {self.next_step})")
-        if self.onset == _NONE:
-            at_publish = self.publish != _NONE and step <= self.publish + 1
+        first = self.onset == NONE
+        if first:
+            at_publish = self.publish != NONE and step <= self.publish + 1
             self.next_step = step
             self._start(step, 0 if at_publish else 1, 0.0, math.nan, (), params)
-        heat = self._heating_onset(step, params)
+        heat = self._heating_onset(step, first, params)
         if heat is not None:
             self._flush_candidate(params)
         self.next_step = step + 1
@@ -363,20 +399,24 @@ class PulseTracker:
                 self.spend += spend
                 self.window_end = max(self.window_end, window_end)
                 self.ids = self.ids + ids
+                self._resp = None
+            elif first:
+                self.trigger, self.spend, self.window_end, self.ids = 3, spend, window_end, ids
+                self._resp = None
             else:
                 self._start(step, 3, spend, window_end, ids, params)
-        self._push_ring(v, observed, params)
+        self._push_ring(step, v, observed, params)
         if heat is None and self._organic(step, v, observed, params):
             return  # held as an onset candidate
         self._add(step, v, observed, params)
 
     def _heating_onset(
-        self, step: int, params: AnalyticsParams
+        self, step: int, first: bool, params: AnalyticsParams
     ) -> tuple[float, float, tuple[str, ...]] | None:
-        due = [n for n in self.nodes if math.floor(n.start) <= step]
+        lo = -math.inf if first else step
+        due = [n for n in self.nodes if lo <= math.floor(n.start) <= step]
         if not due:
             return None
-        self.nodes = [n for n in self.nodes if math.floor(n.start) > step]
         return (
             sum(n.spend for n in due),
             max(n.window_end(params) for n in due),
@@ -385,50 +425,78 @@ class PulseTracker:
 
     def _merges(self, step: int) -> bool:
         """A node joins the current heated pulse if its window is still open and no rise has peaked."""
-        return TRIGGERS[self.trigger] == "heating" and step < self.window_end and not self.peaked
+        return (
+            TRIGGERS[self.trigger] == "heating"
+            and step < self.window_end
+            and not self._flag(_F_PEAKED)
+        )
 
-    def _push_ring(self, v: float, observed: bool, params: AnalyticsParams) -> None:
-        cap = params.steps(params.baseline_window_hours, 3) + 8
-        self.ring.append(v)
-        self.ring_obs |= int(observed) << (len(self.ring) - 1)
-        if len(self.ring) > cap:
+    def _push_ring(self, step: int, v: float, observed: bool, params: AnalyticsParams) -> None:
+        self.ring.append(_q(v))
+        self.dring.append(_q(v / self._daily(step, params)))
+        self.day_sum += self.dring[-1]
+        self.day_n += 1
+        if self.day_n >= params.steps(24.0):
+            self.day1 = self.day_sum / self.day_n
+            self.day_sum, self.day_n = 0.0, 0
+            if step - self.onset >= params.steps(48.0) and (self.trough <= 0 or self.day1 < self.trough):
+                self.trough = self.day1
+        self.ring_obs = (self.ring_obs << 1 | int(observed)) & ((1 << RING) - 1)
+        if len(self.ring) > RING:
             del self.ring[0]
-            self.ring_obs >>= 1
+            del self.dring[0]
+        # the daily cycle, from the step 12 h back, away from pulse onsets
+        if params.grid_hours < 12.0 and len(self.ring) >= 25 and step - 12 - self.onset >= SETTLE_STEPS:
+            obs = self.ring_obs
+            if obs & 1 and obs >> 12 & 1 and obs >> 24 & 1:
+                hour = int(round((step - 12) * params.grid_hours))
+                r = self.ring
+                cyc = self.cycle()
+                cyc.add(hour, r[-25], r[-13], r[-1])
+                self.scc, self.sss, self.scs, self.sdc, self.sds = cyc.sums()
+                if hour % 24 == 0:
+                    cyc.refresh()
+                    self.cyc_a, self.cyc_b = cyc.alpha, cyc.beta
+
+    def _recent(self, n: int, params: AnalyticsParams) -> float:
+        """Mean deseasonalised velocity of the last ``n`` steps in the ring."""
+        vals = self.dring[-n:]
+        return sum(vals) / len(vals) if vals else 0.0
 
     def _organic(self, step: int, v: float, observed: bool, params: AnalyticsParams) -> bool:
         """Onset-candidate bookkeeping; True when this step is held back in a candidate."""
-        if self.cand_start != _NONE:
+        dv = v / self._daily(step, params)
+        if self.cand_start != NONE:
             if not observed:
                 if step - self.cand_start < 8:
                     return True
                 self._flush_candidate(params)
                 return False
-            if exceeds(v, self.cand_ref, params.onset_ratio, params.onset_noise_z, self.cand_noise):
+            if exceeds(dv, self.cand_ref, params.onset_ratio, params.onset_noise_z, self.cand_noise):
                 self.cand_count += 1
                 if self.cand_count >= params.steps(params.onset_hours):
                     self._confirm_candidate(params)
                 return True
             self._flush_candidate(params)
             return True
-        if not observed or self.steps < 2:
+        tau = step - self.onset
+        if not observed or tau < 2:
             return False
-        in_window = TRIGGERS[self.trigger] == "heating" and step < self.window_end
-        if in_window:
+        if TRIGGERS[self.trigger] == "heating" and step < self.window_end:
             return False
         window = params.steps(params.baseline_window_hours, 3)
         if len(self.ring) < min(window, 3) + 1:
             return False
-        # the trailing median, but never below what the current pulse itself explains:
-        # its local level (a decay is not an onset) and its fitted curve
-        ref = max(self._mean(step - 3, step - 1), self.model(step) if self.fit else 0.0)
-        if not self.peaked:
-            ref = max(ref, self.peak_s)
-        if v <= params.onset_ratio * ref:
+        # the trailing level, never below what the current pulse itself explains
+        prior = self.dring[:-1]
+        ref = sum(prior[-3:]) / len(prior[-3:])
+        if not self._flag(_F_PEAKED):
+            ref = max(ref, self.s_peak)
+        if dv <= params.onset_ratio * ref:
             return False
-        history = list(self.ring[-window - 1 : -1])
-        ref = max(ref, median(history))
-        noise = log_noise(self.ring[:-1])
-        if not exceeds(v, ref, params.onset_ratio, params.onset_noise_z, noise):
+        ref = max(ref, median(prior[-window:]))
+        noise = log_noise(prior)
+        if not exceeds(dv, ref, params.onset_ratio, params.onset_noise_z, noise):
             return False
         self.cand_start, self.cand_count, self.cand_ref, self.cand_noise = step, 1, ref, noise
         if self.cand_count >= params.steps(params.onset_hours):
@@ -439,274 +507,344 @@ class PulseTracker:
         n = self.next_step - self.cand_start
         start = len(self.ring) - n
         return [
-            (self.cand_start + i, self.ring[start + i], bool(self.ring_obs >> (start + i) & 1))
+            (self.cand_start + i, self.ring[start + i], bool(self.ring_obs >> (n - 1 - i) & 1))
             for i in range(n)
         ]
 
     def _confirm_candidate(self, params: AnalyticsParams) -> None:
         held = self._held()
-        self.cand_start = _NONE
+        self.cand_start = NONE
+        self.cand_count = 0
         self._start(held[0][0], 2, 0.0, math.nan, (), params)
         for s, v, o in held:
             self._add(s, v, o, params)
 
     def _flush_candidate(self, params: AnalyticsParams) -> None:
         """Reject a candidate: its held steps go to the current pulse."""
-        if self.cand_start == _NONE:
+        if self.cand_start == NONE:
             return
         held = self._held()
-        self.cand_start = _NONE
+        self.cand_start = NONE
         self.cand_count = 0
         for s, v, o in held:
             self._add(s, v, o, params)
 
+    def _weight(self, level: float) -> float:
+        """Inverse variance of one step's velocity at ``level`` (multiplicative + counting)."""
+        lv = max(level, 0.0)
+        return 1.0 / (0.09 * lv * lv + lv + 1.0)
+
     def _add(self, step: int, v: float, observed: bool, params: AnalyticsParams) -> None:
         """Account one step to the current pulse."""
         tau = step - self.onset
-        cf = self.counterfactual(step)
-        e = v - cf
-        b = bin_of(tau)
-        while len(self.bins_e) <= b:
-            self.bins_e.append(0.0)
-            self.bins_v.append(0.0)
-            self.bins_o.append(0)
-        self.bins_e[b] += e
-        self.bins_v[b] += v
-        if observed:
-            self.bins_o[b] += 1
-            self.last_obs_v = v
-        self.steps = tau + 1
+        d = self._daily(step, params)
+        cf = self.counterfactual(step, params)
+        dv = v / d
         self.p_total += v
-        self.total_sum += v
-        block = int(tau // params.steps(params.lift_block_hours))
-        if block != self.block_idx:
-            self.lift_done += max(0.0, self.block_sum)
-            self.block_sum = 0.0
-            self.block_idx = block
-        self.block_sum += e
+        self.p_dtotal += dv
+        self.p_dsum += d
+        self.cf_sum += cf
+        self.cf_rsum += cf * d
+        if observed:
+            self.last_obs_v = dv
         self._track_tail(step, v, params)
-        self._track_peak(step, v, observed, cf, params)
-        self._refit(params)
-
-    def _mean(self, first: int, last: int) -> float:
-        """Mean velocity of steps ``first..last`` kept in the ring, within this pulse."""
-        newest = self.next_step - 1
-        n = len(self.ring)
-        first = max(first, self.onset, newest - n + 1)
-        last = min(last, newest)
-        if last < first:
-            return 0.0
-        vals = self.ring[n - 1 - (newest - first) : n - (newest - last)]
-        return sum(vals) / len(vals)
+        if tau < EARLY:
+            self.early.append(_q(v))
+            self.early_obs |= int(observed) << tau
+        else:
+            w = self._weight(self._recent(3, params))
+            g = np.empty(N)
+            g[:K] = self.response(params).at(tau)
+            g[K] = cf
+            e = dv
+            self.gram += (w * np.outer(g, g)).astype(_F4)
+            self.rhs += (w * e * g).astype(_F4)
+            self.w_sum += w
+            self.we_sum += w * e
+            self.wee_sum += w * e * e
+            self.fit_points += int(observed)
+        if tau == FOLD_AT and self.early:
+            g_e, r_e, w_e, we_e, wee_e = self._early_system(params)
+            self.gram += g_e.astype(_F4)
+            self.rhs += r_e.astype(_F4)
+            self.w_sum += w_e
+            self.we_sum += we_e
+            self.wee_sum += wee_e
+            self.fit_points += bin(self.early_obs).count("1")
+            self.early = []
+            self.early_obs = 0
+        self._track_state(step, observed, params)
 
     def _track_tail(self, step: int, v: float, params: AnalyticsParams) -> None:
-        if self.publish == _NONE:
+        if self.publish == NONE:
             return
         if step < self.publish + params.steps(params.burst_window_hours):
             self.burst_sum += v
-        elif TRIGGERS[self.trigger] == "heating" and not self.no_response:
+        elif TRIGGERS[self.trigger] == "heating" and not self._flag(_F_NO_RESPONSE):
             self.paid_tail += v
         else:
             self.organic_tail += v
 
-    def _track_peak(
-        self, step: int, v: float, observed: bool, cf: float, params: AnalyticsParams
-    ) -> None:
+    def _track_state(self, step: int, observed: bool, params: AnalyticsParams) -> None:
+        """Data-only bookkeeping (the fit is not needed to feed a step): the smoothed peak,
+        whether the pulse peaked, responded, or never responded to its heating."""
         tau = step - self.onset
-        if v > self.peak_raw and observed:
-            self.peak_raw = v
-        # smoothed value of the previous step (its centred window ends at this step)
-        if tau >= 1:
-            s = self._mean(step - 2, step)
-            if s > self.peak_s:
-                # the smoothed maximum locates the peak; the highest step around it pins it
-                around = [(self._mean(x, x), x) for x in range(max(step - 2, self.onset), step + 1)]
-                self.peak_s, self.peak_tau, self.peaked = s, max(around)[1] - self.onset, 0
-        elif tau == 0:
-            self.peak_s, self.peak_tau = v, 0
-        if not self.peaked and tau - self.peak_tau >= 3:
-            recent = self._mean(step - 1, step)
-            if recent < self.base + 0.8 * (self.peak_s - self.base):
-                self.peaked = 1
-        if not self.responded:
-            excess = self._mean(step - 2, step) - cf
-            if excess > max(0.25 * self.base, 2.0 * math.sqrt(cf + 1.0)) and tau >= 1:
-                self.responded = 1
+        smooth = self._recent(3, params)
+        if smooth > self.s_peak or self.s_peak_tau < 0:
+            self.s_peak, self.s_peak_tau = smooth, float(max(tau - 1, 0))
+        if (
+            not self._flag(_F_PEAKED)
+            and tau - self.s_peak_tau >= 3
+            and self._recent(2, params) < self.base + 0.8 * (self.s_peak - self.base)
+        ):
+            self._set(_F_PEAKED)
+        if not self._flag(_F_RESPONDED) and tau >= 1:
+            cf = self.counterfactual(step, params)
+            excess = self._recent(3, params) - cf
+            if excess > max(0.25 * self.base, 2.0 * math.sqrt(cf + 1.0)):
+                self._set(_F_RESPONDED)
         if (
             TRIGGERS[self.trigger] == "heating"
-            and not self.responded
-            and not self.no_response
+            and not self._flag(_F_RESPONDED)
+            and not self._flag(_F_NO_RESPONSE)
             and step >= self.window_end + params.steps(6.0)
         ):
-            self.no_response = 1
+            self._set(_F_NO_RESPONSE)
 
     # -- fitting -----------------------------------------------------------
 
-    def _fit_data(self) -> tuple[list[float], list[float], list[float], int]:
-        taus, es, ws_level, ws_n = [], [], [], []
-        points = 0
-        for b in range(bin_of(max(self.peak_tau, 0)), len(self.bins_e)):
-            lo = BIN_EDGES[b]
-            if lo < self.peak_tau:
-                continue
-            hi = min(BIN_EDGES[b + 1], self.steps)
-            n = hi - lo
-            if n <= 0:
-                continue
-            taus.append(0.5 * (lo + hi))
-            es.append(self.bins_e[b] / n)
-            ws_level.append(self.bins_v[b] / n)
-            ws_n.append(n)
-            points += self.bins_o[b]
-        weights = list(weights_for(ws_level, ws_n)) if taus else []
-        return taus, es, weights, points
-
-    def _refit(self, params: AnalyticsParams, force: bool = False) -> None:
-        if self.no_response or self.peak_tau < 0 or not (self.eager or force):
-            return
-        points = sum(
-            self.bins_o[
-                bin_of(self.peak_tau) + (BIN_EDGES[bin_of(self.peak_tau)] < self.peak_tau) :
-            ]
-        )
-        due = points >= params.min_fit_points and (
-            self.fit is None
-            or self.fit_peak != self.peak_tau
-            or points >= self.fit_at + max(1, int(0.1 * self.fit_at))
-        )
-        if not (due or (force and points != self.fit_at)):
-            return
-        taus, es, ws, points = self._fit_data()
-        result = fit_decay(taus, es, ws, self.peak_tau + 0.5, points, params)
-        self.fit_at, self.fit_peak = points, self.peak_tau
-        if isinstance(result, NoFit):
-            self.fit, self.no_fit = None, result.reason
+    def _early_system(self, params: AnalyticsParams) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+        """Normal equations of the kept early steps, deseasonalised with today's cycle."""
+        n = len(self.early)
+        if n == 0:
+            return np.zeros((N, N)), np.zeros(N), 0.0, 0.0, 0.0
+        x = np.empty((n, N))
+        x[:, :K] = self.response(params).matrix(0, n)
+        x[:, K] = self._cf_array(self.onset + np.arange(n), params)
+        if params.grid_hours < 12.0:
+            h0 = int(round(self.onset * params.grid_hours))
+            d = np.asarray(self.cycle().factors(h0, n))
         else:
-            self.fit, self.no_fit = result, ""
-        self._update_since(params)
+            d = np.ones(n)
+        e = np.array(self.early) / d
+        smooth = np.convolve(e, np.ones(3) / 3.0, mode="same") if n >= 3 else e
+        lv = np.maximum(smooth, 0.0)
+        w = 1.0 / (0.09 * lv * lv + lv + 1.0)
+        xw = x * w[:, None]
+        return xw.T @ x, xw.T @ e, float(w.sum()), float((w * e).sum()), float((w * e * e).sum())
 
-    # -- model views -------------------------------------------------------
+    def _ensure_fit(self, params: AnalyticsParams) -> None:
+        """Refit when steps arrived since the last fit (fits are only needed to read)."""
+        if self.onset != NONE and self.fit_step != self.next_step:
+            self._refit(params)
 
-    def model(self, step: float) -> float:
-        """Fitted velocity at ``step``: counterfactual plus the current pulse's excess."""
-        cf = self.counterfactual(step)
-        if self.fit is None:
-            return cf
-        return cf + self.fit.excess(step - self.onset + 0.5)
+    def _refit(self, params: AnalyticsParams) -> None:
+        if self.onset == NONE or self.next_step == NONE:
+            return
+        tau_now = self.next_step - self.onset
+        if tau_now <= 0:
+            return
+        g_e, r_e, w_e, we_e, wee_e = self._early_system(params)
+        gram = g_e + self.gram
+        rhs = r_e + self.rhs
+        ridge = 1e-6 * float(np.trace(gram)) / N + 1e-12
+        prior = BETA_PRIOR_STEPS * float(gram[K, K]) / tau_now + 1e-9
+        g = gram + ridge * np.eye(N)
+        g[K, K] += prior
+        b = rhs.astype(float)
+        b[K] += prior  # β ≈ 1 unless the data say otherwise
+        coef = _fresh_coef().astype(float)
+        if float(np.abs(b).max(initial=0.0)) > 0:
+            coef = nnls(g, b, self.coef)
+        self.coef = coef.astype(_F4)
+        coef = self.coef.astype(float)
+        self.fit_step = self.next_step
+        self._memo = {}
+        # quality: weighted R² of the mixture against the steps
+        w_sum, we_sum, wee_sum = self.w_sum + w_e, self.we_sum + we_e, self.wee_sum + wee_e
+        sse = wee_sum - 2.0 * float(coef @ rhs) + float(coef @ gram @ coef)
+        sst = wee_sum - (we_sum * we_sum / w_sum if w_sum > 0 else 0.0)
+        self.fit_r2 = 1.0 - sse / sst if sst > 0 else math.nan
+        self._shape(params)
 
-    def _model_peak(self) -> float:
-        return self.model(self.onset + self.peak_tau) if self.fit else self.peak_s
+    def _shape(self, params: AnalyticsParams) -> None:
+        """Peak, half-life, decay start and power-law exponent of the fitted excess."""
+        resp = self.response(params)
+        tau_now = self.next_step - self.onset
+        horizon = max(tau_now, resp.n) + 400
+        f = resp.matrix(0, horizon) @ self.coef[:K]
+        if not (f > 0).any():
+            self.peak_tau, self.peak_v = -1.0, 0.0
+            self.half_x = self.since = math.nan
+            return
+        peak = int(np.argmax(f))
+        self.peak_tau = float(peak)
+        cf_peak = self.beta() * self.counterfactual(self.onset + peak, params)
+        self.peak_v = float(cf_peak + f[peak])
+        half = _crossing(f, peak, 0.5 * float(f[peak]))
+        self.half_x = math.nan if half is None else half
+        # decay line: DESIGN.md's velocity ≤ baseline + fraction × (peak − baseline)
+        line = self.base + params.decay_fraction * (self.peak_v - self.base)
+        stop = max(peak + 1, tau_now + 1)
+        taus = np.arange(peak, stop)
+        cf = self.beta() * self._cf_array(self.onset + taus, params)
+        below = np.flatnonzero(cf + f[peak:stop] <= line)
+        self.since = math.nan if len(below) == 0 else float(self.onset + peak + below[0])
+        stop = max(peak + 3, tau_now)
+        if self.theta == self.theta and tau_now % 6:
+            return  # θ is read off the fit every 6 steps (it describes, nothing decides on it)
+        observed = bin(self.early_obs >> (peak + 1)).count("1") + self.fit_points
+        fit = None
+        if observed >= params.min_fit_points:
+            fit = fit_power_law(
+                np.arange(peak, stop) + 0.5, f[peak:stop], params.theta_min, params.theta_max
+            )
+        if fit is None:
+            self.theta = self.offset = self.amplitude = math.nan
+        else:
+            self.amplitude, self.offset, self.theta = fit
 
-    def _crossing(self, fraction: float) -> float | None:
-        """First step (fractional) after the peak where the model is ``fraction`` of the way
-        from the baseline to the peak; None without a fit."""
-        if self.fit is None:
-            return None
-        p = self._model_peak()
-        target = self.base + fraction * (p - self.base)
-        lo = float(self.onset + self.peak_tau)
-        if self.model(lo) <= target:
-            return lo
-        hi = lo + 1.0
-        while self.model(hi) > target:
-            hi = lo + 2 * (hi - lo)
-            if hi - lo > 1e6:
-                return None
-        for _ in range(40):
-            mid = 0.5 * (lo + hi)
-            if self.model(mid) > target:
-                lo = mid
-            else:
-                hi = mid
-        return hi
+    # -- reading -----------------------------------------------------------
 
-    def _update_since(self, params: AnalyticsParams) -> None:
-        """Cache the model's crossings (they change only with the fit)."""
-        x = self._crossing(params.decay_fraction)
-        self.since = _NONE if x is None else math.ceil(x - 1e-9)
-        h = self._crossing(0.5)
-        self.half_x = math.nan if h is None else h
-
-    def incremental(self) -> float:
-        """Engagements above the counterfactual so far (0 for a no-response pulse)."""
-        if self.no_response:
+    def incremental(self, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
+        """Engagements above the counterfactual over the interval so far (≥ 0, ≤ the total)."""
+        if self._flag(_F_NO_RESPONSE):
             return 0.0
-        return min(self.p_total, self.lift_done + max(0.0, self.block_sum))
+        cf_raw = self.beta() * self.cf_rsum
+        return max(0.0, min(self.p_total, self.p_total - cf_raw))
 
-    def status(self, params: AnalyticsParams = DEFAULT_PARAMS) -> str:
-        """rising, decaying, settled or no-response."""
-        if self.no_response:
-            return "no-response"
-        if not self.peaked or self.fit is None:
-            return "rising" if not self.peaked else "decaying"
-        if (
-            self._decayed(params)
-            and (self.projected_gain(params) or 0.0) <= params.decay_gain_ratio * self.incremental()
-        ):
-            return "settled"
-        return "decaying"
-
-    def _decayed(self, params: AnalyticsParams) -> bool:
-        if self.since == _NONE or self.fit is None:
-            return False
-        last = self.next_step - 1
-        return last >= self.since + params.steps(params.decay_hours) - 1
+    def so_far(self) -> float:
+        """Deseasonalised excess over the counterfactual since the onset (counts)."""
+        return self.p_dtotal - self.beta() * self.cf_sum
 
     def projected_gain(self, params: AnalyticsParams = DEFAULT_PARAMS) -> float | None:
         """The current pulse's fitted excess over the next ``decay_gain_horizon_hours``."""
-        if self.fit is None:
+        self._ensure_fit(params)
+        if self.fit_step == NONE:
             return None
+        if "gain" in self._memo:
+            return self._memo["gain"]
         tau = self.next_step - self.onset
-        return self.fit.integral(tau, tau + params.decay_gain_horizon_hours / params.grid_hours)
+        span = params.steps(params.decay_gain_horizon_hours)
+        resp = self.response(params)
+        pulse = float(resp.window_sum(tau, tau + span) @ self.coef[:K])
+        gain = self._memo["gain"] = pulse * self._recent_scale(params)
+        return gain
+
+    def _recent_scale(self, params: AnalyticsParams, with_counterfactual: bool = False) -> float:
+        """Observed ÷ fitted over the last day (at least 3 steps), within 0.25–4: projections
+        are held to the level the latest steps show (a fit lags a turn). The pulse's excess
+        alone, or the whole velocity ``with_counterfactual``."""
+        key = f"scale{int(with_counterfactual)}"
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        tau = self.next_step - self.onset
+        n = min(max(params.steps(RECENT_HOURS), 3), tau, len(self.dring))
+        if n < 3:
+            return 1.0
+        steps = np.arange(self.next_step - n, self.next_step)
+        cf = self.beta() * float(self._cf_array(steps, params).sum())
+        seen = float(np.sum(self.dring[-n:]))
+        fitted = float(self.response(params).window_sum(tau - n, tau) @ self.coef[:K])
+        if with_counterfactual:
+            fitted += cf
+        else:
+            seen -= cf
+        scale = 1.0 if fitted <= 0 else min(4.0, max(0.25, seen / fitted))
+        self._memo[key] = scale
+        return scale
+
+    def _decayed(self, params: AnalyticsParams) -> bool:
+        if self.since != self.since or self.fit_step == NONE:
+            return False
+        return self.next_step - 1 >= self.since + params.steps(params.decay_hours) - 1
+
+    def status(self, params: AnalyticsParams = DEFAULT_PARAMS) -> str:
+        """rising, decaying, settled or no-response."""
+        self._ensure_fit(params)
+        if self._flag(_F_NO_RESPONSE):
+            return "no-response"
+        if not self._flag(_F_PEAKED) or self.fit_step == NONE:
+            return "rising" if not self._flag(_F_PEAKED) else "decaying"
+        gain = self.projected_gain(params)
+        if self._decayed(params) and gain is not None and gain <= params.decay_gain_ratio * self.so_far():
+            return "settled"
+        return "decaying"
 
     def project(
         self, until: float, params: AnalyticsParams = DEFAULT_PARAMS
     ) -> tuple[float, float, float] | None:
-        """Counts expected from now to step ``until`` (point, low, high); None without a fit."""
-        now = float(self.next_step)
+        """Counts expected from now to step ``until`` (point, low, high); None without a fit.
+
+        The fitted curve (counterfactual and pulse) held to the level of the last day's
+        steps. The interval is a heuristic: ±``z`` × 25 % per doubling of the post's age.
+        """
+        now = self.next_step
         if until <= now:
             return (0.0, 0.0, 0.0)
-        if self.fit is None:
+        self._ensure_fit(params)
+        if self.fit_step == NONE:
             return None
-        cf = self._cf_integral(now, until)
-        t1, t2 = now - self.onset, until - self.onset
-        point = cf + self.fit.integral(t1, t2)
-        lows = [cf + kernel_integral(*p, t1, t2) for p in (self.fit.low, self.fit.high)]
-        return point, min(lows + [point]), max(lows + [point])
-
-    # -- reading -----------------------------------------------------------
+        end = math.ceil(until)
+        cf = self.beta() * self._cf_sum(now, end, params)
+        tau = now - self.onset
+        pulse = float(self.response(params).window_sum(tau, end - self.onset) @ self.coef[:K])
+        point = (cf + pulse) * self._recent_scale(params, with_counterfactual=True)
+        age = max(1.0, float(now - (self.publish if self.publish != NONE else self.onset)))
+        spread = 0.25 * math.log2(1.0 + (end - now) / age) * _z(params.interval)
+        return point, point * max(0.0, 1.0 - spread), point * (1.0 + spread)
 
     def decay_view(self, params: AnalyticsParams = DEFAULT_PARAMS) -> DecayView:
         """The current pulse as the ``PostDecaying`` decision sees it."""
-        fit = self.fit
-        peak = self._model_peak() if self.peak_tau >= 0 else None
+        self._ensure_fit(params)
+        peak = self.peak_v if self.peak_tau >= 0 else None
         threshold = None if peak is None else self.base + params.decay_fraction * (peak - self.base)
-        since = self.since if self._decayed(params) else None
+        since = int(self.since) if self._decayed(params) else None
         return DecayView(
             pulse_index=self.index,
-            decaying_since=None if since == _NONE else since,
+            decaying_since=since,
             projected_gain=self.projected_gain(params),
-            incremental=self.incremental(),
+            incremental=self.so_far(),
             peak_velocity=peak,
             baseline=self.base,
             threshold=threshold,
             recent_velocity=None if self.last_obs_v != self.last_obs_v else self.last_obs_v,
-            theta=None if fit is None else fit.theta,
-            fit_r2=None if fit is None else fit.r2,
+            theta=None if self.theta != self.theta else self.theta,
+            fit_r2=None if self.fit_r2 != self.fit_r2 else self.fit_r2,
             status=self.status(params),
+            rising=self.rising(params),
         )
+
+    def rising(self, params: AnalyticsParams = DEFAULT_PARAMS) -> bool:
+        """Whether the post's velocity has turned up: the mean of its last full day is above
+        the lowest daily mean since the pulse's second day by more than 15 % and two counting
+        standard deviations (a post that keeps growing is not decaying)."""
+        if self.trough <= 0:
+            return False
+        n = params.steps(24.0)
+        return self.day1 - self.trough > 0.15 * self.trough + 2.0 * math.sqrt((self.day1 + self.trough) / n)
 
     def current(self, params: AnalyticsParams = DEFAULT_PARAMS) -> Pulse | None:
         """The current pulse as reported, or None before the first step."""
-        if self.onset == _NONE:
+        if self.onset == NONE:
             return None
-        fit = self.fit
-        peak = None if self.peak_tau < 0 or self.no_response else self.onset + self.peak_tau
-        half = None
-        if peak is not None and self.half_x == self.half_x and self.fit is not None:
-            half = self.half_x - peak
-        lift = self.incremental()
-        since = self.since if self._decayed(params) else _NONE
+        self._ensure_fit(params)
+        no_resp = self._flag(_F_NO_RESPONSE)
+        fitted = self.fit_step != NONE and self.peak_tau >= 0 and not no_resp
+        peak = self.onset + int(self.peak_tau) if fitted else None
+        half = self.half_x - self.peak_tau if fitted and self.half_x == self.half_x else None
+        lift = self.incremental(params)
+        since = int(self.since) if self._decayed(params) else None
+        theta_ok = fitted and self.theta == self.theta
+        reason = None
+        if not fitted:
+            reason = "no response" if no_resp else "too few steps after the onset"
+        elif not theta_ok:
+            reason = (
+                f"fewer than {params.min_fit_points} observed steps after the peak, or a decay "
+                f"exponent outside {params.theta_min}–{params.theta_max}"
+            )
         return Pulse(
             index=self.index,
             onset=self.onset,
@@ -716,54 +854,60 @@ class PulseTracker:
             interval_end=None,
             baseline=self.base,
             peak=peak,
-            peak_velocity=None if peak is None else self._model_peak(),
-            rise_steps=None if peak is None else self.peak_tau,
+            peak_velocity=self.peak_v if fitted else None,
+            rise_steps=None if peak is None else peak - self.onset,
             half_life=half,
-            theta=None if fit is None else fit.theta,
-            offset=None if fit is None else fit.offset,
-            amplitude=None if fit is None else fit.amplitude,
-            fit_r2=None if fit is None else fit.r2,
-            fit_points=0 if fit is None else fit.points,
-            no_fit_reason=None if fit is not None else (self.no_fit or "no fit"),
+            theta=self.theta if theta_ok else None,
+            offset=self.offset if theta_ok else None,
+            amplitude=self.amplitude if theta_ok else None,
+            fit_r2=None if self.fit_r2 != self.fit_r2 or not fitted else self.fit_r2,
+            fit_points=self.fit_points + bin(self.early_obs).count("1"),
+            no_fit_reason=reason,
             incremental=lift,
             total=self.p_total,
             cost_per_incremental=self.spend / lift if self.spend > 0 and lift > 0 else None,
             status=self.status(params),
-            decaying_since=None if since == _NONE else since,
+            decaying_since=since,
         )
 
     def reheat_efficiency(self) -> float | None:
         """Incremental engagements per unit of spend over this post's closed heated pulses."""
         return self.heat_lift / self.heat_spend if self.heat_spend > 0 else None
 
-    def copy(self, eager: bool = True) -> PulseTracker:
-        """An independent copy (for replays from a checkpoint)."""
-        other = PulseTracker.from_bytes(self.to_bytes())
-        other.eager = int(eager)
+    def copy(self) -> PulseTracker:
+        """An independent copy (the live view is built from the checkpoint this way)."""
+        other = PulseTracker.__new__(PulseTracker)
+        for f in _STORED + _FIT:
+            setattr(other, f, getattr(self, f))
+        other.ring = list(self.ring)
+        other.dring = list(self.dring)
+        other.early = list(self.early)
+        other.cf, other.coef = self.cf.copy(), self.coef.copy()
+        other.gram, other.rhs = self.gram.copy(), self.rhs.copy()
+        other.ids, other.nodes = self.ids, self.nodes
+        other.closed_pulses = []
+        other._resp = self._resp
+        other._cycle = None
+        other._memo = dict(self._memo)
         return other
 
     # -- serialisation -----------------------------------------------------
 
-    def to_bytes(self) -> bytes:
-        """Compact binary form for the changelog table."""
-        ints = [getattr(self, f) for f in _SCALARS if f in _INTS]
-        floats = [getattr(self, f) for f in _SCALARS if f not in _INTS]
-        text = "\x1f".join(
-            [self.no_fit, ",".join(self.ids)]
-            + [
-                f"{n.id}\x1e{n.start!r}\x1e{n.end!r}\x1e{n.spend!r}\x1e{n.currency}\x1e{n.status}"
-                for n in self.nodes
-            ]
-        ).encode()
-        head = struct.pack(
-            f"<{len(ints)}q{len(floats)}d11dHHHHI",
-            *ints, *floats, *_fit_tuple(self.fit),
-            len(self.ring), len(self.kernels), len(self.bins_e), len(self.nodes), len(text),
+    def to_bytes(self, with_nodes: bool = True) -> bytes:
+        """Compact binary form: velocities as 16-bit log codes, the fit's normal equations in
+        float32, sums in float64; fit results are not stored (the next read refits)."""
+        text = ",".join(self.ids).encode()
+        nodes = _encode_nodes(self.nodes) if with_nodes else b""
+        head = _HEAD.pack(
+            _VERSION, *(getattr(self, f) for f in _STORED), len(self.ring), len(self.early), len(text),
+            len(nodes),
         )  # fmt: skip
-        return b"".join(
-            (head, self.ring.tobytes(), self.kernels.tobytes(), self.bins_e.tobytes(),
-             self.bins_v.tobytes(), self.bins_o.tobytes(), text)
-        )  # fmt: skip
+        return b"".join((
+            head, _codes(self.ring + self.dring + self.early),
+            np.asarray(self.cf, dtype="<f4").tobytes(), np.asarray(self.coef, dtype="<f4").tobytes(),
+            np.asarray(self.gram[_TRI], dtype="<f4").tobytes(), np.asarray(self.rhs, dtype="<f4").tobytes(),
+            text, nodes,
+        ))  # fmt: skip
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview) -> PulseTracker:
@@ -774,47 +918,77 @@ class PulseTracker:
     @classmethod
     def read(cls, buf: memoryview) -> tuple[PulseTracker, int]:
         """Decode from the start of ``buf``; returns the tracker and the bytes used."""
-        n_int = sum(1 for f in _SCALARS if f in _INTS)
-        n_float = len(_SCALARS) - n_int
-        fmt = struct.Struct(f"<{n_int}q{n_float}d11dHHHHI")
-        vals = fmt.unpack_from(buf, 0)
+        vals = _HEAD.unpack_from(buf, 0)
+        if vals[0] != _VERSION:
+            raise ValueError(f"unknown PulseTracker version {vals[0]}")
         self = cls.__new__(cls)
-        ints, floats = iter(vals[:n_int]), iter(vals[n_int : n_int + n_float])
-        for f in _SCALARS:
-            setattr(self, f, next(ints) if f in _INTS else next(floats))
-        self.fit = _fit_from(vals[n_int + n_float : n_int + n_float + 11])
-        self.closed_pulses = []
-        n_ring, n_k, n_bins, n_nodes, n_text = vals[-5:]
-        off = fmt.size
-
-        def take(code: str, n: int) -> array:
-            nonlocal off
-            arr = array(code)
-            size = arr.itemsize * n
-            arr.frombytes(buf[off : off + size])
-            off += size
-            return arr
-
-        self.ring = take("f", n_ring)
-        self.kernels = take("d", n_k)
-        self.bins_e = take("f", n_bins)
-        self.bins_v = take("f", n_bins)
-        self.bins_o = take("H", n_bins)
-        parts = bytes(buf[off : off + n_text]).decode().split("\x1f")
+        i = 1
+        for f in _STORED:
+            setattr(self, f, vals[i])
+            i += 1
+        self.fit_step = NONE
+        self.peak_tau = -1.0
+        self.half_x = self.peak_v = self.since = self.fit_r2 = math.nan
+        n_ring, n_early, n_text, n_nodes = vals[i : i + 4]
+        off = _HEAD.size
+        n_codes = 2 * n_ring + n_early
+        codes = np.frombuffer(buf, dtype="<u2", count=n_codes, offset=off)
+        off += 2 * n_codes
+        decoded = [math.expm1(c / _LOG_SCALE) for c in codes.tolist()]
+        self.ring = decoded[:n_ring]
+        self.dring = decoded[n_ring : 2 * n_ring]
+        self.early = decoded[2 * n_ring :]
+        floats = np.frombuffer(buf, dtype="<f4", count=K + 2 * N + len(_TRI[0]), offset=off)
+        off += 4 * len(floats)
+        self.cf = floats[:K].astype(_F4)
+        self.coef = floats[K : K + N].astype(_F4)
+        gram = np.zeros((N, N), _F4)
+        gram[_TRI] = floats[K + N : K + N + len(_TRI[0])]
+        self.gram = gram + np.triu(gram, 1).T
+        self.rhs = floats[K + N + len(_TRI[0]) :].astype(_F4)
+        self.ids = tuple(x for x in bytes(buf[off : off + n_text]).decode().split(",") if x)
         off += n_text
-        self.no_fit = parts[0]
-        self.ids = tuple(x for x in parts[1].split(",") if x)
-        self.nodes = []
-        for raw in parts[2:]:
-            nid, start, end, spend, currency, status = raw.split("\x1e")
-            self.nodes.append(
-                HeatingNode(
-                    nid,
-                    float(start),
-                    None if end == "None" else float(end),
-                    float(spend),
-                    currency,
-                    status,
-                )
-            )
+        self.nodes = _decode_nodes(bytes(buf[off : off + n_nodes])) if n_nodes else []
+        off += n_nodes
+        self.closed_pulses = []
+        self._resp = None
+        self._cycle = None
+        self._memo = {}
         return self, off
+
+
+def _fresh_coef() -> np.ndarray:
+    """Coefficients before any fit: no response, counterfactual as extrapolated (β = 1)."""
+    coef = np.zeros(N, _F4)
+    coef[K] = 1.0
+    return coef
+
+
+def _crossing(f: np.ndarray, peak: int, target: float) -> float | None:
+    """First step (interpolated between steps) from ``peak`` on where ``f`` ≤ ``target``."""
+    below = np.flatnonzero(f[peak:] <= target)
+    if len(below) == 0:
+        return None
+    t = peak + int(below[0])
+    if t == peak:
+        return float(peak)
+    drop = f[t - 1] - f[t]
+    return float(t - 1 + ((f[t - 1] - target) / drop if drop > 0 else 1.0))
+
+
+def _z(interval: float) -> float:
+    return {0.5: 0.674, 0.8: 1.2816, 0.9: 1.6449, 0.95: 1.96}.get(interval, 1.2816)
+
+
+def _encode_nodes(nodes: list[HeatingNode]) -> bytes:
+    return "\x1f".join(
+        f"{n.id}\x1e{n.start!r}\x1e{n.end!r}\x1e{n.spend!r}\x1e{n.currency}\x1e{n.status}" for n in nodes
+    ).encode()
+
+
+def _decode_nodes(raw: bytes) -> list[HeatingNode]:
+    out = []
+    for part in raw.decode().split("\x1f"):
+        nid, start, end, spend, currency, status = part.split("\x1e")
+        out.append(HeatingNode(nid, float(start), None if end == "None" else float(end), float(spend), currency, status))
+    return out

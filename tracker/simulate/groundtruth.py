@@ -17,6 +17,7 @@ from tracker.simulate.series import M_INDEX, Components, Series
 from tracker.simulate.truth import CommentTruth, CounterEventTruth, PostTruth, PulseTruth
 
 HALF, DECAY_FRACTION, DECAY_HOURS = 0.5, 0.25, 3
+DECAY_GAIN_RATIO, DECAY_GAIN_HOURS = 0.10, 72
 NO_RESPONSE_RATIO = 0.25
 BURST_HOURS = 72
 
@@ -41,9 +42,29 @@ def _half_life(v: np.ndarray, peak: int, end: int, target: float) -> float | Non
     return None
 
 
-def _decay_start(v: np.ndarray, peak: int, end: int, target: float) -> int | None:
-    for t in range(peak + 1, end - DECAY_HOURS + 1):
-        if np.all(v[t:t + DECAY_HOURS] <= target):
+def _extended(x: np.ndarray, until: int, linear: bool) -> np.ndarray:
+    """``x`` continued to length ``until`` past the simulated hours: linearly (the baseline
+    is linear in time) or geometrically with its last hourly ratio (a decaying response)."""
+    if until <= len(x):
+        return x[:until]
+    n = np.arange(1, until - len(x) + 1)
+    last, prev = float(x[-1]), float(x[-2])
+    if linear:
+        tail = last + (last - prev) * n
+    else:
+        tail = last * min(1.0, last / prev if prev > 0 else 0.0) ** n
+    return np.concatenate([x, tail])
+
+
+def _decay_at(v: np.ndarray, gain: np.ndarray, onset: int, peak: int, end: int, target: float) -> int | None:
+    """First instant T (hour index, = start of hour T) with v ≤ target in hours T-3..T-1 (all
+    after the peak, inside the interval) and gain[T:T+72].sum() ≤ 0.10 × gain[onset:T].sum()."""
+    so_far = np.concatenate([[0.0], np.cumsum(gain)])
+    for t in range(peak + 1 + DECAY_HOURS, end + 1):
+        if not np.all(v[t - DECAY_HOURS:t] <= target):
+            continue
+        ahead = so_far[t + DECAY_GAIN_HOURS] - so_far[t]
+        if ahead <= DECAY_GAIN_RATIO * (so_far[t] - so_far[onset]):
             return t
     return None
 
@@ -56,6 +77,10 @@ def pulse_truths(post: Post, comps: Components, horizon: int, eng: list[int], sh
     mult_eng = comps.multiplier[p, eng, :horizon].sum(axis=0)
     first = comps.row_start[p]
     v = comps.views_noiseless[first:comps.row_start[p + 1], :horizon].sum(axis=0) * rate_eng
+    # noiseless engagement velocity of each row, continued 72 h past the horizon for the gain
+    reach = horizon + DECAY_GAIN_HOURS
+    rate_all = _extended(comps.rates[p, eng].sum(axis=0), reach, linear=True)
+    baseline = _extended(comps.views_noiseless[first], reach, linear=True) * rate_all
     sources = post.dynamics.sources
     out = []
     for k, (row, src) in enumerate(zip(rows, sources, strict=True)):
@@ -63,7 +88,8 @@ def pulse_truths(post: Post, comps: Components, horizon: int, eng: list[int], sh
         end = sources[k + 1].onset_hour if k + 1 < len(sources) else horizon
         end = min(end, horizon)
         base = float(v[onset - 1]) if onset > 0 else 0.0
-        own = comps.views_noiseless[row, onset:end] * rate_eng[onset:end]
+        own_all = _extended(comps.views_noiseless[row], reach, linear=False) * rate_all
+        own = own_all[onset:end]
         realised = comps.views[row, :horizon]
         eng_real = realised * mult_eng
         no_response = bool(own.max(initial=0.0) < NO_RESPONSE_RATIO * base) or end <= onset
@@ -71,8 +97,12 @@ def pulse_truths(post: Post, comps: Components, horizon: int, eng: list[int], sh
         if not no_response:
             peak = onset + int(np.argmax(v[onset:end]))
             peak_v = float(v[peak])
-            half = _half_life(v, peak, end, base + HALF * (peak_v - base))
-            decay = _decay_start(v, peak, end, base + DECAY_FRACTION * (peak_v - base))
+            own_peak = onset + int(np.argmax(own))
+            half = _half_life(own_all, own_peak, end, HALF * float(own_all[own_peak]))
+            # the pulse's gain over DESIGN.md's counterfactual: the other pulses' contributions
+            # plus the baseline held at its pre-onset level (its later growth counts as gain)
+            gain = own_all + baseline - baseline[max(onset - 1, 0)]
+            decay = _decay_at(v, gain, onset, peak, end, base + DECAY_FRACTION * (peak_v - base))
         by_metric = {METRICS[m]: round(float((realised[onset:end] * comps.multiplier[p, m, onset:end]).sum()), 2)
                      for m in shown}
         out.append(PulseTruth(
@@ -80,8 +110,10 @@ def pulse_truths(post: Post, comps: Components, horizon: int, eng: list[int], sh
             interval_end_hour=end, spend=src.spend, currency=src.currency, baseline_velocity=round(base, 4),
             no_response=no_response, peak_hour=peak, peak_at=None if peak is None else _at(post, peak),
             peak_velocity=None if peak_v is None else round(peak_v, 4),
-            half_life_hours=None if half is None else round(half, 3), decay_start_hour=decay,
-            decay_start_at=None if decay is None else _at(post, decay),
+            half_life_hours=None if half is None else round(half, 3),
+            decay_start_hour=None if decay is None else decay - DECAY_HOURS,
+            decay_start_at=None if decay is None else _at(post, decay - DECAY_HOURS),
+            decay_at_hour=decay, decay_at=None if decay is None else _at(post, decay),
             incremental_engagements=round(float(eng_real[onset:end].sum()), 2),
             incremental_engagements_total=round(float(eng_real[onset:].sum()), 2),
             incremental_by_metric=by_metric))

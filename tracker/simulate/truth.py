@@ -15,6 +15,8 @@ Conventions used by every field:
   post has (exports included). **Noiseless velocity** is the expected
   engagement velocity of the generating process with noise, daily cycle,
   corrections and step jumps removed; pulse timing fields are computed on it.
+  The process is linear in its inputs, so a pulse's *own* noiseless velocity
+  (with its input minus without it) is exact; half-lives and decay gains use it.
 """
 
 from __future__ import annotations
@@ -36,12 +38,25 @@ class PulseTruth:
       attribution interval, as in DESIGN.md.
     - ``baseline_velocity``: noiseless velocity in hour onset-1 (0 for the publish burst).
     - ``peak_hour``/``peak_velocity``: argmax / max of the noiseless velocity in the interval.
-    - ``half_life_hours``: hours from the peak until the noiseless velocity first falls to
-      baseline + 0.5 × (peak − baseline), linearly interpolated between hours; None if it does
-      not within the interval.
-    - ``decay_start_hour``/``decay_start_at``: first hour h > peak with noiseless velocity
-      ≤ baseline + 0.25 × (peak − baseline) in h, h+1 and h+2, all inside the interval; None
-      if never (the post keeps growing, or the next pulse comes first).
+    - ``half_life_hours``: a property of the pulse alone, measured on its own *excess*: the
+      noiseless engagement velocity of the run with this input minus the run without it (the
+      exact counterfactual; no noise, no daily cycle). Hours from the hour that excess peaks
+      until it first falls to half of that peak, linearly interpolated between hours; None if
+      it does not within the interval.
+    - ``decay_at_hour``/``decay_at``: the first instant T (start of hour T) at which the pulse
+      is decaying as DESIGN.md defines ``PostDecaying``'s two conditions, evaluated on the
+      noiseless process: (1) the noiseless velocity was ≤ baseline + 0.25 × (peak − baseline)
+      in each of hours T-3, T-2, T-1 (all after the peak, inside the interval), and (2) the
+      pulse's gain over the next 72 h, hours [T, T+72), is ≤ 0.10 × its incremental so far,
+      hours [onset, T). Gain and incremental are the noiseless engagement velocity above
+      DESIGN.md's counterfactual: the run without this input, with the baseline held at its
+      level in hour onset-1 (its level at publish for the publish burst), so a baseline that
+      keeps growing after the onset counts as gain; the continuation past the horizon is
+      extrapolated (baseline linearly, the pulse's response geometrically). None if never
+      inside the interval. Condition (1) alone is met a median ~70 h earlier. With the
+      simulator's own counterfactual (baseline not held) most pulses of the posts that keep
+      growing would decay; with DESIGN.md's, 3 of 16 do (seed 7). ``decay_start_hour``/
+      ``decay_start_at``: T - 3, the first hour of that run.
     - ``incremental_engagements``: engagements caused by this pulse's input and everything it
       excited, over the attribution interval: realised engagements minus those of the same
       run without this input, same noise path (exact: the process is linear given its noise).
@@ -67,6 +82,8 @@ class PulseTruth:
     half_life_hours: float | None
     decay_start_hour: int | None
     decay_start_at: str | None
+    decay_at_hour: int | None
+    decay_at: str | None
     incremental_engagements: float
     incremental_engagements_total: float
     incremental_by_metric: dict[str, float]
@@ -105,7 +122,7 @@ class PostTruth:
     ``horizon_hours``: hours of data (tracking window, or floor of the taken-down hour).
     ``totals``: last value of each curve. ``tail_share``: engagements after the first 72 h ÷
     engagements at the horizon (None when there are none). ``decay_start_hours``: each
-    responding pulse's decay start, in order. ``keeps_growing``: the baseline grows through
+    decaying pulse's ``decay_start_hour``, in order. ``keeps_growing``: the baseline grows through
     the window, so the post never settles. ``taken_down_at``/``taken_down_hour``: when every
     API starts answering "not found". ``params``: the generating parameters, for reference.
     """

@@ -1,0 +1,354 @@
+"""The analytics against the simulator's truth, on a population of noisy posts.
+
+It needs no service; it is an integration test for its run time (about two and a
+half minutes: every post streamed through ``PostAnalytics`` snapshot by snapshot).
+The population comes from ``tracker.simulate`` in-process (seed 7, 200 posts);
+the truth is the simulator's noiseless process (``tracker/simulate/truth.py``),
+never the detector's own model. Each post is polled as a collector would:
+
+- API polls about hourly with ±30 % jitter and 5 % of polls missed, carrying
+  the platform's API metric set (DESIGN.md matrix; hidden likes stay null) and
+  its display rounding (Xiaohongshu shows 1.2万 above 10,000: floored to 1,000);
+- the platform's export (all its metrics, exact, export-only ones included:
+  Douyin saves, Xiaohongshu views…) once a day at the hour; WeChat Channels,
+  which has no API, is read from its export at the API cadence (a data
+  provider's feed).
+
+Heating nodes are registered ahead, as planned nodes are. Every figure is
+printed (``pytest -s``); the bars are those of issue 6. Matching rules:
+
+- a detected pulse matches a truth pulse whose onset is within ±2 h (nearest first);
+- half-life error = |detected − true| / true over matched responding pulses with a
+  true half-life; a pulse the detector gives none counts as a 100 % error;
+- incremental error over matched responding pulses with ≥ ``MIN_INCREMENTAL`` true
+  incremental engagements (smaller ones are dominated by counting noise);
+- a ``PostDecaying`` alert belongs to the truth pulse whose attribution interval holds
+  its time; it is a true positive when that pulse has a true decay instant T (the first
+  instant both DESIGN.md conditions hold) and the alert fires within
+  [T − ``EARLY``, T + ``LATE``]. An alert is expected for every true decay inside the
+  tracking window without heating planned in the next 24 h.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from tracker.analytics.metrics import METRICS
+from tracker.analytics.params import AnalyticsParams
+from tracker.analytics.post import PostAnalytics
+from tracker.analytics.pulses import HeatingNode, Pulse
+from tracker.analytics.resample import Snapshot
+from tracker.simulate import Simulation
+from tracker.simulate.catalog import PLATFORMS
+from tracker.simulate.groundtruth import visible_metrics
+from tracker.simulate.truth import PostTruth
+
+pytestmark = pytest.mark.integration
+
+SEED, POSTS = 7, 200
+CADENCE_H, JITTER, MISSED = 1.0, 0.3, 0.05
+EXPORT_EVERY_H = 24
+MIN_INCREMENTAL = 50.0
+EARLY, LATE = 12.0, 24.0
+LOOKAHEAD_H = 24.0
+
+
+def xhs_display(n: int) -> int:
+    """Xiaohongshu's counter as collectors read it back: exact below 10,000, else floored
+    to 0.1 万 (what "1.2万" means)."""
+    return n if n < 10_000 else n // 1_000 * 1_000
+
+
+@dataclass
+class Outcome:
+    """What the stream said about one post, folded as a store would keep it."""
+
+    post_id: str
+    publish: float
+    pulses: dict[int, Pulse] = field(default_factory=dict)
+    alerts: list[tuple[str, str, float, str]] = field(default_factory=list)
+    snapshots: int = 0
+    seconds: float = 0.0
+
+
+def poll_times(rnd: random.Random, start: float, end: float) -> list[float]:
+    """Irregular polling instants (hours) in [start, end): jittered cadence, some missed."""
+    out = []
+    t = start + rnd.uniform(0.05, CADENCE_H)
+    while t < end:
+        if rnd.random() >= MISSED:
+            out.append(t)
+        t += CADENCE_H * (1.0 + rnd.uniform(-JITTER, JITTER))
+    return out
+
+
+def snapshots_of(sim: Simulation, post, rnd: random.Random) -> list[Snapshot]:
+    """The post's snapshots in arrival order: API polls plus exports, as described above."""
+    spec = PLATFORMS[post.platform]
+    shown = set(visible_metrics(post))
+    publish = sim.series.publish_ts[post.index] / 3600.0
+    end = publish + int(sim.series.horizon[post.index])
+    api = [m if m in spec.api and m in shown else None for m in METRICS]
+    full = [m if m in shown else None for m in METRICS]
+    rounds = post.platform == "xiaohongshu"
+    idx = np.array([post.index])
+    events: list[tuple[float, list[str | None], bool]] = []
+    if spec.api:
+        events += [(t, api, rounds) for t in poll_times(rnd, publish, end)]
+        first_export = math.ceil(publish) + EXPORT_EVERY_H
+        events += [(float(h), full, False) for h in range(first_export, math.floor(end) + 1, EXPORT_EVERY_H)]
+    else:
+        events += [(float(math.floor(t)), full, False) for t in poll_times(rnd, publish + 1.0, end)]
+    events.sort(key=lambda e: e[0])
+    out = []
+    for t, names, rounded in events:
+        row = sim.series.counters(idx, t * 3600.0)[0]
+        vals = tuple(
+            None if m is None else float(xhs_display(int(row[i])) if rounded else int(row[i]))
+            for i, m in enumerate(names)
+        )
+        out.append(Snapshot(t, vals))
+    return out
+
+
+def run_post(sim: Simulation, post, nodes, rnd: random.Random, params: AnalyticsParams) -> Outcome:
+    """Stream one post through ``PostAnalytics`` and fold its updates."""
+    publish = sim.series.publish_ts[post.index] / 3600.0
+    state = PostAnalytics(publish, publish + post.tracking_hours, params)
+    out = Outcome(post.id, publish)
+
+    def fold(update) -> None:  # type: ignore[no-untyped-def]
+        for index in update.removed_pulses:
+            out.pulses.pop(index, None)
+        for p in update.pulses:
+            out.pulses[p.index] = p
+        for a in update.alerts:
+            out.alerts.append((a.type, a.state, a.at * params.grid_hours - publish, a.key))
+
+    for h in nodes:
+        fold(state.apply_heating(HeatingNode(h.id, h.start.timestamp() / 3600, h.end.timestamp() / 3600,
+                                             h.spend, h.currency, h.status)))
+    snaps = snapshots_of(sim, post, rnd)
+    t0 = time.perf_counter()
+    for snap in snaps:
+        fold(state.apply_snapshot(snap))
+    out.seconds = time.perf_counter() - t0
+    out.snapshots = len(snaps)
+    for a in state.end_tracking():
+        out.alerts.append((a.type, a.state, a.at * params.grid_hours - publish, a.key))
+    return out
+
+
+def stream_population(sim: Simulation, params: AnalyticsParams, limit: int | None = None) -> list[Outcome]:
+    """Every post of ``sim`` (or the first ``limit``) through the stream analytics."""
+    nodes: dict[str, list] = {}
+    for h in sim.population.heating:
+        nodes.setdefault(h.post_id, []).append(h)
+    rnd = random.Random(SEED)
+    return [run_post(sim, post, nodes.get(post.id, []), rnd, params) for post in sim.population.posts[:limit]]
+
+
+@dataclass
+class Scores:
+    """Every figure of the accuracy check."""
+
+    heated_matched: int = 0
+    heated_total: int = 0
+    organic_matched: int = 0
+    organic_total: int = 0
+    spurious: int = 0
+    half_life_errors: list[float] = field(default_factory=list)
+    half_life_missing: int = 0
+    incremental_errors: list[float] = field(default_factory=list)
+    incremental_signed: list[float] = field(default_factory=list)
+    alerts_fired: int = 0
+    stray_alerts: int = 0
+    """Alerts outside any truth pulse's interval, or repeated within one."""
+    alert_deltas: list[float] = field(default_factory=list)
+    """Per first alert of a truth pulse: alert time − true decay (inf: the pulse never decays)."""
+    expected_deltas: list[float] = field(default_factory=list)
+    """Per expected decay: its first alert's time − true decay (inf: no alert)."""
+    delays: list[float] = field(default_factory=list)
+    growing_alerts: int = 0
+    growing_posts: int = 0
+    snapshots: int = 0
+    seconds: float = 0.0
+
+    def quantile(self, xs: list[float], q: float) -> float:
+        return float(np.percentile(xs, q)) if xs else math.nan
+
+    def precision(self, early: float, late: float) -> float:
+        """Alerts within [T − early, T + late] of their pulse's true decay ÷ alerts fired."""
+        right = sum(-early <= d <= late for d in self.alert_deltas)
+        return right / max(1, self.alerts_fired)
+
+    def recall(self, early: float, late: float) -> float:
+        """Expected decays announced within [T − early, T + late] ÷ expected decays."""
+        found = sum(-early <= d <= late for d in self.expected_deltas)
+        return found / max(1, len(self.expected_deltas))
+
+
+def expected_alert(truth: PostTruth, k: int, starts: list[float]) -> bool:
+    """A true decay the stream should announce: inside tracking, no heating planned within 24 h."""
+    q = truth.pulses[k]
+    t = q.decay_at_hour
+    if t is None or t >= truth.horizon_hours:
+        return False
+    return not any(t <= s < t + LOOKAHEAD_H for s in starts)
+
+
+def score(sim: Simulation, outcomes: list[Outcome]) -> Scores:
+    """Match the stream's pulses and alerts with the truth (rules in the module docstring)."""
+    truth = {p.post_id: p for p in sim.truth(curves=False).posts}
+    s = Scores()
+    for out in outcomes:
+        tr = truth[out.post_id]
+        s.snapshots += out.snapshots
+        s.seconds += out.seconds
+        detected = sorted(out.pulses.values(), key=lambda p: p.onset)
+        onsets = [p.onset - out.publish for p in detected]
+        used: set[int] = set()
+        matched: dict[int, Pulse] = {}
+        for k, q in sorted(enumerate(tr.pulses), key=lambda kq: kq[1].onset_hour):
+            free = [i for i, o in enumerate(onsets) if i not in used and abs(o - q.onset_hour) <= 2.0]
+            heated = q.trigger.startswith("heating")
+            s.heated_total += heated
+            s.organic_total += not heated
+            if not free:
+                continue
+            i = min(free, key=lambda i: abs(onsets[i] - q.onset_hour))
+            used.add(i)
+            matched[k] = detected[i]
+            s.heated_matched += heated
+            s.organic_matched += not heated
+        s.spurious += len(detected) - len(used)
+        for k, p in matched.items():
+            q = tr.pulses[k]
+            if q.no_response:
+                continue
+            if q.half_life_hours:
+                if p.half_life is None:
+                    s.half_life_missing += 1
+                    s.half_life_errors.append(1.0)
+                else:
+                    s.half_life_errors.append(abs(p.half_life - q.half_life_hours) / q.half_life_hours)
+            if q.incremental_engagements >= MIN_INCREMENTAL:
+                err = (p.incremental - q.incremental_engagements) / q.incremental_engagements
+                s.incremental_signed.append(err)
+                s.incremental_errors.append(abs(err))
+        starts = [q.onset_hour for q in tr.pulses if q.trigger.startswith("heating")]
+        fired = [a for a in out.alerts if a[0] == "PostDecaying" and a[1] == "firing"]
+        s.alerts_fired += len(fired)
+        if tr.keeps_growing:
+            s.growing_posts += 1
+            s.growing_alerts += len(fired)
+        first: dict[int, float] = {}  # truth pulse -> its first alert's time
+        for _, _, at, _ in fired:
+            k = next((k for k, q in enumerate(tr.pulses) if q.onset_hour <= at < q.interval_end_hour), None)
+            if k is None or k in first:
+                s.stray_alerts += 1
+                continue
+            first[k] = at
+        for k, at in first.items():
+            t = tr.pulses[k].decay_at_hour
+            s.alert_deltas.append(math.inf if t is None else at - t)
+            if t is not None and expected_alert(tr, k, starts):
+                s.delays.append(at - t)
+        for k in range(len(tr.pulses)):
+            if expected_alert(tr, k, starts):
+                t = tr.pulses[k].decay_at_hour
+                s.expected_deltas.append(first[k] - t if k in first else math.inf)
+    return s
+
+
+def report(s: Scores) -> dict[str, float]:
+    """Print every figure; returns the ones the bars check."""
+    q = s.quantile
+    figures = {
+        "heated_onsets": s.heated_matched / max(1, s.heated_total),
+        "half_life_median": q(s.half_life_errors, 50),
+        "half_life_p90": q(s.half_life_errors, 90),
+        "incremental_median": q(s.incremental_errors, 50),
+        "decay_precision": s.precision(EARLY, LATE),
+        "decay_recall": s.recall(EARLY, LATE),
+        "decay_delay_median": q(s.delays, 50),
+        "growing_alerts": float(s.growing_alerts),
+        "decay_precision_wide": s.precision(24, 48),
+        "decay_recall_wide": s.recall(24, 48),
+    }
+    windows = ", ".join(
+        f"[−{e:g} h, +{la:g} h] {s.precision(e, la):.0%} / {s.recall(e, la):.0%}"
+        for e, la in ((6, 6), (EARLY, LATE), (24, 48))
+    )
+    print(
+        f"\naccuracy on {POSTS} simulated posts (seed {SEED}), {s.snapshots} snapshots, "
+        f"{s.seconds / max(1, s.snapshots) * 1e6:.0f} µs/snapshot"
+        f"\n  heated onsets within ±2 h: {s.heated_matched}/{s.heated_total} "
+        f"({figures['heated_onsets']:.1%}); organic {s.organic_matched}/{s.organic_total}; "
+        f"spurious pulses {s.spurious}"
+        f"\n  half-life error: median {figures['half_life_median']:.1%}, p90 {figures['half_life_p90']:.1%} "
+        f"(n={len(s.half_life_errors)}, {s.half_life_missing} without a detected half-life)"
+        f"\n  incremental engagements error: median {figures['incremental_median']:.1%}, "
+        f"p90 {q(s.incremental_errors, 90):.1%}, signed median {q(s.incremental_signed, 50):+.1%} "
+        f"(n={len(s.incremental_errors)})"
+        f"\n  PostDecaying: {s.alerts_fired} fired ({s.stray_alerts} repeated or outside a pulse) for "
+        f"{len(s.expected_deltas)} expected; precision / recall within {windows}"
+        f"\n  PostDecaying delay after the true decay: median {figures['decay_delay_median']:+.1f} h, "
+        f"p10 {q(s.delays, 10):+.1f} h, p90 {q(s.delays, 90):+.1f} h, "
+        f"median |delay| {q([abs(d) for d in s.delays], 50):.1f} h (n={len(s.delays)})"
+        f"\n  PostDecaying on the {s.growing_posts} posts that keep growing: {s.growing_alerts}"
+    )
+    return figures
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, float]:
+    sim = Simulation.build(seed=SEED, posts=POSTS)
+    return report(score(sim, stream_population(sim, AnalyticsParams())))
+
+
+def test_heated_onsets_within_two_hours(figures):
+    assert figures["heated_onsets"] >= 0.90
+
+
+def test_incremental_engagements_error(figures):
+    assert figures["incremental_median"] <= 0.15
+
+
+# The three bars below are not met (README, "Accuracy", says why and by how much). They stay
+# asserted at the issue's level and marked as expected failures, strictly: the day one passes,
+# its mark must go.
+
+
+@pytest.mark.xfail(strict=True, reason="half-life: median ~24 %, p90 ~86 % against 20 % / 50 %; "
+                   "hourly noise of 20-45 % on 3-10 h half-lives")
+def test_half_life_error(figures):
+    assert figures["half_life_median"] <= 0.20
+    assert figures["half_life_p90"] <= 0.50
+
+
+@pytest.mark.xfail(strict=True, reason="PostDecaying: precision/recall ~50 % within [T-12 h, T+24 h], "
+                   "median delay ~+6 h; the 72 h gain condition makes the true decay instant fuzzy")
+def test_post_decaying_precision_recall_and_delay(figures):
+    assert figures["decay_precision"] >= 0.90
+    assert figures["decay_recall"] >= 0.90
+    assert figures["decay_delay_median"] <= 3.0
+
+
+@pytest.mark.xfail(strict=True, reason="~9 PostDecaying on the 9 posts that keep growing, mostly on "
+                   "their publish burst before the growth shows")
+def test_no_decay_alert_on_posts_that_keep_growing(figures):
+    assert figures["growing_alerts"] == 0
+
+
+def test_post_decaying_within_a_day_or_two(figures):
+    """A floor under the bar above, so that a regression shows: most true decays are announced
+    within [T − 24 h, T + 48 h], and most alerts fall there."""
+    assert figures["decay_recall_wide"] >= 0.6
+    assert figures["decay_precision_wide"] >= 0.6

@@ -1,0 +1,164 @@
+"""A pulse's excess as a mixture of decaying exponentials driven by its input.
+
+A pulse's input arrives over a few steps — a heating node's delivery window,
+spread evenly; a publish or organic burst, front-loaded — and each unit of it
+yields engagements through a response that decays. Any completely monotone
+decay (a power law ``(τ + c)^−θ`` included) is a mixture of exponentials, so
+the excess in step ``τ`` after the onset is modelled as::
+
+    f(τ) = Σ_j a_j · g_j(τ),   g_j(τ) = (1 − q_j) · Σ_{i ≤ τ} u_i · q_j^(τ − i),   q_j = e^(−1/T_j)
+
+with time constants ``T_j`` spaced geometrically (``TIME_CONSTANTS_HOURS``,
+1 h to 21 days whatever the grid) and ``a_j ≥ 0`` fitted by non-negative least squares from accumulated
+normal equations (:func:`nnls`), so no hour has to be kept. Each ``g_j`` sums
+to 1 over all steps: ``a_j`` is the engagements component ``j`` brings in
+total, and sums over any future window are closed-form.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TIME_CONSTANTS_HOURS = np.geomspace(1.0, 512.0, 7)
+"""Time constants of the mixture, in hours (1 h … 21 d)."""
+K = len(TIME_CONSTANTS_HOURS)
+_Q: dict[float, np.ndarray] = {}
+
+
+def decays(grid_hours: float = 1.0) -> np.ndarray:
+    """``q_j = e^(−step / T_j)``: what each component keeps from one grid step to the next."""
+    q = _Q.get(grid_hours)
+    if q is None:
+        q = _Q[grid_hours] = np.exp(-grid_hours / TIME_CONSTANTS_HOURS)
+    return q
+MAX_INPUT_STEPS = 240
+"""Longest input profile (a delivery window longer than this is cut, in steps)."""
+
+
+def burst_profile(steps: int, ratio: float) -> np.ndarray:
+    """A front-loaded input over ``steps`` steps, each ``ratio`` times the previous, summing to 1."""
+    u = ratio ** np.arange(max(1, steps), dtype=float)
+    return u / u.sum()
+
+
+def box_profile(start: float, end: float) -> np.ndarray:
+    """An even input over ``[start, end)`` (steps after the onset step, fractions allowed)."""
+    start = max(0.0, start)
+    end = min(max(end, start + 1e-6), start + MAX_INPUT_STEPS)
+    n = max(1, math.ceil(end - 1e-9))
+    edges = np.arange(n + 1, dtype=float)
+    overlap = np.clip(np.minimum(edges[1:], end) - np.maximum(edges[:-1], start), 0.0, None)
+    return overlap / overlap.sum()
+
+
+class Response:
+    """The basis ``g_j`` of one input profile ``u`` (steps after the onset).
+
+    ``g`` is tabulated for the first ``TABLE`` steps (and the input's length) once;
+    later steps are closed-form. Use :func:`response_for` to share tables.
+    """
+
+    __slots__ = ("u", "n", "q", "tail", "table")
+
+    TABLE = 64
+
+    def __init__(self, u: np.ndarray, grid_hours: float = 1.0) -> None:
+        self.q = Q = decays(grid_hours)
+        self.u = np.asarray(u, dtype=float)
+        self.n = len(self.u)
+        rows = max(self.n, self.TABLE)
+        table = np.empty((rows, K))
+        s = np.zeros(K)
+        for t in range(rows):
+            s = Q * s + (self.u[t] if t < self.n else 0.0)
+            table[t] = (1.0 - Q) * s
+        self.table = table
+        self.tail = table[self.n - 1].copy()
+        """``g_j(n − 1)``; afterwards ``g_j(τ) = tail_j · q_j^(τ − n + 1)``."""
+
+    def at(self, tau: int) -> np.ndarray:
+        """``g(τ)`` for one step (K values; zeros before the onset)."""
+        if tau < 0:
+            return np.zeros(K)
+        if tau < len(self.table):
+            return self.table[tau]
+        return self.tail * self.q ** (tau - self.n + 1)
+
+    def matrix(self, tau0: int, tau1: int) -> np.ndarray:
+        """``g(τ)`` for steps ``tau0 .. tau1 − 1`` as a (steps, K) array (tau0 ≥ 0)."""
+        rows = len(self.table)
+        if tau1 <= rows:
+            return self.table[tau0:tau1]
+        head = self.table[tau0:rows] if tau0 < rows else np.empty((0, K))
+        taus = np.arange(max(tau0, rows), tau1)
+        tail = self.tail[None, :] * self.q[None, :] ** (taus - self.n + 1)[:, None]
+        return np.concatenate([head, tail]) if len(head) else tail
+
+    def window_sum(self, tau0: int, tau1: int) -> np.ndarray:
+        """``Σ_{τ=tau0}^{tau1−1} g(τ)`` per component (closed form after the input)."""
+        if tau1 <= tau0:
+            return np.zeros(K)
+        total = np.zeros(K)
+        if tau0 < self.n - 1:
+            stop = min(tau1, self.n - 1)
+            total += self.table[tau0:stop].sum(axis=0)
+            tau0 = stop
+        if tau1 > tau0:
+            q = self.q
+            k0 = tau0 - self.n + 1
+            total += self.tail * q**k0 * (1.0 - q ** (tau1 - tau0)) / (1.0 - q)
+        return total
+
+
+_CACHE: dict[tuple[float, ...], Response] = {}
+
+
+def response_for(u: np.ndarray, grid_hours: float = 1.0) -> Response:
+    """A shared :class:`Response` for input profile ``u`` (profiles repeat across posts)."""
+    key = (grid_hours, *np.round(np.asarray(u, dtype=float), 12))
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) > 512:
+            _CACHE.clear()
+        hit = _CACHE[key] = Response(np.asarray(key[1:]), grid_hours)
+    return hit
+
+
+def nnls(gram: np.ndarray, rhs: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """``argmin_{x ≥ 0} x'Gx − 2 x'b`` (Lawson–Hanson active set on the normal equations).
+
+    ``start`` (a previous solution) seeds the passive set, so refits after one more
+    step usually take a single solve.
+    """
+    n = len(rhs)
+    tol = 1e-10 * max(float(np.abs(rhs).max(initial=0.0)), 1e-300)
+    passive = np.zeros(n, dtype=bool) if start is None else start > 0
+    x = np.zeros(n)
+    for _ in range(3 * n + 3):
+        if passive.any():
+            z = np.zeros(n)
+            idx = np.flatnonzero(passive)
+            sub = gram[idx][:, idx]
+            try:
+                z[idx] = np.linalg.solve(sub, rhs[idx])
+            except np.linalg.LinAlgError:
+                z[idx] = np.linalg.lstsq(sub, rhs[idx], rcond=None)[0]
+            if (z[idx] > 0).all():
+                x = z
+            else:
+                bad = idx[z[idx] <= 0]
+                steps = x[bad] / np.maximum(x[bad] - z[bad], 1e-300)
+                alpha = float(steps.min(initial=1.0))
+                x = x + alpha * (z - x)
+                passive &= x > 1e-12 * max(float(x.max(initial=0.0)), 1e-300)
+                x[~passive] = 0.0
+                continue
+        grad = rhs - gram @ x
+        grad[passive] = -np.inf
+        j = int(np.argmax(grad))
+        if grad[j] <= tol:
+            break
+        passive[j] = True
+    return np.maximum(x, 0.0)
