@@ -4,6 +4,7 @@ Faust worker, the web endpoints and (for ``run``) the collectors, in one loop.""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 import faust
@@ -42,7 +43,7 @@ def run_services(*, loglevel: str, collectors: bool) -> None:
         sites.append((build_read_app(settings), settings.read_host, settings.read_port))
         lock.advertise(f"http://{settings.read_host}:{settings.read_port}")
         lock.advertise_writes(f"http://{settings.web_host}:{settings.web_port}/admin/insert")
-    services: list[object] = [WebService(sites)]
+    services: list[Any] = [WebService(sites)]
     if collectors:
         from tracker.alerting.notifier import notifier_services
 
@@ -54,7 +55,7 @@ def run_services(*, loglevel: str, collectors: bool) -> None:
     faust.Worker(worker.app, *services, loglevel=loglevel, quiet=True).execute_from_commandline()
 
 
-def _collector_services(settings: Settings) -> list[object]:
+def _collector_services(settings: Settings) -> list[Any]:
     try:
         from tracker.collect.service import collector_services
     except ImportError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mode
 from aiohttp import web
@@ -41,7 +41,7 @@ def metrics_app(health: Callable[[], dict[str, object]] | None = None) -> web.Ap
 class WebService(mode.Service):
     """Runs aiohttp apps on (host, port) pairs for the lifetime of the process."""
 
-    def __init__(self, sites: list[tuple[web.Application, str, int]], **kwargs: object) -> None:
+    def __init__(self, sites: list[tuple[web.Application, str, int]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sites = sites
         self.runners: list[web.AppRunner] = []

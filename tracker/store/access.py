@@ -90,8 +90,8 @@ class _HttpReader:
             password=settings.read_password.get_secret_value(), autogenerate_session_id=False)
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Rows:
-        result = self.client.query(sql, parameters=parameters)
-        return Rows(tuple(result.column_names), list(result.result_rows))
+        result = self.client.query(sql, parameters=dict(parameters) if parameters else None)
+        return Rows(tuple(result.column_names), [tuple(row) for row in result.result_rows])
 
 
 class _StoreWriter:

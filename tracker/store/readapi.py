@@ -251,6 +251,7 @@ async def query(request: web.Request) -> web.StreamResponse:
             if database not in (None, scoped.database):
                 return error_response(f"Code: 291. DB::Exception: tenant token: database {database} is not "
                                       "readable. (DATABASE_ACCESS_DENIED)", 291)
+            fmt: str | None
             body, fmt = await scoped.scoped_query(text, used or None, default_format, engine_settings)
         else:
             sql, fmt = with_default_format(text, default_format)

@@ -36,7 +36,7 @@ RETRYABLE_CODES = {159, 160, 202, 209, 210, 241, 242, 252, 425, 439, 1000}
 
 class Inserter(Protocol):
     async def insert(self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str],
-                     dedup_token: str | None = None) -> None: ...
+                     dedup_token: str | None = None) -> Any: ...
 
 
 def dedup_token(table: str, offsets: Iterable[tuple[str, int, int, int]]) -> str:

@@ -61,7 +61,7 @@ class Worker:
                                      key_serializer="raw", value_serializer="raw")
         self.dlq_topic = self.app.topic(settings.topic(t.DLQ), key_type=bytes, value_type=bytes,
                                         key_serializer="raw", value_serializer="raw")
-        raw = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+        raw: Any = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
         self.table = self.app.Table("post_state", default=None, schema=raw, key_type=bytes, value_type=bytes,
                                     use_partitioner=True,
                                     partitions=settings.topic_partitions)
@@ -79,8 +79,8 @@ class Worker:
         self.app.timer(10.0)(self.report_lag)
 
     async def _agent(self, stream: faust.StreamT) -> None:
-        async for events in stream.take_events(self.settings.worker_batch_max,
-                                               within=self.settings.worker_batch_seconds):
+        take_events = stream.take_events  # type: ignore[attr-defined]  # missing from faust's stubs
+        async for events in take_events(self.settings.worker_batch_max, within=self.settings.worker_batch_seconds):
             try:
                 await self.handle_batch(events)
             except BaseException as exc:  # noqa: BLE001 - see below
@@ -106,9 +106,9 @@ class Worker:
             source = Source(self.logical.get(msg.topic, msg.topic), msg.partition, msg.offset, msg.key)
             if source.topic == t.POSTS and not event.value and msg.key:
                 key = bytes(msg.key)
-                state = states.get(key) or PostState.from_bytes(self.table.get(key))
-                self.processor.tombstone(key.decode("utf-8", "replace"), state, out)
-                states[key] = state
+                dropped = states.get(key) or PostState.from_bytes(self.table.get(key))
+                self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
+                states[key] = dropped
                 continue
             message = decode_or_reject(source, event.value, out)
             if message is None:
