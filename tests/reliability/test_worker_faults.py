@@ -30,13 +30,17 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+@pytest.mark.timeout(1500)  # five restarts and 200k snapshots on a 2-core machine
 def test_sigkill_between_changelog_and_insert_loses_and_doubles_nothing(
         kafka: str, tracker_topics: str, tmp_path: Path) -> None:
     posts, per_post = 1000, 200
     asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(i) for i in range(posts)]))
     total = asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, snapshots(posts, per_post)))
     assert total == 200_000
-    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_WORKER_BATCH_MAX="5000")
+    # the stream core's guarantees are under test here; the analytics (several times slower per
+    # snapshot) replay the same way and are covered by their own tests
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_WORKER_BATCH_MAX="5000",
+                           TRACKER_ANALYTICS_ENABLED="false")
     progress = []
     for kill_after in (3, 5, 7, 4, 6):
         worker.start(TRACKER_FAULT_KILL_AFTER_BATCHES=str(kill_after))
@@ -57,6 +61,7 @@ def test_sigkill_between_changelog_and_insert_loses_and_doubles_nothing(
         worker.stop()
 
 
+@pytest.mark.timeout(1200)
 def test_store_outage_pauses_bounds_memory_and_commits_nothing_uninserted(
         kafka: str, tracker_topics: str, tmp_path: Path) -> None:
     down = tmp_path / "store-down"
