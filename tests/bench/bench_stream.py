@@ -16,7 +16,7 @@ from tests.bench.services import engine_url, kafka_node, make_topics
 from tests.fixtures.data import snapshots
 from tests.fixtures.worker import WorkerProcess, committed_offsets, produce
 from tracker.broker import topics as t
-from tracker.contracts import decode
+from tracker.contracts.fast import decode_snapshot
 from tracker.settings import Settings
 from tracker.store.migrations import migrate
 from tracker.store.store import Store
@@ -46,7 +46,7 @@ async def _bare_consume(bootstrap: str, topic: str, expected: int) -> float:
 def _breakdown(report, raws: list[tuple[bytes, bytes]]) -> None:
     n = len(raws)
     started = time.perf_counter()
-    messages = [decode(t.SNAPSHOTS, v) for _, v in raws]
+    messages = [decode_snapshot(v) for _, v in raws]
     decode_us = (time.perf_counter() - started) / n * 1e6
 
     proc = Processor()

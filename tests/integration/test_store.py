@@ -6,6 +6,7 @@ import re
 import shutil
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,25 @@ def test_readonly_store_refuses_writes_but_reads(store: Store, store_settings: S
         assert limits == {"readonly": "1", "max_result_rows": str(store_settings.read_max_result_rows),
                           "result_overflow_mode": "throw"}  # fmt: skip
     assert store.insert_sync("posts", [("a", "b", 1)], ["tenant", "post_id", "version"]) == 1
+
+
+async def test_json_inserts_store_exactly_what_native_inserts_store(store: Store) -> None:
+    """The worker's per-event tables go in as JSON lines: same values, nulls, times, arrays, dedup."""
+    odd = ("acme", "douyin:东方\"\\\n", T0 + timedelta(milliseconds=123), "douyin", 2**63 - 1, 0, None, None, None,
+           None, "ok", "api", ["views", "likes"], 3, 2**40, 2**40)  # fmt: skip
+    rows = [snapshot("p1", h, 100 * h, h) for h in range(5)] + [odd]
+    native = [(f"n{r[0]}", *r[1:]) for r in rows]
+    as_json = [(f"j{r[0]}", *r[1:]) for r in rows]
+    await store.insert("snapshots", native, SNAPSHOT_COLUMNS, dedup_token="n")
+    assert await store.insert("snapshots", as_json, SNAPSHOT_COLUMNS, dedup_token="j", as_json=True) == 6
+    await store.insert("snapshots", as_json, SNAPSHOT_COLUMNS, dedup_token="j", as_json=True)  # a replayed batch
+    columns = ", ".join(SNAPSHOT_COLUMNS[1:])
+    stored = {
+        tenant: (await store.query(f"SELECT {columns} FROM snapshots WHERE tenant = %(t)s ORDER BY src_offset",
+                                   {"t": tenant})).rows
+        for tenant in ("nacme", "jacme")
+    }
+    assert len(stored["jacme"]) == 6
+    assert stored["jacme"] == stored["nacme"]
+    with pytest.raises(Exception, match="cannot go into a JSON insert.*Decimal"):
+        await store.insert("snapshots", [(*odd[:4], Decimal(1), *odd[5:])], SNAPSHOT_COLUMNS, as_json=True)

@@ -27,7 +27,7 @@ from tracker.settings import Settings
 from tracker.store.client import is_embedded
 from tracker.store.errors import StoreBusy
 from tracker.store.lock import acquire_store_lock, store_owner
-from tracker.store.store import Rows, Store
+from tracker.store.store import JSON_INSERT_SETTINGS, Rows, Store
 
 WRITABLE_TABLES = frozenset({
     "tenants", "campaigns", "creators", "creator_accounts", "bundles", "fx_rates", "cost_lines", "sales",
@@ -61,12 +61,9 @@ def check_table(table: str) -> None:
         raise InvalidInput(f"table {table!r} is not writable this way (one of: {', '.join(sorted(WRITABLE_TABLES))})")
 
 
-INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 0}
-
-
 def insert_json_rows(store: Store, table: str, body: bytes, dedup_token: str | None) -> int:
     """Insert JSONEachRow bytes into ``table`` through ``store`` (the engine parses the values)."""
-    settings = dict(INSERT_SETTINGS)
+    settings = dict(JSON_INSERT_SETTINGS)
     if dedup_token:
         settings["insert_deduplication_token"] = dedup_token
     summary = store.call_sync(lambda c: c.raw_insert(table, None, insert_block=body, fmt="JSONEachRow",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+import orjson
 from clickhouse_connect.datatypes.base import ClickHouseType
 from clickhouse_connect.driver.client import Client
 
@@ -30,6 +31,9 @@ from tracker.store.client import is_embedded, make_client
 from tracker.store.errors import translate
 
 T = TypeVar("T")
+
+# JSON inserts: RFC3339 times as orjson writes them ("…T…+00:00"), no unknown columns.
+JSON_INSERT_SETTINGS = {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 0}
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,17 @@ class Store:
         rows: Sequence[Sequence[Any]],
         column_names: Sequence[str],
         dedup_token: str | None,
+        as_json: bool = False,
     ) -> int:
-        settings = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        settings: dict[str, Any] | None = {"insert_deduplication_token": dedup_token} if dedup_token else None
+        if as_json:
+            try:
+                body = b"\n".join([orjson.dumps(row) for row in rows])
+            except orjson.JSONEncodeError as exc:
+                raise TypeError(f"rows for {table} cannot go into a JSON insert ({exc}); insert them natively") from None
+            summary = client.raw_insert(table, list(column_names), insert_block=body, fmt="JSONCompactEachRow",
+                                        settings={**(settings or {}), **JSON_INSERT_SETTINGS})
+            return int(getattr(summary, "written_rows", 0) or 0)
         key = (table, tuple(column_names))
         types = self._column_types.get(key)
         if types is None:
@@ -187,16 +200,20 @@ class Store:
         rows: Sequence[Sequence[Any]],
         column_names: Sequence[str],
         dedup_token: str | None = None,
+        as_json: bool = False,
     ) -> int:
         """Insert ``rows`` (tuples in ``column_names`` order) into ``table``.
 
         ``dedup_token`` (e.g. derived from the source offsets) makes a repeated
         insert of the same batch a no-op within the table's deduplication
-        window. Returns the rows the engine reports written.
+        window. ``as_json`` sends the rows as JSON lines that the engine parses
+        (one orjson call per row instead of clickhouse-connect's per-value
+        encoding: less Python time for wide batches of plain values; no Decimal).
+        Returns the rows the engine reports written.
         """
         if not rows:
             return 0
-        return await self.call(lambda c: self._insert(c, table, rows, column_names, dedup_token))
+        return await self.call(lambda c: self._insert(c, table, rows, column_names, dedup_token, as_json))
 
     async def query(self, sql: str, parameters: Any = None, settings: dict[str, Any] | None = None) -> Rows:
         """Run a SELECT and return its rows."""

@@ -8,6 +8,7 @@ included, re-emits the rows it touched, so a replay after a crash repairs the st
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -84,30 +85,34 @@ class Processor:
         out.touched.add(message["post_id"])
 
     def _snapshot(self, source: Source, m: dict[str, Any], state: PostState, out: Output) -> None:
-        observed_ms = to_ms(m["observed_at"])
+        observed_at = m["observed_at"]
+        observed_ms = int(observed_at.timestamp() * 1000)
         metrics = m["metrics"]
-        row = (
-            m["tenant"], m["post_id"], m["observed_at"], m["platform"],
-            *(metrics[k] for k in METRICS),
-            m["status"], m["source"], m.get("rounded") or [], source.partition, source.offset, source.offset,
-        )
-        if self._is_late(source.offset, observed_ms, state):
+        values = (metrics["views"], metrics["likes"], metrics["comments"], metrics["shares"], metrics["saves"],
+                  metrics["searches"])  # METRICS order
+        offset = source.offset
+        row = (m["tenant"], m["post_id"], observed_at, m["platform"], *values, m["status"], m["source"],
+               m.get("rounded") or [], source.partition, offset, offset)
+        if self._is_late(offset, observed_ms, state):
             out.add(r.LATE_SNAPSHOTS, row)
             out.late += 1
             return
         out.add(r.SNAPSHOTS, row)
-        for metric in METRICS:
-            value = metrics[metric]
+        latest = state.latest
+        newest = observed_ms >= state.last_observed_ms  # then it is newer than every metric's last value
+        for metric, value in zip(METRICS, values, strict=True):
             if value is None:
                 continue
-            seen = state.latest.get(metric)
-            if seen is None or observed_ms >= seen[0]:
-                state.latest[metric] = [observed_ms, value]
-        if observed_ms >= state.last_observed_ms:
+            seen = latest.get(metric)
+            if seen is None:
+                latest[metric] = [observed_ms, value]
+            elif newest or observed_ms >= seen[0]:
+                seen[0], seen[1] = observed_ms, value
+        if newest:
             state.last_observed_ms = observed_ms
             previous, state.status = state.status, m["status"]
             if self.insights is not None and (previous == "ok") != (state.status == "ok"):
-                self.insights.availability(m["post_id"], state, m["observed_at"], out)
+                self.insights.availability(m["post_id"], state, observed_at, out)
         if self.insights is not None:
             self.insights.snapshot(m["post_id"], observed_ms, metrics, state, out)
 
@@ -201,15 +206,17 @@ class Processor:
                 *(totals[m] for m in METRICS), engagements(totals), state.seq)
 
 
-def decode_or_reject(source: Source, raw: bytes | None, out: Output) -> dict[str, Any] | None:
-    """Decode and validate a raw message; on failure add a DLQ row and return None."""
+def decode_or_reject(source: Source, raw: bytes | None, out: Output,
+                     decoder: Callable[[bytes], dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """Decode and validate a raw message (with ``decoder`` when the topic has a fast one);
+    on failure add a DLQ row and return None."""
     try:
         if raw is None:
             raise InvalidInput("empty message (null value)")
-        message = decode(source.topic, raw)
-        key = source.key.decode("utf-8", "replace") if source.key is not None else None
-        if key is not None and key != message["post_id"]:
-            raise InvalidInput(f"key {key!r} differs from post_id {message['post_id']!r}")
+        message = decode(source.topic, raw) if decoder is None else decoder(raw)
+        key = source.key
+        if key is not None and key != message["post_id"].encode():
+            raise InvalidInput(f"key {key.decode('utf-8', 'replace')!r} differs from post_id {message['post_id']!r}")
         return message
     except InvalidInput as exc:
         out.rejected += 1

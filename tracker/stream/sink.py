@@ -34,9 +34,13 @@ TABLE_ORDER: tuple[str, ...] = (r.POSTS, r.COST_LINES, r.HEATING_NODES, r.SNAPSH
 RETRYABLE_CODES = {159, 160, 202, 209, 210, 241, 242, 252, 425, 439, 1000}
 
 
+# The per-event tables, inserted as JSON lines (plain values only: strings, ints, times, arrays).
+JSON_TABLES = frozenset({r.SNAPSHOTS, r.LATE_SNAPSHOTS, r.POST_TOTALS})
+
+
 class Inserter(Protocol):
     async def insert(self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str],
-                     dedup_token: str | None = None) -> Any: ...
+                     dedup_token: str | None = None, as_json: bool = False) -> Any: ...
 
 
 def dedup_token(table: str, offsets: Iterable[tuple[str, int, int, int]]) -> str:
@@ -136,7 +140,7 @@ class Sink:
     async def _insert(self, table: str, batch: list[tuple[Any, ...]], token: str) -> None:
         if self.fault_store_down_file is not None and self.fault_store_down_file.exists():
             raise StoreUnavailable(f"store marked unavailable by {self.fault_store_down_file} (fault injection)")
-        await self.store.insert(table, batch, r.COLUMNS[table], dedup_token=token)
+        await self.store.insert(table, batch, r.COLUMNS[table], dedup_token=token, as_json=table in JSON_TABLES)
 
 
 async def gather_sends(futures: list[Awaitable[Any]]) -> None:

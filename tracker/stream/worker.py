@@ -1,25 +1,28 @@
 """The Faust worker: raw bytes -> validate -> per-post state -> rows -> insert -> commit.
 
-The whole pipeline of one batch is ``Worker.handle_batch``; the Faust agent
-around it only iterates ``take_events`` (which acks the batch in a ``finally``
-after ``handle_batch`` returned, i.e. after the insert succeeded).
+The whole pipeline of one batch is ``Worker.handle_batch``. Records arrive by the
+fetch from tracker's ``BatchConsumer`` (Faust's consumer, group and table recovery,
+without its per-message stream path); ``_consume`` gathers fetches into batches
+and marks a batch done, which lets its offsets be committed, only after
+``handle_batch`` returned, i.e. after the insert succeeded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
-from faust.types import EventT
 
 from tracker.broker import topics as t
 from tracker.contracts import encode
+from tracker.contracts.fast import decode_snapshot
 from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
@@ -29,11 +32,13 @@ from tracker.stream.processor import Output, Processor, Source, decode_or_reject
 from tracker.stream.sink import Inserter, Sink, die, gather_sends
 from tracker.stream.stalls import StallWatcher
 from tracker.stream.state import PostState
-from tracker.stream.transport import broker_url
+from tracker.stream.transport import BatchConsumer, Fetch, broker_url
 
 log = logging.getLogger(__name__)
 
 SOURCE_TOPICS = (t.POSTS, t.HEATING, t.SNAPSHOTS, t.COMMENTS)
+Spans = list[tuple[str, int, int, int]]
+"""(topic, partition, first offset, last offset) of a batch: its insert-deduplication tokens."""
 
 
 class Worker:
@@ -49,6 +54,8 @@ class Worker:
             topic_replication_factor=1,
             consumer_auto_offset_reset="earliest",
             stream_buffer_maxsize=settings.worker_buffer,
+            broker_max_poll_records=settings.worker_batch_max,
+            consumer_max_fetch_size=4 << 20,
             producer_acks=-1,
             web_enabled=False,
             table_standby_replicas=0,
@@ -74,54 +81,131 @@ class Worker:
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
         self.stalls = StallWatcher()
-        self.app.agent(self.source, name="posts")(self._agent)
+        consumer = self.app.consumer
+        if not isinstance(consumer, BatchConsumer):
+            raise TypeError(f"the worker needs tracker's batch consumer, got {type(consumer).__name__}")
+        self.consumer = consumer
+        consumer.deliver_batches(self.logical, settings.worker_buffer)
+        self.app.topics.add(self.source)
+        self.app.task(self._consume)
         self.app.timer(settings.stall_check_seconds)(self.check_stalls)
         self.app.timer(10.0)(self.report_lag)
 
-    async def _agent(self, stream: faust.StreamT) -> None:
-        take_events = stream.take_events  # type: ignore[attr-defined]  # missing from faust's stubs
-        async for events in take_events(self.settings.worker_batch_max, within=self.settings.worker_batch_seconds):
+    async def _consume(self) -> None:
+        """Take fetched records off the consumer's queue in batches and store them, one insert
+        in flight while the next batch is prepared; a batch is marked done (its offsets may be
+        committed) only after its insert returned."""
+        consumer = self.consumer
+        pending: tuple[asyncio.Task[None], list[Fetch]] | None = None
+        while True:
+            if pending is not None and consumer.fetched.empty():
+                await self._finish(pending)
+                pending = None
+            fetches = await self._gather()
+            while self.app.in_recovery:  # the table is being restored: its state is not ready yet
+                await asyncio.sleep(0.1)
+            fetches = consumer.take(fetches)
+            if not fetches:
+                continue
+            consumer.working(True)
             try:
-                await self.handle_batch(events)
-            except BaseException as exc:  # noqa: BLE001 - see below
-                # take_events acks the batch in a finally: returning or raising here would let
-                # Faust commit offsets of rows that were never stored. Stop the process instead;
-                # the batch is consumed again after the restart.
-                log.critical("batch of %d events not stored (%r); stopping the worker so that no offset "
-                             "past the last insert is committed", len(events), exc, exc_info=True)
-                die(75 if isinstance(exc, asyncio.CancelledError) else 70)
+                rows, spans = await self.prepare(fetches)
+            except BaseException as exc:  # noqa: BLE001 - see _fatal
+                self._fatal(fetches, exc)
+            if pending is not None:
+                await self._finish(pending)
+            pending = (asyncio.create_task(self.store(rows, spans)), fetches)
 
-    async def handle_batch(self, events: list[EventT]) -> None:
-        """Process one batch; returns only after every row is stored."""
-        started = time.perf_counter()
+    async def _gather(self) -> list[Fetch]:
+        """Fetches up to ``worker_batch_max`` records, waiting at most ``worker_batch_seconds`` for more."""
+        fetched = self.consumer.fetched
+        loop = asyncio.get_running_loop()
+        fetches = [await fetched.get()]
+        size = len(fetches[0].records)
+        deadline = loop.time() + self.settings.worker_batch_seconds
+        while size < self.settings.worker_batch_max:
+            if fetched.empty():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    fetches.append(await asyncio.wait_for(fetched.get(), remaining))
+                    size += len(fetches[-1].records)
+                continue
+            fetches.append(fetched.get_nowait())
+            size += len(fetches[-1].records)
+        return fetches
+
+    async def _finish(self, pending: tuple[asyncio.Task[None], list[Fetch]]) -> None:
+        task, fetches = pending
+        try:
+            await task
+        except BaseException as exc:  # noqa: BLE001 - see _fatal
+            self._fatal(fetches, exc)
+        self.consumer.done(fetches)
+        self.consumer.working(False)
+
+    @staticmethod
+    def _fatal(fetches: list[Fetch], exc: BaseException) -> NoReturn:
+        # A batch that is not stored must never be marked done: stop the process; its
+        # records are consumed again from the last commit after the restart.
+        log.critical("batch of %d records not stored (%r); stopping the worker so that no offset past the "
+                     "last insert is committed", sum(len(f.records) for f in fetches), exc, exc_info=exc)
+        die(75 if isinstance(exc, asyncio.CancelledError) else 70)
+        raise AssertionError("unreachable")
+
+    async def handle_batch(self, fetches: list[Fetch]) -> None:
+        """Process and store one batch; returns only after every row is stored."""
+        await self.store(*await self.prepare(fetches))
+
+    async def prepare(self, fetches: list[Fetch]) -> tuple[dict[str, list[tuple[Any, ...]]], Spans]:
+        """Decode, validate and apply a batch; write the touched states to the table (changelog) and
+        have the DLQ and alert messages acknowledged. Returns the rows to store and the source spans."""
         out = Output()
         states: dict[bytes, PostState] = {}
-        offsets: dict[tuple[str, int], list[int]] = {}
+        arrived: dict[str, PostState] = {}
+        spans: dict[tuple[str, int], list[int]] = {}
         sends: list[Any] = []
-        # 1. decode + validate each raw message; apply it to its post's state
-        for event in events:
-            msg = event.message
-            span = offsets.setdefault((msg.topic, msg.partition), [msg.offset, msg.offset])
-            span[1] = msg.offset
-            source = Source(self.logical.get(msg.topic, msg.topic), msg.partition, msg.offset, msg.key)
-            if source.topic == t.POSTS and not event.value and msg.key:
-                key = bytes(msg.key)
-                dropped = states.get(key) or PostState.from_bytes(self.table.get(key))
-                self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
-                states[key] = dropped
-                continue
-            message = decode_or_reject(source, event.value, out)
-            if message is None:
-                sends.append(await self._to_dlq(source, event.value, out))
-                continue
-            key = message["post_id"].encode()
-            state = states.get(key)
-            if state is None:
-                state = states[key] = PostState.from_bytes(self.table.get(key))
-            self.processor.apply(source, message, state, out)
-            metrics.EVENTS.labels(source.topic).inc()
-            if source.topic == t.SNAPSHOTS:
-                self._arrived(message["post_id"], state, out)
+        table_get = self.table.get
+        apply = self.processor.apply
+        for fetch in fetches:
+            tp = fetch.tp
+            topic = self.logical.get(tp.topic, tp.topic)
+            partition, records = tp.partition, fetch.records
+            span = spans.get((tp.topic, partition))
+            if span is None:
+                spans[(tp.topic, partition)] = [records[0].offset, records[-1].offset]
+            else:
+                span[0], span[1] = min(span[0], records[0].offset), max(span[1], records[-1].offset)
+            decoder = decode_snapshot if topic == t.SNAPSHOTS else None
+            applied = 0
+            # 1. decode + validate each raw message; apply it to its post's state
+            for record in records:
+                source = Source(topic, partition, record.offset, record.key)
+                raw = record.value
+                if topic == t.POSTS and not raw and record.key:
+                    key = bytes(record.key)
+                    dropped = states.get(key) or PostState.from_bytes(table_get(key))
+                    self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
+                    states[key] = dropped
+                    continue
+                message = decode_or_reject(source, raw, out, decoder)
+                if message is None:
+                    sends.append(await self._to_dlq(source, raw, out))
+                    continue
+                post_id = message["post_id"]
+                key = post_id.encode()
+                state = states.get(key)
+                if state is None:
+                    state = states[key] = PostState.from_bytes(table_get(key))
+                apply(source, message, state, out)
+                applied += 1
+                if decoder is not None:
+                    arrived[post_id] = state
+            if applied:
+                metrics.EVENTS.labels(topic).inc(applied)
+        for post_id, state in arrived.items():
+            self._arrived(post_id, state, out)
         # 2. state -> table (changelog); the touched posts' totals as upsert rows
         for key, state in states.items():
             self.table[key] = state.to_bytes()
@@ -130,10 +214,15 @@ class Worker:
         if out.late:
             metrics.LATE.inc(out.late)
         await self._maybe_die_before_insert()
-        # 3. DLQ and alert messages acknowledged by the broker, then 4. insert; the ack follows
+        # 3. DLQ and alert messages acknowledged by the broker (4. the insert follows in ``store``)
         sends.extend(await self._send_alerts())
         await gather_sends(sends)
-        await self.sink.write(out.rows, [(tp[0], tp[1], s[0], s[1]) for tp, s in offsets.items()])
+        return out.rows, [(topic, partition, first, last) for (topic, partition), (first, last) in spans.items()]
+
+    async def store(self, rows: dict[str, list[tuple[Any, ...]]], spans: Spans) -> None:
+        """Insert a prepared batch; returns only when every row is stored."""
+        started = time.perf_counter()
+        await self.sink.write(rows, spans)
         self.batches += 1
         metrics.TRACKED_POSTS.set(len(self.table))
         metrics.SINK_LAST_SUCCESS.set(time.time())
@@ -207,16 +296,10 @@ class Worker:
             log.warning("fault injection: SIGKILL between changelog write and insert (batch %d)", self.batches + 1)
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def _assigned(self) -> set[Any]:
-        return {tp for tp in self.app.consumer.assignment() if tp.topic in self.logical}
-
-    # Pausing goes through Faust's own buffer-full path: the partitions stop being
-    # fetched, yet records already fetched are still delivered. (consumer.pause_partitions
-    # would make Faust drop fetched records whose offsets later get committed.)
+    # While the store is down the batch topics are not fetched (bounded memory); the
+    # records already fetched stay queued and are processed once it is back.
     def _pause(self) -> None:
-        for tp in self._assigned():
-            self.app.consumer.on_buffer_full(tp)
+        self.consumer.hold()
 
     def _resume(self) -> None:
-        for tp in self._assigned():
-            self.app.consumer.on_buffer_drop(tp)
+        self.consumer.release()
