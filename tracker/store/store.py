@@ -246,11 +246,12 @@ class Store:
         rows: Sequence[Sequence[Any]],
         column_names: Sequence[str],
         dedup_token: str | None = None,
+        as_json: bool = False,
     ) -> int:
         """Blocking ``insert``."""
         if not rows:
             return 0
-        return self.call_sync(lambda c: self._insert(c, table, rows, column_names, dedup_token))
+        return self.call_sync(lambda c: self._insert(c, table, rows, column_names, dedup_token, as_json))
 
     def query_sync(self, sql: str, parameters: Any = None, settings: dict[str, Any] | None = None) -> Rows:
         """Blocking ``query``."""
