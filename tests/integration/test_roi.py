@@ -381,3 +381,61 @@ def test_bundle_split_by_views_and_a_bundle_without_posts(seeded: Store) -> None
                             "WHERE tenant = 'acme' AND campaign_id = 'c1'").named()[0]
     assert row["campaign_level_spend"] == pytest.approx(1_000 + 500)  # B2 has no registered post
     assert row["spend"] == pytest.approx(P1_SPEND + P2_SPEND + P3_SPEND + 8_000 + 1_000 + 500)
+
+
+MONEY_COLUMNS = ("fee", "service_fee", "bundle_share", "extra", "heating", "spend_tenant", "fx_missing", "orders",
+                 "revenue", "revenue_tenant", "emv", "emv_tenant", "pulse_spend", "pulse_spend_tenant")
+
+
+def test_post_money_of_v_roi_post_equals_v_post_money(seeded: Store) -> None:
+    """v_roi_post (0005) converts and sums each post's lines itself; v_post_money sums v_money. Both must
+    give every post the same money, missing FX rates and posts without any line included."""
+    put(seeded, "cost_lines", [cost("acme", "x9", "c1", "douyin:5", "extra", "10", "JPY", date(2025, 3, 1))])
+    put(seeded, "bundles", [
+        {"tenant": "acme", "bundle_id": "B1", "campaign_id": "c1", "amount": Decimal("1000"), "currency": "USD",
+         "cost_date": date(2025, 2, 15), "split": "by_views", "version": 2}])
+    columns = ", ".join(f"{c} AS {c}" for c in MONEY_COLUMNS if c not in ("orders", "pulse_spend",
+                                                                          "pulse_spend_tenant"))
+    from_roi = seeded.query_sync(
+        f"SELECT tenant, post_id, {columns}, orders, heating_pulse_spend AS pulse_spend, "
+        "heating_pulse_spend_tenant AS pulse_spend_tenant FROM v_roi_post ORDER BY tenant, post_id").named()
+    from_money = seeded.query_sync(
+        "SELECT c.tenant AS tenant, c.post_id AS post_id, "
+        + ", ".join(f"if(ifNull(m.fx_missing, 0) > 0, m.{c}, ifNull(m.{c}, 0)) AS {c}"
+                    for c in ("fee", "service_fee", "bundle_share", "extra", "heating", "spend_tenant"))
+        + ", ifNull(m.fx_missing, 0) AS fx_missing, m.revenue AS revenue, m.revenue_tenant AS revenue_tenant, "
+        "m.emv AS emv, m.emv_tenant AS emv_tenant, ifNull(m.orders, 0) AS orders, m.pulse_spend AS pulse_spend, "
+        "m.pulse_spend_tenant AS pulse_spend_tenant "
+        "FROM v_post_context AS c LEFT JOIN v_post_money AS m ON m.tenant = c.tenant AND m.post_id = c.post_id "
+        "ORDER BY tenant, post_id").named()
+    assert [(r["tenant"], r["post_id"]) for r in from_roi] == [(r["tenant"], r["post_id"]) for r in from_money]
+    assert len(from_roi) == 7
+    for roi, money in zip(from_roi, from_money, strict=True):
+        check(roi, {c: money[c] for c in MONEY_COLUMNS}, f"{roi['tenant']}/{roi['post_id']}")
+    assert {r["post_id"]: r["extra"] for r in from_roi if r["fx_missing"]} == {"douyin:5": None}  # the JPY line
+
+
+def test_comments_of_v_roi_post_equal_comment_hours(seeded: Store) -> None:
+    """v_roi_post (0005) counts comments from comments FINAL; comment_hours is the documented hourly view."""
+    hourly = dict(((r[0], r[1]), (r[2], r[3])) for r in seeded.query_sync(
+        "SELECT tenant, post_id, sum(comments), sum(intent_comments) FROM comment_hours "
+        "GROUP BY tenant, post_id").rows)
+    posts = seeded.query_sync("SELECT tenant, post_id, comments_analysed, intent_comments FROM v_roi_post").rows
+    assert hourly and any(key in hourly for key in ((r[0], r[1]) for r in posts))
+    for tenant, post_id, analysed, intent in posts:
+        assert (analysed, intent) == hourly.get((tenant, post_id), (None, None)), (tenant, post_id)
+
+
+def test_campaign_money_equals_the_campaign_level_rows_of_v_money(seeded: Store) -> None:
+    """v_campaign_money (0005) converts only the lines that belong to no post; v_money converts every line."""
+    put(seeded, "bundles", [
+        {"tenant": "acme", "bundle_id": "B2", "campaign_id": "c1", "amount": Decimal("500"), "currency": "USD",
+         "cost_date": date(2025, 3, 2), "split": "equal", "version": 1}])
+    columns = "tenant, campaign_id, post_id, bundle_id, component, line_id, amount, currency, money_date, scope, " \
+              "target, rate, converted"
+    level = seeded.query_sync(f"SELECT {columns} FROM v_campaign_money ORDER BY ALL").rows
+    from_money = seeded.query_sync(
+        f"SELECT {columns} FROM v_money WHERE post_id = '' "
+        "AND component IN ('fee', 'service_fee', 'bundle', 'extra', 'heating', 'revenue') ORDER BY ALL").rows
+    assert level == from_money
+    assert {(r[4], r[5]) for r in level} >= {("bundle", "B2"), ("extra", "agency")}, level
