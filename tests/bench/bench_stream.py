@@ -29,6 +29,7 @@ from tracker.stream.state import PostState
 from tracker.stream.worker import GC_THRESHOLDS
 
 POSTS, PER_POST = 1000, 200
+MANY_POSTS = 40_000
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -119,11 +120,18 @@ def run(report) -> None:
         report("Faust agent doing nothing (framework ceiling)", noop, "snapshots/s", baseline=bare)
         core, core_cpu = _worker_rate(bootstrap, prefix, root / "core", n, TRACKER_ANALYTICS_ENABLED="false")
         report("tracker worker, stream core: validate + state + sink + commit", core, "snapshots/s", baseline=bare)
+        many_prefix = f"m{uuid.uuid4().hex[:6]}."
+        make_topics(bootstrap, many_prefix)
+        many = asyncio.run(produce(bootstrap, many_prefix + t.SNAPSHOTS, snapshots(MANY_POSTS, n // MANY_POSTS)))
+        wide, wide_cpu = _worker_rate(bootstrap, many_prefix, root / "wide", many, TRACKER_ANALYTICS_ENABLED="false")
+        report(f"stream core, {MANY_POSTS:,} posts (each batch touches a post about once)", wide, "snapshots/s",
+               baseline=core)
         full, full_cpu = _worker_rate(bootstrap, prefix, root / "full", n, TRACKER_ANALYTICS_ENABLED="true")
         report("tracker worker, full analytics path into ClickHouse", full, "snapshots/s", baseline=core)
         # CPU time does not depend on what else the machine runs, unlike the rates above
         report("CPU per snapshot: bare aiokafka consumer", bare_cpu, "µs")
         report("CPU per snapshot: worker, stream core (all its threads)", core_cpu, "µs", baseline=bare_cpu)
+        report(f"CPU per snapshot: worker, stream core, {MANY_POSTS:,} posts", wide_cpu, "µs", baseline=core_cpu)
         report("CPU per snapshot: worker, full analytics", full_cpu, "µs", baseline=core_cpu)
         report("stream core on one free core (10⁶ / CPU µs)", 1e6 / core_cpu, "snapshots/s")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,4 +41,5 @@ def engine_url() -> str:
     global _ENGINE_DIR
     if _ENGINE_DIR is None:
         _ENGINE_DIR = Path(tempfile.mkdtemp(prefix="tracker-bench-engine-"))
+        atexit.register(shutil.rmtree, _ENGINE_DIR, ignore_errors=True)  # the 100M bench leaves GBs
     return f"chdb://{_ENGINE_DIR}"

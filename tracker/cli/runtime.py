@@ -52,7 +52,12 @@ def run_services(*, loglevel: str, collectors: bool) -> None:
     click.echo(f"tracker: metrics on http://{settings.web_host}:{settings.web_port}/metrics"
                + (f", read endpoint on http://{settings.read_host}:{settings.read_port}" if embedded else ""),
                err=True)
-    faust.Worker(worker.app, *services, loglevel=loglevel, quiet=True).execute_from_commandline()
+    runner = faust.Worker(worker.app, *services, loglevel=loglevel, quiet=True)
+    # No terminal spinner: to spin on every log record it sets the root logger to DEBUG (at
+    # --loglevel warning and above), so each library's debug() call builds a record — per
+    # message produced or fetched.
+    runner.spinner = None
+    runner.execute_from_commandline()
 
 
 def _collector_services(settings: Settings) -> list[Any]:

@@ -28,6 +28,7 @@ from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
 from tracker.stream import rows as r
+from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
 from tracker.stream.processor import Output, Processor, Source, decode_or_reject
 from tracker.stream.sink import Inserter, Sink, die, gather_sends
@@ -62,6 +63,7 @@ class Worker:
             consumer_auto_offset_reset="earliest",
             stream_buffer_maxsize=settings.worker_buffer,
             broker_max_poll_records=settings.worker_batch_max,
+            producer_max_batch_size=1 << 19,  # changelog batches (tracker/stream/changelog.py)
             consumer_max_fetch_size=4 << 20,
             producer_acks=-1,
             web_enabled=False,
@@ -76,9 +78,9 @@ class Worker:
         self.dlq_topic = self.app.topic(settings.topic(t.DLQ), key_type=bytes, value_type=bytes,
                                         key_serializer="raw", value_serializer="raw")
         raw: Any = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-        self.table = self.app.Table("post_state", default=None, schema=raw, key_type=bytes, value_type=bytes,
-                                    use_partitioner=True,
-                                    partitions=settings.topic_partitions)
+        table = self.app.Table("post_state", default=None, schema=raw, key_type=bytes, value_type=bytes,
+                               use_partitioner=True, partitions=settings.topic_partitions)
+        self.states = StateTable(table, self.app.producer)
         self.insights = Insights()
         self.processor = Processor(settings.reorder_window_hours,
                                    self.insights if settings.analytics_enabled else None)
@@ -173,7 +175,8 @@ class Worker:
         arrived: dict[str, PostState] = {}
         spans: dict[tuple[str, int], list[int]] = {}
         sends: list[Any] = []
-        table_get = self.table.get
+        homes: dict[bytes, int] = {}
+        table_get = self.states.get
         apply = self.processor.apply
         for fetch in fetches:
             tp = fetch.tp
@@ -192,9 +195,10 @@ class Worker:
                 raw = record.value
                 if topic == t.POSTS and not raw and record.key:
                     key = bytes(record.key)
-                    dropped = states.get(key) or PostState.from_bytes(table_get(key))
+                    dropped = states.get(key) or table_get(key)
                     self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
                     states[key] = dropped
+                    homes[key] = partition
                     continue
                 message = decode_or_reject(source, raw, out, decoder)
                 if message is None:
@@ -204,7 +208,8 @@ class Worker:
                 key = post_id.encode()
                 state = states.get(key)
                 if state is None:
-                    state = states[key] = PostState.from_bytes(table_get(key))
+                    state = states[key] = table_get(key)
+                homes[key] = partition
                 apply(source, message, state, out)
                 applied += 1
                 if decoder is not None:
@@ -213,9 +218,8 @@ class Worker:
                 metrics.EVENTS.labels(topic).inc(applied)
         for post_id, state in arrived.items():
             self._arrived(post_id, state, out)
-        # 2. state -> table (changelog); the touched posts' totals as upsert rows
-        for key, state in states.items():
-            self.table[key] = state.to_bytes()
+        # 2. state -> table and its changelog; the touched posts' totals as upsert rows
+        sends.extend(await self.states.write(states, homes))
         for post_id in out.touched:
             out.add(r.POST_TOTALS, self.processor.totals_row(post_id, states[post_id.encode()]))
         if out.late:
@@ -231,7 +235,7 @@ class Worker:
         started = time.perf_counter()
         await self.sink.write(rows, spans)
         self.batches += 1
-        metrics.TRACKED_POSTS.set(len(self.table))
+        metrics.TRACKED_POSTS.set(len(self.states))
         metrics.SINK_LAST_SUCCESS.set(time.time())
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
