@@ -8,7 +8,8 @@ never the detector's own model. Each post is polled as a collector would:
 
 - API polls about hourly with ±30 % jitter and 5 % of polls missed, carrying
   the platform's API metric set (DESIGN.md matrix; hidden likes stay null) and
-  its display rounding (Xiaohongshu shows 1.2万 above 10,000: floored to 1,000);
+  its display rounding (Xiaohongshu shows 1.2万 above 10,000: floored to 1,000, and the
+  collector lists such counters as ``rounded``);
 - the platform's export (all its metrics, exact, export-only ones included:
   Douyin saves, Xiaohongshu views…) once a day at the hour; WeChat Channels,
   which has no API, is read from its export at the API cadence (a data
@@ -22,6 +23,9 @@ printed (``pytest -s``); the bars are those of issue 6. Matching rules:
   true half-life; a pulse the detector gives none counts as a 100 % error;
 - incremental error over matched responding pulses with ≥ ``MIN_INCREMENTAL`` true
   incremental engagements (smaller ones are dominated by counting noise);
+- a ``SuspiciousEngagement`` step-jump alert finds an injected step jump of the same counter
+  when it fires within [jump − 2 h, jump + ``JUMP_LATE`` h] (the state judges final hours,
+  older than the reorder window); any other one is a false alarm (no bar: figures only);
 - a ``PostDecaying`` alert belongs to the truth pulse whose attribution interval holds
   its time; it is a true positive when that pulse has a true decay instant T (the first
   instant both DESIGN.md conditions hold) and the alert fires within
@@ -47,6 +51,7 @@ from tracker.analytics.resample import Snapshot
 from tracker.simulate import Simulation
 from tracker.simulate.catalog import PLATFORMS
 from tracker.simulate.groundtruth import visible_metrics
+from tracker.simulate.series import M_INDEX, simulate
 from tracker.simulate.truth import PostTruth
 
 pytestmark = pytest.mark.integration
@@ -57,6 +62,7 @@ EXPORT_EVERY_H = 24
 MIN_INCREMENTAL = 50.0
 EARLY, LATE = 12.0, 24.0
 LOOKAHEAD_H = 24.0
+JUMP_LATE = 12.0
 
 
 def xhs_display(n: int) -> int:
@@ -113,7 +119,8 @@ def snapshots_of(sim: Simulation, post, rnd: random.Random) -> list[Snapshot]:
             None if m is None else float(xhs_display(int(row[i])) if rounded else int(row[i]))
             for i, m in enumerate(names)
         )
-        out.append(Snapshot(t, vals))
+        shown = tuple(m for i, m in enumerate(names) if rounded and m is not None and row[i] >= 10_000)
+        out.append(Snapshot(t, vals, shown))  # the collector lists the counters it read as "1.2万"
     return out
 
 
@@ -177,6 +184,9 @@ class Scores:
     delays: list[float] = field(default_factory=list)
     growing_alerts: int = 0
     growing_posts: int = 0
+    jumps: int = 0
+    jumps_found: int = 0
+    jump_false_alarms: int = 0
     snapshots: int = 0
     seconds: float = 0.0
 
@@ -248,6 +258,20 @@ def score(sim: Simulation, outcomes: list[Outcome]) -> Scores:
         if tr.keeps_growing:
             s.growing_posts += 1
             s.growing_alerts += len(fired)
+        jumps = [(j.metric, j.hour) for j in tr.step_jumps]
+        s.jumps += len(jumps)
+        found: set[int] = set()
+        for kind, _state, at, key in out.alerts:
+            if kind != "SuspiciousEngagement" or not key.startswith("step-jump:"):
+                continue
+            metric = key.split(":")[1].split("@")[0]
+            hit = next((i for i, (m, h) in enumerate(jumps)
+                        if m == metric and h - 2.0 <= at <= h + JUMP_LATE and i not in found), None)
+            if hit is None:
+                s.jump_false_alarms += 1
+            else:
+                found.add(hit)
+        s.jumps_found += len(found)
         first: dict[int, float] = {}  # truth pulse -> its first alert's time
         for _, _, at, _ in fired:
             k = next((k for k, q in enumerate(tr.pulses) if q.onset_hour <= at < q.interval_end_hour), None)
@@ -281,6 +305,8 @@ def report(s: Scores) -> dict[str, float]:
         "growing_alerts": float(s.growing_alerts),
         "decay_precision_wide": s.precision(24, 48),
         "decay_recall_wide": s.recall(24, 48),
+        "jumps_found": s.jumps_found / max(1, s.jumps),
+        "jump_false_alarms": float(s.jump_false_alarms),
     }
     windows = ", ".join(
         f"[−{e:g} h, +{la:g} h] {s.precision(e, la):.0%} / {s.recall(e, la):.0%}"
@@ -303,14 +329,64 @@ def report(s: Scores) -> dict[str, float]:
         f"p10 {q(s.delays, 10):+.1f} h, p90 {q(s.delays, 90):+.1f} h, "
         f"median |delay| {q([abs(d) for d in s.delays], 50):.1f} h (n={len(s.delays)})"
         f"\n  PostDecaying on the {s.growing_posts} posts that keep growing: {s.growing_alerts}"
+        f"\n  SuspiciousEngagement step jumps: {s.jumps_found}/{s.jumps} injected found, "
+        f"{s.jump_false_alarms} false alarms"
     )
     return figures
+
+
+def _continued(x: np.ndarray, until: int, linear: bool) -> np.ndarray:
+    """``x`` continued to ``until`` hours as the truth continues it past the horizon."""
+    if until <= len(x):
+        return x[:until]
+    n = np.arange(1, until - len(x) + 1)
+    last, prev = float(x[-1]), float(x[-2])
+    tail = last + (last - prev) * n if linear else last * min(1.0, last / prev if prev > 0 else 0.0) ** n
+    return np.concatenate([x, tail])
+
+
+def realised_decay_recall(sim: Simulation) -> tuple[float, float]:
+    """What the data allow: the share of expected decays announced within [T − EARLY, T + LATE],
+    and the median delay, by a stream that knew each pulse's *realised* excess exactly (its next
+    72 h included) and the truth's own velocity condition. The truth's T is computed on the
+    noiseless process; the noise path is all that separates the two."""
+    _, comps = simulate(sim.population)
+    truth = {p.post_id: p for p in sim.truth(curves=False).posts}
+    deltas = []
+    for post in sim.population.posts:
+        tr, i = truth[post.id], post.index
+        eng = [M_INDEX[m] for m in PLATFORMS[post.platform].engagement_metrics if m in tr.metrics]
+        horizon, first = int(sim.series.horizon[i]), comps.row_start[i]
+        reach = horizon + 72
+        rate = _continued(comps.rates[i, eng].sum(axis=0), reach, linear=True)
+        base = _continued(comps.views_noiseless[first], reach, linear=True) * rate
+        v = comps.views_noiseless[first:comps.row_start[i + 1], :horizon].sum(axis=0) * rate[:horizon]
+        rows = comps.views[first:comps.row_start[i + 1], :horizon]
+        realised = rows * comps.multiplier[i, eng, :horizon].sum(axis=0)
+        starts = [q.onset_hour for q in tr.pulses if q.trigger.startswith("heating")]
+        for k, q in enumerate(tr.pulses):
+            if not expected_alert(tr, k, starts) or q.peak_hour is None or q.peak_velocity is None:
+                continue
+            on = q.onset_hour
+            gain = _continued(realised[1 + k], reach, linear=False) + base - base[max(on - 1, 0)]
+            so = np.concatenate([[0.0], np.cumsum(gain)])
+            line = q.baseline_velocity + 0.25 * (q.peak_velocity - q.baseline_velocity)
+            found = next((t for t in range(q.peak_hour + 4, min(q.interval_end_hour, horizon) + 1)
+                          if np.all(v[t - 3:t] <= line) and so[t + 72] - so[t] <= 0.1 * (so[t] - so[on])),
+                         None)
+            deltas.append(math.inf if found is None else found - q.decay_at_hour)
+    d = np.array(deltas)
+    return float(np.mean((d >= -EARLY) & (d <= LATE))), float(np.median(d[np.isfinite(d)]))
 
 
 @pytest.fixture(scope="module")
 def figures() -> dict[str, float]:
     sim = Simulation.build(seed=SEED, posts=POSTS)
-    return report(score(sim, stream_population(sim, AnalyticsParams())))
+    out = report(score(sim, stream_population(sim, AnalyticsParams())))
+    out["realised_recall"], delay = realised_decay_recall(sim)
+    print(f"  PostDecaying knowing each pulse's realised excess (next 72 h too): within [−{EARLY:g} h, "
+          f"+{LATE:g} h] {out['realised_recall']:.0%}, median delay {delay:+.1f} h")
+    return out
 
 
 def test_heated_onsets_within_two_hours(figures):
@@ -326,15 +402,16 @@ def test_incremental_engagements_error(figures):
 # its mark must go.
 
 
-@pytest.mark.xfail(strict=True, reason="half-life: median ~24 %, p90 ~86 % against 20 % / 50 %; "
+@pytest.mark.xfail(strict=True, reason="half-life: median ~23 %, p90 ~83 % against 20 % / 50 %; "
                    "hourly noise of 20-45 % on 3-10 h half-lives")
 def test_half_life_error(figures):
     assert figures["half_life_median"] <= 0.20
     assert figures["half_life_p90"] <= 0.50
 
 
-@pytest.mark.xfail(strict=True, reason="PostDecaying: precision/recall ~50 % within [T-12 h, T+24 h], "
-                   "median delay ~+6 h; the 72 h gain condition makes the true decay instant fuzzy")
+@pytest.mark.xfail(strict=True, reason="PostDecaying: precision/recall ~48 % within [T-12 h, T+24 h], "
+                   "median delay ~+6 h; the 72 h gain condition on a noiseless incremental and an unseen "
+                   "publish-hour baseline makes the true decay instant fuzzy")
 def test_post_decaying_precision_recall_and_delay(figures):
     assert figures["decay_precision"] >= 0.90
     assert figures["decay_recall"] >= 0.90
@@ -352,3 +429,10 @@ def test_post_decaying_within_a_day_or_two(figures):
     within [T − 24 h, T + 48 h], and most alerts fall there."""
     assert figures["decay_recall_wide"] >= 0.6
     assert figures["decay_precision_wide"] >= 0.6
+
+
+def test_suspicious_engagement_finds_step_jumps_without_crying_wolf(figures):
+    """No bar in the issue; a floor under what is measured, so that a regression shows: most
+    injected step jumps are found and pulses (every counter rising) raise almost no alarm."""
+    assert figures["jumps_found"] >= 0.5
+    assert figures["jump_false_alarms"] <= 5

@@ -188,3 +188,17 @@ def test_serialisation_round_trip():
     again = CurveState.from_bytes(state.to_bytes())
     assert again.to_bytes() == state.to_bytes()
     assert again.hours(int(T0) + 10, int(T0) + 20) == state.hours(int(T0) + 10, int(T0) + 20)
+
+
+def test_a_counter_flagged_rounded_is_read_as_rounded_at_once():
+    """The collector's ``rounded`` list ("1.2万") says it from the first snapshot; without it
+    the curve needs a run of round values to suspect rounding."""
+    flagged, guessed = CurveState(), CurveState()
+    flagged.apply(Snapshot(T0, (None, 12_000, None, None, None, None), ("likes",)))
+    guessed.apply(Snapshot(T0, (None, 12_000, None, None, None, None)))
+    assert flagged.rounded("likes") and not guessed.rounded("likes")
+    assert not flagged.rounded("views")
+    row = {"observed_at": "2026-01-01T00:00:00Z", "likes": "12000", "rounded": "likes, saves"}
+    assert Snapshot.from_mapping(row).rounded == ("likes", "saves")
+    assert Snapshot.from_mapping({**row, "rounded": ["likes", "bogus"]}).rounded == ("likes",)
+    assert Snapshot.from_mapping({**row, "rounded": ""}).rounded == ()

@@ -3,11 +3,14 @@ and alert rows; comments carry their classification; state round-trips."""
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import timedelta
 
 import orjson
 
 from tests.fixtures.data import T0
+from tracker.analytics import alerts as decide
 from tracker.broker import topics as t
 from tracker.contracts import decode, encode
 from tracker.stream import rows as r
@@ -75,3 +78,46 @@ def test_comments_are_classified_on_their_rows() -> None:
     _, out = run([(t.COMMENTS, comment)])
     row = dict(zip(r.COLUMNS[r.COMMENTS], out.rows[r.COMMENTS][0], strict=True))
     assert row["intent"] == 1 and row["negative"] == 0 and "求链接" in row["intent_terms"]
+
+
+def test_suspicious_engagement_reaches_alert_rows_and_messages() -> None:
+    """A step jump in likes alone fires ``SuspiciousEngagement`` like ``PostDecaying`` does:
+    an ``alerts`` row and a ``tracker.alerts.v1`` message; a ratio far from the post's
+    platform-and-tier distribution fires once, when the burst window is over."""
+    state, out = run([(t.POSTS, registry())])
+    insights = Insights()
+    insights.ratio_stats[("douyin", "micro")] = {
+        "likes/views": decide.RatioDistribution(median_log=math.log(0.2), mad_log=0.1, n=100)}
+    for h in range(120):
+        likes = likes_at(h) + (20_000 if h >= 90 else 0)
+        views = likes_at(h) * 20
+        at = T0 + timedelta(hours=h, minutes=20)
+        insights.snapshot(POST, int(at.timestamp() * 1000), {"views": views, "likes": likes,
+                                                             "comments": likes_at(h) // 10,
+                                                             "shares": 0, "saves": None, "searches": None},
+                          state, out)
+        state.last_observed_ms = int(at.timestamp() * 1000)
+    rows = [dict(zip(r.COLUMNS[r.ALERTS], row, strict=True)) for row in out.rows[r.ALERTS]]
+    suspicious = [row for row in rows if row["alert"] == "SuspiciousEngagement"]
+    kinds = sorted(json.loads(row["evidence"])["kind"] for row in suspicious)
+    assert kinds == ["ratio", "step-jump"], rows
+    jump = next(row for row in suspicious if json.loads(row["evidence"])["kind"] == "step-jump")
+    assert json.loads(jump["evidence"])["metric"] == "likes" and jump["state"] == "firing"
+    messages = [m for m in insights.alerts if m["alert"] == "SuspiciousEngagement"]
+    assert len(messages) == 2 and all(m["severity"] == "warning" for m in messages)
+    assert {m["alert_id"] for m in messages} == {row["alert_id"] for row in suspicious}
+
+
+def test_rounded_counters_are_no_spike() -> None:
+    """Likes shown rounded ("1.2万", the message's ``rounded`` list) step 1,000 at a time."""
+    state, out = run([(t.POSTS, registry())])
+    insights = Insights()
+    for h in range(120):
+        likes = 4 * likes_at(h) + 9_000
+        shown = likes // 1_000 * 1_000 if likes >= 10_000 else likes
+        at = T0 + timedelta(hours=h, minutes=20)
+        insights.snapshot(POST, int(at.timestamp() * 1000), {"views": likes * 5, "likes": shown,
+                                                             "comments": likes // 40, "shares": 0, "saves": None,
+                                                             "searches": None},
+                          state, out, rounded=["likes"] if likes >= 10_000 else [])
+    assert not [m for m in insights.alerts if m["alert"] == "SuspiciousEngagement"]

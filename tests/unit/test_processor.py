@@ -7,6 +7,7 @@ import orjson
 from tracker.broker import topics as t
 from tracker.contracts import decode
 from tracker.stream import rows as r
+from tracker.stream.insights import Insights
 from tracker.stream.processor import Output, Processor, Source, decode_or_reject
 from tracker.stream.state import PostState
 
@@ -130,3 +131,23 @@ def test_heating_before_its_post_gets_the_campaign_once_the_registry_arrives() -
     assert first[cols.index("campaign_id")] == "" and second[cols.index("campaign_id")] == post["campaign_id"]
     assert second[cols.index("version")] > first[cols.index("version")]
     assert PostState.from_bytes(state.to_bytes()).heating == state.heating
+
+
+def test_the_rounded_list_reaches_the_analytics() -> None:
+    """A counter the message lists as rounded ("1.2万") is read as rounded from its first value."""
+    def shown(hour: int, rounded: list[str]) -> bytes:
+        return orjson.dumps({
+            "tenant": "acme", "post_id": POST, "platform": "bilibili",
+            "observed_at": f"2026-11-01T{hour:02d}:00:00Z", "source": "api",
+            "metrics": {"views": 12_000, "likes": 12_345}, "rounded": rounded,
+        })
+
+    for rounded, expected in ((["views"], True), ([], False)):
+        state, out = PostState(), Output()
+        proc = Processor(reorder_window_hours=6, insights=Insights())
+        src = Source(t.SNAPSHOTS, 0, 0, POST.encode())
+        message = decode_or_reject(src, shown(1, rounded), out)
+        assert message is not None
+        proc.apply(src, message, state, out)
+        assert state.live.curve.rounded("views") is expected
+        assert state.live.curve.rounded("likes") is False

@@ -6,7 +6,7 @@ The stream keeps which alerts are open; these functions only decide.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,14 +101,24 @@ def stalled(
     return now - last_seen > params.stalled_cadence_multiple * expected_cadence_hours
 
 
+CALM_MIN_COUNT = 5.0
+"""Usual gain (counts over the judged window) a counter needs before its calm counts as
+evidence that a jump elsewhere is not a pulse."""
+
+
 def step_jump(
     velocity: Mapping[str, float | None],
     usual: Mapping[str, float | None],
     params: AnalyticsParams = DEFAULT_PARAMS,
+    coarse: Collection[str] = (),
 ) -> dict[str, Any] | None:
     """``SuspiciousEngagement`` from one observed step: one counter gained
     ≥ ``step_jump_ratio`` × its usual rate and ≥ ``step_jump_min`` while every other
-    counter stayed within 2 × its usual rate (``usual``: typical gain per step)."""
+    counter stayed within 2 × its usual rate (``usual``: typical gain per step).
+
+    ``coarse`` counters are shown rounded: their gain (less its rounding step) may jump,
+    but staying put says nothing; nor does a counter whose usual gain is below
+    ``CALM_MIN_COUNT`` (too small to show a rise). At least one other counter must vouch."""
     jumped = []
     calm = []
     for metric, v in velocity.items():
@@ -118,7 +128,7 @@ def step_jump(
         ref = max(base, 1.0)
         if v >= params.step_jump_ratio * ref and v >= params.step_jump_min:
             jumped.append(metric)
-        else:
+        elif metric not in coarse and base >= CALM_MIN_COUNT:
             calm.append(v <= 2.0 * ref + 3.0 * math.sqrt(ref))
     if len(jumped) != 1 or not calm or not all(calm):
         return None
@@ -134,6 +144,43 @@ class RatioDistribution:
     mad_log: float
     """Median absolute deviation of the log ratio."""
     n: int
+
+
+RATIO_PAIRS: tuple[tuple[str, str], ...] = (
+    ("likes", "views"), ("comments", "likes"), ("shares", "likes"), ("saves", "likes"),
+)
+"""Ratios (numerator, denominator) whose platform-and-tier distribution ``SuspiciousEngagement``
+compares a post with."""
+
+
+def ratio_distribution(log_ratios: list[float]) -> RatioDistribution | None:
+    """The distribution of one log ratio over a population's posts (None when empty)."""
+    if not log_ratios:
+        return None
+    xs = sorted(log_ratios)
+    med = _median(xs)
+    return RatioDistribution(med, _median(sorted(abs(x - med) for x in xs)), len(xs))
+
+
+def _median(xs: list[float]) -> float:
+    n = len(xs)
+    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
+
+
+def suspicious_ratios(
+    totals: Mapping[str, float | None],
+    dists: Mapping[str, RatioDistribution],
+    params: AnalyticsParams = DEFAULT_PARAMS,
+) -> list[dict[str, Any]]:
+    """Evidence of every :data:`RATIO_PAIRS` ratio of ``totals`` outside its distribution
+    (``dists`` keyed ``"likes/views"`` …)."""
+    found = []
+    for num, den in RATIO_PAIRS:
+        name = f"{num}/{den}"
+        ev = suspicious_ratio(totals.get(num), totals.get(den), dists.get(name), params)
+        if ev is not None:
+            found.append({**ev, "ratio": name})
+    return found
 
 
 def suspicious_ratio(

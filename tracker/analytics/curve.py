@@ -315,6 +315,10 @@ class CurveState:
             self._first(t, vals, params)
         regressions = self._regressions(t, vals, params)
         first_hour = self._first_changed_hour(t, vals)
+        for name in snap.rounded:
+            k = METRICS.index(name)
+            if vals[k] == vals[k]:  # the collector says so: no need to infer it from the values
+                self._rounding[k] = max(self._rounding[k], COARSE_EVIDENCE)
         changed = self._insert(t, vals)
         self._note_shape(t, vals)
         self._cache.clear()

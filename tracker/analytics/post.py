@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 import struct
+from array import array
 from dataclasses import dataclass, field, replace
 
 from tracker.analytics import alerts
-from tracker.analytics.curve import CurveChange, CurveState
+from tracker.analytics.curve import COARSE_STEP, CurveChange, CurveState
 from tracker.analytics.longtail import (
     LongTail,
     Projection,
@@ -30,14 +31,29 @@ from tracker.analytics.longtail import (
     loglinear_projection,
     tail_share,
 )
-from tracker.analytics.metrics import emv, engagements
+from tracker.analytics.metrics import METRICS, emv, engagements
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.pulses import NONE, HeatingNode, Pulse, PulseTracker
 from tracker.analytics.resample import Snapshot
 
 # version, alerted, reported, pending, open flag, publish, end, curve size
 _HEAD = struct.Struct("<BiiiBddI")
-_VERSION = 2
+# version 3 adds: last step-jump step, hours counted into the usual gains, K usual gains, then
+# the gains of the last JUMP_WINDOW − 1 final steps (float32, NaN: none)
+JUMP_WINDOW = 3
+"""Steps a jump is summed over: the hours between two polls (one missed) split it."""
+_JUMPS = struct.Struct(f"<ii{len(METRICS)}d{(JUMP_WINDOW - 1) * len(METRICS)}f")
+_VERSION = 3
+USUAL_AFTER = 24
+"""Observed final hours counted into each counter's usual hourly gain before a step jump
+can be judged against it."""
+USUAL_WEIGHT = 1.0 / 24.0
+"""Weight of a new hour in the usual hourly gain (an exponential average over about a day)."""
+USUAL_RISE_CAP = 3.0
+"""Largest ratio of a step's gain to the usual one that a rise counts with."""
+JUMP_QUIET_STEPS = 24
+"""After a step jump, steps before another one is reported (one jump spreads over the hours
+between the polls that bracket it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +81,8 @@ class Update:
     totals: dict[str, float | None] = field(default_factory=dict)
     long_tail: LongTail | None = None
     alerts: list[alerts.Alert] = field(default_factory=list)
+    burst_over: bool = False
+    """This event carried the post past its burst window (the moment its ratios are judged)."""
 
 
 class PostAnalytics:
@@ -80,8 +98,13 @@ class PostAnalytics:
         "pending",
         "publish",
         "track_end",
+        "usual",
+        "usual_n",
+        "jump_at",
+        "recent",
         "_live",
         "_closed",
+        "_events",
     )
 
     def __init__(
@@ -104,15 +127,21 @@ class PostAnalytics:
         self.alert_open = False
         self.reported = -1  # highest pulse index reported so far
         self.pending = NONE  # step since which PostDecaying's conditions hold (NONE: they do not)
+        self.usual = [math.nan] * len(METRICS)  # per counter: usual gain per observed final step
+        self.usual_n = 0  # observed final steps counted into ``usual``
+        self.jump_at = NONE  # step of the last step jump reported
+        self.recent = array("f", [math.nan]) * ((JUMP_WINDOW - 1) * len(METRICS))  # older first
         self._live: PulseTracker | None = None
         self._closed: list[Pulse] = []  # pulses the checkpoint closed during this event
+        self._events: list[alerts.Alert] = []  # alerts found on steps that became final
 
     # -- events ------------------------------------------------------------
 
     def apply_snapshot(self, snap: Snapshot, reheat_lift_per_spend: float | None = None) -> Update:
         """Merge one snapshot (times in hours) and return the rows it touched."""
         p = self.params
-        step_snap = Snapshot(snap.t / p.grid_hours, snap.values)
+        step_snap = Snapshot(snap.t / p.grid_hours, snap.values, snap.rounded)
+        before = self.curve.newest
         change = self.curve.apply(step_snap, p, prune=False)
         if change.status == "late":
             return Update("late")
@@ -122,6 +151,11 @@ class PostAnalytics:
             self._live = None  # a step the live view holds changed: rebuild it
         self._advance()
         out = self._update(change.status, rows, reheat_lift_per_spend)
+        if self.publish is not None:
+            end = self.publish + p.burst_window_hours / p.grid_hours
+            after = self.curve.newest
+            if after is not None and after >= end and (before is None or before < end):
+                out = replace(out, burst_over=True)
         if change.regressions:
             ev = alerts.unavailable([(r.metric, r.before, r.after) for r in change.regressions])
             key = ",".join(f"{r.metric}@{r.t:.3f}" for r in change.regressions)
@@ -181,7 +215,66 @@ class PostAnalytics:
                 self._feed(cp, nxt, final)
                 self._closed.extend(cp.closed_pulses)
                 cp.closed_pulses.clear()
+                self._judge_steps(nxt, final)
         curve.prune(p)
+
+    def _judge_steps(self, s0: int, s1: int) -> None:
+        """``SuspiciousEngagement`` on steps that became final: one counter jumping while the
+        others stay calm (:func:`alerts.step_jump`), its gain over the last ``JUMP_WINDOW``
+        steps against ``JUMP_WINDOW`` × its usual gain per step. A counter the platform shows
+        rounded moves a rounding step at once: that step is taken off its gain before judging,
+        so "1.1万" → "1.2万" is no spike, and its usual gain is a plain average of its steps."""
+        curve, p = self.curve, self.params
+        data = curve.hours(s0, s1)
+        coarse = {m: curve.rounded(m) for m in METRICS}
+        usual = self.usual
+        n_k, recent = len(METRICS), self.recent
+        for i in range(s1 - s0):
+            step = s0 + i
+            raw: list[float | None] = []
+            for m in METRICS:
+                d = data.get(m)
+                raw.append(None if d is None else d[1][i])
+            # gains over the window ending here (an earlier step without a value adds nothing)
+            window: dict[str, float | None] = {}
+            for k, m in enumerate(METRICS):
+                v = raw[k]
+                if v is not None:
+                    for j in range(k, len(recent), n_k):
+                        x = recent[j]
+                        v += x if x == x else 0.0
+                    v = max(0.0, v - COARSE_STEP) if coarse[m] else v
+                window[m] = v
+            del recent[:n_k]
+            recent.extend(math.nan if v is None else v for v in raw)
+            if not curve.observed(step):
+                continue
+            if self.usual_n >= USUAL_AFTER and step - self.jump_at >= JUMP_QUIET_STEPS:
+                ref = {m: (None if usual[k] != usual[k] else JUMP_WINDOW * usual[k])
+                       for k, m in enumerate(METRICS)}
+                ev = alerts.step_jump(window, ref, p, [m for m in METRICS if coarse[m]])
+                if ev is not None:
+                    self.jump_at = step
+                    ev["hour"] = step
+                    self._events.append(
+                        alerts.Alert("SuspiciousEngagement", "firing", float(step + 1),
+                                     f"step-jump:{ev['metric']}@{step}", ev)
+                    )
+            for k, v in enumerate(raw):  # learned on the gains as shown (a rounded one averages out)
+                if v is None:
+                    continue
+                u = usual[k]
+                if u != u:
+                    usual[k] = v
+                elif self.usual_n < USUAL_AFTER:  # the first day: a plain mean, nothing judged yet
+                    usual[k] = u + (v - u) / (self.usual_n + 1)
+                elif v <= u or u <= 0.0 or coarse[METRICS[k]]:  # then an exponential average
+                    # (a rounded counter moves in steps: its average is its rate) going down...
+                    usual[k] = u + USUAL_WEIGHT * (v - u)
+                else:  # ...whose rise per step is capped in proportion, alike for every
+                    # counter: a pulse lifts them all, a jump barely moves its own
+                    usual[k] = u * min(v / u, USUAL_RISE_CAP) ** USUAL_WEIGHT
+            self.usual_n += 1
 
     def _feed(self, tracker: PulseTracker, s0: int, s1: int) -> None:
         velocities = self.curve.series(s0, s1)
@@ -244,7 +337,8 @@ class PostAnalytics:
         if live.index < self.reported:
             removed = list(range(live.index + 1, self.reported + 1))
         self.reported = live.index
-        out_alerts: list[alerts.Alert] = []
+        out_alerts: list[alerts.Alert] = self._events
+        self._events = []
         now = float(live.next_step) if live.onset != NONE else 0.0
         if self.alert_open and live.index > self.alerted:
             self.alert_open = False
@@ -328,16 +422,26 @@ class PostAnalytics:
             _VERSION, self.alerted, self.reported, self.pending, int(self.alert_open), pub, end,
             len(curve),
         )
-        return head + curve + self.checkpoint.to_bytes()
+        jumps = _JUMPS.pack(self.jump_at, self.usual_n, *self.usual, *self.recent)
+        return head + jumps + curve + self.checkpoint.to_bytes()
 
     @classmethod
     def from_bytes(cls, data: bytes, params: AnalyticsParams = DEFAULT_PARAMS) -> PostAnalytics:
         """Inverse of :meth:`to_bytes`."""
         version, alerted, reported, pending, open_, pub, end, n_curve = _HEAD.unpack_from(data, 0)
-        if version != _VERSION:
+        if version not in (2, _VERSION):
             raise ValueError(f"unknown PostAnalytics version {version}")
         view = memoryview(data)
         off = _HEAD.size
+        k = len(METRICS)
+        usual = [math.nan] * k
+        recent = array("f", [math.nan]) * ((JUMP_WINDOW - 1) * k)
+        jump_at, usual_n = NONE, 0
+        if version >= 3:  # version 2 kept no usual gains: they are learned again
+            jump_at, usual_n, *gains = _JUMPS.unpack_from(data, off)
+            off += _JUMPS.size
+            usual = [float(x) for x in gains[:k]]
+            recent = array("f", gains[k:])
         self = cls.__new__(cls)
         self.params = params
         self.publish = None if pub != pub else pub
@@ -346,6 +450,8 @@ class PostAnalytics:
         self.pending = pending
         self.curve = CurveState.from_bytes(view[off : off + n_curve])
         self.checkpoint = PulseTracker.from_bytes(view[off + n_curve :])
+        self.usual, self.usual_n, self.jump_at, self.recent = usual, usual_n, jump_at, recent
         self._live = None
         self._closed = []
+        self._events = []
         return self

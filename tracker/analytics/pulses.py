@@ -80,6 +80,9 @@ BETA_PRIOR_STEPS = 24.0
 """β (how far the earlier pulses' extrapolation is off) is pulled towards 1 with the weight of
 this many steps of the counterfactual: a fit cannot blame a later pulse for an earlier one's tail."""
 _LOG_SCALE = 2048.0
+ONSET_LEAD_SHARE = 0.3
+"""An organic onset's first step must rise at least this share of the next step's rise over
+the trailing level; else it is the old pulse's noise and the onset moves one step on."""
 RECENT_HOURS = 24.0
 """Hours whose observed excess holds projections to the level they show."""
 
@@ -515,6 +518,15 @@ class PulseTracker:
         held = self._held()
         self.cand_start = NONE
         self.cand_count = 0
+        # A burst's first step carries a large share of its rise (its input is front-loaded):
+        # a first held step far below the next is the old pulse's noise, not the onset.
+        while len(held) >= 2 and held[0][2] and held[1][2]:
+            e0 = held[0][1] / self._daily(held[0][0], params) - self.cand_ref
+            e1 = held[1][1] / self._daily(held[1][0], params) - self.cand_ref
+            if e0 >= ONSET_LEAD_SHARE * e1:
+                break
+            self._add(*held[0], params)
+            held = held[1:]
         self._start(held[0][0], 2, 0.0, math.nan, (), params)
         for s, v, o in held:
             self._add(s, v, o, params)

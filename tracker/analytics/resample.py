@@ -55,6 +55,9 @@ class Snapshot:
     """Observed at, hours since the epoch."""
     values: tuple[float | None, ...]
     """Counts in ``METRICS`` order."""
+    rounded: tuple[str, ...] = ()
+    """Metrics the platform showed rounded ("1.2万"): less precise than a count, so their
+    gains are imputed and a step of theirs is not read as a spike."""
 
     @classmethod
     def of(cls, observed_at: float | str | datetime, **counts: float | None) -> Snapshot:
@@ -66,7 +69,9 @@ class Snapshot:
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, object]) -> Snapshot:
-        """From a mapping with ``observed_at`` and metric keys; blank or missing = None."""
+        """From a mapping with ``observed_at`` and metric keys; blank or missing = None.
+        An optional ``rounded`` lists the metrics shown rounded (a list, or text such as
+        ``"likes,saves"``)."""
         values: list[float | None] = []
         for metric in METRICS:
             raw = row.get(metric)
@@ -74,7 +79,13 @@ class Snapshot:
                 values.append(None)
             else:
                 values.append(float(raw))  # type: ignore[arg-type]
-        return cls(to_hours(row["observed_at"]), tuple(values))  # type: ignore[arg-type]
+        listed = row.get("rounded") or ()
+        names: Iterable[object] = (
+            listed.replace(";", ",").split(",") if isinstance(listed, str)
+            else listed if isinstance(listed, list | tuple) else ()
+        )
+        rounded = tuple(n.strip() for n in names if isinstance(n, str) and n.strip() in METRICS)
+        return cls(to_hours(row["observed_at"]), tuple(values), rounded)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,12 @@ views over them, so a replay cannot double-count.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
@@ -51,6 +53,10 @@ class Insights:
         self.negative_lexicon = Lexicon((), lexicon.negative)
         self.alerts: list[dict[str, Any]] = []
         """Alert messages (``tracker.alerts.v1`` shape) produced since the last drain."""
+        self.ratio_stats: dict[tuple[str, str], dict[str, decide.RatioDistribution]] = {}
+        """Per (platform, creator tier), the population distribution of each ratio of
+        ``analytics.alerts.RATIO_PAIRS`` (keyed ``"likes/views"`` …), kept up to date by the
+        worker from finished posts; empty: ``SuspiciousEngagement`` judges step jumps only."""
 
     def analytics(self, state: PostState) -> PostAnalytics:
         """The post's decoded analytics, created from its registry entry on first use."""
@@ -69,9 +75,27 @@ class Insights:
         return state.live
 
     def snapshot(self, post_id: str, observed_ms: int, metrics: dict[str, int | None], state: PostState,
-                 out: Any) -> None:
-        snap = Snapshot(observed_ms / HOUR_MS, tuple(metrics[m] for m in METRICS))
-        self._emit(post_id, self.analytics(state).apply_snapshot(snap), state, out)
+                 out: Any, rounded: Sequence[str] = ()) -> None:
+        """Apply one snapshot; ``rounded`` names the metrics the platform showed rounded
+        (the message's ``rounded`` list): their steps are not read as spikes."""
+        names = tuple(m for m in rounded if m in METRICS)
+        snap = Snapshot(observed_ms / HOUR_MS, tuple(metrics[m] for m in METRICS), names)
+        update = self.analytics(state).apply_snapshot(snap)
+        self._emit(post_id, update, state, out)
+        if update.burst_over:
+            self._judge_ratios(post_id, update.totals, state, out)
+
+    def _judge_ratios(self, post_id: str, totals: dict[str, float | None], state: PostState, out: Any) -> None:
+        """``SuspiciousEngagement`` once per post, at the end of its burst window: a ratio of
+        its totals far outside its platform-and-tier distribution."""
+        reg = state.registry or {}
+        dists = self.ratio_stats.get((reg.get("platform", ""), reg.get("tier", "")))
+        if not dists:
+            return
+        at = datetime.fromtimestamp(state.last_observed_ms / 1000, tz=UTC)
+        for ev in decide.suspicious_ratios(totals, dists, self.params):
+            self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), "SuspiciousEngagement", "firing",
+                            at, f"ratio:{ev['ratio']}", ev, state.seq, out)
 
     def availability(self, post_id: str, state: PostState, at: datetime, out: Any) -> None:
         """``PostUnavailable`` fires when the platform reports the post unavailable or deleted,

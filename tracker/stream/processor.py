@@ -114,7 +114,7 @@ class Processor:
             if self.insights is not None and (previous == "ok") != (state.status == "ok"):
                 self.insights.availability(m["post_id"], state, observed_at, out)
         if self.insights is not None:
-            self.insights.snapshot(m["post_id"], observed_ms, metrics, state, out)
+            self.insights.snapshot(m["post_id"], observed_ms, metrics, state, out, m.get("rounded") or ())
 
     def _is_late(self, offset: int, observed_ms: int, state: PostState) -> bool:
         """Older than the reorder window when it first arrived (a replay gets the same answer)."""
