@@ -15,6 +15,8 @@ still takes Faust's per-message path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 SCHEME = "trackerkafka"
+log = logging.getLogger(__name__)
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
@@ -51,6 +54,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
         self.limit = 20_000
         self._done: dict[TP, int] = {}
         self._in_flight = 0
+        self._resumed = asyncio.Event()
+        self._committing: asyncio.Future[Any] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self._held = False
@@ -88,6 +93,17 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 self._done[fetch.tp] = after
             n += len(fetch.records)
         self._n_acked += n
+        every = self._commit_every
+        if (self.fetched.empty() or (every is not None and self._n_acked >= every)) and self._committing is None:
+            # commit now rather than at the next fetch (which may wait for new records)
+            self._n_acked = 0
+            self._committing = asyncio.ensure_future(self.commit())
+            self._committing.add_done_callback(self._committed)
+
+    def _committed(self, task: asyncio.Future[Any]) -> None:
+        self._committing = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("offset commit failed (retried at the next one): %r", task.exception())
 
     def hold(self) -> None:
         """Stop fetching the batch topics (the store is unavailable)."""
@@ -102,6 +118,9 @@ class BatchConsumer(faust_aiokafka.Consumer):
     def _batch_tps(self) -> Iterator[TP]:
         return (tp for tp in self.assignment() if tp.topic in self.batch_topics)
 
+    def _fetching_batches(self) -> bool:
+        return any(tp.topic in self.batch_topics for tp in self._get_active_partitions())
+
     def _stop_fetching(self) -> None:
         for tp in self._batch_tps():
             self.on_buffer_full(tp)
@@ -111,6 +130,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
             return
         for tp in self._batch_tps():
             self.on_buffer_drop(tp)
+        self._resumed.set()
 
     # -- Faust's side -----------------------------------------------------------------
 
@@ -142,7 +162,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
         callback = self.callback
         commit_every = self._commit_every
         while not (self._stopped.is_set() or fetcher._stopped.is_set()):
-            records, _active = await self._wait_next_records(timeout=1.0)
+            timeout = 1.0
+            if self.flow_active and not self.app.in_recovery and not self._fetching_batches():
+                # The batch topics wait (the queue is full or the store is down): a fetch of what
+                # is left (the table's changelog, idle after recovery) would block for its whole
+                # timeout; wake as soon as the worker takes a batch, then poll without waiting.
+                self._resumed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._resumed.wait(), 1.0)
+                timeout = 0.0
+            records, _active = await self._wait_next_records(timeout=timeout)
             await asyncio.sleep(0)
             if not records or self.should_stop:
                 continue
