@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -111,8 +112,12 @@ class Worker:
                 await self._finish(pending)
                 pending = None
             fetches = await self._gather()
-            while self.app.in_recovery:  # the table is being restored: its state is not ready yet
-                await asyncio.sleep(0.1)
+            if self.app.in_recovery:  # the table is being restored: its state is not ready yet
+                if pending is not None:  # a rebalance waits for the batch in flight: end it first
+                    await self._finish(pending)
+                    pending = None
+                while self.app.in_recovery:
+                    await asyncio.sleep(0.1)
             fetches = consumer.take(fetches)
             if not fetches:
                 continue
@@ -123,7 +128,9 @@ class Worker:
                 self._fatal(fetches, exc)
             if pending is not None:
                 await self._finish(pending)
-            pending = (asyncio.create_task(self.store(rows, spans)), fetches)
+            task = asyncio.create_task(self.store(rows, spans))
+            task.add_done_callback(functools.partial(self._stored, fetches))
+            pending = (task, fetches)
 
     async def _gather(self) -> list[Fetch]:
         """Fetches up to ``worker_batch_max`` records, waiting at most ``worker_batch_seconds`` for more."""
@@ -151,8 +158,13 @@ class Worker:
             await task
         except BaseException as exc:  # noqa: BLE001 - see _fatal
             self._fatal(fetches, exc)
-        self.consumer.done(fetches)
-        self.consumer.working(False)
+
+    def _stored(self, fetches: list[Fetch], task: asyncio.Task[None]) -> None:
+        """The insert returned: the batch is done at once, wherever the loop is (a rebalance
+        waits for it). A failed insert is left to ``_finish``, which stops the process."""
+        if not task.cancelled() and task.exception() is None:
+            self.consumer.done(fetches)
+            self.consumer.working(False)
 
     @staticmethod
     def _fatal(fetches: list[Fetch], exc: BaseException) -> NoReturn:
