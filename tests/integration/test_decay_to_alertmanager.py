@@ -37,7 +37,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fixtures.prometheus import AlertmanagerProcess
+from tests.fixtures.prometheus import AlertmanagerProcess, until
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.alerting import NotifierService
 from tracker.analytics.metrics import ENGAGEMENT_METRICS
@@ -167,19 +167,8 @@ class AlertLog:
                 raise AssertionError("the worker exited; log:\n" + worker.log.read_text()[-4000:])
             hits = self.find(test)
             return hits[0] if hits else None
-        result: dict[str, Any] = await until(found, what)
+        result: dict[str, Any] = await until(found, what, WAIT_S)
         return result
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.3)
 
 
 async def received(am: AlertmanagerProcess, status: str) -> float:
@@ -227,7 +216,7 @@ async def test_simulated_post_decays_into_alertmanager_and_heating_resolves_it(
         fired_s = time.monotonic() - started
 
         # 2. the notifier delivers it to Alertmanager, where amtool finds it with the post's labels
-        (alert,) = await until(lambda: asyncio.to_thread(alertmanager.query, *matchers), "the alert in amtool")
+        (alert,) = await until(lambda: asyncio.to_thread(alertmanager.query, *matchers), "the alert in amtool", WAIT_S)
         assert alert["labels"] == {"alertname": "PostDecaying", "tenant": post.tenant, "campaign": post.campaign,
                                    "platform": post.platform, "severity": "warning", "post_id": post.id}
         assert alert["annotations"]["alert_id"] == firing["alert_id"]
@@ -249,7 +238,7 @@ async def test_simulated_post_decays_into_alertmanager_and_heating_resolves_it(
                                   "the resolved PostDecaying on tracker.alerts.v1", worker)
         assert resolved["evidence"].get("reason") == "new pulse"
         assert node["start"] <= resolved["ends_at"] < node["start"] + timedelta(hours=HEATED_H)
-        await until(lambda: _gone(alertmanager, matchers), "amtool to stop listing the alert")
+        await until(lambda: _gone(alertmanager, matchers), "amtool to stop listing the alert", WAIT_S)
         assert await received(alertmanager, "resolved") > resolved_before  # the notifier posted endsAt
         resolved_s = time.monotonic() - heated
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.fixtures.prometheus import AlertmanagerProcess
+from tests.fixtures.prometheus import AlertmanagerProcess, until
 from tests.fixtures.worker import committed_offsets, produce
 from tests.integration.test_notify_chat import FEISHU_HOOK, FEISHU_SECRET, Platforms, serve
 from tracker.alerting import NotifierService
@@ -40,17 +40,6 @@ def messages() -> tuple[dict[str, Any], dict[str, Any]]:
     resolved = {**firing, "state": "resolved", "ends_at": now, "emitted_at": now,
                 "summary": f"{POST}: a new pulse started"}
     return firing, resolved
-
-
-async def until(check, what: str, timeout: float = 90) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.3)
 
 
 async def am_alerts(am: AlertmanagerProcess) -> list[dict[str, Any]]:
