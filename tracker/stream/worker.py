@@ -1,10 +1,10 @@
 """The Faust worker: raw bytes -> validate -> per-post state -> rows -> insert -> commit.
 
-The whole pipeline of one batch is ``Worker.handle_batch``. Records arrive by the
-fetch from tracker's ``BatchConsumer`` (Faust's consumer, group and table recovery,
-without its per-message stream path); ``_consume`` gathers fetches into batches
-and marks a batch done, which lets its offsets be committed, only after
-``handle_batch`` returned, i.e. after the insert succeeded.
+One batch is ``Worker.prepare`` (decode, state, changelog, DLQ and alerts acked)
+then ``Worker.store`` (the insert). Records arrive by the fetch from tracker's
+``BatchConsumer`` (Faust's consumer, group and table recovery, without its
+per-message stream path); ``_consume`` gathers fetches into batches and marks a
+batch done, which lets its offsets be committed, only after its insert returned.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ class Worker:
             topic_partitions=settings.topic_partitions,
             topic_replication_factor=1,
             consumer_auto_offset_reset="earliest",
-            stream_buffer_maxsize=settings.worker_buffer,
             broker_max_poll_records=settings.worker_batch_max,
             producer_max_batch_size=1 << 19,  # changelog batches (tracker/stream/changelog.py)
             consumer_max_fetch_size=4 << 20,
@@ -174,10 +173,6 @@ class Worker:
                      "last insert is committed", sum(len(f.records) for f in fetches), exc, exc_info=exc)
         die(75 if isinstance(exc, asyncio.CancelledError) else 70)
         raise AssertionError("unreachable")
-
-    async def handle_batch(self, fetches: list[Fetch]) -> None:
-        """Process and store one batch; returns only after every row is stored."""
-        await self.store(*await self.prepare(fetches))
 
     async def prepare(self, fetches: list[Fetch]) -> tuple[dict[str, list[tuple[Any, ...]]], Spans]:
         """Decode, validate and apply a batch; write the touched states to the table (changelog) and
