@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         "tracker-worker", description="Faust app id: the consumer group and the prefix of the state changelog topic.")
     worker_batch_max: int = Field(20_000, description="Events per worker batch (one insert per table per batch).")
     worker_batch_seconds: float = Field(0.5, description="Longest wait before a partial batch is processed.")
-    worker_buffer: int = Field(20_000, description="Records fetched and not yet processed before fetching pauses (backpressure).")
+    worker_buffer: int = Field(40_000, description="Records fetched and not yet processed before fetching pauses (backpressure); two batches, so that the next one is fetched while one is processed.")
     worker_session_timeout: float = Field(
         30.0, description="Seconds before a silent worker leaves its group (a restarted one resumes after this).")
     analytics_enabled: bool = Field(

@@ -107,9 +107,8 @@ class Worker:
         consumer = self.consumer
         pending: tuple[asyncio.Task[None], list[Fetch]] | None = None
         while True:
-            if pending is not None and consumer.fetched.empty():
-                await self._finish(pending)
-                pending = None
+            # The insert in flight goes on while the next records are fetched and gathered; its
+            # completion marks its batch done (``_stored``), so nothing here waits for it.
             fetches = await self._gather()
             if self.app.in_recovery:  # the table is being restored: its state is not ready yet
                 if pending is not None:  # a rebalance waits for the batch in flight: end it first
@@ -160,10 +159,15 @@ class Worker:
 
     def _stored(self, fetches: list[Fetch], task: asyncio.Task[None]) -> None:
         """The insert returned: the batch is done at once, wherever the loop is (a rebalance
-        waits for it). A failed insert is left to ``_finish``, which stops the process."""
-        if not task.cancelled() and task.exception() is None:
-            self.consumer.done(fetches)
-            self.consumer.working(False)
+        waits for it). A failed insert stops the process (the sink has done so already for
+        the errors it knows; a cancelled one is the process stopping)."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._fatal(fetches, exc)
+        self.consumer.done(fetches)
+        self.consumer.working(False)
 
     @staticmethod
     def _fatal(fetches: list[Fetch], exc: BaseException) -> NoReturn:
