@@ -121,3 +121,21 @@ def test_rounded_counters_are_no_spike() -> None:
                                                              "searches": None},
                           state, out, rounded=["likes"] if likes >= 10_000 else [])
     assert not [m for m in insights.alerts if m["alert"] == "SuspiciousEngagement"]
+
+
+def test_a_resolved_alert_keeps_the_time_it_fired() -> None:
+    """The ``alerts`` table keeps one row per alert (the resolve replaces the firing row), so
+    the resolve carries the firing time as ``starts_at``, across a restart of the state."""
+    gone = snapshot(10, likes_at(10))
+    gone["status"] = "unavailable"
+    state, out = run([(t.POSTS, registry())] + [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(10)]
+                     + [(t.SNAPSHOTS, gone)])
+    state = PostState.from_bytes(state.to_bytes())  # as the worker's table holds it
+    later, out2 = run([(t.SNAPSHOTS, snapshot(14, likes_at(14)))], state)
+    rows = [dict(zip(r.COLUMNS[r.ALERTS], row, strict=True)) for row in out.rows[r.ALERTS] + out2.rows[r.ALERTS]]
+    unavailable = [row for row in rows if row["alert"] == "PostUnavailable"]
+    assert [row["state"] for row in unavailable] == ["firing", "resolved"], rows
+    fired, resolved = unavailable
+    assert fired["starts_at"] == T0 + timedelta(hours=10)
+    assert resolved["starts_at"] == fired["starts_at"] and resolved["ends_at"] == T0 + timedelta(hours=14)
+    assert later.open_alerts == {}

@@ -11,7 +11,7 @@ def test_fires_after_three_intervals_once_and_resolves() -> None:
     fired = w.check(now=400 + 310)
     assert [pid for pid, _ in fired] == ["p"]
     assert w.check(now=400 + 900) == []  # once per silence
-    assert w.seen("p", "acme", "c1", now=1400.0) == 400.0  # the silence that ended
+    assert w.seen("p", "acme", "c1", now=1400.0) == (400.0, 710.0)  # the silence that ended, when it fired
     assert w.check(now=1401.0) == []
 
 

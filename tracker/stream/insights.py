@@ -95,7 +95,7 @@ class Insights:
         at = datetime.fromtimestamp(state.last_observed_ms / 1000, tz=UTC)
         for ev in decide.suspicious_ratios(totals, dists, self.params):
             self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), "SuspiciousEngagement", "firing",
-                            at, f"ratio:{ev['ratio']}", ev, state.seq, out)
+                            at, f"ratio:{ev['ratio']}", ev, state.seq, out, state)
 
     def availability(self, post_id: str, state: PostState, at: datetime, out: Any) -> None:
         """``PostUnavailable`` fires when the platform reports the post unavailable or deleted,
@@ -103,7 +103,7 @@ class Insights:
         reg = state.registry or {}
         kind = "firing" if state.status != "ok" else "resolved"
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), "PostUnavailable", kind, at, "status",
-                        {"status": state.status}, state.seq, out)
+                        {"status": state.status}, state.seq, out, state)
 
     def heating(self, post_id: str, m: dict[str, Any], state: PostState, out: Any) -> None:
         if m["status"] == "cancelled":
@@ -174,25 +174,38 @@ class Insights:
         reg = state.registry or {}
         at = hours_to_dt(alert.at * self.params.grid_hours)
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
-                        alert.evidence, state.seq, out)
+                        alert.evidence, state.seq, out, state)
 
     def emit_alert(self, tenant: str, post_id: str, campaign_id: str, kind: str, state: str, at: datetime,
-                   key: str, evidence: dict[str, Any], version: int, out: Any) -> None:
-        """One alert state change: a ``tracker.alerts.v1`` message and its ``alerts`` row."""
+                   key: str, evidence: dict[str, Any], version: int, out: Any, post: PostState | None = None,
+                   since: datetime | None = None) -> None:
+        """One alert state change: a ``tracker.alerts.v1`` message and its ``alerts`` row.
+
+        A resolve starts when its alert fired: ``since``, else the firing time kept in the
+        ``post``'s state (the row replaces the firing one), else ``at``."""
         alert_id = f"{post_id}:{kind}:{key}"
         campaign_id = campaign_id or UNREGISTERED
         suggestion = evidence.get("suggestion") if isinstance(evidence, dict) else None
         firing = state == "firing"
+        starts_at = at
+        if post is not None and firing:
+            post.open_alerts[alert_id] = int(at.timestamp() * 1000)
+        elif post is not None:
+            fired = post.open_alerts.pop(alert_id, None)
+            if fired is not None and since is None:
+                since = datetime.fromtimestamp(fired / 1000, tz=UTC)
+        if since is not None and not firing:
+            starts_at = since
         message = {
             "tenant": tenant, "post_id": post_id, "campaign_id": campaign_id, "alert": kind, "state": state,
-            "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": at,
+            "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": starts_at,
             "ends_at": None if firing else at, "summary": SUMMARY.get(kind, kind), "evidence": _jsonable(evidence),
             "suggestion": _jsonable(suggestion) if isinstance(suggestion, dict) else None,
             "emitted_at": datetime.now(UTC),
         }
         self.alerts.append(message)
         out.add(r.ALERTS, (
-            tenant, alert_id, post_id, campaign_id, kind, state, message["severity"], at, message["ends_at"],
+            tenant, alert_id, post_id, campaign_id, kind, state, message["severity"], starts_at, message["ends_at"],
             message["summary"], json.dumps(message["evidence"], ensure_ascii=False, default=str),
             json.dumps(message["suggestion"], ensure_ascii=False, default=str) if message["suggestion"] else "",
             version,

@@ -25,6 +25,8 @@ class Arrival:
     last_seen: float
     interval: float | None = None
     firing_since: float | None = None
+    """The last arrival before the silence that fired (the alert's key), while it fires."""
+    fired_at: float = 0.0
 
 
 class StallWatcher:
@@ -35,8 +37,9 @@ class StallWatcher:
         self.min_interval_s = min_interval_s
         self.posts: dict[str, Arrival] = {}
 
-    def seen(self, post_id: str, tenant: str, campaign_id: str, now: float) -> float | None:
-        """Record an arrival; returns the start of a stall it ends (to resolve), else None."""
+    def seen(self, post_id: str, tenant: str, campaign_id: str, now: float) -> tuple[float, float] | None:
+        """Record an arrival; returns (start of the silence, when its alert fired) of a stall it
+        ends (to resolve), else None."""
         p = self.posts.get(post_id)
         if p is None:
             self.posts[post_id] = Arrival(tenant, campaign_id, now)
@@ -46,7 +49,7 @@ class StallWatcher:
             p.interval = gap if p.interval is None else 0.8 * p.interval + 0.2 * gap
         p.last_seen, p.campaign_id = now, campaign_id or p.campaign_id
         ended, p.firing_since = p.firing_since, None
-        return ended
+        return None if ended is None else (ended, p.fired_at)
 
     def forget(self, post_id: str) -> None:
         """Stop watching a post (end of tracking, deleted)."""
@@ -59,6 +62,6 @@ class StallWatcher:
             if p.firing_since is not None or p.interval is None:
                 continue
             if stalled(p.last_seen / 3600, now / 3600, p.interval / 3600, self.params):
-                p.firing_since = p.last_seen
+                p.firing_since, p.fired_at = p.last_seen, now
                 out.append((post_id, p))
         return out

@@ -41,6 +41,8 @@ class PostState:
     """Currency of the post's heating spend (its pulses' spend is in it)."""
     heating: dict[str, list[Any]] = field(default_factory=dict)
     """The post's heating nodes as stored (JSON values), re-emitted when the registry names the campaign."""
+    open_alerts: dict[str, int] = field(default_factory=dict)
+    """When each of the post's open alerts fired (alert id -> epoch ms): its resolve keeps that start."""
     analytics: bytes = b""
     """The post's ``PostAnalytics`` in its binary form (decoded once per batch)."""
     live: Any = field(default=None, compare=False)
@@ -50,7 +52,8 @@ class PostState:
         if self.live is not None:
             self.analytics = self.live.to_bytes()
         head = orjson.dumps([self.tenant, self.registry, self.latest, self.last_observed_ms, self.status, self.seq,
-                             self.snap_hw, self.late_offsets, self.heat_currency, self.heating])
+                             self.snap_hw, self.late_offsets, self.heat_currency, self.heating,
+                             self.open_alerts])
         return _LEN.pack(len(head)) + head + self.analytics
 
     @classmethod

@@ -252,10 +252,12 @@ class Worker:
 
     def _arrived(self, post_id: str, state: PostState, out: Output) -> None:
         campaign = (state.registry or {}).get("campaign_id", "")
-        silence = self.stalls.seen(post_id, state.tenant, campaign, time.time())
-        if silence is not None:
+        stall = self.stalls.seen(post_id, state.tenant, campaign, time.time())
+        if stall is not None:
+            silence, fired_at = stall
             self.insights.emit_alert(state.tenant, post_id, campaign, "PostStalled", "resolved",
-                                     datetime.now(UTC), str(int(silence)), {}, state.seq, out)
+                                     datetime.now(UTC), str(int(silence)), {}, state.seq, out,
+                                     since=datetime.fromtimestamp(fired_at, UTC))
 
     async def check_stalls(self) -> None:
         """Fire ``PostStalled`` for posts silent for 3 × their usual interval (wall clock)."""
