@@ -15,7 +15,7 @@ from tracker.errors import ConfigError, StoreUnavailable
 from tracker.settings import Settings
 from tracker.store import migrations
 from tracker.store.errors import QueryError
-from tracker.store.store import Store
+from tracker.store.store import Store, TableRows
 
 pytestmark = pytest.mark.integration
 
@@ -199,3 +199,20 @@ async def test_json_inserts_store_exactly_what_native_inserts_store(store: Store
     assert stored["jacme"] == stored["nacme"]
     with pytest.raises(Exception, match="cannot go into a JSON insert.*Decimal"):
         await store.insert("snapshots", [(*odd[:4], Decimal(1), *odd[5:])], SNAPSHOT_COLUMNS, as_json=True)
+
+
+async def test_insert_tables_goes_in_order_in_one_call_and_stops_at_a_failure(store: Store) -> None:
+    """The worker's batch: several tables in one pool call, in order; a failing table stops it
+    (the sink then retries table by table, the tokens deduplicating what went in)."""
+    first = TableRows("snapshots", [snapshot("t1", h, h, h) for h in range(3)], SNAPSHOT_COLUMNS, "t:first", True)
+    broken = TableRows("snapshots", [("acme", "t2", "not a time")], ["tenant", "post_id", "observed_at"], "t:broken")
+    last = TableRows("posts", [("acme", "t3", 1)], ["tenant", "post_id", "version"], "t:last")
+    with pytest.raises(QueryError):
+        await store.insert_tables([first, broken, last])
+    count = "SELECT count() FROM {} WHERE post_id IN ('t1', 't2', 't3')"
+    assert (await store.query(count.format("snapshots"))).scalar() == 3
+    assert (await store.query(count.format("posts"))).scalar() == 0  # after the failure: not attempted
+    seconds = await store.insert_tables([first, last])
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
+    assert (await store.query(count.format("snapshots"))).scalar() == 3  # the retried table: deduplicated
+    assert (await store.query(count.format("posts"))).scalar() == 1

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from tracker.errors import RetryableError, StoreUnavailable
 from tracker.ops import metrics
+from tracker.store.store import TableRows
 from tracker.stream import rows as r
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ JSON_TABLES = frozenset({r.SNAPSHOTS, r.LATE_SNAPSHOTS, r.POST_TOTALS})
 class Inserter(Protocol):
     async def insert(self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str],
                      dedup_token: str | None = None, as_json: bool = False) -> Any: ...
+
+    async def insert_tables(self, batches: Sequence[TableRows]) -> list[float]: ...
 
 
 def dedup_token(table: str, offsets: Iterable[tuple[str, int, int, int]]) -> str:
@@ -95,27 +98,40 @@ class Sink:
         self.paused = False
 
     async def write(self, rows: dict[str, list[tuple[Any, ...]]], offsets: list[tuple[str, int, int, int]]) -> None:
-        """Insert every table's rows (dedup token from ``offsets``), retrying until stored."""
-        for table in TABLE_ORDER:
-            batch = rows.get(table)
-            if batch:
-                await self._insert_until_stored(table, batch, dedup_token(table, offsets))
+        """Insert every table's rows (dedup token from ``offsets``), retrying until stored.
+
+        All tables go in one store call first: between two tables' inserts the event loop
+        may be busy preparing the next batch, and the insert would wait for it. When that
+        fails, table by table with retries and backoff; the tables already inserted are
+        deduplicated by their tokens."""
+        batches = [TableRows(table, rows[table], r.COLUMNS[table], dedup_token(table, offsets), table in JSON_TABLES)
+                   for table in TABLE_ORDER if rows.get(table)]
+        try:
+            self._check_fault()
+            seconds = await self.store.insert_tables(batches)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - retried and classified table by table below
+            log.debug("batch insert failed (%r); inserting table by table", exc)
+            for b in batches:
+                await self._insert_until_stored(b.table, b.rows, b.dedup_token or "")
+        else:
+            for b, took in zip(batches, seconds, strict=True):
+                self._count(b.table, b.rows, took)
         if self.paused:
             self.paused = False
             self.resume()
             metrics.SINK_PAUSED.set(0)
             log.warning("store is back: partitions resumed")
 
-    async def _insert_until_stored(self, table: str, batch: list[tuple[Any, ...]], token: str) -> None:
+    async def _insert_until_stored(self, table: str, batch: Sequence[Sequence[Any]], token: str) -> None:
         delay = self.backoff_initial
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 await self._insert(table, batch, token)
-                metrics.SINK_INSERT_SECONDS.labels(table).observe(time.perf_counter() - started)
-                metrics.SINK_BATCH_ROWS.labels(table).observe(len(batch))
-                metrics.SINK_ROWS.labels(table).inc(len(batch))
+                self._count(table, batch, time.perf_counter() - started)
                 return
             except asyncio.CancelledError:
                 raise
@@ -137,9 +153,18 @@ class Sink:
                 await asyncio.sleep(delay * (0.5 + random.random() / 2))
                 delay = min(delay * 2, self.backoff_max)
 
-    async def _insert(self, table: str, batch: list[tuple[Any, ...]], token: str) -> None:
+    @staticmethod
+    def _count(table: str, batch: Sequence[Any], seconds: float) -> None:
+        metrics.SINK_INSERT_SECONDS.labels(table).observe(seconds)
+        metrics.SINK_BATCH_ROWS.labels(table).observe(len(batch))
+        metrics.SINK_ROWS.labels(table).inc(len(batch))
+
+    def _check_fault(self) -> None:
         if self.fault_store_down_file is not None and self.fault_store_down_file.exists():
             raise StoreUnavailable(f"store marked unavailable by {self.fault_store_down_file} (fault injection)")
+
+    async def _insert(self, table: str, batch: Sequence[Any], token: str) -> None:
+        self._check_fault()
         await self.store.insert(table, batch, r.COLUMNS[table], dedup_token=token, as_json=table in JSON_TABLES)
 
 
