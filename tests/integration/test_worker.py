@@ -7,15 +7,17 @@ import asyncio
 import base64
 import json
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.fixtures.data import registry, snapshots, views_at
+from tests.fixtures.data import T0, post_id, registry, snapshots, views_at
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.broker import topics as t
+from tracker.contracts import encode
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +141,55 @@ def test_every_bad_example_reaches_the_dlq_with_its_reason(kafka: str, tracker_t
     stored = worker.scalar("SELECT uniqExact(post_id) FROM (SELECT post_id FROM snapshots "
                            "UNION ALL SELECT post_id FROM late_snapshots)")
     assert stored == len(good_snaps)
+
+
+def test_open_alerts_resolve_when_the_tracking_window_closes(kafka: str, tracker_topics: str,
+                                                            tmp_path: Path) -> None:
+    """A post polled no more once its window closes: its open alerts resolve then (DESIGN.md:
+    ``PostDecaying`` resolves at the end of tracking), keeping the time they fired, and it is
+    not reported stalled. The window closes in event time: another post's snapshots pass it."""
+    ended, other = post_id(1), post_id(2)
+    end = T0 + timedelta(hours=48)
+
+    def reg(pid: str, tracking_end: datetime | None) -> tuple[bytes, bytes]:
+        extra = {"tracking_end": tracking_end} if tracking_end else {}
+        return pid.encode(), encode(t.POSTS, {
+            "tenant": "acme", "post_id": pid, "platform": "bilibili", "platform_post_id": pid.split(":", 1)[1],
+            "campaign_id": "c1", "creator_id": "cr1", "creator_tier": "micro", "published_at": T0,
+            "content_form": "video", "updated_at": T0, **extra})
+
+    def snap(pid: str, hour: int, status: str = "ok") -> tuple[bytes, bytes]:
+        return pid.encode(), encode(t.SNAPSHOTS, {
+            "tenant": "acme", "post_id": pid, "platform": "bilibili", "observed_at": T0 + timedelta(hours=hour),
+            "source": "api", "status": status, "metrics": {"views": 100 * (hour + 1), "likes": 10 * (hour + 1)}})
+
+    def alerts_when(done) -> list[tuple]:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 90
+        while True:
+            rows = worker.client().query("SELECT state, starts_at, ends_at, evidence FROM alerts FINAL "
+                                         "WHERE post_id = %(p)s", parameters={"p": ended}).result_rows
+            if done(rows) or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.3)
+
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_STALL_CHECK_SECONDS="0.5").start()
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [reg(ended, end), reg(other, None)]))
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS,
+                            [snap(ended, h) for h in range(10)] + [snap(ended, 10, "unavailable")]
+                            + [snap(other, h) for h in range(40)]))
+        rows = alerts_when(bool)
+        assert [r[0] for r in rows] == ["firing"]  # the window (48 h) is still open at hour 39
+        worker.wait_caught_up(t.SNAPSHOTS)
+        time.sleep(1.5)  # three checks: still open
+        assert [r[0] for r in alerts_when(bool)] == ["firing"]
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snap(other, 50)]))
+        rows = alerts_when(lambda rows: rows and rows[0][0] == "resolved")
+        assert len(rows) == 1, rows
+        state, starts_at, ends_at, evidence = rows[0]
+        assert state == "resolved" and json.loads(evidence) == {"reason": "end of tracking"}
+        naive = T0.replace(tzinfo=None)  # the engine's DateTime64 comes back naive (UTC)
+        assert (starts_at, ends_at) == (naive + timedelta(hours=10), naive + timedelta(hours=48))
+        assert worker.scalar("SELECT count() FROM alerts WHERE alert = 'PostStalled'") == 0
+    finally:
+        worker.stop()

@@ -19,3 +19,25 @@ def test_a_post_seen_once_has_no_cadence_yet() -> None:
     w = StallWatcher(min_interval_s=1)
     w.seen("p", "acme", "c1", now=0)
     assert w.check(now=10**6) == []
+
+
+def test_a_post_whose_window_closed_is_handed_over_once_and_never_stalled() -> None:
+    """The window closes in event time: when any post's snapshot passes the post's tracking end."""
+    w = StallWatcher(min_interval_s=1)
+    for i in range(5):
+        w.seen("p", "acme", "c1", now=100.0 * i, observed_ms=1000 * i, tracking_end_ms=10_000)
+    assert w.ended() == []  # the watermark (4,000 ms) is before the end
+    w.seen("q", "acme", "c1", now=450.0, observed_ms=10_000)
+    assert w.check(now=400 + 900) == []  # silent for 9 intervals, but its window has closed
+    assert [pid for pid, _ in w.ended()] == ["p"]
+    assert w.ended() == [] and "p" not in w.posts
+
+
+def test_a_stall_firing_when_the_window_closes_is_handed_over_with_it() -> None:
+    w = StallWatcher(min_interval_s=1)
+    for i in range(5):
+        w.seen("p", "acme", "c1", now=100.0 * i, observed_ms=1000 * i, tracking_end_ms=10_000)
+    assert [pid for pid, _ in w.check(now=710.0)] == ["p"]
+    w.seen("q", "acme", "c1", now=800.0, observed_ms=20_000)
+    [(pid, arrival)] = w.ended()
+    assert (pid, arrival.firing_since, arrival.fired_at) == ("p", 400.0, 710.0)

@@ -6,6 +6,11 @@ smoothed interval between arrivals; a periodic check fires the alert once per
 silence and resolves it when a snapshot arrives. This bookkeeping lives in
 memory only: after a restart the clock of each post starts again at its next
 snapshot, which can delay — never invent — a stall alert.
+
+A post whose tracking window has closed is polled no more: it is not stalled.
+Its window closes in event time, when the newest snapshot of any post (the
+stream's watermark) passes its ``tracking_end``; :meth:`StallWatcher.ended`
+hands such posts over once, so that their open alerts can be resolved.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ class Arrival:
     firing_since: float | None = None
     """The last arrival before the silence that fired (the alert's key), while it fires."""
     fired_at: float = 0.0
+    tracking_end_ms: int | None = None
+    """End of the post's tracking window (event time, epoch ms)."""
 
 
 class StallWatcher:
@@ -36,14 +43,20 @@ class StallWatcher:
         self.params = params
         self.min_interval_s = min_interval_s
         self.posts: dict[str, Arrival] = {}
+        self.watermark_ms = 0
+        """The newest snapshot time seen of any post (event time, epoch ms)."""
 
-    def seen(self, post_id: str, tenant: str, campaign_id: str, now: float) -> tuple[float, float] | None:
-        """Record an arrival; returns (start of the silence, when its alert fired) of a stall it
-        ends (to resolve), else None."""
+    def seen(self, post_id: str, tenant: str, campaign_id: str, now: float, observed_ms: int = 0,
+             tracking_end_ms: int | None = None) -> tuple[float, float] | None:
+        """Record an arrival (wall clock ``now``; the post's newest snapshot time and the end of
+        its tracking window, event time); returns (start of the silence, when its alert fired)
+        of a stall it ends (to resolve), else None."""
+        self.watermark_ms = max(self.watermark_ms, observed_ms)
         p = self.posts.get(post_id)
         if p is None:
-            self.posts[post_id] = Arrival(tenant, campaign_id, now)
+            self.posts[post_id] = Arrival(tenant, campaign_id, now, tracking_end_ms=tracking_end_ms)
             return None
+        p.tracking_end_ms = tracking_end_ms
         gap = now - p.last_seen
         if gap >= self.min_interval_s:
             p.interval = gap if p.interval is None else 0.8 * p.interval + 0.2 * gap
@@ -55,12 +68,24 @@ class StallWatcher:
         """Stop watching a post (end of tracking, deleted)."""
         self.posts.pop(post_id, None)
 
+    def ended(self) -> list[tuple[str, Arrival]]:
+        """Posts whose tracking window the watermark has passed, each handed over once and no
+        longer watched."""
+        mark = self.watermark_ms
+        out = [(post_id, p) for post_id, p in self.posts.items()
+               if p.tracking_end_ms is not None and p.tracking_end_ms <= mark]
+        for post_id, _ in out:
+            del self.posts[post_id]
+        return out
+
     def check(self, now: float) -> list[tuple[str, Arrival]]:
-        """Posts that just went silent (each reported once per silence)."""
+        """Posts that just went silent (each reported once per silence) inside their tracking window."""
         out = []
         for post_id, p in self.posts.items():
             if p.firing_since is not None or p.interval is None:
                 continue
+            if p.tracking_end_ms is not None and p.tracking_end_ms <= self.watermark_ms:
+                continue  # polled no more; ``ended`` hands it over
             if stalled(p.last_seen / 3600, now / 3600, p.interval / 3600, self.params):
                 p.firing_since, p.fired_at = p.last_seen, now
                 out.append((post_id, p))

@@ -33,7 +33,7 @@ from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
 from tracker.stream.processor import Output, Processor, Source, decode_or_reject
 from tracker.stream.sink import Inserter, Sink, die, gather_sends
-from tracker.stream.stalls import StallWatcher
+from tracker.stream.stalls import Arrival, StallWatcher
 from tracker.stream.state import PostState
 from tracker.stream.transport import BatchConsumer, Fetch, broker_url
 
@@ -208,6 +208,7 @@ class Worker:
                     key = bytes(record.key)
                     dropped = states.get(key) or table_get(key)
                     self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
+                    self.stalls.forget(key.decode("utf-8", "replace"))  # polled no more
                     states[key] = dropped
                     homes[key] = partition
                     continue
@@ -223,6 +224,8 @@ class Worker:
                 homes[key] = partition
                 apply(source, message, state, out)
                 applied += 1
+                if topic == t.POSTS and message.get("deleted"):
+                    self.stalls.forget(post_id)  # polled no more
                 if decoder is not None:
                     arrived[post_id] = state
             if applied:
@@ -251,28 +254,53 @@ class Worker:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
     def _arrived(self, post_id: str, state: PostState, out: Output) -> None:
-        campaign = (state.registry or {}).get("campaign_id", "")
-        stall = self.stalls.seen(post_id, state.tenant, campaign, time.time())
+        reg = state.registry or {}
+        campaign = reg.get("campaign_id", "")
+        now = time.time()
+        stall = self.stalls.seen(post_id, state.tenant, campaign, now, state.last_observed_ms,
+                                 reg.get("tracking_end_ms"))
         if stall is not None:
-            silence, fired_at = stall
-            self.insights.emit_alert(state.tenant, post_id, campaign, "PostStalled", "resolved",
-                                     datetime.now(UTC), str(int(silence)), {}, state.seq, out,
-                                     since=datetime.fromtimestamp(fired_at, UTC))
+            self._stall_resolved(post_id, state.tenant, campaign, stall, now, out)
+
+    def _stall_resolved(self, post_id: str, tenant: str, campaign: str, stall: tuple[float, float], now: float,
+                        out: Output) -> None:
+        # PostStalled rows are versioned by the wall clock (the firing one has no post state)
+        silence, fired_at = stall
+        self.insights.emit_alert(tenant, post_id, campaign, "PostStalled", "resolved", datetime.fromtimestamp(now, UTC),
+                                 str(int(silence)), {}, int(now * 1000), out,
+                                 since=datetime.fromtimestamp(fired_at, UTC))
 
     async def check_stalls(self) -> None:
-        """Fire ``PostStalled`` for posts silent for 3 × their usual interval (wall clock)."""
+        """Fire ``PostStalled`` for posts silent for 3 × their usual interval (wall clock); resolve
+        the open alerts of posts whose tracking window has closed."""
         now = time.time()
         out = Output()
         for post_id, arrival in self.stalls.check(now):
             self.insights.emit_alert(
-                arrival.tenant, post_id, arrival.campaign_id, "PostStalled", "firing", datetime.now(UTC),
+                arrival.tenant, post_id, arrival.campaign_id, "PostStalled", "firing", datetime.fromtimestamp(now, UTC),
                 str(int(arrival.last_seen)),
                 {"last_snapshot_wall_clock": datetime.fromtimestamp(arrival.last_seen, UTC).isoformat(),
                  "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out)
+        for post_id, arrival in self.stalls.ended():
+            self._end_tracking(post_id, arrival, now, out)
         if not self.insights.alerts:
             return
         await gather_sends(await self._send_alerts())
         await self.sink.write(out.rows, [("stalls", 0, int(now), int(now))])
+
+    def _end_tracking(self, post_id: str, arrival: Arrival, now: float, out: Output) -> None:
+        """Resolve every alert still open on a post whose tracking window has closed (DESIGN.md:
+        ``PostDecaying`` resolves on a new pulse or the end of tracking; nothing else would)."""
+        state = self.states.get(post_id.encode())  # a copy: the state itself is the batches' to change
+        at = datetime.fromtimestamp((arrival.tracking_end_ms or 0) / 1000, UTC)
+        for alert_id, fired_ms in state.open_alerts.items():
+            kind, _, key = alert_id.removeprefix(f"{post_id}:").partition(":")
+            self.insights.emit_alert(state.tenant, post_id, arrival.campaign_id, kind, "resolved", at, key,
+                                     {"reason": "end of tracking"}, state.seq, out,
+                                     since=datetime.fromtimestamp(fired_ms / 1000, UTC))
+        if arrival.firing_since is not None:
+            self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
+                                 (arrival.firing_since, arrival.fired_at), now, out)
 
     async def report_lag(self) -> None:
         """``tracker_consumer_lag``: messages between the end of each source topic and the commit."""
