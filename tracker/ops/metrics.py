@@ -11,6 +11,8 @@ DLQ = Counter("tracker_dlq_messages_total", "Messages rejected to the DLQ, by so
 LATE = Counter("tracker_late_snapshots_total", "Snapshots older than the reorder window (stored in late_snapshots).")
 TRACKED_POSTS = Gauge("tracker_tracked_posts", "Posts held in this worker's state.")
 STATE_BYTES = Gauge("tracker_state_bytes", "Serialised size of this worker's post state.")
+RATIO_POPULATIONS = Gauge("tracker_ratio_populations",
+                          "Platform-and-tier populations whose engagement ratios SuspiciousEngagement can judge.")
 
 SINK_ROWS = Counter("tracker_sink_rows_total", "Rows inserted into the store, by table.", ["table"])
 SINK_BATCH_ROWS = Histogram("tracker_sink_batch_rows", "Rows per insert, by table.", ["table"],

@@ -28,11 +28,13 @@ from tracker.contracts.fast import decode_snapshot
 from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
+from tracker.store.store import Store
+from tracker.stream import ratios
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
 from tracker.stream.processor import Output, Processor, Source, decode_or_reject
-from tracker.stream.sink import Inserter, Sink, die, gather_sends
+from tracker.stream.sink import Sink, die, gather_sends
 from tracker.stream.stalls import Arrival, StallWatcher
 from tracker.stream.state import PostState
 from tracker.stream.transport import BatchConsumer, Fetch, broker_url
@@ -52,7 +54,7 @@ Spans = list[tuple[str, int, int, int]]
 class Worker:
     """Owns the Faust app, the post-state table, the processor and the sink."""
 
-    def __init__(self, settings: Settings, store: Inserter) -> None:
+    def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         gc.set_threshold(*GC_THRESHOLDS)
         self.app = faust.App(
@@ -86,6 +88,7 @@ class Worker:
                                    self.insights if settings.analytics_enabled else None)
         self.alerts_topic = self.app.topic(settings.topic(t.ALERTS), key_type=bytes, value_type=bytes,
                                            key_serializer="raw", value_serializer="raw")
+        self.engine = store
         self.sink = Sink(store, pause=self._pause, resume=self._resume,
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
@@ -98,6 +101,9 @@ class Worker:
         self.app.topics.add(self.source)
         self.app.task(self._consume)
         self.app.timer(settings.stall_check_seconds)(self.check_stalls)
+        if settings.analytics_enabled:
+            self.app.task(self.learn_ratios)  # at start, then on the timer
+            self.app.timer(settings.ratio_stats_seconds)(self.learn_ratios)
         self.app.timer(10.0)(self.report_lag)
 
     async def _consume(self) -> None:
@@ -301,6 +307,18 @@ class Worker:
         if arrival.firing_since is not None:
             self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
                                  (arrival.firing_since, arrival.fired_at), now, out)
+
+    async def learn_ratios(self) -> None:
+        """Relearn the platform-and-tier ratio distributions ``SuspiciousEngagement`` judges posts
+        by (a failed query keeps the ones learned before: the store may be down for a while)."""
+        try:
+            result = await self.engine.query(ratios.QUERY, {"burst_seconds": int(self.insights.params.burst_window_hours
+                                                                                 * 3600)})
+        except Exception as exc:  # noqa: BLE001 - retried at the next tick
+            log.warning("ratio distributions not refreshed: %s", exc)
+            return
+        self.insights.ratio_stats = ratios.distributions(result.rows)
+        metrics.RATIO_POPULATIONS.set(len(self.insights.ratio_stats))
 
     async def report_lag(self) -> None:
         """``tracker_consumer_lag``: messages between the end of each source topic and the commit."""
