@@ -229,3 +229,74 @@ def test_tracker_serialisation_round_trip():
     again = PulseTracker.from_bytes(t.to_bytes())
     assert again.to_bytes() == t.to_bytes()
     assert again.current(P) == t.current(P)
+
+
+def _feed(tracker: PulseTracker, v: list[float]) -> None:
+    for h, x in enumerate(v):
+        tracker.feed(T0 + h, x, True, P)
+
+
+def test_heated_pulse_after_a_large_burst_keeps_its_own_shape():
+    """The earlier pulse's counterfactual (in counts) and the heated pulse's response shapes
+    (summing to 1) differ in scale by orders: the fit's ridge must not crush the shapes, else
+    β absorbs the heated rise and the half-life is that of a sliver."""
+    import numpy as np
+
+    from tracker.analytics.pulses import _crossing
+
+    hours, onset = 500, 120
+    resp = Response(box_profile(0.0, 24.0))
+    coef = np.zeros(len(resp.q))
+    coef[2], coef[4] = 4000.0, 6000.0  # 8 h and 64 h components, 10,000 engagements
+    own = resp.matrix(0, hours - onset) @ coef
+    peak = int(np.argmax(own))
+    true_half = _crossing(own, peak, 0.5 * own[peak]) - peak
+    publish = curve(hours, [(0, 60000.0, 2.0, 1.1)], floor=5.0)
+    v = noisy([x + (own[h - onset] if h >= onset else 0.0) for h, x in enumerate(publish)], 8, 0.05)
+    t = PulseTracker(publish=T0, track_end=T0 + 2000)
+    t.add_node(HeatingNode("h", T0 + onset, T0 + onset + 24, 100.0))
+    _feed(t, v)
+    heated = t.current(P)
+    assert heated.trigger == "heating" and heated.half_life is not None
+    assert abs(heated.half_life - true_half) / true_half < 0.25
+    assert 0.8 < t.beta() < 1.25
+    assert abs(heated.incremental - own.sum()) / own.sum() < 0.4  # the power-law tail under it
+
+
+def test_a_constant_baseline_is_counterfactual_not_lift():
+    """A post's own baseline is unseen before its publish burst: the fitted level takes it,
+    so the burst's incremental engagements are its own and its half-life is not stretched."""
+    hours, floor = 300, 40.0
+    v = noisy(curve(hours, [(0, 3000.0, 2.0, 1.5)], floor=floor), 9, 0.05)
+    t = PulseTracker(publish=T0, track_end=T0 + 2000)
+    _feed(t, v)
+    pulse = t.current(P)
+    own = sum(curve(hours, [(0, 3000.0, 2.0, 1.5)]))
+    assert abs(pulse.incremental - own) / own < 0.15
+    assert t.level() > 0.5 * floor
+
+
+def test_a_state_of_version_2_decodes_without_a_level():
+    import struct
+
+    import numpy as np
+
+    from tracker.analytics import pulses as mod
+
+    t = PulseTracker(publish=T0, track_end=T0 + 2000)
+    _feed(t, noisy(curve(80, [(0, 900.0, 2.0, 1.1)]), 7))
+    data = t.to_bytes()
+    head = mod._HEAD.unpack_from(data, 0)
+    n_ring, n_early = head[-4], head[-3]
+    off = mod._HEAD.size + 2 * (2 * n_ring + n_early)
+    n2 = mod._N2
+    old_floats = np.concatenate([
+        t.cf, t.coef[:n2], t.gram[:n2, :n2][mod._TRI2], t.rhs[:n2],
+    ]).astype("<f4").tobytes()
+    new_len = 4 * (mod.K + 2 * mod.N + len(mod._TRI[0]))
+    v2 = struct.pack("<B", 2) + data[1:off] + old_floats + data[off + new_len :]
+    again = PulseTracker.from_bytes(v2)
+    assert again.level() == 0.0 and not again.gram[mod.LEVEL].any() and not again.rhs[mod.LEVEL]
+    assert np.array_equal(again.gram[:n2, :n2], t.gram[:n2, :n2]) and again.ring == t.ring
+    pulse = again.current(P)  # it goes on, a level now fitted on the steps still kept
+    assert pulse is not None and pulse.onset == t.current(P).onset

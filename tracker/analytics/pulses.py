@@ -19,7 +19,9 @@ Model (all velocities deseasonalised by the post's learned daily cycle,
 - The counterfactual of pulse *k* is the pre-onset baseline of the first pulse
   (0 at publish) plus the fitted responses of the pulses before it, extrapolated
   and scaled by a fitted β (pulled towards 1) so that a tail misjudged before
-  the onset is corrected by what follows; intervals ``[onset_k, onset_k+1)``
+  the onset is corrected by what follows, plus a fitted level ≥ 0 (the post's
+  own baseline, which no onset shows before the publish burst; the next pulses
+  extrapolate it as the slowest component); intervals ``[onset_k, onset_k+1)``
   tile time. Incremental engagements are the velocity above it summed over
   the interval (≥ 0, never above the interval's total).
 - Peak, half-life (peak to half of the peak excess, as hours are read) and the
@@ -29,7 +31,12 @@ Model (all velocities deseasonalised by the post's learned daily cycle,
   been below baseline + ``decay_fraction`` × (peak − baseline) for
   ``decay_hours`` steps and the fitted gain over the next
   ``decay_gain_horizon_hours``, held to the level of the last day's steps, is
-  ≤ ``decay_gain_ratio`` × the excess so far.
+  ≤ ``decay_gain_ratio`` × the excess so far (both with the fitted level).
+- Fit: weighted non-negative least squares from normal equations, each step
+  weighted by its inverse variance (multiplicative and counting noise); the
+  pulse's first steps, where the peak and half-life are, as if at least
+  ``WEIGHT_FLOOR_SHARE`` of their peak, so that the steps around the peak are
+  not outvoted by the low ones before and after it.
 
 Feeding a step needs no fit (onsets, peaks and responses are read from the
 data); the fit runs when something is read (:meth:`PulseTracker.current`,
@@ -73,16 +80,31 @@ the daily cycle learned later (the half-life lives in them)."""
 FOLD_AT = 168
 """Step of a pulse at which its early steps are folded into the normal equations for
 good (the daily cycle is known by then) and no longer kept."""
-N = K + 1
-"""Fitted coefficients: the K response components, then β, the scale of the counterfactual."""
+N = K + 2
+"""Fitted coefficients: the K response components, β (the scale of the counterfactual), then
+the level: a constant velocity the pulse does not explain (a post's own baseline, unseen
+before the publish burst; ≥ 0), part of the counterfactual."""
+LEVEL = K + 1
+"""Index of the level in the coefficients."""
 _TRI = np.triu_indices(N)
+_N2 = K + 1
+"""Coefficients of a version-2 state (no level)."""
+_TRI2 = np.triu_indices(_N2)
 BETA_PRIOR_STEPS = 24.0
 """β (how far the earlier pulses' extrapolation is off) is pulled towards 1 with the weight of
 this many steps of the counterfactual: a fit cannot blame a later pulse for an earlier one's tail."""
 _LOG_SCALE = 2048.0
-ONSET_LEAD_SHARE = 0.3
+ONSET_LEAD_SHARE = 0.5
 """An organic onset's first step must rise at least this share of the next step's rise over
-the trailing level; else it is the old pulse's noise and the onset moves one step on."""
+the trailing level; else it is the old pulse's noise (or the next step's counts spread back
+by interpolation between polls) and the onset moves one step on."""
+WEIGHT_FLOOR_SHARE = 0.2
+"""Each of the pulse's first ``EARLY`` steps is weighted as if its level were at least this
+share of their smoothed peak: the low steps before the rise and after the fall must not
+outvote the few around the peak, where the half-life is read."""
+RIDGE = 1e-6
+"""Ridge on the normal equations, relative to each coefficient's own diagonal (the columns
+differ in scale by many orders: response shapes sum to 1, the counterfactual is in counts)."""
 RECENT_HOURS = 24.0
 """Hours whose observed excess holds projections to the level they show."""
 
@@ -128,7 +150,7 @@ _INTS = _I32 + _U8 + _BITS + ("fit_step",)
 _F32 = _FIT[1:]
 _HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
 _F4 = np.float32
-_VERSION = 2
+_VERSION = 3
 _F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
 
 
@@ -212,7 +234,7 @@ class PulseTracker:
         self.early: list[float] = []  # the current pulse's first EARLY raw velocities
         # float32 arrays, as stored, so that a decoded state continues exactly alike
         self.cf = np.zeros(K, _F4)  # closed pulses' responses at step cf_ref
-        self.coef = _fresh_coef()  # current pulse's fit: K components, then β
+        self.coef = _fresh_coef()  # current pulse's fit: K components, β, the level
         self.gram = np.zeros((N, N), _F4)  # normal equations of steps after the early ones
         self.rhs = np.zeros(N, _F4)
         self.ids: tuple[str, ...] = ()
@@ -291,9 +313,15 @@ class PulseTracker:
         """The fitted scale of the counterfactual (1: the earlier pulses extrapolate as fitted)."""
         return float(self.coef[K])
 
+    def level(self) -> float:
+        """The fitted level of the counterfactual (deseasonalised counts/step, ≥ 0)."""
+        return float(self.coef[LEVEL])
+
     def model(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
-        """Fitted velocity at ``step``: scaled counterfactual plus the current pulse's excess."""
-        return self.beta() * self.counterfactual(step, params) + self.excess(int(step) - self.onset, params)
+        """Fitted velocity at ``step``: scaled counterfactual and level plus the current pulse's
+        excess."""
+        cf = self.beta() * self.counterfactual(step, params) + self.level()
+        return cf + self.excess(int(step) - self.onset, params)
 
 
     # -- pulse lifecycle ---------------------------------------------------
@@ -365,6 +393,9 @@ class PulseTracker:
             self.cf = (beta * self.cf * decays(params.grid_hours) ** (next_onset - self.cf_ref)).astype(_F4)
         self.cf = (self.cf + here).astype(_F4)
         self.b0 *= beta
+        # the level goes on as the slowest component: a level fitted in a few days cannot be
+        # told from a slowly decaying tail, and held constant it would outlive that tail
+        self.cf[K - 1] += self.level()
         self.cf_ref = next_onset
 
     # -- feeding -----------------------------------------------------------
@@ -568,6 +599,7 @@ class PulseTracker:
             g = np.empty(N)
             g[:K] = self.response(params).at(tau)
             g[K] = cf
+            g[LEVEL] = 1.0
             e = dv
             self.gram += (w * np.outer(g, g)).astype(_F4)
             self.rhs += (w * e * g).astype(_F4)
@@ -633,6 +665,7 @@ class PulseTracker:
         x = np.empty((n, N))
         x[:, :K] = self.response(params).matrix(0, n)
         x[:, K] = self._cf_array(self.onset + np.arange(n), params)
+        x[:, LEVEL] = 1.0
         if params.grid_hours < 12.0:
             h0 = int(round(self.onset * params.grid_hours))
             d = np.asarray(self.cycle().factors(h0, n))
@@ -640,7 +673,7 @@ class PulseTracker:
             d = np.ones(n)
         e = np.array(self.early) / d
         smooth = np.convolve(e, np.ones(3) / 3.0, mode="same") if n >= 3 else e
-        lv = np.maximum(smooth, 0.0)
+        lv = np.maximum(smooth, WEIGHT_FLOOR_SHARE * max(float(smooth.max()), 0.0))
         w = 1.0 / (0.09 * lv * lv + lv + 1.0)
         xw = x * w[:, None]
         return xw.T @ x, xw.T @ e, float(w.sum()), float((w * e).sum()), float((w * e * e).sum())
@@ -659,9 +692,9 @@ class PulseTracker:
         g_e, r_e, w_e, we_e, wee_e = self._early_system(params)
         gram = g_e + self.gram
         rhs = r_e + self.rhs
-        ridge = 1e-6 * float(np.trace(gram)) / N + 1e-12
+        diag = np.diag(gram).astype(float)
         prior = BETA_PRIOR_STEPS * float(gram[K, K]) / tau_now + 1e-9
-        g = gram + ridge * np.eye(N)
+        g = gram + np.diag(RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300))
         g[K, K] += prior
         b = rhs.astype(float)
         b[K] += prior  # β ≈ 1 unless the data say otherwise
@@ -691,7 +724,7 @@ class PulseTracker:
             return
         peak = int(np.argmax(f))
         self.peak_tau = float(peak)
-        cf_peak = self.beta() * self.counterfactual(self.onset + peak, params)
+        cf_peak = self.beta() * self.counterfactual(self.onset + peak, params) + self.level()
         self.peak_v = float(cf_peak + f[peak])
         half = _crossing(f, peak, 0.5 * float(f[peak]))
         self.half_x = math.nan if half is None else half
@@ -699,7 +732,7 @@ class PulseTracker:
         line = self.base + params.decay_fraction * (self.peak_v - self.base)
         stop = max(peak + 1, tau_now + 1)
         taus = np.arange(peak, stop)
-        cf = self.beta() * self._cf_array(self.onset + taus, params)
+        cf = self.beta() * self._cf_array(self.onset + taus, params) + self.level()
         below = np.flatnonzero(cf + f[peak:stop] <= line)
         self.since = math.nan if len(below) == 0 else float(self.onset + peak + below[0])
         stop = max(peak + 3, tau_now)
@@ -722,15 +755,19 @@ class PulseTracker:
         """Engagements above the counterfactual over the interval so far (≥ 0, ≤ the total)."""
         if self._flag(_F_NO_RESPONSE):
             return 0.0
-        cf_raw = self.beta() * self.cf_rsum
+        cf_raw = self.beta() * self.cf_rsum + self.level() * self.p_dsum
         return max(0.0, min(self.p_total, self.p_total - cf_raw))
 
     def so_far(self) -> float:
-        """Deseasonalised excess over the counterfactual since the onset (counts)."""
+        """Deseasonalised excess over the scaled counterfactual since the onset (counts), the
+        decay rule's reference. The fitted level counts in it here, as in the projected gain:
+        within a few days a level cannot be told from the pulse's slowest component, and a
+        level counted out of both would end pulses whose slow tail is still to come."""
         return self.p_dtotal - self.beta() * self.cf_sum
 
     def projected_gain(self, params: AnalyticsParams = DEFAULT_PARAMS) -> float | None:
-        """The current pulse's fitted excess over the next ``decay_gain_horizon_hours``."""
+        """The current pulse's fitted excess over the next ``decay_gain_horizon_hours``, the
+        level included (see :meth:`so_far`)."""
         self._ensure_fit(params)
         if self.fit_step == NONE:
             return None
@@ -739,14 +776,14 @@ class PulseTracker:
         tau = self.next_step - self.onset
         span = params.steps(params.decay_gain_horizon_hours)
         resp = self.response(params)
-        pulse = float(resp.window_sum(tau, tau + span) @ self.coef[:K])
+        pulse = float(resp.window_sum(tau, tau + span) @ self.coef[:K]) + self.level() * span
         gain = self._memo["gain"] = pulse * self._recent_scale(params)
         return gain
 
     def _recent_scale(self, params: AnalyticsParams, with_counterfactual: bool = False) -> float:
         """Observed ÷ fitted over the last day (at least 3 steps), within 0.25–4: projections
         are held to the level the latest steps show (a fit lags a turn). The pulse's excess
-        alone, or the whole velocity ``with_counterfactual``."""
+        and the level, or the whole velocity ``with_counterfactual``."""
         key = f"scale{int(with_counterfactual)}"
         hit = self._memo.get(key)
         if hit is not None:
@@ -759,6 +796,7 @@ class PulseTracker:
         cf = self.beta() * float(self._cf_array(steps, params).sum())
         seen = float(np.sum(self.dring[-n:]))
         fitted = float(self.response(params).window_sum(tau - n, tau) @ self.coef[:K])
+        fitted += self.level() * n
         if with_counterfactual:
             fitted += cf
         else:
@@ -799,7 +837,7 @@ class PulseTracker:
         if self.fit_step == NONE:
             return None
         end = math.ceil(until)
-        cf = self.beta() * self._cf_sum(now, end, params)
+        cf = self.beta() * self._cf_sum(now, end, params) + self.level() * (end - now)
         tau = now - self.onset
         pulse = float(self.response(params).window_sum(tau, end - self.onset) @ self.coef[:K])
         point = (cf + pulse) * self._recent_scale(params, with_counterfactual=True)
@@ -931,7 +969,7 @@ class PulseTracker:
     def read(cls, buf: memoryview) -> tuple[PulseTracker, int]:
         """Decode from the start of ``buf``; returns the tracker and the bytes used."""
         vals = _HEAD.unpack_from(buf, 0)
-        if vals[0] != _VERSION:
+        if vals[0] not in (2, _VERSION):
             raise ValueError(f"unknown PulseTracker version {vals[0]}")
         self = cls.__new__(cls)
         i = 1
@@ -950,14 +988,17 @@ class PulseTracker:
         self.ring = decoded[:n_ring]
         self.dring = decoded[n_ring : 2 * n_ring]
         self.early = decoded[2 * n_ring :]
-        floats = np.frombuffer(buf, dtype="<f4", count=K + 2 * N + len(_TRI[0]), offset=off)
+        n, tri = (N, _TRI) if vals[0] == _VERSION else (_N2, _TRI2)  # version 2: no level
+        floats = np.frombuffer(buf, dtype="<f4", count=K + 2 * n + len(tri[0]), offset=off)
         off += 4 * len(floats)
         self.cf = floats[:K].astype(_F4)
-        self.coef = floats[K : K + N].astype(_F4)
+        self.coef = _fresh_coef()
+        self.coef[:n] = floats[K : K + n]
         gram = np.zeros((N, N), _F4)
-        gram[_TRI] = floats[K + N : K + N + len(_TRI[0])]
+        gram[tri] = floats[K + n : K + n + len(tri[0])]
         self.gram = gram + np.triu(gram, 1).T
-        self.rhs = floats[K + N + len(_TRI[0]) :].astype(_F4)
+        self.rhs = np.zeros(N, _F4)
+        self.rhs[:n] = floats[K + n + len(tri[0]) :]
         self.ids = tuple(x for x in bytes(buf[off : off + n_text]).decode().split(",") if x)
         off += n_text
         self.nodes = _decode_nodes(bytes(buf[off : off + n_nodes])) if n_nodes else []
