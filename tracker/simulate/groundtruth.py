@@ -100,8 +100,9 @@ def pulse_truths(post: Post, comps: Components, horizon: int, eng: list[int], sh
             own_peak = onset + int(np.argmax(own))
             half = _half_life(own_all, own_peak, end, HALF * float(own_all[own_peak]))
             # the pulse's gain over DESIGN.md's counterfactual: the other pulses' contributions
-            # plus the baseline held at its pre-onset level (its later growth counts as gain)
-            gain = own_all + baseline - baseline[max(onset - 1, 0)]
+            # plus the baseline held at its pre-onset level (its later growth counts as gain);
+            # nothing precedes the publish burst: its counterfactual is 0, the baseline its gain
+            gain = own_all + baseline - (baseline[onset - 1] if onset > 0 else 0.0)
             decay = _decay_at(v, gain, onset, peak, end, base + DECAY_FRACTION * (peak_v - base))
         by_metric = {METRICS[m]: round(float((realised[onset:end] * comps.multiplier[p, m, onset:end]).sum()), 2)
                      for m in shown}

@@ -50,12 +50,13 @@ class PulseTruth:
       pulse's gain over the next 72 h, hours [T, T+72), is ≤ 0.10 × its incremental so far,
       hours [onset, T). Gain and incremental are the noiseless engagement velocity above
       DESIGN.md's counterfactual: the run without this input, with the baseline held at its
-      level in hour onset-1 (its level at publish for the publish burst), so a baseline that
-      keeps growing after the onset counts as gain; the continuation past the horizon is
-      extrapolated (baseline linearly, the pulse's response geometrically). None if never
-      inside the interval. Condition (1) alone is met a median ~70 h earlier. With the
-      simulator's own counterfactual (baseline not held) most pulses of the posts that keep
-      growing would decay; with DESIGN.md's, 3 of 16 do (seed 7). ``decay_start_hour``/
+      level in hour onset-1, so a baseline that keeps growing after the onset counts as
+      gain; for the publish burst, which nothing precedes, the counterfactual is 0 (DESIGN.md:
+      "the pre-onset baseline for the first"), so the post's baseline is its gain too. The
+      continuation past the horizon is extrapolated (baseline linearly, the pulse's response
+      geometrically). None if never inside the interval. With the simulator's own
+      counterfactual (baseline not held) most pulses of the posts that keep growing would
+      decay; with DESIGN.md's, 3 of 16 do (seed 7). ``decay_start_hour``/
       ``decay_start_at``: T - 3, the first hour of that run.
     - ``incremental_engagements``: engagements caused by this pulse's input and everything it
       excited, over the attribution interval: realised engagements minus those of the same
