@@ -146,6 +146,9 @@ class RatioDistribution:
     n: int
 
 
+MIN_POPULATION = 20
+"""Posts a ratio distribution needs before ``SuspiciousEngagement`` judges against it."""
+
 RATIO_PAIRS: tuple[tuple[str, str], ...] = (
     ("likes", "views"), ("comments", "likes"), ("shares", "likes"), ("saves", "likes"),
 )
@@ -193,7 +196,7 @@ def suspicious_ratio(
     """``SuspiciousEngagement`` when a ratio lies more than ``suspicious_mad_z`` robust SDs
     from its platform-and-tier median (needs ≥ 20 posts in the distribution and
     ``min_count`` in the numerator or denominator)."""
-    if numerator is None or denominator is None or dist is None or dist.n < 20:
+    if numerator is None or denominator is None or dist is None or dist.n < MIN_POPULATION:
         return None
     if numerator <= 0 or denominator <= 0 or max(numerator, denominator) < min_count:
         return None

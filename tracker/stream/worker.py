@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 import faust
 
+from tracker.analytics.alerts import MIN_POPULATION
 from tracker.broker import topics as t
 from tracker.contracts import encode
 from tracker.contracts.fast import decode_snapshot
@@ -317,8 +318,9 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - retried at the next tick
             log.warning("ratio distributions not refreshed: %s", exc)
             return
-        self.insights.ratio_stats = ratios.distributions(result.rows)
-        metrics.RATIO_POPULATIONS.set(len(self.insights.ratio_stats))
+        stats = self.insights.ratio_stats = ratios.distributions(result.rows)
+        metrics.RATIO_POPULATIONS.set(sum(any(d.n >= MIN_POPULATION for d in group.values())
+                                          for group in stats.values()))
 
     async def report_lag(self) -> None:
         """``tracker_consumer_lag``: messages between the end of each source topic and the commit."""
