@@ -7,17 +7,16 @@ import asyncio
 import base64
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.fixtures.data import T0, post_id, registry, snapshots, views_at
+from tests.fixtures.data import T0, post_id, registry, snapshot, snapshots, views_at
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.broker import topics as t
-from tracker.contracts import encode
 
 pytestmark = pytest.mark.integration
 
@@ -143,52 +142,35 @@ def test_every_bad_example_reaches_the_dlq_with_its_reason(kafka: str, tracker_t
     assert stored == len(good_snaps)
 
 
-def reg(pid: str, tracking_end: datetime | None = None) -> tuple[bytes, bytes]:
-    """A registry message of a Bilibili micro-tier post published at T0."""
-    extra = {"tracking_end": tracking_end} if tracking_end else {}
-    return pid.encode(), encode(t.POSTS, {
-        "tenant": "acme", "post_id": pid, "platform": "bilibili", "platform_post_id": pid.split(":", 1)[1],
-        "campaign_id": "c1", "creator_id": "cr1", "creator_tier": "micro", "published_at": T0,
-        "content_form": "video", "updated_at": T0, **extra})
-
-
-def snap(pid: str, hour: int, status: str = "ok", like_rate: float = 0.1) -> tuple[bytes, bytes]:
-    """A snapshot at T0 + ``hour``: 100 views an hour, ``like_rate`` of them liked."""
-    views = 100 * (hour + 1)
-    return pid.encode(), encode(t.SNAPSHOTS, {
-        "tenant": "acme", "post_id": pid, "platform": "bilibili", "observed_at": T0 + timedelta(hours=hour),
-        "source": "api", "status": status, "metrics": {"views": views, "likes": int(views * like_rate)}})
-
-
 def test_open_alerts_resolve_when_the_tracking_window_closes(kafka: str, tracker_topics: str,
                                                             tmp_path: Path) -> None:
     """A post polled no more once its window closes: its open alerts resolve then (DESIGN.md:
     ``PostDecaying`` resolves at the end of tracking), keeping the time they fired, and it is
     not reported stalled. The window closes in event time: another post's snapshots pass it."""
-    ended, other = post_id(1), post_id(2)
+    ended, other = 1, 2
     end = T0 + timedelta(hours=48)
 
     def alerts_when(done) -> list[tuple]:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + 90
         while True:
             rows = worker.client().query("SELECT state, starts_at, ends_at, evidence FROM alerts FINAL "
-                                         "WHERE post_id = %(p)s", parameters={"p": ended}).result_rows
+                                         "WHERE post_id = %(p)s", parameters={"p": post_id(ended)}).result_rows
             if done(rows) or time.monotonic() > deadline:
                 return rows
             time.sleep(0.3)
 
     worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_STALL_CHECK_SECONDS="0.5").start()
     try:
-        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [reg(ended, end), reg(other)]))
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(ended, tracking_end=end), registry(other)]))
         asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS,
-                            [snap(ended, h) for h in range(10)] + [snap(ended, 10, "unavailable")]
-                            + [snap(other, h) for h in range(40)]))
+                            [snapshot(ended, h) for h in range(10)] + [snapshot(ended, 10, status="unavailable")]
+                            + [snapshot(other, h) for h in range(40)]))
         rows = alerts_when(bool)
         assert [r[0] for r in rows] == ["firing"]  # the window (48 h) is still open at hour 39
         worker.wait_caught_up(t.SNAPSHOTS)
         time.sleep(1.5)  # three checks: still open
         assert [r[0] for r in alerts_when(bool)] == ["firing"]
-        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snap(other, 50)]))
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snapshot(other, 50)]))
         rows = alerts_when(lambda rows: rows and rows[0][0] == "resolved")
         assert len(rows) == 1, rows
         state, starts_at, ends_at, evidence = rows[0]
@@ -205,25 +187,26 @@ def test_a_ratio_far_from_its_platform_and_tier_is_suspicious(kafka: str, tracke
     """The worker learns each platform and tier's ratio distributions from the posts past their
     burst window (72 h), then judges a post when its own window ends: likes at 60 % of views
     among posts liking 9–11 % fires ``SuspiciousEngagement``; a post like the others does not."""
-    population = [post_id(100 + i) for i in range(30)]
-    odd, usual = post_id(1), post_id(2)
+    population = range(100, 130)
+    odd, usual = 1, 2
     hours = range(0, 84, 4)
     worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_RATIO_STATS_SECONDS="1").start()
     try:
-        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [reg(p) for p in [*population, odd, usual]]))
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(i) for i in [*population, odd, usual]]))
         asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS,
-                            [snap(p, h, like_rate=0.09 + 0.02 * i / 29) for i, p in enumerate(population)
+                            [snapshot(p, h, like_rate=0.09 + 0.02 * i / 29) for i, p in enumerate(population)
                              for h in hours]))
         seen = "SELECT count() FROM post_totals FINAL WHERE views IS NOT NULL"
         worker.wait_for(seen, len(population))
         _metrics_when(worker, "tracker_ratio_populations 1.0")
         asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS,
-                            [snap(odd, h, like_rate=0.6) for h in hours] + [snap(usual, h) for h in hours]))
+                            [snapshot(odd, h, like_rate=0.6) for h in hours] + [snapshot(usual, h) for h in hours]))
         worker.wait_for(seen, len(population) + 2)
         worker.wait_caught_up(t.SNAPSHOTS)
         rows = worker.client().query("SELECT post_id, alert_id, evidence FROM alerts FINAL "
                                      "WHERE alert = 'SuspiciousEngagement'").result_rows
-        assert [(p, a) for p, a, _ in rows] == [(odd, f"{odd}:SuspiciousEngagement:ratio:likes/views")], rows
+        odd_id = post_id(odd)
+        assert [(p, a) for p, a, _ in rows] == [(odd_id, f"{odd_id}:SuspiciousEngagement:ratio:likes/views")], rows
         evidence = json.loads(rows[0][2])
         assert evidence["kind"] == "ratio" and evidence["z"] > 5
     finally:

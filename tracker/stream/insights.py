@@ -187,15 +187,13 @@ class Insights:
         campaign_id = campaign_id or UNREGISTERED
         suggestion = evidence.get("suggestion") if isinstance(evidence, dict) else None
         firing = state == "firing"
-        starts_at = at
         if post is not None and firing:
             post.open_alerts[alert_id] = int(at.timestamp() * 1000)
         elif post is not None:
             fired = post.open_alerts.pop(alert_id, None)
             if fired is not None and since is None:
                 since = datetime.fromtimestamp(fired / 1000, tz=UTC)
-        if since is not None and not firing:
-            starts_at = since
+        starts_at = at if firing or since is None else since
         message = {
             "tenant": tenant, "post_id": post_id, "campaign_id": campaign_id, "alert": kind, "state": state,
             "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": starts_at,

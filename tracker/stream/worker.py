@@ -312,9 +312,9 @@ class Worker:
     async def learn_ratios(self) -> None:
         """Relearn the platform-and-tier ratio distributions ``SuspiciousEngagement`` judges posts
         by (a failed query keeps the ones learned before: the store may be down for a while)."""
+        burst_seconds = int(self.insights.params.burst_window_hours * 3600)
         try:
-            result = await self.engine.query(ratios.QUERY, {"burst_seconds": int(self.insights.params.burst_window_hours
-                                                                                 * 3600)})
+            result = await self.engine.query(ratios.QUERY, {"burst_seconds": burst_seconds})
         except Exception as exc:  # noqa: BLE001 - retried at the next tick
             log.warning("ratio distributions not refreshed: %s", exc)
             return
