@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import pickle
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +18,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from tests.fixtures.data import T0, post_id, registry, snapshot, snapshots, views_at
+from tests.fixtures.data import T0, burst_views, post_id, registry, snapshot, snapshots, views_at
+from tests.fixtures.heating import heated_post
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.broker import topics as t
 
@@ -77,7 +82,8 @@ def _metrics_when(worker: WorkerProcess, line: str, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     text = ""
     while time.monotonic() < deadline:
-        text = httpx.get(f"http://127.0.0.1:{worker.web_port}/metrics").text
+        with contextlib.suppress(httpx.ConnectError):  # not serving yet
+            text = httpx.get(f"http://127.0.0.1:{worker.web_port}/metrics").text
         if line in text:
             return text
         time.sleep(0.5)
@@ -209,5 +215,55 @@ def test_a_ratio_far_from_its_platform_and_tier_is_suspicious(kafka: str, tracke
         assert [(p, a) for p, a, _ in rows] == [(odd_id, f"{odd_id}:SuspiciousEngagement:ratio:likes/views")], rows
         evidence = json.loads(rows[0][2])
         assert evidence["kind"] == "ratio" and evidence["z"] > 5
+    finally:
+        worker.stop()
+
+
+SEED_HISTORY = """
+import pickle, sys
+from tests.fixtures.heating import store_rows
+from tracker.settings import Settings
+from tracker.store import migrations
+from tracker.store.store import Store
+with Store.open(Settings()) as store:
+    migrations.migrate(store)
+    store_rows(store, *pickle.loads(sys.stdin.buffer.read()))
+"""
+
+
+def test_a_decaying_post_is_suggested_a_reheat_on_its_heating_history(kafka: str, tracker_topics: str,
+                                                                      tmp_path: Path) -> None:
+    """``PostDecaying`` on posts never heated suggests a re-heat on the heating history the worker
+    learned from the store: the creator's closed heated pulses when it has three, else its
+    platform-and-tier's; a post of another tenant gets nothing from this tenant's history."""
+    creator_known, tier_only, other_tenant = 1, 2, 3  # creators cr1, cr2, cr3; all "micro" on bilibili
+    history = [
+        heated_post("acme", "bilibili:H1", "cr1", "micro", [(3000.0, 1000.0, "settled"), (2000.0, 1000.0, "settled")]),
+        heated_post("acme", "bilibili:H2", "cr1", "micro", [(0.0, 500.0, "no-response")], channel="ads"),
+        heated_post("acme", "bilibili:H3", "cr7", "micro", [(4000.0, 1000.0, "settled")]),
+    ]
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_RATIO_STATS_SECONDS="1")
+    subprocess.run([sys.executable, "-c", SEED_HISTORY], input=pickle.dumps(history), env=worker.env,
+                   cwd=Path(__file__).resolve().parents[2], check=True)
+    worker.start()
+    try:
+        _metrics_when(worker, 'tracker_heating_histories{basis="creator"} 1.0')
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(creator_known), registry(tier_only),
+                                                              registry(other_tenant, tenant="globex")]))
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [
+            snapshot(i, k, tenant="globex" if i == other_tenant else "acme", views=burst_views(k))
+            for k in range(80) for i in (creator_known, tier_only, other_tenant)]))
+        query = "SELECT post_id, suggestion FROM alerts FINAL WHERE alert = 'PostDecaying' AND state = 'firing'"
+        worker.wait_for(f"SELECT count() FROM ({query})", 3)
+        got = {p: json.loads(s) for p, s in worker.client().query(query + " ORDER BY post_id").result_rows}
+        assert got[post_id(creator_known)] == {
+            "action": "reheat", "channel": "qifei", "spend": {"amount": "1000.00", "currency": "CNY"},
+            "expected_engagements_per_cny": 2.0, "expected_engagements": 2000,
+            "basis": "this creator's 3 heated pulses on the platform"}
+        tier = got[post_id(tier_only)]
+        assert tier["basis"] == "4 heated pulses of the platform's creators of this tier"
+        assert tier["expected_engagements_per_cny"] == round(9_000 / 3_500, 4)
+        assert got[post_id(other_tenant)] == {
+            "action": "reheat", "basis": "no heated pulse of this post, its creator or its tier yet"}
     finally:
         worker.stop()

@@ -139,3 +139,31 @@ def test_a_resolved_alert_keeps_the_time_it_fired() -> None:
     assert fired["starts_at"] == T0 + timedelta(hours=10)
     assert resolved["starts_at"] == fired["starts_at"] and resolved["ends_at"] == T0 + timedelta(hours=14)
     assert later.open_alerts == {}
+
+
+def test_a_decaying_post_once_heated_is_suggested_a_reheat_on_its_own_pulses() -> None:
+    """Two heats (500 and 1,500 CNY through dou+); when the second pulse decays, the alert suggests
+    the post's usual spend at what its closed heated pulse brought per CNY."""
+    def heat(hid: str, hour: int, amount: str) -> tuple[str, dict]:
+        return t.HEATING, decode(t.HEATING, encode(t.HEATING, {
+            "tenant": "acme", "post_id": POST, "heating_id": hid, "channel": "dou+",
+            "start": T0 + timedelta(hours=hour), "end": T0 + timedelta(hours=hour + 12),
+            "spend": {"amount": amount, "currency": "CNY"}, "status": "executed", "updated_at": T0}))
+
+    def likes(hour: int) -> int:
+        return likes_at(hour) + (int(4000 * (1 - 0.85 ** (hour - 119))) if hour >= 120 else 0)
+
+    msgs = [(t.POSTS, registry()), heat("h1", 48, "500.00"), heat("h2", 120, "1500.00")]
+    _, out = run(msgs + [(t.SNAPSHOTS, snapshot(h, likes(h))) for h in range(240)])
+    cols = r.COLUMNS[r.ALERTS]
+    fired = [dict(zip(cols, row, strict=True)) for row in out.rows[r.ALERTS]]
+    fired = [a for a in fired if a["alert"] == "PostDecaying" and a["state"] == "firing"]
+    assert fired, "the second heated pulse should decay within the run"
+    pulse_rows = [dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]]
+    first_heat = [p for p in pulse_rows if p["heating_ids"] == ["h1"]][-1]  # its row when it closed
+    suggestion = json.loads(fired[-1]["suggestion"])
+    rate = first_heat["incremental_engagements"] / 500
+    assert suggestion["basis"] == "this post's earlier pulses" and suggestion["channel"] == "dou+"
+    assert suggestion["spend"] == {"amount": "1000.00", "currency": "CNY"}  # the median of 500 and 1,500
+    assert math.isclose(suggestion["expected_engagements_per_cny"], rate, rel_tol=1e-3)
+    assert math.isclose(json.loads(fired[-1]["evidence"])["reheat_lift_per_spend"], rate)

@@ -354,7 +354,7 @@ class PostAnalytics:
                 now,
                 planned,
                 self.track_end,
-                live.reheat_efficiency() or reheat,
+                self.reheat_efficiency() or reheat,
                 p,
             )
             if ev is not None and live.next_step - live.onset < p.steps(p.decay_min_age_hours):
@@ -376,6 +376,17 @@ class PostAnalytics:
         return Update(status, rows, pulses, removed, totals, self.long_tail(), out_alerts)
 
     # -- reading -----------------------------------------------------------
+
+    def heated_lift(self) -> tuple[float, float]:
+        """(incremental engagements, spend) of this post's closed heated pulses, engagements
+        over every engagement metric, as their final pulse rows have them (the checkpoint's)."""
+        cp = self.checkpoint
+        return cp.heat_lift * self.curve.engagement_ratio(), cp.heat_spend
+
+    def reheat_efficiency(self) -> float | None:
+        """Incremental engagements per unit of spend of this post's closed heated pulses."""
+        lift, spend = self.heated_lift()
+        return lift / spend if spend > 0 else None
 
     def long_tail(self, stats: dict[float, RatioStats] | None = None) -> LongTail:
         """Tail share, organic/paid tail and projections at the horizons (engagements)."""

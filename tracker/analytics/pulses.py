@@ -920,10 +920,6 @@ class PulseTracker:
             decaying_since=since,
         )
 
-    def reheat_efficiency(self) -> float | None:
-        """Incremental engagements per unit of spend over this post's closed heated pulses."""
-        return self.heat_lift / self.heat_spend if self.heat_spend > 0 else None
-
     def copy(self) -> PulseTracker:
         """An independent copy (the live view is built from the checkpoint this way)."""
         other = PulseTracker.__new__(PulseTracker)

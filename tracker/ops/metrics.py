@@ -13,6 +13,9 @@ TRACKED_POSTS = Gauge("tracker_tracked_posts", "Posts held in this worker's stat
 STATE_BYTES = Gauge("tracker_state_bytes", "Serialised size of this worker's post state.")
 RATIO_POPULATIONS = Gauge("tracker_ratio_populations",
                           "Platform-and-tier populations whose engagement ratios SuspiciousEngagement can judge.")
+HEATING_HISTORIES = Gauge("tracker_heating_histories",
+                          "Creators (basis=creator) and platform-and-tier groups (basis=tier) with enough closed "
+                          "heated pulses to base a re-heat suggestion on.", ["basis"])
 
 SINK_ROWS = Counter("tracker_sink_rows_total", "Rows inserted into the store, by table.", ["table"])
 SINK_BATCH_ROWS = Histogram("tracker_sink_batch_rows", "Rows per insert, by table.", ["table"],

@@ -22,8 +22,10 @@ from tracker.analytics.metrics import METRICS
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import PostAnalytics, Update
 from tracker.analytics.pulses import HeatingNode
+from tracker.analytics.reheat import HeatingHistory, heating_history, suggest_reheat
 from tracker.analytics.resample import Snapshot
 from tracker.stream import rows as r
+from tracker.stream.heating_history import HeatingHistories
 from tracker.stream.state import PostState
 
 HOUR_MS = 3_600_000
@@ -57,6 +59,9 @@ class Insights:
         """Per (platform, creator tier), the population distribution of each ratio of
         ``analytics.alerts.RATIO_PAIRS`` (keyed ``"likes/views"`` …), kept up to date by the
         worker from finished posts; empty: ``SuspiciousEngagement`` judges step jumps only."""
+        self.heating_history = HeatingHistories()
+        """Closed heated pulses per creator and per platform and tier (each within its tenant),
+        kept up to date by the worker: the basis of a never-heated post's re-heat suggestion."""
 
     def analytics(self, state: PostState) -> PostAnalytics:
         """The post's decoded analytics, created from its registry entry on first use."""
@@ -173,19 +178,51 @@ class Insights:
     def _alert(self, post_id: str, alert: Any, state: PostState, out: Any) -> None:
         reg = state.registry or {}
         at = hours_to_dt(alert.at * self.params.grid_hours)
+        suggestion = None
+        if alert.type == "PostDecaying" and alert.state == "firing":
+            suggestion = self.reheat_suggestion(state)
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
-                        alert.evidence, state.seq, out, state)
+                        alert.evidence, state.seq, out, state, suggestion=suggestion)
+
+    def reheat_suggestion(self, state: PostState) -> dict[str, Any]:
+        """The re-heat a decaying post is suggested: on its own heated pulses, else on its
+        creator's or its platform-and-tier's history (``analytics.reheat``)."""
+        reg = state.registry or {}
+        platform = reg.get("platform", "")
+        history = self.heating_history
+        return suggest_reheat(
+            self._own_heating(state),
+            history.creators.get((state.tenant, platform, reg.get("creator_id", ""))),
+            history.tiers.get((state.tenant, platform, reg.get("tier", ""))),
+        )
+
+    def _own_heating(self, state: PostState) -> HeatingHistory | None:
+        """The post's closed heated pulses as a history: their lift and spend, with the usual
+        spend and channel of its executed nodes in its heating currency."""
+        lift, spend = self.analytics(state).heated_lift()
+        currency = state.heat_currency
+        if spend <= 0 or not currency:
+            return None
+        nodes = heating_history(
+            (0.0, float(Decimal(amount)), cur, channel)
+            for channel, _start, _end, amount, cur, status, _version in state.heating.values()
+            if status == "executed" and cur == currency
+        )
+        return HeatingHistory(
+            pulses=max(1, nodes.pulses if nodes else 0), incremental=lift, spend=spend,
+            usual_spend=nodes.usual_spend if nodes else spend, currency=currency,
+            channel=nodes.channel if nodes else "",
+        )
 
     def emit_alert(self, tenant: str, post_id: str, campaign_id: str, kind: str, state: str, at: datetime,
                    key: str, evidence: dict[str, Any], version: int, out: Any, post: PostState | None = None,
-                   since: datetime | None = None) -> None:
+                   since: datetime | None = None, suggestion: dict[str, Any] | None = None) -> None:
         """One alert state change: a ``tracker.alerts.v1`` message and its ``alerts`` row.
 
         A resolve starts when its alert fired: ``since``, else the firing time kept in the
         ``post``'s state (the row replaces the firing one), else ``at``."""
         alert_id = f"{post_id}:{kind}:{key}"
         campaign_id = campaign_id or UNREGISTERED
-        suggestion = evidence.get("suggestion") if isinstance(evidence, dict) else None
         firing = state == "firing"
         if post is not None and firing:
             post.open_alerts[alert_id] = int(at.timestamp() * 1000)
@@ -198,7 +235,7 @@ class Insights:
             "tenant": tenant, "post_id": post_id, "campaign_id": campaign_id, "alert": kind, "state": state,
             "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": starts_at,
             "ends_at": None if firing else at, "summary": SUMMARY.get(kind, kind), "evidence": _jsonable(evidence),
-            "suggestion": _jsonable(suggestion) if isinstance(suggestion, dict) else None,
+            "suggestion": _jsonable(suggestion) if suggestion else None,
             "emitted_at": datetime.now(UTC),
         }
         self.alerts.append(message)

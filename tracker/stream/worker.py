@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 import faust
 
 from tracker.analytics.alerts import MIN_POPULATION
+from tracker.analytics.reheat import MIN_PULSES
 from tracker.broker import topics as t
 from tracker.contracts import encode
 from tracker.contracts.fast import decode_snapshot
@@ -30,7 +31,7 @@ from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
 from tracker.store.store import Store
-from tracker.stream import ratios
+from tracker.stream import heating_history, ratios
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
@@ -103,8 +104,8 @@ class Worker:
         self.app.task(self._consume)
         self.app.timer(settings.stall_check_seconds)(self.check_stalls)
         if settings.analytics_enabled:
-            self.app.task(self.learn_ratios)  # at start, then on the timer
-            self.app.timer(settings.ratio_stats_seconds)(self.learn_ratios)
+            self.app.task(self.learn_populations)  # at start, then on the timer
+            self.app.timer(settings.ratio_stats_seconds)(self.learn_populations)
         self.app.timer(10.0)(self.report_lag)
 
     async def _consume(self) -> None:
@@ -309,18 +310,27 @@ class Worker:
             self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
                                  (arrival.firing_since, arrival.fired_at), now, out)
 
-    async def learn_ratios(self) -> None:
-        """Relearn the platform-and-tier ratio distributions ``SuspiciousEngagement`` judges posts
-        by (a failed query keeps the ones learned before: the store may be down for a while)."""
+    async def learn_populations(self) -> None:
+        """Relearn from the store what posts are judged against: the platform-and-tier ratio
+        distributions of ``SuspiciousEngagement`` and the heating history of re-heat suggestions
+        (a failed query keeps what was learned before: the store may be down for a while)."""
         burst_seconds = int(self.insights.params.burst_window_hours * 3600)
         try:
             result = await self.engine.query(ratios.QUERY, {"burst_seconds": burst_seconds})
         except Exception as exc:  # noqa: BLE001 - retried at the next tick
             log.warning("ratio distributions not refreshed: %s", exc)
-            return
-        stats = self.insights.ratio_stats = ratios.distributions(result.rows)
-        metrics.RATIO_POPULATIONS.set(sum(any(d.n >= MIN_POPULATION for d in group.values())
-                                          for group in stats.values()))
+        else:
+            stats = self.insights.ratio_stats = ratios.distributions(result.rows)
+            metrics.RATIO_POPULATIONS.set(sum(any(d.n >= MIN_POPULATION for d in group.values())
+                                              for group in stats.values()))
+        try:
+            result = await self.engine.query(heating_history.QUERY)
+        except Exception as exc:  # noqa: BLE001 - retried at the next tick
+            log.warning("heating history not refreshed: %s", exc)
+        else:
+            known = self.insights.heating_history = heating_history.histories(result.rows)
+            for basis, groups in (("creator", known.creators), ("tier", known.tiers)):
+                metrics.HEATING_HISTORIES.labels(basis).set(sum(h.pulses >= MIN_PULSES for h in groups.values()))
 
     async def report_lag(self) -> None:
         """``tracker_consumer_lag``: messages between the end of each source topic and the commit."""
