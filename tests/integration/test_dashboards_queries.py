@@ -137,7 +137,8 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
          "status": "rising"},
     ]
     suggestion = {"action": "reheat", "channel": "dou+", "spend": {"amount": "2000.00", "currency": "CNY"},
-                  "expected_engagements_per_cny": 1.8, "basis": "this post's earlier pulses"}
+                  "expected_engagements_per_cny": 1.8, "expected_engagements": 3600,
+                  "basis": "this post's earlier pulses"}
     alert = {"tenant": TENANT, "severity": "warning", "ends_at": None, "suggestion": "", "version": v}
     rows["alerts"] = [
         {**alert, "alert_id": f"PostDecaying:{p1}:pulse-1", "post_id": p1, "campaign_id": "c1",
@@ -244,3 +245,16 @@ def test_one_campaign_filter_excludes_the_other_campaign(grafana_client: Any) ->
     every = grafana_client.query(expand_sql(query, RANGE, SELECTIONS["all campaigns"], ALL_VALUES))
     assert sorted(r[0] for r in picked.result_rows) == ["c1"]
     assert sorted(r[0] for r in every.result_rows) == ["c1", "c2"]
+
+
+def test_reheat_candidates_show_the_suggestion(grafana_client: Any) -> None:
+    """The decaying-posts table reads the alert's suggested re-heat: channel, spend, the engagements
+    to expect at that spend and what the expectation rests on."""
+    panels = d.decaying_posts().to_json()["panels"]
+    (panel,) = [p for p in panels if p["title"] == "Decaying now: re-heat candidates"]
+    text = expand_sql(panel["targets"][0]["rawSql"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES)
+    result = grafana_client.query(text)
+    rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+    assert [(r["post_id"], r["suggested_channel"], r["suggested_spend"], r["currency"], r["expected_engagements"],
+             r["basis"]) for r in rows] == [(POSTS[0][0], "dou+", "2000.00", "CNY", 3600.0,
+                                             "this post's earlier pulses")]

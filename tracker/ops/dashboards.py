@@ -292,6 +292,8 @@ def decaying_posts() -> Board:
                JSONExtractString(a.suggestion, 'channel') AS suggested_channel,
                JSONExtractString(a.suggestion, 'spend', 'amount') AS suggested_spend,
                JSONExtractString(a.suggestion, 'spend', 'currency') AS currency,
+               if(JSONHas(a.suggestion, 'expected_engagements'),
+                  JSONExtractFloat(a.suggestion, 'expected_engagements'), NULL) AS expected_engagements,
                JSONExtractString(a.suggestion, 'basis') AS basis,
                t.views AS views, t.engagements AS engagements
         FROM (SELECT * FROM alerts FINAL WHERE {scope} AND alert = 'PostDecaying' AND state = 'firing') AS a
