@@ -69,8 +69,9 @@ class Settings(BaseSettings):
     stall_check_seconds: float = Field(60.0, description="How often the worker looks for posts with no fresh snapshot.")
     ratio_stats_seconds: float = Field(
         900.0, description="How often the worker relearns from the store each platform and tier's engagement-ratio "
-                           "distributions (SuspiciousEngagement, from the posts past their burst window) and the "
-                           "heating history re-heat suggestions rest on (closed heated pulses).")
+                           "distributions (SuspiciousEngagement, from the posts past their burst window) and "
+                           "log-linear baseline (from finished posts), and the heating history re-heat "
+                           "suggestions rest on (closed heated pulses).")
     reorder_window_hours: float = Field(6.0, description="Snapshots older than the newest by more go to late_snapshots.")
     fault_store_down_file: Path | None = Field(
         None, description="Test hook: while this file exists the sink's inserts fail as if the store were down.")

@@ -7,9 +7,7 @@ import asyncio
 import base64
 import contextlib
 import json
-import pickle
-import subprocess
-import sys
+import math
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +18,9 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.fixtures.data import T0, burst_views, post_id, registry, snapshot, snapshots, views_at
 from tests.fixtures.heating import heated_post
+from tests.fixtures.heating import tables as heating_tables
 from tests.fixtures.worker import WorkerProcess, produce
+from tracker.analytics.longtail import prior_ratio
 from tracker.broker import topics as t
 
 pytestmark = pytest.mark.integration
@@ -219,18 +219,6 @@ def test_a_ratio_far_from_its_platform_and_tier_is_suspicious(kafka: str, tracke
         worker.stop()
 
 
-SEED_HISTORY = """
-import pickle, sys
-from tests.fixtures.heating import store_rows
-from tracker.settings import Settings
-from tracker.store import migrations
-from tracker.store.store import Store
-with Store.open(Settings()) as store:
-    migrations.migrate(store)
-    store_rows(store, *pickle.loads(sys.stdin.buffer.read()))
-"""
-
-
 def test_a_decaying_post_is_suggested_a_reheat_on_its_heating_history(kafka: str, tracker_topics: str,
                                                                       tmp_path: Path) -> None:
     """``PostDecaying`` on posts never heated suggests a re-heat on the heating history the worker
@@ -243,9 +231,7 @@ def test_a_decaying_post_is_suggested_a_reheat_on_its_heating_history(kafka: str
         heated_post("acme", "bilibili:H3", "cr7", "micro", [(4000.0, 1000.0, "settled")]),
     ]
     worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_RATIO_STATS_SECONDS="1")
-    subprocess.run([sys.executable, "-c", SEED_HISTORY], input=pickle.dumps(history), env=worker.env,
-                   cwd=Path(__file__).resolve().parents[2], check=True)
-    worker.start()
+    worker.prefill(heating_tables(*history)).start()
     try:
         _metrics_when(worker, 'tracker_heating_histories{basis="creator"} 1.0')
         asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(creator_known), registry(tier_only),
@@ -265,5 +251,37 @@ def test_a_decaying_post_is_suggested_a_reheat_on_its_heating_history(kafka: str
         assert tier["expected_engagements_per_cny"] == round(9_000 / 3_500, 4)
         assert got[post_id(other_tenant)] == {
             "action": "reheat", "basis": "no heated pulse of this post, its creator or its tier yet"}
+    finally:
+        worker.stop()
+
+
+def test_the_log_linear_baseline_learns_from_finished_posts(kafka: str, tracker_topics: str,
+                                                            tmp_path: Path) -> None:
+    """A post's log-linear projection uses the ratio its platform and tier's finished posts
+    showed (here 20 posts that gained ten times their first-month count by day 30), shrunk
+    towards the prior by its weight of five posts — not the prior alone (about 2× at a day)."""
+    start = T0 - timedelta(days=60)
+    finished = [f"bilibili:F{i}" for i in range(20)]
+    curve = [(k, 100.0 if k <= 700 else 1000.0) for k in range(1, 721)]
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_RATIO_STATS_SECONDS="1")
+    worker.prefill({
+        "posts": (["tenant", "post_id", "platform", "creator_tier", "published_at", "version"],
+                  [("acme", p, "bilibili", "micro", start, 1) for p in finished]),
+        "post_totals": (["tenant", "post_id", "as_of", "version"],
+                        [("acme", p, start + timedelta(hours=720), 1) for p in finished]),
+        "curves": (["tenant", "post_id", "metric", "hour", "cumulative", "version"],
+                   [("acme", p, "engagements", start + timedelta(hours=k), c, 1) for p in finished for k, c in curve]),
+    }).start()
+    try:
+        _metrics_when(worker, "tracker_loglinear_populations 1.0")
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(1)]))
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snapshot(1, k) for k in range(30)]))
+        worker.wait_for(f"SELECT count() FROM long_tail FINAL WHERE as_of >= '{T0 + timedelta(hours=29):%F %T}'", 1)
+        total, projected = worker.client().query(
+            "SELECT engagements, l.loglinear_30d FROM long_tail AS l FINAL "
+            "JOIN post_totals AS t FINAL ON t.post_id = l.post_id").result_rows[0]
+        learned = math.log(10.0)  # every finished post: 100 engagements up to day 29, 1,000 at day 30
+        prior = math.log(prior_ratio(29.0, 720.0))
+        assert projected / total == pytest.approx(math.exp((5 * prior + 20 * learned) / 25), rel=0.05)
     finally:
         worker.stop()

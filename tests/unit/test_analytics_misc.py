@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 
 from click.testing import CliRunner
 
 from tracker.analytics import alerts, roi
 from tracker.analytics.keywords import classify, hourly_counts, intent_rate, load_lexicon, tokenize
-from tracker.analytics.longtail import loglinear_projection, prior_ratio
+from tracker.analytics.longtail import (
+    RatioStats,
+    learn_ratios,
+    loglinear_projection,
+    prior_ratio,
+    ratio_at,
+)
 from tracker.analytics.metrics import emv, engagements
 
 
@@ -59,6 +66,34 @@ def test_loglinear_prior_is_documented_and_monotone():
     assert prior_ratio(720, 2160) > 1.0
     p = loglinear_projection(1000.0, 720.0, 2160.0)
     assert p.low <= p.value <= p.high and p.low >= 1000.0
+
+
+def test_ratios_are_learned_at_each_age_from_finished_posts_only():
+    curves = [{24.0: 100.0, 48.0: 150.0, 720.0: 300.0}, {24.0: 100.0, 48.0: 120.0, 720.0: 1200.0},
+              {24.0: 50.0, 48.0: 60.0}]  # the last is not finished: no count at the horizon
+    learned = learn_ratios(curves, (720.0,))
+    assert set(learned) == {(24.0, 720.0), (48.0, 720.0)}
+    day = learned[(24.0, 720.0)]
+    assert day.n == 2 and math.isclose(day.mean_log, (math.log(3) + math.log(12)) / 2)
+    assert math.isclose(day.var_log, (math.log(12) - math.log(3)) ** 2 / 2)
+
+
+def test_a_post_between_two_learned_ages_mixes_them_in_log_age():
+    learned = {(24.0, 720.0): RatioStats(10, 2.0, 0.1), (36.0, 720.0): RatioStats(4, 1.0, 0.3)}
+    assert ratio_at(learned, 24.0, 720.0) == RatioStats(10, 2.0, 0.1)
+    mid = ratio_at(learned, math.sqrt(24.0 * 36.0), 720.0)  # halfway in log age
+    assert mid is not None and mid.n == 4
+    assert math.isclose(mid.mean_log, 1.5) and math.isclose(mid.var_log, 0.2)
+    assert ratio_at(learned, 30.0, 2160.0) is None  # nothing learned for that horizon
+    assert ratio_at(learned, 40.0, 720.0) is None  # 48 h not learned: no mix
+    assert ratio_at(None, 24.0, 720.0) is None
+
+
+def test_learned_ratios_move_the_baseline_from_the_prior():
+    prior = loglinear_projection(1000.0, 24.0, 720.0)
+    learned = loglinear_projection(1000.0, 24.0, 720.0, RatioStats(20, math.log(10.0), 0.0))
+    shrunk = (5 * math.log(prior_ratio(24.0, 720.0)) + 20 * math.log(10.0)) / 25
+    assert math.isclose(learned.value, 1000.0 * math.exp(shrunk)) and learned.value > 3 * prior.value
 
 
 def test_analyze_command_on_a_csv(tmp_path):

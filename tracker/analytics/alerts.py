@@ -46,8 +46,9 @@ def decaying(
     (a post that keeps growing is not decaying, whatever its last pulse does); no
     heating starts within ``heating_lookahead_hours``; ``now`` (steps) is inside the
     tracking window.
-    ``reheat_lift_per_spend`` is the expected incremental engagements per unit of
-    spend (this post's earlier pulses, else its creator's or tier's history).
+    ``reheat_lift_per_spend`` is what this post's closed heated pulses brought per unit of
+    spend (None when never heated; the stream's suggestion then reads its creator's or
+    tier's history, :mod:`.reheat`).
     """
     step = params.grid_hours
     if view.status == "no-response" or view.decaying_since is None or view.rising:

@@ -2,7 +2,9 @@
 
 The log-linear baseline (Szabo & Huberman 2010) predicts a final count as
 ``r · count at age a``; ``r`` is learned per platform and tier from finished
-posts as the mean of ``log(final / count at a)``, shrunk towards a prior.
+posts as the mean of ``log(final / count at a)`` (:func:`learn_ratios`, at the
+ages of ``AGES_HOURS``; a post between two of them is judged by a mix of both,
+linear in log age), shrunk towards a prior.
 
 Prior (documented, not fitted to any data here): a post's velocity decays as
 ``(t + 6 h)^−1.2`` from publish, so ``r(a, H) = M(H) / M(a)`` with
@@ -13,7 +15,9 @@ interval is ``PRIOR_LOG_SD``.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 PRIOR_THETA = 1.2
@@ -103,6 +107,51 @@ def learn_ratio(pairs: list[tuple[float, float]]) -> RatioStats:
     mean = sum(logs) / len(logs)
     var = sum((x - mean) ** 2 for x in logs) / max(1, len(logs) - 1)
     return RatioStats(len(logs), mean, var)
+
+
+AGES_HOURS: tuple[float, ...] = (
+    1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72, 96, 120, 168, 240, 336, 480, 720, 1080, 1440,
+)  # fmt: skip
+"""Ages (hours after publish) at which the log-linear ratio is learned."""
+
+LearnedRatios = Mapping[tuple[float, float], RatioStats]
+"""Learned ``log(final / count at age)`` keyed (age hours, horizon hours)."""
+
+
+def learn_ratios(curves: Iterable[Mapping[float, float]], horizons: Sequence[float]) -> dict[tuple[float, float], RatioStats]:
+    """Ratios of finished posts: each curve maps hours after publish to the post's cumulative
+    count there (at ``AGES_HOURS`` and the ``horizons``; a horizon it lacks is not finished)."""
+    pairs: dict[tuple[float, float], list[tuple[float, float]]] = {}
+    for curve in curves:
+        for horizon in horizons:
+            final = curve.get(horizon)
+            if final is None:
+                continue
+            for age in AGES_HOURS:
+                at = curve.get(age)
+                if age < horizon and at is not None:
+                    pairs.setdefault((age, horizon), []).append((at, final))
+    return {key: stats for key, found in pairs.items() if (stats := learn_ratio(found)).n > 0}
+
+
+def ratio_at(learned: LearnedRatios | None, age_hours: float, horizon_hours: float) -> RatioStats | None:
+    """Learned stats for a post ``age_hours`` old: at a learned age, or mixed linearly in log age
+    between the two learned ages around it (None when either is missing)."""
+    if not learned or age_hours < AGES_HOURS[0] or age_hours > AGES_HOURS[-1]:
+        return None
+    i = bisect.bisect_left(AGES_HOURS, age_hours)
+    upper = learned.get((AGES_HOURS[i], horizon_hours))
+    if AGES_HOURS[i] == age_hours or upper is None:
+        return upper
+    lower = learned.get((AGES_HOURS[i - 1], horizon_hours))
+    if lower is None:
+        return None
+    w = math.log(age_hours / AGES_HOURS[i - 1]) / math.log(AGES_HOURS[i] / AGES_HOURS[i - 1])
+    return RatioStats(
+        min(lower.n, upper.n),
+        (1 - w) * lower.mean_log + w * upper.mean_log,
+        (1 - w) * lower.var_log + w * upper.var_log,
+    )
 
 
 def tail_share(total: float | None, burst: float | None) -> float | None:

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from tracker.analytics import alerts
 from tracker.analytics.curve import COARSE_STEP, CurveChange, CurveState
 from tracker.analytics.longtail import (
+    LearnedRatios,
     LongTail,
     Projection,
-    RatioStats,
     loglinear_projection,
+    ratio_at,
     tail_share,
 )
 from tracker.analytics.metrics import METRICS, emv, engagements
@@ -137,8 +138,9 @@ class PostAnalytics:
 
     # -- events ------------------------------------------------------------
 
-    def apply_snapshot(self, snap: Snapshot, reheat_lift_per_spend: float | None = None) -> Update:
-        """Merge one snapshot (times in hours) and return the rows it touched."""
+    def apply_snapshot(self, snap: Snapshot, loglinear: LearnedRatios | None = None) -> Update:
+        """Merge one snapshot (times in hours) and return the rows it touched; ``loglinear``: the
+        log-linear ratios learned from the post's platform and tier (else the prior's)."""
         p = self.params
         step_snap = Snapshot(snap.t / p.grid_hours, snap.values, snap.rounded)
         before = self.curve.newest
@@ -150,7 +152,7 @@ class PostAnalytics:
         if live is not None and change.first_hour is not None and change.first_hour < live.next_step:
             self._live = None  # a step the live view holds changed: rebuild it
         self._advance()
-        out = self._update(change.status, rows, reheat_lift_per_spend)
+        out = self._update(change.status, rows, loglinear)
         if self.publish is not None:
             end = self.publish + p.burst_window_hours / p.grid_hours
             after = self.curve.newest
@@ -162,9 +164,7 @@ class PostAnalytics:
             out.alerts.append(alerts.Alert("PostUnavailable", "firing", step_snap.t, key, ev or {}))
         return out
 
-    def apply_heating(
-        self, node: HeatingNode, reheat_lift_per_spend: float | None = None
-    ) -> Update:
+    def apply_heating(self, node: HeatingNode, loglinear: LearnedRatios | None = None) -> Update:
         """Register a heating node (times in hours); one starting before the checkpoint's
         steps (older than the reorder window) takes effect at the checkpoint."""
         g = self.params.grid_hours
@@ -174,7 +174,7 @@ class PostAnalytics:
             node = replace(node, start=float(cp.next_step))
         cp.add_node(node)
         self._live = None
-        return self._update("heating", [], reheat_lift_per_spend)
+        return self._update("heating", [], loglinear)
 
     def end_tracking(self) -> list[alerts.Alert]:
         """Resolve an open ``PostDecaying`` at the end of the tracking window."""
@@ -320,7 +320,7 @@ class PostAnalytics:
             cost_per_incremental=pulse.spend / lift if pulse.spend > 0 and lift > 0 else None,
         )
 
-    def _update(self, status: str, rows: list[HourRow], reheat: float | None) -> Update:
+    def _update(self, status: str, rows: list[HourRow], loglinear: LearnedRatios | None) -> Update:
         p = self.params
         live = self.live
         current = live.current(p)
@@ -354,7 +354,7 @@ class PostAnalytics:
                 now,
                 planned,
                 self.track_end,
-                self.reheat_efficiency() or reheat,
+                self.reheat_efficiency(),
                 p,
             )
             if ev is not None and live.next_step - live.onset < p.steps(p.decay_min_age_hours):
@@ -373,7 +373,7 @@ class PostAnalytics:
                         alerts.Alert("PostDecaying", "firing", now, str(live.index), ev)
                     )
         totals = self.curve.totals()
-        return Update(status, rows, pulses, removed, totals, self.long_tail(), out_alerts)
+        return Update(status, rows, pulses, removed, totals, self.long_tail(loglinear), out_alerts)
 
     # -- reading -----------------------------------------------------------
 
@@ -388,8 +388,9 @@ class PostAnalytics:
         lift, spend = self.heated_lift()
         return lift / spend if spend > 0 else None
 
-    def long_tail(self, stats: dict[float, RatioStats] | None = None) -> LongTail:
-        """Tail share, organic/paid tail and projections at the horizons (engagements)."""
+    def long_tail(self, loglinear: LearnedRatios | None = None) -> LongTail:
+        """Tail share, organic/paid tail and projections at the horizons (engagements), the
+        log-linear baseline's with ``loglinear`` ratios when learned."""
         live, p = self.live, self.params
         r = self.curve.engagement_ratio()
         total = engagements(self.curve.totals())
@@ -410,8 +411,8 @@ class PostAnalytics:
                     projections.append(
                         Projection(horizon, total + v, total + lo, total + hi, "fit")
                     )
-                rs = None if stats is None else stats.get(horizon)
-                baselines.append(loglinear_projection(total, age_h, horizon, rs, p.interval))
+                learned = ratio_at(loglinear, age_h, horizon)
+                baselines.append(loglinear_projection(total, age_h, horizon, learned, p.interval))
         return LongTail(
             total=total,
             burst=burst,

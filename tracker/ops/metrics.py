@@ -13,6 +13,9 @@ TRACKED_POSTS = Gauge("tracker_tracked_posts", "Posts held in this worker's stat
 STATE_BYTES = Gauge("tracker_state_bytes", "Serialised size of this worker's post state.")
 RATIO_POPULATIONS = Gauge("tracker_ratio_populations",
                           "Platform-and-tier populations whose engagement ratios SuspiciousEngagement can judge.")
+LOGLINEAR_POPULATIONS = Gauge("tracker_loglinear_populations",
+                              "Platform-and-tier groups whose log-linear baseline has ratios learned from finished "
+                              "posts (the others use the prior).")
 HEATING_HISTORIES = Gauge("tracker_heating_histories",
                           "Creators (basis=creator) and platform-and-tier groups (basis=tier) with enough closed "
                           "heated pulses to base a re-heat suggestion on.", ["basis"])

@@ -18,6 +18,7 @@ from typing import Any
 
 from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
+from tracker.analytics.longtail import LearnedRatios
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import PostAnalytics, Update
@@ -59,6 +60,9 @@ class Insights:
         """Per (platform, creator tier), the population distribution of each ratio of
         ``analytics.alerts.RATIO_PAIRS`` (keyed ``"likes/views"`` …), kept up to date by the
         worker from finished posts; empty: ``SuspiciousEngagement`` judges step jumps only."""
+        self.loglinear: dict[tuple[str, str], LearnedRatios] = {}
+        """Per (platform, creator tier), the log-linear baseline's ratios learned from finished
+        posts, kept up to date by the worker; a group without them uses the prior."""
         self.heating_history = HeatingHistories()
         """Closed heated pulses per creator and per platform and tier (each within its tenant),
         kept up to date by the worker: the basis of a never-heated post's re-heat suggestion."""
@@ -85,7 +89,7 @@ class Insights:
         (the message's ``rounded`` list): their steps are not read as spikes."""
         names = tuple(m for m in rounded if m in METRICS)
         snap = Snapshot(observed_ms / HOUR_MS, tuple(metrics[m] for m in METRICS), names)
-        update = self.analytics(state).apply_snapshot(snap)
+        update = self.analytics(state).apply_snapshot(snap, self._loglinear(state))
         self._emit(post_id, update, state, out)
         if update.burst_over:
             self._judge_ratios(post_id, update.totals, state, out)
@@ -119,7 +123,11 @@ class Insights:
             end=None if m.get("end") is None else m["end"].timestamp() / 3600,
             spend=float(Decimal(m["spend"]["amount"])), currency=m["spend"]["currency"], status=m["status"],
         )
-        self._emit(post_id, self.analytics(state).apply_heating(node), state, out)
+        self._emit(post_id, self.analytics(state).apply_heating(node, self._loglinear(state)), state, out)
+
+    def _loglinear(self, state: PostState) -> LearnedRatios | None:
+        reg = state.registry or {}
+        return self.loglinear.get((reg.get("platform", ""), reg.get("tier", "")))
 
     def comment_row(self, m: dict[str, Any], offset: int) -> tuple[Any, ...]:
         """The comment's row with its intent / negative classification."""

@@ -31,7 +31,7 @@ from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
 from tracker.store.store import Store
-from tracker.stream import heating_history, ratios
+from tracker.stream import heating_history, loglinear, ratios
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
@@ -312,8 +312,9 @@ class Worker:
 
     async def learn_populations(self) -> None:
         """Relearn from the store what posts are judged against: the platform-and-tier ratio
-        distributions of ``SuspiciousEngagement`` and the heating history of re-heat suggestions
-        (a failed query keeps what was learned before: the store may be down for a while)."""
+        distributions of ``SuspiciousEngagement``, the log-linear baseline's ratios and the
+        heating history of re-heat suggestions (a failed query keeps what was learned before:
+        the store may be down for a while)."""
         burst_seconds = int(self.insights.params.burst_window_hours * 3600)
         try:
             result = await self.engine.query(ratios.QUERY, {"burst_seconds": burst_seconds})
@@ -323,6 +324,14 @@ class Worker:
             stats = self.insights.ratio_stats = ratios.distributions(result.rows)
             metrics.RATIO_POPULATIONS.set(sum(any(d.n >= MIN_POPULATION for d in group.values())
                                               for group in stats.values()))
+        horizons = self.insights.params.horizons_hours
+        try:
+            result = await self.engine.query(loglinear.QUERY, loglinear.parameters(horizons))
+        except Exception as exc:  # noqa: BLE001 - retried at the next tick
+            log.warning("log-linear ratios not refreshed: %s", exc)
+        else:
+            self.insights.loglinear = loglinear.learned(result.rows, horizons)
+            metrics.LOGLINEAR_POPULATIONS.set(len(self.insights.loglinear))
         try:
             result = await self.engine.query(heating_history.QUERY)
         except Exception as exc:  # noqa: BLE001 - retried at the next tick
