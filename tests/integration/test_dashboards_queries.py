@@ -135,6 +135,8 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
          "fit_note": "no rise after the heating node"},
         {**pulse, "post_id": p3, "pulse_index": 0, "onset": ts(T0), "ends_at": None, "trigger": "organic",
          "status": "rising"},
+        {**pulse, "post_id": p1, "pulse_index": 2, "onset": ts(datetime.fromtimestamp(0, UTC)), "ends_at": None,
+         "trigger": "", "status": "removed", "fit_note": "superseded by a re-fit", "incremental_engagements": 0.0},
     ]
     suggestion = {"action": "reheat", "channel": "dou+", "spend": {"amount": "2000.00", "currency": "CNY"},
                   "expected_engagements_per_cny": 1.8, "expected_engagements": 3600,
@@ -258,3 +260,13 @@ def test_reheat_candidates_show_the_suggestion(grafana_client: Any) -> None:
     assert [(r["post_id"], r["suggested_channel"], r["suggested_spend"], r["currency"], r["expected_engagements"],
              r["basis"]) for r in rows] == [(POSTS[0][0], "dou+", "2000.00", "CNY", 3600.0,
                                              "this post's earlier pulses")]
+
+
+def test_the_pulses_table_shows_cost_per_incremental_and_no_superseded_pulse(grafana_client: Any) -> None:
+    (panel,) = [p for p in d.post_pulses().to_json()["panels"] if p["title"] == "Pulses"]
+    text = expand_sql(panel["targets"][0]["rawSql"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES)
+    result = grafana_client.query(text)
+    rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+    assert [r["pulse_index"] for r in rows] == [0, 1]  # pulse 2 was superseded by a re-fit
+    assert rows[0]["cost_per_incremental"] is None  # organic: no spend
+    assert rows[1]["cost_per_incremental"] == pytest.approx(2000 / 3600)

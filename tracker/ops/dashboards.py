@@ -262,9 +262,10 @@ def post_pulses() -> Board:
     b.panel("table", "Pulses", [sql(f"""
         SELECT pulse_index, trigger, status, onset, peak_at, peak_velocity, baseline, rise_hours, half_life_hours,
                theta, fit_r2, fit_note, incremental_engagements, spend_amount, spend_currency,
-               incremental_engagements / nullIf(toFloat64(spend_amount), 0) AS engagements_per_spend
+               incremental_engagements / nullIf(toFloat64(spend_amount), 0) AS engagements_per_spend,
+               toFloat64(spend_amount) / nullIf(incremental_engagements, 0) AS cost_per_incremental
         FROM pulses FINAL
-        WHERE {one}
+        WHERE {one} AND status != 'removed'
         ORDER BY pulse_index""")], w=24, h=7, decimals=2)
     b.panel("table", "Heating nodes", [sql(f"""
         SELECT heating_id, channel, status, start_at, end_at, spend_amount, spend_currency
