@@ -166,4 +166,8 @@ def test_a_decaying_post_once_heated_is_suggested_a_reheat_on_its_own_pulses() -
     assert suggestion["basis"] == "this post's earlier pulses" and suggestion["channel"] == "dou+"
     assert suggestion["spend"] == {"amount": "1000.00", "currency": "CNY"}  # the median of 500 and 1,500
     assert math.isclose(suggestion["expected_engagements_per_cny"], rate, rel_tol=1e-3)
-    assert math.isclose(json.loads(fired[-1]["evidence"])["reheat_lift_per_spend"], rate)
+    evidence = json.loads(fired[-1]["evidence"])
+    assert math.isclose(evidence["reheat_lift_per_spend"], rate)
+    share = evidence["projected_gain"] / evidence["incremental"]
+    assert fired[-1]["summary"] == (f"pulse {evidence['pulse']} is decaying: the next 72 h should add {share:.0%} "
+                                    "of what it has brought so far; it can still be re-heated")

@@ -186,11 +186,12 @@ class Insights:
     def _alert(self, post_id: str, alert: Any, state: PostState, out: Any) -> None:
         reg = state.registry or {}
         at = hours_to_dt(alert.at * self.params.grid_hours)
-        suggestion = None
+        suggestion = summary = None
         if alert.type == "PostDecaying" and alert.state == "firing":
             suggestion = self.reheat_suggestion(state)
+            summary = decaying_summary(alert.evidence)
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
-                        alert.evidence, state.seq, out, state, suggestion=suggestion)
+                        alert.evidence, state.seq, out, state, suggestion=suggestion, summary=summary)
 
     def reheat_suggestion(self, state: PostState) -> dict[str, Any]:
         """The re-heat a decaying post is suggested: on its own heated pulses, else on its
@@ -224,7 +225,8 @@ class Insights:
 
     def emit_alert(self, tenant: str, post_id: str, campaign_id: str, kind: str, state: str, at: datetime,
                    key: str, evidence: dict[str, Any], version: int, out: Any, post: PostState | None = None,
-                   since: datetime | None = None, suggestion: dict[str, Any] | None = None) -> None:
+                   since: datetime | None = None, suggestion: dict[str, Any] | None = None,
+                   summary: str | None = None) -> None:
         """One alert state change: a ``tracker.alerts.v1`` message and its ``alerts`` row.
 
         A resolve starts when its alert fired: ``since``, else the firing time kept in the
@@ -242,7 +244,7 @@ class Insights:
         message = {
             "tenant": tenant, "post_id": post_id, "campaign_id": campaign_id, "alert": kind, "state": state,
             "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": starts_at,
-            "ends_at": None if firing else at, "summary": SUMMARY.get(kind, kind), "evidence": _jsonable(evidence),
+            "ends_at": None if firing else at, "summary": summary or SUMMARY.get(kind, kind), "evidence": _jsonable(evidence),
             "suggestion": _jsonable(suggestion) if suggestion else None,
             "emitted_at": datetime.now(UTC),
         }
@@ -253,6 +255,15 @@ class Insights:
             json.dumps(message["suggestion"], ensure_ascii=False, default=str) if message["suggestion"] else "",
             version,
         ))
+
+
+def decaying_summary(evidence: dict[str, Any]) -> str | None:
+    """``PostDecaying``'s one line: how little the pulse is still expected to bring."""
+    gain, lift = evidence.get("projected_gain"), evidence.get("incremental")
+    if gain is None or not lift:
+        return None
+    return (f"pulse {evidence.get('pulse')} is decaying: the next 72 h should add {gain / lift:.0%} of what it "
+            "has brought so far; it can still be re-heated")
 
 
 def _projection(p: Any) -> tuple[float | None, float | None, float | None]:
