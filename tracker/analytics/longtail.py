@@ -118,7 +118,9 @@ LearnedRatios = Mapping[tuple[float, float], RatioStats]
 """Learned ``log(final / count at age)`` keyed (age hours, horizon hours)."""
 
 
-def learn_ratios(curves: Iterable[Mapping[float, float]], horizons: Sequence[float]) -> dict[tuple[float, float], RatioStats]:
+def learn_ratios(
+    curves: Iterable[Mapping[float, float]], horizons: Sequence[float]
+) -> dict[tuple[float, float], RatioStats]:
     """Ratios of finished posts: each curve maps hours after publish to the post's cumulative
     count there (at ``AGES_HOURS`` and the ``horizons``; a horizon it lacks is not finished)."""
     pairs: dict[tuple[float, float], list[tuple[float, float]]] = {}

@@ -315,31 +315,35 @@ class Worker:
         distributions of ``SuspiciousEngagement``, the log-linear baseline's ratios and the
         heating history of re-heat suggestions (a failed query keeps what was learned before:
         the store may be down for a while)."""
-        burst_seconds = int(self.insights.params.burst_window_hours * 3600)
-        try:
-            result = await self.engine.query(ratios.QUERY, {"burst_seconds": burst_seconds})
-        except Exception as exc:  # noqa: BLE001 - retried at the next tick
-            log.warning("ratio distributions not refreshed: %s", exc)
-        else:
-            stats = self.insights.ratio_stats = ratios.distributions(result.rows)
-            metrics.RATIO_POPULATIONS.set(sum(any(d.n >= MIN_POPULATION for d in group.values())
-                                              for group in stats.values()))
-        horizons = self.insights.params.horizons_hours
-        try:
-            result = await self.engine.query(loglinear.QUERY, loglinear.parameters(horizons))
-        except Exception as exc:  # noqa: BLE001 - retried at the next tick
-            log.warning("log-linear ratios not refreshed: %s", exc)
-        else:
-            self.insights.loglinear = loglinear.learned(result.rows, horizons)
-            metrics.LOGLINEAR_POPULATIONS.set(len(self.insights.loglinear))
-        try:
-            result = await self.engine.query(heating_history.QUERY)
-        except Exception as exc:  # noqa: BLE001 - retried at the next tick
-            log.warning("heating history not refreshed: %s", exc)
-        else:
-            known = self.insights.heating_history = heating_history.histories(result.rows)
-            for basis, groups in (("creator", known.creators), ("tier", known.tiers)):
-                metrics.HEATING_HISTORIES.labels(basis).set(sum(h.pulses >= MIN_PULSES for h in groups.values()))
+        insights = self.insights
+        horizons = insights.params.horizons_hours
+        burst_seconds = int(insights.params.burst_window_hours * 3600)
+        learners = (
+            ("ratio distributions", ratios.QUERY, {"burst_seconds": burst_seconds}, self._learned_ratios),
+            ("log-linear ratios", loglinear.QUERY, loglinear.parameters(horizons), self._learned_loglinear),
+            ("heating history", heating_history.QUERY, None, self._learned_heating),
+        )
+        for what, sql, parameters, learned in learners:
+            try:
+                result = await self.engine.query(sql, parameters)
+            except Exception as exc:  # noqa: BLE001 - retried at the next tick
+                log.warning("%s not refreshed: %s", what, exc)
+                continue
+            learned(result.rows)
+
+    def _learned_ratios(self, rows: list[tuple[Any, ...]]) -> None:
+        stats = self.insights.ratio_stats = ratios.distributions(rows)
+        metrics.RATIO_POPULATIONS.set(sum(any(d.n >= MIN_POPULATION for d in group.values())
+                                          for group in stats.values()))
+
+    def _learned_loglinear(self, rows: list[tuple[Any, ...]]) -> None:
+        learned = self.insights.loglinear = loglinear.learned(rows, self.insights.params.horizons_hours)
+        metrics.LOGLINEAR_POPULATIONS.set(len(learned))
+
+    def _learned_heating(self, rows: list[tuple[Any, ...]]) -> None:
+        known = self.insights.heating_history = heating_history.histories(rows)
+        for basis, groups in (("creator", known.creators), ("tier", known.tiers)):
+            metrics.HEATING_HISTORIES.labels(basis).set(sum(h.pulses >= MIN_PULSES for h in groups.values()))
 
     async def report_lag(self) -> None:
         """``tracker_consumer_lag``: messages between the end of each source topic and the commit."""
