@@ -87,6 +87,10 @@ def test_a_post_between_two_learned_ages_mixes_them_in_log_age():
     assert ratio_at(learned, 30.0, 2160.0) is None  # nothing learned for that horizon
     assert ratio_at(learned, 40.0, 720.0) is None  # 48 h not learned: no mix
     assert ratio_at(None, 24.0, 720.0) is None
+    # past the last learned age the horizon itself is the upper point: a ratio of exactly 1
+    late = ratio_at({(480.0, 720.0): RatioStats(6, 0.2, 0.02)}, math.sqrt(480.0 * 720.0), 720.0)
+    assert late is not None and math.isclose(late.mean_log, 0.1) and math.isclose(late.var_log, 0.01)
+    assert ratio_at(learned, 720.0, 720.0) is None  # at the horizon there is nothing to project
 
 
 def test_learned_ratios_move_the_baseline_from_the_prior():

@@ -138,17 +138,22 @@ def learn_ratios(
 
 def ratio_at(learned: LearnedRatios | None, age_hours: float, horizon_hours: float) -> RatioStats | None:
     """Learned stats for a post ``age_hours`` old: at a learned age, or mixed linearly in log age
-    between the two learned ages around it (None when either is missing)."""
-    if not learned or age_hours < AGES_HOURS[0] or age_hours > AGES_HOURS[-1]:
+    between the two learned ages around it — the horizon itself counting as one whose ratio is
+    exactly 1 — (None when either is missing)."""
+    if not learned or age_hours < AGES_HOURS[0] or age_hours >= horizon_hours:
         return None
-    i = bisect.bisect_left(AGES_HOURS, age_hours)
-    upper = learned.get((AGES_HOURS[i], horizon_hours))
-    if AGES_HOURS[i] == age_hours or upper is None:
-        return upper
-    lower = learned.get((AGES_HOURS[i - 1], horizon_hours))
+    ages = [a for a in AGES_HOURS if a < horizon_hours]
+    i = bisect.bisect_left(ages, age_hours)
+    if i < len(ages) and ages[i] == age_hours:
+        return learned.get((age_hours, horizon_hours))
+    lower = learned.get((ages[i - 1], horizon_hours))
     if lower is None:
         return None
-    w = math.log(age_hours / AGES_HOURS[i - 1]) / math.log(AGES_HOURS[i] / AGES_HOURS[i - 1])
+    upper_age = ages[i] if i < len(ages) else horizon_hours
+    upper = learned.get((upper_age, horizon_hours)) if i < len(ages) else RatioStats(lower.n, 0.0, 0.0)
+    if upper is None:
+        return None
+    w = math.log(age_hours / ages[i - 1]) / math.log(upper_age / ages[i - 1])
     return RatioStats(
         min(lower.n, upper.n),
         (1 - w) * lower.mean_log + w * upper.mean_log,
