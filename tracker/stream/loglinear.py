@@ -18,7 +18,7 @@ from typing import Any
 
 from tracker.analytics.longtail import AGES_HOURS, LearnedRatios, learn_ratios
 
-SAMPLE = 1_000
+SAMPLE = 300
 """Finished posts per (platform, tier) at most."""
 
 QUERY = f"""
