@@ -65,6 +65,22 @@ def heating_history(pulses: Iterable[tuple[float, float, str, str]]) -> HeatingH
     )
 
 
+def own_history(
+    lift: float, spend: float, currency: str, nodes: Iterable[tuple[float, str, str]]
+) -> HeatingHistory | None:
+    """A post's own history: ``lift`` and ``spend`` of its closed heated pulses, with the usual
+    spend and channel of its executed ``nodes`` (spend, currency, channel) in ``currency``;
+    None when it has no heated pulse with a spend."""
+    if spend <= 0 or not currency:
+        return None
+    found = heating_history((0.0, amount, cur, channel) for amount, cur, channel in nodes if cur == currency)
+    return HeatingHistory(
+        pulses=max(1, found.pulses if found else 0), incremental=lift, spend=spend,
+        usual_spend=found.usual_spend if found else spend, currency=currency,
+        channel=found.channel if found else "",
+    )
+
+
 def suggest_reheat(
     own: HeatingHistory | None,
     creator: HeatingHistory | None,

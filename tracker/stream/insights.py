@@ -23,7 +23,7 @@ from tracker.analytics.metrics import METRICS
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import PostAnalytics, Update
 from tracker.analytics.pulses import HeatingNode
-from tracker.analytics.reheat import HeatingHistory, heating_history, suggest_reheat
+from tracker.analytics.reheat import HeatingHistory, own_history, suggest_reheat
 from tracker.analytics.resample import Snapshot
 from tracker.stream import rows as r
 from tracker.stream.heating_history import HeatingHistories
@@ -206,22 +206,12 @@ class Insights:
         )
 
     def _own_heating(self, state: PostState) -> HeatingHistory | None:
-        """The post's closed heated pulses as a history: their lift and spend, with the usual
-        spend and channel of its executed nodes in its heating currency."""
+        """The post's closed heated pulses, with its executed nodes (``analytics.reheat``)."""
         lift, spend = self.analytics(state).heated_lift()
-        currency = state.heat_currency
-        if spend <= 0 or not currency:
-            return None
-        nodes = heating_history(
-            (0.0, float(Decimal(amount)), cur, channel)
-            for channel, _start, _end, amount, cur, status, _version in state.heating.values()
-            if status == "executed" and cur == currency
-        )
-        return HeatingHistory(
-            pulses=max(1, nodes.pulses if nodes else 0), incremental=lift, spend=spend,
-            usual_spend=nodes.usual_spend if nodes else spend, currency=currency,
-            channel=nodes.channel if nodes else "",
-        )
+        nodes = [(float(Decimal(amount)), currency, channel)
+                 for channel, _start, _end, amount, currency, status, _version in state.heating.values()
+                 if status == "executed"]
+        return own_history(lift, spend, state.heat_currency, nodes)
 
     def emit_alert(self, tenant: str, post_id: str, campaign_id: str, kind: str, state: str, at: datetime,
                    key: str, evidence: dict[str, Any], version: int, out: Any, post: PostState | None = None,

@@ -7,8 +7,8 @@ finished for a horizon once the stream has seen it that old; its engagements
 curve (``curves``, metric ``engagements``) is read at the ages of
 ``analytics.longtail.AGES_HOURS`` and at the horizons. Each (platform, tier)
 keeps a sample of at most ``SAMPLE`` posts finished for the first horizon,
-chosen by a hash of the post id so that it is stable between refreshes; only
-their curves' hours at those ages are read.
+chosen by a hash of the post id so that it is stable between refreshes; their
+curves are found through the table's key and only the hours at those ages kept.
 """
 
 from __future__ import annotations
