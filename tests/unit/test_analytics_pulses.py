@@ -300,3 +300,18 @@ def test_a_state_of_version_2_decodes_without_a_level():
     assert np.array_equal(again.gram[:n2, :n2], t.gram[:n2, :n2]) and again.ring == t.ring
     pulse = again.current(P)  # it goes on, a level now fitted on the steps still kept
     assert pulse is not None and pulse.onset == t.current(P).onset
+
+
+def test_a_spike_after_a_flattening_pulse_is_credited_its_rise_on_daily_counts():
+    """Daily counts whose first pulse flattens just before a promotion: extrapolated, its tail
+    overshoots everything that follows, and the promotion's pulse was once read as 0
+    incremental. It is credited at least its spike's rise over the day before."""
+    daily = [300, 1400, 500, 250, 180, 220, 380, 750, 300, 150, 80, 65, 55, 45, 40, 40, 35, 30] + [25] * 40
+    t0 = 24 * 19_800  # a midnight, in hours since the epoch
+    snaps, total = [], 0
+    for i, c in enumerate(daily):
+        total += c
+        snaps.append(Snapshot(t0 + 24.0 * (i + 1), (None, None, None, float(total), None, None)))
+    report = replay_post("p", snaps, (), t0, None, P.at_resolution(24.0))
+    promo = next(p for p in report.pulse_list() if p.onset * 24 == t0 + 7 * 24)
+    assert 750 - 380 <= promo.incremental <= sum(daily[7:])

@@ -752,11 +752,18 @@ class PulseTracker:
     # -- reading -----------------------------------------------------------
 
     def incremental(self, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
-        """Engagements above the counterfactual over the interval so far (≥ 0, ≤ the total)."""
+        """Engagements above the counterfactual over the interval so far (≥ 0, ≤ the total):
+        the observed total less the scaled counterfactual, but never less than the pulse's own
+        fitted excess. A counterfactual that leaves less is an earlier pulse's tail
+        extrapolated heavier than the steps since allow (on a real post's daily counts, a
+        promotion's spike was read as 0 that way)."""
         if self._flag(_F_NO_RESPONSE):
             return 0.0
         cf_raw = self.beta() * self.cf_rsum + self.level() * self.p_dsum
-        return max(0.0, min(self.p_total, self.p_total - cf_raw))
+        fitted = 0.0
+        if self.fit_step != NONE:
+            fitted = float(self.response(params).window_sum(0, self.fit_step - self.onset) @ self.coef[:K])
+        return max(0.0, min(self.p_total, max(self.p_total - cf_raw, fitted)))
 
     def so_far(self) -> float:
         """Deseasonalised excess over the scaled counterfactual since the onset (counts), the
