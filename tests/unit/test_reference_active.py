@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tracker.analytics.longtail import loglinear_projection
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.post import PostAnalytics
 from tracker.analytics.replay import replay_post
 from tracker.analytics.resample import Snapshot, to_hours
+from tracker.cli.analyze import analyze
 
 REFERENCE = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "active_00-6OyXVA0M.json"
@@ -78,6 +80,25 @@ def test_a_pulse_at_each_major_share_spike_and_none_elsewhere(data):
     for spike in MAJOR_SHARE_SPIKES:
         assert any(abs(d - spike) <= 1 for d in days), f"no pulse near day {spike}: {days}"
     assert all(d in ANY_SPIKE for d in days), f"spurious pulse: {days}"
+
+
+def test_tracker_analyze_reads_the_reference_file_as_it_is(data):
+    """The record itself, through the command a user runs: daily counts, so a 24 h grid; the
+    same pulses as above; the promotion of day 7 credited at least its spike's rise."""
+    out = CliRunner().invoke(analyze, [str(REFERENCE), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout)[0]
+    assert report["post_id"] == "youtube:00-6OyXVA0M" and report["grid_hours"] == 24.0
+    start = day0(data)
+    onsets = {(datetime.fromisoformat(p["onset"].replace("Z", "+00:00")) - start).days: p
+              for p in report["pulses"]}
+    assert sorted(onsets) == pulse_days(data)
+    shares = data["daily_shares"]
+    promo = onsets[7]
+    print(f"\nACTIVE shares via tracker analyze: pulses on days {sorted(onsets)}; "
+          f"the day-7 promotion {promo['incremental']:,.0f} incremental shares")
+    assert promo["incremental"] >= shares[7] - shares[6]
+    assert "daily_tweets ignored" in out.stderr
 
 
 def project(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,35 +11,10 @@ from typing import Any
 import click
 
 from tracker.analytics.params import DEFAULT_PARAMS
-from tracker.analytics.pulses import HeatingNode
 from tracker.analytics.replay import PostReport, replay_post
-from tracker.analytics.resample import Snapshot, to_datetime, to_hours
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a CSV (header line) or JSONL file as dicts; blank CSV cells become None."""
-    text = path.read_text("utf-8")
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    rows = list(csv.DictReader(text.splitlines()))
-    return [{k: (v if v is None or v.strip() else None) for k, v in row.items()} for row in rows]
-
-
-def _heating(rows: list[dict[str, Any]]) -> dict[str, list[HeatingNode]]:
-    out: dict[str, list[HeatingNode]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        end = row.get("end")
-        out[str(row["post_id"])].append(
-            HeatingNode(
-                id=str(row.get("id") or row.get("heating_id") or f"heat-{i + 1}"),
-                start=to_hours(row["start"]),
-                end=None if end in (None, "") else to_hours(end),
-                spend=float(row.get("spend") or 0.0),
-                currency=str(row.get("currency") or ""),
-                status=str(row.get("status") or "planned"),
-            )
-        )
-    return out
+from tracker.analytics.resample import to_datetime
+from tracker.cli.snapshotfile import parse_instant, read_heating, read_snapshots
+from tracker.errors import InvalidInput
 
 
 def _iso(step: float | None, grid: float) -> str | None:
@@ -134,44 +107,67 @@ def _table(r: PostReport) -> str:
     "--heating",
     "heating_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Heating nodes (CSV or JSONL: post_id, start, end, spend, currency, id, status).",
+    help="Heating nodes, one per row (CSV, XLSX, JSON or JSONL): post_id, start, end, spend, "
+    "currency, id, status.",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-@click.option("--as-of", "as_of", help="Replay only snapshots observed by this time (ISO-8601).")
+@click.option(
+    "--as-of",
+    "as_of",
+    help="Replay only snapshots observed by this time (RFC 3339, e.g. 2024-06-03T12:00:00Z, "
+    "or a date for its midnight UTC).",
+)
 @click.option(
     "--grid-hours",
-    type=float,
-    default=1.0,
-    show_default=True,
-    help="Resampling step in hours (24 for daily data).",
+    type=click.FloatRange(min=0.25, max=24.0),
+    help="Resampling step in hours [1; a series document's period: 24 for daily counts].",
 )
 def analyze(
-    file: Path, heating_file: Path | None, fmt: str, as_of: str | None, grid_hours: float
+    file: Path, heating_file: Path | None, fmt: str, as_of: str | None, grid_hours: float | None
 ) -> None:
     """Analyze a snapshot FILE offline: curves, pulses, long tail, alerts.
 
-    FILE is CSV or JSONL with post_id, observed_at and the counters views, likes,
-    comments, shares, saves, searches (blank or missing = the platform lacks it);
-    an optional published_at column anchors counts at 0 at publish. The same code
-    as the stream runs, in file order; --as-of shows what it would have said then.
+    FILE is a table of snapshots (CSV, XLSX, JSON, JSONL), one row each: post_id,
+    observed_at (or as_of) and the counters views, likes, comments, shares, saves,
+    searches (blank or missing = the platform lacks it; export headers such as
+    播放量 work too); an optional published_at anchors counts at 0 at publish.
+    Or a series document (JSON/YAML) of counts per period: daily_<metric> or
+    hourly_<metric> lists from a start time, as in the ACTIVE dataset's records.
+
+    The same code as the stream runs, in file order; --as-of shows what it would
+    have said then. Rows that cannot be read are listed on stderr with their line
+    and reason (exit status 2); the others are analyzed.
+
+    \b
+    Examples:
+      tracker analyze snapshots.csv --heating heating.csv
+      tracker analyze export.xlsx --as-of 2024-06-03T12:00:00Z --format json
+      tracker analyze active_00-6OyXVA0M.json     # daily counts: a 24 h grid
     """
-    params = DEFAULT_PARAMS.at_resolution(grid_hours)
-    by_post: dict[str, list[Snapshot]] = defaultdict(list)
-    publish: dict[str, float] = {}
-    for row in read_rows(file):
-        pid = str(row["post_id"])
-        by_post[pid].append(Snapshot.from_mapping(row))
-        if row.get("published_at") and pid not in publish:
-            publish[pid] = to_hours(row["published_at"])
-    heating = _heating(read_rows(heating_file)) if heating_file else {}
-    cutoff = to_hours(as_of) if as_of else None
+    try:
+        data = read_snapshots(file)
+        heating, refused = read_heating(heating_file) if heating_file else ({}, [])
+        cutoff = parse_instant(as_of, "--as-of") if as_of else None
+    except InvalidInput as exc:
+        raise click.ClickException(f"{exc.reason}") from exc
+    grid = grid_hours or data.period_hours or 1.0
+    params = DEFAULT_PARAMS.at_resolution(grid)
     reports = [
-        replay_post(pid, snaps, heating.get(pid, []), publish.get(pid), None, params, cutoff)
-        for pid, snaps in by_post.items()
+        replay_post(pid, snaps, heating.get(pid, []), data.published.get(pid), None, params, cutoff)
+        for pid, snaps in data.snapshots.items()
     ]
     if fmt == "json":
         click.echo(json.dumps([report_dict(r) for r in reports], indent=2, default=str))
     else:
         click.echo("\n\n".join(_table(r) for r in reports))
+    for note in data.notes:
+        click.echo(f"note: {note}", err=True)
+    problems = [f"{file.name} {p}" for p in data.problems]
+    problems += [f"{heating_file.name} {p}" for p in refused] if heating_file else []
+    if problems:
+        click.echo(f"{len(problems)} row(s) not used:", err=True)
+        for line in problems:
+            click.echo(f"  {line}", err=True)
+        raise SystemExit(2)

@@ -67,8 +67,9 @@ def parse_time(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
-def observation_from_row(row: dict[str, Any], platform: str | None = None) -> Observation:
-    """Map one export row (any alias headers) to an observation; raises RowError with the reason."""
+def observation_from_row(row: dict[str, Any], platform: str | None = None, any_id: bool = False) -> Observation:
+    """Map one export row (any alias headers) to an observation; raises RowError with the reason.
+    ``any_id`` takes a ``post_id`` as it is (offline analysis needs no platform)."""
     fields: dict[str, Any] = {}
     for header, value in row.items():
         canon = canonical(header)
@@ -77,17 +78,17 @@ def observation_from_row(row: dict[str, Any], platform: str | None = None) -> Ob
     post_id = str(fields.get("post_id") or "").strip()
     pid = str(fields.get("platform_post_id") or "").strip()
     plat = str(fields.get("platform") or platform or "").strip()
-    if post_id:
+    if post_id and not any_id:
         head, _, tail = post_id.partition(":")
         if head not in PLATFORMS or not tail:
             raise RowError(f"post_id: must be <platform>:<id> with a known platform (got {post_id!r:.60})")
         if plat and plat != head:
             raise RowError(f"post_id: platform {head!r} differs from the platform {plat!r}")
-    elif pid:
+    elif not post_id and pid:
         if plat not in PLATFORMS:
             raise RowError("platform: unknown or missing; add a platform column or pass --platform")
         post_id = f"{plat}:{pid}"
-    else:
+    elif not post_id:
         raise RowError("post_id: missing (give post_id, or platform_post_id with the platform)")
     if _blank(fields.get("as_of")):
         raise RowError("as_of: missing; the export must state the time of its figures")

@@ -3,9 +3,10 @@
 - YAML or JSON holding a mapping: a campaign document (``tracker.campaign.v1``,
   layout in ``tracker/simulate/registry.py``); every list item keeps the line it
   starts on.
-- CSV (UTF-8, with or without BOM), XLSX (first sheet; openpyxl), or a YAML/JSON
-  list of objects: a flat table, one row per post (or per heating node), the
-  header on the first non-empty line.
+- CSV (UTF-8, with or without BOM), XLSX (first sheet; openpyxl), a YAML/JSON
+  list of objects, or JSON Lines (``.jsonl``/``.ndjson``, or a ``.json`` file
+  holding one object per line): a flat table, one row per post (or per heating
+  node), the header on the first non-empty line.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
+    data: Any = None
+    """A YAML/JSON file's whole parsed value (other readers of a mapping use it)."""
 
 
 def read(path: Path) -> Document:
@@ -51,13 +54,44 @@ def read(path: Path) -> Document:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
+    if suffix in (".jsonl", ".ndjson"):
+        return _jsonl(path.read_bytes())
     if suffix in (".yaml", ".yml", ".json"):
-        return _structured(path.read_bytes(), suffix == ".json")
+        raw = path.read_bytes()
+        if suffix == ".json" and _looks_like_lines(raw):
+            return _jsonl(raw)
+        return _structured(raw, suffix == ".json")
     if suffix == ".csv":
         return _csv(path.read_bytes())
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx(path)
-    raise InvalidInput(f"{path}: unsupported file type {suffix or '(none)'}; use .yaml, .json, .csv or .xlsx")
+    raise InvalidInput(
+        f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .xlsx, .json, .jsonl or .yaml"
+    )
+
+
+def _looks_like_lines(raw: bytes) -> bool:
+    """A ``.json`` file whose first two non-empty lines are each a whole JSON object."""
+    lines = [line for line in raw.splitlines() if line.strip()][:2]
+    if len(lines) < 2:
+        return False
+    try:
+        return all(isinstance(orjson.loads(line), dict) for line in lines)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _jsonl(raw: bytes) -> Document:
+    rows: list[Row] = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"line {number}: not valid JSON ({str(exc).splitlines()[0]})") from None
+        rows.append(_row(item, number, ""))
+    return Document("table", rows=rows, headers=sorted({k for r in rows for k in r.values}))
 
 
 def _structured(raw: bytes, is_json: bool) -> Document:
@@ -71,7 +105,7 @@ def _structured(raw: bytes, is_json: bool) -> Document:
         return Document("table", rows=rows, headers=sorted({k for r in rows for k in r.values}))
     if not isinstance(data, dict):
         raise InvalidInput("the file holds neither a campaign document (a mapping) nor a list of rows")
-    doc = Document("campaign", meta={k: v for k, v in data.items() if not isinstance(v, list)})
+    doc = Document("campaign", meta={k: v for k, v in data.items() if not isinstance(v, list)}, data=data)
     for name, items in data.items():
         if isinstance(items, list):
             doc.sections[name] = [_row(item, lines.get((name, i)), f"{name}[{i}]") for i, item in enumerate(items)]

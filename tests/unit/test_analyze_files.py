@@ -1,0 +1,151 @@
+"""``tracker analyze`` reads what users have: tables in any of the import formats, export
+headers, series documents; unreadable rows are listed, unreadable files explained."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli.analyze import analyze
+
+START = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def rows(hours: int = 60) -> list[dict]:
+    """Hourly snapshots of one post: a publish burst decaying as a power law."""
+    out, total = [], 0
+    for h in range(1, hours):
+        total += int(3000 * (h + 2) ** -1.2) + 5
+        at = (START + timedelta(hours=h, minutes=30)).isoformat().replace("+00:00", "Z")
+        out.append({"post_id": "p1", "observed_at": at, "published_at": "2024-06-01T00:00:00Z",
+                    "views": total * 10, "likes": total})
+    return out
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(analyze, list(args))
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
+        f"crashed: {result.exception!r}"
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def as_csv(items: list[dict]) -> str:
+    head = list(items[0])
+    return "\n".join([",".join(head)] + [",".join(str(r[k]) for k in head) for r in items]) + "\n"
+
+
+def test_jsonl_json_lists_and_csv_give_the_same_report(tmp_path):
+    items = rows()
+    files = {
+        "a.csv": as_csv(items),
+        "a.jsonl": "\n".join(json.dumps(r) for r in items) + "\n",
+        "lines.json": "\n".join(json.dumps(r) for r in items) + "\n",
+        "list.json": json.dumps(items, indent=1),
+    }
+    reports = []
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text, "utf-8")
+        code, out, err = run(str(path), "--format", "json")
+        assert code == 0, err
+        reports.append(json.loads(out))
+    assert all(r == reports[0] for r in reports)
+    assert reports[0][0]["totals"]["likes"] == items[-1]["likes"]
+
+
+def test_export_headers_and_rounded_counters_are_read(tmp_path):
+    path = tmp_path / "xingtu.csv"
+    path.write_text("post_id,数据时间,播放量,点赞数,评论数\n"
+                    "douyin:1,2024-06-01T01:00:00Z,8000,120,4\n"
+                    "douyin:1,2024-06-01T02:00:00Z,1.2万,300,9\n", "utf-8")
+    code, out, err = run(str(path), "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)[0]
+    assert report["totals"]["views"] == 12000 and report["totals"]["comments"] == 9
+    assert report["totals"]["saves"] is None
+
+
+def test_unreadable_rows_are_listed_with_their_line_and_the_rest_analyzed(tmp_path):
+    items = rows(30)
+    text = as_csv(items).splitlines()
+    text[2] = text[2].replace(items[1]["observed_at"], "yesterday")
+    text[4] = text[4].rsplit(",", 1)[0] + ",many"  # likes, the last column
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(text) + "\n", "utf-8")
+    code, out, err = run(str(path))
+    assert code == 2
+    assert "post p1: 27 snapshots" in out
+    assert "2 row(s) not used" in err
+    assert "bad.csv line 3: as_of: not a time ('yesterday')" in err
+    assert "bad.csv line 5: likes: not a count ('many')" in err
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("empty.csv", "", "the CSV file is empty"),
+    ("header.csv", "post_id,observed_at,likes\n", "no rows"),
+    ("doc.json", '{"campaign": "x"}', "neither a table of snapshots"),
+    ("broken.json", '{"post_id": "p1", ', "not valid JSON"),
+    ("notes.txt", "hello", "unsupported file type .txt"),
+    ("mixed.json", json.dumps({"start": "2024-06-01", "daily_likes": [1], "hourly_views": [3]}),
+     "mixes daily_ and hourly_"),
+    ("nostart.json", json.dumps({"daily_likes": [1, 2]}), "has no start"),
+    ("negative.json", json.dumps({"start": "2024-06-01", "daily_likes": [1, -2]}), "likes period 1"),
+    ("allbad.csv", "post_id,observed_at,likes\np1,soon,3\n", "no usable row; the first problem: line 2"),
+])
+def test_an_unreadable_file_gets_one_clear_error(tmp_path, name, content, says):
+    path = tmp_path / name
+    path.write_text(content, "utf-8")
+    code, out, err = run(str(path))
+    assert code == 1
+    assert says in err and "Traceback" not in err + out
+
+
+def test_a_binary_file_gets_a_clear_error(tmp_path):
+    path = tmp_path / "ls.json"
+    path.write_bytes(bytes(range(256)) * 4)
+    code, _, err = run(str(path))
+    assert code == 1 and "not valid JSON" in err
+
+
+def test_a_series_document_is_read_per_period_with_its_grid(tmp_path):
+    hourly = [int(500 * (h + 1) ** -1.1) + 2 for h in range(72)]
+    doc = {"post_id": "xiaohongshu:n1", "start": "2024-06-01T08:00:00Z", "hourly_likes": hourly,
+           "hourly_saves": [x // 3 for x in hourly], "hourly_reposts": [1] * 72}
+    path = tmp_path / "series.yaml"
+    path.write_text(json.dumps(doc), "utf-8")  # JSON is YAML too
+    code, out, err = run(str(path), "--format", "json")
+    assert code == 0
+    report = json.loads(out)[0]
+    assert report["post_id"] == "xiaohongshu:n1" and report["grid_hours"] == 1.0
+    assert report["snapshots"] == 72
+    assert report["totals"]["likes"] == sum(hourly) and report["totals"]["views"] is None
+    assert report["pulses"][0]["onset"] == "2024-06-01T08:00:00Z"
+    assert "hourly_reposts ignored" in err
+    daily = tmp_path / "daily.json"
+    daily.write_text(json.dumps({"start": "2024-06-01", "daily_shares": hourly[:40]}), "utf-8")
+    code, out, _ = run(str(daily), "--format", "json")
+    assert code == 0 and json.loads(out)[0]["grid_hours"] == 24.0
+    code, out, _ = run(str(daily), "--format", "json", "--grid-hours", "12")
+    assert code == 0 and json.loads(out)[0]["grid_hours"] == 12.0
+
+
+def test_bad_options_and_heating_rows_get_clear_errors(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text(as_csv(rows(30)), "utf-8")
+    code, _, err = run(str(path), "--as-of", "tomorrow")
+    assert code == 1 and "--as-of: not a time ('tomorrow')" in err
+    code, _, err = run(str(path), "--grid-hours", "0")
+    assert code == 2 and "0.25" in err
+    heating = tmp_path / "heat.csv"
+    heating.write_text("post_id,start,end,spend,currency\n"
+                       "p1,2024-06-01T10:00:00Z,2024-06-01T16:00:00Z,500,CNY\n"
+                       "p1,2024-06-01T12:00:00Z,2024-06-01T11:00:00Z,500,CNY\n"
+                       "p1,2024-06-01T12:00:00Z,,lots,CNY\n", "utf-8")
+    code, out, err = run(str(path), "--heating", str(heating), "--format", "json")
+    assert code == 2
+    assert "heat.csv line 3: end: not after start" in err and "heat.csv line 4: spend: not a number" in err
+    assert [p["trigger"] for p in json.loads(out)[0]["pulses"]][:2] == ["publish", "heating"]

@@ -1,0 +1,193 @@
+"""Snapshot and heating files in, per-post inputs of the analytics out (``tracker analyze``).
+
+Two shapes of snapshot file:
+
+- **a table** — CSV, XLSX, a JSON/YAML list or JSON Lines, one snapshot per row with
+  the columns of ``tracker snapshots import`` (``post_id``, ``observed_at`` or
+  ``as_of``, the counters; export headers such as 播放量 or 点赞数 too; "1.2万" is
+  read as rounded). Any post id is taken as it is. An optional ``published_at``
+  anchors a post's counters at 0 at publish.
+- **a series document** — a JSON/YAML mapping of per-period counts
+  ``daily_<metric>`` or ``hourly_<metric>`` (period 0 starts at ``start``), one
+  snapshot at the end of each period. The records of the ACTIVE dataset (YouTube
+  daily views and shares) have this shape: their ``item`` gives the post id and
+  the upload time, whose day starts period 0.
+
+Rows that cannot be read are reported with their line and reason; the others are
+used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tracker.analytics.metrics import METRICS
+from tracker.analytics.pulses import HeatingNode
+from tracker.analytics.resample import Snapshot, to_hours
+from tracker.collect.exportrows import RowError, observation_from_row, parse_time
+from tracker.errors import InvalidInput
+from tracker.registry.reader import Document, read
+
+PERIODS = {"daily": 24.0, "hourly": 1.0}
+PUBLISHED = ("published_at", "publish_time", "发布时间")
+
+
+@dataclass
+class SnapshotFile:
+    """What a snapshot file holds, per post, in file order."""
+
+    snapshots: dict[str, list[Snapshot]] = field(default_factory=lambda: defaultdict(list))
+    published: dict[str, float] = field(default_factory=dict)
+    """Publish time per post (hours since the epoch), when the file gives it."""
+    period_hours: float | None = None
+    """A series document's period (24 for daily counts); None for a table."""
+    problems: list[str] = field(default_factory=list)
+    """Rows that were not used: ``line 7: as_of: not a time …``."""
+    notes: list[str] = field(default_factory=list)
+
+
+def read_snapshots(path: Path) -> SnapshotFile:
+    """The snapshots of ``path``; raises InvalidInput when the file as a whole is unreadable."""
+    doc = read(path)
+    if doc.kind == "table":
+        return _table(doc)
+    if any(_series_name(k) for k in doc.sections):
+        return _series(doc.data, path.stem)
+    raise InvalidInput(
+        "neither a table of snapshots (one row each) nor a series document "
+        "(daily_<metric> or hourly_<metric> lists)"
+    )
+
+
+def _table(doc: Document) -> SnapshotFile:
+    out = SnapshotFile()
+    if not doc.rows:
+        raise InvalidInput("no rows: the file has a header but no snapshot")
+    for row in doc.rows:
+        try:
+            obs = observation_from_row(row.values, any_id=True)
+            published = next((row.values[k] for k in row.values if str(k).strip().lower() in PUBLISHED), None)
+            if published not in (None, "") and obs.post_id not in out.published:
+                out.published[obs.post_id] = to_hours(_time(published, "published_at"))
+        except RowError as exc:
+            out.problems.append(f"{row.label()}: {exc}")
+            continue
+        assert obs.observed_at is not None
+        values = tuple(None if obs.metrics[m] is None else float(obs.metrics[m]) for m in METRICS)  # type: ignore[arg-type]
+        out.snapshots[obs.post_id].append(Snapshot(to_hours(obs.observed_at), values, obs.rounded))
+    if not out.snapshots:
+        raise InvalidInput(f"no usable row; the first problem: {out.problems[0]}")
+    return out
+
+
+def _series_name(key: str) -> tuple[float, str] | None:
+    period, _, metric = key.partition("_")
+    return (PERIODS[period], metric) if period in PERIODS and metric else None
+
+
+def _series(data: dict[str, Any], stem: str) -> SnapshotFile:
+    item: dict[str, Any] = data["item"] if isinstance(data.get("item"), dict) else {}
+    periods = {_series_name(k)[0] for k in data if _series_name(k)}  # type: ignore[index]
+    if len(periods) > 1:
+        raise InvalidInput("mixes daily_ and hourly_ series: give one period")
+    period = periods.pop()
+    out = SnapshotFile(period_hours=period)
+    series: dict[str, list[Any]] = {}
+    for key, values in data.items():
+        name = _series_name(key)
+        if name is None:
+            continue
+        if name[1] not in METRICS:
+            out.notes.append(f"{key} ignored: {name[1]} is not a counter tracker reads ({', '.join(METRICS)})")
+        elif not isinstance(values, list):
+            raise InvalidInput(f"{key}: must be a list of counts per period")
+        else:
+            series[name[1]] = values
+    if not series:
+        raise InvalidInput(f"no series of a counter tracker reads ({', '.join(METRICS)})")
+    start = data.get("start") or data.get("published_at") or item.get("upload_time") or item.get("published_at")
+    if not start:
+        raise InvalidInput("the series has no start: add start (the beginning of period 0, e.g. 2024-06-01T00:00:00Z)")
+    begin = _time(start, "start")
+    if "start" not in data:  # an upload time: period 0 is the calendar day (or hour) it falls in
+        begin = _floor(begin, period)
+    platform, video = item.get("platform"), item.get("video_id") or item.get("id")
+    post_id = str(data.get("post_id") or (f"{platform}:{video}" if platform and video else stem))
+    length = max(len(v) for v in series.values())
+    totals = dict.fromkeys(series, 0.0)
+    for i in range(length):
+        for metric, values in series.items():
+            if i < len(values):
+                totals[metric] += _count(values[i], f"{metric} period {i}")
+        values_at = tuple(totals.get(m) if m in series else None for m in METRICS)
+        out.snapshots[post_id].append(Snapshot(to_hours(begin + timedelta(hours=period * (i + 1))), values_at))
+    out.published[post_id] = to_hours(begin)
+    return out
+
+
+def _count(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InvalidInput(f"{where}: {value!r:.40} is not a count (a number ≥ 0)")
+    return float(value)
+
+
+def _floor(moment: datetime, period: float) -> datetime:
+    if period >= 24.0:
+        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _time(value: Any, name: str) -> datetime:
+    try:
+        return parse_time(value)
+    except RowError as exc:
+        raise RowError(str(exc).replace("as_of", name, 1)) from None
+
+
+def parse_instant(text: str, name: str) -> float:
+    """A command-line time (RFC 3339, or a date for midnight UTC) as hours since the epoch."""
+    try:
+        return to_hours(_time(text, name))
+    except RowError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def read_heating(path: Path) -> tuple[dict[str, list[HeatingNode]], list[str]]:
+    """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status),
+    and the rows refused with their line and reason."""
+    doc = read(path)
+    if doc.kind != "table":
+        raise InvalidInput("a heating file is a table: one row per node (post_id, start, end, spend, currency)")
+    out: dict[str, list[HeatingNode]] = defaultdict(list)
+    problems = []
+    for i, row in enumerate(doc.rows):
+        v = row.values
+        try:
+            post_id = str(v.get("post_id") or "").strip()
+            if not post_id:
+                raise RowError("post_id: missing")
+            if v.get("start") in (None, ""):
+                raise RowError("start: missing (when the node's delivery begins)")
+            start = to_hours(_time(v["start"], "start"))
+            end = None if v.get("end") in (None, "") else to_hours(_time(v["end"], "end"))
+            if end is not None and end <= start:
+                raise RowError("end: not after start")
+            try:
+                spend = float(v.get("spend") or 0.0)
+            except (TypeError, ValueError):
+                raise RowError(f"spend: not a number ({v.get('spend')!r:.40})") from None
+            if spend < 0:
+                raise RowError(f"spend: negative ({spend:g})")
+        except RowError as exc:
+            problems.append(f"{row.label()}: {exc}")
+            continue
+        out[post_id].append(HeatingNode(
+            id=str(v.get("id") or v.get("heating_id") or f"heat-{i + 1}"),
+            start=start, end=end, spend=spend,
+            currency=str(v.get("currency") or ""), status=str(v.get("status") or "planned"),
+        ))
+    return out, problems
