@@ -3,6 +3,7 @@ stable records for idempotent re-imports, tiers, URLs, export rows."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -157,3 +158,17 @@ def test_export_rows_map_aliases_null_and_rounding() -> None:
         observation_from_row({"post_id": "douyin:1", "as_of": "2025-09-20", "views": "many"}, None)
     with pytest.raises(RowError, match="platform"):
         observation_from_row({"platform_post_id": "1", "as_of": "2025-09-20", "views": 3}, None)
+
+
+@pytest.mark.parametrize(("written", "says"), [
+    ("RMB", "RMB is not an ISO-4217 code; write CNY"),
+    ("yuan", "YUAN is not an ISO-4217 code; write CNY"),
+    ("ABC", "must be an ISO-4217 code such as CNY (got 'ABC')"),
+    ("", "must be an ISO-4217 code"),
+])
+def test_a_currency_that_is_not_iso_4217_is_refused_with_the_code_to_write(written: str, says: str) -> None:
+    from tracker.registry import records
+
+    with pytest.raises(records.RowError, match=re.escape(says)):
+        records.currency(written, "fee.currency")
+    assert records.currency(" usd ", "fee.currency") == "USD" and records.currency("CNY", "c") == "CNY"

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.broker import topics as t
 from tracker.contracts import encode
-from tracker.contracts.vocab import PLATFORMS
+from tracker.contracts.vocab import CURRENCIES, CURRENCY_HINTS, PLATFORMS
 from tracker.errors import InvalidInput
 from tracker.registry.layouts import Layout, canonical_row, detect
 from tracker.registry.reader import Document, Row
@@ -32,7 +32,6 @@ from tracker.registry.tiers import tier_of
 from tracker.registry.urls import UrlError, resolve
 
 ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 DEFAULT_TRACKING_DAYS = 30
 FORMS = {
     "video": ("video", "short_video", "long_video", "short", "video_note", "reel", "live_clip", "clip", "视频",
@@ -104,8 +103,12 @@ def text_id(value: Any, name: str) -> str:
 
 
 def currency(value: Any, name: str) -> str:
+    """An ISO 4217 code (any case in, upper case out); "RMB" and the like are refused with
+    the code to write instead."""
     text = "" if value is None else str(value).strip().upper()
-    if not CURRENCY.match(text):
+    if text in CURRENCY_HINTS:
+        raise RowError(f"{name}: {text} is not an ISO-4217 code; write {CURRENCY_HINTS[text]}")
+    if text not in CURRENCIES:
         raise RowError(f"{name}: must be an ISO-4217 code such as CNY (got {value!r:.20})")
     return text
 
