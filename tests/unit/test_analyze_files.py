@@ -138,14 +138,24 @@ def test_bad_options_and_heating_rows_get_clear_errors(tmp_path):
     path.write_text(as_csv(rows(30)), "utf-8")
     code, _, err = run(str(path), "--as-of", "tomorrow")
     assert code == 1 and "--as-of: not a time ('tomorrow')" in err
-    code, _, err = run(str(path), "--grid-hours", "0")
-    assert code == 2 and "0.25" in err
+    for bad in ("0", "nan"):
+        code, _, err = run(str(path), "--grid-hours", bad)
+        assert code == 2 and "0.25" in err
     heating = tmp_path / "heat.csv"
     heating.write_text("post_id,start,end,spend,currency\n"
                        "p1,2024-06-01T10:00:00Z,2024-06-01T16:00:00Z,500,CNY\n"
                        "p1,2024-06-01T12:00:00Z,2024-06-01T11:00:00Z,500,CNY\n"
-                       "p1,2024-06-01T12:00:00Z,,lots,CNY\n", "utf-8")
+                       "p1,2024-06-01T12:00:00Z,,lots,CNY\n"
+                       "p1,2024-06-01T12:00:00Z,,100,RMB\n"
+                       "p1,2024-06-01T12:00:00Z,,100,CNY,done\n"
+                       "p1,2024-06-01T20:00:00Z,,100,CNY,cancelled\n"
+                       "p2,2024-06-01T12:00:00Z,,100,CNY\n", "utf-8")
+    heating.write_text(heating.read_text().replace("currency\n", "currency,status\n", 1))
     code, out, err = run(str(path), "--heating", str(heating), "--format", "json")
     assert code == 2
     assert "heat.csv line 3: end: not after start" in err and "heat.csv line 4: spend: not a number" in err
-    assert [p["trigger"] for p in json.loads(out)[0]["pulses"]][:2] == ["publish", "heating"]
+    assert "heat.csv line 5: currency: RMB is not an ISO-4217 code; write CNY" in err
+    assert "heat.csv line 6: status: 'done' is not one of planned, executed, cancelled" in err
+    assert "heating of p2 ignored: a.csv has no snapshot of it" in err
+    pulses = json.loads(out)[0]["pulses"]
+    assert [p["trigger"] for p in pulses] == ["publish", "heating"]  # the cancelled node never heats

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -15,6 +16,8 @@ from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
 from tracker.cli.snapshotfile import parse_instant, read_heating, read_snapshots
 from tracker.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 def _iso(step: float | None, grid: float) -> str | None:
@@ -101,6 +104,14 @@ def _table(r: PostReport) -> str:
     return "\n".join(lines)
 
 
+def _read(path: Path, reader: Callable[[Path], T]) -> T:
+    """``reader(path)``, its InvalidInput naming the file."""
+    try:
+        return reader(path)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path.name}: {exc.reason}") from None
+
+
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -134,7 +145,8 @@ def analyze(
     searches (blank or missing = the platform lacks it; export headers such as
     播放量 work too); an optional published_at anchors counts at 0 at publish.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
-    hourly_<metric> lists from a start time, as in the ACTIVE dataset's records.
+    hourly_<metric> lists from a start time (e.g. a video's daily views and
+    shares, as research datasets publish them).
 
     The same code as the stream runs, in file order; --as-of shows what it would
     have said then. Rows that cannot be read are listed on stderr with their line
@@ -146,12 +158,16 @@ def analyze(
       tracker analyze export.xlsx --as-of 2024-06-03T12:00:00Z --format json
       tracker analyze active_00-6OyXVA0M.json     # daily counts: a 24 h grid
     """
+    if grid_hours is not None and not math.isfinite(grid_hours):
+        raise click.BadParameter("must be a number of hours from 0.25 to 24", param_hint="--grid-hours")
     try:
-        data = read_snapshots(file)
-        heating, refused = read_heating(heating_file) if heating_file else ({}, [])
         cutoff = parse_instant(as_of, "--as-of") if as_of else None
+        data = _read(file, read_snapshots)
+        heating, refused = _read(heating_file, read_heating) if heating_file else ({}, [])
     except InvalidInput as exc:
-        raise click.ClickException(f"{exc.reason}") from exc
+        raise click.ClickException(exc.reason) from exc
+    for pid in sorted(set(heating) - set(data.snapshots)):
+        data.notes.append(f"heating of {pid} ignored: {file.name} has no snapshot of it")
     grid = grid_hours or data.period_hours or 1.0
     params = DEFAULT_PARAMS.at_resolution(grid)
     reports = [

@@ -30,10 +30,12 @@ from tracker.analytics.pulses import HeatingNode
 from tracker.analytics.resample import Snapshot, to_hours
 from tracker.collect.exportrows import RowError, observation_from_row, parse_time
 from tracker.errors import InvalidInput
+from tracker.registry import records
 from tracker.registry.reader import Document, read
 
 PERIODS = {"daily": 24.0, "hourly": 1.0}
 PUBLISHED = ("published_at", "publish_time", "发布时间")
+HEATING_STATUSES = ("planned", "executed", "cancelled")
 
 
 @dataclass
@@ -158,7 +160,7 @@ def parse_instant(text: str, name: str) -> float:
 
 def read_heating(path: Path) -> tuple[dict[str, list[HeatingNode]], list[str]]:
     """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status),
-    and the rows refused with their line and reason."""
+    and the rows refused with their line and reason. Cancelled nodes are left out."""
     doc = read(path)
     if doc.kind != "table":
         raise InvalidInput("a heating file is a table: one row per node (post_id, start, end, spend, currency)")
@@ -182,12 +184,18 @@ def read_heating(path: Path) -> tuple[dict[str, list[HeatingNode]], list[str]]:
                 raise RowError(f"spend: not a number ({v.get('spend')!r:.40})") from None
             if spend < 0:
                 raise RowError(f"spend: negative ({spend:g})")
-        except RowError as exc:
+            status = str(v.get("status") or "planned").strip().lower()
+            if status not in HEATING_STATUSES:
+                raise RowError(f"status: {status!r:.20} is not one of {', '.join(HEATING_STATUSES)}")
+            cur = "" if v.get("currency") in (None, "") else records.currency(v["currency"], "currency")
+        except (RowError, records.RowError) as exc:
             problems.append(f"{row.label()}: {exc}")
+            continue
+        if status == "cancelled":  # as the stream does: a cancelled node never heats
             continue
         out[post_id].append(HeatingNode(
             id=str(v.get("id") or v.get("heating_id") or f"heat-{i + 1}"),
             start=start, end=end, spend=spend,
-            currency=str(v.get("currency") or ""), status=str(v.get("status") or "planned"),
+            currency=cur, status=status,
         ))
     return out, problems
