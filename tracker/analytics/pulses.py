@@ -90,9 +90,11 @@ _TRI = np.triu_indices(N)
 _N2 = K + 1
 """Coefficients of a version-2 state (no level)."""
 _TRI2 = np.triu_indices(_N2)
-BETA_PRIOR_STEPS = 24.0
+BETA_PRIOR_HOURS = 24.0
 """β (how far the earlier pulses' extrapolation is off) is pulled towards 1 with the weight of
-this many steps of the counterfactual: a fit cannot blame a later pulse for an earlier one's tail."""
+this many hours of the counterfactual: a fit cannot blame a later pulse for an earlier one's
+tail. Hours, not steps: on a daily grid, 24 steps outweighed two months of data and kept an
+earlier pulse's overshooting tail in the fit."""
 _LOG_SCALE = 2048.0
 ONSET_LEAD_SHARE = 0.5
 """An organic onset's first step must rise at least this share of the next step's rise over
@@ -693,7 +695,7 @@ class PulseTracker:
         gram = g_e + self.gram
         rhs = r_e + self.rhs
         diag = np.diag(gram).astype(float)
-        prior = BETA_PRIOR_STEPS * float(gram[K, K]) / tau_now + 1e-9
+        prior = params.steps(BETA_PRIOR_HOURS) * float(gram[K, K]) / tau_now + 1e-9
         g = gram + np.diag(RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300))
         g[K, K] += prior
         b = rhs.astype(float)
