@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from tracker.alerting.change import POST_ALERTS
+from tracker.report import queries as q
 from tracker.report.options import format_option, reading, tenant_option
 from tracker.report.tables import Column, render, to_csv, to_json
 
@@ -17,7 +19,7 @@ COLUMNS: list[Column] = [
 @click.command()
 @click.option("--state", type=click.Choice(["firing", "resolved", "all"]), default="firing", show_default=True)
 @click.option("--campaign", "campaign_id", default=None, help="Only this campaign's alerts.")
-@click.option("--alert", "alert_name", default=None, help="Only this alert, e.g. PostDecaying.")
+@click.option("--alert", "alert_name", type=click.Choice(POST_ALERTS), default=None, help="Only this alert.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 @format_option
 @tenant_option
@@ -40,6 +42,11 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
            f"ORDER BY starts_at DESC, alert_id LIMIT {limit}")
     with reading() as (_, reader):
         rows = reader.query(sql, {"s": state, "c": campaign_id or "", "t": tenant or "", "a": alert_name or ""}).named()
+        if not rows:  # "no alerts" must not hide a mistyped tenant or campaign
+            if tenant:
+                q.require_tenant(reader, tenant)
+            if campaign_id:
+                q.campaign_rows(reader, campaign_id, tenant)
     if fmt == "json":
         click.echo(to_json(rows), nl=False)
     elif fmt == "csv":

@@ -6,6 +6,7 @@ import time
 
 import click
 
+from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import InvalidInput
 from tracker.report import queries as q
 from tracker.report.options import format_option, friendly_errors, reading, tenant_option
@@ -37,7 +38,8 @@ def creators() -> None:
 @creators.command()
 @click.option("--by", type=click.Choice(sorted(RANK_BY)), default="save_rate", show_default=True,
               help="Rank by this figure (cpe / cpm: median on --platform, lowest first).")
-@click.option("--platform", default="douyin", show_default=True, help="Platform of the median CPE / CPM shown.")
+@click.option("--platform", type=click.Choice(PLATFORMS), default="douyin", show_default=True,
+              help="Platform of the median CPE / CPM shown.")
 @click.option("--tag", default=None, help="Only creators carrying this tag.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @format_option
@@ -60,6 +62,12 @@ def rank(by: str, platform: str, tag: str | None, limit: int, fmt: str, tenant: 
     with reading() as (_, reader):
         t = q.resolve_tenant(reader, tenant, "creators")
         rows = reader.query(sql, {"t": t, "p": platform, "tag": tag or ""}).named()
+        if not rows and tag:
+            in_use = [r[0] for r in reader.query("SELECT DISTINCT arrayJoin(tags) AS tag FROM creators FINAL "
+                                                 "WHERE tenant = {t:String} ORDER BY tag", {"t": t}).rows]
+            if tag not in in_use:
+                shown = ", ".join(in_use[:30]) + (f" and {len(in_use) - 30} more" if len(in_use) > 30 else "")
+                raise click.ClickException(f"no creator is tagged {tag!r} (tags in use: {shown or 'none'})")
     currency = rows[0]["currency"] if rows else ""
     if fmt == "json":
         click.echo(to_json(rows), nl=False)
@@ -117,7 +125,9 @@ def show(creator_id: str, fmt: str, tenant: str | None) -> None:
 @tenant_option
 def tag(creator_id: str, added: tuple[str, ...], removed: tuple[str, ...], note: str | None,
         tenant: str | None) -> None:  # fmt: skip
-    """Add or remove tags of a creator in the pool (a new version of its registry row).
+    """Add or remove a creator's tags, or replace its notes.
+
+    Writes a new version of the creator's registry row.
 
     \b
     Example:

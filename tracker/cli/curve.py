@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tracker.cli.paths import OutputFile
 from tracker.report import queries as q
 from tracker.report.charts import curve_png
 from tracker.report.options import reading, tenant_option
@@ -15,8 +16,8 @@ PREFERRED = ("engagements", "views", "likes", "saves", "comments", "shares", "se
 
 @click.command()
 @click.argument("post_id")
-@click.option("--png", "png_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the PNG.")
+@click.option("--png", "png_path", required=True, type=OutputFile("a PNG image", ".png"),
+              help="Where to write the PNG (its folder must exist).")
 @click.option("--metric", default=None, help="Counter to draw (default: engagements, else the first the post has).")
 @tenant_option
 def curve(post_id: str, png_path: Path, metric: str | None, tenant: str | None) -> None:

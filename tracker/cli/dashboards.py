@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import click
 import yaml
 
+from tracker.cli.paths import folder_problem
+from tracker.errors import ConfigError
 from tracker.settings import Settings
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
@@ -66,8 +69,14 @@ def generate(out: Path, check: bool) -> None:
     """
     from tracker.ops.dashboards import files
 
+    if not check and (problem := folder_problem(out)):
+        raise click.BadParameter(problem, param_hint="'--out'")
+    try:
+        generated = files(Settings())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     stale = []
-    for rel, value in files(Settings()).items():
+    for rel, value in generated.items():
         path = out / rel
         text = render(rel, value)
         if check:
@@ -78,5 +87,6 @@ def generate(out: Path, check: bool) -> None:
         path.write_text(text)
         click.echo(f"wrote {path}")
     if stale:
-        click.echo("out of date (run `tracker dashboards generate`): " + ", ".join(stale), err=True)
+        again = "tracker dashboards generate" + ("" if out == DEFAULT_OUT else f" --out {shlex.quote(str(out))}")
+        click.echo(f"out of date (run `{again}`): " + ", ".join(stale), err=True)
         sys.exit(1)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tracker.cli.paths import OutputFile
 from tracker.report import queries as q
 from tracker.report.content import build
 from tracker.report.options import campaign_option, reading, tenant_option
@@ -13,9 +14,9 @@ from tracker.report.options import campaign_option, reading, tenant_option
 
 @click.command()
 @campaign_option
-@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--xlsx", "xlsx_path", type=OutputFile("an XLSX workbook", ".xlsx"), default=None,
               help="Write the workbook here (sheets: Summary, By platform, By tier, Posts, Heating, …).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--html", "html_path", type=OutputFile("an HTML page", ".html", ".htm"), default=None,
               help="Write one self-contained HTML page here (charts embedded).")
 @tenant_option
 def report(campaign_id: str, xlsx_path: Path | None, html_path: Path | None, tenant: str | None) -> None:

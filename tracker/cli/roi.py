@@ -43,9 +43,10 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
       tracker roi --campaign 2024-double11
       tracker roi --campaign 2024-double11 --by tier --since 2024-11-01 --format csv
     """
+    span = window(since, until)
     with reading() as (_, reader):
         camp = q.campaign(reader, campaign_id, tenant)
-        groups, totals = q.roi_report(reader, camp, by, window(since, until))
+        groups, totals = q.roi_report(reader, camp, by, span)
     if fmt == "json":
         click.echo(to_json({"tenant": camp.tenant, "campaign": camp.campaign_id, "currency": camp.currency,
                             "by": by, "groups": groups, "total": totals}), nl=False)

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from tracker.contracts.vocab import METRICS
 from tracker.report import queries as q
 from tracker.report.options import (
     campaign_option,
@@ -16,6 +17,8 @@ from tracker.report.options import (
     window_options,
 )
 from tracker.report.tables import Column, render, to_csv, to_json
+
+COUNTERS = (*METRICS, "engagements")  # n/a on a post = its platform does not expose the counter (or no snapshot yet)
 
 
 @click.command()
@@ -36,9 +39,11 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, since: Any, unt
       tracker top --campaign 2024-double11 --metric saves
       tracker top --campaign 2024-double11 --metric cpe --bottom --limit 5
     """
+    span = window(since, until)
     with reading() as (_, reader):
         camp = q.campaign(reader, campaign_id, tenant)
-        rows = q.top_posts(reader, camp, metric, limit, bottom, window(since, until))
+        rows = q.top_posts(reader, camp, metric, limit, bottom, span)
+        why = None if rows or fmt != "table" else why_none(metric, q.coverage(reader, camp, span), span)
     money = metric in q.LOWER_IS_BETTER or metric in ("emv", "revenue")
     kind = "money" if money else "rate" if metric in ("emv_return", "tail_contribution") else (
         "ratio" if metric in ("roas", "heating_efficiency") else "count")
@@ -52,6 +57,23 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, since: Any, unt
                             "posts": rows}), nl=False)
     elif fmt == "csv":
         click.echo(to_csv(columns, rows), nl=False)
+    elif why:
+        click.echo(f"no post of {camp.name} ({camp.tenant}/{camp.campaign_id}) has {metric}: {why}")
     else:
         click.echo(f"{'bottom' if bottom else 'top'} {len(rows)} posts of {camp.name} by {metric}")
         click.echo(render(columns, rows, cur=camp.currency), nl=False)
+
+
+def why_none(metric: str, cover: dict[str, Any], span: q.Window) -> str:
+    """Why ``metric`` is n/a on every post, from the campaign's coverage (q.coverage)."""
+    posts, seen, platforms = cover["posts"], cover["with_snapshot"], ", ".join(cover["platforms"])
+    if not posts:
+        return ("none was published in this window (--since / --until)" if span.since or span.until
+                else "it has no registered posts")
+    unseen = f"{posts - seen} of its {posts} posts have no snapshot yet" if seen < posts else ""
+    if metric in COUNTERS:
+        if not seen:
+            return f"none of its {posts} posts has a snapshot yet"
+        return f"the platforms here ({platforms}) do not expose it" + (f"; {unseen}" if unseen else "")
+    return ("it is n/a on every post: a figure it is computed from is missing (not exposed by the platform, "
+            "no snapshot yet, no FX rate) or a divisor is 0" + (f"; {unseen}" if unseen else ""))

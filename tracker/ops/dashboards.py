@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracker.errors import ConfigError
 from tracker.settings import Settings
 
 CLICKHOUSE = {"type": "grafana-clickhouse-datasource", "uid": "tracker-clickhouse"}
@@ -608,6 +609,11 @@ def clickhouse_endpoint(settings: Settings) -> tuple[str, int, bool, str]:
         parts = urlsplit(url)
         secure = parts.scheme == "https"
         return parts.hostname or "127.0.0.1", parts.port or (8443 if secure else 8123), secure, parts.path.strip("/")
+    if not url.startswith("chdb:"):
+        scheme = urlsplit(url).scheme  # the scheme only: the URL may carry a password
+        raise ConfigError(f"TRACKER_CLICKHOUSE_URL has {f'scheme {scheme!r}' if scheme else 'no scheme'}: "
+                          "give http(s)://host:port for a ClickHouse server or chdb:///<path> for the embedded "
+                          "store (Grafana then reads it through TRACKER_READ_HOST:TRACKER_READ_PORT)")
     return settings.read_host, settings.read_port, False, ""
 
 

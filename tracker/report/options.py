@@ -28,9 +28,9 @@ def campaign_option(fn: F) -> F:
 
 
 def window_options(fn: F) -> F:
-    fn = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    fn = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
                       help="Only posts published before this date (campaign time zone), and costs dated before it.")(fn)
-    return click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+    return click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
                         help="Only posts published on or after this date (campaign time zone).")(fn)
 
 
@@ -40,10 +40,17 @@ def format_option(fn: F) -> F:
 
 
 def window(since: Any, until: Any) -> Window:
+    """The --since/--until window; a usage error when it holds no day (it is [since, until))."""
+
     def as_date(value: Any) -> date | None:
         return value.date() if value is not None else None
 
-    return Window(as_date(since), as_date(until))
+    w = Window(as_date(since), as_date(until))
+    if w.since is not None and w.until is not None and w.since >= w.until:
+        relation = "is after" if w.since > w.until else "equals"
+        raise click.UsageError(f"--since {w.since} {relation} --until {w.until}: the window is from --since "
+                               "up to, not including, --until")
+    return w
 
 
 @contextlib.contextmanager

@@ -76,8 +76,9 @@ class Window:
         return lo.astimezone(UTC), hi.astimezone(UTC)
 
 
-def campaign(reader: Reader, campaign_id: str, tenant: str | None = None) -> Campaign:
-    """The campaign's context; refuses an unknown or ambiguous id with what to pass instead."""
+def campaign_rows(reader: Reader, campaign_id: str, tenant: str | None = None) -> list[tuple[Any, ...]]:
+    """(tenant, campaign_id, name, time zone, reporting currency, tenant currency) per tenant
+    holding the campaign; refuses an id without registered posts with how to list the known ones."""
     rows = reader.query(
         "SELECT tenant, campaign_id, any(campaign_name), any(time_zone), any(reporting_currency), "
         "any(tenant_currency) FROM v_post_context WHERE campaign_id = {c:String} "
@@ -88,6 +89,12 @@ def campaign(reader: Reader, campaign_id: str, tenant: str | None = None) -> Cam
         where = f" of tenant {tenant}" if tenant else ""
         raise InvalidInput(f"no registered posts in campaign {campaign_id!r}{where}; "
                            "list campaigns with: tracker sql \"SELECT DISTINCT tenant, campaign_id FROM posts\"")
+    return list(rows)
+
+
+def campaign(reader: Reader, campaign_id: str, tenant: str | None = None) -> Campaign:
+    """The campaign's context; refuses an unknown or ambiguous id with what to pass instead."""
+    rows = campaign_rows(reader, campaign_id, tenant)
     if len(rows) > 1:
         tenants = ", ".join(sorted(r[0] for r in rows))
         raise InvalidInput(f"campaign {campaign_id!r} exists for several tenants ({tenants}); pass --tenant")
@@ -198,6 +205,15 @@ def top_posts(reader: Reader, camp: Campaign, metric: str, limit: int = 10, bott
     return reader.query(sql, params).named()
 
 
+def coverage(reader: Reader, camp: Campaign, window: Window = Window()) -> dict[str, Any]:
+    """Posts of the campaign in the window, how many have a snapshot, and their platforms:
+    why a figure can be n/a on every post."""
+    where, params = _post_filter(camp, window)
+    return reader.query(f"SELECT count() AS posts, countIf(r.as_of IS NOT NULL) AS with_snapshot, "
+                        f"arraySort(groupUniqArray(toString(r.platform))) AS platforms "
+                        f"FROM v_roi_post AS r WHERE {where}", params).named()[0]
+
+
 def tier_distribution(reader: Reader, camp: Campaign) -> list[dict[str, Any]]:
     return reader.query("SELECT * FROM v_tier_distribution WHERE tenant = {t:String} AND campaign_id = {c:String} "
                         "ORDER BY platform, creator_tier", {"t": camp.tenant, "c": camp.campaign_id}).named()
@@ -238,6 +254,14 @@ def campaign_curve(reader: Reader, camp: Campaign, metric: str = "engagements") 
         "  INNER JOIN v_post_context AS p ON p.tenant = c.tenant AND p.post_id = c.post_id"
         "  WHERE p.campaign_id = {c:String} GROUP BY c.post_id, day) GROUP BY day ORDER BY day",
         {"t": camp.tenant, "c": camp.campaign_id, "m": metric, "tz": camp.time_zone}).named()
+
+
+def require_tenant(reader: Reader, tenant: str) -> None:
+    """Refuses a tenant without registered posts, naming the tenants the store has."""
+    tenants = [str(r[0]) for r in reader.query("SELECT DISTINCT tenant FROM posts ORDER BY tenant").rows]
+    if tenant not in tenants:
+        raise InvalidInput(f"no registered posts for tenant {tenant!r} "
+                           f"(tenants: {', '.join(tenants) or 'none yet'})")
 
 
 def resolve_tenant(reader: Reader, tenant: str | None, table: str = "posts") -> str:

@@ -1,0 +1,166 @@
+"""The reading commands (alerts, creators, top, roi, curve, report, dashboards) on mistakes:
+a typo or an unknown name is an error, not "all clear"; an empty result says why; an output
+path that cannot be written stops the command before any work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.integration.test_report import seed_curve
+from tests.integration.test_roi import seed_campaign
+from tracker.cli.main import main
+from tracker.settings import Settings
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+Run = Callable[..., Result]
+
+
+def invoke(*args: str) -> Result:
+    # catch_exceptions=False: a traceback fails the test instead of passing as a non-zero exit
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    """``tracker …`` in-process against the seeded fixture campaign (tests/integration/test_roi.py)."""
+    seed_campaign(store)
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
+    yield invoke
+
+
+# -- 1. no false "all clear" ---------------------------------------------------------------------
+
+
+def test_alerts_refuses_an_unknown_alert_type(cli: Run) -> None:
+    result = cli("alerts", "--alert", "PostDecayng")
+    assert result.exit_code == 2
+    assert "'PostDecayng' is not one of" in result.output and "SuspiciousEngagement" in result.output
+
+
+def test_alerts_refuses_an_unknown_campaign_or_tenant_like_roi(cli: Run) -> None:
+    roi = cli("roi", "--campaign", "nope")
+    result = cli("alerts", "--campaign", "nope")
+    assert result.exit_code == roi.exit_code == 1
+    assert "no registered posts in campaign 'nope'" in result.output
+    assert result.output.splitlines()[-1] == roi.output.splitlines()[-1]  # the very same message
+
+    result = cli("alerts", "--tenant", "nobody")
+    assert result.exit_code == 1
+    assert "no registered posts for tenant 'nobody' (tenants: acme, globex)" in result.output
+    assert "for tenant 'nobody'" in cli("alerts", "--campaign", "c1", "--tenant", "nobody").output
+
+
+def test_alerts_of_a_known_campaign_without_alerts_is_still_all_clear(cli: Run, store: Store) -> None:
+    # c1 exists for two tenants: listing its alerts needs no --tenant (roi's ambiguity check is not reused)
+    result = cli("alerts", "--campaign", "c1")
+    assert result.exit_code == 0 and "no firing alerts" in result.output
+    seed_curve(store)
+    assert "PostDecaying" in cli("alerts", "--campaign", "c1", "--alert", "PostDecaying").output
+
+
+def test_creators_rank_refuses_an_unknown_platform_and_names_the_tags_in_use(cli: Run) -> None:
+    result = cli("creators", "rank", "--tenant", "acme", "--platform", "tiktokk")
+    assert result.exit_code == 2 and "'tiktokk' is not one of" in result.output
+
+    result = cli("creators", "rank", "--tenant", "acme", "--tag", "nosuch")
+    assert result.exit_code == 1
+    assert "no creator is tagged 'nosuch' (tags in use: beauty, fashion, tone:warm)" in result.output
+    assert "cr1" in cli("creators", "rank", "--tenant", "acme", "--tag", "beauty").output
+
+
+def test_top_says_why_no_post_has_the_metric(cli: Run) -> None:
+    # globex's c1 is one douyin post whose platform reported no searches
+    result = cli("top", "--campaign", "c1", "--tenant", "globex", "--metric", "searches")
+    assert result.exit_code == 0
+    assert result.output == ("no post of Globex c1 (globex/c1) has searches: "
+                             "the platforms here (douyin) do not expose it\n")
+
+    result = cli("top", "--campaign", "c1", "--tenant", "acme", "--since", "2026-01-01")
+    assert "has saves: none was published in this window (--since / --until)" in result.output
+
+
+@pytest.mark.parametrize("command", ["roi", "top"])
+def test_since_after_until_is_a_usage_error(cli: Run, command: str) -> None:
+    result = cli(command, "--campaign", "c1", "--tenant", "acme", "--since", "2025-10-01", "--until", "2025-09-01")
+    assert result.exit_code == 2
+    assert "--since 2025-10-01 is after --until 2025-09-01" in result.output
+    same = cli(command, "--campaign", "c1", "--tenant", "acme", "--since", "2025-03-01", "--until", "2025-03-01")
+    assert same.exit_code == 2 and "--since 2025-03-01 equals --until 2025-03-01" in same.output
+
+
+# -- 2. output paths checked before any work -------------------------------------------------------
+
+
+def test_curve_checks_the_png_path_before_any_work(cli: Run, store: Store, tmp_path: Path) -> None:
+    seed_curve(store)
+    missing = tmp_path / "nodir" / "c.png"
+    result = cli("curve", "douyin:1", "--tenant", "acme", "--png", str(missing))
+    assert result.exit_code == 2
+    assert f"cannot write {missing}: no such directory" in result.output
+    # before any work: an unknown post is not even looked up
+    result = cli("curve", "douyin:nope", "--tenant", "acme", "--png", str(missing))
+    assert "no such directory" in result.output and "not registered" not in result.output
+
+    jpg = tmp_path / "c.jpg"
+    result = cli("curve", "douyin:1", "--tenant", "acme", "--png", str(jpg))
+    assert result.exit_code == 2 and "c.jpg does not end in .png" in result.output
+    assert not jpg.exists()
+
+
+@pytest.mark.parametrize(("option", "name", "error"), [
+    ("--xlsx", "nodir/r.xlsx", "no such directory"),
+    ("--html", "nodir/r.html", "no such directory"),
+    ("--xlsx", "r.html", "r.html does not end in .xlsx: the file written is an XLSX workbook"),
+    ("--html", "r.xlsx", "r.xlsx does not end in .html or .htm"),
+])
+def test_report_checks_its_output_paths_before_any_work(cli: Run, tmp_path: Path, option: str, name: str,
+                                                        error: str) -> None:  # fmt: skip
+    result = cli("report", "--campaign", "c1", "--tenant", "acme", option, str(tmp_path / name))
+    assert result.exit_code == 2, result.output
+    assert error in result.output
+    assert not (tmp_path / name).exists()
+
+
+def test_dashboards_generate_refuses_an_out_folder_that_takes_no_files(tmp_path: Path) -> None:
+    result = invoke("dashboards", "generate", "--out", "/proc/x")
+    assert result.exit_code == 2
+    assert "cannot write /proc/x: /proc takes no new files" in result.output
+
+
+def test_dashboards_generate_refuses_an_unknown_store_scheme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", "ftp://reader:s3cret@x")
+    result = invoke("dashboards", "generate", "--out", str(tmp_path / "grafana"))
+    assert result.exit_code == 1
+    assert "TRACKER_CLICKHOUSE_URL has scheme 'ftp'" in result.output
+    assert "s3cret" not in result.output
+    assert not (tmp_path / "grafana" / "provisioning").exists()
+
+
+def test_dashboards_check_names_the_out_folder_to_regenerate(tmp_path: Path) -> None:
+    out = tmp_path / "my grafana"
+    result = invoke("dashboards", "generate", "--check", "--out", str(out))
+    assert result.exit_code == 1
+    assert f"run `tracker dashboards generate --out '{out}'`" in result.output
+
+
+# -- 3. help texts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["roi", "top"])
+def test_window_options_show_the_date_format(command: str) -> None:
+    text = invoke(command, "--help").output
+    assert "--since YYYY-MM-DD" in text and "--until YYYY-MM-DD" in text and "%Y" not in text
+
+
+def test_creators_listing_shows_whole_summaries() -> None:
+    listing = invoke("creators", "--help").output.split("Commands:")[1]
+    assert "..." not in listing
+    assert "tag   Add or remove a creator's tags" in listing
