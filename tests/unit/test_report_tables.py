@@ -66,10 +66,10 @@ def test_sales_file_infers_key_kinds_and_refuses_bad_lines(tmp_path: Path) -> No
     good = tmp_path / "orders.csv"
     good.write_text("order_id,attribution_key,revenue,currency,ordered_at\n"
                     "o1,douyin:1,\"1,200.50\",CNY,2025-03-01T20:00:00+08:00\n")
-    [row] = read_orders(good, "acme", 7)
+    [row] = read_orders(good, "acme", 7).rows
     assert row["revenue"] == Decimal("1200.50") and row["ordered_at"] == datetime(2025, 3, 1, 12, tzinfo=UTC)
     assert row["key_kind"] == "post" and row["tenant"] == "acme"
-    for line, reason in [("o1,x,12,cny,2025-03-01T00:00:00Z", "ISO-4217"), ("o1,x,abc,CNY,2025-03-01T00:00:00Z",
+    for line, reason in [("o1,x,12,RMB,2025-03-01T00:00:00Z", "ISO-4217"), ("o1,x,abc,CNY,2025-03-01T00:00:00Z",
                          "not a number"), ("o1,x,1,CNY,2025-03-01 00:00", "UTC offset")]:  # fmt: skip
         bad = tmp_path / "bad.csv"
         bad.write_text("order_id,attribution_key,revenue,currency,ordered_at\n" + line + "\n")

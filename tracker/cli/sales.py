@@ -1,35 +1,126 @@
-"""``tracker sales``: orders (and the keys that attribute them to posts) for ROAS."""
+"""``tracker sales``: orders (and the keys that attribute them to posts) for ROAS.
+
+Both commands: read and check the file (``tracker.report.salesfile``), look up
+what the registry and the store already hold, write only the rows the store
+does not hold as they are, then report what was written and which rows point
+at nothing known yet.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tracker.report import queries as q
 from tracker.report.options import friendly_errors, reading, tenant_option
-from tracker.report.salesfile import read_keys, read_orders
+from tracker.report.salesfile import (
+    Known,
+    Sheet,
+    Unattributed,
+    changed,
+    epoch_ms,
+    key_key,
+    key_values,
+    order_key,
+    order_values,
+    read_keys,
+    read_orders,
+    unattributed,
+)
 from tracker.settings import Settings
-from tracker.store.access import open_writer
+from tracker.store.access import Reader, json_each_row, open_writer
 
 BATCH = 10_000
+FIRST = 5  # lines shown under a warning
+ALREADY = "already imported (same file and options); nothing new written"
 
 
-def _import(table: str, rows: list[dict], path: Path) -> int:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    written = 0
+def _write(table: str, rows: list[dict[str, Any]]) -> int:
+    """Insert ``rows``; each batch's deduplication token is derived from its rows (tenant, values and this
+    import's version), so only a retry of the very same insert is dropped."""
     with friendly_errors(), open_writer(Settings()) as writer:
         for start in range(0, len(rows), BATCH):
-            # the same file imported twice is one insert per batch (dedup token), and rows replace by key anyway
-            written += writer.insert_json(table, rows[start:start + BATCH], dedup_token=f"{table}:{digest}:{start}")
-    return written
+            batch = rows[start:start + BATCH]
+            token = f"{table}:{hashlib.sha256(json_each_row(batch)).hexdigest()[:32]}"
+            writer.insert_json(table, batch, dedup_token=token)
+    return len(rows)
 
 
-def _tenant(tenant: str | None) -> str:
-    with reading() as (_, reader):
-        return q.resolve_tenant(reader, tenant)
+def _default_tenant(reader: Reader, tenant: str | None) -> Callable[[], str]:
+    """--tenant, else the store's only tenant: looked up once, and only when a row has no tenant cell."""
+    return functools.cache(lambda: q.resolve_tenant(reader, tenant))
+
+
+def _known(reader: Reader, sheet: Sheet) -> Known:
+    """The registry's tenants, and the posts and key rows of the file's tenants."""
+    tenants = {"t": sorted({r["tenant"] for r in sheet.rows})}
+    registered = reader.query("SELECT tenant FROM tenants UNION DISTINCT SELECT tenant FROM posts")
+    return Known(
+        frozenset(str(r[0]) for r in registered),
+        frozenset((str(t), str(p)) for t, p in reader.query(
+            "SELECT tenant, post_id FROM posts FINAL WHERE tenant IN {t:Array(String)} AND deleted = 0", tenants)),
+        frozenset((str(t), str(k), str(a)) for t, k, a in reader.query(
+            "SELECT tenant, toString(key_kind), attribution_key FROM attribution_keys FINAL "
+            "WHERE tenant IN {t:Array(String)}", tenants)),
+    )
+
+
+def _stored_orders(reader: Reader, rows: list[dict[str, Any]]) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """The stored orders a file could repeat: per tenant, those in its order-id and order-time ranges (a
+    primary-key range, so the read stays about the size of the file)."""
+    out: dict[tuple[str, ...], tuple[Any, ...]] = {}
+    for tenant in sorted({r["tenant"] for r in rows}):
+        mine = [r for r in rows if r["tenant"] == tenant]
+        ms = [epoch_ms(r["ordered_at"]) for r in mine]
+        found = reader.query(
+            "SELECT order_id, attribution_key, toString(key_kind), toString(revenue), currency, "
+            "toUnixTimestamp64Milli(ordered_at) FROM sales FINAL WHERE tenant = {t:String} "
+            "AND order_id BETWEEN {lo:String} AND {hi:String} "
+            "AND ordered_at BETWEEN fromUnixTimestamp64Milli({a:Int64}, 'UTC') "
+            "AND fromUnixTimestamp64Milli({b:Int64}, 'UTC')",
+            {"t": tenant, "lo": min(r["order_id"] for r in mine), "hi": max(r["order_id"] for r in mine),
+             "a": min(ms), "b": max(ms)})
+        for order_id, key, kind, revenue, cur, at in found:
+            out[(tenant, str(order_id))] = (str(key), str(kind), Decimal(str(revenue)), str(cur), int(at))
+    return out
+
+
+def _stored_keys(reader: Reader, rows: list[dict[str, Any]]) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    """The stored key rows of the file's tenants (a few per campaign)."""
+    found = reader.query("SELECT tenant, toString(key_kind), attribution_key, post_id, campaign_id "
+                         "FROM attribution_keys FINAL WHERE tenant IN {t:Array(String)}",
+                         {"t": sorted({r["tenant"] for r in rows})})
+    return {(str(t), str(k), str(a)): (str(p), str(c)) for t, k, a, p, c in found}
+
+
+def _warn(notes: list[Unattributed], noun: str) -> None:
+    """Rows kept although they point at nothing known yet: a count and the first lines, on stderr."""
+    for note in notes:
+        click.echo(f"warning: {len(note.lines)} {noun}(s) {note.reason}:", err=True)
+        for line in note.lines[:FIRST]:
+            click.echo(f"  {line}", err=True)
+        if len(note.lines) > FIRST:
+            click.echo(f"  … and {len(note.lines) - FIRST} more", err=True)
+
+
+def _outcome(read: str, total: int, written: int) -> str:
+    """What was read, then how many rows were written, or that the store held every one already."""
+    if not written:
+        return f"{read}; {ALREADY}"
+    unchanged = total - written
+    return f"{read}, {written} rows written" + (f" ({unchanged} already stored as they are)" if unchanged else "")
+
+
+def _version() -> int:
+    """This import's version (epoch ms): it wins over every earlier import of the same rows."""
+    return time.time_ns() // 1_000_000
 
 
 @click.group()
@@ -41,39 +132,57 @@ def sales() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @tenant_option
 def import_orders(file: Path, tenant: str | None) -> None:
-    """Import orders from a CSV FILE.
+    """Import orders from FILE (CSV in UTF-8 or GB18030, XLSX, JSON/YAML list or JSON Lines).
 
     \b
     Columns: order_id, attribution_key, revenue, currency, ordered_at
-             [, key_kind (post|link|promo)] [, tenant]
+             [, key_kind (post|link|promo)] [, tenant (else --tenant)]
     Without key_kind, "douyin:7301…" is a post id, "https://…" a tracking
     link, anything else a promo code. Links and codes need a key row
-    (tracker sales keys FILE). Re-importing a file replaces its orders.
+    (tracker sales keys FILE). ordered_at carries its UTC offset.
+    A file with a bad line is refused whole, every bad line named. Orders
+    whose post, key row or tenant is not in the registry yet are imported
+    and listed as warnings. Re-importing a file writes only the orders that
+    changed; an edited order replaces the stored one.
 
     \b
     Example:
       tracker sales import orders.csv
     """
-    t = _tenant(tenant)
-    with friendly_errors():
-        rows = read_orders(file, t, time.time_ns() // 1_000_000)
-    written = _import("sales", rows, file)
-    kinds = {k: sum(1 for r in rows if r["key_kind"] == k) for k in ("post", "link", "promo")}
-    click.echo(f"{file.name}: {len(rows)} orders read ({kinds['post']} by post id, {kinds['link']} by link, "
-               f"{kinds['promo']} by promo code), {written} rows written")
+    with reading() as (_, reader):
+        sheet = read_orders(file, _default_tenant(reader, tenant), _version())
+        if not sheet.rows:
+            click.echo(f"{file.name}: no orders read; nothing written")
+            return
+        known = _known(reader, sheet)
+        stored = _stored_orders(reader, sheet.rows)
+    written = _write("sales", changed(sheet.rows, stored, order_key, order_values))
+    kinds = {k: sum(1 for r in sheet.rows if r["key_kind"] == k) for k in ("post", "link", "promo")}
+    click.echo(_outcome(f"{file.name}: {len(sheet.rows)} orders read ({kinds['post']} by post id, "
+                        f"{kinds['link']} by link, {kinds['promo']} by promo code)", len(sheet.rows), written))
+    _warn(unattributed(sheet, known), "order")
 
 
 @sales.command("keys")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @tenant_option
 def import_keys(file: Path, tenant: str | None) -> None:
-    """Import which post each tracking link or promo code belongs to, from a CSV FILE.
+    """Import which post each tracking link or promo code belongs to, from FILE (CSV, XLSX, JSON, YAML).
 
     \b
-    Columns: key_kind (link|promo), attribution_key, post_id [, campaign_id] [, tenant]
+    Columns: key_kind (link|promo), attribution_key, post_id [, campaign_id]
+             [, tenant (else --tenant)]
+    post_id is platform:id (e.g. douyin:7301234567890). A file with a bad line
+    is refused whole; keys of posts or tenants not in the registry yet are
+    imported and listed as warnings.
     """
-    t = _tenant(tenant)
-    with friendly_errors():
-        rows = read_keys(file, t, time.time_ns() // 1_000_000)
-    written = _import("attribution_keys", rows, file)
-    click.echo(f"{file.name}: {len(rows)} keys read, {written} rows written")
+    with reading() as (_, reader):
+        sheet = read_keys(file, _default_tenant(reader, tenant), _version())
+        if not sheet.rows:
+            click.echo(f"{file.name}: no keys read; nothing written")
+            return
+        known = _known(reader, sheet)
+        stored = _stored_keys(reader, sheet.rows)
+    written = _write("attribution_keys", changed(sheet.rows, stored, key_key, key_values))
+    click.echo(_outcome(f"{file.name}: {len(sheet.rows)} keys read", len(sheet.rows), written))
+    _warn(unattributed(sheet, known), "key")

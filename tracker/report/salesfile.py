@@ -1,29 +1,69 @@
-"""Reading order and attribution-key files for ROAS (CSV with a header row).
+"""Reading order and attribution-key files for ROAS, and what their rows point at.
+
+Files are read by ``tracker.registry.reader`` like every import: CSV (UTF-8 or
+GB18030), XLSX (first sheet), a JSON/YAML list of objects or JSON Lines; the
+header names the columns (any case).
 
 Orders: ``order_id, attribution_key, revenue, currency, ordered_at`` and
 optionally ``key_kind`` (post | link | promo) and ``tenant``. Without a
-``key_kind`` the key's shape decides: ``platform:id`` is a post id, an
-``http(s)://`` URL a tracking link, anything else a promo code.
+``key_kind`` the key's shape decides: ``platform:id`` with a known platform is
+a post id, an ``http(s)://`` URL a tracking link, anything else a promo code.
 
 Keys: ``key_kind, attribution_key, post_id`` and optionally ``campaign_id``
 and ``tenant``: which post a tracking link or promo code belongs to.
+
+A file with any bad line is refused whole, every bad line named with its
+reason. Rows that point at nothing known yet (a post not in the registry, a
+code without a key row, an unknown tenant) are kept: ``unattributed`` lists them.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import InvalidInput
+from tracker.registry.reader import Row, read
+from tracker.registry.records import RowError, currency, ident
 
 KEY_KINDS = ("post", "link", "promo")
-POST_ID = re.compile(r"^[a-z_]+:[^\s]+$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
+POST_ID = re.compile(rf"^(?:{'|'.join(PLATFORMS)}):\S{{1,256}}$")  # as in the tracker.posts.v1 contract
+MAX_REVENUE = Decimal(10) ** 14  # sales.revenue is Decimal(18, 4): 14 digits before the point
+SHOWN = 20  # bad lines named in a refusal
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Sheet:
+    """The checked rows of a file, each with where it came from (``orders.csv line 3``)."""
+
+    name: str
+    what: str  # "orders" or "keys"
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the registry holds for the tenants of a file."""
+
+    tenants: frozenset[str]
+    posts: frozenset[tuple[str, str]]  # (tenant, post_id)
+    keys: frozenset[tuple[str, str, str]]  # (tenant, key_kind, attribution_key)
+
+
+@dataclass
+class Unattributed:
+    """Rows kept although they point at nothing known yet: why, and where."""
+
+    reason: str
+    lines: list[str] = field(default_factory=list)
 
 
 def key_kind(key: str) -> str:
@@ -35,66 +75,198 @@ def key_kind(key: str) -> str:
     return "promo"
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch (the store's DateTime64(3) keeps no finer)."""
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
+def _text(value: Any) -> str:
+    """A cell as text: Excel numbers without their ``.0``, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _post_id(value: str, name: str) -> str:
+    if not POST_ID.match(value):
+        raise RowError(f"{name} {value!r:.60} is not a post id (platform:id with a known platform, "
+                       "e.g. douyin:7301234567890)")
+    return value
+
+
+def _revenue(value: Any) -> Decimal:
+    """Money ≥ 0 with at most 4 decimals that fits the store's Decimal(18, 4)."""
+    text = "" if isinstance(value, bool) else _text(value).replace(",", "")
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} (header: {', '.join(required)})")
-        for number, row in enumerate(reader, start=2):
-            yield number, {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        number = Decimal(text)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise RowError(f"revenue {value!r:.30} is not a number")
+    if number >= MAX_REVENUE:
+        raise RowError(f"revenue {value!r:.30} is too large (at most 99,999,999,999,999.9999)")
+    if isinstance(value, float):  # a binary float has no exact decimals to keep
+        number = number.quantize(Decimal("0.0001"))
+    if number < 0 or number.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise RowError("revenue must be ≥ 0 with at most 4 decimals")
+    return number
 
 
-def _timestamp(text: str, where: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidInput(f"{where}: ordered_at {text!r} is not an ISO-8601 time") from exc
-    if value.tzinfo is None:
-        raise InvalidInput(f"{where}: ordered_at {text!r} has no UTC offset (write e.g. 2024-11-11T20:00:00+08:00)")
-    return value.astimezone(UTC)
-
-
-def read_orders(path: Path, tenant: str, version: int) -> list[dict[str, Any]]:
-    """Order rows for the ``sales`` table; refuses the whole file on the first bad line."""
-    out: list[dict[str, Any]] = []
-    for number, row in _rows(path, ("order_id", "attribution_key", "revenue", "currency", "ordered_at")):
-        where = f"{path.name} line {number}"
-        if not row["order_id"] or not row["attribution_key"]:
-            raise InvalidInput(f"{where}: order_id and attribution_key are required")
-        kind = row.get("key_kind") or key_kind(row["attribution_key"])
-        if kind not in KEY_KINDS:
-            raise InvalidInput(f"{where}: key_kind {kind!r} is not one of {', '.join(KEY_KINDS)}")
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        raise RowError(f"ordered_at {value.isoformat()!r} is a date without a time and UTC offset "
+                       "(write e.g. 2024-11-11T20:00:00+08:00)")
+    else:
+        text = _text(value)
         try:
-            revenue = Decimal(row["revenue"].replace(",", ""))
-        except InvalidOperation as exc:
-            raise InvalidInput(f"{where}: revenue {row['revenue']!r} is not a number") from exc
-        if revenue < 0 or revenue.as_tuple().exponent < -4:  # type: ignore[operator]
-            raise InvalidInput(f"{where}: revenue must be ≥ 0 with at most 4 decimals")
-        if not CURRENCY.match(row["currency"]):
-            raise InvalidInput(f"{where}: currency {row['currency']!r} is not an ISO-4217 code such as CNY")
-        out.append({
-            "tenant": row.get("tenant") or tenant, "order_id": row["order_id"],
-            "attribution_key": row["attribution_key"], "key_kind": kind, "revenue": revenue,
-            "currency": row["currency"], "ordered_at": _timestamp(row["ordered_at"], where), "version": version,
-        })
-    return out
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise RowError(f"ordered_at {text!r:.40} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise RowError(f"ordered_at {str(value)!r:.40} has no UTC offset (write e.g. 2024-11-11T20:00:00+08:00"
+                       + (", as text: an Excel date cell carries none)" if isinstance(value, datetime) else ")"))
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def read_keys(path: Path, tenant: str, version: int) -> list[dict[str, Any]]:
-    """Attribution-key rows (tracking link or promo code → post)."""
-    out: list[dict[str, Any]] = []
-    for number, row in _rows(path, ("key_kind", "attribution_key", "post_id")):
-        where = f"{path.name} line {number}"
-        if row["key_kind"] not in ("link", "promo"):
-            raise InvalidInput(f"{where}: key_kind must be link or promo (post ids need no key row)")
-        if not row["attribution_key"] or not (row["post_id"] or row.get("campaign_id")):
-            raise InvalidInput(f"{where}: attribution_key and a post_id (or campaign_id) are required")
-        out.append({"tenant": row.get("tenant") or tenant, "key_kind": row["key_kind"],
-                    "attribution_key": row["attribution_key"], "post_id": row["post_id"],
-                    "campaign_id": row.get("campaign_id", ""), "version": version})
-    return out
+def _sheet(path: Path, required: tuple[str, ...], check: Callable[[dict[str, Any]], dict[str, Any]],
+           unique: Callable[[dict[str, Any]], tuple[str, ...]], what: str) -> Sheet:
+    """Read ``path``, check every row; refuse the file with every bad line when there is one."""
+    try:
+        doc = read(path)
+    except InvalidInput as exc:  # read's reasons for a missing or unsupported file name it already
+        raise InvalidInput(exc.reason if exc.reason.startswith(f"{path}:") else f"{path}: {exc.reason}") from None
+    if doc.kind != "table":
+        raise InvalidInput(f"{path}: expected a table of {what} (a header row, or a list of objects), "
+                           "not a mapping")
+    headers = {str(h).strip().lower() for h in doc.headers}
+    missing = [c for c in required if c not in headers]
+    if missing:
+        raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} (header: {', '.join(required)})")
+    sheet = Sheet(path.name, what)
+    problems: list[str] = []
+    first: dict[tuple[str, ...], str] = {}
+    for row in doc.rows:
+        where = f"{path.name} {row.label()}"
+        try:
+            record = check(_values(row))
+            key = unique(record)
+            if key in first:
+                raise RowError(f"{' '.join(key[1:])} appears again (first on {first[key]}); give one row each")
+            first[key] = row.label()
+        except RowError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        sheet.rows.append(record)
+        sheet.where.append(where)
+    if problems:
+        more = f"\n  … and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        raise InvalidInput(f"{path}: {len(problems)} bad line(s), nothing imported:\n  "
+                           + "\n  ".join(problems[:SHOWN]) + more)
+    return sheet
+
+
+def _values(row: Row) -> dict[str, Any]:
+    if "__invalid__" in row.values:
+        raise RowError(f"not an object with named columns (got {row.values['__invalid__']!r:.40})")
+    return {str(k).strip().lower(): v for k, v in row.values.items()}
+
+
+def _tenant(cell: Any, default: str | Callable[[], str]) -> str:
+    """The row's tenant, else the default (a callable is asked only when a row has none)."""
+    return ident(_text(cell) or (default if isinstance(default, str) else default()), "tenant")
+
+
+def read_orders(path: Path, tenant: str | Callable[[], str], version: int) -> Sheet:
+    """Order rows for the ``sales`` table (``version`` in epoch ms); ``tenant`` is the default of
+    rows without a tenant cell."""
+
+    def check(v: dict[str, Any]) -> dict[str, Any]:
+        order_id, key = _text(v.get("order_id")), _text(v.get("attribution_key"))
+        if not order_id or not key:
+            raise RowError("order_id and attribution_key are required")
+        kind = _text(v.get("key_kind")).lower() or key_kind(key)
+        if kind not in KEY_KINDS:
+            raise RowError(f"key_kind {kind!r:.20} is not one of {', '.join(KEY_KINDS)}")
+        if kind == "post":
+            _post_id(key, "attribution_key")
+        return {"tenant": _tenant(v.get("tenant"), tenant), "order_id": order_id,
+                "attribution_key": key, "key_kind": kind, "revenue": _revenue(v.get("revenue")),
+                "currency": currency(v.get("currency"), "currency"), "ordered_at": _timestamp(v.get("ordered_at")),
+                "version": version}
+
+    return _sheet(path, ("order_id", "attribution_key", "revenue", "currency", "ordered_at"), check,
+                  lambda r: (r["tenant"], "order", r["order_id"]), "orders")
+
+
+def read_keys(path: Path, tenant: str | Callable[[], str], version: int) -> Sheet:
+    """Attribution-key rows (tracking link or promo code → post); ``tenant`` as in ``read_orders``."""
+
+    def check(v: dict[str, Any]) -> dict[str, Any]:
+        kind, key = _text(v.get("key_kind")).lower(), _text(v.get("attribution_key"))
+        post_id, campaign = _text(v.get("post_id")), _text(v.get("campaign_id"))
+        if kind not in ("link", "promo"):
+            raise RowError("key_kind must be link or promo (post ids need no key row)")
+        if not key or not (post_id or campaign):
+            raise RowError("attribution_key and a post_id (or campaign_id) are required")
+        if post_id:
+            _post_id(post_id, "post_id")
+        return {"tenant": _tenant(v.get("tenant"), tenant), "key_kind": kind,
+                "attribution_key": key, "post_id": post_id, "campaign_id": campaign, "version": version}
+
+    return _sheet(path, ("key_kind", "attribution_key", "post_id"), check,
+                  lambda r: (r["tenant"], r["key_kind"], r["attribution_key"]), "keys")
+
+
+def unattributed(sheet: Sheet, known: Known) -> list[Unattributed]:
+    """Rows of an order or key file that point at nothing the registry holds yet.
+
+    Orders may arrive before their posts and keys, so these rows are written
+    anyway; the caller says which ones wait.
+    """
+    tenants = Unattributed("name a tenant that is not in the registry")
+    posts = Unattributed("point at a post that is not in the registry; attributed once it is imported")
+    keys = Unattributed("use a link or promo code without a key row; attributed once `tracker sales keys` "
+                        "maps it to a post")
+    for row, where in zip(sheet.rows, sheet.where, strict=True):
+        t = row["tenant"]
+        if sheet.what == "orders":
+            post = row["attribution_key"] if row["key_kind"] == "post" else ""
+            code = "" if post else row["key_kind"]
+        else:
+            post, code = row["post_id"], ""
+        if t not in known.tenants:
+            tenants.lines.append(f"{where}: {t}")
+        elif post and (t, post) not in known.posts:
+            posts.lines.append(f"{where}: {post}")
+        elif code and (t, code, row["attribution_key"]) not in known.keys:
+            keys.lines.append(f"{where}: {code} {row['attribution_key']}")
+    return [w for w in (tenants, posts, keys) if w.lines]
+
+
+def changed(rows: list[dict[str, Any]], stored: dict[tuple[str, ...], tuple[Any, ...]],
+            key: Callable[[dict[str, Any]], tuple[str, ...]],
+            values: Callable[[dict[str, Any]], tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The rows the store does not already hold with the same values (new or edited ones)."""
+    return [r for r in rows if stored.get(key(r)) != values(r)]
+
+
+def order_key(row: dict[str, Any]) -> tuple[str, ...]:
+    return row["tenant"], row["order_id"]
+
+
+def order_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What an order row says (everything but its version), comparable with the stored one."""
+    return row["attribution_key"], row["key_kind"], row["revenue"], row["currency"], epoch_ms(row["ordered_at"])
+
+
+def key_key(row: dict[str, Any]) -> tuple[str, ...]:
+    return row["tenant"], row["key_kind"], row["attribution_key"]
+
+
+def key_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return row["post_id"], row["campaign_id"]
