@@ -1,23 +1,35 @@
 """One typed Settings model read from ``TRACKER_*`` environment variables.
 
 Secrets are ``SecretStr`` and never printed; ``tracker settings`` shows the
-effective values with secrets masked.
+effective values with secrets masked. ``problems`` turns a failed ``Settings()``
+into one line per bad variable, and ``unknown_variables`` names ``TRACKER_*``
+variables that are no setting (typos), for ``tracker`` to print.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
+import typing
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+PREFIX = "TRACKER_"
+
+# TRACKER_* variables read outside Settings, so not typos: the ROI benchmark's time bound.
+OTHER_VARIABLES = frozenset({"TRACKER_BENCH_ROI_MAX_SECONDS"})
 
 
 class Settings(BaseSettings):
     """Effective configuration of one tracker process."""
 
-    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
 
     # -- where things live -------------------------------------------------
     data_dir: Path = Field(Path(".tracker"), description="Root of local state: broker data and the embedded store.")
@@ -27,8 +39,8 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (host:port,...).")
     kafka_version: str = Field("4.1.1", description="Apache Kafka version the local broker resolves from Maven Central.")
     kafka_heap: str = Field("1g", description="Heap cap (-Xmx) of the local broker.")
-    broker_port: int = Field(9092, description="Port of the local broker (its controller uses the next one).")
-    topic_partitions: int = Field(4, description="Partitions of the data topics created by `tracker topics create`.")
+    broker_port: int = Field(9092, ge=1, le=65534, description="Port of the local broker (its controller uses the next one).")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of the data topics created by `tracker topics create`.")
     topic_prefix: str = Field("", description="Prefix prepended to every topic name (tests use it to isolate runs).")
 
     # -- ClickHouse ----------------------------------------------------------
@@ -39,51 +51,51 @@ class Settings(BaseSettings):
     clickhouse_database: str = Field("tracker", description="Database holding tracker's tables and views.")
     clickhouse_user: str = Field("default", description="ClickHouse user (server only).")
     clickhouse_password: SecretStr = Field(SecretStr(""), description="ClickHouse password (server only).")
-    store_threads: int = Field(4, description="Threads of the bounded pool that runs every engine call.")
+    store_threads: int = Field(4, ge=1, description="Threads of the bounded pool that runs every engine call.")
     store_memory_limit: str = Field("4G", description="Memory limit of the embedded engine (max_server_memory_usage).")
     migrations_dir: Path | None = Field(None, description="Folder of NNNN_<name>.sql migrations (default: the repository's schemas/clickhouse).")
 
     # -- web: metrics, health, read endpoint --------------------------------
     web_host: str = Field("127.0.0.1", description="Bind address of /metrics and /healthz.")
-    web_port: int = Field(8080, description="Port of /metrics and /healthz.")
+    web_port: int = Field(8080, ge=0, le=65535, description="Port of /metrics and /healthz.")
     read_host: str = Field("127.0.0.1", description="Bind address of the read-only ClickHouse HTTP endpoint.")
-    read_port: int = Field(8123, description="Port of the read-only ClickHouse HTTP endpoint.")
+    read_port: int = Field(8123, ge=0, le=65535, description="Port of the read-only ClickHouse HTTP endpoint.")
     read_password: SecretStr = Field(SecretStr(""), description="Password readers must send to the read endpoint (empty = none).")
-    read_max_execution_time: int = Field(30, description="Seconds a reader query may run.")
+    read_max_execution_time: int = Field(30, ge=0, description="Seconds a reader query may run.")
     read_max_memory: str = Field("2G", description="Memory a reader query may use.")
-    read_max_threads: int = Field(2, description="Threads a reader query may use.")
-    read_max_result_rows: int = Field(1_000_000, description="Rows a reader query may return.")
+    read_max_threads: int = Field(2, ge=0, description="Threads a reader query may use.")
+    read_max_result_rows: int = Field(1_000_000, ge=0, description="Rows a reader query may return.")
     read_max_result_bytes: str = Field("512M", description="Bytes a reader query may return (results are held in memory).")
-    read_threads: int = Field(2, description="Reader queries that run at once (threads of the read endpoint's pool).")
+    read_threads: int = Field(2, ge=1, description="Reader queries that run at once (threads of the read endpoint's pool).")
 
     # -- stream worker -------------------------------------------------------
     worker_app_id: str = Field(
         "tracker-worker", description="Faust app id: the consumer group and the prefix of the state changelog topic.")
-    worker_batch_max: int = Field(20_000, description="Events per worker batch (one insert per table per batch).")
-    worker_batch_seconds: float = Field(0.5, description="Longest wait before a partial batch is processed.")
-    worker_buffer: int = Field(40_000, description="Records fetched and not yet processed before fetching pauses (backpressure); two batches, so that the next one is fetched while one is processed.")
+    worker_batch_max: int = Field(20_000, ge=1, description="Events per worker batch (one insert per table per batch).")
+    worker_batch_seconds: float = Field(0.5, ge=0, description="Longest wait before a partial batch is processed.")
+    worker_buffer: int = Field(40_000, ge=1, description="Records fetched and not yet processed before fetching pauses (backpressure); two batches, so that the next one is fetched while one is processed.")
     worker_session_timeout: float = Field(
-        30.0, description="Seconds before a silent worker leaves its group (a restarted one resumes after this).")
+        30.0, gt=0, description="Seconds before a silent worker leaves its group (a restarted one resumes after this).")
     analytics_enabled: bool = Field(
         True, description="Compute curves, pulses, long tail and post alerts in the worker (off: totals only).")
-    stall_check_seconds: float = Field(60.0, description="How often the worker looks for posts with no fresh snapshot.")
+    stall_check_seconds: float = Field(60.0, gt=0, description="How often the worker looks for posts with no fresh snapshot.")
     ratio_stats_seconds: float = Field(
-        900.0, description="How often the worker relearns from the store each platform and tier's engagement-ratio "
+        900.0, gt=0, description="How often the worker relearns from the store each platform and tier's engagement-ratio "
                            "distributions (SuspiciousEngagement, from the posts past their burst window) and "
                            "log-linear baseline (from finished posts), and the heating history re-heat "
                            "suggestions rest on (closed heated pulses).")
-    reorder_window_hours: float = Field(6.0, description="Snapshots older than the newest by more go to late_snapshots.")
+    reorder_window_hours: float = Field(6.0, ge=0, description="Snapshots older than the newest by more go to late_snapshots.")
     fault_store_down_file: Path | None = Field(
         None, description="Test hook: while this file exists the sink's inserts fail as if the store were down.")
     fault_kill_after_batches: int | None = Field(
-        None, description="Test hook: SIGKILL the worker between its changelog write and insert of batch N+1.")
+        None, ge=0, description="Test hook: SIGKILL the worker between its changelog write and insert of batch N+1.")
 
     # -- platform simulator (tracker simulate) ---------------------------------
     simulator_host: str = Field("127.0.0.1", description="Bind address of the platform simulator.")
-    simulator_port: int = Field(8765, description="Port of the platform simulator; its base URL is http://host:port.")
+    simulator_port: int = Field(8765, ge=0, le=65535, description="Port of the platform simulator; its base URL is http://host:port.")
     simulator_seed: int = Field(7, description="Seed of the simulated population (same seed, same posts and truth).")
-    simulator_posts: int = Field(200, description="Posts in the simulated population.")
-    simulator_speed: float = Field(60.0, description="Simulated seconds per real second in the demo (0 = frozen clock).")
+    simulator_posts: int = Field(200, ge=0, description="Posts in the simulated population.")
+    simulator_speed: float = Field(60.0, ge=0, description="Simulated seconds per real second in the demo (0 = frozen clock).")
 
     # -- collectors (tracker collect) ------------------------------------------
     collect_simulator_url: str = Field(
@@ -104,23 +116,23 @@ class Settings(BaseSettings):
         [(6, 15), (24, 30), (72, 60), (168, 180), (720, 360)],
         description="Refresh cadence in event time: [[age below hours, every minutes], ...]; older posts use "
                     "collect_old_minutes.")
-    collect_old_minutes: float = Field(720.0, description="Refresh cadence (event-time minutes) of posts older than the last cadence step.")
+    collect_old_minutes: float = Field(720.0, gt=0, description="Refresh cadence (event-time minutes) of posts older than the last cadence step.")
     collect_heated_minutes: float = Field(
-        15.0, description="Refresh cadence (event-time minutes) inside a heating window and collect_heating_tail_hours after it.")
-    collect_heating_tail_hours: float = Field(24.0, description="Hours after a heating window's end that stay dense.")
+        15.0, gt=0, description="Refresh cadence (event-time minutes) inside a heating window and collect_heating_tail_hours after it.")
+    collect_heating_tail_hours: float = Field(24.0, ge=0, description="Hours after a heating window's end that stay dense.")
     collect_comments: bool = Field(True, description="Collect comments incrementally (from the last cursor) where the platform has an endpoint.")
-    collect_comment_every_hours: float = Field(6.0, description="Least event-time hours between two comment visits of one post.")
-    collect_comment_max_pages: int = Field(5, description="Comment pages read per visit (the rest resumes from the cursor next visit).")
-    collect_timeout_seconds: float = Field(10.0, description="Timeout of one platform request (connect, read, write, pool).")
-    collect_max_attempts: int = Field(4, description="Attempts per request on retryable errors (jittered exponential backoff).")
-    collect_backoff_max_seconds: float = Field(30.0, description="Longest backoff between two attempts of one request.")
+    collect_comment_every_hours: float = Field(6.0, ge=0, description="Least event-time hours between two comment visits of one post.")
+    collect_comment_max_pages: int = Field(5, ge=0, description="Comment pages read per visit (the rest resumes from the cursor next visit).")
+    collect_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one platform request (connect, read, write, pool).")
+    collect_max_attempts: int = Field(4, ge=1, description="Attempts per request on retryable errors (jittered exponential backoff).")
+    collect_backoff_max_seconds: float = Field(30.0, ge=0, description="Longest backoff between two attempts of one request.")
     collect_max_pause_seconds: float = Field(
-        300.0, description="Longest pause honoured from a Retry-After header (longer ones count as quota exhaustion).")
-    collect_breaker_failures: int = Field(5, description="Consecutive failed requests that open a platform's circuit breaker.")
-    collect_breaker_cooldown_seconds: float = Field(30.0, description="Seconds an open breaker waits before one probe request.")
+        300.0, ge=0, description="Longest pause honoured from a Retry-After header (longer ones count as quota exhaustion).")
+    collect_breaker_failures: int = Field(5, ge=1, description="Consecutive failed requests that open a platform's circuit breaker.")
+    collect_breaker_cooldown_seconds: float = Field(30.0, ge=0, description="Seconds an open breaker waits before one probe request.")
     collect_risk_backoff_seconds: float = Field(
-        900.0, description="Seconds a platform is left alone after a risk-control or captcha answer (reported, never evaded).")
-    collect_tick_seconds: float = Field(0.2, description="Real seconds between scheduling passes when nothing is due.")
+        900.0, ge=0, description="Seconds a platform is left alone after a risk-control or captcha answer (reported, never evaded).")
+    collect_tick_seconds: float = Field(0.2, gt=0, description="Real seconds between scheduling passes when nothing is due.")
     collect_hash_key: SecretStr = Field(SecretStr(""), description="Key of the hash applied to comment author ids (empty = unkeyed BLAKE2b).")
     youtube_api_key: SecretStr = Field(SecretStr(""), description="YouTube Data API v3 key.")
     bilibili_sessdata: SecretStr = Field(SecretStr(""), description="Bilibili SESSDATA cookie some videos need (your own account).")
@@ -138,10 +150,10 @@ class Settings(BaseSettings):
     alertmanager_url: str | None = Field(
         None, description="Alertmanager base URL (http://host:9093) that receives post alerts (empty = none).")
     notify_resend_seconds: float = Field(
-        60.0, description="Seconds between re-sends of active alerts to Alertmanager (they expire after 4 missed).")
+        60.0, gt=0, description="Seconds between re-sends of active alerts to Alertmanager (they expire after 4 missed).")
     notify_digest_seconds: float = Field(
-        300.0, description="Seconds between chat digests: one message per campaign listing its alert changes.")
-    notify_retries: int = Field(5, description="Delivery attempts per notification before it counts as failed.")
+        300.0, gt=0, description="Seconds between chat digests: one message per campaign listing its alert changes.")
+    notify_retries: int = Field(5, ge=1, description="Delivery attempts per notification before it counts as failed.")
     slack_webhook_url: SecretStr = Field(SecretStr(""), description="Slack incoming-webhook URL (empty = off).")
     feishu_webhook_url: SecretStr = Field(SecretStr(""), description="Feishu/Lark custom-bot webhook URL (empty = off).")
     feishu_secret: SecretStr = Field(SecretStr(""), description="Feishu/Lark bot signing secret (empty = unsigned).")
@@ -155,7 +167,7 @@ class Settings(BaseSettings):
     read_tenant_tokens: SecretStr = Field(
         SecretStr(""), description="Tenant reader tokens, JSON {\"<token>\": \"<tenant>\"} or token=tenant,...: a reader "
                                    "sending one as its password sees only that tenant's rows (needs TRACKER_READ_PASSWORD).")
-    report_top_posts: int = Field(10, description="Posts listed in the top and bottom tables of `tracker report`.")
+    report_top_posts: int = Field(10, ge=0, description="Posts listed in the top and bottom tables of `tracker report`.")
 
     @property
     def store_url(self) -> str:
@@ -186,3 +198,113 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def variable(field: str) -> str:
+    """The environment variable of a setting: ``web_port`` -> ``TRACKER_WEB_PORT``."""
+    return f"{PREFIX}{field.upper()}"
+
+
+def _raw(environ: Mapping[str, str], name: str) -> str | None:
+    """The value of ``name`` in ``environ``, matched case-insensitively as pydantic-settings does."""
+    for key, value in environ.items():
+        if key.upper() == name:
+            return value
+    return None
+
+
+def _shown(field: str, value: Any) -> str:
+    """``value`` quoted for a message, or masked when the setting is a secret."""
+    info = Settings.model_fields.get(field)
+    if info is not None and info.annotation is SecretStr:
+        return "'********'"
+    return repr(value)
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    """What a value must be, from one pydantic error."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    plain = {
+        "int_parsing": "must be an integer", "int_type": "must be an integer",
+        "int_from_float": "must be an integer", "float_parsing": "must be a number",
+        "float_type": "must be a number", "bool_parsing": "must be true or false (or 1/0, yes/no, on/off)",
+        "bool_type": "must be true or false (or 1/0, yes/no, on/off)", "dict_type": "must be a JSON object",
+        "list_type": "must be a JSON array", "tuple_type": "must be a JSON array",
+    }
+    if kind in plain:
+        return plain[kind]
+    bounds = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "more than {}"),
+              "less_than_equal": ("le", "{} or less"), "less_than": ("lt", "less than {}")}
+    if kind in bounds and bounds[kind][0] in ctx:
+        key, text = bounds[kind]
+        return "must be " + text.format(ctx[key])
+    message = str(error.get("msg", kind))
+    return message[:1].lower() + message[1:]
+
+
+def _json_kind(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    origin = typing.get_origin(info.annotation) if info is not None else None
+    return "a JSON object" if origin is dict else "a JSON array" if origin in (list, tuple) else "JSON"
+
+
+def problems(exc: Exception, environ: Mapping[str, str]) -> list[str]:
+    """One line per bad variable of a failed ``Settings()``: the variable, its value (a secret
+    masked) and what it must be; [] when ``exc`` is not about the settings."""
+    if isinstance(exc, SettingsError):
+        found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
+        if found is None:
+            return [f"settings: {exc}"]
+        field, source = found.groups()
+        name = variable(field)
+        raw = _raw(environ, name)
+        shown = f"{name}={_shown(field, raw)}" if raw is not None else name
+        where = " (in .env)" if source.startswith("DotEnv") else ""
+        cause = exc.__cause__
+        detail = (f" (not valid JSON: {cause.msg[:1].lower()}{cause.msg[1:]} at character {cause.pos})"
+                  if isinstance(cause, json.JSONDecodeError) else "")
+        return [f"{shown}{where}: must be {_json_kind(field)}{detail}"]
+    if not isinstance(exc, ValidationError) or exc.title != Settings.__name__:
+        return []
+    by_field: dict[str, list[str]] = {}
+    inputs: dict[str, Any] = {}
+    for error in exc.errors():
+        loc = error["loc"]
+        if not loc:
+            continue
+        field = str(loc[0])
+        inner = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:]).lstrip(".")
+        by_field.setdefault(field, []).append(f"{inner}: {_expected(error)}" if inner else _expected(error))
+        if len(loc) == 1:
+            inputs[field] = error.get("input")
+    lines = []
+    for field, expected in by_field.items():
+        name = variable(field)
+        raw = _raw(environ, name)
+        value = raw if raw is not None else inputs.get(field)
+        shown = f"{name}={_shown(field, value)}" if raw is not None or field in inputs else name
+        lines.append(f"{shown}: {'; '.join(expected)}")
+    return lines
+
+
+def _closest(word: str, candidates: list[str], cutoff: float = 0.75) -> list[str]:
+    """The candidate most like ``word``, and a second one when it is about as close."""
+    scored = sorted(((difflib.SequenceMatcher(None, word, c).ratio(), c) for c in candidates), reverse=True)
+    scored = [(score, c) for score, c in scored[:2] if score >= cutoff]
+    return [c for score, c in scored if score >= scored[0][0] - 0.02]
+
+
+def unknown_variables(names: Iterable[str]) -> list[str]:
+    """A warning for each ``TRACKER_*`` name that is no setting (a typo is silently ignored
+    otherwise), naming the setting it probably meant when one is close."""
+    known = {variable(field) for field in Settings.model_fields}
+    suffixes = [name.removeprefix(PREFIX) for name in sorted(known)]
+    warnings = []
+    for name in sorted(set(names)):
+        upper = name.upper()
+        if not upper.startswith(PREFIX) or upper in known or upper in OTHER_VARIABLES:
+            continue
+        close = _closest(upper.removeprefix(PREFIX), suffixes)
+        hint = f"; did you mean {' or '.join(PREFIX + c for c in close)}?" if close else " (`tracker settings` lists them)"
+        warnings.append(f"{name} is not a tracker setting and is ignored{hint}")
+    return warnings

@@ -117,6 +117,9 @@ def test_heat_and_costs_commands(kafka: str, tracker_topics: str, tmp_path: Path
         worker.wait_for("SELECT count() FROM heating_nodes FINAL", 1)
         worker.wait_caught_up(t.HEATING)
         assert worker.scalar("SELECT toString(end_at) FROM heating_nodes FINAL") == "2025-09-21 12:00:00.000"
+        registry = tmp_path / "acme.yaml"  # costs add refuses a tenant or campaign the registry does not know
+        registry.write_text("tenants: [{id: acme}]\ncampaigns: [{id: launch, tenant: acme, start: 2025-09-01}]\n")
+        assert invoke(worker, "posts", "import", str(registry))[0] == 0
         cost = ["costs", "add", "--tenant", "acme", "--campaign", "launch", "--amount", "3000", "--date",
                 "2025-09-20", "--note", "shooting day"]
         assert invoke(worker, *cost)[0] == 0

@@ -94,12 +94,17 @@ async def _metadata_ok(bootstrap: str, timeout_s: float) -> bool:
 
 
 def _accepts_tcp(bootstrap: str) -> bool:
-    host, _, port = bootstrap.partition(",")[0].rpartition(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=1.0):
-            return True
-    except OSError:
-        return False
+    """True when any of the bootstrap servers (host:port, port 9092 when left out) accepts TCP."""
+    for server in bootstrap.split(","):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep:
+            host, port = server.strip(), "9092"
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
 
 
 def broker_answers(bootstrap: str, timeout_s: float = 3.0) -> bool:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from tracker.broker.reach import start_client
+
 DAY_MS = 24 * 3600 * 1000
 
 POSTS = "tracker.posts.v1"
@@ -47,9 +49,10 @@ TOPICS: tuple[TopicSpec, ...] = (
 
 
 async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
-    """Create every missing topic; returns the names created (existing ones are left alone)."""
+    """Create every missing topic; returns the names created (existing ones are left alone).
+    Raises ``BrokerUnavailable`` when Kafka does not answer."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    await start_client(admin, bootstrap)
     try:
         existing = set(await admin.list_topics())
         wanted = [
@@ -74,9 +77,10 @@ async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> li
 
 
 async def describe_topics(bootstrap: str, prefix: str = "") -> dict[str, int]:
-    """Partition count of each of tracker's topics that exists."""
+    """Partition count of each of tracker's topics that exists (``BrokerUnavailable`` when
+    Kafka does not answer)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    await start_client(admin, bootstrap)
     try:
         names = [prefix + t.name for t in TOPICS]
         present = set(await admin.list_topics())

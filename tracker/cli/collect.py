@@ -42,9 +42,11 @@ def collect(plan: bool, loglevel: str) -> None:
         return
     import mode
 
+    from tracker.broker.reach import require_broker
     from tracker.collect.service import CollectorService
     from tracker.ops.web import WebService, metrics_app
 
+    require_broker(settings.kafka_bootstrap)  # once running, the collectors retry as before
     service = CollectorService(settings)
 
     def health() -> dict[str, object]:

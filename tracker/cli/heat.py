@@ -34,6 +34,23 @@ def parse_time(value: str | None, default: datetime | None = None) -> datetime |
     return moment.astimezone(UTC)
 
 
+def post_of(value: str) -> str:
+    """``platform:id`` of POST_ID, given as platform:id or a post URL (a bare id names no platform)."""
+    from tracker.contracts.vocab import PLATFORMS
+    from tracker.registry.urls import UrlError, resolve
+
+    text = value.strip()
+    head, sep, tail = text.partition(":")
+    if not text.startswith(("http://", "https://")) and not (sep and head in PLATFORMS):
+        raise click.BadParameter(f"{text!r} names no platform; write platform:id (e.g. douyin:{tail or head}); "
+                                 f"platforms: {', '.join(PLATFORMS)}", param_hint="POST_ID")
+    try:
+        platform, pid = resolve(text)
+    except UrlError as exc:
+        raise click.BadParameter(str(exc), param_hint="POST_ID") from exc
+    return f"{platform}:{pid}"
+
+
 def tenant_of(post_id: str, settings: Settings) -> str:
     """The tenant of a registered post, from the store."""
     from tracker.store.access import open_reader
@@ -61,25 +78,30 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: str | Non
          tenant: str | None, heating_id: str | None) -> None:
     """Record a heating node of POST_ID (platform:id) to tracker.heating.v1."""
     from tracker.broker import topics as t
+    from tracker.contracts import encode
+    from tracker.registry import records
     from tracker.registry.importer import send
-    from tracker.registry.records import RowError, amount
-    from tracker.registry.urls import UrlError, resolve
 
-    settings = Settings()
+    # Every option is checked here, before the store or Kafka is asked anything.
+    post = post_of(post_id)
     try:
-        platform, pid = resolve(post_id)
-        money = {"amount": amount(spend, "--spend"), "currency": currency.upper()}
-    except (RowError, UrlError) as exc:
-        raise click.BadParameter(str(exc)) from exc
-    post = f"{platform}:{pid}"
+        money = {"amount": records.amount(spend, "--spend"), "currency": records.currency(currency, "--currency")}
+    except records.RowError as exc:  # the message names the option
+        raise click.UsageError(str(exc)) from exc
     begins = parse_time(start, datetime.now(UTC).replace(microsecond=0))
     assert begins is not None
     ends = parse_time(end, begins + timedelta(hours=24))
+    assert ends is not None
+    if ends < begins:
+        raise click.BadParameter(f"{end} is before the start ({start or f'now, {begins:%Y-%m-%dT%H:%M:%SZ}'})",
+                                 param_hint="--end")
+    settings = Settings()
     node = heating_id or "h-" + hashlib.sha1(f"{post}|{channel}|{begins.isoformat()}".encode()).hexdigest()[:12]
     try:
         message = {"tenant": tenant or tenant_of(post, settings), "post_id": post, "heating_id": node,
                    "channel": channel, "start": begins, "end": ends, "spend": money, "status": status,
                    "updated_at": datetime.now(UTC)}
+        encode(t.HEATING, message)  # the contract's verdict before connecting to Kafka
         asyncio.run(send(settings, [(t.HEATING, message)]))
     except TrackerError as exc:
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc

@@ -2,12 +2,21 @@
 
 Each entry maps a command name to ``module:attribute`` and its one-line help;
 a command module is imported only when that command runs.
+
+Every command runs inside ``LazyGroup.invoke``, the one place where an ordinary
+mistake becomes a one-line ``Error:`` (exit status 1) instead of a traceback: an
+error of tracker's tree (``tracker.errors``), bad ``TRACKER_*`` values (one line
+per variable) and a Kafka that does not answer.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
@@ -40,8 +49,55 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Problems(click.ClickException):
+    """Several problems, printed as one ``Error:`` line each."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = list(lines)
+
+    def format_message(self) -> str:
+        return "\nError: ".join(self.lines)
+
+
+def _kafka_bootstrap() -> str:
+    from tracker.settings import Settings
+
+    try:
+        return Settings().kafka_bootstrap
+    except Exception:  # noqa: BLE001 - the settings' own error was reported first if they were the cause
+        return "TRACKER_KAFKA_BOOTSTRAP"
+
+
+def explain(exc: BaseException) -> click.ClickException | None:
+    """The one-line CLI error of an exception a command let through, or None for a bug."""
+    from tracker.errors import TrackerError
+    from tracker.settings import problems
+
+    if isinstance(exc, TrackerError):
+        return click.ClickException(getattr(exc, "reason", None) or str(exc))
+    if isinstance(exc, Exception) and (lines := problems(exc, os.environ)):
+        return Problems(lines)
+    errors = sys.modules.get("aiokafka.errors")  # loaded if the exception can come from aiokafka
+    if errors is not None and isinstance(exc, errors.KafkaConnectionError):
+        from tracker.broker.reach import forget_unstarted_clients, unreachable
+
+        forget_unstarted_clients()
+        return click.ClickException(str(unreachable(_kafka_bootstrap())))
+    return None
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            problem = explain(exc)
+            if problem is None:
+                raise
+            raise problem from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -71,3 +127,7 @@ def main(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from tracker.settings import unknown_variables
+
+    for warning in unknown_variables(os.environ):
+        click.echo(f"warning: {warning}", err=True)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
+from tracker.cli.runtime import LOGLEVEL, check_ports
 from tracker.settings import Settings
 
 EPILOG = """\b
@@ -29,7 +30,7 @@ Examples:
 @click.command(epilog=EPILOG)
 @click.option("--test", "send_test", is_flag=True,
               help="Send a sample digest to each chat channel and a test alert to Alertmanager, then exit.")
-@click.option("--loglevel", default="info", show_default=True, help="Log level.")
+@click.option("--loglevel", type=LOGLEVEL, default="info", show_default=True, help="Log level.")
 def notify(send_test: bool, loglevel: str) -> None:
     """Read alert state changes from tracker.alerts.v1 and deliver them: to
     Alertmanager (API v2; active alerts re-sent, resolved ones ended by endsAt)
@@ -54,8 +55,11 @@ def _run(settings: Settings, loglevel: str) -> None:
     import mode
 
     from tracker.alerting import NotifierService
+    from tracker.broker.reach import require_broker
     from tracker.ops.web import WebService, metrics_app
 
+    check_ports([(settings.web_host, settings.web_port, "TRACKER_WEB_PORT")])
+    require_broker(settings.kafka_bootstrap)
     web = WebService([(metrics_app(), settings.web_host, settings.web_port)])
     click.echo(f"tracker notify: metrics on http://{settings.web_host}:{settings.web_port}/metrics", err=True)
     mode.Worker(web, NotifierService(settings), loglevel=loglevel, quiet=True).execute_from_commandline()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import TrackerError
+from tracker.registry import records
 from tracker.settings import Settings
 
 EPILOG = """\b
@@ -45,33 +48,50 @@ def posts() -> None:
     """The campaign registry: import posts, creators, campaigns and planned heating."""
 
 
+def _checked(check: Callable[[str, str], str]) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A click callback running one of the import's value checks on an option, once, up front."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = param.opts[0]
+        try:
+            return check(value, name)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc).removeprefix(f"{name}: "), ctx, param) from None
+
+    return callback
+
+
 @posts.command("import", epilog=EPILOG)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--tenant", help="Tenant of a flat table's rows without a tenant column.")
-@click.option("--campaign", help="Campaign of a flat table's rows without a campaign column.")
-@click.option("--platform", help="Platform of bare post ids (Xingtu = douyin, Pugongying = xiaohongshu).")
-@click.option("--currency", default="CNY", show_default=True, help="Currency of fees without a currency column.")
-@click.option("--time-zone", default="Asia/Shanghai", show_default=True,
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", callback=_checked(records.ident), help="Tenant of a flat table's rows without a tenant column.")
+@click.option("--campaign", callback=_checked(records.text_id),
+              help="Campaign of a flat table's rows without a campaign column.")
+@click.option("--platform", type=click.Choice(PLATFORMS, case_sensitive=False),
+              help="Platform of bare post ids (Xingtu = douyin, Pugongying = xiaohongshu).")
+@click.option("--currency", default="CNY", show_default=True, callback=_checked(records.currency),
+              help="Currency of fees without a currency column.")
+@click.option("--time-zone", default="Asia/Shanghai", show_default=True, callback=_checked(records.zone),
               help="Time zone of times without an offset (flat tables).")
-@click.option("--tracking-days", type=int, default=30, show_default=True,
-              help="Tracking window of posts whose row gives none.")
-@click.option("--version", "version", type=int, default=None,
+@click.option("--tracking-days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Tracking window (days) of posts whose row gives none.")
+@click.option("--version", "version", type=click.IntRange(min=0), default=None,
               help="Version (epoch ms) of the imported records [the file's modification time].")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 def import_(file: Path, tenant: str | None, campaign: str | None, platform: str | None, currency: str,
             time_zone: str, tracking_days: int, version: int | None, dry_run: bool) -> None:
     """Import FILE: report every bad row with its line and reason, import the good ones."""
     from tracker.registry.importer import import_file, version_of
-    from tracker.registry.records import Options
+    from tracker.registry.reader import named
 
-    if not file.is_file():
-        raise click.BadParameter(f"{file}: no such file", param_hint="FILE")
-    options = Options(version=version_of(file, version), tenant=tenant, campaign=campaign, platform=platform,
-                      currency=currency.upper(), time_zone=time_zone, tracking_days=tracking_days)
+    options = records.Options(version=version_of(file, version), tenant=tenant, campaign=campaign,
+                              platform=platform, currency=currency, time_zone=time_zone,
+                              tracking_days=tracking_days)
     try:
         outcome = import_file(file, Settings(), options, dry_run=dry_run)
     except TrackerError as exc:
-        raise click.ClickException(f"{file}: {getattr(exc, 'reason', exc)}") from exc
+        raise click.ClickException(named(file, exc)) from exc
     reg = outcome.registry
     counts = ", ".join(f"{n} {name}" for name, n in reg.counts().items() if n)
     click.echo(f"{file} ({reg.layout}): {'would import' if dry_run else 'imported'} {counts or 'nothing'}")

@@ -4,28 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
-import yaml
+from click.core import ParameterSource
 
-from tracker.cli.runtime import run_services
+from tracker.cli.runtime import LOGLEVEL, preflight, run_services
+from tracker.cli.simulate import Finite
 from tracker.settings import Settings
 
 DEMO_CAMPAIGN = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "campaign.yaml"
 
 
+def _campaign_file(ctx: click.Context, param: click.Parameter, campaign: Path) -> Path:
+    """A given --campaign file, checked while the options are read: before Kafka or ports are."""
+    if ctx.get_parameter_source(str(param.name)) is not ParameterSource.DEFAULT:  # the shipped file is tested
+        demo_source(campaign)
+    return campaign
+
+
+def demo_source(campaign: Path) -> tuple[int, int, datetime]:
+    """(seed, posts, campaign start) of a campaign file written by `tracker simulate`, whose
+    simulator the demo serves; ClickException saying what the file should be otherwise."""
+    from tracker.errors import TrackerError
+    from tracker.registry.reader import named, read
+    from tracker.simulate.clock import parse_time
+
+    try:
+        doc = read(campaign)
+    except TrackerError as exc:
+        raise click.ClickException(named(campaign, exc)) from exc
+    if doc.kind != "campaign":
+        raise click.ClickException(f"{campaign}: a table of rows; --campaign takes a campaign document "
+                                   "(YAML/JSON) written by `tracker simulate --write-campaign FILE`")
+    source = doc.data.get("source")
+    if not isinstance(source, dict) or source.get("tool") != "tracker simulate":
+        raise click.ClickException(f"{campaign} was not written by `tracker simulate`; the demo's simulator "
+                                   "must serve the same population (tracker simulate --write-campaign FILE)")
+    try:
+        return int(source["seed"]), int(source["posts"]), parse_time(source["campaign_start"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise click.ClickException(f"{campaign}: source needs seed, posts and campaign_start as `tracker simulate` "
+                                   "writes them") from None
+
+
 @click.command()
-@click.option("--loglevel", default="info", show_default=True, help="Log level.")
+@click.option("--loglevel", type=LOGLEVEL, default="info", show_default=True, help="Log level.")
 @click.option("--demo", is_flag=True,
               help="Also serve the platform simulator in this process, import the demo campaign and collect "
                    "every platform from the simulator.")
 @click.option("--campaign", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=DEMO_CAMPAIGN,
+              callback=_campaign_file,
               show_default="deploy/demo/campaign.yaml", help="Campaign file of the demo (written by `tracker simulate`).")
-@click.option("--speed", type=float, default=None,
+@click.option("--speed", type=Finite(min=0), default=None,
               help="Simulated seconds per real second in the demo [TRACKER_SIMULATOR_SPEED].")
-@click.option("--days-in", type=float, default=10.0, show_default=True,
+@click.option("--days-in", type=Finite(min=0, max=3650), default=10.0, show_default=True,
               help="Where the demo's clock starts: days after the campaign start.")
 def run(loglevel: str, demo: bool, campaign: Path, speed: float | None, days_in: float) -> None:
     """Run the stream worker, the collectors, /metrics and /healthz, and the
@@ -35,9 +69,11 @@ def run(loglevel: str, demo: bool, campaign: Path, speed: float | None, days_in:
     With --demo: the simulator serves every platform's API on TRACKER_SIMULATOR_PORT
     on a virtual clock, the campaign file is imported (posts, creators, planned
     heating) and the collectors read every platform from the simulator."""
+    settings = Settings()
+    preflight(settings)  # before the demo imports anything: Kafka answers, ports are free
     if demo:
-        start_demo(Settings(), campaign, speed, days_in)
-    run_services(loglevel=loglevel, collectors=True)
+        start_demo(settings, campaign, speed, days_in)
+    run_services(loglevel=loglevel, collectors=True, checked=True)
 
 
 def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in: float) -> None:
@@ -50,12 +86,8 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
     from tracker.store.migrations import migrate
     from tracker.store.store import Store
 
-    source = (yaml.safe_load(campaign.read_text(encoding="utf-8")) or {}).get("source") or {}
-    if source.get("tool") != "tracker simulate":
-        raise click.ClickException(f"{campaign} was not written by `tracker simulate`; the demo's simulator "
-                                   "must serve the same population (tracker simulate --write-campaign FILE)")
-    sim = Simulation.build(int(source["seed"]), int(source["posts"]), source["campaign_start"],
-                           speed=settings.simulator_speed if speed is None else speed)
+    seed, posts, campaign_start = demo_source(campaign)
+    sim = Simulation.build(seed, posts, campaign_start, speed=settings.simulator_speed if speed is None else speed)
     sim.clock.set(sim.population.campaign_start + timedelta(days=days_in))
     try:
         url = ServerThread(sim, settings.simulator_host, settings.simulator_port).start()

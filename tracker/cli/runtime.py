@@ -1,13 +1,19 @@
 """Process wiring shared by ``tracker worker`` and ``tracker run``: the store, the
-Faust worker, the web endpoints and (for ``run``) the collectors, in one loop."""
+Faust worker, the web endpoints and (for ``run``) the collectors, in one loop.
+
+``preflight`` checks, before anything starts, what would otherwise fail inside
+the running services as a traceback: Kafka answering and the ports being free.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+from collections.abc import Sequence
 from typing import Any
 
 import click
-import faust
 
 from tracker.errors import ConfigError
 from tracker.ops.web import WebService, admin_routes, metrics_app
@@ -15,9 +21,57 @@ from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 
+LOGLEVEL = click.Choice(["debug", "info", "warning", "error", "critical"], case_sensitive=False)
 
-def run_services(*, loglevel: str, collectors: bool) -> None:
-    """Build every component from settings and run them until SIGINT/SIGTERM."""
+
+def check_ports(listeners: Sequence[tuple[str, int, str]]) -> None:
+    """Raise ``ConfigError`` unless every (host, port, setting) can be listened on; port 0
+    (any free port) always can. The setting is what the message tells the user to change."""
+    taken: dict[int, str] = {}
+    for host, port, setting in listeners:
+        if port == 0:
+            continue
+        if port in taken:
+            raise ConfigError(f"{taken[port]} and {setting} are both {port}; set one to another port")
+        taken[port] = setting
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+                probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port {port} is in use; set {setting}") from exc
+            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                              f"set {setting} or its host") from exc
+
+
+def web_listeners(settings: Settings, *, read_endpoint: bool) -> list[tuple[str, int, str]]:
+    """The ports ``run``/``worker`` listen on: /metrics, and the read endpoint when they own
+    the embedded store."""
+    listeners = [(settings.web_host, settings.web_port, "TRACKER_WEB_PORT")]
+    if read_endpoint:
+        listeners.append((settings.read_host, settings.read_port, "TRACKER_READ_PORT"))
+    return listeners
+
+
+def preflight(settings: Settings) -> None:
+    """Fail fast, with what to fix, when Kafka does not answer or a port is taken. (The read
+    port is left to the store lock when another process holds the store: that is the news.)"""
+    from tracker.broker.reach import require_broker
+    from tracker.store.client import is_embedded
+    from tracker.store.lock import store_owner
+
+    owns_store = is_embedded(settings.store_url) and store_owner(settings) is None
+    check_ports(web_listeners(settings, read_endpoint=owns_store))
+    require_broker(settings.kafka_bootstrap)
+
+
+def run_services(*, loglevel: str, collectors: bool, checked: bool = False) -> None:
+    """Build every component from settings and run them until SIGINT/SIGTERM (``checked``:
+    the caller already ran ``preflight``)."""
+    import faust
+
     from tracker.store.client import is_embedded
     from tracker.store.lock import acquire_store_lock
     from tracker.store.migrations import migrate
@@ -26,6 +80,8 @@ def run_services(*, loglevel: str, collectors: bool) -> None:
     from tracker.stream.worker import Worker
 
     settings = Settings()
+    if not checked:
+        preflight(settings)
     embedded = is_embedded(settings.store_url)
     try:
         lock = acquire_store_lock(settings) if embedded else None

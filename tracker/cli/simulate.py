@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
 
 from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.simulate.faults import FaultSpec
 
 EPILOG = """\b
 Endpoints (base URL printed at start):
@@ -42,34 +46,100 @@ Examples:
 """
 
 
-def _campaign_start(value: str) -> str:
-    if value == "auto":  # a week before today (UTC): the demo's clock then starts today
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        return (today - timedelta(days=7)).isoformat()
+class Finite(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (which every range comparison lets through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """An ISO time option as an aware UTC datetime; --campaign-start auto = 7 days before today (UTC),
+    so that the demo's clock starts today."""
+    from tracker.simulate.clock import parse_time
+
+    if value is None:
+        return None
+    if value == "auto" and param.name == "campaign_start":
+        return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=7)
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO time such as 2025-09-01T00:00:00Z", ctx, param) from None
+
+
+def _campaign_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    from tracker.simulate.registry import SUFFIXES
+
+    if value is not None and value.suffix.lower() not in SUFFIXES:
+        raise click.BadParameter(f"{value}: the campaign file is YAML or JSON, named *{', *'.join(SUFFIXES)}",
+                                 ctx, param)
     return value
+
+
+def _faults(texts: tuple[str, ...], path: Path | None) -> list[FaultSpec]:
+    """The specs of --fault and --faults, each checked; a bad one is a usage error naming its option."""
+    from tracker.errors import TrackerError
+    from tracker.registry.reader import named, read
+    from tracker.simulate.control import validate
+    from tracker.simulate.faults import parse_fault, spec_from_dict
+
+    specs = []
+    for text in texts:
+        try:
+            spec = parse_fault(text)
+            validate(spec)
+        except ValueError as exc:
+            raise click.BadParameter(f"{text}: {exc}", param_hint="--fault") from None
+        specs.append(spec)
+    if path is None:
+        return specs
+    try:
+        doc = read(path)
+    except TrackerError as exc:
+        raise click.BadParameter(named(path, exc), param_hint="--faults") from None
+    if doc.kind != "table":
+        raise click.BadParameter(f"{path}: expected a list of faults (platform, kind, trigger…), got a mapping",
+                                 param_hint="--faults")
+    for row in doc.rows:
+        try:
+            if "__invalid__" in row.values:
+                raise ValueError("expected a mapping of fault fields (platform, kind, trigger…)")
+            spec = spec_from_dict(row.values)
+            validate(spec)
+        except ValueError as exc:
+            raise click.BadParameter(f"{path}: {row.label()}: {exc}", param_hint="--faults") from None
+        specs.append(spec)
+    return specs
 
 
 @click.command(epilog=EPILOG)
 @click.option("--posts", type=int, default=None, help="Posts in the population [TRACKER_SIMULATOR_POSTS, 200].")
 @click.option("--seed", type=int, default=None, help="Seed: same seed, same population and truth [TRACKER_SIMULATOR_SEED, 7].")
-@click.option("--speed", type=float, default=None,
+@click.option("--speed", type=Finite(min=0), default=None,
               help="Simulated seconds per real second; 0 freezes the clock (move it with POST /_sim/advance) [60].")
 @click.option("--host", default=None, help="Bind address [TRACKER_SIMULATOR_HOST, 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port; 0 picks a free one [TRACKER_SIMULATOR_PORT, 8765].")
-@click.option("--campaign-start", default="2025-09-01T00:00:00Z", show_default=True,
+@click.option("--campaign-start", default="2025-09-01T00:00:00Z", show_default=True, callback=_time,
               help="UTC start of the campaign the population is anchored to; 'auto' = 7 days before today.")
-@click.option("--start", "start", default=None, help="Clock start (ISO time, UTC) [campaign start + 7 days].")
+@click.option("--start", "start", default=None, callback=_time,
+              help="Clock start (ISO time, UTC) [campaign start + 7 days].")
 @click.option("--export-truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the ground truth JSON here at start, and again on exit with the faults injected.")
 @click.option("--write-campaign", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the campaign file (YAML, the `tracker posts import` layout) for this population.")
+              callback=_campaign_path,
+              help="Write the campaign file (the `tracker posts import` layout; JSON if it ends in .json, "
+                   "else YAML) for this population.")
 @click.option("--fault", "fault_texts", multiple=True, help="Configure a fault at start (see below); repeatable.")
 @click.option("--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="YAML/JSON list of faults to configure at start.")
 @click.option("--serve/--no-serve", default=None,
               help="Serve HTTP; default: serve, except after --write-campaign (which writes and exits).")
 def simulate(posts: int | None, seed: int | None, speed: float | None, host: str | None, port: int | None,
-             campaign_start: str, start: str | None, export_truth: Path | None, write_campaign: Path | None,
+             campaign_start: datetime, start: datetime | None, export_truth: Path | None, write_campaign: Path | None,
              fault_texts: tuple[str, ...], faults_file: Path | None, serve: bool | None) -> None:
     """Serve a synthetic KOL campaign (tenants, creators across tiers, posts on nine platforms,
     heating nodes) over HTTP in each platform's own response and error formats, on a virtual
@@ -80,8 +150,6 @@ def simulate(posts: int | None, seed: int | None, speed: float | None, host: str
     engagements and decay start, takedowns, step jumps, corrections, comment counts, every
     injected fault) is at GET /_sim/truth and, with --export-truth, in a file.
     """
-    from tracker.simulate.control import validate
-    from tracker.simulate.faults import parse_fault, spec_from_dict
     from tracker.simulate.registry import write_campaign as write_campaign_file
     from tracker.simulate.simulation import Simulation
 
@@ -91,16 +159,13 @@ def simulate(posts: int | None, seed: int | None, speed: float | None, host: str
     speed = cfg.simulator_speed if speed is None else speed
     if posts < 1:
         raise click.BadParameter("must be at least 1", param_hint="--posts")
+    specs = _faults(fault_texts, faults_file)
     try:
-        sim = Simulation.build(seed, posts, _campaign_start(campaign_start), start, speed)
-        specs = [parse_fault(t) for t in fault_texts]
-        if faults_file is not None:
-            specs += [spec_from_dict(d) for d in (yaml.safe_load(faults_file.read_text()) or [])]
-        for spec in specs:
-            validate(spec)
-            sim.faults.add(spec)
+        sim = Simulation.build(seed, posts, campaign_start, start, speed)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    for spec in specs:
+        sim.faults.add(spec)
     if write_campaign is not None:
         click.echo(f"campaign file: {write_campaign_file(sim.population, write_campaign)}", err=True)
     if export_truth is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import TrackerError
 from tracker.settings import Settings
 
@@ -41,7 +42,8 @@ def snapshots() -> None:
 
 @snapshots.command("import", epilog=EPILOG)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--platform", help="Platform of rows that give a bare platform id.")
+@click.option("--platform", type=click.Choice(PLATFORMS, case_sensitive=False),
+              help="Platform of rows that give a bare platform id.")
 @click.option("--tenant", help="Tenant of rows without a tenant column [looked up in the registry].")
 @click.option("--source", type=click.Choice(["export", "provider", "manual"]), default="export", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Check every row; send nothing.")
@@ -50,14 +52,19 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     from tracker.broker import topics as t
     from tracker.collect.exportrows import RowError, canonical, observation_from_row
     from tracker.collect.produce import snapshot_message
-    from tracker.registry.reader import read
+    from tracker.registry.reader import named, read
 
     settings = Settings()
     try:
         doc = read(file)
     except TrackerError as exc:
-        raise click.ClickException(f"{file}: {getattr(exc, 'reason', exc)}") from exc
-    rows = doc.rows if doc.kind == "table" else doc.sections.get("rows", [])
+        raise click.ClickException(named(file, exc)) from exc
+    if doc.kind != "table" and "rows" not in doc.sections:
+        raise click.ClickException(f"{file}: a mapping without a rows list; expected a table of snapshots "
+                                   "(one row each) or an export document with rows")
+    rows = doc.rows if doc.kind == "table" else doc.sections["rows"]
+    if not rows:
+        raise click.ClickException(f"{file}: no rows: nothing to send")
     tenant_col = next((h for h in doc.headers if canonical(h) == "tenant"), None)
     tenants = {} if tenant or tenant_col else _tenants(settings)
     messages: list[tuple[str, bytes]] = []

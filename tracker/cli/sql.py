@@ -55,7 +55,10 @@ def _direct(query: str, fmt: str, database: str, settings: Settings) -> bytes:
               help="Output format when the query has no FORMAT clause (any ClickHouse output format).")
 @click.option("-d", "--database", default=None, help="Database for unqualified names (default: TRACKER_CLICKHOUSE_DATABASE).")
 def sql(query: str | None, fmt: str, database: str | None) -> None:
-    """Run a read-only SQL QUERY against the store (QUERY or "-" reads it from stdin)."""
+    """Run a read-only SQL QUERY against the store (without QUERY, or with "-", it is read
+    from stdin: tracker sql < query.sql)."""
+    if query is None and sys.stdin.isatty():  # nothing piped: do not wait silently for typing
+        raise click.UsageError('no query: pass one (tracker sql "SELECT …") or pipe it (tracker sql < query.sql)')
     if query in (None, "-"):
         query = sys.stdin.read()
     if not query or not query.strip():

@@ -22,18 +22,23 @@ def tenants() -> None:
 
 @tenants.command()
 @click.argument("tenant")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Password of the new reader user tracker_<tenant>.")
-@click.option("--print", "print_only", is_flag=True, help="Print the SQL instead of running it.")
-def grant(tenant: str, password: str, print_only: bool) -> None:
-    """Create the reader user tracker_<TENANT>: readonly, row policies
-    ``tenant = TENANT`` on every table with a tenant column (global FX and
+@click.option("--password", help="Password of the new reader user tracker_<tenant> [prompted for on a terminal].")
+@click.option("--print", "print_only", is_flag=True, help="Print the SQL instead of running it (password elided).")
+def grant(tenant: str, password: str | None, print_only: bool) -> None:
+    """Create the reader user tracker_<TENANT>: readonly, with row policies
+    (tenant = TENANT) on every table with a tenant column (global FX and
     EMV rows stay visible), and a permissive policy so TRACKER_CLICKHOUSE_USER
     keeps reading every row. Needs a server user with access management."""
     settings = Settings()
     if is_embedded(settings.store_url) and not print_only:
         raise click.ClickException("the embedded engine has no users or row policies; use tenant tokens on the "
                                    "read endpoint (TRACKER_READ_TENANT_TOKENS), or --print for a server")
+    if print_only:
+        password = password or "<password>"
+    elif password is None:
+        if not click.get_text_stream("stdin").isatty():
+            raise click.UsageError("--password is needed: there is no terminal to prompt for it on")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with Store.open(settings, readonly=print_only) as store:
             catalog = read_catalog(store)

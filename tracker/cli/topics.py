@@ -16,7 +16,8 @@ def topics() -> None:
 
 
 @topics.command()
-@click.option("--partitions", type=int, default=None, help="Partitions per topic (default TRACKER_TOPIC_PARTITIONS).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None,
+              help="Partitions per topic (default TRACKER_TOPIC_PARTITIONS).")
 def create(partitions: int | None) -> None:
     """Create the missing topics with their settings (idempotent)."""
     s = Settings()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from tracker.cli.runtime import run_services
+from tracker.cli.runtime import LOGLEVEL, run_services
 
 
 @click.command()
-@click.option("--loglevel", default="info", show_default=True, help="Faust/tracker log level.")
+@click.option("--loglevel", type=LOGLEVEL, default="info", show_default=True, help="Faust/tracker log level.")
 def worker(loglevel: str) -> None:
     """Consume posts, heating and snapshots; keep per-post state; upsert rows
     into ClickHouse; reject bad messages to the DLQ. Scale out by running one

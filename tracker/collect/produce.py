@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from tracker.broker import topics as t
+from tracker.broker.reach import start_client
 from tracker.collect.model import Comment, Observation, PostRef
 from tracker.contracts import encode
 from tracker.errors import InvalidInput
@@ -65,9 +66,11 @@ class Producer:
         self.kafka: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        self.kafka = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, enable_idempotence=True,
-                                      acks="all", linger_ms=20, max_batch_size=256 * 1024)
-        await self.kafka.start()
+        """Connect; raises ``BrokerUnavailable`` when Kafka does not answer."""
+        kafka = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, enable_idempotence=True,
+                                 acks="all", linger_ms=20, max_batch_size=256 * 1024)
+        await start_client(kafka, self.settings.kafka_bootstrap)
+        self.kafka = kafka
 
     async def stop(self) -> None:
         if self.kafka is not None:

@@ -70,6 +70,21 @@ def read(path: Path) -> Document:
     )
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what of a YAML syntax error: ``line 2, column 4: expected ',' or ']', but got ':'``."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is not None and problem:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(exc).splitlines()[0]
+
+
+def named(path: Path, exc: Exception) -> str:
+    """``<path>: <reason>`` of an error about a file, naming the path once (``read``'s reasons
+    for a missing or unsupported file start with it already)."""
+    reason = str(getattr(exc, "reason", exc))
+    return reason if reason.startswith(f"{path}:") else f"{path}: {reason}"
+
+
 def _looks_like_lines(raw: bytes) -> bool:
     """A ``.json`` file whose first two non-empty lines are each a whole JSON object."""
     lines = [line for line in raw.splitlines() if line.strip()][:2]
@@ -97,8 +112,10 @@ def _jsonl(raw: bytes) -> Document:
 def _structured(raw: bytes, is_json: bool) -> Document:
     try:
         data = orjson.loads(raw) if is_json else yaml.load(raw, Loader=yaml.CSafeLoader)  # noqa: S506 - safe loader
-    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"not valid {'JSON' if is_json else 'YAML'}: {str(exc).splitlines()[0]}") from None
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"not valid JSON: {str(exc).splitlines()[0]}") from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"not valid YAML: {yaml_problem(exc)}") from None
     lines = _item_lines(raw)
     if isinstance(data, list):
         rows = [_row(item, lines.get(("", i)), f"item {i + 1}") for i, item in enumerate(data)]

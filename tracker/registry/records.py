@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.broker import topics as t
 from tracker.contracts import encode
-from tracker.contracts.vocab import CURRENCIES, CURRENCY_HINTS, PLATFORMS
+from tracker.contracts.vocab import CURRENCIES, CURRENCY_HINTS, METRICS, PLATFORMS
 from tracker.errors import InvalidInput
-from tracker.registry.layouts import Layout, canonical_row, detect
+from tracker.registry.layouts import Layout, canonical_row, detect, field_of
 from tracker.registry.reader import Document, Row
 from tracker.registry.tiers import NAMES as TIER_NAMES
 from tracker.registry.tiers import tier_of
@@ -33,6 +33,8 @@ from tracker.registry.urls import UrlError, resolve
 
 ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DEFAULT_TRACKING_DAYS = 30
+SNAPSHOT_COLUMNS = frozenset({"as_of", "observed_at", *METRICS})
+"""Headers of metric exports (``tracker snapshots import``) that no post table has."""
 FORMS = {
     "video": ("video", "short_video", "long_video", "short", "video_note", "reel", "live_clip", "clip", "视频",
               "短视频", "长视频", "视频笔记"),
@@ -219,6 +221,12 @@ class Builder:
         if doc.meta.get("format") not in (None, "tracker.campaign.v1"):
             self.r.notes.append(f"format {doc.meta.get('format')!r} is not tracker.campaign.v1; read as such")
         known = {"tenants", "campaigns", "creators", "bundles", "posts", "heating", "fx"}
+        if not known & set(doc.sections):
+            raise InvalidInput("no posts, creators or campaigns section: not a campaign document "
+                               "(tracker.campaign.v1: tenants, campaigns, creators, posts, heating, fx lists)")
+        if not any(doc.sections[name] for name in known & set(doc.sections)):
+            raise InvalidInput(f"the {', '.join(sorted(known & set(doc.sections)))} section(s) are empty: "
+                               "nothing to import")
         for name in sorted(set(doc.sections) - known):
             self.r.notes.append(f"section {name!r} ignored (known: {', '.join(sorted(known))})")
         self.each(doc.sections.get("tenants", []), self._tenant)
@@ -433,8 +441,12 @@ class Builder:
 
     # -- flat tables ------------------------------------------------------------------------
     def table(self, doc: Document) -> Registry:
+        if not doc.rows:
+            raise InvalidInput("no rows: the file has no post (or heating node) to import")
         layout = detect(doc.headers)
         self.r.layout = layout.name
+        if not layout.heating:
+            _check_post_columns(doc.headers)
         unknown: set[str] = set()
         if layout.heating:
             rows = []
@@ -508,6 +520,19 @@ class Builder:
                 "tenant": tenant, "bundle_id": bundle, "campaign_id": cid,
                 "amount": amount(v["bundle_fee"], "bundle_fee"), "currency": cur, "cost_date": published.date(),
                 "split": "equal", "version": self.o.version})
+
+
+def _check_post_columns(headers: list[str]) -> None:
+    """Refuse, once for the whole file, a flat table whose every row would lack its post or
+    publish time (a snapshot export given to ``tracker posts import``, most often)."""
+    fields = {field_of(h) for h in headers}
+    snapshot = any(str(h).strip().lower() in SNAPSHOT_COLUMNS for h in headers)
+    hint = ": is this a snapshot file? (tracker snapshots import)"
+    if not fields & {"post", "url"}:
+        raise InvalidInput("no post or url column" + hint)
+    if "published_at" not in fields:
+        raise InvalidInput("no published_at column (publish_time, 发布时间: when each post went live)"
+                           + (hint if snapshot else ""))
 
 
 def build(doc: Document, options: Options) -> Registry:

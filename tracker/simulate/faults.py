@@ -17,6 +17,7 @@ decides the response. Every injected fault is appended to ``FaultBook.log``.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import asdict, dataclass, field
@@ -58,8 +59,8 @@ class FaultSpec:
             raise ValueError("a fault needs exactly one trigger: count, probability, or start/end")
         if self.probability is not None and not 0 <= self.probability <= 1:
             raise ValueError("probability must be in [0, 1]")
-        self.start = parse_time(self.start) if self.start is not None else None
-        self.end = parse_time(self.end) if self.end is not None else None
+        self.start = _moment(self.start, "start")
+        self.end = _moment(self.end, "end")
         self.remaining = self.count
         self._rng = random.Random(self.seed)
 
@@ -169,12 +170,41 @@ def parse_fault(text: str) -> FaultSpec:
     return spec_from_dict({"platform": parts[0], "kind": parts[1], **kwargs})
 
 
+NUMBERS: dict[str, type] = {"count": int, "probability": float, "seed": int, "retry_after": int, "status": int,
+                            "delay": float, "code": int}
+"""The numeric fault fields and their type; text such as "3" is coerced."""
+
+
 def spec_from_dict(data: dict[str, Any]) -> FaultSpec:
-    """A spec from JSON/YAML data, coercing numbers given as text."""
-    types = {"count": int, "probability": float, "seed": int, "retry_after": int, "status": int,
-             "delay": float, "code": int}
-    unknown = set(data) - set(types) - {"platform", "kind", "start", "end", "path", "id"}
+    """A spec from JSON/YAML data, coercing numbers given as text; ValueError names the bad field."""
+    unknown = set(data) - set(NUMBERS) - {"platform", "kind", "start", "end", "path", "id"}
     if unknown:
         raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
-    clean = {k: (types[k](v) if k in types and v is not None else v) for k, v in data.items()}
+    missing = [k for k in ("platform", "kind") if not data.get(k)]
+    if missing:
+        raise ValueError(f"a fault needs {' and '.join(missing)}")
+    clean: dict[str, Any] = {k: (_number(k, v) if k in NUMBERS and v is not None else v) for k, v in data.items()}
     return FaultSpec(**clean)
+
+
+def _number(key: str, value: Any) -> int | float:
+    kind = NUMBERS[key]
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = kind(value)
+        if not math.isfinite(number):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        expected = "a whole number" if kind is int else "a finite number"
+        raise ValueError(f"fault {key}: expected {expected} (got {value!r:.30})") from None
+    return number
+
+
+def _moment(value: Any, key: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError, AttributeError):
+        raise ValueError(f"fault {key}: expected an ISO time such as 2025-09-10T00:00:00Z (got {value!r:.40})") from None

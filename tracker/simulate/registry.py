@@ -1,7 +1,7 @@
 """The campaign file: the registry of a population, as `tracker posts import` reads it.
 
-Layout (``format: tracker.campaign.v1``; YAML, the same document as JSON at
-``GET /_sim/campaign``). Times are RFC 3339 UTC; money is ``{amount, currency}``;
+Layout (``format: tracker.campaign.v1``; YAML, or JSON for a ``.json`` file, the same document
+as at ``GET /_sim/campaign``). Times are RFC 3339 UTC; money is ``{amount, currency}``;
 ids are strings (quote them in hand-written YAML: 19-digit ids are not ints)::
 
     format: tracker.campaign.v1
@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from tracker.simulate.catalog import TIERS
@@ -76,10 +77,20 @@ def _header(population: Population) -> str:
             f"# Tiers by followers: {tiers}.\n")
 
 
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def write_campaign(population: Population, path: str | Path) -> Path:
-    """Write the campaign file as YAML with an explanatory header; returns the path."""
+    """Write the campaign file, as JSON when ``path`` ends in .json, else as YAML with an
+    explanatory header; returns the path. Other suffixes are refused (ValueError): `tracker
+    posts import` reads a file by its suffix."""
     out = Path(path)
+    if out.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"{out}: a campaign file ends in {', '.join(SUFFIXES)} (got {out.suffix or 'no suffix'})")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".json":
+        out.write_bytes(orjson.dumps(campaign_document(population), option=orjson.OPT_INDENT_2) + b"\n")
+        return out
     body = yaml.safe_dump(campaign_document(population), allow_unicode=True, sort_keys=False, width=120,
                           default_flow_style=None)
     out.write_text(_header(population) + body, encoding="utf-8")

@@ -24,8 +24,8 @@ import orjson
 
 from tracker.errors import ConfigError, InvalidInput
 from tracker.settings import Settings
-from tracker.store.client import is_embedded
-from tracker.store.errors import StoreBusy
+from tracker.store.client import has_store, is_embedded
+from tracker.store.errors import StoreBusy, schema_missing
 from tracker.store.lock import acquire_store_lock, store_owner
 from tracker.store.store import JSON_INSERT_SETTINGS, Rows, Store
 
@@ -148,6 +148,8 @@ def open_writer(settings: Settings) -> Iterator[Writer]:
             raise StoreBusy(f"process {owner.pid} holds the store and takes no writes yet; try again")
         yield _HttpWriter(owner.write_endpoint, settings)
         return
+    if not has_store(settings.store_url):  # do not create a store at a mistyped path to write one row
+        raise schema_missing(settings.store_url)
     try:
         lock = acquire_store_lock(settings)
     except StoreBusy as exc:

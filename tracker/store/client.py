@@ -10,6 +10,8 @@ result size so a heavy read cannot stall the sink.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -19,7 +21,10 @@ from clickhouse_connect.driver.client import Client
 
 from tracker.errors import ConfigError
 from tracker.settings import Settings
-from tracker.store.errors import translate
+from tracker.store.errors import schema_missing, store_held, translate
+
+# Paths this process has started an embedded engine on: it holds their lock itself.
+_engines: set[Path] = set()
 
 
 def is_embedded(url: str) -> bool:
@@ -33,6 +38,36 @@ def embedded_path(url: str) -> Path:
     if parsed.scheme != "chdb" or parsed.netloc or not parsed.path.startswith("/"):
         raise ConfigError(f"embedded store URL must be chdb:///<absolute path>, got {url!r}")
     return Path(unquote(parsed.path))
+
+
+def has_store(url: str) -> bool:
+    """False for an embedded URL whose directory holds no engine data (a store never
+    migrated, or a mistyped path); True otherwise, and for a server."""
+    if not is_embedded(url):
+        return True
+    path = embedded_path(url)
+    return path in _engines or (path / "metadata").is_dir()
+
+
+def _check_embedded(url: str, path: Path, readonly: bool) -> None:
+    """Before this process starts an engine on ``path``: a reader needs an existing store
+    (chDB would create one on a mistyped path), and an engine another process runs there
+    is reported as ``StoreBusy`` (chDB would print its own lock error to stderr first)."""
+    if path in _engines:
+        return
+    try:
+        status: int | None = os.open(path / "status", os.O_RDONLY)  # a running engine holds an flock on it
+    except OSError:
+        status = None  # no engine ran there (or chDB will say what is wrong with the path)
+    if status is not None:
+        try:
+            fcntl.flock(status, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise store_held(url) from None
+        finally:
+            os.close(status)
+    if readonly and not has_store(url):
+        raise schema_missing(url)
 
 
 def reader_limits(settings: Settings) -> dict[str, Any]:
@@ -68,12 +103,14 @@ def make_client(
     try:
         if is_embedded(url):
             path = embedded_path(url)
+            _check_embedded(url, path, readonly)
             path.mkdir(parents=True, exist_ok=True)
             client = clickhouse_connect.get_client(
                 dsn=f"chdb://{path}",
                 settings=session,
                 chdb_options={"max_server_memory_usage": settings.store_memory_limit},
             )
+            _engines.add(path)
         elif url.startswith(("http://", "https://")):
             parsed = urlparse(url)
             client = clickhouse_connect.get_client(

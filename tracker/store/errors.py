@@ -7,14 +7,21 @@
   message and code are kept.
 - Another process holds the embedded store, or the process already hosts an
   engine on another path -> ``StoreBusy``: the operator must act.
+- tracker's database or one of its tables does not exist (a store never
+  migrated, or a URL pointing at the wrong place) -> ``SchemaMissing``, a
+  ``QueryError`` that says to run ``tracker db migrate``.
 """
 
 from __future__ import annotations
+
+import re
+from functools import lru_cache
 
 from clickhouse_connect.driver.exceptions import Error as ClickHouseError
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from tracker.errors import ConfigError, StoreUnavailable, TrackerError
+from tracker.settings import Settings
 
 # ClickHouse error codes that mean "try again later", not "your SQL is wrong".
 UNAVAILABLE_CODES = frozenset(
@@ -46,8 +53,59 @@ class QueryError(TrackerError):
         self.code = code
 
 
+UNKNOWN_TABLE = 60
+UNKNOWN_DATABASE = 81
+
+
 class StoreBusy(ConfigError):
     """The embedded store is held by another process, or this process hosts another path."""
+
+
+class SchemaMissing(QueryError, ConfigError):
+    """The store lacks tracker's database or one of its tables: not migrated, or the URL is wrong."""
+
+
+def store_held(where: str) -> StoreBusy:
+    """The error of an embedded store at ``where`` that another process's engine holds."""
+    return StoreBusy(f"the embedded store at {where} is held by another process; stop that process, "
+                     "or query it through its read endpoint (`tracker sql`)")
+
+
+def schema_missing(where: str, table: str | None = None, database: str | None = None) -> SchemaMissing:
+    """The error of a store at ``where`` without tracker's schema (or without ``table`` of it);
+    ``database`` is named when it is not the default one."""
+    what = f"lacks tracker's table {table}" if table else "has no tracker schema"
+    check = "TRACKER_CLICKHOUSE_URL"
+    if database and database != Settings.model_fields["clickhouse_database"].default:
+        what, check = f"{what} in database {database}", f"{check} and TRACKER_CLICKHOUSE_DATABASE"
+    return SchemaMissing(f"the store at {where} {what}; run tracker db migrate (or check {check})",
+                         UNKNOWN_TABLE if table else UNKNOWN_DATABASE)
+
+
+@lru_cache(maxsize=1)
+def schema_tables() -> frozenset[str]:
+    """Names of the tables and views tracker's migrations create (and their ledger)."""
+    from tracker.store.migrations import default_directory
+
+    created = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|MATERIALIZED\s+VIEW|DICTIONARY)\s+"
+                         r"(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.IGNORECASE)
+    names = {"schema_migrations"}
+    for path in default_directory().glob("*.sql"):
+        names.update(created.findall(path.read_text(encoding="utf-8")))
+    return frozenset(names)
+
+
+def _missing_schema(code: int | None, message: str, where: str, database: str) -> SchemaMissing | None:
+    """``SchemaMissing`` when the engine says tracker's database or one of its tables is missing."""
+    if code == UNKNOWN_DATABASE:
+        found = re.search(r"Database `?([^`\s]+?)`? does(?:n't| not) exist", message)
+        return schema_missing(where, database=database) if found and found.group(1) == database else None
+    if code == UNKNOWN_TABLE:
+        found = (re.search(r"identifier '(?:(\w+)\.)?(\w+)'", message)
+                 or re.search(r"Table `?(?:(\w+)\.)?(\w+)`? does(?:n't| not) exist", message))
+        if found and found.group(1) in (None, database) and found.group(2) in schema_tables():
+            return schema_missing(where, found.group(2), database)
+    return None
 
 
 def error_code(exc: BaseException) -> int | None:
@@ -59,22 +117,22 @@ def error_code(exc: BaseException) -> int | None:
     return None
 
 
-def translate(exc: Exception, where: str) -> TrackerError:
-    """Map an exception from an engine call to tracker's tree; ``where`` names the store."""
+def translate(exc: Exception, where: str, database: str | None = None) -> TrackerError:
+    """Map an exception from an engine call to tracker's tree; ``where`` names the store and
+    ``database`` is tracker's database in it (its absence means the store is not migrated)."""
     if isinstance(exc, TrackerError):
         return exc
     message = str(exc).strip() or type(exc).__name__
     if any(sign in message for sign in ("Another server instance", "Cannot lock file", "Error initializing EmbeddedServer")):
-        return StoreBusy(
-            f"the embedded store at {where} is held by another process; stop that process, "
-            "or query it through its read endpoint (`tracker sql`)"
-        )
+        return store_held(where)
     if "EmbeddedServer already initialized with path" in message:
         return StoreBusy(
             f"this process already hosts the embedded engine on another path and cannot open {where} "
             "(chDB allows one engine path per process)"
         )
     code = error_code(exc)
+    if database and (missing := _missing_schema(code, message, where, database)):
+        return missing
     if code in UNAVAILABLE_CODES:
         return StoreUnavailable(f"store {where} unavailable: {message}")
     if isinstance(exc, ClickHouseError):

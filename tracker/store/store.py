@@ -132,7 +132,7 @@ class Store:
         try:
             return fn(self._client())
         except Exception as exc:
-            raise translate(exc, redact(self.url)) from exc
+            raise translate(exc, redact(self.url), self.database) from exc
 
     def _submit(self, fn: Callable[[Client], T]) -> Future[T]:
         if self._closed:

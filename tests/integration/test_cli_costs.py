@@ -1,0 +1,66 @@
+"""``tracker costs add`` against a registry (the fixture campaign of tests/integration/test_roi.py:
+tenants acme and globex, campaigns c1 and c2, douyin:1 registered for both tenants): a tenant,
+campaign or post the registry does not know is refused with what to do, and nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.integration.test_roi import seed_campaign
+from tracker.cli.main import main
+from tracker.settings import Settings
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+Run = Callable[..., Result]
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    seed_campaign(store)
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
+    yield invoke
+
+
+def cost_lines(store: Store) -> int:
+    return int(store.query_sync("SELECT count() FROM cost_lines").scalar())
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--tenant", "nobody", "--campaign", "c1"], "--tenant: 'nobody' is not in the registry"),
+    (["--tenant", "acme", "--campaign", "bad campaign id!"],
+     "--campaign: 'bad campaign id!' is not a campaign of tenant 'acme'"),
+    (["--tenant", "acme", "--campaign", "c1", "--post", "douyin:404"], "--post: douyin:404 is not in the registry"),
+    (["--tenant", "globex", "--campaign", "c1", "--post", "douyin:5"],
+     "--post: douyin:5 is a post of tenant 'acme', not 'globex'"),
+    (["--tenant", "acme", "--campaign", "c1", "--post", "douyin:6"], "--post: douyin:6 is in campaign 'c2'"),
+])
+def test_costs_add_refuses_what_the_registry_does_not_know(cli: Run, store: Store, args: list[str],
+                                                           says: str) -> None:
+    before = cost_lines(store)
+    result = cli("costs", "add", *args, "--amount", "3")
+    assert result.exit_code == 1 and says in result.output, result.output
+    assert cost_lines(store) == before
+
+
+def test_a_post_registered_for_two_tenants_takes_costs_of_either_and_no_other(cli: Run, store: Store) -> None:
+    # douyin:1 is a post of acme and of globex: the post is checked for the tenant given, not the first found
+    before = cost_lines(store)
+    for tenant in ("acme", "globex"):
+        result = cli("costs", "add", "--tenant", tenant, "--campaign", "c1", "--post", "douyin:1", "--amount", "5")
+        assert result.exit_code == 0, result.output
+    result = cli("costs", "add", "--tenant", "acme", "--campaign", "c2", "--amount", "30", "--date", "2025-03-02")
+    assert result.exit_code == 0, result.output
+    result = cli("costs", "add", "--tenant", "initech", "--campaign", "c1", "--post", "douyin:1", "--amount", "5")
+    assert result.exit_code == 1 and "'initech' is not in the registry" in result.output, result.output
+    assert cost_lines(store) == before + 3
