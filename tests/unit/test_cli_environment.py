@@ -254,7 +254,7 @@ def test_sql_without_query_on_a_terminal_says_what_to_do(env: dict[str, str]) ->
 def test_a_config_error_is_one_line() -> None:
     result = invoke(["notify", "--test"], TRACKER_SLACK_WEBHOOK_URL="not-a-url")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
-    assert error_lines(result.output) == ["Error: slack webhook URL must start with https://, got 'not-a-url'…"]
+    assert error_lines(result.output) == ["Error: TRACKER_SLACK_WEBHOOK_URL must start with https:// (got 'not-a-url'…)"]
 
 
 @pytest.mark.parametrize("command", ["notify", "worker", "run"])

@@ -34,7 +34,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["--post", "garbage"], "'garbage' is neither platform:id"),
+    (["--post", "garbage"], "'garbage' names no platform; write platform:id"),
     (["--date", "yesterday"], "--date: 'yesterday' is not a date (YYYY-MM-DD)"),
 ])
 def test_costs_add_checks_ids_and_date_and_names_the_option(args: list[str], says: str) -> None:
@@ -205,3 +205,9 @@ def test_tenants_grant_without_a_terminal_says_password_is_needed() -> None:
 def test_tenants_grant_print_does_not_ask_for_a_password() -> None:
     result = invoke("tenants", "grant", "acme", "--print")  # the server is unreachable: fails after the prompt
     assert "Password" not in result.output and "Aborted" not in result.output, result.output
+
+
+@pytest.mark.parametrize("option", ["--add", "--remove"])
+def test_creators_tag_refuses_an_empty_tag_before_the_store(option: str) -> None:
+    result = invoke("creators", "tag", "cr-1", option, " ", "--tenant", "acme")
+    assert result.exit_code == 2 and "a tag cannot be empty" in result.output

@@ -172,3 +172,13 @@ def test_a_currency_that_is_not_iso_4217_is_refused_with_the_code_to_write(writt
     with pytest.raises(records.RowError, match=re.escape(says)):
         records.currency(written, "fee.currency")
     assert records.currency(" usd ", "fee.currency") == "USD" and records.currency("CNY", "c") == "CNY"
+
+
+@pytest.mark.parametrize("written", ["1e30", "100000000000000", "99999999999999.99996", "Infinity", "NaN", "-5"])
+def test_an_amount_the_store_cannot_hold_is_refused(written: str) -> None:
+    from tracker.registry import records
+
+    with pytest.raises(records.RowError, match="fee.amount"):
+        records.amount(written, "fee.amount")
+    assert records.amount("99999999999999.99994", "fee.amount") == "99999999999999.9999"
+    assert records.amount("¥1,200.50", "fee.amount") == "1200.5"

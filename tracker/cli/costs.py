@@ -41,6 +41,7 @@ def costs() -> None:
 def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day: str | None, kind: str, note: str,
         cost_id: str | None) -> None:
     """Write one cost line to the store."""
+    from tracker.cli.heat import post_of
     from tracker.registry.records import RowError, amount, ident, text_id
     from tracker.registry.records import currency as check_currency
     from tracker.store.access import open_writer
@@ -48,7 +49,7 @@ def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day
     try:
         tenant = ident(tenant, "--tenant")
         campaign = text_id(campaign, "--campaign")
-        post_id = _post(post_id) if post_id else ""
+        post_id = post_of(post_id, "--post") if post_id else ""
         money = amount(value, "--amount")
         cur = check_currency(currency, "--currency")
     except RowError as exc:
@@ -75,20 +76,6 @@ def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
     click.echo(f"cost line {line}: {tenant}/{campaign}{'/' + post_id if post_id else ''} {kind} {money} {cur} "
                f"on {when}")
-
-
-def _post(value: str) -> str:
-    """The post id (platform:id) of --post, given as such or as the post's URL."""
-    from tracker.contracts.vocab import PLATFORMS
-    from tracker.registry.urls import UrlError, resolve
-
-    if not value.strip().startswith(("http://", "https://")) and value.partition(":")[0] not in PLATFORMS:
-        raise click.BadParameter(f"{value!r} is neither platform:id ({', '.join(PLATFORMS)}) nor a post URL",
-                                 param_hint="--post")
-    try:
-        return ":".join(resolve(value))
-    except UrlError as exc:
-        raise click.BadParameter(str(exc), param_hint="--post") from exc
 
 
 def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: str) -> None:

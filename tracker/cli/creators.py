@@ -135,6 +135,9 @@ def tag(creator_id: str, added: tuple[str, ...], removed: tuple[str, ...], note:
     """
     if not added and not removed and note is None:
         raise click.UsageError("nothing to change: give --add, --remove or --note")
+    added, removed = tuple(x.strip() for x in added), tuple(x.strip() for x in removed)
+    if "" in added + removed:
+        raise click.UsageError("a tag cannot be empty: give --add TAG, e.g. --add tone:warm")
     with reading() as (_, reader):
         t = q.resolve_tenant(reader, tenant, "posts")
         rows = reader.query("SELECT * FROM creators FINAL WHERE tenant = {t:String} AND creator_id = {c:String}",

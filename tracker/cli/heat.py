@@ -34,8 +34,9 @@ def parse_time(value: str | None, default: datetime | None = None) -> datetime |
     return moment.astimezone(UTC)
 
 
-def post_of(value: str) -> str:
-    """``platform:id`` of POST_ID, given as platform:id or a post URL (a bare id names no platform)."""
+def post_of(value: str, hint: str = "POST_ID") -> str:
+    """``platform:id`` of a post given as platform:id or a post URL (a bare id names no platform);
+    ``hint`` names the argument or option in errors."""
     from tracker.contracts.vocab import PLATFORMS
     from tracker.registry.urls import UrlError, resolve
 
@@ -43,11 +44,11 @@ def post_of(value: str) -> str:
     head, sep, tail = text.partition(":")
     if not text.startswith(("http://", "https://")) and not (sep and head in PLATFORMS):
         raise click.BadParameter(f"{text!r} names no platform; write platform:id (e.g. douyin:{tail or head}); "
-                                 f"platforms: {', '.join(PLATFORMS)}", param_hint="POST_ID")
+                                 f"platforms: {', '.join(PLATFORMS)}", param_hint=hint)
     try:
         platform, pid = resolve(text)
     except UrlError as exc:
-        raise click.BadParameter(str(exc), param_hint="POST_ID") from exc
+        raise click.BadParameter(str(exc), param_hint=hint) from exc
     return f"{platform}:{pid}"
 
 

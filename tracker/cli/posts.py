@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from tracker.contracts.vocab import PLATFORMS
-from tracker.errors import TrackerError
+from tracker.errors import InvalidInput
 from tracker.registry import records
 from tracker.settings import Settings
 
@@ -90,7 +90,7 @@ def import_(file: Path, tenant: str | None, campaign: str | None, platform: str 
                               tracking_days=tracking_days)
     try:
         outcome = import_file(file, Settings(), options, dry_run=dry_run)
-    except TrackerError as exc:
+    except InvalidInput as exc:  # about the file; a broker or store error speaks for itself
         raise click.ClickException(named(file, exc)) from exc
     reg = outcome.registry
     counts = ", ".join(f"{n} {name}" for name, n in reg.counts().items() if n)

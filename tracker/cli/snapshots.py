@@ -109,9 +109,11 @@ def _tenants(settings: Settings) -> dict[str, str]:
 async def _send(settings: Settings, topic: str, messages: list[tuple[str, bytes]]) -> None:
     from aiokafka import AIOKafkaProducer
 
+    from tracker.broker.reach import start_client
+
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
                                 linger_ms=10)
-    await producer.start()
+    await start_client(producer, settings.kafka_bootstrap)
     try:
         futures = [await producer.send(topic, value, key=key.encode()) for key, value in messages]
         await asyncio.gather(*futures)

@@ -19,6 +19,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import TopicPartition
 
 from tracker.broker import topics as t
+from tracker.broker.reach import start_client
 from tracker.collect.clock import Clock
 from tracker.collect.scheduler import Scheduler
 from tracker.contracts import decode
@@ -52,11 +53,11 @@ class RegistryFeed:
         if self.group:
             self.consumer = AIOKafkaConsumer(group_id=f"{self.settings.topic_prefix}{GROUP}",
                                              partition_assignment_strategy=(RangePartitionAssignor,), **common)
-            await self.consumer.start()
+            await start_client(self.consumer, self.settings.kafka_bootstrap)
             self.consumer.subscribe([self.posts_topic, self.heating_topic], listener=_Listener(self))
         else:  # every partition, no group (the plan, one-shot runs)
             self.consumer = AIOKafkaConsumer(**common)
-            await self.consumer.start()
+            await start_client(self.consumer, self.settings.kafka_bootstrap)
             parts = []
             for topic in (self.posts_topic, self.heating_topic):
                 for p in await self._partitions(topic):

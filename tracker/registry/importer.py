@@ -19,6 +19,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from tracker.broker import topics as t
+from tracker.broker.reach import start_client
 from tracker.contracts import encode
 from tracker.registry.reader import read
 from tracker.registry.records import Options, Registry, build
@@ -64,7 +65,7 @@ async def send(settings: Settings, messages: list[tuple[str, dict[str, Any]]]) -
         return {}
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
                                 linger_ms=10, request_timeout_ms=30_000)
-    await producer.start()
+    await start_client(producer, settings.kafka_bootstrap)
     counts: dict[str, int] = {}
     try:
         futures = []

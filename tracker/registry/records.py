@@ -115,6 +115,10 @@ def currency(value: Any, name: str) -> str:
     return text
 
 
+MAX_AMOUNT = 10**14
+"""Money is stored as Decimal(18, 4): 14 digits before the point."""
+
+
 def amount(value: Any, name: str) -> str:
     """A non-negative decimal text with at most 4 decimals (money)."""
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
@@ -126,9 +130,9 @@ def amount(value: Any, name: str) -> str:
         raise RowError(f"{name}: not an amount (got {value!r:.30})") from None
     if not number.is_finite() or number < 0:
         raise RowError(f"{name}: must be a non-negative amount (got {value!r:.30})")
-    number = number.quantize(Decimal("0.0001"))
-    if number >= 10**15:
-        raise RowError(f"{name}: amount too large (got {value!r:.30})")
+    # checked before rounding too: 1e30 has more digits than the decimal context can round
+    if number >= MAX_AMOUNT or (number := number.quantize(Decimal("0.0001"))) >= MAX_AMOUNT:
+        raise RowError(f"{name}: amount too large (got {value!r:.30}); the largest is {MAX_AMOUNT - 1}")
     return format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
 
 

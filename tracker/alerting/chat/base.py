@@ -53,7 +53,8 @@ class Channel(ABC):
 
     def __init__(self, url: str, secret: str = "", *, grafana_url: str = "") -> None:
         if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{self.name} webhook URL must start with https://, got {url[:20]!r}…")
+            raise ConfigError(f"TRACKER_{self.name.upper()}_WEBHOOK_URL must start with https:// "
+                              f"(got {url[:20]!r}…)")
         self.url = url
         self.secret = secret
         self.grafana_url = grafana_url
