@@ -26,7 +26,7 @@ def db() -> None:
     """Migrate or inspect the ClickHouse store (schemas/clickhouse/NNNN_*.sql)."""
 
 
-@db.command()
+@db.command(short_help="Apply pending migrations in order.")
 def migrate() -> None:
     """Apply pending migrations in order; prints what it applied, or "up to date"."""
     settings = Settings()
@@ -43,7 +43,7 @@ def migrate() -> None:
         click.echo(f"{where}: applied {m.filename}")
 
 
-@db.command()
+@db.command(short_help="List migrations: applied, pending, changed.")
 def status() -> None:
     """List every migration: applied, pending, changed (file edited after applying) or missing."""
     settings = Settings()

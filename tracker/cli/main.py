@@ -122,8 +122,9 @@ def main(verbose: int) -> None:
     """tracker follows every placed KOL post as a stream: long tail, heating
     pulses, decaying-post alerts and campaign ROI.
 
-    Configuration comes from TRACKER_* environment variables (see
-    `tracker settings`). On one machine, `make run` starts everything.
+    Configuration comes from TRACKER_* environment variables, or a .env
+    file in the current folder (see `tracker settings`). On one machine,
+    `make run` starts everything.
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

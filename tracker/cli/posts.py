@@ -63,7 +63,7 @@ def _checked(check: Callable[[str, str], str]) -> Callable[[click.Context, click
     return callback
 
 
-@posts.command("import", epilog=EPILOG)
+@posts.command("import", epilog=EPILOG, short_help="Import posts, creators, campaigns and planned heating.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tenant", callback=_checked(records.ident), help="Tenant of a flat table's rows without a tenant column.")
 @click.option("--campaign", callback=_checked(records.text_id),

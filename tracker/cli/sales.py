@@ -128,7 +128,7 @@ def sales() -> None:
     """Orders with an attribution key (post id, tracking link or promo code) for ROAS."""
 
 
-@sales.command("import")
+@sales.command("import", short_help="Import orders (revenue per attribution key).")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @tenant_option
 def import_orders(file: Path, tenant: str | None) -> None:
@@ -163,7 +163,7 @@ def import_orders(file: Path, tenant: str | None) -> None:
     _warn(unattributed(sheet, known), "order")
 
 
-@sales.command("keys")
+@sales.command("keys", short_help="Import which post each link or promo code belongs to.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @tenant_option
 def import_keys(file: Path, tenant: str | None) -> None:

@@ -120,7 +120,8 @@ def _faults(texts: tuple[str, ...], path: Path | None) -> list[FaultSpec]:
 @click.option("--posts", type=int, default=None, help="Posts in the population [TRACKER_SIMULATOR_POSTS, 200].")
 @click.option("--seed", type=int, default=None, help="Seed: same seed, same population and truth [TRACKER_SIMULATOR_SEED, 7].")
 @click.option("--speed", type=Finite(min=0), default=None,
-              help="Simulated seconds per real second; 0 freezes the clock (move it with POST /_sim/advance) [60].")
+              help="Simulated seconds per real second; 0 freezes the clock (move it with POST /_sim/advance) "
+                   "[TRACKER_SIMULATOR_SPEED, 60].")
 @click.option("--host", default=None, help="Bind address [TRACKER_SIMULATOR_HOST, 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port; 0 picks a free one [TRACKER_SIMULATOR_PORT, 8765].")
 @click.option("--campaign-start", default="2025-09-01T00:00:00Z", show_default=True, callback=_time,

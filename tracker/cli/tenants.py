@@ -20,7 +20,7 @@ def tenants() -> None:
     """Scope ClickHouse server users to one tenant (users + row policies)."""
 
 
-@tenants.command()
+@tenants.command(short_help="Create a reader user that sees one tenant only.")
 @click.argument("tenant")
 @click.option("--password", help="Password of the new reader user tracker_<tenant> [prompted for on a terminal].")
 @click.option("--print", "print_only", is_flag=True, help="Print the SQL instead of running it (password elided).")

@@ -12,7 +12,7 @@ from tracker.settings import Settings
 
 @click.group()
 def topics() -> None:
-    """Create or list the topics of DESIGN.md (keyed by post_id)."""
+    """Create or list tracker's Kafka topics (keyed by post_id)."""
 
 
 @topics.command()
