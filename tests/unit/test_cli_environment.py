@@ -257,14 +257,14 @@ def test_a_config_error_is_one_line() -> None:
     assert error_lines(result.output) == ["Error: TRACKER_SLACK_WEBHOOK_URL must start with https:// (got 'not-a-url'…)"]
 
 
-@pytest.mark.parametrize("command", ["notify", "worker", "run"])
+@pytest.mark.parametrize("command", ["notify", "worker", "run", "collect"])
 def test_loglevel_is_a_choice(env: dict[str, str], command: str) -> None:
     result = run([command, "--loglevel", "loud"], {**env, "TRACKER_SLACK_WEBHOOK_URL": SLACK})
     assert result.returncode == 2
     assert "Error: Invalid value for '--loglevel'" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["notify", "worker", "run"])
+@pytest.mark.parametrize("command", ["notify", "worker", "run", "collect"])
 def test_a_taken_port_says_which_setting_to_change(env: dict[str, str], busy_port: int, command: str) -> None:
     result = run([command], {**env, "TRACKER_SLACK_WEBHOOK_URL": SLACK, "TRACKER_WEB_PORT": str(busy_port),
                              "TRACKER_READ_PORT": "0"})

@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from tracker.cli.runtime import LOGLEVEL, check_ports, web_listeners
 from tracker.settings import Settings
 
 EPILOG = """\b
@@ -31,7 +32,7 @@ Examples:
 
 @click.command(epilog=EPILOG)
 @click.option("--plan", is_flag=True, help="Load the registry, print the collection plan and exit.")
-@click.option("--loglevel", default="info", show_default=True, help="Log level.")
+@click.option("--loglevel", type=LOGLEVEL, default="info", show_default=True, help="Log level.")
 def collect(plan: bool, loglevel: str) -> None:
     """Refresh every tracked post on every platform, at a cadence that follows its age
     and heating, within each platform's quota and rate limits; produce snapshots and
@@ -46,6 +47,7 @@ def collect(plan: bool, loglevel: str) -> None:
     from tracker.collect.service import CollectorService
     from tracker.ops.web import WebService, metrics_app
 
+    check_ports(web_listeners(settings, read_endpoint=False))
     require_broker(settings.kafka_bootstrap)  # once running, the collectors retry as before
     service = CollectorService(settings)
 
