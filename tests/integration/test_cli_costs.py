@@ -4,14 +4,12 @@ campaign or post the registry does not know is refused with what to do, and noth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from tests.integration.test_roi import seed_campaign
-from tracker.cli.main import main
-from tracker.settings import Settings
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -19,17 +17,10 @@ pytestmark = pytest.mark.integration
 Run = Callable[..., Result]
 
 
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
 @pytest.fixture
-def cli(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+def cli(store: Store, cli_on_store: Run) -> Run:
     seed_campaign(store)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
-    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
-    yield invoke
+    return cli_on_store
 
 
 def cost_lines(store: Store) -> int:

@@ -4,7 +4,7 @@ path that cannot be written stops the command before any work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from click.testing import CliRunner, Result
 from tests.integration.test_report import seed_curve
 from tests.integration.test_roi import seed_campaign
 from tracker.cli.main import main
-from tracker.settings import Settings
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -22,18 +21,15 @@ Run = Callable[..., Result]
 
 
 def invoke(*args: str) -> Result:
-    # catch_exceptions=False: a traceback fails the test instead of passing as a non-zero exit
+    """``tracker …`` with no store (help, and refusals before a store is opened)."""
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
-def cli(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+def cli(store: Store, cli_on_store: Run) -> Run:
     """``tracker …`` in-process against the seeded fixture campaign (tests/integration/test_roi.py)."""
     seed_campaign(store)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
-    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
-    yield invoke
+    return cli_on_store
 
 
 # -- 1. no false "all clear" ---------------------------------------------------------------------

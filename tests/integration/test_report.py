@@ -7,7 +7,7 @@ import json
 import math
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,19 +31,16 @@ T0 = datetime(2025, 3, 1, 8, tzinfo=UTC)
 
 
 @pytest.fixture
-def cli(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Run ``tracker …`` in-process against the seeded test database."""
+def cli(store: Store, cli_on_store: Callable[..., Result]) -> Callable[..., Result]:
+    """Run ``tracker …`` in-process against the seeded test database; it must succeed."""
     seed_campaign(store)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
-    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
 
     def run(*args: str) -> Result:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        result = cli_on_store(*args)
         assert result.exit_code == 0, result.output
         return result
 
-    yield run
+    return run
 
 
 def seed_curve(store: Store) -> None:

@@ -5,18 +5,16 @@ and rows that point at nothing known yet kept with a warning."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from tests.integration.test_roi import seed_campaign
-from tracker.cli.main import main
-from tracker.settings import Settings
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -26,13 +24,10 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def run(store: Store, store_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+def run(store: Store, cli_on_store: Run) -> Run:
     """``tracker …`` in-process against the seeded test database; the result is not checked."""
     seed_campaign(store)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", store_settings.store_url)
-    monkeypatch.setenv("TRACKER_CLICKHOUSE_DATABASE", str(store.database))
-    monkeypatch.setenv("TRACKER_DATA_DIR", str(store_settings.data_dir))
-    yield lambda *args: CliRunner().invoke(main, [str(a) for a in args])
+    return cli_on_store
 
 
 def refused(result: Result) -> str:
