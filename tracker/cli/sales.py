@@ -118,6 +118,25 @@ def _outcome(read: str, total: int, written: int) -> str:
     return f"{read}, {written} rows written" + (f" ({unchanged} already stored as they are)" if unchanged else "")
 
 
+Stored = dict[tuple[str, ...], tuple[Any, ...]]
+
+
+def _sync(file: Path, tenant: str | None, read: Callable[[Path, str | Callable[[], str], int], Sheet],
+          stored_of: Callable[[Reader, list[dict[str, Any]]], Stored], table: str,
+          key: Callable[[dict[str, Any]], tuple[str, ...]], values: Callable[[dict[str, Any]], tuple[Any, ...]],
+          noun: str) -> tuple[Sheet, Known, int] | None:
+    """Read ``file``, compare with the stored rows and write the new or edited ones: the sheet,
+    what the registry knows of it and the rows written; None when the file holds no row."""
+    with reading() as (_, reader):
+        sheet = read(file, _default_tenant(reader, tenant), _version())
+        if not sheet.rows:
+            click.echo(f"{file.name}: no {noun} read; nothing written")
+            return None
+        known = _known(reader, sheet)
+        stored = stored_of(reader, sheet.rows)
+    return sheet, known, _write(table, changed(sheet.rows, stored, key, values))
+
+
 def _version() -> int:
     """This import's version (epoch ms): it wins over every earlier import of the same rows."""
     return time.time_ns() // 1_000_000
@@ -149,14 +168,10 @@ def import_orders(file: Path, tenant: str | None) -> None:
     Example:
       tracker sales import orders.csv
     """
-    with reading() as (_, reader):
-        sheet = read_orders(file, _default_tenant(reader, tenant), _version())
-        if not sheet.rows:
-            click.echo(f"{file.name}: no orders read; nothing written")
-            return
-        known = _known(reader, sheet)
-        stored = _stored_orders(reader, sheet.rows)
-    written = _write("sales", changed(sheet.rows, stored, order_key, order_values))
+    done = _sync(file, tenant, read_orders, _stored_orders, "sales", order_key, order_values, "orders")
+    if done is None:
+        return
+    sheet, known, written = done
     kinds = {k: sum(1 for r in sheet.rows if r["key_kind"] == k) for k in ("post", "link", "promo")}
     click.echo(_outcome(f"{file.name}: {len(sheet.rows)} orders read ({kinds['post']} by post id, "
                         f"{kinds['link']} by link, {kinds['promo']} by promo code)", len(sheet.rows), written))
@@ -176,13 +191,9 @@ def import_keys(file: Path, tenant: str | None) -> None:
     is refused whole; keys of posts or tenants not in the registry yet are
     imported and listed as warnings.
     """
-    with reading() as (_, reader):
-        sheet = read_keys(file, _default_tenant(reader, tenant), _version())
-        if not sheet.rows:
-            click.echo(f"{file.name}: no keys read; nothing written")
-            return
-        known = _known(reader, sheet)
-        stored = _stored_keys(reader, sheet.rows)
-    written = _write("attribution_keys", changed(sheet.rows, stored, key_key, key_values))
+    done = _sync(file, tenant, read_keys, _stored_keys, "attribution_keys", key_key, key_values, "keys")
+    if done is None:
+        return
+    sheet, known, written = done
     click.echo(_outcome(f"{file.name}: {len(sheet.rows)} keys read", len(sheet.rows), written))
     _warn(unattributed(sheet, known), "key")
