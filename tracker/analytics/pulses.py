@@ -107,6 +107,16 @@ outvote the few around the peak, where the half-life is read."""
 RIDGE = 1e-6
 """Ridge on the normal equations, relative to each coefficient's own diagonal (the columns
 differ in scale by many orders: response shapes sum to 1, the counterfactual is in counts)."""
+SMOOTHING = 0.003
+"""Weight of the curvature penalty on the response components (second differences of
+neighbouring ``a_j``), relative to their mean diagonal. Reading a mixture of exponentials off
+a few noisy steps is an ill-posed inverse problem; a light Tikhonov penalty keeps neighbouring
+time constants alike, as any power-law-like decay has them. On three simulated populations of
+200 posts (seeds 7, 11, 23) it lowered the incremental error (median 6.6 → 5.8 %, 7.6 → 7.1 %,
+7.5 → 6.7 %) and put more decay alerts near the true decay (49 → 54 %, 50 → 54 %, 49 → 53 %
+within [T − 12 h, T + 24 h]); larger weights move alerts later and blur half-lives."""
+_CURVATURE = (lambda d: d.T @ d)(np.diff(np.eye(K), n=2, axis=0))
+"""``Dᵀ D`` of the second-difference operator ``D`` on the K response components."""
 RECENT_HOURS = 24.0
 """Hours whose observed excess holds projections to the level they show."""
 
@@ -697,6 +707,7 @@ class PulseTracker:
         diag = np.diag(gram).astype(float)
         prior = params.steps(BETA_PRIOR_HOURS) * float(gram[K, K]) / tau_now + 1e-9
         g = gram + np.diag(RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300))
+        g[:K, :K] += SMOOTHING * float(np.mean(diag[:K])) * _CURVATURE
         g[K, K] += prior
         b = rhs.astype(float)
         b[K] += prior  # β ≈ 1 unless the data say otherwise
