@@ -270,3 +270,12 @@ def test_a_taken_port_says_which_setting_to_change(env: dict[str, str], busy_por
                              "TRACKER_READ_PORT": "0"})
     assert result.returncode == 1
     assert result.stderr.strip() == f"Error: port {busy_port} is in use; set TRACKER_WEB_PORT"
+
+
+def test_the_traceback_behind_an_error_line_is_logged_with_vv(env: dict[str, str]) -> None:
+    quiet = run(["posts", "import", "deploy/demo/campaign.yaml"], env)
+    loud = run(["-vv", "posts", "import", "deploy/demo/campaign.yaml"], env)
+    assert quiet.returncode == loud.returncode == 1
+    assert "Traceback" not in quiet.stderr
+    assert "Traceback" in loud.stderr and "BrokerUnavailable" in loud.stderr
+    assert error_lines(loud.stderr) == error_lines(quiet.stderr)

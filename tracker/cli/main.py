@@ -6,7 +6,7 @@ a command module is imported only when that command runs.
 Every command runs inside ``LazyGroup.invoke``, the one place where an ordinary
 mistake becomes a one-line ``Error:`` (exit status 1) instead of a traceback: an
 error of tracker's tree (``tracker.errors``), bad ``TRACKER_*`` values (one line
-per variable) and a Kafka that does not answer.
+per variable) and a Kafka that does not answer. ``-vv`` logs the traceback too.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ class LazyGroup(click.Group):
             problem = explain(exc)
             if problem is None:
                 raise
+            logging.getLogger("tracker").debug("the error's traceback (shown with -vv)", exc_info=exc)
             raise problem from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
