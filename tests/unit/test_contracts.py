@@ -13,6 +13,7 @@ import pytest
 
 from tracker.contracts import METRICS, PLATFORMS, TOPICS, decode, encode, schema_path
 from tracker.contracts.topics import SCHEMA_DIR, load_schema
+from tracker.contracts.vocab import ALERT_TYPES
 from tracker.errors import InvalidInput
 
 EXAMPLES = SCHEMA_DIR / "examples"
@@ -98,6 +99,8 @@ def test_vocabularies_match_the_schemas() -> None:
     prefix = re.match(r"\^\((.*?)\)", snapshots["definitions"]["post_id"]["pattern"])
     assert prefix is not None
     assert tuple(prefix.group(1).split("|")) == PLATFORMS
+    alerts = load_schema("tracker.alerts.v1")
+    assert tuple(alerts["properties"]["alert"]["enum"]) == ALERT_TYPES
 
 
 @pytest.mark.parametrize(("topic", "path"), GOOD, ids=_ids(GOOD))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tracker.alerting.change import POST_ALERTS
+from tracker.contracts.vocab import ALERT_TYPES
 from tracker.report import queries as q
 from tracker.report.options import format_option, reading, tenant_option
 from tracker.report.tables import Column, render, to_csv, to_json
@@ -19,7 +19,7 @@ COLUMNS: list[Column] = [
 @click.command()
 @click.option("--state", type=click.Choice(["firing", "resolved", "all"]), default="firing", show_default=True)
 @click.option("--campaign", "campaign_id", default=None, help="Only this campaign's alerts.")
-@click.option("--alert", "alert_name", type=click.Choice(POST_ALERTS), default=None, help="Only this alert.")
+@click.option("--alert", "alert_name", type=click.Choice(ALERT_TYPES), default=None, help="Only this alert.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 @format_option
 @tenant_option

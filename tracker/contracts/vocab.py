@@ -13,6 +13,9 @@ PLATFORMS: tuple[str, ...] = (
     "generic",
 )
 
+# Post alerts on tracker.alerts.v1, in the order lists show them.
+ALERT_TYPES: tuple[str, ...] = ("PostDecaying", "PostUnavailable", "PostStalled", "SuspiciousEngagement")
+
 # Counter names of a snapshot, in display order; None means "not exposed", never 0.
 METRICS: tuple[str, ...] = ("views", "likes", "comments", "shares", "saves", "searches")
 
