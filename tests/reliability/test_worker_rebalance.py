@@ -36,7 +36,8 @@ def wait_committed(kafka: str, worker: WorkerProcess, topic: str, at_least: int,
             return done
         assert worker.alive(), worker.log.read_text()[-3000:]
         time.sleep(0.2)
-    raise AssertionError(f"{worker.group} committed {done} of {at_least} on {topic}")
+    tail = worker.log.read_text()[-2000:] if worker.log.exists() else "(no log)"
+    raise AssertionError(f"{worker.group} committed {done} of {at_least} on {topic}; its log ends:\n{tail}")
 
 
 async def group_members(bootstrap: str, group: str) -> tuple[str, int]:
