@@ -9,7 +9,6 @@ from collections.abc import Callable
 import pytest
 from click.testing import Result
 
-from tests.integration.test_roi import seed_campaign
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -18,9 +17,8 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(store: Store, cli_on_store: Run) -> Run:
-    seed_campaign(store)
-    return cli_on_store
+def cli(campaign_cli: Run) -> Run:
+    return campaign_cli
 
 
 def cost_lines(store: Store) -> int:

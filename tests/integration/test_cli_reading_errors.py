@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.integration.test_report import seed_curve
-from tests.integration.test_roi import seed_campaign
 from tracker.cli.main import main
 from tracker.store.store import Store
 
@@ -26,10 +25,8 @@ def invoke(*args: str) -> Result:
 
 
 @pytest.fixture
-def cli(store: Store, cli_on_store: Run) -> Run:
-    """``tracker …`` in-process against the seeded fixture campaign (tests/integration/test_roi.py)."""
-    seed_campaign(store)
-    return cli_on_store
+def cli(campaign_cli: Run) -> Run:
+    return campaign_cli
 
 
 # -- 1. no false "all clear" ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, put, seed_campaign
+from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, put
 from tracker.cli.main import main
 from tracker.report import queries as q
 from tracker.report.workbook import SHEETS
@@ -31,12 +31,11 @@ T0 = datetime(2025, 3, 1, 8, tzinfo=UTC)
 
 
 @pytest.fixture
-def cli(store: Store, cli_on_store: Callable[..., Result]) -> Callable[..., Result]:
+def cli(campaign_cli: Callable[..., Result]) -> Callable[..., Result]:
     """Run ``tracker …`` in-process against the seeded test database; it must succeed."""
-    seed_campaign(store)
 
     def run(*args: str) -> Result:
-        result = cli_on_store(*args)
+        result = campaign_cli(*args)
         assert result.exit_code == 0, result.output
         return result
 

@@ -14,7 +14,6 @@ import openpyxl
 import pytest
 from click.testing import Result
 
-from tests.integration.test_roi import seed_campaign
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -24,10 +23,8 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def run(store: Store, cli_on_store: Run) -> Run:
-    """``tracker …`` in-process against the seeded test database; the result is not checked."""
-    seed_campaign(store)
-    return cli_on_store
+def run(campaign_cli: Run) -> Run:
+    return campaign_cli
 
 
 def refused(result: Result) -> str:
