@@ -16,6 +16,7 @@ from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
 from tracker.cli.snapshotfile import parse_instant, read_heating, read_snapshots
 from tracker.errors import InvalidInput
+from tracker.registry.reader import named
 
 T = TypeVar("T")
 
@@ -105,11 +106,11 @@ def _table(r: PostReport) -> str:
 
 
 def _read(path: Path, reader: Callable[[Path], T]) -> T:
-    """``reader(path)``, its InvalidInput naming the file."""
+    """``reader(path)``, its InvalidInput naming the file (once)."""
     try:
         return reader(path)
     except InvalidInput as exc:
-        raise InvalidInput(f"{path.name}: {exc.reason}") from None
+        raise InvalidInput(named(path, exc)) from None
 
 
 @click.command()

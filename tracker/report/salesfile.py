@@ -30,11 +30,11 @@ from typing import Any
 from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import InvalidInput
 from tracker.registry.reader import Row, read
-from tracker.registry.records import RowError, currency, ident
+from tracker.registry.records import MAX_AMOUNT, RowError, currency, ident
 
 KEY_KINDS = ("post", "link", "promo")
 POST_ID = re.compile(rf"^(?:{'|'.join(PLATFORMS)}):\S{{1,256}}$")  # as in the tracker.posts.v1 contract
-MAX_REVENUE = Decimal(10) ** 14  # sales.revenue is Decimal(18, 4): 14 digits before the point
+MAX_REVENUE = Decimal(MAX_AMOUNT)  # sales.revenue is money, Decimal(18, 4) like every amount
 SHOWN = 20  # bad lines named in a refusal
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
