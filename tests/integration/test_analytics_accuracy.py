@@ -171,6 +171,8 @@ class Scores:
     organic_total: int = 0
     spurious: int = 0
     half_life_errors: list[float] = field(default_factory=list)
+    half_life_later: list[float] = field(default_factory=list)
+    """The same errors of the posts' second and later pulses only."""
     half_life_missing: int = 0
     incremental_errors: list[float] = field(default_factory=list)
     incremental_signed: list[float] = field(default_factory=list)
@@ -248,6 +250,8 @@ def score(sim: Simulation, outcomes: list[Outcome]) -> Scores:
                     s.half_life_errors.append(1.0)
                 else:
                     s.half_life_errors.append(abs(p.half_life - q.half_life_hours) / q.half_life_hours)
+                if k > 0:
+                    s.half_life_later.append(s.half_life_errors[-1])
             if q.incremental_engagements >= MIN_INCREMENTAL:
                 err = (p.incremental - q.incremental_engagements) / q.incremental_engagements
                 s.incremental_signed.append(err)
@@ -319,7 +323,9 @@ def report(s: Scores) -> dict[str, float]:
         f"({figures['heated_onsets']:.1%}); organic {s.organic_matched}/{s.organic_total}; "
         f"spurious pulses {s.spurious}"
         f"\n  half-life error: median {figures['half_life_median']:.1%}, p90 {figures['half_life_p90']:.1%} "
-        f"(n={len(s.half_life_errors)}, {s.half_life_missing} without a detected half-life)"
+        f"(n={len(s.half_life_errors)}, {s.half_life_missing} without a detected half-life); "
+        f"later pulses only: median {q(s.half_life_later, 50):.1%}, p90 {q(s.half_life_later, 90):.1%} "
+        f"(n={len(s.half_life_later)})"
         f"\n  incremental engagements error: median {figures['incremental_median']:.1%}, "
         f"p90 {q(s.incremental_errors, 90):.1%}, signed median {q(s.incremental_signed, 50):+.1%} "
         f"(n={len(s.incremental_errors)})"
@@ -422,20 +428,24 @@ def test_incremental_engagements_error(figures):
     assert figures["incremental_median"] <= 0.15
 
 
+def test_half_life_error_median(figures):
+    assert figures["half_life_median"] <= 0.20
+
+
 # The three bars below are not met (README, "Accuracy", says why and by how much). They stay
 # asserted at the issue's level and marked as expected failures, strictly: the day one passes,
 # its mark must go.
 
 
-@pytest.mark.xfail(strict=True, reason="half-life: median ~21.2 %, p90 ~62 % against 20 % / 50 %; "
-                   "hourly noise of 20-45 % on 3-10 h half-lives: the same fit on each pulse's realised "
-                   "excess, with the exact counterfactual and daily cycle, reaches only ~18 % / ~50 %")
-def test_half_life_error(figures):
-    assert figures["half_life_median"] <= 0.20
+@pytest.mark.xfail(strict=True, reason="half-life p90 ~57 % against 50 %, from the publish bursts (p90 ~81 %; "
+                   "later pulses, read with the post's earlier shape, ~42 %): hourly noise of 20-45 % on 2-8 h "
+                   "half-lives; the same fit on each pulse's realised excess, with the exact counterfactual and "
+                   "daily cycle, reaches only ~50 %")
+def test_half_life_error_p90(figures):
     assert figures["half_life_p90"] <= 0.50
 
 
-@pytest.mark.xfail(strict=True, reason="PostDecaying: precision/recall ~54 % within [T-12 h, T+24 h]; "
+@pytest.mark.xfail(strict=True, reason="PostDecaying: precision/recall ~55 % within [T-12 h, T+24 h]; "
                    "the 72 h gain condition makes the true decay instant fuzzy: a stream knowing each "
                    "pulse's realised excess and next 72 h would reach only ~78 %")
 def test_post_decaying_precision_and_recall(figures):

@@ -335,3 +335,63 @@ def test_a_noisy_pulse_is_read_with_neighbouring_time_constants_alike():
         a = [float(x) for x in post.live.coef[:K]]
         ratios.append(sum(abs(a[i] - 2 * a[i + 1] + a[i + 2]) for i in range(K - 2)) / sum(a))
     assert sorted(ratios)[len(ratios) // 2] <= 1.5
+
+
+def test_a_later_pulse_is_read_with_the_shape_of_the_posts_earlier_one(monkeypatch):
+    """A post's audience answers every push alike: a heated pulse's fast components are pulled
+    towards the mixture of the post's earlier pulse, so a short half-life read off a few noisy
+    hours is not left to the noise alone."""
+    import numpy as np
+
+    from tracker.analytics import pulses as mod
+    from tracker.analytics.pulses import _crossing
+
+    hours, onset = 260, 120
+    coef = np.zeros(K)
+    coef[1], coef[2], coef[4] = 3000.0, 2000.0, 1500.0  # 3 h, 8 h and 64 h components
+    burst = Response(burst_profile(3, 0.6)).matrix(0, hours) @ (coef * 4)
+    heat = Response(box_profile(0.0, 6.0)).matrix(0, hours - onset) @ coef
+    peak = int(np.argmax(heat))
+    true_half = _crossing(heat, peak, 0.5 * heat[peak]) - peak
+
+    def errors() -> list[float]:
+        out = []
+        for seed in range(16):
+            v = [b + (heat[h - onset] if h >= onset else 0.0) + 3.0 for h, b in enumerate(burst)]
+            v = noisy(v, 100 + seed, 0.35)
+            t = PulseTracker(publish=T0, track_end=T0 + 2000)
+            t.add_node(HeatingNode("h", T0 + onset, T0 + onset + 6, 100.0))
+            _feed(t, v)
+            heated = t.current(P)
+            assert heated.trigger == "heating"
+            out.append(1.0 if heated.half_life is None else abs(heated.half_life - true_half) / true_half)
+        return sorted(out)
+
+    with_prior = errors()
+    monkeypatch.setattr(mod, "SHAPE_PRIOR", 0.0)
+    without = errors()
+    print(f"half-life errors with the post's shape {with_prior}, without {without}")
+    assert with_prior[len(with_prior) // 2] < 0.8 * without[len(without) // 2]
+    assert sum(with_prior) < sum(without)
+
+
+def test_a_state_of_version_3_decodes_without_an_earlier_shape():
+    import struct
+
+    import numpy as np
+
+    from tracker.analytics import pulses as mod
+
+    t = PulseTracker(publish=T0, track_end=T0 + 2000)
+    t.add_node(HeatingNode("h", T0 + 30, None, 10.0))
+    _feed(t, noisy(curve(80, [(0, 900.0, 2.0, 1.1)]), 7))
+    assert t.shape.any()  # the publish pulse closed: its mixture is the post's shape
+    data = t.to_bytes()
+    head = mod._HEAD.unpack_from(data, 0)
+    n_ring, n_early = head[-4], head[-3]
+    off = mod._HEAD.size + 2 * (2 * n_ring + n_early) + 4 * K  # after cf: the shape
+    v3 = struct.pack("<B", 3) + data[1:off] + data[off + 4 * K :]
+    again = PulseTracker.from_bytes(v3)
+    assert not again.shape.any() and np.array_equal(again.coef, t.coef) and np.array_equal(again.gram, t.gram)
+    assert again.current(P).onset == t.current(P).onset
+    assert PulseTracker.from_bytes(data).to_bytes() == data

@@ -36,7 +36,10 @@ Model (all velocities deseasonalised by the post's learned daily cycle,
   weighted by its inverse variance (multiplicative and counting noise); the
   pulse's first steps, where the peak and half-life are, as if at least
   ``WEIGHT_FLOOR_SHARE`` of their peak, so that the steps around the peak are
-  not outvoted by the low ones before and after it.
+  not outvoted by the low ones before and after it. Two penalties regularise
+  the mixture: a light curvature one (``SMOOTHING``) and, from the post's second
+  pulse on, a pull of the fast components towards the shape of its earlier
+  pulses (``SHAPE_PRIOR``).
 
 Feeding a step needs no fit (onsets, peaks and responses are read from the
 data); the fit runs when something is read (:meth:`PulseTracker.current`,
@@ -119,6 +122,19 @@ _CURVATURE = (lambda d: d.T @ d)(np.diff(np.eye(K), n=2, axis=0))
 """``Dᵀ D`` of the second-difference operator ``D`` on the K response components."""
 RECENT_HOURS = 24.0
 """Hours whose observed excess holds projections to the level they show."""
+SHAPE_PRIOR = 1.0
+"""Weight (relative to the components' mean diagonal) of the pull of a later pulse's fast
+components towards the mixture of the post's earlier responding pulses. A post's audience
+answers each push alike, and a heated pulse's short half-life read off a few noisy hours is
+otherwise left to the noise. Only the mixture's shape is pulled (its scale stays free: the
+penalty is the distance from the line through the earlier shape), only on the components up to
+a day (``SHAPE_FAST``): the slower ones of an earlier pulse also hold the post's own baseline,
+and pulling towards them moved decay alerts later. On the simulated populations of 200 posts
+(seeds 7, 11, 23): half-life error median 21.2 → 19.3 %, 19.6 → 18.7 %, 19.6 → 18.4 %, p90
+61.6 → 56.8 %, 66.7 → 57.8 %, 64.7 → 56.5 %; decay alerts within [T − 12 h, T + 24 h] 54 → 55 %,
+53 → 54 %, 52 → 54 %; median delay +2.5 → +2.0 h, 0 → 0 h, +1 → +2 h."""
+SHAPE_FAST = 4
+"""Components (fastest first: 1 h … 23 h time constants) the earlier pulses' shape pulls."""
 
 
 def _enc(v: float) -> int:
@@ -162,7 +178,7 @@ _INTS = _I32 + _U8 + _BITS + ("fit_step",)
 _F32 = _FIT[1:]
 _HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
 _F4 = np.float32
-_VERSION = 3
+_VERSION = 4
 _F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
 
 
@@ -170,7 +186,7 @@ class PulseTracker:
     """Pulses of one post, fed complete steps in order; small and serialisable."""
 
     __slots__ = (
-        *_STORED, *_FIT, "ring", "dring", "early", "cf", "coef", "gram", "rhs", "ids", "nodes",
+        *_STORED, *_FIT, "ring", "dring", "early", "cf", "shape", "coef", "gram", "rhs", "ids", "nodes",
         "closed_pulses", "_resp", "_cycle", "_memo",
     )  # fmt: skip
 
@@ -246,6 +262,7 @@ class PulseTracker:
         self.early: list[float] = []  # the current pulse's first EARLY raw velocities
         # float32 arrays, as stored, so that a decoded state continues exactly alike
         self.cf = np.zeros(K, _F4)  # closed pulses' responses at step cf_ref
+        self.shape = np.zeros(K, _F4)  # earlier responding pulses' mixture (SHAPE_PRIOR), sums to 1
         self.coef = _fresh_coef()  # current pulse's fit: K components, β, the level
         self.gram = np.zeros((N, N), _F4)  # normal equations of steps after the early ones
         self.rhs = np.zeros(N, _F4)
@@ -396,6 +413,11 @@ class PulseTracker:
         self.closed += 1
         if self._flag(_F_NO_RESPONSE):
             return
+        # the post's shape: its responding pulses' mixtures, the latest weighing half
+        mix = self.coef[:K].astype(float)
+        if mix.sum() > 0:
+            mix /= mix.sum()
+            self.shape = (mix if not self.shape.any() else 0.5 * (self.shape + mix)).astype(_F4)
         # the pulse's components continue as plain exponentials from the next onset on
         resp = self.response(params)
         tau = next_onset - self.onset
@@ -708,6 +730,10 @@ class PulseTracker:
         prior = params.steps(BETA_PRIOR_HOURS) * float(gram[K, K]) / tau_now + 1e-9
         g = gram + np.diag(RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300))
         g[:K, :K] += SMOOTHING * float(np.mean(diag[:K])) * _CURVATURE
+        j = SHAPE_FAST
+        if SHAPE_PRIOR and self.shape[:j].any():
+            m = self.shape[:j].astype(float) / float(np.linalg.norm(self.shape[:j]))
+            g[:j, :j] += SHAPE_PRIOR * float(np.mean(diag[:K])) * (np.eye(j) - np.outer(m, m))
         g[K, K] += prior
         b = rhs.astype(float)
         b[K] += prior  # β ≈ 1 unless the data say otherwise
@@ -948,7 +974,7 @@ class PulseTracker:
         other.ring = list(self.ring)
         other.dring = list(self.dring)
         other.early = list(self.early)
-        other.cf, other.coef = self.cf.copy(), self.coef.copy()
+        other.cf, other.shape, other.coef = self.cf.copy(), self.shape.copy(), self.coef.copy()
         other.gram, other.rhs = self.gram.copy(), self.rhs.copy()
         other.ids, other.nodes = self.ids, self.nodes
         other.closed_pulses = []
@@ -970,7 +996,8 @@ class PulseTracker:
         )  # fmt: skip
         return b"".join((
             head, _codes(self.ring + self.dring + self.early),
-            np.asarray(self.cf, dtype="<f4").tobytes(), np.asarray(self.coef, dtype="<f4").tobytes(),
+            np.asarray(self.cf, dtype="<f4").tobytes(), np.asarray(self.shape, dtype="<f4").tobytes(),
+            np.asarray(self.coef, dtype="<f4").tobytes(),
             np.asarray(self.gram[_TRI], dtype="<f4").tobytes(), np.asarray(self.rhs, dtype="<f4").tobytes(),
             text, nodes,
         ))  # fmt: skip
@@ -985,7 +1012,7 @@ class PulseTracker:
     def read(cls, buf: memoryview) -> tuple[PulseTracker, int]:
         """Decode from the start of ``buf``; returns the tracker and the bytes used."""
         vals = _HEAD.unpack_from(buf, 0)
-        if vals[0] not in (2, _VERSION):
+        if vals[0] not in (2, 3, _VERSION):
             raise ValueError(f"unknown PulseTracker version {vals[0]}")
         self = cls.__new__(cls)
         i = 1
@@ -1004,17 +1031,22 @@ class PulseTracker:
         self.ring = decoded[:n_ring]
         self.dring = decoded[n_ring : 2 * n_ring]
         self.early = decoded[2 * n_ring :]
-        n, tri = (N, _TRI) if vals[0] == _VERSION else (_N2, _TRI2)  # version 2: no level
-        floats = np.frombuffer(buf, dtype="<f4", count=K + 2 * n + len(tri[0]), offset=off)
+        n, tri = (_N2, _TRI2) if vals[0] == 2 else (N, _TRI)  # version 2: no level
+        self.cf = np.frombuffer(buf, dtype="<f4", count=K, offset=off).astype(_F4)
+        off += 4 * K
+        self.shape = np.zeros(K, _F4)
+        if vals[0] >= 4:  # version 3 and older: no shape of earlier pulses
+            self.shape = np.frombuffer(buf, dtype="<f4", count=K, offset=off).astype(_F4)
+            off += 4 * K
+        floats = np.frombuffer(buf, dtype="<f4", count=2 * n + len(tri[0]), offset=off)
         off += 4 * len(floats)
-        self.cf = floats[:K].astype(_F4)
         self.coef = _fresh_coef()
-        self.coef[:n] = floats[K : K + n]
+        self.coef[:n] = floats[:n]
         gram = np.zeros((N, N), _F4)
-        gram[tri] = floats[K + n : K + n + len(tri[0])]
+        gram[tri] = floats[n : n + len(tri[0])]
         self.gram = gram + np.triu(gram, 1).T
         self.rhs = np.zeros(N, _F4)
-        self.rhs[:n] = floats[K + n + len(tri[0]) :]
+        self.rhs[:n] = floats[n + len(tri[0]) :]
         self.ids = tuple(x for x in bytes(buf[off : off + n_text]).decode().split(",") if x)
         off += n_text
         self.nodes = _decode_nodes(bytes(buf[off : off + n_nodes])) if n_nodes else []
