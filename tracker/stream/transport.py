@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
@@ -172,6 +174,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     await asyncio.wait_for(self._resumed.wait(), 1.0)
                 timeout = 0.0
             records, _active = await self._wait_next_records(timeout=timeout)
+            generation = self.app.consumer_generation_id
             await asyncio.sleep(0)
             if not records or self.should_stop:
                 continue
@@ -189,7 +192,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     queued = True
                     continue
                 for record in batch:  # Faust's own path (table changelogs)
-                    if not self.flow_active:
+                    if not self._hands_over(tp, generation):
+                        await self._put_back(tp, record.offset)
                         break
                     read = self._read_offset[tp]
                     if read is None or record.offset >= read:
@@ -200,6 +204,39 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if commit_every is not None and self._n_acked >= commit_every:
                 self._n_acked = 0
                 await self.commit()
+
+    def _hands_over(self, tp: TP, generation: int) -> bool:
+        """Whether a fetched changelog record still goes to Faust: as in Faust's ``getmany``, not
+        while the flow is stopped, after the generation changed or for a paused partition. (The
+        fetch in flight is given the live set of active partitions, and once a rebalance has
+        paused them all that set is empty, which aiokafka reads as "every partition".)"""
+        return (self.flow_active and self.app.consumer_generation_id == generation
+                and tp in self._get_active_partitions())
+
+    async def _put_back(self, tp: TP, offset: int) -> None:
+        """Rewind ``tp`` to ``offset``, its first fetched record not handed over.
+
+        A fetch in flight across a rebalance can return a changelog partition's records after
+        the recovery has sought it and before the recovery resumes the flow. Dropped there, they
+        were never read again (the position is past them), and the recovery waited for them
+        forever ("No event received for active tp ... since recovery start"). Faust's own
+        ``getmany`` seeks back in that case, but only to committed offsets, which a changelog has
+        none of. Only ever backwards: a seek made since (a new recovery) may be to an earlier
+        offset, and reading a changelog record twice is harmless (recovery skips offsets it
+        has applied)."""
+        try:
+            await self._thread.call_thread(self._rewind, TopicPartition(tp.topic, tp.partition), offset)
+        except IllegalStateError:
+            pass  # no longer assigned: whoever owns it now restores it from its own seek
+        except Exception as exc:  # noqa: BLE001 - as Faust's getmany: the next recovery seeks anew
+            log.warning("changelog %s not rewound to %d: %r", tp, offset, exc)
+
+    async def _rewind(self, tp: TopicPartition, offset: int) -> None:
+        # In the consumer's thread, where the fetcher moves positions: nothing runs between the
+        # read of the position and the seek.
+        consumer = self._thread._ensure_consumer()
+        if await consumer.position(tp) > offset:
+            consumer.seek(tp, offset)
 
 
 class Transport(faust_aiokafka.Transport):
