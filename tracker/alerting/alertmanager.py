@@ -17,8 +17,9 @@ from urllib.parse import quote
 
 import httpx
 
-from tracker.alerting.change import POST_ALERTS, AlertChange, describe_evidence, describe_suggestion
+from tracker.alerting.change import AlertChange, describe_evidence, describe_suggestion
 from tracker.contracts.timestamps import format_ts
+from tracker.contracts.vocab import ALERT_TYPES
 from tracker.errors import ConfigError, InvalidInput, RetryableError
 
 RUNBOOK = "docs/runbook.md#{anchor}"
@@ -92,7 +93,7 @@ class ActiveAlerts:
         n = 0
         for found in alerts:
             labels = dict(found.get("labels", {}))
-            if labels.get("alertname") not in POST_ALERTS:
+            if labels.get("alertname") not in ALERT_TYPES:
                 continue
             alert = {"labels": labels, "annotations": dict(found.get("annotations", {})),
                      "startsAt": found["startsAt"]}
@@ -111,7 +112,7 @@ class ActiveAlerts:
 
     def counts(self) -> dict[str, int]:
         """Active alerts by alert name (every post alert name present, zeros included)."""
-        out = dict.fromkeys(POST_ALERTS, 0)
+        out = dict.fromkeys(ALERT_TYPES, 0)
         for alert in self.alerts.values():
             name = alert["labels"]["alertname"]
             out[name] = out.get(name, 0) + 1

@@ -7,9 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.contracts.timestamps import format_ts
-from tracker.contracts.vocab import ALERT_TYPES
 
-POST_ALERTS = ALERT_TYPES
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 

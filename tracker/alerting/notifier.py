@@ -33,13 +33,14 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient, utcnow
-from tracker.alerting.change import POST_ALERTS, AlertChange
+from tracker.alerting.change import AlertChange
 from tracker.alerting.chat import Channel, channels
 from tracker.alerting.dedup import Seen
 from tracker.alerting.delivery import Courier
 from tracker.alerting.digest import CampaignDigest, Digests
 from tracker.broker.topics import ALERTS
 from tracker.contracts import decode
+from tracker.contracts.vocab import ALERT_TYPES
 from tracker.errors import InvalidInput, RetryableError
 from tracker.ops import metrics
 from tracker.settings import Settings
@@ -234,7 +235,7 @@ class NotifierService(mode.Service):
 
     async def _adopt(self) -> None:
         assert self.alertmanager is not None
-        matcher = 'alertname=~"^(' + "|".join(POST_ALERTS) + ')$"'
+        matcher = 'alertname=~"^(' + "|".join(ALERT_TYPES) + ')$"'
         try:
             found = await self.alertmanager.query(matcher)
         except RetryableError as exc:

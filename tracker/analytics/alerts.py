@@ -12,9 +12,6 @@ from typing import Any
 
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.pulses import DecayView
-from tracker.contracts import vocab
-
-ALERT_TYPES = vocab.ALERT_TYPES
 
 
 @dataclass(frozen=True, slots=True)
