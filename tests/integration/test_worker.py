@@ -22,6 +22,7 @@ from tests.fixtures.heating import tables as heating_tables
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.analytics.longtail import prior_ratio
 from tracker.broker import topics as t
+from tracker.contracts import encode
 
 pytestmark = pytest.mark.integration
 
@@ -283,5 +284,43 @@ def test_the_log_linear_baseline_learns_from_finished_posts(kafka: str, tracker_
         learned = math.log(10.0)  # every finished post: 100 engagements up to day 29, 1,000 at day 30
         prior = math.log(prior_ratio(29.0, 720.0))
         assert projected / total == pytest.approx(math.exp((5 * prior + 20 * learned) / 25), rel=0.05)
+    finally:
+        worker.stop()
+
+
+def test_first_pulses_lean_on_the_response_shape_learned_from_finished_posts(kafka: str, tracker_topics: str,
+                                                                             tmp_path: Path) -> None:
+    """The worker learns its platform and tier's response shape from the first pulses in the store
+    (``tracker_shape_populations``: bilibili/micro, 25 posts; douyin/star, 3, too few to count),
+    and writes the shape of a first pulse once it closes (here at a heating node), fitted from its
+    own post: the population learns from it in turn."""
+    shape = [0.4, 0.3, 0.15, 0.1, 0.05, 0.0, 0.0]  # K = 7 components
+    groups = [(f"bilibili:S{i}", "bilibili", "micro") for i in range(25)]
+    groups += [(f"douyin:S{i}", "douyin", "star") for i in range(3)]
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_RATIO_STATS_SECONDS="1")
+    worker.prefill({
+        "posts": (["tenant", "post_id", "platform", "creator_tier", "published_at", "version"],
+                  [("acme", p, platform, tier, T0 - timedelta(days=30), 1) for p, platform, tier in groups]),
+        "pulses": (["tenant", "post_id", "pulse_index", "onset", "ends_at", "trigger", "status", "response_shape",
+                    "version"],
+                   [("acme", p, 0, T0 - timedelta(days=30), T0 - timedelta(days=20), "organic", "settled", shape, 1)
+                    for p, _, _ in groups]),
+    }).start()
+    try:
+        _metrics_when(worker, "tracker_shape_populations 1.0")
+        node = {"tenant": "acme", "post_id": post_id(1), "heating_id": "h1", "channel": "qifei",
+                "start": T0 + timedelta(hours=40), "end": T0 + timedelta(hours=46),
+                "spend": {"amount": "300.00", "currency": "CNY"}, "status": "executed", "updated_at": T0}
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(1)]))
+        asyncio.run(produce(kafka, tracker_topics + t.HEATING, [(post_id(1).encode(), encode(t.HEATING, node))]))
+        worker.wait_caught_up(t.HEATING)
+        heated = [snapshot(1, k, views=burst_views(k) + (3000 * min(k - 40, 6) if k > 40 else 0)) for k in range(60)]
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, heated))
+        closed = (f"SELECT count() FROM pulses FINAL WHERE post_id = '{post_id(1)}' AND pulse_index = 0 "
+                  "AND notEmpty(response_shape)")
+        worker.wait_for(closed, 1)
+        (got,) = worker.client().query(f"SELECT response_shape FROM pulses FINAL WHERE post_id = '{post_id(1)}' "
+                                       "AND pulse_index = 0").result_rows[0]
+        assert len(got) == len(shape) and sum(got) == pytest.approx(1.0, abs=1e-4)
     finally:
         worker.stop()

@@ -8,6 +8,7 @@ import math
 from datetime import timedelta
 
 import orjson
+import pytest
 
 from tests.fixtures.data import T0
 from tracker.analytics import alerts as decide
@@ -171,3 +172,53 @@ def test_a_decaying_post_once_heated_is_suggested_a_reheat_on_its_own_pulses() -
     share = evidence["projected_gain"] / evidence["incremental"]
     assert fired[-1]["summary"] == (f"pulse {evidence['pulse']} is decaying: the next 72 h should add {share:.0%} "
                                     "of what it has brought so far; it can still be re-heated")
+
+
+def test_response_shapes_are_learned_per_platform_and_tier_with_pooled_fallbacks() -> None:
+    """A (platform, tier) with enough first pulses has its own shape; one with too few leans on its
+    platform's pooled tiers, and a platform with too few on every platform's."""
+    from tracker.analytics.pulses import POPULATION_MIN
+    from tracker.stream import shapes
+
+    fast, slow = (0.6, 0.3, 0.1, 0.0, 0.0, 0.0, 0.0), (0.0, 0.1, 0.3, 0.6, 0.0, 0.0, 0.0)
+    rows = [("douyin", "micro", fast)] * POPULATION_MIN + [("douyin", "star", slow)] * 2
+    rows += [("bilibili", "micro", slow)] * 3
+    learned = shapes.learned(rows)
+    assert ("douyin", "star") not in learned and ("bilibili", shapes.ANY) not in learned
+    own = shapes.for_post(learned, "douyin", "micro")
+    platform = shapes.for_post(learned, "douyin", "star")
+    pooled = shapes.for_post(learned, "bilibili", "micro")
+    assert own is not None and own[0] > 0.8  # the unit vector of the fast mixture
+    assert platform is not None and pooled is not None and not (platform == own).all()
+    assert (pooled == learned[(shapes.ANY, shapes.ANY)]).all()
+    assert shapes.for_post({}, "douyin", "micro") is None
+
+
+def test_a_first_pulse_leans_on_the_learned_shape_and_passes_on_its_own() -> None:
+    """The insights set the post's population shape before each event: the first pulse's reading
+    leans on it, while the closed pulse's row carries its own fitted shape (summing to 1)."""
+    import numpy as np
+
+    from tracker.stream import shapes
+
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=48),
+        "end": T0 + timedelta(hours=60), "spend": {"amount": "500.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": T0}))
+    msgs = [(t.POSTS, registry()), (t.HEATING, heat)] + [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(96)]
+
+    def first_pulse(insights: Insights) -> dict:
+        out = Output()
+        proc, state = Processor(6, insights), PostState()
+        for offset, (topic, message) in enumerate(msgs):
+            proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
+        rows = [dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]]
+        return [p for p in rows if p["pulse_index"] == 0][-1]
+
+    alone = first_pulse(Insights())
+    leaning = Insights()
+    leaning.shapes = {(shapes.ANY, shapes.ANY): np.array([1.0, 0.0, 0.0, 0.0])}  # all in the 1 h component
+    pulled = first_pulse(leaning)
+    assert alone["response_shape"] and sum(alone["response_shape"]) == pytest.approx(1.0, abs=1e-4)
+    assert pulled["response_shape"] == alone["response_shape"]
+    assert pulled["half_life_hours"] != alone["half_life_hours"]

@@ -22,6 +22,8 @@ import struct
 from array import array
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from tracker.analytics import alerts
 from tracker.analytics.curve import COARSE_STEP, CurveChange, CurveState
 from tracker.analytics.longtail import (
@@ -135,6 +137,19 @@ class PostAnalytics:
         self._live: PulseTracker | None = None
         self._closed: list[Pulse] = []  # pulses the checkpoint closed during this event
         self._events: list[alerts.Alert] = []  # alerts found on steps that became final
+
+    @property
+    def population(self) -> np.ndarray | None:
+        """The shape the post's first pulse is pulled towards (:func:`pulses.population_shape`
+        of its platform and tier's finished posts; None: no pull). Not stored: the stream sets
+        it before each event."""
+        return self.checkpoint.population
+
+    @population.setter
+    def population(self, shape: np.ndarray | None) -> None:
+        self.checkpoint.population = shape
+        if self._live is not None:
+            self._live.population = shape
 
     # -- events ------------------------------------------------------------
 

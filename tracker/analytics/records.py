@@ -61,6 +61,10 @@ class Pulse:
     status: str
     decaying_since: int | None
     """First step of the run of ``decay_hours`` below the ``decay_fraction`` line."""
+    response_shape: tuple[float, ...] = ()
+    """A closed responding pulse's own response mixture: the weights (summing to 1) of its
+    exponential components, fastest (1 h) first; empty while the pulse is open. A post's first
+    pulse's is fitted without the population's pull: the population learns from these."""
 
 
 @dataclass(frozen=True, slots=True)

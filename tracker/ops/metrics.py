@@ -16,6 +16,9 @@ RATIO_POPULATIONS = Gauge("tracker_ratio_populations",
 LOGLINEAR_POPULATIONS = Gauge("tracker_loglinear_populations",
                               "Platform-and-tier groups whose log-linear baseline has ratios learned from finished "
                               "posts (the others use the prior).")
+SHAPE_POPULATIONS = Gauge("tracker_shape_populations",
+                          "Platform-and-tier groups with enough finished first pulses to learn the response shape "
+                          "their posts' first pulses lean on (the others lean on their platform's or all).")
 HEATING_HISTORIES = Gauge("tracker_heating_histories",
                           "Creators (basis=creator) and platform-and-tier groups (basis=tier) with enough closed "
                           "heated pulses to base a re-heat suggestion on.", ["basis"])

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
 from tracker.analytics.longtail import LearnedRatios
@@ -26,6 +28,7 @@ from tracker.analytics.pulses import HeatingNode
 from tracker.analytics.reheat import HeatingHistory, own_history, suggest_reheat
 from tracker.analytics.resample import Snapshot
 from tracker.stream import rows as r
+from tracker.stream import shapes
 from tracker.stream.heating_history import HeatingHistories
 from tracker.stream.state import PostState
 
@@ -63,6 +66,10 @@ class Insights:
         self.loglinear: dict[tuple[str, str], LearnedRatios] = {}
         """Per (platform, creator tier), the log-linear baseline's ratios learned from finished
         posts, kept up to date by the worker; a group without them uses the prior."""
+        self.shapes: dict[tuple[str, str], np.ndarray] = {}
+        """Per (platform, creator tier), per platform and pooled, the response shape a post's first
+        pulse is pulled towards, learned by the worker from finished posts' first pulses
+        (:mod:`tracker.stream.shapes`); none learned: no pull."""
         self.heating_history = HeatingHistories()
         """Closed heated pulses per creator and per platform and tier (each within its tenant),
         kept up to date by the worker: the basis of a never-heated post's re-heat suggestion."""
@@ -89,7 +96,7 @@ class Insights:
         (the message's ``rounded`` list): their steps are not read as spikes."""
         names = tuple(m for m in rounded if m in METRICS)
         snap = Snapshot(observed_ms / HOUR_MS, tuple(metrics[m] for m in METRICS), names)
-        update = self.analytics(state).apply_snapshot(snap, self._loglinear(state))
+        update = self._leaning(state).apply_snapshot(snap, self._loglinear(state))
         self._emit(post_id, update, state, out)
         if update.burst_over:
             self._judge_ratios(post_id, update.totals, state, out)
@@ -123,7 +130,14 @@ class Insights:
             end=None if m.get("end") is None else m["end"].timestamp() / 3600,
             spend=float(Decimal(m["spend"]["amount"])), currency=m["spend"]["currency"], status=m["status"],
         )
-        self._emit(post_id, self.analytics(state).apply_heating(node, self._loglinear(state)), state, out)
+        self._emit(post_id, self._leaning(state).apply_heating(node, self._loglinear(state)), state, out)
+
+    def _leaning(self, state: PostState) -> PostAnalytics:
+        """The post's analytics with its population's response shape to lean on."""
+        live = self.analytics(state)
+        reg = state.registry or {}
+        live.population = shapes.for_post(self.shapes, reg.get("platform", ""), reg.get("tier", ""))
+        return live
 
     def _loglinear(self, state: PostState) -> LearnedRatios | None:
         reg = state.registry or {}
@@ -160,12 +174,12 @@ class Insights:
                 None if p.rise_steps is None else p.rise_steps * g,
                 None if p.half_life is None else p.half_life * g, p.theta, p.fit_r2, p.no_fit_reason or "",
                 p.incremental, Decimal(str(round(p.spend, 4))) if p.heating_ids else None,
-                state.heat_currency, p.status, version,
+                state.heat_currency, p.status, list(p.response_shape), version,
             ))
         for index in update.removed_pulses:
             out.add(r.PULSES, (tenant, post_id, index, datetime.fromtimestamp(0, tz=UTC), None, "", [], None, None,
                                None, None, None, None, None, "superseded by a re-fit", 0.0, None, "", "removed",
-                               version))
+                               [], version))
         lt = update.long_tail
         if lt is not None:
             proj = {round(p.horizon_hours / 24): p for p in lt.projections}

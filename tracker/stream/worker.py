@@ -31,7 +31,7 @@ from tracker.errors import InvalidInput
 from tracker.ops import metrics
 from tracker.settings import Settings
 from tracker.store.store import Store
-from tracker.stream import heating_history, loglinear, ratios
+from tracker.stream import heating_history, loglinear, ratios, shapes
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
@@ -312,8 +312,8 @@ class Worker:
 
     async def learn_populations(self) -> None:
         """Relearn from the store what posts are judged against: the platform-and-tier ratio
-        distributions of ``SuspiciousEngagement``, the log-linear baseline's ratios and the
-        heating history of re-heat suggestions (a failed query keeps what was learned before:
+        distributions of ``SuspiciousEngagement``, the log-linear baseline's ratios, the
+        heating history of re-heat suggestions and the response shape first pulses lean on (a failed query keeps what was learned before:
         the store may be down for a while)."""
         insights = self.insights
         horizons = insights.params.horizons_hours
@@ -322,6 +322,7 @@ class Worker:
             ("ratio distributions", ratios.QUERY, {"burst_seconds": burst_seconds}, self._learned_ratios),
             ("log-linear ratios", loglinear.QUERY, loglinear.parameters(horizons), self._learned_loglinear),
             ("heating history", heating_history.QUERY, None, self._learned_heating),
+            ("response shapes", shapes.QUERY, None, self._learned_shapes),
         )
         for what, sql, parameters, learned in learners:
             try:
@@ -339,6 +340,10 @@ class Worker:
     def _learned_loglinear(self, rows: list[tuple[Any, ...]]) -> None:
         learned = self.insights.loglinear = loglinear.learned(rows, self.insights.params.horizons_hours)
         metrics.LOGLINEAR_POPULATIONS.set(len(learned))
+
+    def _learned_shapes(self, rows: list[tuple[Any, ...]]) -> None:
+        learned = self.insights.shapes = shapes.learned(rows)
+        metrics.SHAPE_POPULATIONS.set(sum(tier != shapes.ANY for _, tier in learned))
 
     def _learned_heating(self, rows: list[tuple[Any, ...]]) -> None:
         known = self.insights.heating_history = heating_history.histories(rows)
