@@ -19,7 +19,7 @@ from tests.fixtures.data import snapshots as core_snapshots
 from tests.integration.test_analytics_accuracy import snapshots_of
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.post import PostAnalytics
-from tracker.analytics.pulses import HeatingNode
+from tracker.analytics.pulses import POPULATION_MIN, HeatingNode, population_shape
 from tracker.broker import topics as t
 from tracker.contracts import decode
 from tracker.simulate import Simulation
@@ -58,19 +58,26 @@ def _core_state_us(n_posts: int = 500, per_post: int = 40) -> float:
     return (time.perf_counter() - started) / len(raws) * 1e6
 
 
+POPULATION = population_shape([[0.3, 0.35, 0.2, 0.15, 0.0, 0.0, 0.0]] * POPULATION_MIN)
+"""The response shape first pulses lean on, as they do once the worker has learned one."""
+
+
 def _analytics_us(sim: Simulation, params: AnalyticsParams) -> tuple[float, float, int]:
-    """µs/snapshot with decode + apply + encode per snapshot, and with the object kept."""
+    """µs/snapshot with decode + apply + encode per snapshot, and with the object kept (first
+    pulses leaning on a population shape, set before each event as the worker sets it)."""
     posts = list(_posts(sim, SPEED_POSTS))
     table: dict[str, bytes] = {}
     n = 0
     started = time.perf_counter()
     for post, nodes, snaps, publish in posts:
         state = PostAnalytics(publish, publish + post.tracking_hours, params)
+        state.population = POPULATION
         for node in nodes:
             state.apply_heating(node)
         table[post.id] = state.to_bytes()
         for snap in snaps:
             state = PostAnalytics.from_bytes(table[post.id], params)
+            state.population = POPULATION
             state.apply_snapshot(snap)
             table[post.id] = state.to_bytes()
             n += 1
@@ -78,6 +85,7 @@ def _analytics_us(sim: Simulation, params: AnalyticsParams) -> tuple[float, floa
     started = time.perf_counter()
     for post, nodes, snaps, publish in posts:
         state = PostAnalytics(publish, publish + post.tracking_hours, params)
+        state.population = POPULATION
         for node in nodes:
             state.apply_heating(node)
         for snap in snaps:
