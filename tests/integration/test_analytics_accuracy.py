@@ -190,6 +190,8 @@ class Scores:
     organic_total: int = 0
     spurious: int = 0
     half_life_errors: list[float] = field(default_factory=list)
+    half_life_first: list[float] = field(default_factory=list)
+    """The same errors of the posts' first pulses only (those lean on their population's shape)."""
     half_life_later: list[float] = field(default_factory=list)
     """The same errors of the posts' second and later pulses only."""
     half_life_missing: int = 0
@@ -269,8 +271,7 @@ def score(sim: Simulation, outcomes: list[Outcome]) -> Scores:
                     s.half_life_errors.append(1.0)
                 else:
                     s.half_life_errors.append(abs(p.half_life - q.half_life_hours) / q.half_life_hours)
-                if k > 0:
-                    s.half_life_later.append(s.half_life_errors[-1])
+                (s.half_life_later if k > 0 else s.half_life_first).append(s.half_life_errors[-1])
             if q.incremental_engagements >= MIN_INCREMENTAL:
                 err = (p.incremental - q.incremental_engagements) / q.incremental_engagements
                 s.incremental_signed.append(err)
@@ -343,8 +344,9 @@ def report(s: Scores) -> dict[str, float]:
         f"spurious pulses {s.spurious}"
         f"\n  half-life error: median {figures['half_life_median']:.1%}, p90 {figures['half_life_p90']:.1%} "
         f"(n={len(s.half_life_errors)}, {s.half_life_missing} without a detected half-life); "
-        f"later pulses only: median {q(s.half_life_later, 50):.1%}, p90 {q(s.half_life_later, 90):.1%} "
-        f"(n={len(s.half_life_later)})"
+        f"first pulses: median {q(s.half_life_first, 50):.1%}, p90 {q(s.half_life_first, 90):.1%} "
+        f"(n={len(s.half_life_first)}); later pulses: median {q(s.half_life_later, 50):.1%}, "
+        f"p90 {q(s.half_life_later, 90):.1%} (n={len(s.half_life_later)})"
         f"\n  incremental engagements error: median {figures['incremental_median']:.1%}, "
         f"p90 {q(s.incremental_errors, 90):.1%}, signed median {q(s.incremental_signed, 50):+.1%} "
         f"(n={len(s.incremental_errors)})"
