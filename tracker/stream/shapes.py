@@ -2,12 +2,13 @@
 
 A publish burst has no earlier pulse of its own post to lean on; its fit is
 pulled towards the mean fast mixture of the first pulses of its platform and
-tier's earlier posts (``analytics.pulses.POPULATION_PRIOR``). Those mixtures are
-the ``response_shape`` of each post's first closed responding pulse in
-``pulses``, fitted from its own post alone. Each (platform, tier) keeps its ``SAMPLE`` latest; a group
-with fewer than ``POPULATION_MIN`` falls back to its platform's, then to every
-platform's. A response shape is how an audience answers a push, not money or
-counts: like the log-linear ratios, it is pooled across tenants.
+tier's earlier posts (``analytics.pulses.POPULATION_PRIOR``). Those mixtures
+are the ``response_shape`` of each post's first closed responding pulse in
+``pulses``, fitted from its own post alone. Each (platform, tier) keeps its
+``SAMPLE`` latest; a group with fewer than ``POPULATION_MIN`` falls back to its
+platform's, then to every platform's. A response shape is how an audience
+answers a push, not money or counts: like the log-linear ratios, it is pooled
+across tenants.
 """
 
 from __future__ import annotations
