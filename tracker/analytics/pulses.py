@@ -145,7 +145,7 @@ otherwise reads its half-life off noise. The post's own shape, which its later p
 is its first pulse's fit without this pull (``Pulse.response_shape``). On the simulated
 populations of 200 posts, each post learning from the posts streamed before it: half-life error
 median 19.3 → 18.0 % and p90 56.8 → 50.2 % on seed 7 (first pulses alone: p90 81 → 53 %), 18.7 →
-17.7 % and 57.8 → 55.8 % on seed 11; decay alerts unchanged. Slow pulses pay for it (those with
+18.0 % and 57.8 → 55.8 % on seed 11; decay alerts unchanged. Slow pulses pay for it (those with
 a true half-life over 8 h are read shorter), and no variant did better at p90 on seed 7: weights
 0.5 and 3 (50.5, 51.6 %), pulling 3 or 5 components (55.5, 51.2 %), a fast and a slow centroid
 to choose from instead of one mean (51.1 %), learning only from bursts peaking at 50 an hour or
@@ -787,9 +787,7 @@ class PulseTracker:
         return coef, gram, rhs, (w_e, we_e, wee_e)
 
     def _refit(self, params: AnalyticsParams) -> None:
-        if self.onset == NONE or self.next_step == NONE:
-            return
-        if self.next_step - self.onset <= 0:
+        if self.onset == NONE or self.next_step == NONE or self.next_step <= self.onset:
             return
         coef, gram, rhs, (w_e, we_e, wee_e) = self._solve(params)
         self.coef = coef.astype(_F4)

@@ -50,7 +50,7 @@ def learned(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, str], np.ndarray]:
     too few first pulses are left out."""
     groups: dict[tuple[str, str], list[Sequence[float]]] = {}
     for platform, tier, shape in rows:
-        for key in ((platform, tier), (platform, ANY), (ANY, ANY)):
+        for key in {(platform, tier), (platform, ANY), (ANY, ANY)}:  # a post counts once per group
             groups.setdefault(key, []).append(shape)
     out = {}
     for key, mixtures in groups.items():
