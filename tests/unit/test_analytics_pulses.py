@@ -12,7 +12,7 @@ from tracker.analytics.cycle import DailyCycle
 from tracker.analytics.decay import fit_power_law, half_life, kernel_integral
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.post import PostAnalytics
-from tracker.analytics.pulses import HeatingNode, PulseTracker
+from tracker.analytics.pulses import HeatingNode, Pulse, PulseTracker
 from tracker.analytics.replay import replay_post
 from tracker.analytics.resample import Snapshot
 from tracker.analytics.response import K, Response, box_profile, burst_profile, nnls
@@ -468,3 +468,47 @@ def test_a_first_pulses_response_shape_is_its_own_fit_not_its_populations():
     assert leaning.response_shape == own.response_shape
     assert np.array_equal(leaning_shape, own_shape)
     assert leaning.half_life != own.half_life  # the reading itself did lean
+
+
+def _rounded_post(seed: int) -> tuple[list[Snapshot], float]:
+    """Hourly snapshots of a Xiaohongshu-like post whose four counters are all past 10,000 and
+    shown rounded ("1.2万", floored to 1,000), heated at a random hour; and that hour."""
+    rnd = random.Random(seed)
+    heat_at = 60 + rnd.randint(0, 20)
+    shares, start = (0.6, 0.1, 0.1, 0.2), (40_000, 12_000, 11_000, 20_000)
+    total, snaps = 0.0, []
+    for h in range(160):
+        v = 100 * math.exp(-h / 40) + 60 + (5000 * math.exp(-(h - heat_at) / 6) if h >= heat_at else 0)
+        total += v * math.exp(0.3 * rnd.gauss(0, 1))
+        shown = [float(int(s + total * w) // 1000 * 1000) for s, w in zip(start, shares, strict=True)]
+        snaps.append(Snapshot(T0 + h + rnd.uniform(0.1, 0.9), (None, *shown, None),
+                              ("likes", "comments", "shares", "saves")))
+    return snaps, T0 + heat_at
+
+
+def _identity(pulse: Pulse | None) -> tuple[int, int, str] | None:
+    return None if pulse is None else (pulse.index, pulse.onset, pulse.trigger)
+
+
+def test_a_post_shown_rounded_reports_the_same_pulses_live_as_after_a_restart():
+    """A rounded counter's hours are imputed from its latest values, so each snapshot can change
+    hours the live view has already read: the view is rebuilt, and the pulses it reports are
+    those a worker restored from the changelog reports; folded as the store keeps them, they
+    tile time."""
+    for seed in range(3):
+        snaps, heat_at = _rounded_post(seed)
+        post = PostAnalytics(T0, T0 + 24 * 30, P)
+        post.apply_heating(HeatingNode("h", heat_at, None, 500.0))
+        stored: dict[int, Pulse] = {}
+        for snap in snaps:
+            update = post.apply_snapshot(snap)
+            for index in update.removed_pulses:
+                stored.pop(index, None)
+            stored.update({p.index: p for p in update.pulses})
+            live = post.live.current(P)
+            restored = PostAnalytics.from_bytes(post.to_bytes(), P).live.current(P)
+            assert _identity(live) == _identity(restored), snap.t - T0
+        pulses = [stored[i] for i in sorted(stored)]
+        assert [p.index for p in pulses] == list(range(len(pulses)))
+        for a, b in zip(pulses, pulses[1:], strict=False):
+            assert a.interval_end == b.onset and a.onset < b.onset

@@ -164,8 +164,11 @@ class PostAnalytics:
             return Update("late")
         rows = self._rows(change) if change.status == "accepted" else []
         live = self._live
-        if live is not None and change.first_hour is not None and change.first_hour < live.next_step:
-            self._live = None  # a step the live view holds changed: rebuild it
+        if live is not None and change.status == "accepted" and (
+            self.curve.imputes() or (change.first_hour is not None and change.first_hour < live.next_step)
+        ):
+            # a step the live view holds changed (with a rounded counter, any may have): rebuild it
+            self._live = None
         self._advance()
         out = self._update(change.status, rows, loglinear)
         if self.publish is not None:
