@@ -453,17 +453,13 @@ def test_half_life_error_median(figures):
     assert figures["half_life_median"] <= 0.20
 
 
-# The three bars below are not met (README, "Accuracy", says why and by how much). They stay
-# asserted at the level and marked as expected failures, strictly: the day one passes,
-# its mark must go.
-
-
-@pytest.mark.xfail(strict=True, reason="half-life p90 ~50.2 % against 50 % (first pulses, leaning on their "
-                   "population's shape, ~53 %; later pulses, on the post's own, ~42 %): hourly noise of 20-45 % "
-                   "on 2-8 h half-lives; the same fit on each pulse's realised excess, with the exact "
-                   "counterfactual and daily cycle, reaches only ~49.6 %")
 def test_half_life_error_p90(figures):
     assert figures["half_life_p90"] <= 0.50
+
+
+# The two bars below are not met (README, "Accuracy", says why and by how much). They stay
+# asserted at the level and marked as expected failures, strictly: the day one passes,
+# its mark must go.
 
 
 @pytest.mark.xfail(strict=True, reason="PostDecaying: precision/recall ~55 % within [T-12 h, T+24 h]; "

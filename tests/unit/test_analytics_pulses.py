@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -512,3 +513,36 @@ def test_a_post_shown_rounded_reports_the_same_pulses_live_as_after_a_restart():
         assert [p.index for p in pulses] == list(range(len(pulses)))
         for a, b in zip(pulses, pulses[1:], strict=False):
             assert a.interval_end == b.onset and a.onset < b.onset
+
+
+def _imputed_post(seed: int, burst_at: int | None) -> list[Pulse]:
+    """A Xiaohongshu-like post tracked from day 42 on: likes and saves past 10,000 and shown
+    rounded, comments and shares exact and gaining a few a day (the series scales their gain up
+    ~12 times to stand for all four); ``burst_at``: a 100-fold organic burst then. Its pulses,
+    folded as the store keeps them."""
+    rng = np.random.default_rng(seed)
+    post = PostAnalytics(T0 - 1000, T0 + 24 * 60, P)
+    counts = np.array([42_300.0, 2_361.0, 5_236.0, 36_480.0])  # likes, comments, shares, saves
+    rates = np.array([2.0, 0.1, 0.05, 1.5])
+    stored: dict[int, Pulse] = {}
+    for h in range(400):
+        lift = 100 * math.exp(-(h - burst_at) / 5) if burst_at is not None and h >= burst_at else 0.0
+        counts += rng.poisson(rates * (1 + lift))
+        likes, comments, shares, saves = (float(x) for x in counts)
+        shown = (None, likes // 1000 * 1000, comments, shares, saves // 1000 * 1000, None)
+        update = post.apply_snapshot(Snapshot(T0 + h + rng.uniform(0.1, 0.9), shown, ("likes", "saves")))
+        for index in update.removed_pulses:
+            stored.pop(index, None)
+        stored.update({p.index: p for p in update.pulses})
+    return [stored[i] for i in sorted(stored)]
+
+
+def test_a_series_imputed_from_a_few_exact_counts_finds_no_pulse_in_their_noise():
+    """One comment more in an hour reads as a dozen engagements: the onset test knows the series'
+    counting noise is scaled up alike, so a steady post has no organic pulse (there were 17 to
+    24 in 400 hours) and a real burst is still found."""
+    for seed in range(3):
+        assert [p.trigger for p in _imputed_post(seed, None)] == ["tracking-start"]
+        pulses = _imputed_post(seed, 200)
+        assert [p.trigger for p in pulses] == ["tracking-start", "organic"]
+        assert abs(pulses[1].onset - (T0 + 200)) <= 1

@@ -198,6 +198,12 @@ def test_a_counter_flagged_rounded_is_read_as_rounded_at_once():
     guessed.apply(Snapshot(T0, (None, 12_000, None, None, None, None)))
     assert flagged.rounded("likes") and not guessed.rounded("likes")
     assert not flagged.rounded("views")
+    # a daily export's exact value between polls does not make the platform's display exact
+    flagged.apply(Snapshot(T0 + 1, (None, 12_345, None, None, None, None)))
+    assert flagged.rounded("likes")
+    for i in range(3):  # exact values that go on do
+        flagged.apply(Snapshot(T0 + 2 + i, (None, 12_400 + i, None, None, None, None)))
+    assert not flagged.rounded("likes")
     row = {"observed_at": "2026-01-01T00:00:00Z", "likes": "12000", "rounded": "likes, saves"}
     assert Snapshot.from_mapping(row).rounded == ("likes", "saves")
     assert Snapshot.from_mapping({**row, "rounded": ["likes", "bogus"]}).rounded == ("likes",)

@@ -30,12 +30,14 @@ def log_noise(values: Sequence[float]) -> float:
     return max(0.1, 1.4826 * median(d2) / math.sqrt(6.0))
 
 
-def exceeds(v: float, reference: float, ratio: float, z: float, noise: float) -> bool:
+def exceeds(v: float, reference: float, ratio: float, z: float, noise: float, scale: float = 1.0) -> bool:
     """Velocity ``v`` is an onset-grade rise over ``reference`` (counts per step):
     above ``ratio`` × reference, ``z`` noise scales above it in log terms, and ``z``
-    Poisson standard deviations above it in counts."""
+    Poisson standard deviations above it in counts. ``scale``: how many counts of the
+    velocity each counted unit stands for (a series scaled up from fewer exact counts, whose
+    counting noise is scaled up alike: its variance is ``scale`` × the velocity)."""
     if v <= ratio * reference:
         return False
     if math.log1p(v) - math.log1p(reference) <= z * noise:
         return False
-    return v - reference > z * math.sqrt(reference + 1.0)
+    return v - reference > z * math.sqrt(scale * (reference + scale))

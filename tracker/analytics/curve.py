@@ -57,6 +57,9 @@ _SLOTS = (_ANCHOR_T, _ANCHOR_M, _LATEST_T, _LATEST_V, _ANCHOR_G, _CROSS_T, _CROS
 _NAN32 = -(2**31)
 COARSE_EVIDENCE = 3
 """Consecutive rounded-looking values before a metric is read as rounded."""
+ROUNDING_MAX = 6
+"""Most evidence a metric's rounding counter holds: an exact value takes 2 off, so a metric the
+collector says is rounded stays so through the exact values of a daily export between polls."""
 _VERSION = 2
 COARSE_FROM, COARSE_STEP = 10_000, 1_000
 """A value ≥ COARSE_FROM that is a multiple of COARSE_STEP reads as rounded ("1.2万")."""
@@ -235,18 +238,12 @@ class CurveState:
             return []
         n = h1 - h0
         out = [0.0] * n
-        ks = [k for k in range(K) if self._series >> k & 1]
-        coarse = [k for k in ks if self._rounding[k] >= COARSE_EVIDENCE]
-        impute = bool(coarse) and len(coarse) < len(ks)
-        share = level = 0.0
+        ks, coarse, scale = self._imputation()
+        impute = scale != 1.0
         m = self._m
         for k in ks:
-            latest = m[_LATEST_V + k]
-            latest = 0.0 if _isnan(latest) else latest
             if impute and k in coarse:
-                share += latest
                 continue
-            level += latest
             rate = m[_CROSS_R + k]
             if k in coarse and rate == rate and rate < COARSE_STEP:
                 since = m[_NEWEST] - m[_CROSS_T + k]
@@ -261,10 +258,33 @@ class CurveState:
                 a, b = grid[i], grid[i + 1]
                 if a is not None and b is not None:
                     out[i] += b - a
-        if impute and level > 0:
-            scale = 1.0 + share / level
+        if impute:
             return [x * scale for x in out]
         return out
+
+    def _imputation(self) -> tuple[list[int], list[int], float]:
+        """The series metrics, those shown rounded, and the factor their exact companions'
+        gain is scaled by to stand for them all (1: nothing is imputed)."""
+        ks = [k for k in range(K) if self._series >> k & 1]
+        coarse = [k for k in ks if self._rounding[k] >= COARSE_EVIDENCE]
+        if not coarse or len(coarse) == len(ks):
+            return ks, coarse, 1.0
+        m = self._m
+        share = level = 0.0
+        for k in ks:
+            latest = m[_LATEST_V + k]
+            latest = 0.0 if _isnan(latest) else latest
+            if k in coarse:
+                share += latest
+            else:
+                level += latest
+        return ks, coarse, 1.0 + share / level if level > 0 else 1.0
+
+    def count_scale(self) -> float:
+        """Counts of the series each counted unit stands for: with rounded metrics imputed
+        from their exact companions' gain (:meth:`series`), that gain's scale-up, which scales
+        its counting noise up alike; else 1."""
+        return self._imputation()[2]
 
     def hours(
         self, h0: int, h1: int
@@ -323,7 +343,7 @@ class CurveState:
         for name in snap.rounded:
             k = METRICS.index(name)
             if vals[k] == vals[k]:  # the collector says so: no need to infer it from the values
-                self._rounding[k] = max(self._rounding[k], COARSE_EVIDENCE)
+                self._rounding[k] = ROUNDING_MAX
         changed = self._insert(t, vals)
         self._note_shape(t, vals)
         self._cache.clear()
@@ -454,7 +474,7 @@ class CurveState:
             if x % COARSE_STEP:
                 self._rounding[k] = max(0, self._rounding[k] - 2)
                 continue
-            self._rounding[k] = min(6, self._rounding[k] + 1)
+            self._rounding[k] = min(ROUNDING_MAX, self._rounding[k] + 1)
             last_t = m[_LATEST_T + k]
             if not _isnan(last_t) and t <= last_t:
                 continue  # out of order: steps are tracked in time order only

@@ -296,8 +296,9 @@ class PostAnalytics:
 
     def _feed(self, tracker: PulseTracker, s0: int, s1: int) -> None:
         velocities = self.curve.series(s0, s1)
+        scale = self.curve.count_scale()
         for i, v in enumerate(velocities):
-            tracker.feed(s0 + i, v, self.curve.observed(s0 + i), self.params)
+            tracker.feed(s0 + i, v, self.curve.observed(s0 + i), self.params, scale)
 
     def _rows(self, change: CurveChange) -> list[HourRow]:
         newest = self.curve.newest

@@ -483,9 +483,11 @@ class PulseTracker:
         self.nodes.sort(key=lambda n: (n.start, n.id))
 
     def feed(
-        self, step: int, v: float, observed: bool, params: AnalyticsParams = DEFAULT_PARAMS
+        self, step: int, v: float, observed: bool, params: AnalyticsParams = DEFAULT_PARAMS, scale: float = 1.0
     ) -> None:
-        """Add one complete step (``v`` counts gained during it) in order."""
+        """Add one complete step (``v`` counts gained during it) in order; ``scale``: the counts
+        each counted unit of ``v`` stands for (:meth:`.CurveState.count_scale`), for the onset
+        test's counting noise."""
         if self.next_step != NONE and step != self.next_step:
             raise ValueError(f"step {step} fed out of order (expected {self.next_step})")
         first = self.onset == NONE
@@ -510,7 +512,7 @@ class PulseTracker:
             else:
                 self._start(step, 3, spend, window_end, ids, params)
         self._push_ring(step, v, observed, params)
-        if heat is None and self._organic(step, v, observed, params):
+        if heat is None and self._organic(step, v, observed, params, scale):
             return  # held as an onset candidate
         self._add(step, v, observed, params)
 
@@ -567,7 +569,7 @@ class PulseTracker:
         vals = self.dring[-n:]
         return sum(vals) / len(vals) if vals else 0.0
 
-    def _organic(self, step: int, v: float, observed: bool, params: AnalyticsParams) -> bool:
+    def _organic(self, step: int, v: float, observed: bool, params: AnalyticsParams, scale: float = 1.0) -> bool:
         """Onset-candidate bookkeeping; True when this step is held back in a candidate."""
         dv = v / self._daily(step, params)
         if self.cand_start != NONE:
@@ -576,7 +578,7 @@ class PulseTracker:
                     return True
                 self._flush_candidate(params)
                 return False
-            if exceeds(dv, self.cand_ref, params.onset_ratio, params.onset_noise_z, self.cand_noise):
+            if exceeds(dv, self.cand_ref, params.onset_ratio, params.onset_noise_z, self.cand_noise, scale):
                 self.cand_count += 1
                 if self.cand_count >= params.steps(params.onset_hours):
                     self._confirm_candidate(params)
@@ -600,7 +602,7 @@ class PulseTracker:
             return False
         ref = max(ref, median(prior[-window:]))
         noise = log_noise(prior)
-        if not exceeds(dv, ref, params.onset_ratio, params.onset_noise_z, noise):
+        if not exceeds(dv, ref, params.onset_ratio, params.onset_noise_z, noise, scale):
             return False
         self.cand_start, self.cand_count, self.cand_ref, self.cand_noise = step, 1, ref, noise
         if self.cand_count >= params.steps(params.onset_hours):
