@@ -208,3 +208,36 @@ def test_a_counter_flagged_rounded_is_read_as_rounded_at_once():
     assert Snapshot.from_mapping(row).rounded == ("likes", "saves")
     assert Snapshot.from_mapping({**row, "rounded": ["likes", "bogus"]}).rounded == ("likes",)
     assert Snapshot.from_mapping({**row, "rounded": ""}).rounded == ()
+
+
+def _final_series(snaps: list[Snapshot]) -> dict[int, float]:
+    """The pulse series as the stream's checkpoint reads it: each hour once, when it is final."""
+    state, read, nxt = CurveState(), {}, None
+    for snap in snaps:
+        state.apply(snap, prune=False)
+        final, start = state.final_until(), state.series_start()
+        if final is not None and start is not None:
+            nxt = start if nxt is None else nxt
+            for h, v in enumerate(state.series(nxt, final), start=nxt):
+                read[h] = v
+            nxt = max(nxt, final)
+        state.prune()
+    return read
+
+
+def test_a_rounded_counter_gains_as_its_steps_say_and_a_rise_stays_where_it_happened():
+    """Likes shown rounded gain 60 an hour for 40 h, then 3,000 an hour from hour 40 (a
+    heating): read hour by hour as the stream reads them, the hours before the rise stay near 60
+    (one latest rate for every hour read, or the steps as shown, read the rise or a whole
+    rounding step into them), and the rise is where it happened."""
+    rnd = random.Random(5)
+    for _ in range(3):
+        polls = sorted(h + rnd.uniform(0.1, 0.9) for h in range(60))
+        true = [40_000 + 60 * min(t, 40) + 3_000 * max(0.0, t - 40) for t in polls]
+        snaps = [Snapshot(T0 + t, (None, float(x // 1_000 * 1_000), None, None, None, None), ("likes",))
+                 for t, x in zip(polls, true, strict=True)]
+        read = _final_series(snaps)
+        before = [read[int(T0) + h] for h in range(8, 38)]
+        assert max(before) < 200 and 30 < sum(before) / len(before) < 120, before
+        around = sum(read[int(T0) + h] for h in range(39, 42))
+        assert around > 3_000, [read[int(T0) + h] for h in range(36, 44)]

@@ -42,9 +42,10 @@ _ANCHOR_M = K  # K: running maximum there
 _LATEST_T = 2 * K  # K: time of the latest raw value
 _LATEST_V = 3 * K  # K: the latest raw value (totals)
 _ANCHOR_G = 4 * K  # K: the grid value at the start of the anchor's hour (NaN: none)
-_CROSS_T = 5 * K  # K: rounded metrics: time the shown value last stepped up (estimated crossing)
-_CROSS_V = 6 * K  # K: the value shown since then
-_CROSS_R = 7 * K  # K: smoothed gain per step between crossings (NaN: none yet)
+_CROSS_T = 5 * K  # K: rounded metrics: time of the last informative point folded away (a step up of
+# the shown value, at its estimated crossing, or an exact value)
+_CROSS_V = 6 * K  # K: the value there
+_CROSS_R = 7 * K  # K: smoothed gain per step between informative points (NaN: none yet)
 _META = 8 * K  # publish, zero, newest t, obs base hour, first grid point of the series, ratio
 _PUBLISH, _ZERO, _NEWEST, _OBS_BASE, _SERIES0 = _META, _META + 1, _META + 2, _META + 3, _META + 4
 _RATIO = _META + 5  # engagements over all metrics ÷ over the series metrics, at the latest full snapshot
@@ -57,6 +58,10 @@ _SLOTS = (_ANCHOR_T, _ANCHOR_M, _LATEST_T, _LATEST_V, _ANCHOR_G, _CROSS_T, _CROS
 _NAN32 = -(2**31)
 COARSE_EVIDENCE = 3
 """Consecutive rounded-looking values before a metric is read as rounded."""
+RISE_FACTOR = 2.0
+"""A rounded metric's step up that comes this many times sooner than its last rate says is a
+rise that started after the poll before it; a step a little early or late is the counts' noise,
+and the gain is read evenly since the last step."""
 ROUNDING_MAX = 6
 """Most evidence a metric's rounding counter holds: an exact value takes 2 off, so a metric the
 collector says is rounded stays so through the exact values of a daily export between polls."""
@@ -88,6 +93,30 @@ class CurveChange:
 
 def _isnan(x: float) -> bool:
     return x != x
+
+
+def _slope(ts: list[float], vs: list[float], learned: float) -> float:
+    """Gain per step of the last segment of ``ts``/``vs``, or ``learned`` with one point (NaN:
+    unknown)."""
+    if len(ts) >= 2:
+        return max(0.0, (vs[-1] - vs[-2]) / (ts[-1] - ts[-2]))
+    return learned
+
+
+def _informative_point(before: float, level: float, t: float, x: float) -> tuple[float, float] | None:
+    """What a rounded metric's value ``x`` at ``t`` says about its true count, after a running
+    level ``level`` and a previous snapshot at ``before``: a step up of the shown value was
+    crossed between the two snapshots (where a steady gain from the middle of the range shown
+    then to the middle of the one shown now would cross it: midway for one step, later for
+    several); an exact value above the level is a point of its own; anything else says
+    nothing."""
+    if x <= level:
+        return None
+    if x >= COARSE_FROM and x % COARSE_STEP == 0 and not _isnan(before) and before < t:
+        was = 0.5 * (level + (level // COARSE_STEP + 1) * COARSE_STEP) if level > -math.inf else x
+        now = x + 0.5 * COARSE_STEP
+        return before + (t - before) * max(0.0, x - was) / (now - was), x
+    return t, x
 
 
 class CurveState:
@@ -231,8 +260,7 @@ class CurveState:
 
         Rounded metrics: with an exact series metric beside them, their gain is imputed
         as the exact metrics' gain times their share of them; when every series metric
-        is rounded, a rounded metric gaining less than a rounding step per hour counts
-        its smoothed gain between steps (capped by the time since its last step).
+        is rounded, each gains as its informative points say (:meth:`_informative`).
         """
         if h1 <= h0:
             return []
@@ -240,19 +268,11 @@ class CurveState:
         out = [0.0] * n
         ks, coarse, scale = self._imputation()
         impute = scale != 1.0
-        m = self._m
         for k in ks:
             if impute and k in coarse:
                 continue
-            rate = m[_CROSS_R + k]
-            if k in coarse and rate == rate and rate < COARSE_STEP:
-                since = m[_NEWEST] - m[_CROSS_T + k]
-                if since > COARSE_STEP / max(rate, 1e-9):
-                    rate = COARSE_STEP / since
-                for i in range(n):
-                    out[i] += rate
-                continue
-            ts, ms = self._points(k)
+            points = self._informative(k, h0) if k in coarse else None
+            ts, ms = points if points is not None else self._points(k)
             grid = interpolate_grid(ts, ms, h0, h1)
             for i in range(n):
                 a, b = grid[i], grid[i + 1]
@@ -261,6 +281,65 @@ class CurveState:
         if impute:
             return [x * scale for x in out]
         return out
+
+    def _informative(self, k: int, start: float) -> tuple[list[float], list[float]] | None:
+        """A rounded metric's cumulative through its informative points, from ``start`` on:
+        the last one folded away (or the publish zero), then each exact value above the running
+        level (a daily export) and each step up of the shown value, where the true value crossed
+        the new level (:func:`_informative_point`), with the gain going on at its last rate until
+        the poll before a step that says it rose (``RISE_FACTOR``); from the last point to the
+        metric's last snapshot, that rate, capped by a rounding step over the time since (the
+        shown value has not stepped up). Reading the polls as they show would put a whole
+        rounding step into one hour, and one latest rate for every hour would read a heating's
+        rise into the hours before it. None: no point yet."""
+        m = self._m
+        ts: list[float] = []
+        vs: list[float] = []
+        before, level = m[_ANCHOR_T + k], m[_ANCHOR_M + k]
+        if _isnan(level):
+            level = 0.0 if m[_ZERO] == 1.0 else -math.inf
+        if not _isnan(m[_CROSS_T + k]):
+            ts.append(m[_CROSS_T + k])
+            vs.append(m[_CROSS_V + k])
+        elif not _isnan(before) and level > -math.inf:
+            ts.append(before)
+            vs.append(level)
+        elif m[_ZERO] == 1.0:
+            ts.append(math.floor(m[_PUBLISH]))
+            vs.append(0.0)
+        v = self._v
+        last = before
+        for i, t in enumerate(self._t):
+            x = v[i * K + k]
+            if x != x:
+                continue
+            point = _informative_point(before, level, t, x)
+            if point is not None:
+                slope = _slope(ts, vs, m[_CROSS_R + k])
+                if ts and ts[-1] < before < point[0] and slope == slope:
+                    steady = (point[1] - vs[-1]) / (point[0] - ts[-1])
+                    if steady > RISE_FACTOR * slope:
+                        # a rise between two polls is not spread back over the hours since the
+                        # last step: until the poll before it the gain went on at its last rate
+                        vs.append(vs[-1] + slope * (before - ts[-1]))
+                        ts.append(before)
+                level = point[1]
+                if not ts or point[0] > ts[-1]:
+                    ts.append(point[0])
+                    vs.append(point[1])
+            before = last = t
+        if not ts:
+            return None
+        since = last - ts[-1] if not _isnan(last) else 0.0
+        if since > 0:
+            slope = _slope(ts, vs, m[_CROSS_R + k])
+            ts.append(last)
+            vs.append(vs[-1] + (0.0 if slope != slope else min(slope, COARSE_STEP / since)) * since)
+        if ts[0] > start:  # back to the first hour read, along the first segment
+            first = (vs[1] - vs[0]) / (ts[1] - ts[0]) if len(ts) >= 2 else 0.0
+            ts.insert(0, start)
+            vs.insert(0, vs[0] - first * (ts[1] - start))
+        return ts, vs
 
     def _imputation(self) -> tuple[list[int], list[int], float]:
         """The series metrics, those shown rounded, and the factor their exact companions'
@@ -465,9 +544,8 @@ class CurveState:
         return changed
 
     def _note_shape(self, t: float, vals: list[float]) -> None:
-        """Track rounded metrics (and when their shown value steps up) and the all-metrics
-        engagement ratio; runs before the latest values are updated."""
-        m = self._m
+        """Track rounded metrics and the all-metrics engagement ratio; runs before the latest
+        values are updated."""
         for k, x in enumerate(vals):
             if x != x or x < COARSE_FROM:
                 continue
@@ -475,20 +553,6 @@ class CurveState:
                 self._rounding[k] = max(0, self._rounding[k] - 2)
                 continue
             self._rounding[k] = min(ROUNDING_MAX, self._rounding[k] + 1)
-            last_t = m[_LATEST_T + k]
-            if not _isnan(last_t) and t <= last_t:
-                continue  # out of order: steps are tracked in time order only
-            shown = m[_CROSS_V + k]
-            if _isnan(shown):
-                m[_CROSS_T + k], m[_CROSS_V + k] = t, x
-            elif x > shown:
-                cross = 0.5 * (last_t + t) if not _isnan(last_t) else t
-                dt = cross - m[_CROSS_T + k]
-                if dt > 0:
-                    sample = (x - shown) / dt
-                    r = m[_CROSS_R + k]
-                    m[_CROSS_R + k] = sample if _isnan(r) else 0.5 * (r + sample)
-                m[_CROSS_T + k], m[_CROSS_V + k] = cross, x
         eng = [k for k in ENGAGEMENT_INDEXES if self._present >> k & 1]
         if self._series and eng and all(vals[k] == vals[k] for k in eng):
             series = sum(vals[k] for k in range(K) if self._series >> k & 1 and vals[k] == vals[k])
@@ -536,6 +600,8 @@ class CurveState:
                     best = m[_ANCHOR_M + k]
                     if _isnan(best):
                         best = 0.0 if m[_ZERO] == 1.0 else -math.inf
+                    if self._rounding[k]:
+                        self._fold_informative(k, _informative_point(m[_ANCHOR_T + k], best, times[i], x))
                     m[_ANCHOR_T + k] = times[i]
                     m[_ANCHOR_M + k] = x if x > best else best
         if n:
@@ -551,6 +617,19 @@ class CurveState:
         if keep_from > base:
             self._obs >>= keep_from - base
             m[_OBS_BASE] = keep_from
+
+    def _fold_informative(self, k: int, point: tuple[float, float] | None) -> None:
+        """Keep the last informative point of a rounded metric folded away (and the smoothed
+        gain per step between such points), for :meth:`_informative`."""
+        if point is None:
+            return
+        m = self._m
+        t0, v0 = m[_CROSS_T + k], m[_CROSS_V + k]
+        if not _isnan(t0) and point[0] > t0:
+            sample = (point[1] - v0) / (point[0] - t0)
+            r = m[_CROSS_R + k]
+            m[_CROSS_R + k] = sample if _isnan(r) else 0.5 * (r + sample)
+        m[_CROSS_T + k], m[_CROSS_V + k] = point
 
     # -- serialisation -----------------------------------------------------
 
