@@ -72,8 +72,9 @@ SEED = [
     "if(platform = 'weibo', NULL, 100000 + cityHash64(post_id) % 900000), 5000, 300, "
     "if(platform IN ('kuaishou', 'youtube'), NULL, 200), if(platform IN ('weibo', 'kuaishou', 'youtube'), NULL, 800), "
     "if(platform = 'douyin', 120, NULL), 6300, 1 FROM posts",
-    "INSERT INTO pulses SELECT 'bench', post_id, 1, start_at, NULL, 'heating', ['h1'], NULL, NULL, NULL, NULL, NULL, "
-    "NULL, NULL, '', 1200, 2000, 'CNY', 'decaying', 1 FROM heating_nodes",
+    "INSERT INTO pulses (tenant, post_id, pulse_index, onset, trigger, heating_ids, fit_note, "
+    "incremental_engagements, spend_amount, spend_currency, status, version) "
+    "SELECT 'bench', post_id, 1, start_at, 'heating', ['h1'], '', 1200, 2000, 'CNY', 'decaying', 1 FROM heating_nodes",
     "INSERT INTO long_tail (tenant, post_id, as_of, tail_share, version) "
     "SELECT 'bench', post_id, now(), 0.2 + (cityHash64(post_id) % 30) / 100, 1 FROM posts",
     "INSERT INTO sales SELECT 'bench', concat('o', toString(number)), concat('douyin:', toString(number * 9 % 10000)), "
