@@ -75,3 +75,27 @@ def test_ratios_far_from_their_distribution() -> None:
     found = alerts.suspicious_ratios(loud, {"likes/views": dist})
     assert [f["ratio"] for f in found] == ["likes/views"] and found[0]["z"] > 5
     assert alerts.ratio_distribution([]) is None
+
+
+def _pulses(snaps: list[Snapshot]) -> list:
+    """The post's pulses as the store keeps them (rows folded, removed ones dropped)."""
+    post = PostAnalytics(T0, T0 + 24 * 30)
+    stored: dict = {}
+    for s in snaps:
+        update = post.apply_snapshot(s)
+        for index in update.removed_pulses:
+            stored.pop(index, None)
+        stored.update({p.index: p for p in update.pulses})
+    return [stored[i] for i in sorted(stored)]
+
+
+def test_a_step_jump_is_neither_a_pulse_nor_lift() -> None:
+    """6,000 likes at once (bought, or a platform's recount) are flagged, and the pulses are
+    read without them: no organic pulse at the jump (it was one, with 6,000 incremental
+    engagements and a decay alert suggesting a re-heat), and the publish pulse's engagements
+    are those of the same post without the jump."""
+    jumped = _pulses([Snapshot(T0 + h + 0.3, counts(h + 0.3, jump_at=80.0)) for h in range(140)])
+    clean = _pulses([Snapshot(T0 + h + 0.3, counts(h + 0.3)) for h in range(140)])
+    assert [p.trigger for p in jumped] == [p.trigger for p in clean] == ["publish"]
+    assert abs(jumped[0].total - clean[0].total) < 0.02 * clean[0].total
+    assert abs(jumped[0].incremental - clean[0].incremental) < 0.05 * clean[0].incremental

@@ -21,6 +21,7 @@ import math
 import struct
 from array import array
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -230,19 +231,30 @@ class PostAnalytics:
         if start is not None and final is not None:
             nxt = cp.next_step if cp.onset != NONE else start
             if final > nxt:
-                self._feed(cp, nxt, final)
+                jumped = self._judge_steps(nxt, final)
+                if jumped:
+                    self._live = None  # it read those steps with the jump in them
+                self._feed(cp, nxt, final, jumped)
                 self._closed.extend(cp.closed_pulses)
                 cp.closed_pulses.clear()
-                self._judge_steps(nxt, final)
         curve.prune(p)
 
-    def _judge_steps(self, s0: int, s1: int) -> None:
+    def _judge_steps(self, s0: int, s1: int) -> dict[int, float]:
         """``SuspiciousEngagement`` on steps that became final: one counter jumping while the
         others stay calm (:func:`alerts.step_jump`), its gain over the last ``JUMP_WINDOW``
         steps against ``JUMP_WINDOW`` × its usual gain per step. A counter the platform shows
         rounded moves a rounding step at once: that step is taken off its gain before judging,
-        so "1.1万" → "1.2万" is no spike, and its usual gain is a plain average of its steps."""
+        so "1.1万" → "1.2万" is no spike, and its usual gain is a plain average of its steps.
+
+        Returns, per step, the counts of the pulse series that a jump put there: its counter's
+        gain above the usual one, in the step it is found and in those of the next
+        ``JUMP_WINDOW`` − 1 where that counter alone still jumps (the hours between two polls
+        share it). They are no engagement: the pulses are read without them, so bought likes
+        are neither an organic pulse nor a heating's lift."""
         curve, p = self.curve, self.params
+        series = set(curve.series_metrics)
+        scale = curve.count_scale()
+        jumped: dict[int, float] = {}
         data = curve.hours(s0, s1)
         coarse = {m: curve.rounded(m) for m in METRICS}
         usual = self.usual
@@ -265,12 +277,19 @@ class PostAnalytics:
                 window[m] = v
             del recent[:n_k]
             recent.extend(math.nan if v is None else v for v in raw)
+            gains = {m: raw[k] for k, m in enumerate(METRICS)}
+            per_step = {m: (None if usual[k] != usual[k] else usual[k]) for k, m in enumerate(METRICS)}
+            rounded = [m for m in METRICS if coarse[m]]
+            if 0 < step - self.jump_at < JUMP_WINDOW:  # the rest of the last jump, if still alone
+                spill = alerts.step_jump(gains, per_step, p, rounded)
+                if spill is not None:
+                    jumped[step] = self._jump_counts(spill, series, scale)
             if not curve.observed(step):
                 continue
             if self.usual_n >= USUAL_AFTER and step - self.jump_at >= JUMP_QUIET_STEPS:
                 ref = {m: (None if usual[k] != usual[k] else JUMP_WINDOW * usual[k])
                        for k, m in enumerate(METRICS)}
-                ev = alerts.step_jump(window, ref, p, [m for m in METRICS if coarse[m]])
+                ev = alerts.step_jump(window, ref, p, rounded)
                 if ev is not None:
                     self.jump_at = step
                     ev["hour"] = step
@@ -278,6 +297,9 @@ class PostAnalytics:
                         alerts.Alert("SuspiciousEngagement", "firing", float(step + 1),
                                      f"step-jump:{ev['metric']}@{step}", ev)
                     )
+                    metric = ev["metric"]
+                    here = {"metric": metric, "gain": gains[metric], "usual": per_step[metric]}
+                    jumped[step] = self._jump_counts(here, series, scale)
             for k, v in enumerate(raw):  # learned on the gains as shown (a rounded one averages out)
                 if v is None:
                     continue
@@ -293,11 +315,25 @@ class PostAnalytics:
                     # counter: a pulse lifts them all, a jump barely moves its own
                     usual[k] = u * min(v / u, USUAL_RISE_CAP) ** USUAL_WEIGHT
             self.usual_n += 1
+        return {step: x for step, x in jumped.items() if x > 0}
 
-    def _feed(self, tracker: PulseTracker, s0: int, s1: int) -> None:
+    def _jump_counts(self, jump: dict[str, Any], series: set[str], scale: float) -> float:
+        """Counts of the pulse series a jump of one counter put into one step: its gain above
+        the usual one, if the counter is summed exactly into the series (a rounded one, or one
+        that only an export brings, is not)."""
+        metric, gain, usual = jump["metric"], jump["gain"], jump["usual"]
+        if metric not in series or self.curve.rounded(metric) or gain is None:
+            return 0.0
+        return max(0.0, gain - (usual or 0.0)) * scale
+
+    def _feed(self, tracker: PulseTracker, s0: int, s1: int, jumped: dict[int, float] | None = None) -> None:
+        """Feed ``tracker`` the series for steps ``s0 .. s1-1``, less the counts step jumps put
+        there (:meth:`_judge_steps`)."""
         velocities = self.curve.series(s0, s1)
         scale = self.curve.count_scale()
         for i, v in enumerate(velocities):
+            if jumped:
+                v = max(0.0, v - jumped.get(s0 + i, 0.0))
             tracker.feed(s0 + i, v, self.curve.observed(s0 + i), self.params, scale)
 
     def _rows(self, change: CurveChange) -> list[HourRow]:
