@@ -251,9 +251,9 @@ class CurveState:
         return self._rounding[METRICS.index(metric)] >= COARSE_EVIDENCE
 
     def imputes(self) -> bool:
-        """Whether a series metric is shown rounded: its hours are then imputed from the latest
+        """Whether a series metric is shown rounded: its hours are then read from the latest
         values (:meth:`series`), so any snapshot can change hours already read."""
-        return any(self._rounding[k] >= COARSE_EVIDENCE for k in range(K) if self._series >> k & 1)
+        return bool(self._imputation()[1])
 
     def series(self, h0: int, h1: int) -> list[float]:
         """Velocity of the series (sum of its metrics) for complete hours ``h0 .. h1-1``.

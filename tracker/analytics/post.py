@@ -21,7 +21,6 @@ import math
 import struct
 from array import array
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -283,7 +282,7 @@ class PostAnalytics:
             if 0 < step - self.jump_at < JUMP_WINDOW:  # the rest of the last jump, if still alone
                 spill = alerts.step_jump(gains, per_step, p, rounded)
                 if spill is not None:
-                    jumped[step] = self._jump_counts(spill, series, scale)
+                    jumped[step] = self._jump_counts(spill["metric"], gains, per_step, series) * scale
             if not curve.observed(step):
                 continue
             if self.usual_n >= USUAL_AFTER and step - self.jump_at >= JUMP_QUIET_STEPS:
@@ -297,9 +296,7 @@ class PostAnalytics:
                         alerts.Alert("SuspiciousEngagement", "firing", float(step + 1),
                                      f"step-jump:{ev['metric']}@{step}", ev)
                     )
-                    metric = ev["metric"]
-                    here = {"metric": metric, "gain": gains[metric], "usual": per_step[metric]}
-                    jumped[step] = self._jump_counts(here, series, scale)
+                    jumped[step] = self._jump_counts(ev["metric"], gains, per_step, series) * scale
             for k, v in enumerate(raw):  # learned on the gains as shown (a rounded one averages out)
                 if v is None:
                     continue
@@ -317,14 +314,15 @@ class PostAnalytics:
             self.usual_n += 1
         return {step: x for step, x in jumped.items() if x > 0}
 
-    def _jump_counts(self, jump: dict[str, Any], series: set[str], scale: float) -> float:
-        """Counts of the pulse series a jump of one counter put into one step: its gain above
-        the usual one, if the counter is summed exactly into the series (a rounded one, or one
-        that only an export brings, is not)."""
-        metric, gain, usual = jump["metric"], jump["gain"], jump["usual"]
+    def _jump_counts(self, metric: str, gains: dict[str, float | None], usual: dict[str, float | None],
+                     series: set[str]) -> float:
+        """Counts a jump of ``metric`` put into one step: its gain above the usual one, if the
+        counter is summed exactly into the series (a rounded one, or one that only an export
+        brings, is not)."""
+        gain = gains[metric]
         if metric not in series or self.curve.rounded(metric) or gain is None:
             return 0.0
-        return max(0.0, gain - (usual or 0.0)) * scale
+        return max(0.0, gain - (usual[metric] or 0.0))
 
     def _feed(self, tracker: PulseTracker, s0: int, s1: int, jumped: dict[int, float] | None = None) -> None:
         """Feed ``tracker`` the series for steps ``s0 .. s1-1``, less the counts step jumps put
