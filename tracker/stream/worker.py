@@ -313,8 +313,8 @@ class Worker:
     async def learn_populations(self) -> None:
         """Relearn from the store what posts are judged against: the platform-and-tier ratio
         distributions of ``SuspiciousEngagement``, the log-linear baseline's ratios, the
-        heating history of re-heat suggestions and the response shape first pulses lean on (a failed query keeps what was learned before:
-        the store may be down for a while)."""
+        heating history of re-heat suggestions and the response shape first pulses lean on (a
+        failed query keeps what was learned before: the store may be down for a while)."""
         insights = self.insights
         horizons = insights.params.horizons_hours
         burst_seconds = int(insights.params.burst_window_hours * 3600)
