@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from tracker.analytics import alerts
-from tracker.analytics.post import _HEAD, _JUMPS, PostAnalytics
+from tracker.analytics.jumps import PACKED
+from tracker.analytics.post import _HEAD, PostAnalytics
 from tracker.analytics.resample import Snapshot
 
 T0 = 490_000.0  # hours since the epoch, on the hour
@@ -58,11 +59,11 @@ def test_state_keeps_usual_gains_and_reads_version_two() -> None:
         post.apply_snapshot(Snapshot(T0 + h + 0.3, counts(h + 0.3)))
     data = post.to_bytes()
     again = PostAnalytics.from_bytes(data)
-    assert again.usual_n == post.usual_n > 0 and again.to_bytes() == data
+    assert again.jumps.usual_n == post.jumps.usual_n > 0 and again.to_bytes() == data
     # a version-2 state (before usual gains were kept) still decodes; they are learned again
-    old = bytes([2]) + data[1:_HEAD.size] + data[_HEAD.size + _JUMPS.size:]
+    old = bytes([2]) + data[1:_HEAD.size] + data[_HEAD.size + PACKED.size:]
     v2 = PostAnalytics.from_bytes(old)
-    assert v2.usual_n == 0 and all(math.isnan(x) for x in v2.usual)
+    assert v2.jumps.usual_n == 0 and all(math.isnan(x) for x in v2.jumps.usual)
     assert v2.checkpoint.to_bytes() == post.checkpoint.to_bytes()
 
 
@@ -99,3 +100,18 @@ def test_a_step_jump_is_neither_a_pulse_nor_lift() -> None:
     assert [p.trigger for p in jumped] == [p.trigger for p in clean] == ["publish"]
     assert abs(jumped[0].total - clean[0].total) < 0.02 * clean[0].total
     assert abs(jumped[0].incremental - clean[0].incremental) < 0.05 * clean[0].incremental
+
+
+def test_a_step_jump_is_never_reported_as_a_pulse_even_before_its_hours_are_final() -> None:
+    """The live view reads hours the checkpoint has not judged yet: it judges them too, so
+    no update ever carries a pulse at the jump (one was shown for 6 h with 6,000 engagements,
+    then removed)."""
+    post = PostAnalytics(T0, T0 + 24 * 30)
+    reported, flagged = set(), []
+    for h in range(140):
+        update = post.apply_snapshot(Snapshot(T0 + h + 0.3, counts(h + 0.3, jump_at=80.0)))
+        reported |= {(p.index, p.trigger) for p in update.pulses}
+        flagged += [a.key for a in update.alerts if a.type == "SuspiciousEngagement"]
+        assert update.removed_pulses == []
+    assert reported == {(0, "publish")}
+    assert flagged == ["step-jump:likes@" + str(int(T0) + 79)]  # raised once, by the checkpoint

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import math
 import struct
-from array import array
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from tracker.analytics import alerts
-from tracker.analytics.curve import COARSE_STEP, CurveChange, CurveState
+from tracker.analytics.curve import CurveChange, CurveState
+from tracker.analytics.jumps import PACKED, JumpJudge
 from tracker.analytics.longtail import (
     LearnedRatios,
     LongTail,
@@ -34,29 +34,14 @@ from tracker.analytics.longtail import (
     ratio_at,
     tail_share,
 )
-from tracker.analytics.metrics import METRICS, emv, engagements
+from tracker.analytics.metrics import emv, engagements
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.pulses import NONE, HeatingNode, Pulse, PulseTracker
 from tracker.analytics.resample import Snapshot
 
 # version, alerted, reported, pending, open flag, publish, end, curve size
 _HEAD = struct.Struct("<BiiiBddI")
-# version 3 adds: last step-jump step, hours counted into the usual gains, K usual gains, then
-# the gains of the last JUMP_WINDOW − 1 final steps (float32, NaN: none)
-JUMP_WINDOW = 3
-"""Steps a jump is summed over: the hours between two polls (one missed) split it."""
-_JUMPS = struct.Struct(f"<ii{len(METRICS)}d{(JUMP_WINDOW - 1) * len(METRICS)}f")
-_VERSION = 3
-USUAL_AFTER = 24
-"""Observed final hours counted into each counter's usual hourly gain before a step jump
-can be judged against it."""
-USUAL_WEIGHT = 1.0 / 24.0
-"""Weight of a new hour in the usual hourly gain (an exponential average over about a day)."""
-USUAL_RISE_CAP = 3.0
-"""Largest ratio of a step's gain to the usual one that a rise counts with."""
-JUMP_QUIET_STEPS = 24
-"""After a step jump, steps before another one is reported (one jump spreads over the hours
-between the polls that bracket it)."""
+_VERSION = 3  # 3 adds the step-jump judge's memory (:mod:`.jumps`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +86,9 @@ class PostAnalytics:
         "pending",
         "publish",
         "track_end",
-        "usual",
-        "usual_n",
-        "jump_at",
-        "recent",
+        "jumps",
         "_live",
+        "_live_jumps",
         "_closed",
         "_events",
     )
@@ -130,11 +113,9 @@ class PostAnalytics:
         self.alert_open = False
         self.reported = -1  # highest pulse index reported so far
         self.pending = NONE  # step since which PostDecaying's conditions hold (NONE: they do not)
-        self.usual = [math.nan] * len(METRICS)  # per counter: usual gain per observed final step
-        self.usual_n = 0  # observed final steps counted into ``usual``
-        self.jump_at = NONE  # step of the last step jump reported
-        self.recent = array("f", [math.nan]) * ((JUMP_WINDOW - 1) * len(METRICS))  # older first
+        self.jumps = JumpJudge()  # judges the steps the checkpoint reads, raises the alerts
         self._live: PulseTracker | None = None
+        self._live_jumps: JumpJudge | None = None  # the judge walking with the live view (silent)
         self._closed: list[Pulse] = []  # pulses the checkpoint closed during this event
         self._events: list[alerts.Alert] = []  # alerts found on steps that became final
 
@@ -211,15 +192,18 @@ class PostAnalytics:
     @property
     def live(self) -> PulseTracker:
         """The checkpoint extended with every complete step after it (built on demand)."""
-        live = self._live
-        if live is None:
+        live, judge = self._live, self._live_jumps
+        if live is None or judge is None:
             live = self._live = self.checkpoint.copy()
+            judge = self._live_jumps = self.jumps.copy()
         curve = self.curve
         start, complete = curve.series_start(), curve.complete_until()
         if start is not None and complete is not None:
             nxt = live.next_step if live.onset != NONE else start
             if complete > nxt:
-                self._feed(live, nxt, complete)
+                # a jump is out of what the stream reports from the hour it is seen, not only
+                # once its hours are final
+                self._feed(live, nxt, complete, judge.judge(curve, nxt, complete, self.params, None))
         return live
 
     def _advance(self) -> None:
@@ -230,7 +214,7 @@ class PostAnalytics:
         if start is not None and final is not None:
             nxt = cp.next_step if cp.onset != NONE else start
             if final > nxt:
-                jumped = self._judge_steps(nxt, final)
+                jumped = self.jumps.judge(curve, nxt, final, p, self._events)
                 if jumped:
                     self._live = None  # it read those steps with the jump in them
                 self._feed(cp, nxt, final, jumped)
@@ -238,95 +222,9 @@ class PostAnalytics:
                 cp.closed_pulses.clear()
         curve.prune(p)
 
-    def _judge_steps(self, s0: int, s1: int) -> dict[int, float]:
-        """``SuspiciousEngagement`` on steps that became final: one counter jumping while the
-        others stay calm (:func:`alerts.step_jump`), its gain over the last ``JUMP_WINDOW``
-        steps against ``JUMP_WINDOW`` × its usual gain per step. A counter the platform shows
-        rounded moves a rounding step at once: that step is taken off its gain before judging,
-        so "1.1万" → "1.2万" is no spike, and its usual gain is a plain average of its steps.
-
-        Returns, per step, the counts of the pulse series that a jump put there: its counter's
-        gain above the usual one, in the step it is found and in those of the next
-        ``JUMP_WINDOW`` − 1 where that counter alone still jumps (the hours between two polls
-        share it). They are no engagement: the pulses are read without them, so bought likes
-        are neither an organic pulse nor a heating's lift."""
-        curve, p = self.curve, self.params
-        series = set(curve.series_metrics)
-        scale = curve.count_scale()
-        jumped: dict[int, float] = {}
-        data = curve.hours(s0, s1)
-        coarse = {m: curve.rounded(m) for m in METRICS}
-        usual = self.usual
-        n_k, recent = len(METRICS), self.recent
-        for i in range(s1 - s0):
-            step = s0 + i
-            raw: list[float | None] = []
-            for m in METRICS:
-                d = data.get(m)
-                raw.append(None if d is None else d[1][i])
-            # gains over the window ending here (an earlier step without a value adds nothing)
-            window: dict[str, float | None] = {}
-            for k, m in enumerate(METRICS):
-                v = raw[k]
-                if v is not None:
-                    for j in range(k, len(recent), n_k):
-                        x = recent[j]
-                        v += x if x == x else 0.0
-                    v = max(0.0, v - COARSE_STEP) if coarse[m] else v
-                window[m] = v
-            del recent[:n_k]
-            recent.extend(math.nan if v is None else v for v in raw)
-            gains = {m: raw[k] for k, m in enumerate(METRICS)}
-            per_step = {m: (None if usual[k] != usual[k] else usual[k]) for k, m in enumerate(METRICS)}
-            rounded = [m for m in METRICS if coarse[m]]
-            if 0 < step - self.jump_at < JUMP_WINDOW:  # the rest of the last jump, if still alone
-                spill = alerts.step_jump(gains, per_step, p, rounded)
-                if spill is not None:
-                    jumped[step] = self._jump_counts(spill["metric"], gains, per_step, series) * scale
-            if not curve.observed(step):
-                continue
-            if self.usual_n >= USUAL_AFTER and step - self.jump_at >= JUMP_QUIET_STEPS:
-                ref = {m: (None if usual[k] != usual[k] else JUMP_WINDOW * usual[k])
-                       for k, m in enumerate(METRICS)}
-                ev = alerts.step_jump(window, ref, p, rounded)
-                if ev is not None:
-                    self.jump_at = step
-                    ev["hour"] = step
-                    self._events.append(
-                        alerts.Alert("SuspiciousEngagement", "firing", float(step + 1),
-                                     f"step-jump:{ev['metric']}@{step}", ev)
-                    )
-                    jumped[step] = self._jump_counts(ev["metric"], gains, per_step, series) * scale
-            for k, v in enumerate(raw):  # learned on the gains as shown (a rounded one averages out)
-                if v is None:
-                    continue
-                u = usual[k]
-                if u != u:
-                    usual[k] = v
-                elif self.usual_n < USUAL_AFTER:  # the first day: a plain mean, nothing judged yet
-                    usual[k] = u + (v - u) / (self.usual_n + 1)
-                elif v <= u or u <= 0.0 or coarse[METRICS[k]]:  # then an exponential average
-                    # (a rounded counter moves in steps: its average is its rate) going down...
-                    usual[k] = u + USUAL_WEIGHT * (v - u)
-                else:  # ...whose rise per step is capped in proportion, alike for every
-                    # counter: a pulse lifts them all, a jump barely moves its own
-                    usual[k] = u * min(v / u, USUAL_RISE_CAP) ** USUAL_WEIGHT
-            self.usual_n += 1
-        return {step: x for step, x in jumped.items() if x > 0}
-
-    def _jump_counts(self, metric: str, gains: dict[str, float | None], usual: dict[str, float | None],
-                     series: set[str]) -> float:
-        """Counts a jump of ``metric`` put into one step: its gain above the usual one, if the
-        counter is summed exactly into the series (a rounded one, or one that only an export
-        brings, is not)."""
-        gain = gains[metric]
-        if metric not in series or self.curve.rounded(metric) or gain is None:
-            return 0.0
-        return max(0.0, gain - (usual[metric] or 0.0))
-
     def _feed(self, tracker: PulseTracker, s0: int, s1: int, jumped: dict[int, float] | None = None) -> None:
         """Feed ``tracker`` the series for steps ``s0 .. s1-1``, less the counts step jumps put
-        there (:meth:`_judge_steps`)."""
+        there (:meth:`JumpJudge.judge`)."""
         velocities = self.curve.series(s0, s1)
         scale = self.curve.count_scale()
         for i, v in enumerate(velocities):
@@ -487,8 +385,7 @@ class PostAnalytics:
             _VERSION, self.alerted, self.reported, self.pending, int(self.alert_open), pub, end,
             len(curve),
         )
-        jumps = _JUMPS.pack(self.jump_at, self.usual_n, *self.usual, *self.recent)
-        return head + jumps + curve + self.checkpoint.to_bytes()
+        return head + self.jumps.pack() + curve + self.checkpoint.to_bytes()
 
     @classmethod
     def from_bytes(cls, data: bytes, params: AnalyticsParams = DEFAULT_PARAMS) -> PostAnalytics:
@@ -498,15 +395,10 @@ class PostAnalytics:
             raise ValueError(f"unknown PostAnalytics version {version}")
         view = memoryview(data)
         off = _HEAD.size
-        k = len(METRICS)
-        usual = [math.nan] * k
-        recent = array("f", [math.nan]) * ((JUMP_WINDOW - 1) * k)
-        jump_at, usual_n = NONE, 0
+        jumps = JumpJudge()
         if version >= 3:  # version 2 kept no usual gains: they are learned again
-            jump_at, usual_n, *gains = _JUMPS.unpack_from(data, off)
-            off += _JUMPS.size
-            usual = [float(x) for x in gains[:k]]
-            recent = array("f", gains[k:])
+            jumps = JumpJudge.unpack(data, off)
+            off += PACKED.size
         self = cls.__new__(cls)
         self.params = params
         self.publish = None if pub != pub else pub
@@ -515,8 +407,8 @@ class PostAnalytics:
         self.pending = pending
         self.curve = CurveState.from_bytes(view[off : off + n_curve])
         self.checkpoint = PulseTracker.from_bytes(view[off + n_curve :])
-        self.usual, self.usual_n, self.jump_at, self.recent = usual, usual_n, jump_at, recent
-        self._live = None
+        self.jumps = jumps
+        self._live, self._live_jumps = None, None
         self._closed = []
         self._events = []
         return self
