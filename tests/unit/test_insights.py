@@ -222,3 +222,65 @@ def test_a_first_pulse_leans_on_the_learned_shape_and_passes_on_its_own() -> Non
     assert alone["response_shape"] and sum(alone["response_shape"]) == pytest.approx(1.0, abs=1e-4)
     assert pulled["response_shape"] == alone["response_shape"]
     assert pulled["half_life_hours"] != alone["half_life_hours"]
+
+
+def test_a_registry_entry_read_after_the_posts_first_events_still_sets_its_window() -> None:
+    """The worker reads its topics in no set order: a heating node or the first snapshots can
+    come before the post's registry entry. The entry then gives the analytics their publish time
+    and tracking end, and the rows are those of the entry read first (the long tail was n/a)."""
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=48),
+        "end": T0 + timedelta(hours=60), "spend": {"amount": "500.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": T0}))
+    snaps = [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(96)]
+    reg = (t.POSTS, registry())
+
+    def final_rows(messages: list[tuple[str, dict]]) -> tuple[dict, dict, list]:
+        state, out = run(messages)
+        tail = dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
+        pulses = {row[2]: dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]}
+        cols = r.COLUMNS[r.CURVES]
+        curve = {(row[cols.index("metric")], row[cols.index("hour")]): row[cols.index("cumulative")]
+                 for row in out.rows[r.CURVES]}
+        del tail["version"]
+        return tail, curve, [(p["onset"], p["trigger"], p["incremental_engagements"]) for _, p in sorted(pulses.items())]
+
+    first = final_rows([reg, (t.HEATING, heat), *snaps])
+    assert first[0]["tail_share"] is not None and first[0]["projected_30d"] is not None
+    for order in ([(t.HEATING, heat), reg, *snaps], [(t.HEATING, heat), *snaps[:3], reg, *snaps[3:]]):
+        assert final_rows(order) == first
+
+
+def test_a_post_first_seen_after_its_burst_window_has_no_tail_share() -> None:
+    """What the burst window gathered is unknown when tracking starts after it: the tail share
+    is n/a (it read 1.0, as if the post had gained everything after its burst)."""
+    _, out = run([(t.POSTS, registry())] + [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(240, 260)])
+    tail = dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
+    assert tail["tail_share"] is None and tail["organic_tail_share"] is None
+
+
+def test_a_registry_entry_read_after_final_hours_sets_the_tracking_end_only() -> None:
+    """Once hours are final the pulses have read them without a publish time; the entry's
+    tracking end is still taken (it bounds the decay alerts)."""
+    state, _ = run([(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(30)] + [(t.POSTS, registry())])
+    assert state.live is not None and state.live.publish is None
+    assert state.live.track_end == T0.timestamp() / 3600 + 24 * 90  # the default tracking window
+
+
+def test_a_post_first_seen_mid_life_is_projected_by_the_fit_once_its_decay_is_fitted() -> None:
+    """A few hours of a post first seen on its sixth day show a rate and no decay: the fit would
+    hold that rate for a month (15 × the total on a demo post). Its projection is n/a and the
+    log-linear baseline's is there; once a decay is fitted, both are."""
+    def tail_after(quarters: int, likes) -> dict:  # type: ignore[no-untyped-def]
+        snaps = [decode(t.SNAPSHOTS, orjson.dumps({
+            "tenant": "acme", "post_id": POST, "platform": "douyin", "source": "api",
+            "observed_at": (T0 + timedelta(hours=144, minutes=15 * q)).isoformat(),
+            "metrics": {"views": likes(q) * 20, "likes": likes(q), "comments": likes(q) // 10, "shares": 0}}))
+            for q in range(quarters)]
+        _, out = run([(t.POSTS, registry())] + [(t.SNAPSHOTS, s) for s in snaps])
+        return dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
+
+    steady = tail_after(16, lambda q: 2229 + int(12.5 * q))
+    assert steady["projected_30d"] is None and steady["loglinear_30d"] is not None
+    decaying = tail_after(400, lambda q: 2229 + int(3000 * (1 - 0.99 ** q)))
+    assert decaying["projected_30d"] is not None and decaying["loglinear_30d"] is not None

@@ -202,6 +202,11 @@ class CurveState:
         t = self._m[_ANCHOR_T + k]
         return t if t == t else -math.inf
 
+    def from_publish(self) -> bool:
+        """Whether the counts are read from 0 at publish (the first snapshot came within the
+        burst window); otherwise what came before the first snapshot is unknown."""
+        return self._m[_ZERO] == 1.0
+
     def series_start(self) -> int | None:
         """First grid point of the pulse series (None: no series yet)."""
         g = self._m[_SERIES0]
@@ -506,6 +511,31 @@ class CurveState:
             if _isnan(self._m[_SERIES0]) or first < self._m[_SERIES0]:
                 self._m[_SERIES0] = first
         return self._compact(math.floor(t), t)
+
+    def set_publish(self, publish: float | None, params: AnalyticsParams = DEFAULT_PARAMS) -> bool:
+        """Take the post's publish time after its first snapshots (its registry entry came
+        later, or was edited), while no snapshot has been folded away: the counts start at 0
+        at publish if the first snapshot lies in the burst window, as if it had been known
+        from the start. Returns whether it was taken."""
+        m = self._m
+        if any(not _isnan(m[_ANCHOR_T + k]) for k in range(K)):
+            return False  # hours before the anchors are final: they cannot be read again
+        m[_PUBLISH] = NAN if publish is None else publish
+        m[_ZERO] = NAN
+        self._cache.clear()
+        if not self._t:
+            return True
+        base = m[_OBS_BASE]
+        self._first(self._t[0], [], params)
+        if base == base and m[_OBS_BASE] != base:  # the observed bits, from the new first hour
+            shift = int(base - m[_OBS_BASE])
+            self._obs = self._obs << shift if shift > 0 else self._obs >> -shift
+        m[_SERIES0] = NAN
+        for i, t in enumerate(self._t):
+            if self._series & self._mask(list(self._v[i * K:(i + 1) * K])):
+                m[_SERIES0] = math.floor(m[_PUBLISH]) if m[_ZERO] == 1.0 else math.ceil(t)
+                break
+        return True
 
     @staticmethod
     def _mask(vals: list[float]) -> int:

@@ -62,7 +62,7 @@ class Update:
     """Everything one event touched, as upserts of state."""
 
     status: str
-    """``accepted``, ``duplicate``, ``late`` or ``heating``."""
+    """``accepted``, ``duplicate``, ``late``, ``heating`` or ``registry``."""
     hours: list[HourRow] = field(default_factory=list)
     pulses: list[Pulse] = field(default_factory=list)
     removed_pulses: list[int] = field(default_factory=list)
@@ -174,6 +174,35 @@ class PostAnalytics:
         cp.add_node(node)
         self._live = None
         return self._update("heating", [], loglinear)
+
+    def set_window(
+        self, publish_hours: float | None, tracking_end_hours: float | None, loglinear: LearnedRatios | None = None
+    ) -> Update | None:
+        """Take the registry's publish time and tracking end (hours) for a post whose snapshots
+        or heating nodes came first (a worker reads its topics in no set order), or whose entry
+        was edited. The publish time is taken while no step has become final (the pulses and
+        the burst window have read none), the tracking end always. None: nothing changed."""
+        p = self.params
+        g = p.grid_hours
+        if tracking_end_hours is None and publish_hours is not None:
+            tracking_end_hours = publish_hours + p.tracking_window_hours
+        publish = None if publish_hours is None else publish_hours / g
+        end = None if tracking_end_hours is None else tracking_end_hours / g
+        cp, rows = self.checkpoint, []
+        changed = end != self.track_end
+        self.track_end = end
+        cp.track_end = NONE if end is None else math.floor(end)
+        if publish != self.publish and cp.onset == NONE and self.curve.set_publish(publish, p):
+            self.publish = publish
+            cp.publish = NONE if publish is None else math.floor(publish)
+            start = self.curve.series_start()
+            if start is not None:  # the hours from publish to the first snapshot are read now
+                rows = self._rows(CurveChange("accepted", start))
+            changed = True
+        if not changed:
+            return None
+        self._live = None
+        return self._update("registry", rows, loglinear)
 
     def end_tracking(self) -> list[alerts.Alert]:
         """Resolve an open ``PostDecaying`` at the end of the tracking window."""
@@ -345,18 +374,22 @@ class PostAnalytics:
         live, p = self.live, self.params
         r = self.curve.engagement_ratio()
         total = engagements(self.curve.totals())
-        burst = live.burst_sum * r if self.publish is not None else None
+        # the burst window's engagements: unknown for a post first seen after that window
+        burst = live.burst_sum * r if self.publish is not None and self.curve.from_publish() else None
         if burst is not None and live.next_step < math.floor(self.publish or 0) + p.steps(
             p.burst_window_hours
         ):
             burst = None  # burst window not over yet
         projections: list[Projection] = []
         baselines: list[Projection] = []
+        # a post first seen mid-life has shown no decay until its first pulse's is fitted: the fit
+        # would hold the rate of its first hours to the horizon (the log-linear baseline is there)
+        shaped = live.index > 0 or self.curve.from_publish() or live.theta == live.theta
         if total is not None and self.publish is not None and live.onset != NONE:
             age_h = (live.next_step - self.publish) * p.grid_hours
             for horizon in p.horizons_hours:
                 until = self.publish + horizon / p.grid_hours
-                proj = live.project(until, p)
+                proj = live.project(until, p) if shaped else None
                 if proj is not None:
                     v, lo, hi = (x * r for x in proj)
                     projections.append(

@@ -90,6 +90,20 @@ class Insights:
                 )
         return state.live
 
+    def registered(self, post_id: str, state: PostState, out: Any) -> None:
+        """The post's registry entry arrived or changed: analytics set up before it (from a
+        snapshot or a heating node read first) take its publish time and tracking end."""
+        if state.live is None and not state.analytics:
+            return  # set up from the entry on first use
+        reg = state.registry or {}
+        publish, end = reg.get("published_ms"), reg.get("tracking_end_ms")
+        update = self._leaning(state).set_window(
+            None if publish is None else publish / HOUR_MS, None if end is None else end / HOUR_MS,
+            self._loglinear(state),
+        )
+        if update is not None:
+            self._emit(post_id, update, state, out)
+
     def snapshot(self, post_id: str, observed_ms: int, metrics: dict[str, int | None], state: PostState,
                  out: Any, rounded: Sequence[str] = ()) -> None:
         """Apply one snapshot; ``rounded`` names the metrics the platform showed rounded

@@ -144,6 +144,8 @@ class Processor:
         out.add(r.POSTS, row)
         for heating_id in state.heating:  # nodes that arrived before their post now get its campaign
             self._heating_row(m["tenant"], m["post_id"], heating_id, state, out)
+        if self.insights is not None:
+            self.insights.registered(m["post_id"], state, out)
         for kind in ("fee", "service_fee"):
             money = m.get(kind)
             if money is None:
