@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
@@ -13,6 +14,9 @@ from click.core import ParameterSource
 from tracker.cli.runtime import LOGLEVEL, preflight, run_services
 from tracker.cli.simulate import Finite
 from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.store.store import Store
 
 DEMO_CAMPAIGN = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "campaign.yaml"
 
@@ -76,6 +80,13 @@ def run(loglevel: str, demo: bool, campaign: Path, speed: float | None, days_in:
     run_services(loglevel=loglevel, collectors=True, checked=True)
 
 
+def last_collected(store: Store, post_ids: list[str]) -> datetime | None:
+    """The latest snapshot the store holds of these posts (None: none)."""
+    latest, n = store.query_sync("SELECT max(observed_at), count() FROM snapshots WHERE post_id IN %(ids)s",
+                                 {"ids": post_ids}).rows[0]
+    return latest.replace(tzinfo=UTC) if n else None
+
+
 def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in: float) -> None:
     """Simulator thread up, campaign imported, collectors pointed at the simulator."""
     from tracker.broker.topics import create_topics
@@ -88,7 +99,23 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
 
     seed, posts, campaign_start = demo_source(campaign)
     sim = Simulation.build(seed, posts, campaign_start, speed=settings.simulator_speed if speed is None else speed)
-    sim.clock.set(sim.population.campaign_start + timedelta(days=days_in))
+    start = sim.population.campaign_start + timedelta(days=days_in)
+    try:
+        asyncio.run(create_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topic_prefix))
+        with Store.open(settings) as store:
+            migrate(store)
+            collected = last_collected(store, [p.id for p in sim.population.posts])
+    except TrackerError as exc:
+        raise click.ClickException(f"demo import failed: {getattr(exc, 'reason', exc)}") from exc
+    resumed = ""
+    if collected is not None and collected > start:
+        if click.get_current_context().get_parameter_source("days_in") == ParameterSource.DEFAULT:
+            start, resumed = collected, " (resumed where the last run stopped)"
+        else:
+            click.echo(f"warning: the store holds this demo's snapshots up to {collected:%Y-%m-%d %H:%M}Z; the hours "
+                       "from --days-in to then are collected again (the worker sets aside what is older than its "
+                       "reorder window as late)", err=True)
+    sim.clock.set(start)
     try:
         url = ServerThread(sim, settings.simulator_host, settings.simulator_port).start()
     except OSError as exc:
@@ -96,9 +123,6 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
                                    f"{settings.simulator_port} ({exc.strerror}); set TRACKER_SIMULATOR_PORT") from exc
     os.environ["TRACKER_COLLECT_SIMULATOR_URL"] = url
     try:
-        asyncio.run(create_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topic_prefix))
-        with Store.open(settings) as store:
-            migrate(store)
         outcome = import_file(campaign, settings, Options(version=version_of(campaign)))
     except TrackerError as exc:
         raise click.ClickException(f"demo import failed: {getattr(exc, 'reason', exc)}") from exc
@@ -106,7 +130,7 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
     web, read = f"http://{settings.web_host}:{settings.web_port}", f"http://{settings.read_host}:{settings.read_port}"
     click.echo(f"""
 tracker demo: simulator on {url} ({len(sim.population.posts)} posts, clock {sim.clock.now():%Y-%m-%d %H:%M}Z at \
-{sim.clock.speed:g}x); imported {counts} from {campaign.name}
+{sim.clock.speed:g}x{resumed}); imported {counts} from {campaign.name}
   metrics        {web}/metrics   (tracker_collector_*, tracker_collect_*, tracker_sink_*)
   read endpoint  {read}   (any ClickHouse HTTP client, Grafana's ClickHouse plugin)
   simulator      {url}/_sim/clock   {url}/_sim/truth   POST {url}/_sim/faults
