@@ -123,6 +123,20 @@ def test_publish_pulse_and_heated_pulse_with_lift():
     assert pulses[1].theta is not None and 0.8 < pulses[1].theta < 1.8
 
 
+def test_tracking_that_starts_after_a_heating_is_over_does_not_credit_it():
+    """A post first seen 36 h after a boost's delivery ended shows that boost's tail only: its
+    first pulse is the tracking start, with no spend (it was credited to the boost, whose cost
+    per incremental engagement then read the tail alone). A boost still delivering when tracking
+    starts is that pulse's trigger."""
+    v = noisy(curve(400, [(0, 5000.0, 2.0, 1.2), (40, 3000.0, 2.0, 1.2)]), 3)[100:]
+    over = HeatingNode("h-over", T0 + 40, T0 + 64, spend=800.0)
+    first = replay_post("p", snapshots(v, T0 + 100), [over], publish_hours=T0, params=P).pulse_list()[0]
+    assert first.trigger == "tracking-start" and first.heating_ids == () and first.spend == 0
+    running = HeatingNode("h-running", T0 + 90, T0 + 120, spend=800.0)
+    first = replay_post("p", snapshots(v, T0 + 100), [running], publish_hours=T0, params=P).pulse_list()[0]
+    assert first.trigger == "heating" and first.heating_ids == ("h-running",) and first.spend == 800.0
+
+
 def test_heat_without_response_is_no_response_with_no_lift():
     v = noisy(curve(300, [(0, 5000.0, 2.0, 1.2)]), 2)
     heat = HeatingNode("h1", T0 + 150, None, spend=500.0)

@@ -519,8 +519,10 @@ class PulseTracker:
     def _heating_onset(
         self, step: int, first: bool, params: AnalyticsParams
     ) -> tuple[float, float, tuple[str, ...]] | None:
-        lo = -math.inf if first else step
-        due = [n for n in self.nodes if lo <= math.floor(n.start) <= step]
+        if first:  # tracking starts: a node whose delivery is over left only a tail to see, no onset
+            due = [n for n in self.nodes if math.floor(n.start) <= step < n.window_end(params)]
+        else:
+            due = [n for n in self.nodes if math.floor(n.start) == step]
         if not due:
             return None
         return (
