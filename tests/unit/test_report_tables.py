@@ -32,6 +32,8 @@ from tracker.store.tenancy import (
     (1234567, "count", "1,234,567"), (14630.0, "money", "14,630.00"), (0.25, "rate", "25.0%"),
     (0.0, "money", "0.00"), (None, "money", NA), (float("nan"), "ratio", NA), (None, "count", NA),
     (Decimal("1234.5"), "money", "1,234.50"), (["a", "b"], "text", "a, b"),
+    (199 / 744_581, "ratio", "0.00027"), (0.0055, "ratio", "0.0055"), (0.004, "money", "0.004"),
+    (0.0003, "rate", "0.03%"), (2e-7, "ratio", "2.0e-07"), (0.25, "ratio", "0.25"), (0.05, "money", "0.05"),
 ])  # fmt: skip
 def test_cells_show_separators_and_na_never_zero(value: object, kind: str, text: str) -> None:
     assert cell(value, kind) == text
@@ -47,6 +49,13 @@ def test_table_aligns_numbers_and_ends_with_the_totals_row() -> None:
     assert lines[3].endswith("n/a") and lines[3].startswith("weibo")
     assert lines[-2].startswith("=") and lines[-1].startswith("total")
     assert len({len(line) for line in lines[1:2] + lines[-2:-1]}) == 1
+
+
+def test_chinese_names_keep_the_columns_aligned() -> None:
+    """A CJK character takes two terminal columns: the numbers after a Chinese name line up."""
+    columns = [("value", "creator", "text"), ("spend", "spend", "money")]
+    text = render(columns, [{"value": "小红", "spend": 1.0}, {"value": "ab", "spend": 1000.0}])
+    assert text.splitlines()[2:4] == ["小红" + " " * 3 + "  " + " " * 4 + "1.00", "ab" + " " * 5 + "  " + "1,000.00"]
 
 
 def test_csv_and_json_write_missing_as_empty_and_null() -> None:

@@ -3,7 +3,9 @@
 A column is (key, header, kind); kind decides how a value reads:
 ``count`` (integer), ``money`` (2 decimals, currency in the header), ``rate``
 (per cent), ``ratio`` (2 decimals), ``text``. None is always "n/a" in a
-table (empty in CSV, null in JSON) — never 0.
+table (empty in CSV, null in JSON) — never 0, and a small value that is not 0
+shows two significant digits rather than "0.00". CJK text counts two columns
+per character when columns are aligned.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -55,17 +58,28 @@ def cell(value: Any, kind: str) -> str:
         return NA
     if kind == "count":
         return f"{round(float(value)):,}"
-    if kind == "money":
-        return f"{float(value):,.2f}"
+    if kind in ("money", "ratio"):
+        return _decimals(float(value), 2)
     if kind == "rate":
-        return f"{float(value) * 100:,.1f}%"
-    if kind == "ratio":
-        return f"{float(value):,.2f}"
+        return _decimals(float(value) * 100, 1) + "%"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def _decimals(x: float, places: int) -> str:
+    """``x`` with ``places`` decimals, or two significant digits below the last decimal but one,
+    where those would show it as 0 or one digit (a ROAS of 0.00027 is no "0.00")."""
+    if x != 0 and abs(x) < 10 ** (1 - places):
+        return f"{x:.2g}" if abs(x) >= 1e-4 else f"{x:.1e}"
+    return f"{x:,.{places}f}"
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def headers(columns: Sequence[Column], **names: str) -> list[str]:
@@ -78,11 +92,12 @@ def render(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], totals:
     head = headers(columns, **names)
     body = [[cell(r.get(k), kind) for k, _, kind in columns] for r in rows]
     foot = [[cell(totals.get(k), kind) for k, _, kind in columns]] if totals is not None else []
-    widths = [max(len(x) for x in col) for col in zip(head, *body, *foot, strict=True)]
+    widths = [max(_width(x) for x in col) for col in zip(head, *body, *foot, strict=True)]
     right = [kind != "text" for _, _, kind in columns]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)).rstrip()
+        pads = [" " * (w - _width(v)) for v, w in zip(values, widths, strict=True)]
+        return "  ".join(p + v if r else v + p for v, p, r in zip(values, pads, right, strict=True)).rstrip()
 
     out = [line(head), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in body]
