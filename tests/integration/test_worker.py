@@ -55,14 +55,18 @@ def worker(kafka: str, tracker_topics: str, tmp_path: Path):
 
 
 def test_exact_rows_and_idempotent_replay(kafka: str, tracker_topics: str, worker: WorkerProcess) -> None:
-    regs = [registry(i) for i in range(POSTS)]
+    regs = [registry(i) for i in range(POSTS + 1)]  # the last one has no snapshot yet
     snaps = list(snapshots(POSTS, PER_POST))
     asyncio.run(produce(kafka, tracker_topics + t.POSTS, regs))
     asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, snaps))
 
     worker.wait_for("SELECT count() FROM snapshots FINAL", POSTS * PER_POST)
     worker.wait_caught_up(t.SNAPSHOTS)
+    worker.wait_caught_up(t.POSTS)
     worker.wait_for("SELECT count() FROM post_totals FINAL WHERE campaign_id != ''", POSTS)
+    # a post never observed has no totals row (it had one, observed "1970-01-01")
+    assert worker.scalar("SELECT count() FROM posts FINAL") == POSTS + 1
+    assert worker.scalar("SELECT count() FROM post_totals FINAL") == POSTS
     expected_views = sum(views_at(i, PER_POST - 1) for i in range(POSTS))
     assert worker.scalar("SELECT sum(views) FROM post_totals FINAL") == expected_views
     assert worker.scalar("SELECT count() FROM snapshots") == POSTS * PER_POST  # stored once, not just merged

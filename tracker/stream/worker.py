@@ -243,7 +243,9 @@ class Worker:
         # 2. state -> table and its changelog; the touched posts' totals as upsert rows
         sends.extend(await self.states.write(states, homes))
         for post_id in out.touched:
-            out.add(r.POST_TOTALS, self.processor.totals_row(post_id, states[post_id.encode()]))
+            state = states[post_id.encode()]
+            if state.last_observed_ms:  # a post not observed yet has no totals
+                out.add(r.POST_TOTALS, self.processor.totals_row(post_id, state))
         if out.late:
             metrics.LATE.inc(out.late)
         await self._maybe_die_before_insert()
