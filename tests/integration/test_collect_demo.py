@@ -40,7 +40,7 @@ def test_demo_fills_the_store_within_two_minutes_and_resumes_where_it_stopped(
     env = {**os.environ, "TRACKER_KAFKA_BOOTSTRAP": kafka, "TRACKER_TOPIC_PREFIX": tracker_topics,
            "TRACKER_DATA_DIR": str(tmp_path), "TRACKER_CLICKHOUSE_URL": f"chdb://{tmp_path / 'engine'}",
            "TRACKER_READ_PORT": str(read_port), "TRACKER_WEB_PORT": str(web_port),
-           "TRACKER_SIMULATOR_PORT": str(sim_port), "TRACKER_WORKER_BATCH_SECONDS": "0.2"}
+           "TRACKER_SIMULATOR_PORT": str(sim_port), "TRACKER_WORKER_BATCH_SECONDS": "0.2", "TRACKER_PROGRESS_SECONDS": "2"}
     log = tmp_path / "run.log"
     proc = demo(env, log)
     started = time.monotonic()
@@ -69,6 +69,10 @@ def test_demo_fills_the_store_within_two_minutes_and_resumes_where_it_stopped(
         baseline = client.query("SELECT countIf(loglinear_30d IS NOT NULL) FROM long_tail FINAL").result_rows[0][0]
         assert baseline > 0
         latest = client.query("SELECT max(observed_at) FROM snapshots WHERE source = 'simulator'").result_rows[0][0]
+        while time.monotonic() - started < 150 and "snapshots collected" not in log.read_text():
+            time.sleep(0.5)
+        progress = re.search(r"tracker: last \d+ s: \+([\d,]+) snapshots collected", log.read_text())
+        assert progress, log.read_text()[-4000:]  # a run says what it does while it runs
     finally:
         stop(proc)
     # a second run goes on from where the first stopped, instead of collecting its hours again

@@ -136,5 +136,6 @@ tracker demo: simulator on {url} ({len(sim.population.posts)} posts, clock {sim.
   simulator      {url}/_sim/clock   {url}/_sim/truth   POST {url}/_sim/faults
   try            .venv/bin/tracker sql "SELECT platform, count() AS posts, max(as_of) AS latest, sum(views) AS views \
 FROM post_totals FINAL GROUP BY platform ORDER BY posts DESC"
-                 .venv/bin/tracker collect --plan   (in another shell, same settings)
-""", err=True)
+                 TRACKER_COLLECT_SIMULATOR_URL={url} .venv/bin/tracker collect --plan
+""" + (f"  progress       a line every {settings.progress_seconds:g} s below (TRACKER_PROGRESS_SECONDS)\n"
+       if settings.progress_seconds > 0 else ""), err=True)

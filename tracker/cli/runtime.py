@@ -100,6 +100,10 @@ def run_services(*, loglevel: str, collectors: bool, checked: bool = False) -> N
         lock.advertise(f"http://{settings.read_host}:{settings.read_port}")
         lock.advertise_writes(f"http://{settings.web_host}:{settings.web_port}/admin/insert")
     services: list[Any] = [WebService(sites)]
+    if settings.progress_seconds > 0:
+        from tracker.ops.progress import ProgressService
+
+        services.append(ProgressService(settings.progress_seconds))
     if collectors:
         from tracker.alerting.notifier import notifier_services
 
