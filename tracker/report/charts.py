@@ -35,6 +35,12 @@ def _local(ts: datetime, zone: ZoneInfo) -> datetime:
 def curve_png(post_id: str, metric: str, points: Sequence[Mapping[str, Any]], pulses: Sequence[Mapping[str, Any]],
               heating: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]], tz: str) -> bytes:  # fmt: skip
     """Cumulative (top) and velocity per hour (bottom) of ``metric`` with pulses, heating and decay alerts."""
+    return png(curve_figure(post_id, metric, points, pulses, heating, alerts, tz))
+
+
+def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]], pulses: Sequence[Mapping[str, Any]],
+                 heating: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]], tz: str) -> Figure:  # fmt: skip
+    """The figure :func:`curve_png` draws."""
     zone = ZoneInfo(tz)
     fig = Figure(figsize=(11, 6.5))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1.3]})
@@ -79,9 +85,19 @@ def curve_png(post_id: str, metric: str, points: Sequence[Mapping[str, Any]], pu
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
     bottom.set_ylim(bottom=0)
-    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    fig.autofmt_xdate()
-    return png(fig)
+    if hours:  # the data's span: heating planned weeks ahead would squeeze it to a sliver
+        margin = max(hours[-1] - hours[0], timedelta(hours=1)) * 0.02
+        lo, hi = hours[0] - margin, hours[-1] + margin
+        bottom.set_xlim(lo, hi)
+        later = sorted(_local(n["start_at"], zone) for n in heating if _local(n["start_at"], zone) > hi)
+        if later:
+            bottom.annotate(f"{len(later)} heating node(s) after the data, the first at {later[0]:%Y-%m-%d %H:%M}",
+                            (1, 0), xycoords="axes fraction", xytext=(-4, 4), textcoords="offset points",
+                            ha="right", fontsize=8, color="#c2410c")
+    locator = mdates.AutoDateLocator()
+    bottom.xaxis.set_major_locator(locator)
+    bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return fig
 
 
 def bars_png(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]], ylabel: str) -> bytes:

@@ -1,0 +1,25 @@
+"""The pulse heating curve's figure: drawn over the data's span, whatever else is planned."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from matplotlib import dates as mdates
+
+from tracker.report.charts import curve_figure, curve_png
+
+T0 = datetime(2025, 9, 11, tzinfo=UTC)
+
+
+def test_the_data_fill_the_chart_when_heating_is_planned_weeks_ahead() -> None:
+    """Four hours of a post with a boost planned three weeks on: the curve spanned a sliver at the
+    left edge; the axis is now the data's span and the later node is named in a note."""
+    points = [{"hour": T0 + timedelta(minutes=15 * q), "cumulative": 1000.0 + 10 * q, "velocity": 40.0,
+               "observed": True} for q in range(17)]
+    heating = [{"start_at": T0 + timedelta(days=21), "end_at": T0 + timedelta(days=22)}]
+    fig = curve_figure("douyin:1", "engagements", points, [], heating, [], "UTC")
+    lo, hi = (mdates.num2date(x) for x in fig.axes[1].get_xlim())
+    assert lo >= T0 - timedelta(minutes=10) and hi <= T0 + timedelta(hours=4, minutes=10)
+    notes = [t.get_text() for t in fig.axes[1].texts]
+    assert "1 heating node(s) after the data, the first at 2025-10-02 00:00" in notes
+    assert curve_png("douyin:1", "engagements", points, [], heating, [], "UTC")[:4] == b"\x89PNG"
