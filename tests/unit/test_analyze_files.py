@@ -159,3 +159,68 @@ def test_bad_options_and_heating_rows_get_clear_errors(tmp_path):
     assert "heating of p2 ignored: a.csv has no snapshot of it" in err
     pulses = json.loads(out)[0]["pulses"]
     assert [p["trigger"] for p in pulses] == ["publish", "heating"]  # the cancelled node never heats
+
+
+HEADER = "post_id,observed_at,views,likes,comments,shares,saves,searches\n"
+
+
+def test_an_unclosed_quote_is_reported_on_its_line_and_the_rows_after_it_are_read(tmp_path):
+    path = tmp_path / "bad_snap.csv"
+    path.write_text(HEADER + "douyin:1,2024-06-01T01:00:00Z,100,10,1,1,1,1\n"
+                    'douyin:1,2024-06-01T02:00:00Z,200,"20,2,2,2\n'
+                    "douyin:1,not-a-date,300,30,3,3,3,3\n"
+                    "douyin:1,2024-06-01T04:00:00Z,400,40,4,4,4,4\n"
+                    "douyin:1,2024-06-01T05:00:00Z,500,50,5,5,5,5\n", "utf-8")
+    code, out, err = run(str(path), "--format", "json")
+    assert code == 2
+    assert 'bad_snap.csv line 3: a quote (") is not closed on this line' in err
+    assert "bad_snap.csv line 4: as_of: not a time ('not-a-date')" in err and "2 row(s) not used" in err
+    report = json.loads(out)[0]
+    assert report["snapshots"] == 3 and report["totals"]["views"] == 500
+
+
+def test_a_quoted_cell_over_two_lines_is_one_row_named_by_its_first_line(tmp_path):
+    path = tmp_path / "multi.csv"
+    path.write_text(HEADER + 'douyin:1,2024-06-01T01:00:00Z,100,"1\n0",1,1,1,1\n'
+                    "douyin:1,2024-06-01T02:00:00Z,200,20,2,2,2,2\n", "utf-8")
+    code, out, err = run(str(path), "--format", "json")
+    assert code == 2 and "multi.csv line 2: likes: not a count" in err and "1 row(s) not used" in err
+    assert json.loads(out)[0]["snapshots"] == 1
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(tmp_path):
+    path = tmp_path / "extra.csv"
+    path.write_text(HEADER + "douyin:1,2024-06-01T01:00:00Z,100,10,1,1,1,1\n"
+                    "douyin:1,2024-06-01T02:00:00Z,200,20,2,2,2,2,99\n"
+                    "douyin:1,2024-06-01T03:00:00Z,300,30,3,3,3,3,,\n", "utf-8")  # empty extra cells: fine
+    code, out, err = run(str(path), "--format", "json")
+    assert code == 2 and "extra.csv line 3: 9 cells, the header has 8" in err and "1 row(s) not used" in err
+    assert json.loads(out)[0]["snapshots"] == 2
+
+
+STORE_EXPORT = (HEADER + '"douyin:1","2024-06-01 01:00:00.000",100,10,1,1,1,\\N\n'
+                '"douyin:1","2024-06-01 02:00:00.500",200,20,2,2,2,\\N\n')
+"""What ``tracker sql "SELECT … FROM snapshots FINAL … FORMAT CSVWithNames"`` writes."""
+
+
+def test_a_store_export_reads_with_tz_and_null_markers(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(STORE_EXPORT, "utf-8")
+    code, out, err = run(str(path), "--format", "json")
+    assert code == 1 and "line 2: as_of: '2024-06-01 01:00:00.000' has no time zone" in err
+    assert "--tz" in err
+    code, out, err = run(str(path), "--format", "json", "--tz", "UTC")
+    assert code == 0, err
+    report = json.loads(out)[0]
+    assert report["totals"]["views"] == 200 and report["totals"]["searches"] is None
+    assert report["curve"][0]["at"].startswith("2024-06-01T01:00")
+    code, out, err = run(str(path), "--format", "json", "--tz", "Asia/Shanghai")
+    assert code == 0 and json.loads(out)[0]["curve"][0]["at"].startswith("2024-05-31T17:00")
+    code, _, err = run(str(path), "--tz", "Mars/Base")
+    assert code == 2 and "unknown time zone 'Mars/Base'" in err
+
+
+def test_help_says_how_to_export_a_snapshot_file():
+    result = CliRunner().invoke(analyze, ["--help"])
+    assert "FORMAT CSVWithNames" in result.output and "--tz" in result.output
+    assert "observed_at" in result.output and "searches" in result.output

@@ -113,6 +113,27 @@ def test_snapshots_import_platform_is_a_choice(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "would send 1 snapshot(s)" in result.output, result.output
 
 
+def test_snapshots_import_refuses_bad_csv_lines_with_their_line_and_reason(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "post_id,as_of,views,likes\n"
+                 'douyin:1,2025-09-20T10:00:00Z,"100,10\n'
+                 "douyin:1,2025-09-20T11:00:00Z,200,20,99\n"
+                 "douyin:1,2025-09-20T12:00:00Z,300,30\n")
+    result = invoke("snapshots", "import", path, "--dry-run", "--tenant", "acme")
+    assert result.exit_code == 2 and "would send 1 snapshot(s)" in result.output, result.output
+    assert 'line 2: a quote (") is not closed on this line' in result.output
+    assert "line 3: 5 cells, the header has 4" in result.output
+
+
+def test_snapshots_import_reads_a_store_export_with_tz(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "tenant,post_id,observed_at,views,searches\n"
+                 '"acme","douyin:1","2025-09-11 00:01:36.977",100,\\N\n')
+    result = invoke("snapshots", "import", path, "--dry-run")
+    assert result.exit_code == 2 and "has no time zone" in result.output and "--tz" in result.output
+    result = invoke("snapshots", "import", path, "--dry-run", "--tz", "UTC")
+    assert result.exit_code == 0 and "would send 1 snapshot(s)" in result.output, result.output
+    assert "FORMAT CSVWithNames" in invoke("snapshots", "import", "--help").output
+
+
 @pytest.mark.parametrize("command", ["snapshots", "posts"])
 def test_a_file_path_is_printed_once(tmp_path: Path, command: str) -> None:
     odd = write(tmp_path, "export", "x")

@@ -52,6 +52,20 @@ def test_flat_csv_reports_each_bad_row_with_line_and_reason(tmp_path: Path) -> N
     assert {r["creator_id"] for r in reg.tables["creators"]} == {"cr-1", "cr-3", "cr-6"}
 
 
+def test_a_broken_csv_line_is_refused_on_its_own_line_and_the_rows_after_it_are_read(tmp_path: Path) -> None:
+    """An unclosed quote swallowed every line after it into one cell; a row with more cells than
+    the header was read as if the extra ones were not there. Both are refused on their line."""
+    head, good, _, _, _, _, last = CSV.splitlines()[:7]
+    path = tmp_path / "posts.csv"
+    path.write_text("\n".join([head, good, good.replace("cr-1,Ann", 'cr-9,"Ann').replace("7301234567890123456",
+                                "7301234567890123457"), last + ",surplus", last.replace("cr-6", "cr-7")
+                                .replace("7400000000000000001", "7400000000000000002")]) + "\n")
+    reg = parse(path, OPTS)
+    problems = {p.where.split()[1]: p.reason for p in reg.problems}
+    assert problems == {"3": 'a quote (") is not closed on this line', "4": "14 cells, the header has 13"}
+    assert [m["post_id"] for m in reg.posts] == ["douyin:7301234567890123456", "tiktok:7400000000000000002"]
+
+
 def test_same_file_same_records(tmp_path: Path) -> None:
     path = tmp_path / "posts.csv"
     path.write_text(CSV)

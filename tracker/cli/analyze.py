@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from tracker.analytics.params import DEFAULT_PARAMS
 from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
 from tracker.cli.snapshotfile import parse_instant, read_heating, read_snapshots
+from tracker.cli.snapshots import tz_option
 from tracker.errors import InvalidInput
 from tracker.registry.reader import named
 
@@ -136,15 +138,18 @@ def _read(path: Path, reader: Callable[[Path], T]) -> T:
     type=click.FloatRange(min=0.25, max=24.0),
     help="Resampling step in hours [1; a series document's period: 24 for daily counts].",
 )
+@tz_option
 def analyze(
-    file: Path, heating_file: Path | None, fmt: str, as_of: str | None, grid_hours: float | None
+    file: Path, heating_file: Path | None, fmt: str, as_of: str | None, grid_hours: float | None,
+    tz: tzinfo | None,
 ) -> None:
     """Analyze a snapshot FILE offline: curves, pulses, long tail, alerts.
 
     FILE is a table of snapshots (CSV, XLSX, JSON, JSONL), one row each: post_id,
     observed_at (or as_of) and the counters views, likes, comments, shares, saves,
-    searches (blank or missing = the platform lacks it; export headers such as
-    播放量 work too); an optional published_at anchors counts at 0 at publish.
+    searches (blank, missing or \\N = the platform lacks it; export headers such
+    as 播放量 work too); an optional published_at anchors counts at 0 at publish.
+    Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --tz gives it.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
     hourly_<metric> lists from a start time (e.g. a video's daily views and
     shares, as research datasets publish them).
@@ -158,13 +163,20 @@ def analyze(
       tracker analyze snapshots.csv --heating heating.csv
       tracker analyze export.xlsx --as-of 2024-06-03T12:00:00Z --format json
       tracker analyze active_00-6OyXVA0M.json     # daily counts: a 24 h grid
+
+    \b
+    A post tracker already stores, exported (the store's times are UTC):
+      tracker sql "SELECT post_id, observed_at, views, likes, comments, shares,
+        saves, searches FROM snapshots FINAL WHERE post_id = 'douyin:123'
+        ORDER BY observed_at FORMAT CSVWithNames" > post.csv
+      tracker analyze post.csv --tz UTC
     """
     if grid_hours is not None and not math.isfinite(grid_hours):
         raise click.BadParameter("must be a number of hours from 0.25 to 24", param_hint="--grid-hours")
     try:
         cutoff = parse_instant(as_of, "--as-of") if as_of else None
-        data = _read(file, read_snapshots)
-        heating, refused = _read(heating_file, read_heating) if heating_file else ({}, [])
+        data = _read(file, lambda p: read_snapshots(p, tz))
+        heating, refused = _read(heating_file, lambda p: read_heating(p, tz)) if heating_file else ({}, [])
     except InvalidInput as exc:
         raise click.ClickException(exc.reason) from exc
     for pid in sorted(set(heating) - set(data.snapshots)):

@@ -108,6 +108,8 @@ def _faults(texts: tuple[str, ...], path: Path | None) -> list[FaultSpec]:
         try:
             if "__invalid__" in row.values:
                 raise ValueError("expected a mapping of fault fields (platform, kind, trigger…)")
+            if row.problem:
+                raise ValueError(row.problem)
             spec = spec_from_dict(row.values)
             validate(spec)
         except ValueError as exc:

@@ -14,21 +14,23 @@ Two shapes of snapshot file:
   the upload time, whose day starts period 0.
 
 Rows that cannot be read are reported with their line and reason; the others are
-used.
+used. Times without a zone are read in the zone given with ``--tz``, else refused
+(a date is then midnight UTC); ClickHouse's null ``\\N`` is an empty cell, so an
+export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--tz UTC``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.pulses import HeatingNode
 from tracker.analytics.resample import Snapshot, to_hours
-from tracker.collect.exportrows import RowError, observation_from_row, parse_time
+from tracker.collect.exportrows import NoZone, RowError, blank, observation_from_row, parse_time
 from tracker.errors import InvalidInput
 from tracker.registry import records
 from tracker.registry.reader import Document, read
@@ -36,6 +38,12 @@ from tracker.registry.reader import Document, read
 PERIODS = {"daily": 24.0, "hourly": 1.0}
 PUBLISHED = ("published_at", "publish_time", "发布时间")
 HEATING_STATUSES = ("planned", "executed", "cancelled")
+
+
+def reason(exc: Exception) -> str:
+    """Why a row was refused; a time without a zone also names --tz."""
+    more = ", or pass the file's zone with --tz (UTC for tracker sql exports)" if isinstance(exc, NoZone) else ""
+    return f"{exc}{more}"
 
 
 @dataclass
@@ -52,31 +60,34 @@ class SnapshotFile:
     notes: list[str] = field(default_factory=list)
 
 
-def read_snapshots(path: Path) -> SnapshotFile:
-    """The snapshots of ``path``; raises InvalidInput when the file as a whole is unreadable."""
+def read_snapshots(path: Path, tz: tzinfo | None = None) -> SnapshotFile:
+    """The snapshots of ``path`` (times without a zone read in ``tz``); raises InvalidInput
+    when the file as a whole is unreadable."""
     doc = read(path)
     if doc.kind == "table":
-        return _table(doc)
+        return _table(doc, tz)
     if any(_series_name(k) for k in doc.sections):
-        return _series(doc.data, path.stem)
+        return _series(doc.data, path.stem, tz)
     raise InvalidInput(
         "neither a table of snapshots (one row each) nor a series document "
         "(daily_<metric> or hourly_<metric> lists)"
     )
 
 
-def _table(doc: Document) -> SnapshotFile:
+def _table(doc: Document, tz: tzinfo | None) -> SnapshotFile:
     out = SnapshotFile()
     if not doc.rows:
         raise InvalidInput("no rows: the file has a header but no snapshot")
     for row in doc.rows:
         try:
-            obs = observation_from_row(row.values, any_id=True)
+            if row.problem:
+                raise RowError(row.problem)
+            obs = observation_from_row(row.values, any_id=True, tz=tz)
             published = next((row.values[k] for k in row.values if str(k).strip().lower() in PUBLISHED), None)
-            if published not in (None, "") and obs.post_id not in out.published:
-                out.published[obs.post_id] = to_hours(_time(published, "published_at"))
+            if not blank(published) and obs.post_id not in out.published:
+                out.published[obs.post_id] = to_hours(_time(published, "published_at", tz))
         except RowError as exc:
-            out.problems.append(f"{row.label()}: {exc}")
+            out.problems.append(f"{row.label()}: {reason(exc)}")
             continue
         assert obs.observed_at is not None
         values = tuple(None if obs.metrics[m] is None else float(obs.metrics[m]) for m in METRICS)  # type: ignore[arg-type]
@@ -91,7 +102,7 @@ def _series_name(key: str) -> tuple[float, str] | None:
     return (PERIODS[period], metric) if period in PERIODS and metric else None
 
 
-def _series(data: dict[str, Any], stem: str) -> SnapshotFile:
+def _series(data: dict[str, Any], stem: str, tz: tzinfo | None) -> SnapshotFile:
     item: dict[str, Any] = data["item"] if isinstance(data.get("item"), dict) else {}
     periods = {_series_name(k)[0] for k in data if _series_name(k)}  # type: ignore[index]
     if len(periods) > 1:
@@ -114,7 +125,7 @@ def _series(data: dict[str, Any], stem: str) -> SnapshotFile:
     start = data.get("start") or data.get("published_at") or item.get("upload_time") or item.get("published_at")
     if not start:
         raise InvalidInput("the series has no start: add start (the beginning of period 0, e.g. 2024-06-01T00:00:00Z)")
-    begin = _time(start, "start")
+    begin = _time(start, "start", tz)
     if "start" not in data:  # an upload time: period 0 is the calendar day (or hour) it falls in
         begin = _floor(begin, period)
     platform, video = item.get("platform"), item.get("video_id") or item.get("id")
@@ -143,11 +154,11 @@ def _floor(moment: datetime, period: float) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def _time(value: Any, name: str) -> datetime:
+def _time(value: Any, name: str, tz: tzinfo | None = None) -> datetime:
     try:
-        return parse_time(value)
+        return parse_time(value, tz)
     except RowError as exc:
-        raise RowError(str(exc).replace("as_of", name, 1)) from None
+        raise type(exc)(str(exc).replace("as_of", name, 1)) from None
 
 
 def parse_instant(text: str, name: str) -> float:
@@ -158,9 +169,10 @@ def parse_instant(text: str, name: str) -> float:
         raise InvalidInput(str(exc)) from None
 
 
-def read_heating(path: Path) -> tuple[dict[str, list[HeatingNode]], list[str]]:
+def read_heating(path: Path, tz: tzinfo | None = None) -> tuple[dict[str, list[HeatingNode]], list[str]]:
     """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status),
-    and the rows refused with their line and reason. Cancelled nodes are left out."""
+    and the rows refused with their line and reason. Cancelled nodes are left out; times
+    without a zone are read in ``tz``."""
     doc = read(path)
     if doc.kind != "table":
         raise InvalidInput("a heating file is a table: one row per node (post_id, start, end, spend, currency)")
@@ -169,13 +181,15 @@ def read_heating(path: Path) -> tuple[dict[str, list[HeatingNode]], list[str]]:
     for i, row in enumerate(doc.rows):
         v = row.values
         try:
+            if row.problem:
+                raise RowError(row.problem)
             post_id = str(v.get("post_id") or "").strip()
             if not post_id:
                 raise RowError("post_id: missing")
-            if v.get("start") in (None, ""):
+            if blank(v.get("start")):
                 raise RowError("start: missing (when the node's delivery begins)")
-            start = to_hours(_time(v["start"], "start"))
-            end = None if v.get("end") in (None, "") else to_hours(_time(v["end"], "end"))
+            start = to_hours(_time(v["start"], "start", tz))
+            end = None if blank(v.get("end")) else to_hours(_time(v["end"], "end", tz))
             if end is not None and end <= start:
                 raise RowError("end: not after start")
             try:
@@ -189,7 +203,7 @@ def read_heating(path: Path) -> tuple[dict[str, list[HeatingNode]], list[str]]:
                 raise RowError(f"status: {status!r:.20} is not one of {', '.join(HEATING_STATUSES)}")
             cur = "" if v.get("currency") in (None, "") else records.currency(v["currency"], "currency")
         except (RowError, records.RowError) as exc:
-            problems.append(f"{row.label()}: {exc}")
+            problems.append(f"{row.label()}: {reason(exc)}")
             continue
         if status == "cancelled":  # as the stream does: a cancelled node never heats
             continue

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -21,18 +22,39 @@ from tracker.settings import Settings
 EPILOG = """\b
 Columns (any of the aliases, case-insensitive):
   post_id (platform:id) | platform_post_id + platform (视频ID, 作品ID, 笔记ID…)
-  as_of (数据时间, 统计时间, 日期): the time of the figures; a date = midnight UTC
+  as_of (observed_at, 数据时间, 统计时间, 日期): the time of the figures, with a zone
+    (2025-09-20T12:00:00Z or +08:00) unless --tz gives it; a date = midnight (UTC, or in --tz)
   views (播放量, 阅读量, 观看量)  likes (点赞数)  comments (评论数)  shares (分享数, 转发数)
   saves (收藏数)  searches (看后搜, 看后搜次数)  tenant (客户, 品牌)
-Empty cells and "-" mean "not in this export" (null, never 0); "1.2万" is 12,000, rounded.
+Empty cells, "-" and \\N mean "not in this export" (null, never 0); "1.2万" is 12,000, rounded.
 
 \b
 Examples:
   tracker snapshots import wechat-channels-export.csv --platform wechat_channels
   tracker snapshots import xingtu-report.xlsx --platform douyin --tenant lumi-beauty
+  tracker sql "SELECT tenant, post_id, observed_at, views, likes, comments, shares, saves,
+    searches FROM snapshots FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > p.csv
+  tracker snapshots import p.csv --tz UTC --dry-run    # the store's times are UTC
 
 Exit status: 0 all rows sent, 2 some rows refused (the others sent), 1 nothing read.
 """
+
+
+def _zone(ctx: click.Context, param: click.Parameter, value: str | None) -> tzinfo | None:
+    if value is None:
+        return None
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise click.BadParameter(f"unknown time zone {value!r:.40}; use an IANA name such as UTC or "
+                                 "Asia/Shanghai") from None
+
+
+tz_option = click.option(  # shared with tracker analyze; kept here, where imports are light
+    "--tz", callback=_zone, metavar="ZONE",
+    help="Zone of the file's times written without one, e.g. UTC (tracker sql exports) or Asia/Shanghai; "
+    "dates are midnight in it [such times refused; dates midnight UTC].",
+)
 
 
 @click.group()
@@ -47,9 +69,12 @@ def snapshots() -> None:
 @click.option("--tenant", help="Tenant of rows without a tenant column [looked up in the registry].")
 @click.option("--source", type=click.Choice(["export", "provider", "manual"]), default="export", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Check every row; send nothing.")
-def import_(file: Path, platform: str | None, tenant: str | None, source: str, dry_run: bool) -> None:
+@tz_option
+def import_(file: Path, platform: str | None, tenant: str | None, source: str, dry_run: bool,
+            tz: tzinfo | None) -> None:
     """Send one snapshot per row of FILE (CSV, XLSX, JSON or YAML list)."""
     from tracker.broker import topics as t
+    from tracker.cli.snapshotfile import reason
     from tracker.collect.exportrows import RowError, canonical, observation_from_row
     from tracker.collect.produce import snapshot_message
     from tracker.registry.reader import named, read
@@ -72,7 +97,9 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     now = datetime.now(UTC)
     for row in rows:
         try:
-            obs = observation_from_row(row.values, platform)
+            if row.problem:
+                raise RowError(row.problem)
+            obs = observation_from_row(row.values, platform, tz=tz)
             owner = tenant or (str(row.values.get(tenant_col) or "") if tenant_col else tenants.get(obs.post_id))
             if not owner:
                 raise RowError(f"tenant: {obs.post_id} is not in the registry; pass --tenant or add a tenant column")
@@ -80,7 +107,7 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
             messages.append((obs.post_id, snapshot_message(obs, owner, obs.post_id.partition(":")[0],
                                                            obs.observed_at, source, now)))
         except RowError as exc:
-            problems.append(f"{row.label()}: {exc}")
+            problems.append(f"{row.label()}: {reason(exc)}")
         except TrackerError as exc:
             problems.append(f"{row.label()}: {getattr(exc, 'reason', exc)}")
     if messages and not dry_run:

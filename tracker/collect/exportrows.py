@@ -5,13 +5,13 @@ Column names are matched case-insensitively against aliases: tracker's own
 (``post_id, platform_post_id, as_of, views, likes, comments, shares, saves,
 searches``) and the Chinese headers of Xingtu (巨量星图) and Pugongying (蒲公英)
 data reports and WeChat Channels exports (播放量, 点赞数, 评论数, 分享数, 收藏数,
-看后搜…). Empty cells, "-" and "--" are None (not exposed), never 0; "1.2万" is
-12,000 and listed as rounded.
+看后搜…). Empty cells, "-", "--" and ClickHouse's ``\\N`` are None (not exposed),
+never 0; "1.2万" is 12,000 and listed as rounded.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from tracker.collect import errors as e
@@ -22,6 +22,10 @@ from tracker.contracts.vocab import METRICS, PLATFORMS
 
 class RowError(ValueError):
     """A row that cannot become a snapshot; the message is the reason."""
+
+
+class NoZone(RowError):
+    """A time written without a zone, read with no zone to assume (commands offer --tz)."""
 
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -39,7 +43,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "searches": ("searches", "看后搜", "看后搜数", "看后搜次数", "看后搜索", "回搜", "回搜次数"),
 }
 _LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
-EMPTY = {"", "-", "--", "—", "n/a", "null", "none"}
+EMPTY = {"", "-", "--", "—", "n/a", "null", "none", "\\n"}  # \N: ClickHouse's null in CSV/TSV
 
 
 def canonical(header: str) -> str | None:
@@ -47,29 +51,32 @@ def canonical(header: str) -> str | None:
     return _LOOKUP.get(str(header).strip().lower().replace(" ", "_"))
 
 
-def _blank(value: Any) -> bool:
+def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in EMPTY)
 
 
-def parse_time(value: Any) -> datetime:
-    """An aware UTC datetime from an RFC 3339 text, a date (midnight UTC) or an Excel datetime."""
+def parse_time(value: Any, tz: tzinfo | None = None) -> datetime:
+    """An aware UTC datetime from an RFC 3339 text, a date or an Excel datetime. Values without
+    a zone are read in ``tz``; without ``tz`` a date is midnight UTC and a text time is refused."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=tz or UTC).astimezone(UTC)
     text = str(value).strip().replace("/", "-")
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise RowError(f"as_of: not a time ({text!r:.40}); use RFC 3339 such as 2025-09-20T12:00:00Z") from None
     if moment.tzinfo is None:
-        if len(text) > 10:
-            raise RowError(f"as_of: {text!r} has no time zone; add Z or an offset such as +08:00")
-        moment = moment.replace(tzinfo=UTC)
+        if tz is None and len(text) > 10:
+            raise NoZone(f"as_of: {text!r} has no time zone; add Z or an offset such as +08:00")
+        moment = moment.replace(tzinfo=tz or UTC)
     return moment.astimezone(UTC)
 
 
-def observation_from_row(row: dict[str, Any], platform: str | None = None, any_id: bool = False) -> Observation:
+def observation_from_row(row: dict[str, Any], platform: str | None = None, any_id: bool = False,
+                         tz: tzinfo | None = None) -> Observation:
     """Map one export row (any alias headers) to an observation; raises RowError with the reason.
-    ``any_id`` takes a ``post_id`` as it is (offline analysis needs no platform)."""
+    ``any_id`` takes a ``post_id`` as it is (offline analysis needs no platform); ``tz`` is the
+    zone of times written without one."""
     fields: dict[str, Any] = {}
     for header, value in row.items():
         canon = canonical(header)
@@ -90,14 +97,14 @@ def observation_from_row(row: dict[str, Any], platform: str | None = None, any_i
         post_id = f"{plat}:{pid}"
     elif not post_id:
         raise RowError("post_id: missing (give post_id, or platform_post_id with the platform)")
-    if _blank(fields.get("as_of")):
+    if blank(fields.get("as_of")):
         raise RowError("as_of: missing; the export must state the time of its figures")
-    observed = parse_time(fields["as_of"])
+    observed = parse_time(fields["as_of"], tz)
     metrics: dict[str, int | None] = {}
     rounded = []
     for metric in METRICS:
         value = fields.get(metric)
-        if _blank(value):
+        if blank(value):
             metrics[metric] = None
             continue
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ class Row:
     line: int | None
     values: dict[str, Any]
     where: str = ""
+    problem: str = ""
+    """Why the record is not a clean row (a CSV quote left open, more cells than the header);
+    its values are then a best guess and readers refuse it with this reason."""
 
     def label(self) -> str:
         at = f"line {self.line}" if self.line else "line ?"
@@ -159,21 +163,48 @@ def _csv(raw: bytes) -> Document:
             text = raw.decode("gb18030")  # Chinese Excel saves CSV in GBK
         except UnicodeDecodeError:
             raise InvalidInput("CSV is neither UTF-8 nor GB18030: save it as UTF-8") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
     headers: list[str] = []
     rows: list[Row] = []
-    for record in reader:
-        line = reader.line_num
+    for line, record, problem in _records(text):
         if not any(cell.strip() for cell in record):
             continue
         if not headers:
+            if problem:
+                raise InvalidInput(f"line {line} (the header): {problem}")
             headers = [h.strip() for h in record]
             continue
+        cells = len(record) - next((i for i, c in enumerate(reversed(record)) if c.strip()), 0)
+        if not problem and cells > len(headers):
+            problem = f"{cells} cells, the header has {len(headers)}"
         values = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(headers) if h}
-        rows.append(Row(line, values, ""))
+        rows.append(Row(line, values, "", problem))
     if not headers:
         raise InvalidInput("the CSV file is empty (no header line)")
     return Document("table", rows=rows, headers=headers)
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str], str]]:
+    """(first line, cells, problem) of each CSV record. A quote that is never closed would
+    swallow every line after it: its line is reported and reading resumes on the next one."""
+    lines = io.StringIO(text, newline="").readlines()
+    done = 0  # lines read
+    while done < len(lines):
+        start = done
+        reader = csv.reader(lines[start:], strict=True)
+        try:
+            for record in reader:
+                first, done = done + 1, start + reader.line_num
+                yield first, record, ""
+            return
+        except csv.Error as exc:
+            if start + reader.line_num > done + 1 or "end of data" in str(exc):
+                reason = 'a quote (") is not closed on this line'
+            elif "expected after" in str(exc):
+                reason = 'text after the closing quote of a cell; write "" for a quote inside a quoted cell'
+            else:
+                reason = f"not valid CSV ({exc})"
+            yield done + 1, next(csv.reader([lines[done]]), []), reason
+            done += 1
 
 
 def _xlsx(path: Path) -> Document:

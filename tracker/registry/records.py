@@ -212,6 +212,9 @@ class Builder:
             if "__invalid__" in row.values:
                 self.problem(row, f"expected a mapping of fields, got {type(row.values['__invalid__']).__name__}")
                 continue
+            if row.problem:  # a broken CSV line: its cells are a guess
+                self.problem(row, row.problem)
+                continue
             try:
                 handle(row)
             except (RowError, UrlError) as exc:
@@ -459,12 +462,15 @@ class Builder:
                 unknown.update(extra)
                 values["post"] = values.get("post") or values.get("url")
                 values["id"] = values.get("heating_id")
-                rows.append(Row(row.line, values, row.where))
+                rows.append(Row(row.line, values, row.where, row.problem))
             self.each(rows, self._heating)
         else:
             for row in doc.rows:
                 values, extra = canonical_row(row.values)
                 unknown.update(extra)
+                if row.problem:
+                    self.problem(row, row.problem)
+                    continue
                 try:
                     self._flat_post(Row(row.line, values, row.where), layout)
                 except (RowError, UrlError) as exc:

@@ -153,6 +153,8 @@ def _sheet(path: Path, required: tuple[str, ...], check: Callable[[dict[str, Any
     for row in doc.rows:
         where = f"{path.name} {row.label()}"
         try:
+            if row.problem:  # a broken CSV line: its cells are a guess
+                raise RowError(row.problem)
             record = check(_values(row))
             key = unique(record)
             if key in first:
