@@ -136,6 +136,31 @@ def test_demo_campaign_is_clean() -> None:
     assert len(reg.tables["bundles"]) == 20 and reg.tables["fx_rates"][0]["rate"] == "7.2"
 
 
+def test_emv_unit_values_come_with_the_campaign_document(tmp_path: Path) -> None:
+    """EMV = Σ metric × unit value; the unit values are configured in the campaign document's
+    ``emv`` list (there was no way to set them): per metric, optionally per platform, tenant and
+    start date. A bad line is refused with its reason; the demo's are illustrative."""
+    demo = parse(ROOT / "deploy" / "demo" / "campaign.yaml", OPTS).tables["emv_unit_values"]
+    assert {r["metric"] for r in demo} == {"views", "likes", "comments", "shares", "saves", "searches"}
+    doc = {"format": "tracker.campaign.v1", "emv": [
+        {"metric": "saves", "unit_value": 1.5, "currency": "cny"},
+        {"metric": "views", "unit_value": "0.012", "currency": "CNY", "platform": "douyin",
+         "valid_from": "2025-09-01", "tenant": "acme"},
+        {"metric": "follows", "unit_value": 1, "currency": "CNY"},
+        {"metric": "likes", "unit_value": -1, "currency": "CNY"},
+        {"metric": "likes", "unit_value": 1, "currency": "CNY", "platform": "myspace"}]}
+    path = tmp_path / "emv.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    reg = parse(path, OPTS)
+    rows = reg.tables["emv_unit_values"]
+    assert [(r["tenant"], r["platform"], r["metric"], str(r["valid_from"]), r["unit_value"], r["currency"])
+            for r in rows] == [("", "", "saves", "1970-01-01", "1.5", "CNY"),
+                               ("acme", "douyin", "views", "2025-09-01", "0.012", "CNY")]
+    reasons = [p.reason for p in reg.problems]
+    assert len(reasons) == 3 and "metric: one of views" in reasons[0]
+    assert "unit_value: must be from 0" in reasons[1] and "platform: unknown 'myspace'" in reasons[2]
+
+
 @pytest.mark.parametrize(("followers", "tier"), [(0, "koc"), (4999, "koc"), (5000, "nano"), (99_999, "micro"),
                                                  (100_000, "mid"), (1_999_999, "macro"), (2_000_000, "top")])
 def test_tiers(followers: int, tier: str) -> None:

@@ -26,7 +26,8 @@ from tracker.registry.records import Options, Registry, build
 from tracker.settings import Settings
 from tracker.store.access import json_each_row, open_writer
 
-TABLE_ORDER = ("tenants", "campaigns", "creators", "creator_accounts", "bundles", "fx_rates", "cost_lines")
+TABLE_ORDER = ("tenants", "campaigns", "creators", "creator_accounts", "bundles", "fx_rates", "emv_unit_values",
+               "cost_lines")
 
 
 @dataclass

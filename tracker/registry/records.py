@@ -227,10 +227,10 @@ class Builder:
         self.r.layout = str(doc.meta.get("format") or "campaign document")
         if doc.meta.get("format") not in (None, "tracker.campaign.v1"):
             self.r.notes.append(f"format {doc.meta.get('format')!r} is not tracker.campaign.v1; read as such")
-        known = {"tenants", "campaigns", "creators", "bundles", "posts", "heating", "fx"}
+        known = {"tenants", "campaigns", "creators", "bundles", "posts", "heating", "fx", "emv"}
         if not known & set(doc.sections):
             raise InvalidInput("no posts, creators or campaigns section: not a campaign document "
-                               "(tracker.campaign.v1: tenants, campaigns, creators, posts, heating, fx lists)")
+                               "(tracker.campaign.v1: tenants, campaigns, creators, posts, heating, fx, emv lists)")
         if not any(doc.sections[name] for name in known & set(doc.sections)):
             raise InvalidInput(f"the {', '.join(sorted(known & set(doc.sections)))} section(s) are empty: "
                                "nothing to import")
@@ -244,6 +244,7 @@ class Builder:
         self.each(doc.sections.get("bundles", []), self._bundle)
         self.each(doc.sections.get("heating", []), self._heating)
         self.each(doc.sections.get("fx", []), self._fx)
+        self.each(doc.sections.get("emv", []), self._emv)
         self._creator_rows()
         return self.r
 
@@ -427,6 +428,32 @@ class Builder:
         self.r.tables["fx_rates"].append({"tenant": "", "base": currency(v.get("base"), "base"),
                                           "quote": currency(v.get("quote"), "quote"), "rate_date": day,
                                           "rate": format(value, "f"), "source": "import", "version": self.o.version})
+
+    def _emv(self, row: Row) -> None:
+        """One EMV unit value: what one count of ``metric`` is worth, from ``valid_from`` on, on
+        ``platform`` (none: every platform without its own), for ``tenant`` (none: every tenant
+        without its own). Configured figures, never an official rate."""
+        v = row.values
+        metric = str(v.get("metric") or "").strip()
+        if metric not in METRICS:
+            raise RowError(f"metric: one of {', '.join(METRICS)} (got {metric!r:.20})")
+        platform = str(v.get("platform") or "").strip()
+        if platform and platform not in PLATFORMS:
+            raise RowError(f"platform: unknown {platform!r:.20}; one of {', '.join(PLATFORMS)}, or leave it out "
+                           "for every platform")
+        raw = v.get("unit_value")
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            raise RowError(f"unit_value: not a number (got {raw!r:.20})") from None
+        if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
+            raise RowError(f"unit_value: must be from 0 to {MAX_AMOUNT:,} (got {raw!r:.20})")
+        since = v.get("valid_from")
+        self.r.tables["emv_unit_values"].append({
+            "tenant": text_id(v["tenant"], "tenant") if v.get("tenant") else "", "platform": platform,
+            "metric": metric, "valid_from": moment(since, "valid_from").date() if since else date(1970, 1, 1),
+            "unit_value": format(value, "f"), "currency": currency(v.get("currency"), "currency"),
+            "version": self.o.version})
 
     def _creator_rows(self, note: bool = True) -> None:
         for cid, tenants in self.creator_tenants.items():

@@ -29,6 +29,9 @@ class Report:
     posts: list[dict[str, Any]]
     top: list[dict[str, Any]]
     bottom: list[dict[str, Any]]
+    ranked_by: tuple[str, str, str] | None
+    """(metric, label, kind) the top and bottom posts are ranked by; None: no post has one."""
+    ranking_note: str
     heating: list[dict[str, Any]]
     long_tail: list[dict[str, Any]]
     keywords: list[dict[str, Any]]
@@ -54,14 +57,32 @@ def build(reader: Reader, camp: q.Campaign, top_n: int = 10) -> Report:
         by_tier=by_tier,
         tiers=q.tier_distribution(reader, camp),
         posts=q.post_rows(reader, camp),
-        top=q.top_posts(reader, camp, "emv_return", top_n),
-        bottom=q.top_posts(reader, camp, "emv_return", top_n, bottom=True),
+        **rank(reader, camp, top_n),
         heating=q.heating(reader, camp),
         long_tail=q.long_tail(reader, camp),
         keywords=q.keywords(reader, camp),
     )
     report.charts = draw(report, q.campaign_curve(reader, camp))
     return report
+
+
+RANKINGS = (("emv_return", "(EMV − spend) ÷ spend", "rate"), ("cpe", "cost per engagement", "money"))
+"""What the top and bottom posts are ranked by: the first a post of the campaign has."""
+
+
+def rank(reader: Reader, camp: q.Campaign, top_n: int) -> dict[str, Any]:
+    """The top and bottom posts, what ranks them, and a note when that is not the first choice."""
+    for i, (metric, label, kind) in enumerate(RANKINGS):
+        top = q.top_posts(reader, camp, metric, top_n)
+        if top:
+            note = "" if i == 0 else (
+                f"No post has an EMV (it needs EMV unit values: the emv list of a campaign document, "
+                f"tracker posts import FILE), so posts are ranked by {label}.")
+            return {"top": top, "bottom": q.top_posts(reader, camp, metric, top_n, bottom=True),
+                    "ranked_by": (metric, label, kind), "ranking_note": note}
+    return {"top": [], "bottom": [], "ranked_by": None,
+            "ranking_note": "No post has an EMV or a cost per engagement yet (no snapshot, or no EMV unit values "
+                            "and no engagements), so none is ranked."}
 
 
 def draw(report: Report, curve: list[dict[str, Any]]) -> dict[str, bytes]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tracker.report import queries as q
-from tracker.report.content import Report
+from tracker.report.content import RANKINGS, Report
 from tracker.report.tables import ROI_COLUMNS, cell
 from tracker.report.workbook import HEATING_COLUMNS, KEYWORD_COLUMNS, POST_COLUMNS, TAIL_COLUMNS
 
@@ -34,7 +34,7 @@ def render_html(report: Report) -> str:
     return template.render(
         r=report, c=report.campaign, roi_columns=ROI_COLUMNS, post_columns=POST_COLUMNS[:6] + [
             ("spend", "spend {cur}", "money"), ("engagements", "engagements", "count"),
-            ("value", "EMV ROI", "rate")],
+            ("value", *(report.ranked_by or RANKINGS[0])[1:])],
         heating_columns=HEATING_COLUMNS, tail_columns=TAIL_COLUMNS, keyword_columns=KEYWORD_COLUMNS,
         chart_titles=CHART_TITLES, campaign_level=q.CAMPAIGN_LEVEL,
     )

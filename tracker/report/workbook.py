@@ -18,7 +18,7 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from tracker.report.content import Report
+from tracker.report.content import RANKINGS, Report
 from tracker.report.tables import NA, ROI_COLUMNS, Column, is_missing, plain
 
 SHEETS = ("Summary", "By platform", "By tier", "Tier distribution", "Posts", "Top and bottom", "Heating",
@@ -142,7 +142,7 @@ def write_xlsx(report: Report, path: Path) -> None:
     _sheet(wb, "Tier distribution", TIER_COLUMNS, report.tiers, report)
     _sheet(wb, "Posts", POST_COLUMNS, report.posts, report)
     _sheet(wb, "Top and bottom", [("rank", "rank", "text"), *POST_COLUMNS[:4], ("spend", "spend {cur}", "money"),
-                                  ("value", "EMV ROI", "rate")],
+                                  ("value", *(report.ranked_by or RANKINGS[0])[1:])],
            [{**r, "rank": f"top {i + 1}"} for i, r in enumerate(report.top)]
            + [{**r, "rank": f"bottom {i + 1}"} for i, r in enumerate(report.bottom)], report)
     _sheet(wb, "Heating", HEATING_COLUMNS, report.heating, report)

@@ -16,6 +16,7 @@ ids are strings (quote them in hand-written YAML: 19-digit ids are not ints)::
                  bundle: <bundle id> | null, platform_extra: {aid | account_id ...}}]
     heating:   [{id, post, channel, start, end, spend: {amount, currency}, status: planned}]
     fx:        [{date, base, quote, rate}]   # 1 base = rate quote, from that date on
+    emv:       [{metric, unit_value, currency, platform?, valid_from?, tenant?}]   # EMV per count
 
 A creator's tier follows its largest account's followers (see ``catalog.TIERS``).
 """
@@ -33,6 +34,8 @@ from tracker.simulate.clock import iso
 from tracker.simulate.model import Population
 
 FORMAT = "tracker.campaign.v1"
+DEMO_EMV = {"views": 0.02, "likes": 0.3, "comments": 1.0, "shares": 0.8, "saves": 1.2, "searches": 2.0}
+"""CNY per count, every platform: illustrative figures for the demo's EMV, not a market rate."""
 
 
 def _money(amount: float, currency: str, **more: Any) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def campaign_document(population: Population) -> dict[str, Any]:
                      "spend": _money(h.spend, h.currency), "status": h.status} for h in pop.heating],
         "fx": [{"date": pop.campaign_start.date().isoformat(), "base": cur, "quote": "CNY", "rate": rate}
                for cur, rate in pop.fx.items() if cur != "CNY"],
+        "emv": [{"metric": metric, "unit_value": value, "currency": "CNY"} for metric, value in DEMO_EMV.items()],
     }
 
 
@@ -74,6 +78,7 @@ def _header(population: Population) -> str:
             f"# Regenerate: tracker simulate --seed {population.seed} --posts {len(population.posts)} "
             f"--campaign-start {iso(population.campaign_start)} --write-campaign FILE\n"
             f"# Import: tracker posts import FILE. Layout: tracker/simulate/registry.py.\n"
+            f"# EMV unit values (emv) are illustrative, not a market rate: set your own.\n"
             f"# Tiers by followers: {tiers}.\n")
 
 
