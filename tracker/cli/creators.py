@@ -85,7 +85,7 @@ def rank(by: str, platform: str, tag: str | None, limit: int, fmt: str, tenant: 
 def show(creator_id: str, fmt: str, tenant: str | None) -> None:
     """One creator's scorecard and posts across campaigns."""
     with reading() as (_, reader):
-        t = q.resolve_tenant(reader, tenant, "creators")
+        t = q.tenant_of(reader, tenant, "creator", creator_id)
         card = reader.query("SELECT * FROM v_creator_scorecard WHERE tenant = {t:String} AND creator_id = {c:String}",
                             {"t": t, "c": creator_id}).named()
         if not card:

@@ -32,7 +32,7 @@ def curve(post_id: str, png_path: Path, metric: str | None, tenant: str | None) 
       tracker curve douyin:7301234567890 --png curve.png
     """
     with reading() as (_, reader):
-        t = q.resolve_tenant(reader, tenant)
+        t = q.tenant_of(reader, tenant, "post", post_id)
         ctx = reader.query("SELECT time_zone FROM v_post_context WHERE tenant = {t:String} AND post_id = {p:String}",
                            {"t": t, "p": post_id}).rows
         if not ctx:

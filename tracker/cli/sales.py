@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from tracker.errors import InvalidInput
 from tracker.report import queries as q
 from tracker.report.options import friendly_errors, reading, tenant_option
 from tracker.report.salesfile import (
@@ -53,9 +54,23 @@ def _write(table: str, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def _default_tenant(reader: Reader, tenant: str | None) -> Callable[[], str]:
-    """--tenant, else the store's only tenant: looked up once, and only when a row has no tenant cell."""
-    return functools.cache(lambda: q.resolve_tenant(reader, tenant))
+def _default_tenant(reader: Reader, tenant: str | None) -> Callable[[str], str]:
+    """The tenant of a row without a tenant cell: --tenant, else the store's only tenant, else the one
+    tenant holding the row's post id. Each is looked up once, and only when such a row needs it."""
+    if tenant:
+        return lambda post_id: tenant
+    stored = functools.cache(lambda: q.tenants(reader))
+    holders = functools.cache(lambda: q.post_tenants(reader))
+
+    def default(post_id: str) -> str:
+        if len(stored()) < 2 or not post_id:  # none yet, one, or a link or promo code (it names no post)
+            return q.only_tenant(stored())
+        if post_id not in holders():
+            raise InvalidInput(f"post {post_id!r} is not registered yet and the store has several tenants "
+                               f"({', '.join(stored())}): pass --tenant, or give the file a tenant column")
+        return q.only_holder("post", post_id, holders()[post_id])
+
+    return default
 
 
 def _known(reader: Reader, sheet: Sheet) -> Known:
@@ -121,7 +136,7 @@ def _outcome(read: str, total: int, written: int) -> str:
 Stored = dict[tuple[str, ...], tuple[Any, ...]]
 
 
-def _sync(file: Path, tenant: str | None, read: Callable[[Path, str | Callable[[], str], int], Sheet],
+def _sync(file: Path, tenant: str | None, read: Callable[[Path, str | Callable[[str], str], int], Sheet],
           stored_of: Callable[[Reader, list[dict[str, Any]]], Stored], table: str,
           key: Callable[[dict[str, Any]], tuple[str, ...]], values: Callable[[dict[str, Any]], tuple[Any, ...]],
           noun: str) -> tuple[Sheet, Known, int] | None:
@@ -159,6 +174,8 @@ def import_orders(file: Path, tenant: str | None) -> None:
     Without key_kind, "douyin:7301…" is a post id, "https://…" a tracking
     link, anything else a promo code. Links and codes need a key row
     (tracker sales keys FILE). ordered_at carries its UTC offset.
+    Without a tenant cell or --tenant, a row is the store's only tenant's,
+    or the tenant its registered post id belongs to.
     A file with a bad line is refused whole, every bad line named. Orders
     whose post, key row or tenant is not in the registry yet are imported
     and listed as warnings. Re-importing a file writes only the orders that
@@ -187,9 +204,10 @@ def import_keys(file: Path, tenant: str | None) -> None:
     \b
     Columns: key_kind (link|promo), attribution_key, post_id [, campaign_id]
              [, tenant (else --tenant)]
-    post_id is platform:id (e.g. douyin:7301234567890). A file with a bad line
-    is refused whole; keys of posts or tenants not in the registry yet are
-    imported and listed as warnings.
+    post_id is platform:id (e.g. douyin:7301234567890). Without a tenant cell
+    or --tenant, a row is the store's only tenant's, or its post's tenant.
+    A file with a bad line is refused whole; keys of posts or tenants not in
+    the registry yet are imported and listed as warnings.
     """
     done = _sync(file, tenant, read_keys, _stored_keys, "attribution_keys", key_key, key_values, "keys")
     if done is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from tracker.analytics.roi import ratio
@@ -266,11 +266,46 @@ def require_tenant(reader: Reader, tenant: str) -> None:
 
 def resolve_tenant(reader: Reader, tenant: str | None, table: str = "posts") -> str:
     """``tenant``, or the only tenant of the store; refuses to guess between several."""
-    if tenant:
-        return tenant
-    tenants = [r[0] for r in reader.query(f"SELECT DISTINCT tenant FROM {table} ORDER BY tenant").rows]
+    return tenant or only_tenant(tenants(reader, table))
+
+
+def tenants(reader: Reader, table: str = "posts") -> list[str]:
+    """The tenants with rows in ``table``, sorted."""
+    return [str(r[0]) for r in reader.query(f"SELECT DISTINCT tenant FROM {table} ORDER BY tenant").rows]
+
+
+def only_tenant(tenants: list[str]) -> str:
+    """The only one of the store's ``tenants``; refuses none or several."""
     if len(tenants) == 1:
-        return str(tenants[0])
+        return tenants[0]
     if not tenants:
         raise InvalidInput("the store has no posts yet")
     raise InvalidInput(f"several tenants ({', '.join(tenants)}): pass --tenant")
+
+
+def tenant_of(reader: Reader, tenant: str | None, what: Literal["post", "creator"], value: str) -> str:
+    """``tenant``, or the one tenant whose registered posts carry ``what`` (post or creator) id ``value``;
+    refuses an id found under no tenant or under several, as ``campaign`` does."""
+    if tenant:
+        return tenant
+    found = [str(r[0]) for r in reader.query(
+        f"SELECT DISTINCT tenant FROM posts FINAL WHERE deleted = 0 AND {what}_id = {{v:String}} ORDER BY tenant",
+        {"v": value}).rows]
+    return only_holder(what, value, found)
+
+
+def only_holder(what: str, value: str, tenants: list[str]) -> str:
+    """The one tenant of ``tenants`` (those holding ``what`` id ``value``); refuses none or several."""
+    if not tenants:
+        raise InvalidInput(f"no registered {what} {value!r}; list {what}s with: "
+                           f"tracker sql \"SELECT DISTINCT tenant, {what}_id FROM posts\"")
+    if len(tenants) > 1:
+        raise InvalidInput(f"{what} {value!r} exists for several tenants ({', '.join(tenants)}); pass --tenant")
+    return tenants[0]
+
+
+def post_tenants(reader: Reader) -> dict[str, list[str]]:
+    """Every registered post id with the tenants holding it (one, unless two tenants track the same post)."""
+    rows = reader.query("SELECT post_id, arraySort(groupUniqArray(tenant)) FROM posts FINAL WHERE deleted = 0 "
+                        "GROUP BY post_id").rows
+    return {str(p): [str(t) for t in ts] for p, ts in rows}

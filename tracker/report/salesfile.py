@@ -178,14 +178,15 @@ def _values(row: Row) -> dict[str, Any]:
     return {str(k).strip().lower(): v for k, v in row.values.items()}
 
 
-def _tenant(cell: Any, default: str | Callable[[], str]) -> str:
-    """The row's tenant, else the default (a callable is asked only when a row has none)."""
-    return ident(_text(cell) or (default if isinstance(default, str) else default()), "tenant")
+def _tenant(cell: Any, default: str | Callable[[str], str], post_id: str) -> str:
+    """The row's tenant, else the default (a callable is asked, with the row's post id or "", only when a
+    row has none)."""
+    return ident(_text(cell) or (default if isinstance(default, str) else default(post_id)), "tenant")
 
 
-def read_orders(path: Path, tenant: str | Callable[[], str], version: int) -> Sheet:
+def read_orders(path: Path, tenant: str | Callable[[str], str], version: int) -> Sheet:
     """Order rows for the ``sales`` table (``version`` in epoch ms); ``tenant`` is the default of
-    rows without a tenant cell."""
+    rows without a tenant cell, or a function of their post id ("" for a link or promo code)."""
 
     def check(v: dict[str, Any]) -> dict[str, Any]:
         order_id, key = _text(v.get("order_id")), _text(v.get("attribution_key"))
@@ -196,7 +197,7 @@ def read_orders(path: Path, tenant: str | Callable[[], str], version: int) -> Sh
             raise RowError(f"key_kind {kind!r:.20} is not one of {', '.join(KEY_KINDS)}")
         if kind == "post":
             _post_id(key, "attribution_key")
-        return {"tenant": _tenant(v.get("tenant"), tenant), "order_id": order_id,
+        return {"tenant": _tenant(v.get("tenant"), tenant, key if kind == "post" else ""), "order_id": order_id,
                 "attribution_key": key, "key_kind": kind, "revenue": _revenue(v.get("revenue")),
                 "currency": currency(v.get("currency"), "currency"), "ordered_at": _timestamp(v.get("ordered_at")),
                 "version": version}
@@ -205,7 +206,7 @@ def read_orders(path: Path, tenant: str | Callable[[], str], version: int) -> Sh
                   lambda r: (r["tenant"], "order", r["order_id"]), "orders")
 
 
-def read_keys(path: Path, tenant: str | Callable[[], str], version: int) -> Sheet:
+def read_keys(path: Path, tenant: str | Callable[[str], str], version: int) -> Sheet:
     """Attribution-key rows (tracking link or promo code → post); ``tenant`` as in ``read_orders``."""
 
     def check(v: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +218,7 @@ def read_keys(path: Path, tenant: str | Callable[[], str], version: int) -> Shee
             raise RowError("attribution_key and a post_id (or campaign_id) are required")
         if post_id:
             _post_id(post_id, "post_id")
-        return {"tenant": _tenant(v.get("tenant"), tenant), "key_kind": kind,
+        return {"tenant": _tenant(v.get("tenant"), tenant, post_id), "key_kind": kind,
                 "attribution_key": key, "post_id": post_id, "campaign_id": campaign, "version": version}
 
     return _sheet(path, ("key_kind", "attribution_key", "post_id"), check,
