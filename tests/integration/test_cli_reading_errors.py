@@ -80,6 +80,16 @@ def test_top_says_why_no_post_has_the_metric(cli: Run) -> None:
     assert "has saves: none was published in this window (--since / --until)" in result.output
 
 
+def test_top_by_roas_without_orders_says_so(cli: Run) -> None:
+    # globex has no orders at all; acme's c2 has none of acme's orders; acme's c1 has two on douyin:1
+    result = cli("top", "--campaign", "c1", "--tenant", "globex", "--metric", "roas")
+    assert result.output == ("no post of Globex c1 (globex/c1) has roas: "
+                             "no orders imported for this campaign (tracker sales import FILE)\n")
+    result = cli("top", "--campaign", "c2", "--tenant", "acme", "--metric", "revenue")
+    assert "has revenue: none of the orders imported for this tenant (3) is attributed to this campaign" in result.output
+    assert "douyin:1" in cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "roas").output
+
+
 @pytest.mark.parametrize("command", ["roi", "top"])
 def test_since_after_until_is_a_usage_error(cli: Run, command: str) -> None:
     result = cli(command, "--campaign", "c1", "--tenant", "acme", "--since", "2025-10-01", "--until", "2025-09-01")

@@ -27,6 +27,7 @@ from tracker.errors import ConfigError
 from tracker.settings import Settings, unknown_variables
 from tracker.store.access import open_writer
 from tracker.store.errors import QueryError, SchemaMissing, translate
+from tracker.store.lock import holder_from_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
@@ -105,6 +106,17 @@ def test_a_mistyped_variable_is_named_with_the_setting_it_meant() -> None:
     assert "TRACKER_BENCH_ROI_MAX_SECONDS" not in result.stderr
 
 
+def test_settings_show_the_store_in_use_when_no_url_is_set(tmp_path: Path) -> None:
+    def shown(**env: str) -> str:
+        result = invoke(["settings"], **env)
+        assert result.exit_code == 0, result.output
+        (line,) = [line for line in result.output.splitlines() if line.startswith("clickhouse_url ")]
+        return line.split(None, 1)[1]
+
+    assert shown(TRACKER_DATA_DIR=str(tmp_path)) == f"chdb://{tmp_path}/clickhouse (unset; derived from TRACKER_DATA_DIR)"
+    assert shown(TRACKER_CLICKHOUSE_URL="chdb:///srv/store") == "chdb:///srv/store"
+
+
 def test_every_variable_the_project_names_is_known() -> None:
     """No false warning for a TRACKER_* variable the code, tests, Makefile or docs use."""
     names = set()
@@ -151,6 +163,10 @@ def test_notify_says_kafka_is_down_before_it_starts(env: dict[str, str]) -> None
     (["douyin:7301", "--start", "2025-09-20T20:00:00+08:00", "--end", "2025-09-19T20:00:00+08:00"],
      "Invalid value for --end: 2025-09-19T20:00:00+08:00 is before the start (2025-09-20T20:00:00+08:00)"),
     (["7301"], "'7301' names no platform; write platform:id (e.g. douyin:7301)"),
+    (["douyin:7301", "--start", "tomorrow"],
+     "Invalid value for '--start': 'tomorrow' is not an ISO time such as 2025-09-20T20:00:00+08:00"),
+    (["douyin:7301", "--end", "2025-09-21T20:00:00"],
+     "Invalid value for '--end': '2025-09-21T20:00:00' has no offset; add Z or +08:00"),
 ])
 def test_heat_options_are_checked_before_kafka(env: dict[str, str], args: list[str], says: str) -> None:
     result = invoke(["heat", *args, "--spend", "500", "--channel", "dou+", "--tenant", "t"], **env)
@@ -189,6 +205,24 @@ def test_an_empty_store_says_to_migrate(env: dict[str, str], tmp_path: Path) -> 
                                           "TRACKER_CLICKHOUSE_URL)"), result.stderr
 
 
+def test_a_store_found_from_the_current_folder_says_so(tmp_path: Path) -> None:
+    """With TRACKER_DATA_DIR relative (the default .tracker) and no TRACKER_CLICKHOUSE_URL, a store
+    missing from another folder is not "run tracker db migrate": that would start a second store."""
+    base = {k: v for k, v in os.environ.items() if not k.upper().startswith("TRACKER_")}
+    result = subprocess.run([sys.executable, "-m", "tracker", "sql", "SELECT count() FROM posts"], cwd=tmp_path,
+                            env={**base, "TRACKER_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Error: the store at chdb://{tmp_path}/.tracker/clickhouse has no tracker schema. The store is found from the "
+        "current folder (TRACKER_DATA_DIR=.tracker): run tracker from the project folder or set TRACKER_DATA_DIR / "
+        "TRACKER_CLICKHOUSE_URL; `tracker db migrate` creates an empty store here")
+    assert not (tmp_path / ".tracker" / "clickhouse").exists()
+    # an absolute data folder is checked, not explained
+    result = run(["sql", "SELECT 1"], {"TRACKER_DATA_DIR": str(tmp_path / "data")})
+    assert result.stderr.strip().endswith("has no tracker schema; run tracker db migrate (or check TRACKER_DATA_DIR)")
+
+
 @pytest.mark.parametrize(("message", "code", "missing"), [
     ("Code: 81. DB::Exception: Database tracker does not exist. (UNKNOWN_DATABASE)", 81, "has no tracker schema"),
     ("Code: 60. DB::Exception: Unknown table expression identifier 'posts'. In scope SELECT 1. (UNKNOWN_TABLE)",
@@ -220,11 +254,26 @@ with Store(settings.store_url, None, settings=settings) as store:  # an engine o
 """
 
 
-def test_a_held_store_gives_one_line(env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("argv", "says"), [
+    # a short tracker command (the console script runs as `python …/bin/tracker sql …`): wait for it
+    (["tracker", "sql", "SELECT count() FROM posts"],
+     "(tracker sql SELECT count() FROM posts); wait for that command to finish and try again"),
+    # a run or worker under another data folder: its read endpoint is found through that folder's lock file
+    (["tracker", "-v", "run"], "(tracker -v run), which serves it through its read endpoint: give this command "
+                               "that process's TRACKER_DATA_DIR so it queries through the endpoint, or stop that process"),
+    # another program
+    (["notebook.py"], "(python notebook.py); stop it, or wait for it to finish (one process at a time can open an "
+                      "embedded store)"),
+])
+def test_a_held_store_names_its_holder(env: dict[str, str], tmp_path: Path, argv: list[str], says: str) -> None:
     base = {k: v for k, v in os.environ.items() if not k.upper().startswith("TRACKER_")}
+    script = tmp_path / "bin" / argv[0]
+    script.parent.mkdir()
+    script.write_text(HOLD)
     # the holder keeps its own data_dir: no lock file tells the command to use a read endpoint
-    holder = subprocess.Popen([sys.executable, "-c", HOLD], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True, env={**base, **env, "TRACKER_DATA_DIR": str(tmp_path / "holder")})
+    holder = subprocess.Popen([sys.executable, *argv], cwd=script.parent, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True,
+                              env={**base, **env, "TRACKER_DATA_DIR": str(tmp_path / "holder")})
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         result = run(["sql", "SELECT 1"], env)
@@ -232,8 +281,16 @@ def test_a_held_store_gives_one_line(env: dict[str, str], tmp_path: Path) -> Non
         holder.communicate("", timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip() == (f"Error: the embedded store at {env['TRACKER_CLICKHOUSE_URL']} is held by "
-                                     "another process; stop that process, or query it through its read endpoint "
-                                     "(`tracker sql`)")
+                                     f"process {holder.pid} {says}".replace("(python ", f"({Path(sys.executable).name} "))
+
+
+def test_a_holder_is_named_from_its_command_line() -> None:
+    console = holder_from_argv(7, ["/venv/bin/python", "/venv/bin/tracker", "-v", "worker"])
+    assert (str(console), console.subcommand, console.serves) == ("process 7 (tracker -v worker)", "worker", True)
+    module = holder_from_argv(8, ["python3", "-m", "tracker", "sales", "import", "orders.csv"])
+    assert (str(module), module.serves) == ("process 8 (tracker sales import orders.csv)", False)
+    other = holder_from_argv(9, ["/usr/bin/python3", "-c", "x" * 100])
+    assert other.subcommand is None and str(other) == f"process 9 (python3 -c {'x' * 48}…)"
 
 
 # -- 6. tracker sql on a terminal ------------------------------------------------------------------------------------
@@ -247,6 +304,19 @@ def test_sql_without_query_on_a_terminal_says_what_to_do(env: dict[str, str]) ->
         os.close(primary)
     assert result.returncode == 2
     assert "Error: no query: pass one" in result.stderr
+
+
+def test_sql_with_an_unknown_format_says_so_once(env: dict[str, str]) -> None:
+    init = ("import sys, clickhouse_connect; "
+            "clickhouse_connect.get_client(dsn=sys.argv[1]).command('CREATE DATABASE tracker')")
+    subprocess.run([sys.executable, "-c", init, env["TRACKER_CLICKHOUSE_URL"]], check=True, timeout=120)
+    for args in (["sql", "SELECT 1", "-f", "Nonsense"], ["sql", "SELECT 1 FORMAT Nonsense"]):
+        result = run(args, env)
+        assert result.returncode == 1
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("Error: unknown output format 'Nonsense' (ClickHouse code 73); formats include "
+                               "PrettyCompact, TabSeparated, "), line
+    assert run(["sql", "SELECT 1", "-f", "csv"], env).stdout == "1\n"  # formats are matched case-insensitively
 
 
 # -- 7. notify: configuration errors, log level, ports -----------------------------------------------------------------

@@ -31,6 +31,16 @@ def test_translate(exc: Exception, expected: type[Exception]) -> None:
         assert str(exc) in str(mapped) and error_code(mapped) == getattr(exc, "code", None)
 
 
+def test_an_error_the_engine_rethrows_is_said_once() -> None:
+    nested = ("Code: 73. DB::Exception: Code: 73. DB::Exception: Code: 73. DB::Exception: Unknown format Nonsense. "
+              "(UNKNOWN_FORMAT) (version 26.9.2.1). (UNKNOWN_FORMAT) (version 26.9.2.1). (UNKNOWN_FORMAT)")
+    mapped = translate(DatabaseError(nested, code=73), "chdb:///x")
+    assert isinstance(mapped, QueryError) and mapped.code == 73
+    assert str(mapped) == "Code: 73. DB::Exception: Unknown format Nonsense. (UNKNOWN_FORMAT)"
+    once = "Code: 62. DB::Exception: Syntax error: failed at position 1 (SELEC). (SYNTAX_ERROR) (version 26.9.2.1)"
+    assert str(translate(DatabaseError(once, code=62), "chdb:///x")) == once
+
+
 def test_families() -> None:
     assert issubclass(StoreUnavailable, RetryableError)
     assert issubclass(StoreBusy, ConfigError)

@@ -22,16 +22,21 @@ channel and start unless --id is given); --status cancelled withdraws it.
 """
 
 
-def parse_time(value: str | None, default: datetime | None = None) -> datetime | None:
-    if value is None:
-        return default
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO time such as 2025-09-20T20:00:00+08:00") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no offset; add Z or +08:00")
-    return moment.astimezone(UTC)
+class IsoTime(click.ParamType):
+    """An ISO time with an offset (Z or +08:00), as given; errors name the option."""
+
+    name = "time"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO time such as 2025-09-20T20:00:00+08:00", param, ctx)
+        if moment.tzinfo is None:
+            self.fail(f"{value!r} has no offset; add Z or +08:00", param, ctx)
+        return moment
 
 
 def post_of(value: str, hint: str = "POST_ID") -> str:
@@ -69,14 +74,14 @@ def tenant_of(post_id: str, settings: Settings) -> str:
 @click.option("--spend", required=True, help="Amount spent (a decimal such as 500 or 1200.50).")
 @click.option("--currency", default="CNY", show_default=True, help="ISO-4217 currency of the spend.")
 @click.option("--channel", required=True, help="Heating channel, e.g. dou+, shutiao, ads.")
-@click.option("--start", help="Start of the delivery window (ISO time with offset) [now].")
-@click.option("--end", help="End of the delivery window [start + 24 h, the analytics' default].")
+@click.option("--start", type=IsoTime(), help="Start of the delivery window (ISO time with offset) [now].")
+@click.option("--end", type=IsoTime(), help="End of the delivery window [start + 24 h, the analytics' default].")
 @click.option("--status", type=click.Choice(["planned", "executed", "cancelled"]), default="executed",
               show_default=True)
 @click.option("--tenant", help="Tenant of the post [looked up in the store].")
 @click.option("--id", "heating_id", help="Heating node id [derived from post, channel and start].")
-def heat(post_id: str, spend: str, currency: str, channel: str, start: str | None, end: str | None, status: str,
-         tenant: str | None, heating_id: str | None) -> None:
+def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime | None, end: datetime | None,
+         status: str, tenant: str | None, heating_id: str | None) -> None:
     """Record a heating node of POST_ID (platform:id) to tracker.heating.v1."""
     from tracker.broker import topics as t
     from tracker.contracts import encode
@@ -89,13 +94,11 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: str | Non
         money = {"amount": records.amount(spend, "--spend"), "currency": records.currency(currency, "--currency")}
     except records.RowError as exc:  # the message names the option
         raise click.UsageError(str(exc)) from exc
-    begins = parse_time(start, datetime.now(UTC).replace(microsecond=0))
-    assert begins is not None
-    ends = parse_time(end, begins + timedelta(hours=24))
-    assert ends is not None
-    if ends < begins:
-        raise click.BadParameter(f"{end} is before the start ({start or f'now, {begins:%Y-%m-%dT%H:%M:%SZ}'})",
-                                 param_hint="--end")
+    begins = start.astimezone(UTC) if start else datetime.now(UTC).replace(microsecond=0)
+    ends = end.astimezone(UTC) if end else begins + timedelta(hours=24)
+    if end and ends < begins:
+        shown = start.isoformat() if start else f"now, {begins:%Y-%m-%dT%H:%M:%SZ}"
+        raise click.BadParameter(f"{end.isoformat()} is before the start ({shown})", param_hint="--end")
     settings = Settings()
     node = heating_id or "h-" + hashlib.sha1(f"{post}|{channel}|{begins.isoformat()}".encode()).hexdigest()[:12]
     try:

@@ -32,10 +32,14 @@ def settings(as_json: bool, markdown: bool) -> None:
     if markdown:
         click.echo(markdown_table())
         return
-    values = Settings().masked()
+    current = Settings()
+    values = current.masked()
     if as_json:
         click.echo(json.dumps(values, indent=2, default=str))
         return
+    if current.clickhouse_url is None:  # the store in use is derived, not "None"
+        relative = "" if current.data_dir.is_absolute() else ", relative to the current folder"
+        values["clickhouse_url"] = f"{current.store_url} (unset; derived from TRACKER_DATA_DIR{relative})"
     width = max(len(k) for k in values)
     for key, value in values.items():
         click.echo(f"{key.ljust(width)}  {value}")

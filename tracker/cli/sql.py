@@ -8,6 +8,7 @@ and setting changes.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -16,9 +17,23 @@ import httpx
 from tracker.errors import TrackerError
 from tracker.settings import Settings
 from tracker.store.client import is_embedded
-from tracker.store.lock import store_owner
+from tracker.store.errors import condense, error_code
+from tracker.store.lock import describe_process, store_owner
 from tracker.store.sqltext import with_default_format
 from tracker.store.store import Store
+
+UNKNOWN_FORMAT = 73
+COMMON_FORMATS = "PrettyCompact, TabSeparated, TSVWithNames, CSV, CSVWithNames, JSONEachRow, JSON, Markdown, Parquet"
+
+
+def _refusal(message: str, code: int | None, output_format: str | None) -> str:
+    """The engine's refusal as one line; an unknown output format (-f or FORMAT) is named with
+    the common formats, since the engine's own message lists none."""
+    found = re.search(r"Unknown (?:output )?format (\S+?)\.? \(", message)
+    if code == UNKNOWN_FORMAT and found and output_format and found.group(1).lower() == output_format.lower():
+        return (f"unknown output format {output_format!r} (ClickHouse code {UNKNOWN_FORMAT}); formats include "
+                f"{COMMON_FORMATS} (all: tracker sql \"SELECT name FROM system.formats WHERE is_output\")")
+    return message
 
 
 def _via_endpoint(endpoint: str, query: str, fmt: str, database: str, settings: Settings) -> bytes:
@@ -36,17 +51,19 @@ def _via_endpoint(endpoint: str, query: str, fmt: str, database: str, settings: 
     except httpx.HTTPError as exc:
         raise click.ClickException(f"read endpoint {endpoint} did not answer: {exc}") from exc
     if response.status_code != 200:
-        raise click.ClickException(response.text.strip())
+        code = response.headers.get("X-ClickHouse-Exception-Code", "")
+        raise click.ClickException(_refusal(condense(response.text.strip()), int(code) if code.isdigit() else None,
+                                            with_default_format(query, fmt)[1]))
     return response.content
 
 
 def _direct(query: str, fmt: str, database: str, settings: Settings) -> bytes:
-    sql, _ = with_default_format(query, fmt)
+    sql, output_format = with_default_format(query, fmt)
     try:
         with Store.open(settings, readonly=True) as store:
             return store.raw_query_sync(sql, database=database)
     except TrackerError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(_refusal(str(exc), error_code(exc), output_format)) from exc
 
 
 @click.command()
@@ -69,9 +86,11 @@ def sql(query: str | None, fmt: str, database: str | None) -> None:
     if owner is not None and owner.read_endpoint:
         body = _via_endpoint(owner.read_endpoint, query, fmt, database, settings)
     elif owner is not None:
-        raise click.ClickException(
-            f"the store is held by process {owner.pid}, which serves no read endpoint yet; try again shortly"
-        )
+        holder = describe_process(owner.pid)
+        if holder.subcommand and not holder.serves:  # a writer (tracker sales import…) holds it for its run
+            raise click.ClickException(f"the store is held by {holder}; wait for that command to finish and try again")
+        raise click.ClickException(f"the store is held by {holder}, which serves no read endpoint yet; "
+                                   "try again shortly")
     else:
         body = _direct(query, fmt, database, settings)
     click.echo(body, nl=False)

@@ -17,8 +17,10 @@ from tracker.report.options import (
     window_options,
 )
 from tracker.report.tables import Column, render, to_csv, to_json
+from tracker.store.access import Reader
 
 COUNTERS = (*METRICS, "engagements")  # n/a on a post = its platform does not expose the counter (or no snapshot yet)
+ORDER_METRICS = ("revenue", "roas")  # n/a on every post when no order is attributed to the campaign
 
 
 @click.command()
@@ -43,7 +45,10 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, since: Any, unt
     with reading() as (_, reader):
         camp = q.campaign(reader, campaign_id, tenant)
         rows = q.top_posts(reader, camp, metric, limit, bottom, span)
-        why = None if rows or fmt != "table" else why_none(metric, q.coverage(reader, camp, span), span)
+        why = None
+        if not rows and fmt == "table":
+            orders = order_counts(reader, camp) if metric in ORDER_METRICS else None
+            why = why_none(metric, q.coverage(reader, camp, span), span, orders)
     money = metric in q.LOWER_IS_BETTER or metric in ("emv", "revenue")
     kind = "money" if money else "rate" if metric in ("emv_return", "tail_contribution") else (
         "ratio" if metric in ("roas", "heating_efficiency") else "count")
@@ -64,12 +69,31 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, since: Any, unt
         click.echo(render(columns, rows, cur=camp.currency), nl=False)
 
 
-def why_none(metric: str, cover: dict[str, Any], span: q.Window) -> str:
-    """Why ``metric`` is n/a on every post, from the campaign's coverage (q.coverage)."""
+def order_counts(reader: Reader, camp: q.Campaign) -> dict[str, int]:
+    """Orders of the campaign's tenant: ``on_posts`` attributed to a post of the campaign,
+    ``on_campaign`` to the campaign as a whole (a key naming no post), ``of_tenant`` in all."""
+    return reader.query(
+        "SELECT countIf(post_id IN (SELECT post_id FROM v_post_context WHERE tenant = {t:String} "
+        "AND campaign_id = {c:String})) AS on_posts, countIf(ifNull(post_id, '') = '' AND key_campaign_id = "
+        "{c:String}) AS on_campaign, count() AS of_tenant FROM v_sales_attributed WHERE tenant = {t:String}",
+        {"t": camp.tenant, "c": camp.campaign_id}).named()[0]
+
+
+def why_none(metric: str, cover: dict[str, Any], span: q.Window, orders: dict[str, int] | None = None) -> str:
+    """Why ``metric`` is n/a on every post, from the campaign's coverage (q.coverage) and, for
+    revenue and ROAS, its order counts (order_counts)."""
     posts, seen, platforms = cover["posts"], cover["with_snapshot"], ", ".join(cover["platforms"])
     if not posts:
         return ("none was published in this window (--since / --until)" if span.since or span.until
                 else "it has no registered posts")
+    if orders is not None and not orders["on_posts"]:
+        if orders["on_campaign"]:
+            return (f"its orders ({orders['on_campaign']}) are attributed to the campaign as a whole, not to a post "
+                    "(tracker roi counts them at campaign level)")
+        if orders["of_tenant"]:
+            return (f"none of the orders imported for this tenant ({orders['of_tenant']}) is attributed to this "
+                    "campaign (an order names a post, or a link or promo code mapped to one with tracker sales keys FILE)")
+        return "no orders imported for this campaign (tracker sales import FILE)"
     unseen = f"{posts - seen} of its {posts} posts have no snapshot yet" if seen < posts else ""
     if metric in COUNTERS:
         if not seen:

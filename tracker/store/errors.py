@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from clickhouse_connect.driver.exceptions import Error as ClickHouseError
 from clickhouse_connect.driver.exceptions import OperationalError
@@ -66,20 +67,49 @@ class SchemaMissing(QueryError, ConfigError):
 
 
 def store_held(where: str) -> StoreBusy:
-    """The error of an embedded store at ``where`` that another process's engine holds."""
-    return StoreBusy(f"the embedded store at {where} is held by another process; stop that process, "
-                     "or query it through its read endpoint (`tracker sql`)")
+    """The error of an embedded store at ``where`` that another process's engine holds: which
+    process (from the engine's status file), and what to do about that kind of process."""
+    from tracker.store.lock import engine_holder  # lock imports this module
+
+    holder = engine_holder(where)
+    if holder is None:
+        advice = "another process; wait for it to finish, or stop it"
+    elif holder.serves:  # its read endpoint is found through the lock file under its data folder
+        advice = (f"{holder}, which serves it through its read endpoint: give this command that process's "
+                  "TRACKER_DATA_DIR so it queries through the endpoint, or stop that process")
+    elif holder.subcommand:
+        advice = f"{holder}; wait for that command to finish and try again"
+    else:
+        advice = f"{holder}; stop it, or wait for it to finish (one process at a time can open an embedded store)"
+    return StoreBusy(f"the embedded store at {where} is held by {advice}")
 
 
 def schema_missing(where: str, table: str | None = None, database: str | None = None) -> SchemaMissing:
     """The error of a store at ``where`` without tracker's schema (or without ``table`` of it);
     ``database`` is named when it is not the default one."""
     what = f"lacks tracker's table {table}" if table else "has no tracker schema"
-    check = "TRACKER_CLICKHOUSE_URL"
+    data_dir = None if table else _derived_from(where)
+    check = "TRACKER_CLICKHOUSE_URL" if data_dir is None else "TRACKER_DATA_DIR"
+    also = ""
     if database and database != Settings.model_fields["clickhouse_database"].default:
-        what, check = f"{what} in database {database}", f"{check} and TRACKER_CLICKHOUSE_DATABASE"
-    return SchemaMissing(f"the store at {where} {what}; run tracker db migrate (or check {check})",
-                         UNKNOWN_TABLE if table else UNKNOWN_DATABASE)
+        what, also = f"{what} in database {database}", " and TRACKER_CLICKHOUSE_DATABASE"
+    code = UNKNOWN_TABLE if table else UNKNOWN_DATABASE
+    if data_dir is not None and not data_dir.is_absolute():  # migrating here would start a second, empty store
+        return SchemaMissing(f"the store at {where} {what}. The store is found from the current folder "
+                             f"(TRACKER_DATA_DIR={data_dir}): run tracker from the project folder or set "
+                             f"TRACKER_DATA_DIR / TRACKER_CLICKHOUSE_URL{also}; `tracker db migrate` creates "
+                             "an empty store here", code)
+    return SchemaMissing(f"the store at {where} {what}; run tracker db migrate (or check {check}{also})", code)
+
+
+def _derived_from(where: str) -> Path | None:
+    """TRACKER_DATA_DIR when the store at ``where`` is the one derived from it (no
+    TRACKER_CLICKHOUSE_URL); None for a store named explicitly."""
+    try:
+        settings = Settings()
+    except Exception:  # an invalid environment is reported elsewhere; say nothing more here
+        return None
+    return settings.data_dir if not settings.clickhouse_url and settings.store_url == where else None
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +138,17 @@ def _missing_schema(code: int | None, message: str, where: str, database: str) -
     return None
 
 
+_REWRAPPED = re.compile(r"^(?:Code: \d+\. DB::Exception: )+(?=Code: \d+\. DB::Exception: )")
+_REPEATED_NAME = re.compile(r"(\(([A-Z][A-Z0-9_]*)\))(?:(?: \(version [^)]*\))?\. \(\2\))+")
+
+
+def condense(message: str) -> str:
+    """The engine's message said once: an error the engine rethrows while formatting output
+    arrives as ``Code: 73. DB::Exception: Code: 73. DB::Exception: … (UNKNOWN_FORMAT) (version …).
+    (UNKNOWN_FORMAT)``, once per wrapping; this keeps the innermost ``Code: … (NAME)``."""
+    return _REPEATED_NAME.sub(r"\1", _REWRAPPED.sub("", message))
+
+
 def error_code(exc: BaseException) -> int | None:
     """ClickHouse error code carried by ``exc`` or the engine error it wraps."""
     for candidate in (exc, exc.__cause__):
@@ -122,7 +163,7 @@ def translate(exc: Exception, where: str, database: str | None = None) -> Tracke
     ``database`` is tracker's database in it (its absence means the store is not migrated)."""
     if isinstance(exc, TrackerError):
         return exc
-    message = str(exc).strip() or type(exc).__name__
+    message = condense(str(exc).strip()) or type(exc).__name__
     if any(sign in message for sign in ("Another server instance", "Cannot lock file", "Error initializing EmbeddedServer")):
         return store_held(where)
     if "EmbeddedServer already initialized with path" in message:

@@ -6,6 +6,11 @@ URL and, once listening, its read endpoint into it. Other commands
 (``tracker sql``) read it to query through the endpoint instead of opening a
 store the engine has locked. The kernel drops the lock when the process dies,
 so a stale file is recognised as free.
+
+A command that opens the store directly (``tracker sql``, reports) takes no
+lock file: the engine's own ``status`` file, which it keeps locked, records its
+pid. ``engine_holder`` names that process from its command line, so an error
+can say whether to wait for a short command or to query a server's endpoint.
 """
 
 from __future__ import annotations
@@ -14,14 +19,20 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from tracker.errors import ConfigError
 from tracker.settings import Settings
+from tracker.store.client import embedded_path
 from tracker.store.errors import StoreBusy
+
+# tracker commands that hold the store while they run and serve it through their read endpoint.
+SERVING_COMMANDS = frozenset({"run", "worker"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,60 @@ class StoreOwner:
     read_endpoint: str | None
     started_at: str
     write_endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A process holding the store, as its command line shows it."""
+
+    pid: int
+    command: str | None = None  # "tracker sql SELECT 1"; None when the command line cannot be read
+    subcommand: str | None = None  # "sql" when the process is tracker
+
+    @property
+    def serves(self) -> bool:
+        """A ``tracker run``/``worker``: it holds the store for good and serves its read endpoint."""
+        return self.subcommand in SERVING_COMMANDS
+
+    def __str__(self) -> str:
+        return f"process {self.pid} ({self.command})" if self.command else f"process {self.pid}"
+
+
+def holder_from_argv(pid: int, argv: list[str], width: int = 60) -> Holder:
+    """``Holder`` of a process from its arguments (the console script ``tracker`` or
+    ``python -m tracker``), its command shortened to ``width`` characters."""
+    words = [os.path.basename(argv[0]) if argv else "", *argv[1:]]
+    start = next((i for i, arg in enumerate(argv) if os.path.basename(arg) == "tracker"
+                  and (i <= 1 or argv[i - 1] == "-m")), None)
+    subcommand = None
+    if start is not None:
+        words = ["tracker", *argv[start + 1:]]
+        subcommand = next((arg for arg in argv[start + 1:] if not arg.startswith("-")), None)
+    command = " ".join(" ".join(words).split())
+    if len(command) > width:
+        command = command[:width - 1].rstrip() + "…"
+    return Holder(pid, command or None, subcommand)
+
+
+def describe_process(pid: int) -> Holder:
+    """The process ``pid`` with its command line when /proc shows it (Linux), else the pid alone."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return Holder(pid)
+    argv = [arg.decode(errors="replace") for arg in raw.split(b"\0") if arg]
+    return holder_from_argv(pid, argv) if argv else Holder(pid)
+
+
+def engine_holder(url: str) -> Holder | None:
+    """The process running the embedded engine of ``url``, from the pid in the ``status``
+    file the engine writes and locks; None when the URL is no chdb path or no pid is recorded."""
+    try:
+        text = (embedded_path(url) / "status").read_text(encoding="utf-8", errors="replace")
+    except (ConfigError, OSError):
+        return None
+    found = re.search(r"^PID:\s*(\d+)", text, re.MULTILINE)
+    return describe_process(int(found.group(1))) if found else None
 
 
 def lock_path(settings: Settings) -> Path:
@@ -94,8 +159,9 @@ def acquire_store_lock(settings: Settings) -> StoreLock:
     except BlockingIOError:
         file.close()
         holder = store_owner(settings)
-        who = f"process {holder.pid}" if holder else "another process"
-        raise StoreBusy(f"the store of {settings.data_dir} is held by {who} ({path}); stop it first") from None
+        who = str(describe_process(holder.pid)) if holder and holder.pid else "another process"
+        raise StoreBusy(f"the store of {settings.data_dir} is held by {who}; stop it first "
+                        f"(lock file {path})") from None
     owner = StoreOwner(os.getpid(), settings.store_url, None, datetime.now(UTC).isoformat(timespec="seconds"))
     lock = StoreLock(path, file, owner)
     lock._write()
