@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -192,9 +193,20 @@ class Settings(BaseSettings):
                 value = "********" if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, str) and name.endswith("_url"):
+                value = _without_password(value)
             out[name] = value
-        out["store_url (effective)"] = self.store_url
+        out["store_url (effective)"] = _without_password(self.store_url)
         return out
+
+
+def _without_password(url: str) -> str:
+    """``url`` with a password in it masked (http://user:pw@host -> http://user:********@host)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username or ''}:********@{host}").geturl()
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,16 @@ def test_environment_overrides_and_secret_is_masked(monkeypatch) -> None:
     assert "hunter2" not in result.output
 
 
+def test_a_password_inside_a_url_setting_is_masked(monkeypatch) -> None:
+    monkeypatch.setenv("TRACKER_CLICKHOUSE_URL", "https://analyst:s3cret@ch.example.com:8443/tracker")
+    monkeypatch.setenv("TRACKER_ALERTMANAGER_URL", "http://ops:am-pass@127.0.0.1:9093")
+    for args in (["settings", "--json"], ["settings"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "s3cret" not in result.output and "am-pass" not in result.output
+        assert "https://analyst:********@ch.example.com:8443/tracker" in result.output
+
+
 def test_embedded_store_is_the_default(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("TRACKER_CLICKHOUSE_URL", raising=False)
     monkeypatch.setenv("TRACKER_DATA_DIR", str(tmp_path))
