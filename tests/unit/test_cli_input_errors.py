@@ -67,6 +67,17 @@ def test_posts_import_refuses_a_bad_option_once_as_a_usage_error(tmp_path: Path,
     assert result.exit_code == 0 and "would import 2 posts" in result.output, result.output
 
 
+def test_posts_import_exit_status_tells_some_rows_refused_from_every_row_refused(tmp_path: Path) -> None:
+    """2 when some rows were refused and the others imported; 1 when every row was (nothing
+    read: a 2 told a script that something had been imported)."""
+    one_bad = write(tmp_path, "one.csv", ROW.replace("2025-09-10T12:00:00+08:00,1200\n", "not a time,1200\n", 1))
+    result = invoke("posts", "import", one_bad, "--dry-run")
+    assert result.exit_code == 2 and "would import 1 posts" in result.output, result.output
+    all_bad = write(tmp_path, "all.csv", ROW.replace("2025-09-10T12:00:00+08:00", "not a time"))
+    result = invoke("posts", "import", all_bad, "--dry-run")
+    assert result.exit_code == 1 and "2 row(s) refused" in result.output, result.output
+
+
 @pytest.mark.parametrize(("header", "says"), [
     ("video_id,as_of,views", "no post or url column: is this a snapshot file? (tracker snapshots import)"),
     ("post_id,as_of,views", "no published_at column"),  # the simulator's export: post ids, no publish time
@@ -128,7 +139,7 @@ def test_snapshots_import_reads_a_store_export_with_tz(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", "tenant,post_id,observed_at,views,searches\n"
                  '"acme","douyin:1","2025-09-11 00:01:36.977",100,\\N\n')
     result = invoke("snapshots", "import", path, "--dry-run")
-    assert result.exit_code == 2 and "has no time zone" in result.output and "--tz" in result.output
+    assert result.exit_code == 1 and "has no time zone" in result.output and "--tz" in result.output
     result = invoke("snapshots", "import", path, "--dry-run", "--tz", "UTC")
     assert result.exit_code == 0 and "would send 1 snapshot(s)" in result.output, result.output
     assert "FORMAT CSVWithNames" in invoke("snapshots", "import", "--help").output

@@ -33,7 +33,8 @@ Re-importing the same file changes nothing; an edited file (newer modification
 time, or a higher --version) replaces what it imported before.
 
 \b
-Exit status: 0 all rows imported, 2 some rows refused (the others imported), 1 nothing read.
+Exit status: 0 all rows imported; 1 nothing read (no row, or every row refused);
+2 some rows refused (the others imported), or a usage error such as a missing FILE.
 
 \b
 Examples:
@@ -101,4 +102,4 @@ def import_(file: Path, tenant: str | None, campaign: str | None, platform: str 
         click.echo(f"{len(reg.problems)} row(s) refused:", err=True)
         for problem in reg.problems:
             click.echo(f"  {problem}", err=True)
-        sys.exit(2)
+        sys.exit(2 if counts else 1)

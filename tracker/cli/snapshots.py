@@ -36,7 +36,8 @@ Examples:
     searches FROM snapshots FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > p.csv
   tracker snapshots import p.csv --tz UTC --dry-run    # the store's times are UTC
 
-Exit status: 0 all rows sent, 2 some rows refused (the others sent), 1 nothing read.
+Exit status: 0 all rows sent; 1 nothing read (no row, or every row refused);
+2 some rows refused (the others sent), or a usage error such as a missing FILE.
 """
 
 
@@ -118,7 +119,7 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
         click.echo(f"{len(problems)} row(s) refused:", err=True)
         for line in problems:
             click.echo(f"  {line}", err=True)
-        sys.exit(2)
+        sys.exit(2 if messages else 1)
 
 
 def _tenants(settings: Settings) -> dict[str, str]:
