@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import numpy as np
 from hypothesis import given, settings
@@ -135,6 +136,40 @@ def test_tracking_that_starts_after_a_heating_is_over_does_not_credit_it():
     running = HeatingNode("h-running", T0 + 90, T0 + 120, spend=800.0)
     first = replay_post("p", snapshots(v, T0 + 100), [running], publish_hours=T0, params=P).pulse_list()[0]
     assert first.trigger == "heating" and first.heating_ids == ("h-running",) and first.spend == 800.0
+
+
+def test_a_boost_marked_executed_after_it_was_read_starts_no_second_pulse():
+    """Ops record a boost as executed (tracker heat --status executed) once it ran, with the
+    invoiced spend. The node had been read at its start: the update moved it to the checkpoint
+    and started a second heated pulse of the same boost, its spend counted twice. Now it
+    changes the pulse's spend only; a cancelled node is forgotten while unread."""
+    v = noisy(curve(300, [(0, 5000.0, 2.0, 1.2), (100, 3000.0, 2.0, 1.2)]), 1)
+    snaps = snapshots(v)
+
+    def pulses(updates: list[tuple[int, HeatingNode]]) -> list[Pulse]:
+        post = PostAnalytics(T0, T0 + 24 * 90)
+        stored: dict[int, Pulse] = {}
+        for i, snap in enumerate(snaps):
+            for node in (n for at, n in updates if at == i):
+                stored.update({p.index: p for p in post.apply_heating(node).pulses})
+            update = post.apply_snapshot(snap)
+            for index in update.removed_pulses:
+                stored.pop(index, None)
+            stored.update({p.index: p for p in update.pulses})
+        return [stored[k] for k in sorted(stored)]
+
+    planned = HeatingNode("h1", T0 + 100, T0 + 106, spend=1000.0, status="planned")
+    executed = HeatingNode("h1", T0 + 100, T0 + 106, spend=1200.0, status="executed")
+    once = pulses([(0, planned)])
+    assert [(p.trigger, p.heating_ids) for p in once] == [("publish", ()), ("heating", ("h1",))]
+    updated = pulses([(0, planned), (200, executed)])
+    assert [(p.onset, p.trigger, p.heating_ids) for p in updated] == [(p.onset, p.trigger, p.heating_ids)
+                                                                       for p in once]
+    assert updated[1].spend == 1200.0
+    cancelled = pulses([(0, planned), (50, replace(planned, status="cancelled"))])
+    assert all(p.heating_ids == () for p in cancelled)  # the rise it would have been is organic
+    late = pulses([(0, planned), (200, replace(planned, status="cancelled"))])
+    assert [(p.trigger, p.heating_ids) for p in late] == [("publish", ()), ("heating", ("h1",))]
 
 
 def test_heat_without_response_is_no_response_with_no_lift():

@@ -165,13 +165,27 @@ class PostAnalytics:
 
     def apply_heating(self, node: HeatingNode, loglinear: LearnedRatios | None = None) -> Update:
         """Register a heating node (times in hours); one starting before the checkpoint's
-        steps (older than the reorder window) takes effect at the checkpoint."""
+        steps (older than the reorder window) takes effect at the checkpoint.
+
+        An update of a node the checkpoint has read (planned → executed, the spend invoiced)
+        keeps the time it was read at: it changes its status and spend, and starts no pulse
+        again. A cancelled node is forgotten while unread; once read, its pulse stands."""
         g = self.params.grid_hours
         node = replace(node, start=node.start / g, end=None if node.end is None else node.end / g)
         cp = self.checkpoint
-        if cp.onset != NONE and math.floor(node.start) < cp.next_step:
-            node = replace(node, start=float(cp.next_step))
-        cp.add_node(node)
+        known = cp.node(node.id)
+        read = cp.onset != NONE and known is not None and math.floor(known.start) < cp.next_step
+        if node.status == "cancelled":
+            if read:
+                return self._update("heating", [], loglinear)
+            cp.drop_node(node.id)
+        elif read:
+            assert known is not None
+            cp.add_node(replace(node, start=known.start, end=known.end))
+        else:
+            if cp.onset != NONE and math.floor(node.start) < cp.next_step:
+                node = replace(node, start=float(cp.next_step))
+            cp.add_node(node)
         self._live = None
         return self._update("heating", [], loglinear)
 

@@ -471,16 +471,28 @@ class PulseTracker:
     # -- feeding -----------------------------------------------------------
 
     def add_node(self, node: HeatingNode) -> None:
-        """Register a heating node (planned or executed); idempotent by id."""
+        """Register a heating node (planned or executed); idempotent by id. An update of a node
+        the current pulse carries moves its spend too."""
         node = replace(
             node,
             start=float(node.start),
             end=None if node.end is None else float(node.end),
             spend=float(node.spend),
         )
+        old = self.node(node.id)
+        if old is not None and node.id in self.ids:
+            self.spend += node.spend - old.spend
         self.nodes = [n for n in self.nodes if n.id != node.id]
         self.nodes.append(node)
         self.nodes.sort(key=lambda n: (n.start, n.id))
+
+    def node(self, node_id: str) -> HeatingNode | None:
+        """The registered node with this id, if any."""
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def drop_node(self, node_id: str) -> None:
+        """Forget a node (cancelled before it was read)."""
+        self.nodes = [n for n in self.nodes if n.id != node_id]
 
     def feed(
         self, step: int, v: float, observed: bool, params: AnalyticsParams = DEFAULT_PARAMS, scale: float = 1.0

@@ -136,9 +136,9 @@ class Insights:
                         {"status": state.status}, state.seq, out, state)
 
     def heating(self, post_id: str, m: dict[str, Any], state: PostState, out: Any) -> None:
-        if m["status"] == "cancelled":
-            return
-        state.heat_currency = m["spend"]["currency"]
+        """A heating node planned, executed, or cancelled (it then plans nothing)."""
+        if m["status"] != "cancelled":
+            state.heat_currency = m["spend"]["currency"]
         node = HeatingNode(
             id=m["heating_id"], start=m["start"].timestamp() / 3600,
             end=None if m.get("end") is None else m["end"].timestamp() / 3600,
