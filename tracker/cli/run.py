@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
@@ -16,6 +18,7 @@ from tracker.cli.simulate import Finite
 from tracker.settings import Settings
 
 if TYPE_CHECKING:
+    from tracker.simulate import Simulation
     from tracker.store.store import Store
 
 DEMO_CAMPAIGN = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "campaign.yaml"
@@ -87,6 +90,31 @@ def last_collected(store: Store, post_ids: list[str]) -> datetime | None:
     return latest.replace(tzinfo=UTC) if n else None
 
 
+def confirm_heating(sim: Simulation, settings: Settings, nodes: list[dict[str, Any]], every_s: float = 5.0) -> None:
+    """The demo's ops: a planned heating node whose delivery window the simulator's clock has
+    passed is recorded executed (the simulator delivered it), as ``tracker heat --status
+    executed`` would be after a real boost, so that campaign spend counts it. Runs until every
+    node is recorded, in a daemon thread."""
+    from tracker.broker import topics as t
+    from tracker.registry.importer import send
+
+    pending = sorted((n for n in nodes if n["status"] == "planned"),
+                     key=lambda n: n["end"] or n["start"] + timedelta(hours=24))
+    while pending:
+        now = sim.clock.now()
+        due = [n for n in pending if (n["end"] or n["start"] + timedelta(hours=24)) <= now]
+        if due:
+            stamp = datetime.now(UTC)
+            try:
+                asyncio.run(send(settings, [(t.HEATING, {**n, "status": "executed", "updated_at": stamp})
+                                            for n in due]))
+            except Exception as exc:  # noqa: BLE001 - the demo goes on; the next pass tries again
+                click.echo(f"demo: recording {len(due)} heating node(s) executed failed ({exc}); retrying", err=True)
+            else:
+                pending = pending[len(due):]
+        time.sleep(every_s)
+
+
 def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in: float) -> None:
     """Simulator thread up, campaign imported, collectors pointed at the simulator."""
     from tracker.broker.topics import create_topics
@@ -126,6 +154,8 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
         outcome = import_file(campaign, settings, Options(version=version_of(campaign)))
     except TrackerError as exc:
         raise click.ClickException(f"demo import failed: {getattr(exc, 'reason', exc)}") from exc
+    threading.Thread(target=confirm_heating, args=(sim, settings, outcome.registry.heating), daemon=True,
+                     name="demo-heating").start()
     counts = ", ".join(f"{n} {name}" for name, n in outcome.registry.counts().items() if n)
     web, read = f"http://{settings.web_host}:{settings.web_port}", f"http://{settings.read_host}:{settings.read_port}"
     click.echo(f"""
