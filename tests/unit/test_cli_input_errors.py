@@ -78,6 +78,18 @@ def test_posts_import_exit_status_tells_some_rows_refused_from_every_row_refused
     assert result.exit_code == 1 and "2 row(s) refused" in result.output, result.output
 
 
+def test_posts_import_names_every_problem_of_a_row(tmp_path: Path) -> None:
+    """A row with a bad publish time, a negative fee and no tier or followers is refused with the
+    three reasons at once (it named the first only, so the file was fixed one error a run)."""
+    path = write(tmp_path, "posts.csv", ROW.replace("12000,https://www.douyin.com/video/7301234567890123457,"
+                                                    "2025-09-10T12:00:00+08:00,1200",
+                                                    ",https://www.douyin.com/video/7301234567890123457,soon,-5"))
+    result = invoke("posts", "import", path, "--dry-run")
+    assert result.exit_code == 2 and "would import 1 posts" in result.output, result.output
+    line = next(x for x in result.output.splitlines() if "line 3" in x)
+    assert "published_at" in line and "fee" in line and "tier: unknown" in line, line
+
+
 @pytest.mark.parametrize(("header", "says"), [
     ("video_id,as_of,views", "no post or url column: is this a snapshot file? (tracker snapshots import)"),
     ("post_id,as_of,views", "no published_at column"),  # the simulator's export: post ids, no publish time

@@ -510,20 +510,59 @@ class Builder:
         return self.r
 
     def _flat_post(self, row: Row, layout: Layout) -> None:
+        """One row of a flat post table. Every field is read before anything is registered, so
+        that a refused row names all its problems at once, not the first one only."""
         v = row.values
+        problems: list[str] = []
+
+        def read(parse: Any, *args: Any) -> Any:
+            try:
+                return parse(*args)
+            except (RowError, UrlError) as exc:
+                problems.append(str(exc))
+                return None
+
         platform = str(v.get("platform") or self.o.platform or layout.platform or "").strip().lower() or None
         platform, pid = resolve(str(v.get("post") or v.get("url") or ""), platform)
-        tenant = ident(v.get("tenant") or self.o.tenant, "tenant (column or --tenant)")
-        cid = text_id(v.get("campaign") or self.o.campaign, "campaign (column or --campaign)")
-        tz = zone(v.get("time_zone") or self.o.time_zone, "time_zone")
-        campaign = {"campaign_id": cid, "time_zone": tz,
-                    "reporting_currency": currency(v["reporting_currency"], "reporting_currency")
-                    if v.get("reporting_currency") else None}
+        tenant = read(ident, v.get("tenant") or self.o.tenant, "tenant (column or --tenant)")
+        cid = read(text_id, v.get("campaign") or self.o.campaign, "campaign (column or --campaign)")
+        tz = read(zone, v.get("time_zone") or self.o.time_zone, "time_zone")
+        reporting = read(currency, v["reporting_currency"], "reporting_currency") if v.get("reporting_currency") \
+            else None
         handle = str(v.get("handle") or "").strip()
         account = str(v.get("account_id") or handle or "").strip()
-        creator_id = text_id(v.get("creator") or (f"{platform}:{account}" if account else v.get("creator_name")),
-                             "creator (creator_id, account or name)")
-        followers = whole(v.get("followers"), "followers")
+        creator_id = read(text_id, v.get("creator") or (f"{platform}:{account}" if account else v.get("creator_name")),
+                          "creator (creator_id, account or name)")
+        followers = read(whole, v.get("followers"), "followers")
+        published = read(moment, v.get("published_at"), "published_at", tz) if tz else None
+        end = days = None
+        if v.get("tracking_end"):
+            end = read(moment, v["tracking_end"], "tracking_end", tz) if tz else None
+        else:
+            days = read(whole, v.get("tracking_days"), "tracking_days")
+        cur = read(currency, v.get("currency") or self.o.currency, "currency")
+        fee = {"amount": read(amount, v["fee"], "fee"), "currency": cur} if v.get("fee") not in (None, "") else None
+        service = None
+        if v.get("service_fee") not in (None, ""):
+            service = {"amount": read(amount, v["service_fee"], "service_fee"), "currency": cur}
+        elif v.get("service_fee_rate") not in (None, "") and fee is not None and fee["amount"] is not None:
+            rate = str(v["service_fee_rate"]).strip().rstrip("%")
+            share = Decimal(rate) / (100 if str(v["service_fee_rate"]).strip().endswith("%") else 1)
+            service = {"amount": read(amount, Decimal(fee["amount"]) * share, "service_fee_rate"), "currency": cur}
+        bundle = str(v["bundle"]).strip() if v.get("bundle") else None
+        if fee is None and bundle is None:
+            problems.append("fee: missing (give the fee, or the bundle that pays for the post)")
+        content_form = read(form, v.get("content_form"))
+        bundle_fee = read(amount, v["bundle_fee"], "bundle_fee") if bundle and v.get("bundle_fee") not in (None, "") \
+            else None
+        tier = str(v.get("tier") or "").strip().lower()
+        if tier and tier not in TIER_NAMES:
+            problems.append(f"tier: must be one of {', '.join(TIER_NAMES)} (got {tier!r:.20})")
+        elif not tier and v.get("followers") in (None, ""):
+            problems.append("tier: unknown; give the tier or the creator's followers")
+        if problems:
+            raise RowError("; ".join(problems))
+        assert creator_id is not None and published is not None and tenant is not None
         accounts = [{"platform": platform, "account_id": account, "handle": handle, "followers": followers}] \
             if account else []
         self._add_creator(creator_id, str(v.get("creator_name") or creator_id), v.get("tier"), tags(v.get("tags")),
@@ -531,33 +570,16 @@ class Builder:
         creator = dict(self.creators[creator_id])
         if followers is not None and not v.get("tier"):
             creator["tier"] = tier_of(followers)
-        published = moment(v.get("published_at"), "published_at", tz)
-        if v.get("tracking_end"):
-            end = moment(v["tracking_end"], "tracking_end", tz)
-        else:
-            days = whole(v.get("tracking_days"), "tracking_days")
+        if end is None:
             end = published + timedelta(days=days if days is not None else self.o.tracking_days)
-        cur = currency(v.get("currency") or self.o.currency, "currency")
-        fee = {"amount": amount(v["fee"], "fee"), "currency": cur} if v.get("fee") not in (None, "") else None
-        service = None
-        if v.get("service_fee") not in (None, ""):
-            service = {"amount": amount(v["service_fee"], "service_fee"), "currency": cur}
-        elif v.get("service_fee_rate") not in (None, "") and fee is not None:
-            rate = str(v["service_fee_rate"]).strip().rstrip("%")
-            share = Decimal(rate) / (100 if str(v["service_fee_rate"]).strip().endswith("%") else 1)
-            service = {"amount": amount(Decimal(fee["amount"]) * share, "service_fee_rate"), "currency": cur}
-        bundle = str(v["bundle"]).strip() if v.get("bundle") else None
-        if fee is None and bundle is None:
-            raise RowError("fee: missing (give the fee, or the bundle that pays for the post)")
+        campaign = {"campaign_id": cid, "time_zone": tz, "reporting_currency": reporting}
         self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published, end,
-                       form(v.get("content_form")), fee, service, bundle)
-        if bundle and v.get("bundle_fee") not in (None, "") and bundle not in self.bundles:
+                       content_form, fee, service, bundle)
+        if bundle is not None and bundle_fee is not None and bundle not in self.bundles:
             self.bundles[bundle] = {}
             self.r.tables["bundles"].append({
-                "tenant": tenant, "bundle_id": bundle, "campaign_id": cid,
-                "amount": amount(v["bundle_fee"], "bundle_fee"), "currency": cur, "cost_date": published.date(),
-                "split": "equal", "version": self.o.version})
-
+                "tenant": tenant, "bundle_id": bundle, "campaign_id": cid, "amount": bundle_fee, "currency": cur,
+                "cost_date": published.date(), "split": "equal", "version": self.o.version})
 
 def _check_post_columns(headers: list[str]) -> None:
     """Refuse, once for the whole file, a flat table whose every row would lack its post or
