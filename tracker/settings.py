@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         True, description="Compute curves, pulses, long tail and post alerts in the worker (off: totals only).")
     progress_seconds: float = Field(
         60.0, ge=0, description="Seconds between the progress lines tracker run and tracker worker print on stderr "
-                                "(snapshots collected, applied, rows stored, alerts firing; 0 = none).")
+                                "(snapshots collected, applied, rows stored, post alerts raised; 0 = none).")
     stall_check_seconds: float = Field(60.0, gt=0, description="How often the worker looks for posts with no fresh snapshot.")
     ratio_stats_seconds: float = Field(
         900.0, gt=0, description="How often the worker relearns from the store each platform and tier's engagement-ratio "

@@ -79,6 +79,7 @@ def test_demo_fills_the_store_within_two_minutes_and_resumes_where_it_stopped(
             time.sleep(0.5)
         progress = re.search(r"tracker: last \d+ s: \+([\d,]+) snapshots collected", log.read_text())
         assert progress, log.read_text()[-4000:]  # a run says what it does while it runs
+        assert "b'tracker: last" not in log.read_text()  # as a plain line, not a logged bytes repr
     finally:
         stop(proc)
     # a second run goes on from where the first stopped, instead of collecting its hours again

@@ -72,6 +72,9 @@ def test_exact_rows_and_idempotent_replay(kafka: str, tracker_topics: str, worke
     assert worker.scalar("SELECT count() FROM snapshots") == POSTS * PER_POST  # stored once, not just merged
     exposition = _metrics_when(worker, 'tracker_consumer_lag{topic="tracker.snapshots.v1"} 0.0')
     assert f'tracker_events_processed_total{{topic="tracker.snapshots.v1"}} {POSTS * PER_POST}.0' in exposition
+    state_bytes = next(float(line.split()[1]) for line in exposition.splitlines()
+                       if line.startswith("tracker_state_bytes "))
+    assert state_bytes > POSTS * 100  # measured (it was never set: the State size panel read 0 B)
     before = figures(worker)
 
     # the very same messages again: nothing may change in any table or view

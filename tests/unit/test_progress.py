@@ -20,9 +20,10 @@ def test_total_sums_a_metric_over_its_labels_and_skips_creation_times() -> None:
 
 
 def test_the_line_says_what_changed_and_points_at_new_dlq_messages() -> None:
-    before = {"collected": 100, "applied": 90, "stored": 400, "posts": 10, "firing": 0, "dlq": 0, "lag": 5}
-    now = {"collected": 1_600, "applied": 1_590, "stored": 6_400, "posts": 200, "firing": 3, "dlq": 0, "lag": 0}
+    before = {"collected": 100, "applied": 90, "stored": 400, "posts": 10, "raised": 4, "dlq": 0, "lag": 5}
+    now = {"collected": 1_600, "applied": 1_590, "stored": 6_400, "posts": 200, "raised": 7, "dlq": 0, "lag": 0}
     line = progress_line(before, now, 60.2)
-    assert line.startswith("tracker: last 60 s: +1,500 snapshots collected, +1,500 applied, +6,000 rows stored;")
-    assert "200 posts tracked, 3 alerts firing, consumer lag 0" in line and "DLQ" not in line
+    assert line.startswith("tracker: last 60 s: +1,500 snapshots collected, +1,500 applied, +6,000 rows stored, "
+                           "+3 post alerts raised;")
+    assert "200 posts tracked, consumer lag 0" in line and "DLQ" not in line
     assert "+2 messages to the DLQ (tracker sql" in progress_line(before, {**now, "dlq": 2}, 60)

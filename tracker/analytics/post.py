@@ -396,9 +396,11 @@ class PostAnalytics:
             burst = None  # burst window not over yet
         projections: list[Projection] = []
         baselines: list[Projection] = []
-        # a post first seen mid-life has shown no decay until its first pulse's is fitted: the fit
-        # would hold the rate of its first hours to the horizon (the log-linear baseline is there)
-        shaped = live.index > 0 or self.curve.from_publish() or live.theta == live.theta
+        # a first pulse shows no decay to extrapolate until its own is fitted, or a burst window of
+        # data is in: the fit would hold the rate of a few hours to the horizon (a post 4 h old,
+        # still rising, read 110 × its total at 30 days); the log-linear baseline stands meanwhile
+        seen = live.next_step - (self.curve.series_start() or live.next_step)
+        shaped = live.index > 0 or live.theta == live.theta or seen >= p.steps(p.burst_window_hours)
         if total is not None and self.publish is not None and live.onset != NONE:
             age_h = (live.next_step - self.publish) * p.grid_hours
             for horizon in p.horizons_hours:
@@ -411,12 +413,18 @@ class PostAnalytics:
                     )
                 learned = ratio_at(loglinear, age_h, horizon)
                 baselines.append(loglinear_projection(total, age_h, horizon, learned, p.interval))
+        # the tail (totals after the burst) split as the series' tail splits between organic and
+        # heated pulses: the two add up to the tail share (a rounded series' tail can differ from
+        # the totals', and an organic share read 28 % of a 27 % tail)
+        after = None if burst is None or total is None else max(0.0, min(total, total - burst))
+        split = live.organic_tail + live.paid_tail
+        paid = None if after is None else (after * live.paid_tail / split if split > 0 else 0.0)
         return LongTail(
             total=total,
             burst=burst,
             tail_share=tail_share(total, burst),
-            organic_tail=live.organic_tail * r if burst is not None else None,
-            paid_tail=live.paid_tail * r if burst is not None else None,
+            organic_tail=None if paid is None or after is None else after - paid,
+            paid_tail=paid,
             projections=tuple(projections),
             baseline_projections=tuple(baselines),
         )

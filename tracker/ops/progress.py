@@ -1,12 +1,13 @@
 """A progress line on stderr while ``tracker run`` runs: what the process did since the last one.
 
 Read from the process's own Prometheus metrics, so it says what ``/metrics`` says:
-snapshots collected and applied, rows stored, posts tracked, alerts firing, DLQ
+snapshots collected and applied, rows stored, post alerts raised, posts tracked, DLQ
 messages, consumer lag.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +38,7 @@ def reading() -> dict[str, float]:
         "applied": total(m.EVENTS, topic="tracker.snapshots.v1"),
         "stored": total(m.SINK_ROWS),
         "posts": total(m.TRACKED_POSTS),
-        "firing": total(m.ALERTS_FIRING),
+        "raised": total(m.ALERTS, state="firing"),
         "dlq": total(m.DLQ),
         "lag": total(m.CONSUMER_LAG),
     }
@@ -49,7 +50,7 @@ def progress_line(before: dict[str, float], now: dict[str, float], seconds: floa
         return f"{now[key] - before[key]:+,.0f}"
 
     line = (f"tracker: last {seconds:.0f} s: {since('collected')} snapshots collected, {since('applied')} applied, "
-            f"{since('stored')} rows stored; {now['posts']:,.0f} posts tracked, {now['firing']:,.0f} alerts firing, "
+            f"{since('stored')} rows stored, {since('raised')} post alerts raised; {now['posts']:,.0f} posts tracked, "
             f"consumer lag {now['lag']:,.0f}")
     if now["dlq"] > before["dlq"]:
         line += (f"; {since('dlq')} messages to the DLQ (tracker sql \"SELECT rejected_at, source_topic, reason "
@@ -63,7 +64,8 @@ class ProgressService(mode.Service):
     def __init__(self, every_s: float, echo: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.every_s = every_s
-        self.echo = echo or (lambda line: click.echo(line, err=True))
+        # the process's own stderr: the worker's framework logs what is written to sys.stderr
+        self.echo = echo or (lambda line: click.echo(line, file=sys.__stderr__))
 
     async def on_started(self) -> None:
         self.add_future(self._report())

@@ -32,6 +32,10 @@ class StateTable:
     def __len__(self) -> int:
         return len(self.data)
 
+    def size(self) -> int:
+        """Bytes of every post state held (their serialised form, as the table keeps them)."""
+        return sum(len(value) for value in self.data.values())
+
     def get(self, key: bytes) -> PostState:
         return PostState.from_bytes(self.data.get(key))
 

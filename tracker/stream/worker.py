@@ -14,6 +14,7 @@ import contextlib
 import functools
 import gc
 import logging
+import math
 import os
 import signal
 import time
@@ -49,6 +50,8 @@ SOURCE_TOPICS = (t.POSTS, t.HEATING, t.SNAPSHOTS, t.COMMENTS)
 # collection every ~70 records and walk the older generations often. Fewer, larger passes
 # took about a quarter of the worker's CPU per snapshot off in `make bench`.
 GC_THRESHOLDS = (50_000, 20, 10)
+STATE_SIZE_SECONDS = 30.0
+"""How often tracker_state_bytes is measured (it reads every post's state)."""
 Spans = list[tuple[str, int, int, int]]
 """(topic, partition, first offset, last offset) of a batch: its insert-deduplication tokens."""
 
@@ -94,6 +97,7 @@ class Worker:
         self.sink = Sink(store, pause=self._pause, resume=self._resume,
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
+        self.sized_at = -math.inf  # monotonic time tracker_state_bytes was last measured
         self.stalls = StallWatcher()
         consumer = self.app.consumer
         if not isinstance(consumer, BatchConsumer):
@@ -260,6 +264,9 @@ class Worker:
         await self.sink.write(rows, spans)
         self.batches += 1
         metrics.TRACKED_POSTS.set(len(self.states))
+        if time.monotonic() - self.sized_at >= STATE_SIZE_SECONDS:  # a pass over every state: not each batch
+            metrics.STATE_BYTES.set(self.states.size())
+            self.sized_at = time.monotonic()
         metrics.SINK_LAST_SUCCESS.set(time.time())
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
