@@ -61,6 +61,7 @@ def test_demo_fills_the_store_within_two_minutes_and_resumes_where_it_stopped(
         assert found >= 20, f"{error}\n{log.read_text()[-4000:]}"
         text = log.read_text()
         assert f"127.0.0.1:{sim_port}" in text and "tracker sql" in text  # where to look is printed
+        assert " at 600x" in text  # a simulated day in 2.4 minutes: pulses decay while one watches
         platforms = client.query("SELECT uniqExact(platform) FROM snapshots FINAL WHERE source = 'simulator'"
                                  ).result_rows[0][0]
         assert platforms >= 6

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from tracker.store.store import Store
 
 DEMO_CAMPAIGN = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "campaign.yaml"
+DEMO_SPEED = 600.0
+"""The demo's simulated seconds per real second unless TRACKER_SIMULATOR_SPEED says otherwise: at
+60, 7 minutes of a first run raised no alert at all."""
 
 
 def _campaign_file(ctx: click.Context, param: click.Parameter, campaign: Path) -> Path:
@@ -65,7 +68,8 @@ def demo_source(campaign: Path) -> tuple[int, int, datetime]:
               callback=_campaign_file,
               show_default="deploy/demo/campaign.yaml", help="Campaign file of the demo (written by `tracker simulate`).")
 @click.option("--speed", type=Finite(min=0), default=None,
-              help="Simulated seconds per real second in the demo [TRACKER_SIMULATOR_SPEED].")
+              help="Simulated seconds per real second in the demo [TRACKER_SIMULATOR_SPEED, else 600: a "
+                   "simulated day in 2.4 minutes, so pulses decay and alerts fire within minutes].")
 @click.option("--days-in", type=Finite(min=0, max=3650), default=10.0, show_default=True,
               help="Where the demo's clock starts: days after the campaign start.")
 def run(loglevel: str, demo: bool, campaign: Path, speed: float | None, days_in: float) -> None:
@@ -126,7 +130,9 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
     from tracker.store.store import Store
 
     seed, posts, campaign_start = demo_source(campaign)
-    sim = Simulation.build(seed, posts, campaign_start, speed=settings.simulator_speed if speed is None else speed)
+    if speed is None:
+        speed = settings.simulator_speed if "simulator_speed" in settings.model_fields_set else DEMO_SPEED
+    sim = Simulation.build(seed, posts, campaign_start, speed=speed)
     start = sim.population.campaign_start + timedelta(days=days_in)
     try:
         asyncio.run(create_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topic_prefix))
