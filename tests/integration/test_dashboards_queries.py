@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 T0 = NOW - timedelta(days=5)
+YESTERDAY = NOW.replace(hour=0) - timedelta(days=1)  # 00:00 UTC
 TENANT = "acme"
 POSTS = [  # post, platform, campaign, creator, tier
     ("douyin:7301234567890", "douyin", "c1", "cr1", "mid"),
@@ -75,7 +76,7 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
             {"tenant": TENANT, "post_id": POSTS[0][0], "heating_id": "h1", "campaign_id": "c1", "channel": "dou+",
              "start_at": ts(T0 + timedelta(hours=48)), "end_at": ts(T0 + timedelta(hours=72)),
              "spend_amount": "2000.00", "spend_currency": "CNY", "status": "executed", "version": v},
-            {"tenant": TENANT, "post_id": POSTS[1][0], "heating_id": "h2", "campaign_id": "c1", "channel": "shutiao",
+            {"tenant": TENANT, "post_id": POSTS[2][0], "heating_id": "h2", "campaign_id": "c2", "channel": "ads",
              "start_at": ts(NOW - timedelta(days=1)), "end_at": None, "spend_amount": "500.00",
              "spend_currency": "CNY", "status": "executed", "version": v},
             {"tenant": TENANT, "post_id": POSTS[0][0], "heating_id": "h3", "campaign_id": "c1", "channel": "dou+",
@@ -128,13 +129,13 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
          "trigger": "organic", "status": "settled"},
         {**pulse, "post_id": p1, "pulse_index": 1, "onset": ts(T0 + timedelta(hours=48)), "ends_at": None,
          "trigger": "heating", "heating_ids": ["h1"], "spend_amount": "2000.00", "spend_currency": "CNY",
-         "status": "decaying", "incremental_engagements": 3600.0},
-        {**pulse, "post_id": p2, "pulse_index": 0, "onset": ts(NOW - timedelta(days=1)), "ends_at": None,
+         "status": "settled", "incremental_engagements": 3600.0},  # run its course: PostDecaying fires
+        {**pulse, "post_id": p2, "pulse_index": 0, "onset": ts(T0), "ends_at": None, "trigger": "organic",
+         "status": "decaying"},  # past its peak, still falling: no alert yet
+        {**pulse, "post_id": p3, "pulse_index": 0, "onset": ts(NOW - timedelta(days=1)), "ends_at": None,
          "trigger": "heating", "heating_ids": ["h2"], "spend_amount": "500.00", "spend_currency": "CNY",
          "status": "no-response", "incremental_engagements": 0.0, "theta": None, "fit_r2": None,
          "fit_note": "no rise after the heating node"},
-        {**pulse, "post_id": p3, "pulse_index": 0, "onset": ts(T0), "ends_at": None, "trigger": "organic",
-         "status": "rising"},
         {**pulse, "post_id": p1, "pulse_index": 2, "onset": ts(datetime.fromtimestamp(0, UTC)), "ends_at": None,
          "trigger": "", "status": "removed", "fit_note": "superseded by a re-fit", "incremental_engagements": 0.0},
     ]
@@ -153,7 +154,11 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
         {**alert, "alert_id": f"PostStalled:{p3}:1", "post_id": p3, "campaign_id": "c2", "alert": "PostStalled",
          "state": "firing", "severity": "info", "starts_at": ts(NOW - timedelta(hours=3)),
          "summary": "no fresh snapshot for 3 h", "evidence": "{}"},
-    ]
+    ] + [  # two in one UTC day, two hours apart: one per hour, two per day
+        {**alert, "alert_id": f"PostStalled:{p2}:{k}", "post_id": p2, "campaign_id": "c1", "alert": "PostStalled",
+         "state": "resolved", "severity": "info", "starts_at": ts(YESTERDAY + timedelta(hours=h)),
+         "ends_at": ts(YESTERDAY + timedelta(hours=h + 1)), "summary": "no fresh snapshot for 3 h",
+         "evidence": "{}"} for k, h in ((1, 1), (2, 3))]
     rows["dlq"] = [
         {"tenant": TENANT, "source_topic": "tracker.snapshots.v1", "src_partition": 0, "src_offset": k,
          "rejected_at": ts(datetime.now(UTC) - timedelta(minutes=10)), "reason": "metrics.views: must be >= 0",
@@ -253,7 +258,7 @@ def test_reheat_candidates_show_the_suggestion(grafana_client: Any) -> None:
     """The decaying-posts table reads the alert's suggested re-heat: channel, spend, the engagements
     to expect at that spend and what the expectation rests on."""
     panels = d.decaying_posts().to_json()["panels"]
-    (panel,) = [p for p in panels if p["title"] == "Decaying now: re-heat candidates"]
+    (panel,) = [p for p in panels if p["title"] == "Alerted as decaying (PostDecaying firing): re-heat candidates"]
     text = expand_sql(panel["targets"][0]["rawSql"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES)
     result = grafana_client.query(text)
     rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
@@ -270,3 +275,72 @@ def test_the_pulses_table_shows_cost_per_incremental_and_no_superseded_pulse(gra
     assert [r["pulse_index"] for r in rows] == [0, 1]  # pulse 2 was superseded by a re-fit
     assert rows[0]["cost_per_incremental"] is None  # organic: no spend
     assert rows[1]["cost_per_incremental"] == pytest.approx(2000 / 3600)
+
+
+def panel_rows(grafana_client: Any, board: d.Board, title: str, interval_s: int = 3600,
+               selection: str = "all campaigns") -> list[dict[str, Any]]:
+    (panel,) = [p for p in board.to_json()["panels"] if p["title"] == title]
+    time_range = TimeRange(RANGE.start, RANGE.end, interval_s=interval_s)
+    result = grafana_client.query(expand_sql(panel["targets"][0]["rawSql"], time_range, SELECTIONS[selection],
+                                             ALL_VALUES))
+    return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
+
+
+PER_HOUR = [(board, p["title"]) for board in d.boards() for p in board.to_json()["panels"]
+            if "per hour" in p["title"].lower() and "rawSql" in p["targets"][0]]
+
+
+@pytest.mark.parametrize(("board", "title"), PER_HOUR, ids=[title for _, title in PER_HOUR])
+def test_per_hour_numbers_do_not_grow_with_grafanas_interval(grafana_client: Any, board: d.Board,
+                                                            title: str) -> None:
+    """Whatever interval Grafana picks (1 min on a short range, a day on a long one), no point of a
+    "per hour" series exceeds the series' largest hourly figure: counting per bucket would."""
+
+    def peaks(interval_s: int) -> dict[tuple[Any, ...], float]:
+        out: dict[tuple[Any, ...], float] = {}
+        for row in panel_rows(grafana_client, board, title, interval_s):
+            key = tuple(v for k, v in row.items() if isinstance(v, str))
+            for column, value in row.items():
+                if column != "time" and isinstance(value, int | float) and value is not None:
+                    out[(*key, column)] = max(out.get((*key, column), value), value)
+        return out
+
+    hourly = peaks(3600)
+    assert hourly, title
+    for interval_s in (60, 6 * 3600, 86400):
+        coarse = peaks(interval_s)
+        assert coarse.keys() <= hourly.keys(), (title, interval_s)
+        grown = {k: (v, hourly[k]) for k, v in coarse.items() if v > hourly[k] * (1 + 1e-9)}
+        assert not grown, f"{title} at {interval_s} s: {grown}"
+
+
+def test_engagements_per_hour_is_the_mean_hourly_gain_over_a_long_interval(grafana_client: Any) -> None:
+    """At a one-day interval each point is the mean of the platform's hourly gains that day."""
+    platform = {pid: pf for pid, pf, _, _, _ in POSTS}
+    days: dict[tuple[str, datetime], list[float]] = {}
+    for row in campaign_rows()["curves"]:
+        hour = datetime.fromisoformat(row["hour"]).replace(tzinfo=UTC)
+        if row["metric"] == "engagements" and RANGE.start <= hour <= RANGE.end:
+            day = hour.replace(hour=0)
+            days.setdefault((platform[row["post_id"]], day), []).append(row["velocity"])  # one post per platform
+    rows = panel_rows(grafana_client, d.campaign_roi(), "Engagements gained per hour, by platform", 86400)
+    got = {(r["platform"], r["time"].replace(tzinfo=UTC)): r["engagements"] for r in rows}
+    assert got.keys() == days.keys()
+    for key, velocities in days.items():
+        assert got[key] == pytest.approx(sum(velocities) / len(velocities)), key
+
+
+def test_alerted_posts_come_from_the_alert_and_falling_pulses_from_their_status(grafana_client: Any) -> None:
+    """PostDecaying is on p1, whose current pulse has settled; p2's pulse is past its peak and still
+    falling (status decaying) and is not alerted: each table lists its own posts."""
+    board = d.decaying_posts()
+    alerted = panel_rows(grafana_client, board, "Alerted as decaying (PostDecaying firing): re-heat candidates")
+    falling = panel_rows(grafana_client, board, "Pulses past their peak, still falling (status decaying)")
+    assert [r["post_id"] for r in alerted] == [POSTS[0][0]]
+    assert [(r["post_id"], r["pulse"]) for r in falling] == [(POSTS[1][0], 0)]
+
+
+def test_metric_variable_offers_the_posts_metrics_engagements_first(grafana_client: Any) -> None:
+    (metric,) = [v for v in d.post_pulses().to_json()["templating"]["list"] if v["name"] == "metric"]
+    result = grafana_client.query(expand_sql(metric["query"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES))
+    assert [row[0] for row in result.result_rows] == ["engagements", "views"]  # no searches, no emv curves here

@@ -75,7 +75,7 @@ def test_every_variable_used_is_defined_and_every_datasource_provisioned(monkeyp
         defined = {v["name"] for v in board["templating"]["list"]} | GRAFANA_BUILTINS
         for q in d.queries(board):
             used = set(re.findall(r"\$\{?(\w+)", q.text)) - {"__conditionalAll", "__timeFilter", "__timeInterval",
-                                                             "__fromTime", "__toTime"}
+                                                             "__fromTime", "__toTime", "__interval_s"}
             assert used <= defined, f"{q.where}: undefined variables {used - defined}"
         for p in board["panels"]:
             for t in p.get("targets", []):
@@ -90,6 +90,83 @@ def test_post_pulses_shows_heating_windows_as_region_annotations() -> None:
     assert {"Heating windows", "Pulse onsets", "Alerts"} <= set(names)
     heating = next(a for a in board["annotations"]["list"] if a["name"] == "Heating windows")
     assert "AS timeEnd" in heating["target"]["rawSql"]  # a region: start to end of delivery
+
+
+# -- numbers that match their titles ---------------------------------------------------------------
+
+HOURLY_TIME = re.compile(r"toStartOfHour\(.+\)|(\w+\.)?hour")  # a fixed UTC hour, or the curves' hourly grid
+MEAN_PER_HOUR = re.compile(r"/\s*uniqExact\((\w+\.)?hour\)")  # a bucket's total over the hours it holds
+
+
+def time_expression(text: str) -> str:
+    match = re.search(r"SELECT\s+(.+?)\s+AS time\b", text, re.S)
+    assert match, text
+    return " ".join(match.group(1).split())
+
+
+def sql_targets(board: dict) -> list[tuple[dict, str]]:
+    return [(p, t["rawSql"]) for p in board["panels"] for t in p.get("targets", []) if "rawSql" in t]
+
+
+def test_panels_titled_per_hour_show_a_number_per_hour() -> None:
+    """"Per hour" is an hour, not Grafana's interval (10 min at 7 days, 20 s at 6 h): such a panel
+    buckets by the hour, or averages over the hours of a longer bucket."""
+    titles = set()
+    for board in BOARDS:
+        for panel, text in sql_targets(board):
+            if "per hour" not in panel["title"].lower():
+                continue
+            titles.add(panel["title"])
+            time = time_expression(text)
+            assert "$__timeInterval" not in time, (panel["title"], time)
+            if not HOURLY_TIME.fullmatch(time):
+                assert "greatest($__interval_s, 3600)" in time, (panel["title"], time)  # buckets of 1 h or more
+                assert MEAN_PER_HOUR.search(text), f"{panel['title']}: a bucket's total is not divided by its hours"
+    assert titles >= {"Engagements gained per hour, by platform", "Alerts started per hour",
+                      "Snapshots stored per hour by platform", "Velocity per hour (${metric})"}
+
+
+def test_hourly_velocities_are_never_summed_over_a_bucket() -> None:
+    summed = 0
+    for board in BOARDS:
+        for panel, text in sql_targets(board):
+            if re.search(r"sum\((\w+\.)?velocity\)", text):
+                summed += 1
+                assert HOURLY_TIME.fullmatch(time_expression(text)) or MEAN_PER_HOUR.search(text), panel["title"]
+    assert summed
+
+
+def test_decaying_posts_board_tells_the_alert_from_the_pulse_status() -> None:
+    """PostDecaying fires once a pulse has run its course (status settled); status decaying is a
+    pulse past its peak and still falling. Every "decaying" title says which it means."""
+    panels = {p["title"]: p for p in d.decaying_posts().to_json()["panels"]}
+    alerted = panels["Alerted as decaying (PostDecaying firing): re-heat candidates"]
+    text = alerted["targets"][0]["rawSql"]
+    assert re.search(r"FROM alerts FINAL WHERE .*alert = 'PostDecaying' AND state = 'firing'", text)
+    assert "pulses" not in text and "status settled" in alerted["description"]
+    falling = panels["Pulses past their peak, still falling (status decaying)"]
+    text = falling["targets"][0]["rawSql"]
+    assert "FROM pulses FINAL" in text and "status = 'decaying'" in text
+    assert "PostDecaying" in falling["description"] and "status settled" in falling["description"]
+    for board in BOARDS:
+        for panel, text in sql_targets(board):
+            title = panel["title"]
+            if "status = 'decaying'" in text:
+                assert "(status decaying)" in title, title
+            if "decaying" in title.lower():
+                assert ("(status decaying)" in title and "status = 'decaying'" in text) or (
+                    "PostDecaying" in title and "alert = 'PostDecaying'" in text), title
+
+
+def test_metric_variable_lists_the_selected_posts_curves() -> None:
+    """Only metrics the post has curves for (searches only where the platform exposes it)."""
+    variables = d.post_pulses().to_json()["templating"]["list"]
+    (metric,) = [v for v in variables if v["name"] == "metric"]
+    assert metric["type"] == "query" and metric["datasource"] == d.CLICKHOUSE
+    assert re.search(r"SELECT DISTINCT metric FROM curves FINAL\s+WHERE .*post_id = '\$\{post\}'", metric["query"])
+    names = [v["name"] for v in variables]
+    assert names.index("post") < names.index("metric")  # chained: recomputed when the post changes
+    assert metric["sort"] == 0  # the query's order: engagements first, the default
 
 
 def test_generated_files_are_current(monkeypatch) -> None:

@@ -121,9 +121,11 @@ class Board:
 
 
 def ch_variable(name: str, label: str, query: str, *, multi: bool = False, include_all: bool = False,
-                hide: int = 0) -> dict[str, Any]:
+                hide: int = 0, sort: int = 1) -> dict[str, Any]:
+    """A ClickHouse query variable, refreshed on load; ``sort=0`` keeps the query's order (the first
+    value is the default), 1 sorts alphabetically."""
     return {"name": name, "label": label, "type": "query", "datasource": CLICKHOUSE, "query": _dedent(query),
-            "definition": _dedent(query), "refresh": 1, "sort": 1, "multi": multi, "includeAll": include_all,
+            "definition": _dedent(query), "refresh": 1, "sort": sort, "multi": multi, "includeAll": include_all,
             "hide": hide, "current": {}, "options": []}
 
 
@@ -131,12 +133,6 @@ def prom_variable(name: str, label: str, query: str, *, include_all: bool = True
     return {"name": name, "label": label, "type": "query", "datasource": PROMETHEUS,
             "query": {"query": query, "refId": f"{name}-query"}, "definition": query, "refresh": 2, "sort": 1,
             "multi": True, "includeAll": include_all, "current": {}, "options": []}
-
-
-def custom_variable(name: str, label: str, values: list[str]) -> dict[str, Any]:
-    return {"name": name, "label": label, "type": "custom", "query": ",".join(values), "multi": False,
-            "includeAll": False, "current": {"text": values[0], "value": values[0]},
-            "options": [{"text": v, "value": v, "selected": i == 0} for i, v in enumerate(values)]}
 
 
 TENANT = ch_variable("tenant", "Tenant", "SELECT DISTINCT tenant FROM posts FINAL WHERE deleted = 0 ORDER BY tenant")
@@ -186,13 +182,17 @@ def campaign_roi() -> Board:
         ORDER BY campaign_id""")], w=12, h=8,
             options={"stacking": "normal", "orientation": "horizontal", "xField": "campaign_id"})
     b.panel("timeseries", "Engagements gained per hour, by platform", [sql(f"""
-        SELECT $__timeInterval(c.hour) AS time, p.platform AS platform, sum(c.velocity) AS engagements
+        SELECT toStartOfInterval(c.hour, INTERVAL greatest($__interval_s, 3600) second) AS time,
+               p.platform AS platform, sum(c.velocity) / uniqExact(c.hour) AS engagements
         FROM (SELECT * FROM curves FINAL WHERE tenant = '${{tenant}}' AND metric = 'engagements'
               AND $__timeFilter(hour)) AS c
         INNER JOIN (SELECT post_id, platform FROM posts FINAL
                     WHERE {scope} AND {ON_PLATFORM} AND deleted = 0) AS p ON p.post_id = c.post_id
         GROUP BY time, platform
-        ORDER BY time""", series=True)], w=12, h=8, unit="short")
+        ORDER BY time""", series=True)], w=12, h=8, unit="short",
+            description="Engagements the platform's posts gained per hour (hourly velocities summed over posts), "
+                        "averaged over the hours of each point's interval (one hour or Grafana's interval if "
+                        "longer): a long range shows the mean hourly gain, never the sum of the hours.")
     b.row("By platform and tier")
     for dimension, title in (("platform", "ROI by platform"), ("tier", "ROI by creator tier")):
         b.panel("table", title, [sql(f"""
@@ -217,8 +217,11 @@ def post_pulses() -> Board:
     post = ch_variable("post", "Post", f"""
         SELECT post_id FROM posts FINAL
         WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN} AND deleted = 0 ORDER BY post_id""")
-    metric = custom_variable("metric", "Metric", ["engagements", "views", "likes", "comments", "shares", "saves",
-                                                  "searches", "emv"])
+    # the metrics this post has curves for: searches only where the platform exposes it; engagements first
+    metric = ch_variable("metric", "Metric", """
+        SELECT DISTINCT metric FROM curves FINAL
+        WHERE tenant = '${tenant}' AND post_id = '${post}'
+        ORDER BY metric != 'engagements', metric""", sort=0)
     b = Board("tracker-post-pulses", "tracker / Post pulse curves",
               "One post's hourly velocity and cumulative curve with its pulses; heating windows, pulse "
               "onsets and alerts are annotations. Only observed hours drive onset and decay decisions.",
@@ -267,7 +270,10 @@ def post_pulses() -> Board:
                toFloat64(spend_amount) / nullIf(incremental_engagements, 0) AS cost_per_incremental
         FROM pulses FINAL
         WHERE {one} AND status != 'removed'
-        ORDER BY pulse_index""")], w=24, h=7, decimals=2)
+        ORDER BY pulse_index""")], w=24, h=7, decimals=2,
+            description="status: rising (before its peak), decaying (past its peak, still falling), settled "
+                        "(run its course: what PostDecaying alerts on while a re-heat can still pay), "
+                        "no-response (a heating node with no detectable rise).")
     b.panel("table", "Heating nodes", [sql(f"""
         SELECT heating_id, channel, status, start_at, end_at, spend_amount, spend_currency
         FROM heating_nodes FINAL
@@ -278,8 +284,10 @@ def post_pulses() -> Board:
 
 def decaying_posts() -> Board:
     b = Board("tracker-decaying-posts", "tracker / Decaying posts",
-              "Posts whose current pulse is decaying while a re-heat can still pay (PostDecaying), with the "
-              "suggested re-heat, and the other post alerts.", [TENANT, CAMPAIGN], time_from="now-7d")
+              "Posts alerted as decaying (PostDecaying: the current pulse has run its course, pulse status "
+              "settled, while a re-heat can still pay) with the suggested re-heat; pulses past their peak and "
+              "still falling (pulse status decaying, not alerted yet); and the other post alerts.",
+              [TENANT, CAMPAIGN], time_from="now-7d")
     scope = f"tenant = '${{tenant}}' AND {IN_CAMPAIGN}"
     b.panel("stat", "Post alerts firing", [sql(f"""
         SELECT alert, count() AS firing
@@ -288,7 +296,7 @@ def decaying_posts() -> Board:
         GROUP BY alert
         ORDER BY alert""")], w=24, h=4, options={"reduceOptions": {"values": True, "calcs": ["lastNotNull"]},
                                                   "textMode": "value_and_name"})
-    b.panel("table", "Decaying now: re-heat candidates", [sql(f"""
+    b.panel("table", "Alerted as decaying (PostDecaying firing): re-heat candidates", [sql(f"""
         SELECT a.post_id AS post_id, p.platform AS platform, p.creator_id AS creator_id, p.creator_tier AS tier,
                a.campaign_id AS campaign_id, a.starts_at AS decaying_since, a.summary AS summary,
                JSONExtractString(a.suggestion, 'channel') AS suggested_channel,
@@ -303,14 +311,22 @@ def decaying_posts() -> Board:
                    WHERE tenant = '${{tenant}}') AS p ON p.post_id = a.post_id
         LEFT JOIN (SELECT post_id, views, engagements FROM post_totals FINAL
                    WHERE tenant = '${{tenant}}') AS t ON t.post_id = a.post_id
-        ORDER BY decaying_since""")], w=24, h=10, links=POST_LINK, options=table_options())
+        ORDER BY decaying_since""")], w=24, h=10, links=POST_LINK, options=table_options(),
+            description="Posts whose PostDecaying alert is firing (alerts table): the current pulse has run its "
+                        "course (its velocity has stayed within decay_fraction, 25 %, of the way from baseline to "
+                        "peak for decay_hours, 3 h, and the gain projected over the next 72 h is at most "
+                        "decay_gain_ratio, 10 %, of the pulse's lift so far; the pulses table records it as "
+                        "status settled), no heating is planned in the next 24 h and the post is still tracked. "
+                        "A re-heat can still pay: the suggestion gives channel, spend and the engagements to "
+                        "expect. The alert resolves when a new pulse starts or tracking ends.")
     b.panel("timeseries", "Alerts started per hour", [sql(f"""
-        SELECT $__timeInterval(starts_at) AS time, alert, count() AS started
+        SELECT toStartOfHour(starts_at) AS time, alert, count() AS started
         FROM alerts FINAL
         WHERE {scope} AND $__timeFilter(starts_at)
         GROUP BY time, alert
-        ORDER BY time""", series=True)], w=12, h=8, unit="short")
-    b.panel("table", "Current pulses decaying", [sql(f"""
+        ORDER BY time""", series=True)], w=12, h=8, unit="short",
+            description="Post alerts by the hour they started (UTC hours, whatever the time range).")
+    b.panel("table", "Pulses past their peak, still falling (status decaying)", [sql(f"""
         SELECT u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger,
                u.onset AS onset, u.peak_velocity AS peak_velocity, u.baseline AS baseline,
                u.half_life_hours AS half_life_hours, u.incremental_engagements AS incremental
@@ -318,7 +334,11 @@ def decaying_posts() -> Board:
               AND status = 'decaying') AS u
         INNER JOIN (SELECT post_id, platform FROM posts FINAL WHERE {scope} AND deleted = 0) AS p
             ON p.post_id = u.post_id
-        ORDER BY onset""")], w=12, h=8, decimals=1, links=POST_LINK)
+        ORDER BY onset""")], w=12, h=8, decimals=1, links=POST_LINK,
+            description="Current pulses with status decaying: past their peak and still falling, so not "
+                        "(yet) what PostDecaying alerts on. The alert fires once a pulse has run its course "
+                        "(status settled: back near its baseline with little gain left) while it can still be "
+                        "re-heated; those posts are in the re-heat candidates table above.")
     b.panel("table", "Other post alerts (firing and resolved in range)", [sql(f"""
         SELECT alert, state, severity, post_id, campaign_id, starts_at, ends_at, summary
         FROM alerts FINAL
@@ -483,11 +503,12 @@ def pipeline_health() -> Board:
         f"(rate(tracker_notifier_digest_alerts_bucket{{{sel}}}[$__rate_interval])))", "p50")], w=8, unit="short")
     b.row("Store (ClickHouse)")
     b.panel("timeseries", "Snapshots stored per hour by platform", [sql("""
-        SELECT $__timeInterval(observed_at) AS time, platform, count() AS snapshots
+        SELECT toStartOfHour(observed_at) AS time, platform, count() AS snapshots
         FROM snapshots
         WHERE $__timeFilter(observed_at)
         GROUP BY time, platform
-        ORDER BY time""", series=True)], w=12, unit="short")
+        ORDER BY time""", series=True)], w=12, unit="short",
+            description="Rows of the snapshots table by the UTC hour they were observed.")
     b.panel("table", "DLQ reasons in range", [sql("""
         SELECT source_topic, error_class, reason, count() AS messages, max(rejected_at) AS last_seen
         FROM dlq FINAL
