@@ -213,6 +213,10 @@ async def test_simulated_post_decays_into_alertmanager_and_heating_resolves_it(
                                 f"the firing {alert_id} on tracker.alerts.v1", worker)
         assert firing["starts_at"] == sc.fired_at
         assert (firing["tenant"], firing["campaign_id"]) == (post.tenant, post.campaign)
+        # the summary counts pulses from 1 and does not call a settled pulse "decaying"
+        assert firing["summary"].startswith(f"pulse {int(sc.pulse) + 1} (") and "has run its course" in firing["summary"]
+        assert firing["evidence"]["pulse"] == int(sc.pulse)  # the machine figures stay as decided
+        assert firing["evidence"]["creator_id"] == sc.registry["creator_id"]
         fired_s = time.monotonic() - started
 
         # 2. the notifier delivers it to Alertmanager, where amtool finds it with the post's labels
@@ -220,6 +224,13 @@ async def test_simulated_post_decays_into_alertmanager_and_heating_resolves_it(
         assert alert["labels"] == {"alertname": "PostDecaying", "tenant": post.tenant, "campaign": post.campaign,
                                    "platform": post.platform, "severity": "warning", "post_id": post.id}
         assert alert["annotations"]["alert_id"] == firing["alert_id"]
+        notes = alert["annotations"]
+        assert notes["summary"] == f"{post.id}: {firing['summary']}"
+        assert notes["runbook_url"] == f"http://{settings.web_host}:{settings.web_port}/runbook#postdecaying"
+        # instants in UTC, figures rounded: no grid steps, no scientific notation
+        since = datetime.fromisoformat(firing["evidence"]["decaying_since_at"])
+        assert f"decaying since {since:%Y-%m-%d %H:%M}Z" in notes["description"]
+        assert "e+" not in notes["description"] and str(firing["evidence"]["decaying_since"]) not in notes["description"]
         assert alert["status"]["state"] == "active"
         assert ts(alert["startsAt"]) == sc.fired_at
         delivered_s = time.monotonic() - started

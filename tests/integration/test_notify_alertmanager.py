@@ -23,6 +23,7 @@ from tracker.alerting import NotifierService
 from tracker.broker.node import free_port
 from tracker.broker.topics import ALERTS
 from tracker.contracts import encode
+from tracker.ops.web import WebService, metrics_app
 from tracker.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -55,29 +56,39 @@ async def test_post_decaying_reaches_alertmanager_and_resolves(kafka, tracker_to
     firing, resolved = messages()
     topic = tracker_topics + ALERTS
     async for base in serve(platforms):
+        web_port = free_port()
         settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
                             alertmanager_url=alertmanager.url, notify_resend_seconds=1.0, notify_digest_seconds=1.0,
-                            feishu_webhook_url=base + FEISHU_HOOK, feishu_secret=FEISHU_SECRET)
+                            feishu_webhook_url=base + FEISHU_HOOK, feishu_secret=FEISHU_SECRET,
+                            web_host="127.0.0.1", web_port=web_port)
         invalid_before = counter("tracker_notifier_messages_total", outcome="invalid")
         await produce(kafka, topic, [(POST.encode(), b"{not an alert"), (POST.encode(), encode(ALERTS, firing))])
 
         first = NotifierService(settings)
+        web = WebService([(metrics_app(), settings.web_host, web_port)])  # as `tracker notify` runs them
+        await web.start()
         await first.start()
         try:
             (alert,) = await until(lambda: am_alerts(alertmanager), "the alert in Alertmanager")
             assert alert["labels"] == {"alertname": "PostDecaying", "tenant": "acme", "campaign": "c1",
                                        "platform": "douyin", "severity": "warning", "post_id": POST}
-            assert alert["annotations"]["runbook_url"] == "docs/runbook.md#postdecaying"
-            assert "reheat via dou+" in alert["annotations"]["suggestion"]
+            # the runbook link is absolute, and this process's web endpoint answers it
+            runbook = alert["annotations"]["runbook_url"]
+            assert runbook == f"http://127.0.0.1:{web_port}/runbook#postdecaying"
+            async with httpx.AsyncClient() as client:
+                page = await client.get(runbook, timeout=10)
+            assert page.status_code == 200 and 'id="postdecaying"' in page.text
+            assert alert["annotations"]["suggestion"].startswith("re-heat via dou+ with 2,000 CNY")
             assert alert["status"]["state"] == "active"
             # re-sent while active: Alertmanager's endsAt keeps moving forward
             await until(partial(_ends_after, alertmanager, alert["endsAt"]), "a re-send with a later endsAt")
             digest = await until(lambda: _accepted(platforms, "FIRING"), "the firing digest")
-            assert "tracker · acme / c1: 1 firing, 0 resolved" in json.dumps(digest, ensure_ascii=False)
+            assert "tracker 告警 · acme / c1: 1 firing 触发, 0 resolved 恢复" in json.dumps(digest, ensure_ascii=False)
             assert counter("tracker_notifier_messages_total", outcome="invalid") - invalid_before == 1
             assert counter("tracker_alerts_firing", alert="PostDecaying") == 1
         finally:
             await first.stop()
+            await web.stop()
         # offsets were committed once the digest covering them was delivered
         assert await committed_offsets(kafka, first.group, topic) == 2
 
@@ -105,7 +116,7 @@ async def _ends_after(am: AlertmanagerProcess, ends: str) -> bool:
 
 async def _accepted(platforms: Platforms, status: str) -> dict[str, Any] | None:
     for body in platforms.accepted["feishu"]:
-        if f"{status} [warning] PostDecaying" in json.dumps(body, ensure_ascii=False):
+        if f"{status} [warning] 衰减预警 PostDecaying" in json.dumps(body, ensure_ascii=False):
             return body
     return None
 

@@ -228,7 +228,12 @@ async def test_each_platform_accepts_the_signed_digest(http, real_time) -> None:
     assert feishu["msg_type"] == "post" and all(p in orjson.dumps(feishu).decode() for p in post_ids)
     assert dingtalk["msgtype"] == "markdown" and all(p in dingtalk["markdown"]["text"] for p in post_ids)
     assert wecom["msgtype"] == "markdown" and all(p in wecom["markdown"]["content"] for p in post_ids)
-    assert "tracker · acme / double11: 7 firing, 0 resolved" in dingtalk["markdown"]["title"]
+    assert "tracker 告警 · acme / double11: 7 firing 触发, 0 resolved 恢复" in dingtalk["markdown"]["title"]
+    assert "tracker · acme / double11: 7 firing, 0 resolved" in slack["text"]
+    # each item names the platform and says what is suggested, with its channel and amount
+    for body in (slack, feishu, dingtalk, wecom):
+        text = orjson.dumps(body).decode()
+        assert "(Douyin): post 0 is decaying" in text and "↳ re-heat via dou+ with 500 CNY" in text
 
 
 async def test_large_digests_stay_within_each_platforms_size_limit(http, real_time) -> None:

@@ -80,9 +80,9 @@ def test_slack_body_blocks_within_limits() -> None:
 def test_feishu_body_is_a_post_under_20_kb() -> None:
     body = Feishu("https://open.feishu.cn/open-apis/bot/v2/hook/x").render(digest(500))
     post = body["content"]["post"]["zh_cn"]
-    assert body["msg_type"] == "post" and post["title"].startswith("tracker · acme / double11")
+    assert body["msg_type"] == "post" and post["title"].startswith("tracker 告警 · acme / double11")
     assert len(orjson.dumps(body)) <= 20 * 1024
-    assert post["content"][0][0]["text"].startswith("FIRING [critical] PostDecaying")
+    assert post["content"][0][0]["text"].startswith("触发 FIRING [critical] 衰减预警 PostDecaying")
     assert post["content"][-1][0]["text"].startswith("… and ")
 
 
@@ -90,15 +90,15 @@ def test_dingtalk_body_is_markdown() -> None:
     body = DingTalk("https://oapi.dingtalk.com/robot/send?access_token=T").render(digest(3))
     assert body["msgtype"] == "markdown" and body["at"] == {"atMobiles": [], "isAtAll": False}
     text = body["markdown"]["text"]
-    assert text.startswith("#### tracker · acme / double11") and "**FIRING** critical PostDecaying" in text
-    assert "↳ reheat via dou+: 2000.00 CNY" in text
+    assert text.startswith("#### tracker 告警 · acme / double11") and "**触发 FIRING** critical 衰减预警 PostDecaying" in text
+    assert "↳ re-heat via dou+ with 2,000 CNY" in text
 
 
 def test_wecom_markdown_fits_4096_bytes() -> None:
     body = WeCom("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K").render(digest(300))
     content = body["markdown"]["content"]
     assert body["msgtype"] == "markdown" and len(content.encode()) <= 4096
-    assert '<font color="warning">FIRING</font>' in content and content.splitlines()[-1].startswith("… and ")
+    assert '<font color="warning">触发 FIRING</font>' in content and content.splitlines()[-1].startswith("… and ")
 
 
 @pytest.mark.parametrize(("channel", "status", "headers", "text", "expected"), [
@@ -139,3 +139,42 @@ def test_channels_from_settings_and_bad_urls(monkeypatch) -> None:
     assert built[0].secret == "s"
     with pytest.raises(ConfigError, match="https://"):
         Slack("hooks.slack.com/services/T/B/X")
+
+
+def one(suggestion: dict | None = None, **evidence: str) -> CampaignDigest:
+    digests = Digests()
+    digests.add(AlertChange(
+        tenant="acme", campaign="double11", post_id="douyin:7301234567890", alert="PostDecaying", state="firing",
+        alert_id="a", severity="warning", starts_at=NOW, ends_at=None, emitted_at=NOW,
+        summary="pulse 2 (heating h-7) has run its course", evidence=dict(evidence), suggestion=suggestion))
+    (out,) = digests.drain()
+    return out
+
+
+NO_BASIS = {"action": "reheat", "basis": "no heated pulse of this post, its creator or its tier yet"}
+
+
+@pytest.mark.parametrize("channel", [Slack, Feishu, DingTalk, WeCom])
+def test_items_name_the_platform_and_creator_and_say_plainly_when_nothing_is_suggested(channel) -> None:
+    """Items were bare post ids with "↳ reheat (basis: no heated pulse …)": a re-heat recommended
+    with no channel or amount."""
+    text = orjson.dumps(channel("https://example.org/hook").render(one(NO_BASIS, creator_id="kol-17"))).decode()
+    assert "douyin:7301234567890" in text
+    assert " (Douyin · creator kol-17): pulse 2 (heating h-7) has run its course" in text
+    assert "↳ no re-heat amount to suggest: no heated pulse of this post, its creator or its tier yet" in text
+    assert "reheat (basis" not in text
+
+
+def test_an_item_without_creator_names_the_platform_only() -> None:
+    text = Slack("https://hooks.slack.com/services/T/B/X").render(one())["blocks"][1]["text"]["text"]
+    assert "`douyin:7301234567890` (Douyin): pulse 2" in text
+
+
+def test_feishu_labels_the_zh_cn_post_in_chinese_too() -> None:
+    """The post went out under zh_cn with English-only text; the labels are now bilingual."""
+    post = Feishu("https://open.feishu.cn/open-apis/bot/v2/hook/x").render(one())["content"]["post"]
+    assert list(post) == ["zh_cn"]
+    assert post["zh_cn"]["title"] == "tracker 告警 · acme / double11: 1 firing 触发, 0 resolved 恢复"
+    assert post["zh_cn"]["content"][0][0]["text"] == "触发 FIRING [warning] 衰减预警 PostDecaying · "
+    slack = Slack("https://hooks.slack.com/services/T/B/X").render(one())
+    assert "触发" not in orjson.dumps(slack).decode()  # Slack stays English

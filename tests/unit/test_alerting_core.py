@@ -11,12 +11,14 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tracker.alerting.alertmanager import ActiveAlerts, to_alertmanager
-from tracker.alerting.change import AlertChange, describe_suggestion
+from tracker.alerting.change import AlertChange
 from tracker.alerting.dedup import Seen
 from tracker.alerting.digest import Digests, fit_lines
 from tracker.alerting.notifier import Notifier
 from tracker.alerting.ratelimit import RateLimiter
+from tracker.alerting.wording import describe_evidence, describe_suggestion
 from tracker.contracts import decode, encode
+from tracker.stream.insights import readable_evidence
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "events" / "examples" / "tracker.alerts.v1"
 NOW = datetime(2024, 11, 15, 7, 0, tzinfo=UTC)
@@ -39,7 +41,7 @@ def sample(name: str) -> float:
 
 
 def test_firing_alert_carries_identity_labels_and_expires_unless_resent() -> None:
-    core = Notifier(resend_seconds=60, digests=False)
+    core = Notifier(resend_seconds=60, digests=False, runbook_url="http://tracker.example.org:8080/runbook")
     alert = core.handle(raw(example("decaying_firing")), NOW)
     assert alert is not None
     assert alert["labels"] == {"alertname": "PostDecaying", "tenant": "acme-beauty", "campaign": "2024-double11",
@@ -47,9 +49,9 @@ def test_firing_alert_carries_identity_labels_and_expires_unless_resent() -> Non
     assert alert["startsAt"] == "2024-11-15T06:00:00.000Z"
     assert alert["endsAt"] == "2024-11-15T07:04:00.000Z"  # now + 4 resend intervals
     assert alert["annotations"]["summary"].startswith("douyin:7301234567890 is decaying")
-    assert "reheat via dou+: 2000.00 CNY" in alert["annotations"]["suggestion"]
-    assert alert["annotations"]["runbook_url"] == "docs/runbook.md#postdecaying"
-    assert "peak_velocity_per_h=4200" in alert["annotations"]["description"]
+    assert alert["annotations"]["suggestion"].startswith("re-heat via dou+ with 2,000 CNY")
+    assert alert["annotations"]["runbook_url"] == "http://tracker.example.org:8080/runbook#postdecaying"
+    assert "peak velocity per h 4,200" in alert["annotations"]["description"]
     later = NOW + timedelta(minutes=1)
     (resent,) = core.active.due(later)
     assert resent["endsAt"] == "2024-11-15T07:05:00.000Z"
@@ -127,10 +129,56 @@ def test_fit_lines_keeps_whole_lines_and_says_how_many_were_left_out() -> None:
     assert fit_lines(["a", "b"], 1000) == ["a", "b"]
 
 
-def test_suggestion_reads_as_an_action() -> None:
+def test_suggestion_reads_as_a_sentence() -> None:
     text = describe_suggestion(example("decaying_firing")["suggestion"])
-    assert text == "reheat via dou+: 2000.00 CNY (3.1 engagements per cny; basis: this post's earlier pulses)"
+    assert text == "re-heat via dou+ with 2,000 CNY: about 3.1 engagements per CNY (from this post's earlier pulses)"
+    full = {"action": "reheat", "channel": "dou+", "spend": {"amount": "2000.00", "currency": "CNY"},
+            "expected_engagements_per_cny": 1.8123, "expected_engagements": 3625, "basis": "this post's earlier pulses"}
+    assert describe_suggestion(full) == ("re-heat via dou+ with 2,000 CNY: about 1.81 engagements per CNY, about "
+                                         "3,625 in all (from this post's earlier pulses)")
     assert describe_suggestion(None) == ""
+
+
+def test_a_suggestion_without_figures_says_plainly_that_there_is_none() -> None:
+    """It read "reheat (basis: no heated pulse …)": a re-heat recommended with no channel or amount."""
+    text = describe_suggestion({"action": "reheat", "basis": "no heated pulse of this post, its creator or its tier yet"})
+    assert text == "no re-heat amount to suggest: no heated pulse of this post, its creator or its tier yet"
+
+
+def test_decaying_evidence_reads_as_utc_times_and_rounded_figures() -> None:
+    """The ops engineer's description read ``baseline=0, conditions_since=4.882e+05,
+    decaying_since=488208, fit_r2=0.7634, … 4 more``: grid steps (hours since 1970) in
+    scientific notation. The evidence as emitted carries each instant's UTC time too."""
+    decided = {"pulse": 1, "decaying_since": 488208, "conditions_since": 488210.0, "peak_velocity": 4213.77,
+               "baseline": 0.0, "threshold": 1264.13, "recent_velocity": 310.456, "projected_gain": 9801.4,
+               "incremental": 245012.9, "theta": 0.0412, "fit_r2": 0.7634, "reheat_lift_per_spend": None}
+    evidence = {**readable_evidence(decided, grid_hours=1.0), "creator_id": "kol-17"}
+    assert evidence["decaying_since_at"] == "2025-09-11T00:00:00.000Z"
+    assert evidence["decaying_since"] == 488208 and evidence["pulse"] == 1  # the machine figures stay
+    alert = to_alertmanager(change(example("decaying_firing", evidence=evidence)))
+    text = alert["annotations"]["description"]
+    assert text.startswith("creator kol-17; decaying since 2025-09-11 00:00Z; "
+                           "alert conditions met since 2025-09-11 02:00Z; velocity now 310/h; peak 4,214/h")
+    assert "projected gain 9,801; lift so far 245,013" in text and "fit r² 0.76" in text
+    assert "e+" not in text and "488208" not in text and "more" not in text
+
+
+def test_other_evidence_reads_without_raw_floats() -> None:
+    jump = readable_evidence({"kind": "step-jump", "metric": "likes", "gain": 20000.0, "usual": 412.345, "hour": 488208},
+                             grid_hours=1.0)
+    assert describe_evidence(jump) == "at 2025-09-11 00:00Z; gain 20,000; kind step-jump; metric likes; usual 412"
+    regressed = {"taken_down": False, "regressions": [{"metric": "likes", "before": 9100.0, "after": 8008.0}]}
+    assert describe_evidence(regressed) == "regressions likes 9,100 → 8,008; taken down no"
+    stalled = {"last_snapshot_wall_clock": "2025-09-14T08:03:27.512+00:00", "usual_interval_seconds": 1800}
+    assert describe_evidence(stalled) == "last snapshot 2025-09-14 08:03Z; usual interval 30 min"
+
+
+def test_alertmanager_summary_names_the_post() -> None:
+    """A summary is read alone in Alertmanager: it starts with the post when it does not name it."""
+    message = example("decaying_firing", summary="pulse 2 (heating h-7) has run its course")
+    alert = to_alertmanager(change(message))
+    assert alert["annotations"]["summary"] == "douyin:7301234567890: pulse 2 (heating h-7) has run its course"
+    assert "runbook_url" not in alert["annotations"]  # no runbook URL given: no useless relative link
 
 
 def test_seen_forgets_the_oldest_beyond_capacity() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -14,8 +14,9 @@ from tests.fixtures.data import T0
 from tracker.analytics import alerts as decide
 from tracker.broker import topics as t
 from tracker.contracts import decode, encode
+from tracker.contracts.timestamps import format_ts
 from tracker.stream import rows as r
-from tracker.stream.insights import Insights
+from tracker.stream.insights import Insights, alert_summary
 from tracker.stream.processor import Output, Processor, Source
 from tracker.stream.state import PostState
 
@@ -170,8 +171,14 @@ def test_a_decaying_post_once_heated_is_suggested_a_reheat_on_its_own_pulses() -
     evidence = json.loads(fired[-1]["evidence"])
     assert math.isclose(evidence["reheat_lift_per_spend"], rate)
     share = evidence["projected_gain"] / evidence["incremental"]
-    assert fired[-1]["summary"] == (f"pulse {evidence['pulse']} is decaying: the next 72 h should add {share:.0%} "
-                                    "of what it has brought so far; it can still be re-heated")
+    # pulses counted from 1 in words (the third pulse, h2's), and no "decaying" where the pulses
+    # table reads the pulse settled
+    assert evidence["pulse"] == 2 and evidence["pulse_number"] == 3
+    assert fired[-1]["summary"] == (f"pulse 3 (heating h2) has run its course — projected 72 h gain "
+                                    f"{share * 100:.0f} % of its lift; re-heat while it is tracked")
+    pulse_row = next(p for p in reversed(pulse_rows)
+                     if p["pulse_index"] == evidence["pulse"] and p["version"] == fired[-1]["version"])
+    assert pulse_row["status"] == "settled"
 
 
 def test_response_shapes_are_learned_per_platform_and_tier_with_pooled_fallbacks() -> None:
@@ -311,3 +318,88 @@ def test_organic_and_paid_tail_add_up_to_the_tail_share() -> None:
     tail = dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
     assert tail["paid_tail_share"] > 0 and tail["organic_tail_share"] > 0
     assert tail["organic_tail_share"] + tail["paid_tail_share"] == pytest.approx(tail["tail_share"], abs=1e-9)
+
+
+def decaying_alert() -> tuple[dict, dict, list[dict]]:
+    """The firing ``PostDecaying`` of a post left to decay after its publish burst: its
+    message, its ``alerts`` row and the run's ``curves`` rows."""
+    insights = Insights()
+    state, out = PostState(), Output()
+    proc = Processor(6, insights)
+    msgs = [(t.POSTS, registry())] + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h))
+                                      for h in range(72)]
+    for offset, (topic, message) in enumerate(msgs):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
+    rows = [dict(zip(r.COLUMNS[r.ALERTS], row, strict=True)) for row in out.rows[r.ALERTS]]
+    (row,) = [a for a in rows if a["alert"] == "PostDecaying" and a["state"] == "firing"]
+    (message,) = [m for m in insights.alerts if m["alert_id"] == row["alert_id"] and m["state"] == "firing"]
+    return message, row, [dict(zip(r.COLUMNS[r.CURVES], c, strict=True)) for c in out.rows[r.CURVES]]
+
+
+def test_the_first_pulse_is_named_pulse_1_publish_burst() -> None:
+    """Summaries read "pulse 0 is decaying"."""
+    message, row, _ = decaying_alert()
+    assert message["evidence"]["pulse"] == 0 and message["alert_id"].endswith(":PostDecaying:0")  # the key stays
+    assert row["summary"] == message["summary"]
+    assert message["summary"].startswith("pulse 1 (publish burst) has run its course — projected 72 h gain ")
+    assert "decaying" not in message["summary"]
+
+
+def test_alert_evidence_adds_utc_times_and_the_creator_and_keeps_the_machine_figures() -> None:
+    """``decaying_since`` and ``conditions_since`` are grid steps (hours since 1970): each gets its
+    UTC time alongside; the post's creator rides along for the digests."""
+    message, row, _ = decaying_alert()
+    evidence = message["evidence"]
+    assert json.loads(row["evidence"]) == evidence
+    for key in ("decaying_since", "conditions_since"):
+        assert isinstance(evidence[key], int | float)
+        at = datetime.fromtimestamp(evidence[key] * 3600, tz=UTC)
+        assert evidence[f"{key}_at"] == format_ts(at) and T0 < at < T0 + timedelta(hours=72)
+    assert evidence["pulse_trigger"] == "publish" and "heating_ids" not in evidence
+    assert evidence["creator_id"] == "k1"
+    decode(t.ALERTS, encode(t.ALERTS, message))  # still a valid tracker.alerts.v1 message
+
+
+def test_emv_curve_rows_carry_the_emv_gained_in_each_hour() -> None:
+    """The "velocity per hour (emv)" panel was empty: EMV rows had a NULL velocity."""
+    from tracker.analytics.params import DEFAULT_PARAMS
+
+    _, _, curves = decaying_alert()
+    units = DEFAULT_PARAMS.emv_unit_values
+    by_hour: dict = {}
+    for c in curves:
+        by_hour.setdefault((c["hour"], c["version"]), {})[c["metric"]] = c
+    checked = 0
+    for metrics in by_hour.values():
+        if "emv" not in metrics:
+            continue
+        expected = sum(metrics[m]["velocity"] * unit for m, unit in units.items()
+                       if m in metrics and metrics[m]["velocity"] is not None)
+        assert metrics["emv"]["velocity"] == pytest.approx(expected)
+        checked += 1
+    assert checked > 40
+    assert any(m["emv"]["velocity"] > 0 for m in by_hour.values() if "emv" in m)
+
+
+@pytest.mark.parametrize(("kind", "state", "key", "evidence", "summary"), [
+    ("PostDecaying", "resolved", "1", {"reason": "new pulse"}, "a new pulse started after pulse 2"),
+    ("PostDecaying", "resolved", "0", {"reason": "end of tracking"}, "tracking ended during pulse 1"),
+    ("PostUnavailable", "firing", "status", {"status": "deleted"}, "the platform reports the post deleted"),
+    ("PostUnavailable", "resolved", "status", {"status": "ok"}, "the post is available again"),
+    ("PostUnavailable", "firing", "likes@1", {"taken_down": False, "regressions": [
+        {"metric": "likes", "before": 9100.0, "after": 8008.0}]}, "counters regressed: likes fell from 9,100 to 8,008"),
+    ("PostStalled", "firing", "1", {"last_snapshot_wall_clock": "2025-09-14T08:03:27.512+00:00",
+                                    "usual_interval_seconds": 1800},
+     "no fresh snapshot since 2025-09-14 08:03Z (usually one every 30 min)"),
+    ("PostStalled", "resolved", "1", {}, "snapshots arrive again"),
+    ("SuspiciousEngagement", "firing", "step-jump:likes@488208",
+     {"kind": "step-jump", "metric": "likes", "gain": 20000.0, "usual": 400.0, "hour": 488208,
+      "hour_at": "2025-09-11T00:00:00.000Z"},
+     "likes jumped by 20,000 at 2025-09-11 00:00Z (50× its usual gain); the other counters stayed calm"),
+    ("SuspiciousEngagement", "firing", "ratio:likes/views",
+     {"kind": "ratio", "ratio": "likes/views", "log_ratio": math.log(0.9), "median_log": math.log(0.1), "z": 6.04},
+     "likes/views is 9× its platform-and-tier median (+6.0 robust SD)"),
+])
+def test_each_alert_state_reads_as_what_happened(kind, state, key, evidence, summary) -> None:
+    """A resolve repeated the firing text ("post is decaying and can still be re-heated")."""
+    assert alert_summary(kind, state, key, evidence) == summary

@@ -35,8 +35,8 @@ def test_the_post_s_own_pulses_come_first() -> None:
     assert out == {"action": "reheat", "channel": "dou+", "spend": {"amount": "2000.00", "currency": "CNY"},
                    "expected_engagements_per_cny": 3.1, "expected_engagements": 6_200,
                    "basis": "this post's earlier pulses"}
-    assert describe_suggestion(out) == ("reheat via dou+: 2000.00 CNY (6200 engagements; 3.1 engagements per cny; "
-                                        "basis: this post's earlier pulses)")
+    assert describe_suggestion(out) == ("re-heat via dou+ with 2,000 CNY: about 3.1 engagements per CNY, about 6,200 "
+                                        "in all (from this post's earlier pulses)")
 
 
 def test_a_never_heated_post_rests_on_its_creator_then_its_tier() -> None:
@@ -54,7 +54,8 @@ def test_a_never_heated_post_rests_on_its_creator_then_its_tier() -> None:
 def test_without_any_history_the_suggestion_says_so() -> None:
     out = suggest_reheat(None, None, history(2, 1.0, 1.0))
     assert out == {"action": "reheat", "basis": "no heated pulse of this post, its creator or its tier yet"}
-    assert describe_suggestion(out) == "reheat (basis: no heated pulse of this post, its creator or its tier yet)"
+    assert describe_suggestion(out) == ("no re-heat amount to suggest: no heated pulse of this post, its creator or "
+                                        "its tier yet")
 
 
 def test_stored_pulses_group_by_creator_and_tier_within_their_tenant() -> None:

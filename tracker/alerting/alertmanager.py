@@ -17,12 +17,12 @@ from urllib.parse import quote
 
 import httpx
 
-from tracker.alerting.change import AlertChange, describe_evidence, describe_suggestion
+from tracker.alerting.change import AlertChange
+from tracker.alerting.wording import describe_evidence, describe_suggestion
 from tracker.contracts.timestamps import format_ts
 from tracker.contracts.vocab import ALERT_TYPES
 from tracker.errors import ConfigError, InvalidInput, RetryableError
 
-RUNBOOK = "docs/runbook.md#{anchor}"
 EXPIRY_RESENDS = 4  # an alert not re-posted for this many intervals expires
 LabelKey = tuple[tuple[str, str], ...]
 
@@ -35,14 +35,18 @@ def labels_of(change: AlertChange) -> dict[str, str]:
     }
 
 
-def to_alertmanager(change: AlertChange, *, grafana_url: str = "") -> dict[str, Any]:
-    """The API v2 alert of ``change`` without ``endsAt`` (set when posted)."""
+def to_alertmanager(change: AlertChange, *, grafana_url: str = "", runbook_url: str = "") -> dict[str, Any]:
+    """The API v2 alert of ``change`` without ``endsAt`` (set when posted).
+
+    The summary names the post (an Alertmanager summary is read alone); ``runbook_url`` is the
+    runbook's absolute URL, the alert's section appended as an anchor (no link when empty)."""
+    summary = change.summary if change.post_id in change.summary else f"{change.post_id}: {change.summary}"
     annotations = {
-        "summary": change.summary,
+        "summary": summary,
         "description": describe_evidence(change.evidence),
         "suggestion": describe_suggestion(change.suggestion),
         "alert_id": change.alert_id,
-        "runbook_url": RUNBOOK.format(anchor=change.alert.lower()),
+        "runbook_url": f"{runbook_url}#{change.alert.lower()}" if runbook_url else "",
     }
     alert: dict[str, Any] = {
         "labels": labels_of(change),
@@ -77,9 +81,10 @@ class ActiveAlerts:
     def __len__(self) -> int:
         return len(self.alerts)
 
-    def apply(self, change: AlertChange, now: datetime, *, grafana_url: str = "") -> dict[str, Any]:
+    def apply(self, change: AlertChange, now: datetime, *, grafana_url: str = "",
+              runbook_url: str = "") -> dict[str, Any]:
         """Record ``change``; returns the alert to post now (resolved ones carry endsAt ≤ now)."""
-        alert = to_alertmanager(change, grafana_url=grafana_url)
+        alert = to_alertmanager(change, grafana_url=grafana_url, runbook_url=runbook_url)
         key = key_of(alert)
         if change.firing:
             self.alerts[key] = alert

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tracker.contracts.timestamps import format_ts
+from tracker.alerting.wording import describe_evidence, describe_suggestion, platform_name
+
+__all__ = ["SEVERITY_RANK", "AlertChange", "describe_evidence", "describe_suggestion"]
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -45,6 +47,17 @@ class AlertChange:
         return self.post_id.partition(":")[0]
 
     @property
+    def creator(self) -> str:
+        """The post's creator, when the evidence names one (``creator_id``), else ""."""
+        return str(self.evidence.get("creator_id") or "")
+
+    @property
+    def who(self) -> str:
+        """``Douyin · creator k1``: the post's platform and creator, as far as known."""
+        parts = [platform_name(self.platform), f"creator {self.creator}" if self.creator else ""]
+        return " · ".join(part for part in parts if part)
+
+    @property
     def firing(self) -> bool:
         return self.state == "firing"
 
@@ -52,37 +65,3 @@ class AlertChange:
     def dedup_key(self) -> tuple[str, str]:
         """Same alert instance, same state: one notification, however often it is re-emitted."""
         return (self.alert_id, self.state)
-
-
-def describe_evidence(evidence: dict[str, Any], limit: int = 8) -> str:
-    """``key=value`` pairs of the figures that made the rule fire, sorted, at most ``limit``."""
-    pairs = [f"{key}={_short(value)}" for key, value in sorted(evidence.items())[:limit]]
-    more = len(evidence) - limit
-    return ", ".join(pairs) + (f", … {more} more" if more > 0 else "")
-
-
-def describe_suggestion(suggestion: dict[str, Any] | None) -> str:
-    """A one-line suggested action, e.g. ``reheat via dou+: 2000.00 CNY (3.1 engagements per CNY, …)``."""
-    if not suggestion:
-        return ""
-    action = str(suggestion.get("action", "act"))
-    text = action + (f" via {suggestion['channel']}" if suggestion.get("channel") else "")
-    spend = suggestion.get("spend")
-    if isinstance(spend, dict) and spend.get("amount") is not None:
-        text += f": {spend['amount']} {spend.get('currency', '')}".rstrip()
-    rates = [f"{_short(v)} {k.removeprefix('expected_').replace('_per_', ' per ').replace('_', ' ')}"
-             for k, v in sorted(suggestion.items()) if k.startswith("expected_")]
-    details = rates + ([f"basis: {suggestion['basis']}"] if suggestion.get("basis") else [])
-    return text + (f" ({'; '.join(details)})" if details else "")
-
-
-def when(value: datetime | None) -> str:
-    return format_ts(value) if value is not None else ""
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict | list):
-        return "{…}" if isinstance(value, dict) else "[…]"
-    return str(value)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tracker.alerting.change import SEVERITY_RANK, AlertChange, describe_suggestion
+from tracker.alerting.change import SEVERITY_RANK, AlertChange
+from tracker.alerting.wording import ZH_STATUS, describe_suggestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,14 @@ class CampaignDigest:
 
     @property
     def title(self) -> str:
+        """The campaign is named by its id: the alert messages carry no campaign name."""
         return f"tracker · {self.tenant} / {self.campaign}: {self.firing} firing, {self.resolved} resolved"
+
+    @property
+    def title_zh(self) -> str:
+        """:attr:`title` with Chinese labels, for the CN chat platforms."""
+        return (f"tracker 告警 · {self.tenant} / {self.campaign}: {self.firing} firing {ZH_STATUS['FIRING']}, "
+                f"{self.resolved} resolved {ZH_STATUS['RESOLVED']}")
 
     def sorted_entries(self) -> list[Entry]:
         """Firing first (critical, warning, info), then resolved; by alert, then post."""

@@ -43,6 +43,7 @@ from tracker.contracts import decode
 from tracker.contracts.vocab import ALERT_TYPES
 from tracker.errors import InvalidInput, RetryableError
 from tracker.ops import metrics
+from tracker.ops.web import runbook_link
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,14 @@ log = logging.getLogger(__name__)
 class Notifier:
     """The notifier's state without I/O: active alerts, what was seen, pending digests."""
 
-    def __init__(self, resend_seconds: float, *, digests: bool, grafana_url: str = "") -> None:
+    def __init__(self, resend_seconds: float, *, digests: bool, grafana_url: str = "",
+                 runbook_url: str = "") -> None:
+        """``runbook_url``: the runbook's absolute URL, each alert linking its section (no link when "")."""
         self.active = ActiveAlerts(resend_seconds)
         self.seen = Seen()
         self.digests = Digests() if digests else None
         self.grafana_url = grafana_url
+        self.runbook_url = runbook_url
 
     def handle(self, raw: bytes | None, now: datetime) -> dict[str, Any] | None:
         """Apply one raw message; returns the Alertmanager alert to post, or None
@@ -72,7 +76,7 @@ class Notifier:
         metrics.NOTIFIER_MESSAGES.labels("applied").inc()
         if self.digests is not None:
             self.digests.add(change)
-        alert = self.active.apply(change, now, grafana_url=self.grafana_url)
+        alert = self.active.apply(change, now, grafana_url=self.grafana_url, runbook_url=self.runbook_url)
         self.publish_counts()
         return alert
 
@@ -102,7 +106,7 @@ class NotifierService(mode.Service):
         self.chat = channels(settings) if chat is None else chat
         self.pause = sleep
         self.core = Notifier(settings.notify_resend_seconds, digests=bool(self.chat),
-                             grafana_url=settings.grafana_url)
+                             grafana_url=settings.grafana_url, runbook_url=runbook_link(settings))
         self.pending: dict[TopicPartition, int] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.http: httpx.AsyncClient | None = None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import click
 
+from tracker.alerting.wording import describe_suggestion
 from tracker.contracts.vocab import ALERT_TYPES
 from tracker.report import queries as q
 from tracker.report.options import format_option, reading, tenant_option
@@ -47,11 +51,32 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
                 q.require_tenant(reader, tenant)
             if campaign_id:
                 q.campaign_rows(reader, campaign_id, tenant)
+    rows = [{**row, "evidence": _decoded(row["evidence"]) or {}, "suggestion": _decoded(row["suggestion"])}
+            for row in rows]
     if fmt == "json":
         click.echo(to_json(rows), nl=False)
-    elif fmt == "csv":
+        return
+    rows = [{**row, "suggestion": _sentence(row["suggestion"])} for row in rows]
+    if fmt == "csv":
         click.echo(to_csv(COLUMNS, rows), nl=False)
     elif not rows:
         click.echo(f"no {state if state != 'all' else ''} alerts".replace("  ", " "))
     else:
         click.echo(render(COLUMNS, rows), nl=False)
+
+
+def _decoded(text: str) -> Any:
+    """A stored JSON column as its value; None when empty; the text itself when it is no JSON."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _sentence(suggestion: Any) -> str:
+    """The suggestion as people read it (``re-heat via dou+ with 2,000 CNY: …``)."""
+    if isinstance(suggestion, dict):
+        return describe_suggestion(suggestion)
+    return "" if suggestion is None else str(suggestion)

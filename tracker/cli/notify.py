@@ -19,10 +19,13 @@ Configure at least one destination (environment or .env):
   TRACKER_WECOM_WEBHOOK_URL=https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…
 Timing: TRACKER_NOTIFY_DIGEST_SECONDS (one message per campaign per interval, default 300),
 TRACKER_NOTIFY_RESEND_SECONDS (Alertmanager re-send, default 60).
+Links: each alert's runbook_url points to its section of the runbook this process serves at
+http://TRACKER_WEB_HOST:TRACKER_WEB_PORT/runbook; TRACKER_GRAFANA_URL adds a link to the
+post's pulse curves.
 
 \b
 Examples:
-  tracker notify            # run until Ctrl-C; /metrics on TRACKER_WEB_PORT
+  tracker notify            # run until Ctrl-C; /metrics and /runbook on TRACKER_WEB_PORT
   tracker notify --test     # send one sample digest to every destination and exit
 `tracker run` starts the same notifier when a destination is configured."""
 
@@ -56,12 +59,13 @@ def _run(settings: Settings, loglevel: str) -> None:
 
     from tracker.alerting import NotifierService
     from tracker.broker.reach import require_broker
-    from tracker.ops.web import WebService, metrics_app
+    from tracker.ops.web import WebService, metrics_app, runbook_link
 
     check_ports([(settings.web_host, settings.web_port, "TRACKER_WEB_PORT")])
     require_broker(settings.kafka_bootstrap)
     web = WebService([(metrics_app(), settings.web_host, settings.web_port)])
-    click.echo(f"tracker notify: metrics on http://{settings.web_host}:{settings.web_port}/metrics", err=True)
+    click.echo(f"tracker notify: metrics on http://{settings.web_host}:{settings.web_port}/metrics, "
+               f"alerts link the runbook at {runbook_link(settings)}", err=True)
     mode.Worker(web, NotifierService(settings), loglevel=loglevel, quiet=True).execute_from_commandline()
 
 

@@ -1,12 +1,16 @@
-"""HTTP endpoints of a tracker process: ``/metrics`` and ``/healthz``, plus any
-extra aiohttp apps (the read endpoint) on their own ports, as one mode Service
+"""HTTP endpoints of a tracker process: ``/metrics``, ``/healthz`` and ``/runbook``, plus
+any extra aiohttp apps (the read endpoint) on their own ports, as one mode Service
 that a Faust worker starts and stops with itself."""
 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
+import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mode
@@ -19,9 +23,68 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
+RUNBOOK_PATH = "/runbook"
+
+
+def runbook_link(settings: Settings) -> str:
+    """The runbook's absolute URL that post alerts link to (``…#postdecaying``): this
+    process's own ``http://<web_host>:<web_port>/runbook`` (the host's name when it binds
+    every address)."""
+    host = settings.web_host
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.web_port}{RUNBOOK_PATH}"
+
+
+def runbook_html(markdown: str) -> str:
+    """``docs/runbook.md`` as a page: headings get GitHub's anchors (``### PostDecaying`` →
+    ``#postdecaying``), code blocks stay preformatted, the rest reads as paragraphs with
+    ``code`` and **bold**."""
+    body: list[str] = []
+    para: list[str] = []
+    code: list[str] | None = None
+
+    def inline(text: str) -> str:
+        text = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
+        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+
+    def close() -> None:
+        if para:
+            body.append("<p>" + inline(" ".join(para)) + "</p>")
+            para.clear()
+
+    for line in markdown.splitlines():
+        if code is not None:
+            if line.startswith("```"):
+                body.append("<pre><code>" + html.escape("\n".join(code)) + "</code></pre>")
+                code = None
+            else:
+                code.append(line)
+        elif line.startswith("```"):
+            close()
+            code = []
+        elif heading := re.match(r"(#{1,6})\s+(.*)", line):
+            close()
+            level, title = len(heading[1]), heading[2].strip()
+            anchor = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+            body.append(f'<h{level} id="{anchor}">{inline(title)}</h{level}>')
+        elif not line.strip() or line.strip() == "---":
+            close()
+        else:
+            para.append(line.strip())
+    close()
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>tracker runbook</title>"
+            "<style>body{max-width:50em;margin:auto;font-family:sans-serif;line-height:1.5}"
+            "pre{background:#f4f4f4;padding:.5em;overflow:auto}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
 
 def metrics_app(health: Callable[[], dict[str, object]] | None = None) -> web.Application:
-    """aiohttp app serving Prometheus metrics and a JSON health check."""
+    """aiohttp app serving Prometheus metrics, a JSON health check and the runbook that
+    post alerts link to."""
 
     async def metrics_view(_: web.Request) -> web.Response:
         resp = web.Response(body=generate_latest(REGISTRY))
@@ -32,9 +95,17 @@ def metrics_app(health: Callable[[], dict[str, object]] | None = None) -> web.Ap
         body = {"status": "ok", **(health() if health else {})}
         return web.json_response(body)
 
+    async def runbook_view(_: web.Request) -> web.Response:
+        try:
+            text = RUNBOOK.read_text(encoding="utf-8")
+        except OSError:
+            return web.Response(status=404, text=f"no runbook at {RUNBOOK} (docs/ is not installed here)")
+        return web.Response(text=runbook_html(text), content_type="text/html")
+
     app = web.Application()
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/healthz", health_view)
+    app.router.add_get(RUNBOOK_PATH, runbook_view)
     return app
 
 

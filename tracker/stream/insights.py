@@ -11,7 +11,8 @@ views over them, so a replay cannot double-count.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,12 +22,13 @@ import numpy as np
 from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
 from tracker.analytics.longtail import LearnedRatios
-from tracker.analytics.metrics import METRICS
+from tracker.analytics.metrics import METRICS, emv
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import PostAnalytics, Update
-from tracker.analytics.pulses import HeatingNode
+from tracker.analytics.pulses import HeatingNode, Pulse
 from tracker.analytics.reheat import HeatingHistory, own_history, suggest_reheat
 from tracker.analytics.resample import Snapshot
+from tracker.contracts.timestamps import format_ts
 from tracker.stream import rows as r
 from tracker.stream import shapes
 from tracker.stream.heating_history import HeatingHistories
@@ -38,11 +40,16 @@ CURVE_METRICS = (*METRICS, "engagements", "emv")
 SEVERITY = {"PostDecaying": "warning", "PostUnavailable": "critical", "PostStalled": "warning",
             "SuspiciousEngagement": "warning"}
 SUMMARY = {
-    "PostDecaying": "post is decaying and can still be re-heated",
+    "PostDecaying": "the post's current pulse has run its course; re-heat while it is tracked",
     "PostUnavailable": "post taken down or its counters regressed",
     "PostStalled": "no fresh snapshot for this post",
     "SuspiciousEngagement": "engagement pattern far outside its platform and tier",
 }
+"""Each alert's fallback summary, when its evidence does not say more."""
+STEP_KEYS = ("decaying_since", "conditions_since", "hour")
+"""Evidence keys holding a grid step (hours since the epoch on the default grid); the emitted
+evidence keeps them and adds ``<key>_at``, the same instant as an RFC 3339 UTC time."""
+TRIGGER_WORDS = {"publish": "publish burst", "tracking-start": "from tracking start", "organic": "organic rise"}
 
 
 def hours_to_dt(hours: float) -> datetime:
@@ -178,7 +185,8 @@ class Insights:
                 out.add(r.CURVES, (tenant, post_id, "engagements", hour, row.engagements,
                                    row.engagements_velocity, int(row.observed), version))
             if row.emv is not None:
-                out.add(r.CURVES, (tenant, post_id, "emv", hour, row.emv, None, int(row.observed), version))
+                out.add(r.CURVES, (tenant, post_id, "emv", hour, row.emv,
+                                   emv(row.velocity, self.params.emv_unit_values), int(row.observed), version))
         for p in update.pulses:
             out.add(r.PULSES, (
                 tenant, post_id, p.index, hours_to_dt(p.onset * g),
@@ -208,18 +216,26 @@ class Insights:
                 *_projection(proj.get(30)), *_projection(proj.get(90)),
                 base[30].value if 30 in base else None, base[90].value if 90 in base else None, version,
             ))
+        pulses = {p.index: p for p in update.pulses}
         for alert in update.alerts:
-            self._alert(post_id, alert, state, out)
+            self._alert(post_id, alert, state, out, pulses)
 
-    def _alert(self, post_id: str, alert: Any, state: PostState, out: Any) -> None:
+    def _alert(self, post_id: str, alert: Any, state: PostState, out: Any, pulses: Mapping[int, Pulse]) -> None:
         reg = state.registry or {}
-        at = hours_to_dt(alert.at * self.params.grid_hours)
+        g = self.params.grid_hours
+        at = hours_to_dt(alert.at * g)
+        evidence = readable_evidence(alert.evidence, g)
         suggestion = summary = None
         if alert.type == "PostDecaying" and alert.state == "firing":
             suggestion = self.reheat_suggestion(state)
-            summary = decaying_summary(alert.evidence)
+            pulse = pulses.get(evidence.get("pulse", -1))
+            if pulse is not None:
+                evidence["pulse_trigger"] = pulse.trigger
+                if pulse.heating_ids:
+                    evidence["heating_ids"] = list(pulse.heating_ids)
+            summary = decaying_summary(evidence, self.params.decay_gain_horizon_hours)
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
-                        alert.evidence, state.seq, out, state, suggestion=suggestion, summary=summary)
+                        evidence, state.seq, out, state, suggestion=suggestion, summary=summary)
 
     def reheat_suggestion(self, state: PostState) -> dict[str, Any]:
         """The re-heat a decaying post is suggested: on its own heated pulses, else on its
@@ -248,8 +264,13 @@ class Insights:
         """One alert state change: a ``tracker.alerts.v1`` message and its ``alerts`` row.
 
         A resolve starts when its alert fired: ``since``, else the firing time kept in the
-        ``post``'s state (the row replaces the firing one), else ``at``."""
+        ``post``'s state (the row replaces the firing one), else ``at``. The evidence names the
+        post's creator (``creator_id``) when the ``post``'s registry entry is known; ``summary``
+        defaults to :func:`alert_summary`'s reading of the evidence."""
         alert_id = f"{post_id}:{kind}:{key}"
+        creator = ((post.registry or {}).get("creator_id") if post is not None else None) or ""
+        if creator and "creator_id" not in evidence:
+            evidence = {**evidence, "creator_id": creator}
         campaign_id = campaign_id or UNREGISTERED
         firing = state == "firing"
         if post is not None and firing:
@@ -262,7 +283,8 @@ class Insights:
         message = {
             "tenant": tenant, "post_id": post_id, "campaign_id": campaign_id, "alert": kind, "state": state,
             "alert_id": alert_id, "severity": SEVERITY.get(kind, "warning"), "starts_at": starts_at,
-            "ends_at": None if firing else at, "summary": summary or SUMMARY.get(kind, kind), "evidence": _jsonable(evidence),
+            "ends_at": None if firing else at, "summary": summary or alert_summary(kind, state, key, evidence),
+            "evidence": _jsonable(evidence),
             "suggestion": _jsonable(suggestion) if suggestion else None,
             "emitted_at": datetime.now(UTC),
         }
@@ -275,13 +297,107 @@ class Insights:
         ))
 
 
-def decaying_summary(evidence: dict[str, Any]) -> str | None:
-    """``PostDecaying``'s one line: how little the pulse is still expected to bring."""
+def readable_evidence(evidence: Mapping[str, Any], grid_hours: float) -> dict[str, Any]:
+    """The evidence as decided, plus for each grid-step instant (:data:`STEP_KEYS`) its UTC
+    time as ``<key>_at``, and for a pulse its number counted from 1 (``pulse_number``)."""
+    out = dict(evidence)
+    for key in STEP_KEYS:
+        value = evidence.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            out[f"{key}_at"] = format_ts(hours_to_dt(value * grid_hours))
+    if isinstance(evidence.get("pulse"), int):
+        out["pulse_number"] = evidence["pulse"] + 1
+    return out
+
+
+def pulse_name(evidence: Mapping[str, Any]) -> str:
+    """``pulse 2 (heating h-7)``: the pulse counted from 1 and what started it, as far as the
+    evidence says."""
+    number = evidence.get("pulse_number")
+    if number is None:
+        return "the current pulse"
+    ids = evidence.get("heating_ids") or []
+    trigger = evidence.get("pulse_trigger")
+    if ids:
+        what = "heating " + ", ".join(ids[:2]) + (f" +{len(ids) - 2}" if len(ids) > 2 else "")
+    else:
+        what = TRIGGER_WORDS.get(trigger or "", trigger or "")
+    return f"pulse {number}" + (f" ({what})" if what else "")
+
+
+def decaying_summary(evidence: Mapping[str, Any], horizon_hours: float = 72.0) -> str:
+    """``PostDecaying``'s one line: the pulse has run its course (the pulses table reads it
+    ``settled``) and how little the next ``horizon_hours`` should still add to its lift."""
     gain, lift = evidence.get("projected_gain"), evidence.get("incremental")
+    head = f"{pulse_name(evidence)} has run its course"
     if gain is None or not lift:
-        return None
-    return (f"pulse {evidence.get('pulse')} is decaying: the next 72 h should add {gain / lift:.0%} of what it "
-            "has brought so far; it can still be re-heated")
+        return head + "; re-heat while it is tracked"
+    return (f"{head} — projected {horizon_hours:g} h gain {_percent(gain / lift)} of its lift; "
+            "re-heat while it is tracked")
+
+
+def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) -> str:
+    """The one line people read first (Alertmanager's summary, chat digests, ``tracker alerts``),
+    from the alert's evidence; times in UTC, numbers rounded, pulses counted from 1."""
+    if state != "firing":
+        return _resolved_summary(kind, key, evidence)
+    if kind == "PostDecaying":
+        return decaying_summary(evidence)
+    if kind == "PostUnavailable":
+        falls = [f"{r['metric']} fell from {_count(r['before'])} to {_count(r['after'])}"
+                 for r in evidence.get("regressions") or [] if isinstance(r, Mapping)]
+        if falls:
+            return "counters regressed: " + "; ".join(falls[:3]) + (" …" if len(falls) > 3 else "")
+        status = "taken down" if evidence.get("taken_down") else evidence.get("status")
+        return f"the platform reports the post {status}" if status else SUMMARY[kind]
+    if kind == "PostStalled" and evidence.get("last_snapshot_wall_clock"):
+        since = datetime.fromisoformat(str(evidence["last_snapshot_wall_clock"]))
+        interval = evidence.get("usual_interval_seconds")
+        return f"no fresh snapshot since {_when(since)}" + (
+            f" (usually one every {_duration(interval)})" if interval else "")
+    if kind == "SuspiciousEngagement" and evidence.get("kind") == "step-jump":
+        usual = evidence.get("usual") or 0
+        multiple = f" ({evidence['gain'] / usual:.0f}× its usual gain)" if usual else ""
+        at = f" at {_when(datetime.fromisoformat(evidence['hour_at']))}" if evidence.get("hour_at") else ""
+        return (f"{evidence['metric']} jumped by {_count(evidence['gain'])}{at}{multiple}; "
+                "the other counters stayed calm")
+    if kind == "SuspiciousEngagement" and evidence.get("kind") == "ratio":
+        ratio = math.exp(evidence["log_ratio"] - evidence["median_log"])
+        return f"{evidence['ratio']} is {ratio:.2g}× its platform-and-tier median ({evidence['z']:+.1f} robust SD)"
+    return SUMMARY.get(kind, kind)
+
+
+def _resolved_summary(kind: str, key: str, evidence: Mapping[str, Any]) -> str:
+    """What ended the alert (a resolve used to repeat the firing text)."""
+    reason = evidence.get("reason")
+    if kind == "PostDecaying":
+        pulse = f"pulse {int(key) + 1}" if key.isdigit() else "the pulse"
+        return {"new pulse": f"a new pulse started after {pulse}",
+                "end of tracking": f"tracking ended during {pulse}"}.get(str(reason), f"{pulse} is no longer alerted")
+    if kind == "PostUnavailable":
+        return "the post is available again"
+    if kind == "PostStalled":
+        return "snapshots arrive again"
+    return f"resolved: {reason}" if reason else "resolved"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def _count(value: Any) -> str:
+    return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+
+
+def _percent(share: float) -> str:
+    return "<1 %" if 0 < share < 0.005 else f"{share * 100:.0f} %"
+
+
+def _duration(seconds: Any) -> str:
+    s = float(seconds)
+    if s >= 3600:
+        return f"{s / 3600:.3g} h"
+    return f"{s / 60:.0f} min" if s >= 60 else f"{s:.0f} s"
 
 
 def _projection(p: Any) -> tuple[float | None, float | None, float | None]:

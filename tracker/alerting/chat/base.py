@@ -18,6 +18,7 @@ import orjson
 from tracker.alerting.alertmanager import post_link
 from tracker.alerting.digest import CampaignDigest, Entry, fit_lines
 from tracker.alerting.ratelimit import Window
+from tracker.alerting.wording import zh_alert, zh_status
 from tracker.errors import ConfigError
 
 
@@ -50,6 +51,7 @@ class Channel(ABC):
     name: ClassVar[str]
     windows: ClassVar[tuple[Window, ...]]  # rate limits: (seconds, messages)
     max_bytes: ClassVar[int]  # budget for the alert lines of one message, in UTF-8 bytes
+    chinese: ClassVar[bool] = False  # status, alert names and title carry short Chinese labels
 
     def __init__(self, url: str, secret: str = "", *, grafana_url: str = "") -> None:
         if not url.startswith(("http://", "https://")):
@@ -75,6 +77,22 @@ class Channel(ABC):
 
     def link(self, entry: Entry) -> str:
         return post_link(self.grafana_url, entry.change)
+
+    def title(self, digest: CampaignDigest) -> str:
+        return digest.title_zh if self.chinese else digest.title
+
+    def status(self, entry: Entry) -> str:
+        """``FIRING``, or ``触发 FIRING`` on a CN platform."""
+        return zh_status(entry.status) if self.chinese else entry.status
+
+    def alert(self, entry: Entry) -> str:
+        """``PostDecaying``, or ``衰减预警 PostDecaying`` on a CN platform."""
+        return zh_alert(entry.change.alert) if self.chinese else entry.change.alert
+
+    @staticmethod
+    def who(entry: Entry) -> str:
+        """`` (Douyin · creator k1)`` after the post id, "" when neither is known."""
+        return f" ({entry.change.who})" if entry.change.who else ""
 
     def lines(self, digest: CampaignDigest, line: Any, budget: int | None = None) -> list[str]:
         """Each entry through ``line(entry)``, cut to the byte budget with an "… and N more" line."""

@@ -30,17 +30,20 @@ class DingTalk(Channel):
     name = "dingtalk"
     windows = ((60.0, 20),)
     max_bytes = 16_000
+    chinese = True
 
     def line(self, entry: Entry) -> str:
         change = entry.change
         link = self.link(entry)
         post = f"[{change.post_id}]({link})" if link else f"`{change.post_id}`"
-        text = f"- **{entry.status}** {change.severity} {change.alert} {post} — {change.summary}"
+        text = (f"- **{self.status(entry)}** {change.severity} {self.alert(entry)} · {post}{self.who(entry)}: "
+                f"{change.summary}")
         return text + (f"\n  - ↳ {entry.suggestion}" if entry.suggestion else "")
 
     def render(self, digest: CampaignDigest) -> dict[str, Any]:
-        text = f"#### {digest.title}\n\n" + "\n".join(self.lines(digest, self.line))
-        return {"msgtype": "markdown", "markdown": {"title": digest.title, "text": text},
+        title = self.title(digest)
+        text = f"#### {title}\n\n" + "\n".join(self.lines(digest, self.line))
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": text},
                 "at": {"atMobiles": [], "isAtAll": False}}
 
     def request(self, body: dict[str, Any], now: float) -> tuple[str, dict[str, Any]]:

@@ -1,5 +1,8 @@
 """Feishu/Lark custom bot: ``msg_type: post``, signed in the body; 5/s and 100/min.
 
+The post is sent under ``zh_cn`` (the locale PLATFORMS.md §11 documents), so status, alert
+names and title carry short Chinese labels next to the English ones.
+
 Signature: key = ``"<ts>\\n<secret>"`` (``ts`` in unix seconds), message = empty,
 HMAC-SHA256, base64; ``timestamp`` and ``sign`` go into the JSON body.
 """
@@ -30,14 +33,15 @@ class Feishu(Channel):
     name = "feishu"
     windows = ((1.0, 5), (60.0, 100))
     max_bytes = 16_000  # the whole body must stay under 20 KB
+    chinese = True
 
     def paragraph(self, entry: Entry) -> list[dict[str, str]]:
         change = entry.change
-        parts = [{"tag": "text", "text": f"{entry.status} [{change.severity}] {change.alert} "}]
+        parts = [{"tag": "text", "text": f"{self.status(entry)} [{change.severity}] {self.alert(entry)} · "}]
         link = self.link(entry)
         parts.append({"tag": "a", "text": change.post_id, "href": link} if link
                      else {"tag": "text", "text": change.post_id})
-        parts.append({"tag": "text", "text": f" — {change.summary}"
+        parts.append({"tag": "text", "text": f"{self.who(entry)}: {change.summary}"
                       + (f"\n    ↳ {entry.suggestion}" if entry.suggestion else "")})
         return parts
 
@@ -46,7 +50,7 @@ class Feishu(Channel):
         kept = fit_lines(paragraphs, self.max_bytes, more="… and {n} more alert changes")
         content = [orjson.loads(text) if i < len(paragraphs) and text == paragraphs[i]
                    else [{"tag": "text", "text": text}] for i, text in enumerate(kept)]
-        return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": digest.title, "content": content}}}}
+        return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": self.title(digest), "content": content}}}}
 
     def request(self, body: dict[str, Any], now: float) -> tuple[str, dict[str, Any]]:
         if not self.secret:

@@ -26,7 +26,8 @@ class Slack(Channel):
         change = entry.change
         link = self.link(entry)
         post = f"<{link}|{escape(change.post_id)}>" if link else f"`{escape(change.post_id)}`"
-        text = f"*{entry.status}* `{change.severity}` {change.alert} {post} — {escape(change.summary)}"
+        text = (f"*{entry.status}* `{change.severity}` {change.alert} · {post}{escape(self.who(entry))}: "
+                f"{escape(change.summary)}")
         if entry.suggestion:
             text += f"\n      ↳ {escape(entry.suggestion)}"
         return text

@@ -17,17 +17,19 @@ class WeCom(Channel):
     name = "wecom"
     windows = ((60.0, 20),)
     max_bytes = CONTENT_BYTES
+    chinese = True
 
     def line(self, entry: Entry) -> str:
         change = entry.change
         color = "warning" if change.firing else "info"
         link = self.link(entry)
         post = f"[{change.post_id}]({link})" if link else change.post_id
-        text = f'> <font color="{color}">{entry.status}</font> {change.severity} {change.alert} {post} — {change.summary}'
+        text = (f'> <font color="{color}">{self.status(entry)}</font> {change.severity} {self.alert(entry)} · '
+                f"{post}{self.who(entry)}: {change.summary}")
         return text + (f"\n> ↳ {entry.suggestion}" if entry.suggestion else "")
 
     def render(self, digest: CampaignDigest) -> dict[str, Any]:
-        head = f"**{digest.title}**\n"
+        head = f"**{self.title(digest)}**\n"
         budget = CONTENT_BYTES - len(head.encode())
         return {"msgtype": "markdown",
                 "markdown": {"content": head + "\n".join(self.lines(digest, self.line, budget))}}
