@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, put
+from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, put, totals
 from tracker.cli.main import main
 from tracker.report import queries as q
+from tracker.report.tables import CPE_NOTE, RATIO_NOTE, RATIO_SPEND_COLUMNS
 from tracker.report.workbook import SHEETS
 from tracker.settings import Settings
 from tracker.store.store import Store
@@ -64,8 +65,10 @@ def test_roi_table_has_currency_separators_na_and_a_totals_row(cli: Any) -> None
     out = cli("roi", "--campaign", "c1", "--tenant", "acme").output
     assert "CNY" in out.splitlines()[0]
     lines = out.splitlines()
-    total = lines[-1]
-    assert total.startswith("total") and f"{CAMPAIGN_SPEND:,.2f}" in total
+    total = next(line for line in lines if line.startswith("total"))
+    assert f"{CAMPAIGN_SPEND:,.2f}" in total
+    # Under the table: why spend ÷ views × 1000 of the total row is not its CPM, and why its CPE is n/a.
+    assert lines[lines.index(total) + 1:] == [RATIO_NOTE, CPE_NOTE]
     weibo = next(line for line in lines if line.startswith("weibo"))
     assert "n/a" in weibo  # no views on Weibo: CPM n/a, never 0
     assert "(campaign-level)" in out and "1,000.00" in out
@@ -82,6 +85,74 @@ def test_roi_json_and_csv_carry_the_same_figures(cli: Any) -> None:
     header, *rows = csv_text.strip().splitlines()
     assert header.startswith("value,posts,spend")
     assert rows[-1].startswith("total,5,") and ",," in rows[-1]  # n/a is an empty cell
+
+
+def test_roi_json_and_csv_show_the_spend_each_ratio_divides(cli: Any) -> None:
+    """The campaign's CPM divides the spend of the posts with views only: weibo:4 and douyin:5 (no
+    snapshot) have none, and the agency's campaign-level 1,000 belongs to no post."""
+    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json").output)
+    total = doc["total"]
+    with_views = P1_SPEND + P2_SPEND + P3_SPEND
+    assert total["spend"] == pytest.approx(CAMPAIGN_SPEND) and total["views"] == 120_000
+    assert total["cpm_spend"] == pytest.approx(with_views)
+    assert total["cpm"] == pytest.approx(total["cpm_spend"] / total["views"] * 1000)
+    assert total["cpe_spend"] is None and total["cpe"] is None  # several platforms
+    douyin = next(g for g in doc["groups"] if g["value"] == "douyin")
+    assert douyin["spend"] == pytest.approx(P1_SPEND + 8_000)  # douyin:5 has no snapshot yet
+    assert douyin["cpe_spend"] == pytest.approx(P1_SPEND) and douyin["cpe"] == pytest.approx(P1_SPEND / 6_900)
+    header, *rows = cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output.strip().splitlines()
+    columns = header.split(",")
+    assert columns[-len(RATIO_SPEND_COLUMNS):] == [k for k, _, _ in RATIO_SPEND_COLUMNS]
+    douyin_csv = dict(zip(columns, next(r for r in rows if r.startswith("douyin,")).split(","), strict=True))
+    assert float(douyin_csv["cpe_spend"]) == pytest.approx(P1_SPEND)
+
+
+def test_roi_by_creator_and_top_name_the_creators(cli: Any) -> None:
+    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator", "--format", "json").output)
+    names = {g["value"]: g.get("creator_name") for g in doc["groups"]}
+    assert names == {"cr1": "Lin", "cr2": "Anna", "cr3": None, q.CAMPAIGN_LEVEL: None}  # cr3: not in creators
+    assert doc["total"]["creator_name"] is None
+    table = cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator").output.splitlines()
+    assert any(line.startswith("Lin (cr1) ") for line in table) and any(line.startswith("cr3 ") for line in table)
+    csv_header = cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator", "--format", "csv").output
+    assert csv_header.startswith("value,creator_name,posts,")
+
+    top = cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves").output
+    assert "Lin (cr1)" in top and "Anna (cr2)" in top
+    rows = json.loads(cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves", "--format",
+                          "json").output)["posts"]
+    assert [(p["creator_id"], p["creator_name"]) for p in rows] == [("cr1", "Lin"), ("cr2", "Anna"), ("cr2", "Anna")]
+
+
+def test_top_ranks_cpe_within_one_platform_only(campaign_cli: Callable[..., Result], cli: Any) -> None:
+    refused = campaign_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe")
+    assert refused.exit_code == 2, refused.output
+    assert ("CPE is compared within one platform (platforms count engagements differently): "
+            "pass --platform (douyin, instagram, weibo)") in refused.output
+    doc = json.loads(cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe", "--platform", "instagram",
+                         "--format", "json").output)
+    assert doc["platform"] == "instagram" and [p["post_id"] for p in doc["posts"]] == ["instagram:2"]
+    out = cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe", "--platform", "youtube").output
+    assert out == "no post of Spring launch (acme/c1) on youtube has cpe: none of its posts is on youtube\n"
+    # Other figures still rank across platforms.
+    assert cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cost_per_save").exit_code == 0
+
+
+def test_cpe_index_compares_each_post_with_its_own_platform(store: Store, cli: Any) -> None:
+    """douyin:5 (8,000 for 1,000 engagements) and douyin:1 (14,630 for 6,900) share the douyin median;
+    instagram:2 is its platform's only post; weibo:4 cost nothing, so its platform median is 0: n/a."""
+    put(store, "post_totals", [totals("acme", "douyin:5", "c1", 50_000, 1_000, 0, 0, 0, None)])
+    from tracker.store.access import _StoreReader
+
+    reader = _StoreReader(store)
+    camp = q.campaign(reader, "c1", "acme")
+    cpe1, cpe5 = P1_SPEND / 6_900, 8_000 / 1_000
+    median = (cpe1 + cpe5) / 2
+    ranked = [(p["post_id"], p["value"]) for p in q.top_posts(reader, camp, "cpe_index")]
+    assert [p for p, _ in ranked] == ["douyin:1", "instagram:2", "douyin:5"]
+    assert [v for _, v in ranked] == pytest.approx([cpe1 / median, 1.0, cpe5 / median])
+    assert [p["post_id"] for p in q.top_posts(reader, camp, "cpe_index", bottom=True)] == [
+        "douyin:5", "instagram:2", "douyin:1"]
 
 
 def test_roi_window_selects_posts_by_publish_date_in_campaign_time_zone(cli: Any, store: Store) -> None:
@@ -111,8 +182,11 @@ def test_query_builder_matches_the_documented_view(cli: Any, store: Store) -> No
             "SELECT * FROM v_roi_by WHERE tenant = 'acme' AND campaign_id = 'c1' AND dimension = {d:String}",
             {"d": by}).named()}
         assert built.keys() == view.keys(), by
+        extra = {k for k, _, _ in RATIO_SPEND_COLUMNS} | {"creator_name"}  # beside the view's figures
         for value, row in built.items():
             for key, got in row.items():
+                if key in extra:
+                    continue
                 want = view[value][key]
                 assert (got is None and want is None) or got == pytest.approx(want), (by, value, key)
 
@@ -176,6 +250,10 @@ def test_curve_png_draws_pulses_heating_and_decay_alerts(cli: Any, store: Store,
 def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: Any, store: Store,
                                                                            tmp_path: Path) -> None:  # fmt: skip
     seed_curve(store)
+    put(store, "campaigns", [{  # the campaign now ends after its latest snapshot (2025-03-20 00:00 UTC)
+        "tenant": "acme", "campaign_id": "c1", "name": "Spring launch", "time_zone": "Asia/Shanghai",
+        "reporting_currency": "", "starts_at": T0, "ends_at": datetime(2025, 4, 30, 16, tzinfo=UTC),
+        "brand_terms": ["Acme"], "version": 2}])
     xlsx, html = tmp_path / "report.xlsx", tmp_path / "report.html"
     cli("report", "--campaign", "c1", "--tenant", "acme", "--xlsx", str(xlsx), "--html", str(html))
 
@@ -183,10 +261,19 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
     assert tuple(wb.sheetnames) == SHEETS
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
     assert summary["spend CNY"] == pytest.approx(CAMPAIGN_SPEND) and summary["CPE CNY"] == "n/a"
+    assert summary["data as of"] == datetime(2025, 3, 20, 8, 0)  # the latest snapshot, in Asia/Shanghai
+    assert summary["campaign status"] == "campaign in progress (ends 2025-05-01)"
     posts = list(wb["Posts"].iter_rows(values_only=True))
-    assert len(posts) == 1 + 5 and posts[0][0] == "post"
-    assert wb["Posts"]["F2"].value == datetime(2025, 3, 1, 16, 0)  # 08:00 UTC in Asia/Shanghai
+    assert len(posts) == 1 + 5 and posts[0][:5] == ("post", "platform", "creator id", "creator", "tier")
+    assert {(p[2], p[3]) for p in posts[1:]} == {("cr1", "Lin"), ("cr2", "Anna"), ("cr3", None)}
+    assert wb["Posts"]["G2"].value == datetime(2025, 3, 1, 16, 0)  # 08:00 UTC in Asia/Shanghai
+    ranked = list(wb["Top and bottom"].iter_rows(values_only=True))
+    assert ranked[0][:5] == ("rank", "post", "platform", "creator id", "creator") and ranked[1][4] in ("Lin", "Anna")
     assert len(wb["Charts"]._images) == 4
+
+    page = html.read_text(encoding="utf-8")
+    assert "data as of 2025-03-20 08:00 · campaign in progress (ends 2025-05-01)" in page.split("<h2>")[0]
+    assert "<td class=\"text\">Lin (cr1)</td>" in page.split("Top and bottom posts")[1]
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "headless Chromium is missing: run deploy/scripts/sysdeps.sh (Debian package chromium)"

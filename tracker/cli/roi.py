@@ -15,7 +15,17 @@ from tracker.report.options import (
     window,
     window_options,
 )
-from tracker.report.tables import ROI_COLUMNS, render, to_csv, to_json
+from tracker.report.tables import (
+    CPE_NOTE,
+    RATIO_NOTE,
+    RATIO_SPEND_COLUMNS,
+    ROI_COLUMNS,
+    Column,
+    creator_label,
+    render,
+    to_csv,
+    to_json,
+)
 
 
 @click.command()
@@ -38,6 +48,13 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     never 0. The last row is the whole campaign, campaign-level costs
     (those without a post) included.
 
+    Each cost ratio divides the spend of the posts that have its metric
+    only (posts not yet measured, or on a platform without it, are left
+    out, as are campaign-level costs): spend ÷ views × 1000 of a row is its
+    CPM only when every post in it has views. csv and json show the spend
+    each ratio divides (cpm_spend, cpe_spend, …); by creator, the creator's
+    name beside the id.
+
     \b
     Examples:
       tracker roi --campaign 2024-double11
@@ -51,11 +68,18 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
         click.echo(to_json({"tenant": camp.tenant, "campaign": camp.campaign_id, "currency": camp.currency,
                             "by": by, "groups": groups, "total": totals}), nl=False)
     elif fmt == "csv":
-        click.echo(to_csv(ROI_COLUMNS, [*groups, totals], by=by, cur=camp.currency), nl=False)
+        named: list[Column] = [("creator_name", "creator_name", "text")] if by == "creator" else []
+        columns = [ROI_COLUMNS[0], *named, *ROI_COLUMNS[1:], *RATIO_SPEND_COLUMNS]
+        click.echo(to_csv(columns, [*groups, totals], by=by, cur=camp.currency), nl=False)
     else:
+        if by == "creator":  # "橙子种草机 (cr-0035)" where the id alone was
+            groups = [{**g, "value": creator_label(g.get("creator_name"), g["value"])} for g in groups]
         click.echo(f"{camp.name} ({camp.tenant}/{camp.campaign_id}) — ROI by {by}, {camp.currency}, "
                    f"times in {camp.time_zone}")
         click.echo(render(ROI_COLUMNS, groups, totals, by=by, cur=camp.currency), nl=False)
+        click.echo(RATIO_NOTE)
+        if any((row.get("platforms") or 0) > 1 for row in [*groups, totals]):
+            click.echo(CPE_NOTE)
         if totals.get("fx_missing"):
             click.echo(f"warning: {totals['fx_missing']} amount(s) have no FX rate to {camp.currency}; "
                        "their spend reads n/a — add rates to fx_rates", err=True)

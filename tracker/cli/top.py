@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tracker.contracts.vocab import METRICS
+from tracker.contracts.vocab import METRICS, PLATFORMS
 from tracker.report import queries as q
 from tracker.report.options import (
     campaign_option,
@@ -16,7 +16,7 @@ from tracker.report.options import (
     window,
     window_options,
 )
-from tracker.report.tables import Column, render, to_csv, to_json
+from tracker.report.tables import Column, render, to_csv, to_json, with_creator_labels
 from tracker.store.access import Reader
 
 COUNTERS = (*METRICS, "engagements")  # n/a on a post = its platform does not expose the counter (or no snapshot yet)
@@ -29,44 +29,63 @@ ORDER_METRICS = ("revenue", "roas")  # n/a on every post when no order is attrib
               help="Rank by this figure (costs rank lowest first).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--bottom", is_flag=True, help="The worst posts instead of the best.")
+@click.option("--platform", type=click.Choice(PLATFORMS), default=None,
+              help="Only posts on this platform (needed for cpe when the campaign has several).")
 @window_options
 @format_option
 @tenant_option
-def top(campaign_id: str, metric: str, limit: int, bottom: bool, since: Any, until: Any, fmt: str,
-        tenant: str | None) -> None:  # fmt: skip
+def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str | None, since: Any, until: Any,
+        fmt: str, tenant: str | None) -> None:  # fmt: skip
     """List the top posts of a campaign by METRIC; posts where it is n/a are left out.
+
+    CPE is compared within one platform only (platforms count engagements
+    differently): with --metric cpe, pass --platform when the campaign's
+    posts with a CPE are on several.
 
     \b
     Examples:
       tracker top --campaign 2024-double11 --metric saves
-      tracker top --campaign 2024-double11 --metric cpe --bottom --limit 5
+      tracker top --campaign 2024-double11 --metric cpe --platform douyin --bottom --limit 5
     """
     span = window(since, until)
     with reading() as (_, reader):
         camp = q.campaign(reader, campaign_id, tenant)
-        rows = q.top_posts(reader, camp, metric, limit, bottom, span)
+        if metric in q.WITHIN_PLATFORM and platform is None:
+            refuse_across_platforms(metric, q.platforms_with(reader, camp, metric, span))
+        rows = q.top_posts(reader, camp, metric, limit, bottom, span, platform)
         why = None
         if not rows and fmt == "table":
             orders = order_counts(reader, camp) if metric in ORDER_METRICS else None
-            why = why_none(metric, q.coverage(reader, camp, span), span, orders)
+            why = why_none(metric, q.coverage(reader, camp, span, platform), span, orders, platform)
     money = metric in q.LOWER_IS_BETTER or metric in ("emv", "revenue")
     kind = "money" if money else "rate" if metric in ("emv_return", "tail_contribution") else (
         "ratio" if metric in ("roas", "heating_efficiency") else "count")
-    columns: list[Column] = [
-        ("post_id", "post", "text"), ("platform", "platform", "text"), ("creator_id", "creator", "text"),
+    head: list[Column] = [("post_id", "post", "text"), ("platform", "platform", "text")]
+    tail: list[Column] = [
         ("creator_tier", "tier", "text"), ("spend", "spend {cur}", "money"), ("views", "views", "count"),
         ("engagements", "engagements", "count"), ("value", metric + (" {cur}" if money else ""), kind),
     ]
+    on = f" on {platform}" if platform else ""
     if fmt == "json":
-        click.echo(to_json({"campaign": camp.campaign_id, "metric": metric, "currency": camp.currency,
-                            "posts": rows}), nl=False)
+        click.echo(to_json({"campaign": camp.campaign_id, "metric": metric, "platform": platform,
+                            "currency": camp.currency, "posts": rows}), nl=False)
     elif fmt == "csv":
-        click.echo(to_csv(columns, rows), nl=False)
+        named: list[Column] = [("creator_id", "creator_id", "text"), ("creator_name", "creator_name", "text")]
+        click.echo(to_csv([*head, *named, *tail], rows), nl=False)
     elif why:
-        click.echo(f"no post of {camp.name} ({camp.tenant}/{camp.campaign_id}) has {metric}: {why}")
+        click.echo(f"no post of {camp.name} ({camp.tenant}/{camp.campaign_id}){on} has {metric}: {why}")
     else:
-        click.echo(f"{'bottom' if bottom else 'top'} {len(rows)} posts of {camp.name} by {metric}")
-        click.echo(render(columns, rows, cur=camp.currency), nl=False)
+        click.echo(f"{'bottom' if bottom else 'top'} {len(rows)} posts of {camp.name}{on} by {metric}")
+        click.echo(render([*head, ("creator", "creator", "text"), *tail], with_creator_labels(rows),
+                          cur=camp.currency), nl=False)
+
+
+def refuse_across_platforms(metric: str, platforms: list[str]) -> None:
+    """A usage error when ``metric`` (one of queries.WITHIN_PLATFORM) would rank posts of several
+    ``platforms`` (those of the campaign's posts that have it) in one list."""
+    if len(platforms) > 1:
+        raise click.UsageError(f"{q.WITHIN_PLATFORM[metric]} is compared within one platform (platforms count "
+                               f"engagements differently): pass --platform ({', '.join(platforms)})")
 
 
 def order_counts(reader: Reader, camp: q.Campaign) -> dict[str, int]:
@@ -79,13 +98,16 @@ def order_counts(reader: Reader, camp: q.Campaign) -> dict[str, int]:
         {"t": camp.tenant, "c": camp.campaign_id}).named()[0]
 
 
-def why_none(metric: str, cover: dict[str, Any], span: q.Window, orders: dict[str, int] | None = None) -> str:
-    """Why ``metric`` is n/a on every post, from the campaign's coverage (q.coverage) and, for
-    revenue and ROAS, its order counts (order_counts)."""
+def why_none(metric: str, cover: dict[str, Any], span: q.Window, orders: dict[str, int] | None = None,
+             platform: str | None = None) -> str:  # fmt: skip
+    """Why ``metric`` is n/a on every post, from the campaign's coverage (q.coverage, on ``platform``
+    if given) and, for revenue and ROAS, its order counts (order_counts)."""
     posts, seen, platforms = cover["posts"], cover["with_snapshot"], ", ".join(cover["platforms"])
     if not posts:
-        return ("none was published in this window (--since / --until)" if span.since or span.until
-                else "it has no registered posts")
+        windowed = span.since or span.until
+        if platform:
+            return f"none of its posts is on {platform}" + (" in this window (--since / --until)" if windowed else "")
+        return "none was published in this window (--since / --until)" if windowed else "it has no registered posts"
     if orders is not None and not orders["on_posts"]:
         if orders["on_campaign"]:
             return (f"its orders ({orders['on_campaign']}) are attributed to the campaign as a whole, not to a post "

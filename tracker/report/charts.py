@@ -14,7 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from matplotlib import dates as mdates
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 HEATING_WINDOW = timedelta(hours=24)
 PULSE_FILL = ("#dbeafe", "#fef3c7")
@@ -25,6 +27,19 @@ def png(fig: Figure, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
     return buf.getvalue()
+
+
+def number(value: float, _pos: int | None = None) -> str:
+    """A tick label as a reader writes the number: thousands separators from 100 up, never an
+    offset or scientific notation ("1,050,000", not 1.05 with "1e6" at the axis' end)."""
+    if value == 0:
+        return "0"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def plain_numbers(axis: Axis) -> None:
+    """Label ``axis`` with :func:`number` (matplotlib's default formatter adds a "1e6" offset)."""
+    axis.set_major_formatter(FuncFormatter(number))
 
 
 def _local(ts: datetime, zone: ZoneInfo) -> datetime:
@@ -115,40 +130,96 @@ def bars_png(title: str, labels: Sequence[str], series: Mapping[str, Sequence[fl
     ax.set_xticks(range(len(labels)), labels, rotation=0 if len(labels) < 6 else 30, fontsize=8)
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
+    plain_numbers(ax.yaxis)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
     return png(fig)
 
 
+def ranges_figure(title: str, labels: Sequence[str], quartiles: Sequence[Sequence[float | None] | None],
+                  xlabel: str, groups: Sequence[str] | None = None, left_out: str = "without a value") -> Figure:  # fmt: skip
+    """p25–p75 bars with the median marked, one row per label, top to bottom (tier comparisons).
+
+    Horizontal, so that long labels stay readable however many there are; labels whose
+    quartiles are n/a get no row, and a note under the chart counts them ("N … left out").
+    Rows of one ``group`` (a platform) share a colour."""
+    def complete(q: Sequence[float | None] | None) -> list[float] | None:
+        values = [float(v) for v in q or () if v is not None]
+        return values if q is not None and len(q) == 3 and len(values) == 3 else None
+
+    shown = [(label, values) for label, q in zip(labels, quartiles, strict=True) if (values := complete(q))]
+    colour_of: dict[str, str] = {}
+    group_of = dict(zip(labels, groups or labels, strict=True))
+    fig = Figure(figsize=(7.5, max(2.4, 0.9 + 0.27 * len(shown))))
+    ax = fig.subplots()
+    for i, (label, (lo, mid, hi)) in enumerate(shown):
+        colour = colour_of.setdefault(group_of[label], PALETTE[len(colour_of) % len(PALETTE)])
+        ax.barh(i, hi - lo, 0.55, left=lo, color=colour, alpha=0.55)
+        ax.plot([mid, mid], [i - 0.3, i + 0.3], color="black", lw=2)
+        ax.plot([mid], [i], "D", color=colour, ms=6, mec="black")
+    ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=8)
+    ax.set_ylim(len(shown) - 0.5, -0.5)  # the first label on top
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(left=0)
+    plain_numbers(ax.xaxis)
+    ax.grid(axis="x", alpha=0.3)
+    missing = len(labels) - len(shown)
+    if missing:
+        ax.annotate(f"{missing} of {len(labels)} {left_out} left out", (0, 0), xycoords="figure fraction",
+                    xytext=(6, 4), textcoords="offset points", fontsize=8, color="#64748b")
+    if not shown:
+        ax.annotate("no figures yet", (0.5, 0.5), xycoords="axes fraction", ha="center", color="#64748b")
+    return fig
+
+
 def ranges_png(title: str, labels: Sequence[str], quartiles: Sequence[Sequence[float | None] | None],
-               ylabel: str) -> bytes:  # fmt: skip
-    """p25–p75 bars with the median marked, one per label (tier comparisons)."""
+               xlabel: str, groups: Sequence[str] | None = None, left_out: str = "without a value") -> bytes:  # fmt: skip
+    """The PNG of :func:`ranges_figure`."""
+    return png(ranges_figure(title, labels, quartiles, xlabel, groups, left_out))
+
+
+def cumulative_figure(title: str, days: Sequence[Any], cumulative: Sequence[float], carried: Sequence[float],
+                      ylabel: str, started: Sequence[int] | None = None) -> Figure:  # fmt: skip
+    """A campaign's cumulative count, one stacked bar per day: what each post's first snapshot
+    found (``carried``: counted before its tracking began, grey) under what was counted while
+    tracked (blue).
+
+    A post whose tracking begins after it was published brings its count so far in one step;
+    shown apart, that step does not read as engagement of that day. The days that brought the
+    largest such steps (≥ 10 % of the last total, three at most) are annotated with ``started``
+    (posts whose tracking began that day). Plain numbers with thousands separators, no offset."""
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.subplots()
-    for i, q in enumerate(quartiles):
-        values = [float(v) for v in q or () if v is not None]
-        if len(values) != 3:
-            ax.annotate("n/a", (i, 0), ha="center", va="bottom", fontsize=7, color="#64748b")
+    tracked = [c - b for c, b in zip(cumulative, carried, strict=True)]
+    width = 0.8 if len(days) < 60 else 1.0
+    ax.bar(days, carried, width, color="#94a3b8",
+           label="counted at each post's first snapshot (before its tracking began)")
+    ax.bar(days, tracked, width, bottom=carried, color=PALETTE[0], label="counted while tracked")
+    top = max(cumulative, default=0)
+    steps = [(b - (carried[i - 1] if i else 0.0), i) for i, b in enumerate(carried)]
+    for step, i in sorted(steps, reverse=True)[:3]:
+        if step <= 0 or step < 0.1 * top:
             continue
-        lo, mid, hi = values
-        ax.bar(i, hi - lo, 0.5, bottom=lo, color=PALETTE[i % len(PALETTE)], alpha=0.7)
-        ax.plot([i - 0.25, i + 0.25], [mid, mid], color="black", lw=2)
-        ax.plot([i], [mid], "D", color=PALETTE[i % len(PALETTE)], ms=7, mec="black")
-    ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
+        posts = f"tracking of {started[i]} posts began" if started else "tracking began"
+        right_half = i >= len(days) / 2
+        ax.annotate(f"{posts}: {number(step)} counted before", (days[i], cumulative[i]),
+                    xytext=(-4 if right_half else 4, 4), textcoords="offset points",
+                    ha="right" if right_half else "left", va="bottom", fontsize=7.5, color="#334155")
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, top * 1.15 or 1)
+    plain_numbers(ax.yaxis)
+    short = len(days) < 2 or (days[-1] - days[0]).days <= 14
+    locator = mdates.DayLocator() if short else mdates.AutoDateLocator()  # whole days: the bars are days
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.grid(axis="y", alpha=0.3)
-    return png(fig)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=7, frameon=False)
+    return fig
 
 
-def line_png(title: str, xs: Sequence[Any], ys: Sequence[float], ylabel: str) -> bytes:
-    fig = Figure(figsize=(7.5, 3.2))
-    ax = fig.subplots()
-    ax.plot(xs, ys, color=PALETTE[0], lw=2, marker="o", ms=3)
-    ax.fill_between(xs, ys, color=PALETTE[0], alpha=0.12)
-    ax.set_title(title, fontsize=10)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    return png(fig)
+def cumulative_png(title: str, days: Sequence[Any], cumulative: Sequence[float], carried: Sequence[float],
+                   ylabel: str, started: Sequence[int] | None = None) -> bytes:  # fmt: skip
+    """The PNG of :func:`cumulative_figure`."""
+    return png(cumulative_figure(title, days, cumulative, carried, ylabel, started))

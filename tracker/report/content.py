@@ -8,11 +8,13 @@ sets its own).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tracker.registry.tiers import NAMES as TIER_ORDER
 from tracker.report import charts
 from tracker.report import queries as q
 from tracker.store.access import Reader
@@ -36,6 +38,8 @@ class Report:
     long_tail: list[dict[str, Any]]
     keywords: list[dict[str, Any]]
     charts: dict[str, bytes] = field(default_factory=dict)
+    data_as_of: datetime | None = None
+    """When the latest snapshot of the campaign's posts was observed (UTC); None before the first."""
 
     def local(self, ts: datetime | None) -> datetime | None:
         """``ts`` (UTC) in the campaign's time zone, without tzinfo (for tables and sheets)."""
@@ -43,6 +47,22 @@ class Report:
             return None
         aware = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
         return aware.astimezone(ZoneInfo(self.campaign.time_zone)).replace(tzinfo=None)
+
+    def data_line(self) -> str:
+        """What the figures cover, for the header: "data as of 2025-09-11 12:48 · campaign in progress
+        (ends 2025-12-20)" — times and dates in the campaign's time zone."""
+        as_of = self.local(self.data_as_of)
+        parts = [f"data as of {as_of:%Y-%m-%d %H:%M}" if as_of else "no snapshot yet"]
+        status = self.status()
+        return " · ".join(parts + [status] if status else parts)
+
+    def status(self) -> str | None:
+        """"campaign in progress (ends <date>)" while the campaign ends after the data (or, before the first
+        snapshot, after the report was generated); "campaign ended <date>" after; None without an end date."""
+        ends, seen = self.local(self.campaign.ends_at), self.local(self.data_as_of or self.generated_at)
+        if ends is None or seen is None:
+            return None
+        return f"campaign in progress (ends {ends:%Y-%m-%d})" if ends > seen else f"campaign ended {ends:%Y-%m-%d}"
 
 
 def build(reader: Reader, camp: q.Campaign, top_n: int = 10) -> Report:
@@ -55,19 +75,34 @@ def build(reader: Reader, camp: q.Campaign, top_n: int = 10) -> Report:
         totals=totals,
         by_platform=by_platform,
         by_tier=by_tier,
-        tiers=q.tier_distribution(reader, camp),
+        tiers=sorted(q.tier_distribution(reader, camp), key=tier_key),
         posts=q.post_rows(reader, camp),
         **rank(reader, camp, top_n),
         heating=q.heating(reader, camp),
         long_tail=q.long_tail(reader, camp),
         keywords=q.keywords(reader, camp),
+        data_as_of=q.data_as_of(reader, camp),
     )
-    report.charts = draw(report, q.campaign_curve(reader, camp))
+    report.charts = draw(report, daily_totals(q.campaign_curve(reader, camp)))
     return report
 
 
-RANKINGS = (("emv_return", "(EMV − spend) ÷ spend", "rate"), ("cpe", "cost per engagement", "money"))
-"""What the top and bottom posts are ranked by: the first a post of the campaign has."""
+def tier_key(row: Mapping[str, Any]) -> tuple[str, int, str]:
+    """Platform, then tier from the smallest (koc) to the largest (top); unknown tiers last."""
+    tier = str(row.get("creator_tier") or "")
+    return (str(row.get("platform")), TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER), tier)
+
+
+RANKINGS = (("emv_return", "(EMV − spend) ÷ spend", "rate"),
+            ("cpe_index", "CPE ÷ platform median CPE", "ratio"))
+"""What the top and bottom posts are ranked by: the first a post of the campaign has.
+
+CPE is only compared within one platform, so the fallback is platform-neutral: a post's CPE
+over the median CPE of the campaign's posts on the same platform (queries.DERIVED)."""
+
+CPE_INDEX_NOTE = ("CPE is only compared within one platform (platforms count engagements differently), so a "
+                  "post's CPE is divided by the median CPE of this campaign's posts on the same platform: below "
+                  "1.00 its engagements cost less than is usual there, above 1.00 more.")
 
 
 def rank(reader: Reader, camp: q.Campaign, top_n: int) -> dict[str, Any]:
@@ -77,7 +112,7 @@ def rank(reader: Reader, camp: q.Campaign, top_n: int) -> dict[str, Any]:
         if top:
             note = "" if i == 0 else (
                 f"No post has an EMV (it needs EMV unit values: the emv list of a campaign document, "
-                f"tracker posts import FILE), so posts are ranked by {label}.")
+                f"tracker posts import FILE), so posts are ranked by cost per engagement. {CPE_INDEX_NOTE}")
             return {"top": top, "bottom": q.top_posts(reader, camp, metric, top_n, bottom=True),
                     "ranked_by": (metric, label, kind), "ranking_note": note}
     return {"top": [], "bottom": [], "ranked_by": None,
@@ -85,8 +120,31 @@ def rank(reader: Reader, camp: q.Campaign, top_n: int) -> dict[str, Any]:
                             "and no engagements), so none is ranked."}
 
 
+def daily_totals(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The campaign's cumulative count per day from its posts' (``post_id``, ``day``, ``first``, ``last``)
+    rows (queries.campaign_curve), days ascending.
+
+    ``cumulative`` sums every tracked post's latest count (carried forward over days it has no
+    row); ``carried`` is the part its first snapshot found — counted before its tracking began,
+    not on that day; ``started`` counts the posts whose tracking began that day."""
+    by_day: dict[date, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_day.setdefault(row["day"], []).append(row)
+    latest: dict[str, float] = {}
+    out, carried = [], 0.0
+    for day in sorted(by_day):
+        started = 0
+        for row in by_day[day]:
+            if row["post_id"] not in latest:
+                started += 1
+                carried += float(row["first"] or 0)
+            latest[row["post_id"]] = float(row["last"] or 0)
+        out.append({"day": day, "cumulative": sum(latest.values()), "carried": carried, "started": started})
+    return out
+
+
 def draw(report: Report, curve: list[dict[str, Any]]) -> dict[str, bytes]:
-    """The report's charts, by name (PNG bytes)."""
+    """The report's charts, by name (PNG bytes); ``curve`` as :func:`daily_totals` gives it."""
     cur = report.campaign.currency
     platforms = [g for g in report.by_platform if g["value"] != q.CAMPAIGN_LEVEL]
     out = {
@@ -95,13 +153,16 @@ def draw(report: Report, curve: list[dict[str, Any]]) -> dict[str, bytes]:
             {"spend": [g["spend"] for g in platforms], "EMV": [g["emv"] for g in platforms],
              "revenue": [g["revenue"] for g in platforms]}, cur),
         "cpm_by_tier": charts.ranges_png(
-            f"CPM by platform and tier, p25-p75 and median ({cur})",
-            [f"{t['platform']}/{t['creator_tier']}" for t in report.tiers], [t["cpm_q"] for t in report.tiers], cur),
+            f"CPM by platform and tier, p25–p75 and median ({cur})",
+            [f"{t['platform']} / {t['creator_tier']}" for t in report.tiers], [t["cpm_q"] for t in report.tiers],
+            f"CPM {cur}", groups=[str(t["platform"]) for t in report.tiers],
+            left_out="platform / tier groups without a CPM (no views on the platform, or none yet)"),
     }
     if curve:
-        out["cumulative_engagements"] = charts.line_png(
+        out["cumulative_engagements"] = charts.cumulative_png(
             f"Cumulative engagements, all posts (by day, {report.campaign.time_zone})",
-            [c["day"] for c in curve], [c["cumulative"] or 0 for c in curve], "engagements")
+            [c["day"] for c in curve], [c["cumulative"] for c in curve], [c["carried"] for c in curve],
+            "engagements", [c["started"] for c in curve])
     if report.heating:
         out["heating_efficiency"] = charts.bars_png(
             f"Incremental engagements per {cur} of heating, per pulse",

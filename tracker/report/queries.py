@@ -44,6 +44,22 @@ AGGREGATES = """
     sum(r.heating_incremental) / nullIf(sum(r.heating_pulse_spend), 0)                             AS heating_efficiency
 """
 
+# The spend each cost ratio of AGGREGATES divides: only the posts that have the ratio's metric
+# (not every post's spend). Shown beside the ratios in JSON and CSV so that they can be recomputed.
+RATIO_SPEND = """
+    sumIf(r.spend, r.views IS NOT NULL)                                          AS cpm_spend,
+    if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL), NULL) AS cpe_spend,
+    sumIf(r.spend, r.saves IS NOT NULL)                                          AS cost_per_save_spend,
+    sumIf(r.spend, r.searches IS NOT NULL)                                       AS cost_per_search_spend,
+    sumIf(r.spend, r.intent_comments IS NOT NULL)                                AS cost_per_intent_comment_spend,
+    sumIf(r.spend, r.emv IS NOT NULL)                                            AS emv_return_spend
+"""
+
+# Creator names (the creators table) beside a post's creator id: LEFT JOIN after ``FROM v_roi_post AS r``.
+CREATOR_JOIN = ("LEFT JOIN (SELECT creator_id, name FROM creators FINAL WHERE tenant = {tenant:String}) AS cr "
+                "ON cr.creator_id = r.creator_id")
+CREATOR_NAME = "nullIf(cr.name, '')"
+
 GROUP_COLUMN = {
     "platform": "toString(r.platform)", "tier": "toString(r.creator_tier)", "creator": "r.creator_id",
     "content_form": "toString(r.content_form)", "post": "r.post_id",
@@ -105,28 +121,38 @@ def campaign(reader: Reader, campaign_id: str, tenant: str | None = None) -> Cam
     return Campaign(t, c, name or c, tz, currency, tenant_currency, starts, ends)
 
 
-def _post_filter(camp: Campaign, window: Window) -> tuple[str, dict[str, Any]]:
+def _post_filter(camp: Campaign, window: Window, platform: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (over ``v_roi_post AS r``) of the campaign's posts in the window, on one platform if given."""
     lo, hi = window.bounds(camp.time_zone)
     where = ("r.tenant = {tenant:String} AND r.campaign_id = {campaign:String} "
              "AND r.published_at >= {lo:DateTime64(3, 'UTC')} AND r.published_at < {hi:DateTime64(3, 'UTC')}")
-    return where, {"tenant": camp.tenant, "campaign": camp.campaign_id, "lo": lo, "hi": hi}
+    params: dict[str, Any] = {"tenant": camp.tenant, "campaign": camp.campaign_id, "lo": lo, "hi": hi}
+    if platform:
+        where += " AND r.platform = {platform:String}"
+        params["platform"] = platform
+    return where, params
 
 
 def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window()) -> tuple[list[dict], dict]:
     """(ROI per group of posts, largest spend first; the same over every post) in one pass.
 
-    ``by`` is one of DIMENSIONS. Campaign-level money is not in either."""
+    ``by`` is one of DIMENSIONS. Campaign-level money is not in either. Besides the
+    figures of v_roi_by, each row has the spend every cost ratio divides (RATIO_SPEND:
+    ``cpm_spend``, ``cpe_spend``, …) and, by creator, the creator's name (``creator_name``)."""
     if by not in GROUP_COLUMN:
         raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
     where, params = _post_filter(camp, window)
-    sql = (f"SELECT {GROUP_COLUMN[by]} AS value, grouping(value) AS is_total, {AGGREGATES} "
-           f"FROM v_roi_post AS r WHERE {where} GROUP BY GROUPING SETS ((value), ()) "
+    name, join = (f", any({CREATOR_NAME}) AS creator_name", CREATOR_JOIN) if by == "creator" else ("", "")
+    sql = (f"SELECT {GROUP_COLUMN[by]} AS value, grouping(value) AS is_total, {AGGREGATES}, {RATIO_SPEND}{name} "
+           f"FROM v_roi_post AS r {join} WHERE {where} GROUP BY GROUPING SETS ((value), ()) "
            "ORDER BY is_total, spend DESC NULLS FIRST, value")
     groups: list[dict[str, Any]] = []
     total: dict[str, Any] = {"posts": 0, "fx_missing": 0}  # no post in the window
     for row in reader.query(sql, params).named():
         if row.pop("is_total"):
             total = row
+            if "creator_name" in row:
+                row["creator_name"] = None  # the total row is no creator
         else:
             groups.append(row)
     return groups, total
@@ -179,36 +205,68 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
 
 
 def post_rows(reader: Reader, camp: Campaign, window: Window = Window()) -> list[dict[str, Any]]:
-    """Every post of the campaign with its costs, outcomes and ratios."""
+    """Every post of the campaign with its costs, outcomes, ratios and creator's name (``creator_name``)."""
     where, params = _post_filter(camp, window)
-    return reader.query(f"SELECT r.* FROM v_roi_post AS r WHERE {where} ORDER BY r.published_at, r.post_id",
-                        params).named()
+    return reader.query(f"SELECT r.*, {CREATOR_NAME} AS creator_name FROM v_roi_post AS r {CREATOR_JOIN} "
+                        f"WHERE {where} ORDER BY r.published_at, r.post_id", params).named()
 
 
 TOP_METRICS = ("views", "likes", "comments", "shares", "saves", "searches", "engagements", "intent_comments", "emv",
                "revenue", "spend", "cpm", "cpe", "cost_per_save", "cost_per_search", "cost_per_intent_comment",
                "emv_return", "roas", "tail_contribution", "heating_efficiency")
-LOWER_IS_BETTER = frozenset({"cpm", "cpe", "cost_per_save", "cost_per_search", "cost_per_intent_comment", "spend"})
+LOWER_IS_BETTER = frozenset({"cpm", "cpe", "cpe_index", "cost_per_save", "cost_per_search",
+                             "cost_per_intent_comment", "spend"})
+WITHIN_PLATFORM = {"cpe": "CPE"}
+"""Figures compared within one platform only (README, DESIGN's metric matrix): platforms count engagements
+differently. Heating efficiency and the other cost-per figures are not restricted there."""
+DERIVED = {"cpe_index": ("cpe", "r.cpe / nullIf(quantileExactInclusive(0.5)(r.cpe) OVER (PARTITION BY r.platform), 0)")}
+"""Rankings computed from a v_roi_post column: (that column, expression). ``cpe_index`` = the post's CPE ÷ the
+median CPE of the posts of its platform that have one (same window): comparable across platforms; n/a where
+that median is 0."""
 
 
 def top_posts(reader: Reader, camp: Campaign, metric: str, limit: int = 10, bottom: bool = False,
-              window: Window = Window()) -> list[dict[str, Any]]:  # fmt: skip
-    """The best (or worst) posts by ``metric``; posts where it is n/a are left out."""
-    if metric not in TOP_METRICS:
+              window: Window = Window(), platform: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The best (or worst) posts by ``metric`` (one of TOP_METRICS or DERIVED), on one platform if given;
+    posts where it is n/a are left out. Rows carry the creator's name (``creator_name``) and the post's CPE."""
+    if metric not in TOP_METRICS and metric not in DERIVED:
         raise InvalidInput(f"--metric must be one of {', '.join(TOP_METRICS)}")
+    column, value = DERIVED.get(metric, (metric, f"r.{metric}"))
     best_first = "ASC" if metric in LOWER_IS_BETTER else "DESC"
     order = best_first if not bottom else ("DESC" if best_first == "ASC" else "ASC")
-    where, params = _post_filter(camp, window)
-    sql = (f"SELECT r.post_id, r.platform, r.creator_id, r.creator_tier, r.content_form, r.published_at, r.url, "
-           f"r.spend, r.views, r.engagements, r.saves, r.{metric} AS value FROM v_roi_post AS r "
-           f"WHERE {where} AND r.{metric} IS NOT NULL ORDER BY value {order}, r.post_id LIMIT {int(limit)}")
+    where, params = _post_filter(camp, window, platform)
+    sql = (f"SELECT * FROM (SELECT r.post_id AS post_id, r.platform AS platform, r.creator_id AS creator_id, "
+           f"{CREATOR_NAME} AS creator_name, r.creator_tier AS creator_tier, r.content_form AS content_form, "
+           f"r.published_at AS published_at, r.url AS url, r.spend AS spend, r.views AS views, "
+           f"r.engagements AS engagements, r.saves AS saves, r.cpe AS cpe, {value} AS value "
+           f"FROM v_roi_post AS r {CREATOR_JOIN} WHERE {where} AND r.{column} IS NOT NULL) "
+           f"WHERE value IS NOT NULL ORDER BY value {order}, post_id LIMIT {int(limit)}")
     return reader.query(sql, params).named()
 
 
-def coverage(reader: Reader, camp: Campaign, window: Window = Window()) -> dict[str, Any]:
-    """Posts of the campaign in the window, how many have a snapshot, and their platforms:
-    why a figure can be n/a on every post."""
+def platforms_with(reader: Reader, camp: Campaign, metric: str, window: Window = Window()) -> list[str]:
+    """The platforms of the campaign's posts in the window on which ``metric`` (a v_roi_post column) is not n/a."""
+    if metric not in TOP_METRICS:
+        raise InvalidInput(f"--metric must be one of {', '.join(TOP_METRICS)}")
     where, params = _post_filter(camp, window)
+    rows = reader.query(f"SELECT DISTINCT toString(r.platform) FROM v_roi_post AS r WHERE {where} "
+                        f"AND r.{metric} IS NOT NULL ORDER BY 1", params).rows
+    return [str(r[0]) for r in rows]
+
+
+def data_as_of(reader: Reader, camp: Campaign) -> datetime | None:
+    """When the latest snapshot of the campaign's posts was observed (UTC); None before the first."""
+    rows = reader.query(
+        "SELECT max(t.as_of) FROM post_totals AS t FINAL WHERE t.tenant = {t:String} AND t.as_of > 0 AND t.post_id IN "
+        "(SELECT post_id FROM posts FINAL WHERE tenant = {t:String} AND campaign_id = {c:String} AND deleted = 0) "
+        "HAVING count() > 0", {"t": camp.tenant, "c": camp.campaign_id}).rows
+    return rows[0][0] if rows else None
+
+
+def coverage(reader: Reader, camp: Campaign, window: Window = Window(), platform: str | None = None) -> dict[str, Any]:
+    """Posts of the campaign in the window (on one platform if given), how many have a snapshot, and their
+    platforms: why a figure can be n/a on every post."""
+    where, params = _post_filter(camp, window, platform)
     return reader.query(f"SELECT count() AS posts, countIf(r.as_of IS NOT NULL) AS with_snapshot, "
                         f"arraySort(groupUniqArray(toString(r.platform))) AS platforms "
                         f"FROM v_roi_post AS r WHERE {where}", params).named()[0]
@@ -246,13 +304,14 @@ def keywords(reader: Reader, camp: Campaign, limit: int = 20) -> list[dict[str, 
 
 
 def campaign_curve(reader: Reader, camp: Campaign, metric: str = "engagements") -> list[dict[str, Any]]:
-    """Cumulative ``metric`` of the whole campaign per day (campaign time zone)."""
+    """Each post's cumulative ``metric`` per day (campaign time zone): ``last`` at the day's last grid hour,
+    ``first`` at its first (the count its first snapshot found, on the day tracking began), by day."""
     return reader.query(
-        "SELECT day, sum(last) AS cumulative FROM ("
-        "  SELECT c.post_id, toDate(c.hour, {tz:String}) AS day, argMax(c.cumulative, c.hour) AS last"
-        "  FROM (SELECT * FROM curves FINAL WHERE tenant = {t:String} AND metric = {m:String}) AS c"
-        "  INNER JOIN v_post_context AS p ON p.tenant = c.tenant AND p.post_id = c.post_id"
-        "  WHERE p.campaign_id = {c:String} GROUP BY c.post_id, day) GROUP BY day ORDER BY day",
+        "SELECT c.post_id AS post_id, toDate(c.hour, {tz:String}) AS day, argMax(c.cumulative, c.hour) AS last, "
+        "argMin(c.cumulative, c.hour) AS first "
+        "FROM (SELECT * FROM curves FINAL WHERE tenant = {t:String} AND metric = {m:String}) AS c "
+        "INNER JOIN v_post_context AS p ON p.tenant = c.tenant AND p.post_id = c.post_id "
+        "WHERE p.campaign_id = {c:String} GROUP BY c.post_id, day ORDER BY day, c.post_id",
         {"t": camp.tenant, "c": camp.campaign_id, "m": metric, "tz": camp.time_zone}).named()
 
 

@@ -47,6 +47,35 @@ ROI_COLUMNS: list[Column] = [
     ("heating_efficiency", "eng/heat {cur}", "ratio"),
 ]
 
+RATIO_SPEND_COLUMNS: list[Column] = [
+    ("cpm_spend", "CPM spend {cur}", "money"),
+    ("cpe_spend", "CPE spend {cur}", "money"),
+    ("cost_per_save_spend", "per save spend {cur}", "money"),
+    ("cost_per_search_spend", "per search spend {cur}", "money"),
+    ("cost_per_intent_comment_spend", "per intent spend {cur}", "money"),
+    ("emv_return_spend", "EMV ROI spend {cur}", "money"),
+]
+"""The spend each ratio of ROI_COLUMNS divides (queries.RATIO_SPEND), for CSV and the workbook."""
+
+RATIO_NOTE = ("CPM, CPE and cost-per figures divide the spend of the posts that have that metric (posts without "
+              "it — not yet published or measured, or on a platform that does not expose it — are left out, "
+              "and so are campaign-level costs).")
+"""Why spend ÷ views × 1000 of a row need not give its CPM; under every ROI table."""
+
+CPE_NOTE = "CPE is n/a where a row mixes platforms: platforms count engagements differently."
+
+
+def creator_label(name: str | None, creator_id: str | None) -> str:
+    """A creator as people read it: "橙子种草机 (cr-0035)", or the id alone when the creators table has no name."""
+    if not name:
+        return creator_id or ""
+    return f"{name} ({creator_id})" if creator_id else name
+
+
+def with_creator_labels(rows: Iterable[Mapping[str, Any]], key: str = "creator") -> list[dict[str, Any]]:
+    """``rows`` with ``key`` = :func:`creator_label` of their ``creator_name`` and ``creator_id``."""
+    return [{**r, key: creator_label(r.get("creator_name"), r.get("creator_id"))} for r in rows]
+
 
 def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tracker.report.content import RANKINGS, Report
-from tracker.report.tables import NA, ROI_COLUMNS, Column, is_missing, plain
+from tracker.report.tables import (
+    CPE_NOTE,
+    NA,
+    RATIO_NOTE,
+    RATIO_SPEND_COLUMNS,
+    ROI_COLUMNS,
+    Column,
+    is_missing,
+    plain,
+)
 
 SHEETS = ("Summary", "By platform", "By tier", "Tier distribution", "Posts", "Top and bottom", "Heating",
           "Long tail", "Keywords", "Charts")
@@ -27,8 +37,9 @@ FORMATS = {"count": "#,##0", "money": "#,##0.00", "rate": "0.0%", "ratio": "#,##
 HEADER = PatternFill("solid", fgColor="1E3A8A")
 
 POST_COLUMNS: list[Column] = [
-    ("post_id", "post", "text"), ("platform", "platform", "text"), ("creator_id", "creator", "text"),
-    ("creator_tier", "tier", "text"), ("content_form", "form", "text"), ("published_at", "published", "time"),
+    ("post_id", "post", "text"), ("platform", "platform", "text"), ("creator_id", "creator id", "text"),
+    ("creator_name", "creator", "text"), ("creator_tier", "tier", "text"), ("content_form", "form", "text"),
+    ("published_at", "published", "time"),
     ("fee", "fee {cur}", "money"), ("service_fee", "service fee {cur}", "money"),
     ("bundle_share", "bundle share {cur}", "money"), ("extra", "extra {cur}", "money"),
     ("heating", "heating {cur}", "money"), ("spend", "spend {cur}", "money"), ("views", "views", "count"),
@@ -59,6 +70,13 @@ TAIL_COLUMNS: list[Column] = [
 ]
 KEYWORD_COLUMNS: list[Column] = [("kind", "kind", "text"), ("term", "term", "text"),
                                  ("mentions", "mentions", "count"), ("posts", "posts", "count")]
+
+
+def ranked_value_columns(report: Report) -> list[Column]:
+    """The columns after a top or bottom post's own: what ranks it (and its CPE beside a CPE index)."""
+    metric, label, kind = report.ranked_by or RANKINGS[0]
+    cpe: list[Column] = [("cpe", "CPE {cur}", "money")] if metric == "cpe_index" else []
+    return [*cpe, ("value", label, kind)]
 
 
 def _value(row: Mapping[str, Any], key: str) -> Any:
@@ -110,14 +128,24 @@ def _summary(wb: Workbook, report: Report) -> None:
     facts: list[tuple[str, Any, str]] = [
         ("campaign", f"{c.name} ({c.campaign_id})", "text"), ("tenant", c.tenant, "text"),
         ("reporting currency", c.currency, "text"), ("time zone", c.time_zone, "text"),
-        ("generated", report.local(report.generated_at), "time"), ("posts", t.get("posts"), "count"),
+        ("generated", report.local(report.generated_at), "time"),
+        ("data as of", report.local(report.data_as_of) or "no snapshot yet", "time"),
     ]
+    if report.status():
+        facts.append(("campaign status", report.status(), "text"))
+    facts.append(("posts", t.get("posts"), "count"))
     facts += [(header.format(by="", cur=c.currency).strip(), t.get(key), kind)
-              for key, header, kind in ROI_COLUMNS[2:]]
+              for key, header, kind in ROI_COLUMNS[2:] + RATIO_SPEND_COLUMNS]
     for label, value, kind in facts:
-        ws.append([label, NA if is_missing(value) else plain(value)])
+        if isinstance(value, datetime):  # a date cell, to the minute (not ISO text)
+            ws.append([label, value.replace(second=0, microsecond=0)])
+        else:
+            ws.append([label, NA if is_missing(value) else plain(value)])
         cell = ws.cell(ws.max_row, 2)
         cell.number_format = "yyyy-mm-dd hh:mm" if kind == "time" else FORMATS.get(kind, "@")
+    ws.append([])
+    for note in (RATIO_NOTE, CPE_NOTE):
+        ws.append(["note", note])
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 30
 
@@ -137,12 +165,13 @@ def write_xlsx(report: Report, path: Path) -> None:
     """Write the report's workbook to ``path``."""
     wb = Workbook()
     _summary(wb, report)
-    _sheet(wb, "By platform", ROI_COLUMNS, [*report.by_platform, report.totals], report, by="platform")
-    _sheet(wb, "By tier", ROI_COLUMNS, [*report.by_tier, report.totals], report, by="tier")
+    roi_columns = ROI_COLUMNS + RATIO_SPEND_COLUMNS  # the spend each ratio divides, so that it can be recomputed
+    _sheet(wb, "By platform", roi_columns, [*report.by_platform, report.totals], report, by="platform")
+    _sheet(wb, "By tier", roi_columns, [*report.by_tier, report.totals], report, by="tier")
     _sheet(wb, "Tier distribution", TIER_COLUMNS, report.tiers, report)
     _sheet(wb, "Posts", POST_COLUMNS, report.posts, report)
-    _sheet(wb, "Top and bottom", [("rank", "rank", "text"), *POST_COLUMNS[:4], ("spend", "spend {cur}", "money"),
-                                  ("value", *(report.ranked_by or RANKINGS[0])[1:])],
+    _sheet(wb, "Top and bottom", [("rank", "rank", "text"), *POST_COLUMNS[:5], ("spend", "spend {cur}", "money"),
+                                  *ranked_value_columns(report)],
            [{**r, "rank": f"top {i + 1}"} for i, r in enumerate(report.top)]
            + [{**r, "rank": f"bottom {i + 1}"} for i, r in enumerate(report.bottom)], report)
     _sheet(wb, "Heating", HEATING_COLUMNS, report.heating, report)
