@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tracker.alerting.wording import duration, when
 from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
 from tracker.analytics.longtail import LearnedRatios
@@ -353,12 +354,12 @@ def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) 
     if kind == "PostStalled" and evidence.get("last_snapshot_wall_clock"):
         since = datetime.fromisoformat(str(evidence["last_snapshot_wall_clock"]))
         interval = evidence.get("usual_interval_seconds")
-        return f"no fresh snapshot since {_when(since)}" + (
-            f" (usually one every {_duration(interval)})" if interval else "")
+        return f"no fresh snapshot since {when(since)}" + (
+            f" (usually one every {duration(float(interval))})" if interval else "")
     if kind == "SuspiciousEngagement" and evidence.get("kind") == "step-jump":
         usual = evidence.get("usual") or 0
         multiple = f" ({evidence['gain'] / usual:.0f}× its usual gain)" if usual else ""
-        at = f" at {_when(datetime.fromisoformat(evidence['hour_at']))}" if evidence.get("hour_at") else ""
+        at = f" at {when(evidence['hour_at'])}" if evidence.get("hour_at") else ""
         return (f"{evidence['metric']} jumped by {_count(evidence['gain'])}{at}{multiple}; "
                 "the other counters stayed calm")
     if kind == "SuspiciousEngagement" and evidence.get("kind") == "ratio":
@@ -381,23 +382,12 @@ def _resolved_summary(kind: str, key: str, evidence: Mapping[str, Any]) -> str:
     return f"resolved: {reason}" if reason else "resolved"
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
-
-
 def _count(value: Any) -> str:
     return f"{value:,.0f}" if isinstance(value, int | float) else str(value)
 
 
 def _percent(share: float) -> str:
     return "<1 %" if 0 < share < 0.005 else f"{share * 100:.0f} %"
-
-
-def _duration(seconds: Any) -> str:
-    s = float(seconds)
-    if s >= 3600:
-        return f"{s / 3600:.3g} h"
-    return f"{s / 60:.0f} min" if s >= 60 else f"{s:.0f} s"
 
 
 def _projection(p: Any) -> tuple[float | None, float | None, float | None]:
