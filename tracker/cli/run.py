@@ -16,12 +16,12 @@ from click.core import ParameterSource
 from tracker.cli.runtime import LOGLEVEL, preflight, run_services
 from tracker.cli.simulate import Finite
 from tracker.settings import Settings
+from tracker.shipped import DEMO_CAMPAIGN
 
 if TYPE_CHECKING:
     from tracker.simulate import Simulation
     from tracker.store.store import Store
 
-DEMO_CAMPAIGN = Path(__file__).resolve().parents[2] / "deploy" / "demo" / "campaign.yaml"
 DEMO_SPEED = 600.0
 """The demo's simulated seconds per real second unless TRACKER_SIMULATOR_SPEED says otherwise: at
 60, 7 minutes of a first run raised no alert at all."""

@@ -8,6 +8,7 @@ import fastjsonschema
 import orjson
 
 from tracker.errors import ConfigError
+from tracker.shipped import EVENT_SCHEMAS
 
 POSTS = "tracker.posts.v1"
 HEATING = "tracker.heating.v1"
@@ -17,8 +18,7 @@ ALERTS = "tracker.alerts.v1"
 DLQ = "tracker.dlq.v1"
 TOPICS: tuple[str, ...] = (POSTS, HEATING, SNAPSHOTS, COMMENTS, ALERTS, DLQ)
 
-# schemas/ lives at the repository root, beside the package (editable installs).
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "events"
+SCHEMA_DIR = EVENT_SCHEMAS  # the repository's schemas/events, shipped with the package
 
 Validator = Callable[[Any], Any]
 _compiled: dict[str, Validator] = {}

@@ -10,12 +10,13 @@ import logging
 import re
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mode
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from tracker.shipped import RUNBOOK
 
 if TYPE_CHECKING:
     from tracker.settings import Settings
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "runbook.md"
 RUNBOOK_PATH = "/runbook"
 
 

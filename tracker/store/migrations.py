@@ -22,6 +22,7 @@ from pathlib import Path
 from clickhouse_connect.driver.binding import quote_identifier
 
 from tracker.errors import ConfigError
+from tracker.shipped import MIGRATIONS
 from tracker.store.sqltext import split_statements
 from tracker.store.store import Store
 
@@ -73,8 +74,8 @@ class MigrationState:
 
 
 def default_directory() -> Path:
-    """The repository's ``schemas/clickhouse``."""
-    return Path(__file__).resolve().parents[2] / "schemas" / "clickhouse"
+    """The repository's ``schemas/clickhouse`` (shipped with the package: ``tracker.shipped``)."""
+    return MIGRATIONS
 
 
 def discover(directory: Path | None = None) -> list[Migration]:
