@@ -166,6 +166,8 @@ class Settings(BaseSettings):
     dingtalk_secret: SecretStr = Field(SecretStr(""), description="DingTalk robot signing secret, SEC... (empty = unsigned).")
     wecom_webhook_url: SecretStr = Field(SecretStr(""), description="WeCom group-robot webhook URL with its key (empty = off).")
     grafana_url: str = Field("", description="Grafana base URL for links in notifications (empty = no links).")
+    prometheus_url: str = Field(
+        "http://127.0.0.1:9090", description="Prometheus that Grafana's provisioned datasource reads (tracker dashboards generate).")
 
     # -- reports and tenant scoping (tracker roi, report; read endpoint) ------
     read_tenant_tokens: SecretStr = Field(

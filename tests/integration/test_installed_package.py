@@ -1,6 +1,7 @@
-"""tracker installed from its wheel, away from the repository — as a container image or a
-``pip install`` on a server runs it — finds the files it reads at run time: the migrations,
-the event schemas, the runbook and the demo campaign (``tracker/shipped.py``).
+"""tracker installed from its wheel, away from the repository — as the container image
+(deploy/Dockerfile, whose COPY lines say what the build sees) or a ``pip install`` on a
+server runs it — finds the files it reads at run time: the migrations, the event
+schemas, the runbook and the demo campaign (``tracker/shipped.py``).
 
 An integration test for its run time (the wheel is built), it needs no service."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,13 +31,19 @@ print(json.dumps({"package": tracker.__file__, "demo_posts": posts,
 """
 
 
+def image_sources() -> list[str]:
+    """What deploy/Dockerfile copies into the image before it installs tracker."""
+    lines = re.findall(r"(?m)^COPY\s+(.+?)\s+\S+$", (REPO / "deploy" / "Dockerfile").read_text())
+    return [source for line in lines for source in line.split()]
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The wheel built from this checkout, installed into a folder of its own."""
+    """The wheel built from what the image copies of this checkout, installed into a folder of its own."""
     base = tmp_path_factory.mktemp("installed")
     wheels, target = base / "wheels", base / "site"
     build = base / "build"  # built from a copy: an in-tree build would leave build/ in the checkout
-    for rel in ("pyproject.toml", "README.md", "tracker", "schemas", "docs", "deploy/demo"):
+    for rel in image_sources():
         source, copy = REPO / rel, build / rel
         copy.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():

@@ -51,6 +51,12 @@ def test_promtool_check_rules_and_config() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_compose_topology_prometheus_config_loads_the_same_rules() -> None:
+    result = promtool("check", "config", str(ROOT / "deploy" / "compose" / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules())} rules found" in result.stdout
+
+
 def test_promtool_unit_tests_pass() -> None:
     result = promtool("test", "rules", TESTS.name, cwd=TESTS.parent)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -638,7 +638,7 @@ def clickhouse_endpoint(settings: Settings) -> tuple[str, int, bool, str]:
     return settings.read_host, settings.read_port, False, ""
 
 
-def datasources_provisioning(settings: Settings, prometheus_url: str = "http://127.0.0.1:9090") -> dict[str, Any]:
+def datasources_provisioning(settings: Settings) -> dict[str, Any]:
     host, port, secure, path = clickhouse_endpoint(settings)
     server = settings.store_url.startswith(("http://", "https://"))
     json_data: dict[str, Any] = {
@@ -655,7 +655,7 @@ def datasources_provisioning(settings: Settings, prometheus_url: str = "http://1
          # the password is read from Grafana's environment, never written here
          "secureJsonData": {"password": "${TRACKER_READ_PASSWORD}"}},
         {"name": "tracker Prometheus", "type": PROMETHEUS["type"], "uid": PROMETHEUS["uid"], "access": "proxy",
-         "url": prometheus_url, "editable": False, "jsonData": {"timeInterval": "15s"}},
+         "url": settings.prometheus_url, "editable": False, "jsonData": {"timeInterval": "15s"}},
     ]}
 
 
