@@ -403,3 +403,27 @@ def test_emv_curve_rows_carry_the_emv_gained_in_each_hour() -> None:
 def test_each_alert_state_reads_as_what_happened(kind, state, key, evidence, summary) -> None:
     """A resolve repeated the firing text ("post is decaying and can still be re-heated")."""
     assert alert_summary(kind, state, key, evidence) == summary
+
+
+def test_a_post_hours_into_a_boost_has_no_fitted_projection_until_the_boost_decays() -> None:
+    """Two hours into a heating node's rise the fit held that rate for a month: a post with
+    3,500 engagements, heading for about 5,400, read 77,000 at 30 days. Like a young post's,
+    a new pulse's projection is n/a until its decay is fitted (the log-linear one stands)."""
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=60),
+        "end": T0 + timedelta(hours=84), "spend": {"amount": "2000.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": T0}))
+
+    def boosted(hour: int) -> int:
+        return likes_at(hour) - (int(4000 * (1 - 0.85 ** (hour - 47))) if hour >= 48 else 0) + (
+            int(2000 * (1 - 0.8 ** (hour - 59))) if hour >= 60 else 0)
+
+    def tail_after(hours: int) -> dict:
+        _, out = run([(t.POSTS, registry()), (t.HEATING, heat)]
+                     + [(t.SNAPSHOTS, snapshot(h, boosted(h))) for h in range(hours)])
+        return dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
+
+    rising = tail_after(63)
+    assert rising["projected_30d"] is None and rising["loglinear_30d"] is not None
+    settled = tail_after(60 + 96)
+    assert settled["projected_30d"] is not None

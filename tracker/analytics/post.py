@@ -396,11 +396,12 @@ class PostAnalytics:
             burst = None  # burst window not over yet
         projections: list[Projection] = []
         baselines: list[Projection] = []
-        # a first pulse shows no decay to extrapolate until its own is fitted, or a burst window of
+        # a pulse shows no decay to extrapolate until its own is fitted, or a burst window of its
         # data is in: the fit would hold the rate of a few hours to the horizon (a post 4 h old,
-        # still rising, read 110 × its total at 30 days); the log-linear baseline stands meanwhile
-        seen = live.next_step - (self.curve.series_start() or live.next_step)
-        shaped = live.index > 0 or live.theta == live.theta or seen >= p.steps(p.burst_window_hours)
+        # still rising, read 110 × its total at 30 days; a post two hours into a boost, 22 ×); the
+        # log-linear baseline stands meanwhile
+        seen = live.next_step - max(live.onset, self.curve.series_start() or live.next_step)
+        shaped = live.theta == live.theta or seen >= p.steps(p.burst_window_hours)
         if total is not None and self.publish is not None and live.onset != NONE:
             age_h = (live.next_step - self.publish) * p.grid_hours
             for horizon in p.horizons_hours:
