@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 PREFIX = "TRACKER_"
@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path.home() / ".cache" / "tracker", description="Cache of resolved jars, shared by checkouts.")
 
     # -- Kafka ---------------------------------------------------------------
-    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (host:port,...).")
+    kafka_bootstrap: str = Field(
+        "", description="Kafka bootstrap servers (host:port,...); unset = the local broker: 127.0.0.1 at "
+                "TRACKER_BROKER_PORT (127.0.0.1:9092 by default).")
     kafka_version: str = Field("4.1.1", description="Apache Kafka version the local broker resolves from Maven Central.")
     kafka_heap: str = Field("1g", description="Heap cap (-Xmx) of the local broker.")
     broker_port: int = Field(9092, ge=1, le=65534, description="Port of the local broker (its controller uses the next one).")
@@ -174,6 +176,19 @@ class Settings(BaseSettings):
         SecretStr(""), description="Tenant reader tokens, JSON {\"<token>\": \"<tenant>\"} or token=tenant,...: a reader "
                                    "sending one as its password sees only that tenant's rows (needs TRACKER_READ_PASSWORD).")
     report_top_posts: int = Field(10, ge=0, description="Posts listed in the top and bottom tables of `tracker report`.")
+
+    @model_validator(mode="after")
+    def _local_bootstrap(self) -> Settings:
+        """An unset Kafka bootstrap is the local broker's port (``bootstrap_derived`` tells)."""
+        if not self.kafka_bootstrap.strip():
+            self.kafka_bootstrap = f"127.0.0.1:{self.broker_port}"
+            self.model_fields_set.discard("kafka_bootstrap")  # derived, not given
+        return self
+
+    @property
+    def bootstrap_derived(self) -> bool:
+        """Whether the Kafka bootstrap was derived from TRACKER_BROKER_PORT (none was given)."""
+        return "kafka_bootstrap" not in self.model_fields_set
 
     @property
     def store_url(self) -> str:

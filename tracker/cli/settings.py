@@ -40,6 +40,8 @@ def settings(as_json: bool, markdown: bool) -> None:
     if current.clickhouse_url is None:  # the store in use is derived, not "None"
         relative = "" if current.data_dir.is_absolute() else ", relative to the current folder"
         values["clickhouse_url"] = f"{current.store_url} (unset; derived from TRACKER_DATA_DIR{relative})"
+    if current.bootstrap_derived:
+        values["kafka_bootstrap"] = f"{current.kafka_bootstrap} (unset; derived from TRACKER_BROKER_PORT)"
     width = max(len(k) for k in values)
     for key, value in values.items():
         click.echo(f"{key.ljust(width)}  {value}")
