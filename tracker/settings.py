@@ -101,7 +101,9 @@ class Settings(BaseSettings):
     simulator_port: int = Field(8765, ge=0, le=65535, description="Port of the platform simulator; its base URL is http://host:port.")
     simulator_seed: int = Field(7, description="Seed of the simulated population (same seed, same posts and truth).")
     simulator_posts: int = Field(200, ge=0, description="Posts in the simulated population.")
-    simulator_speed: float = Field(60.0, ge=0, description="Simulated seconds per real second in the demo (0 = frozen clock).")
+    simulator_speed: float = Field(
+        60.0, ge=0, description="Simulated seconds per real second (0 = frozen clock): `tracker simulate` runs at this "
+                                "(default 60); `tracker run --demo` at 600 unless this is set.")
 
     # -- collectors (tracker collect) ------------------------------------------
     collect_simulator_url: str = Field(

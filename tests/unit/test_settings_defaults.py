@@ -39,3 +39,8 @@ def test_tracker_settings_shows_the_bootstrap_as_derived(monkeypatch) -> None:
     result = CliRunner().invoke(main, ["settings"])
     line = next(x for x in result.output.splitlines() if x.startswith("kafka_bootstrap "))
     assert line.split() == ["kafka_bootstrap", "k:1"]
+
+
+def test_the_simulator_speed_names_both_defaults() -> None:
+    text = Settings.model_fields["simulator_speed"].description or ""
+    assert "60" in text and "600" in text and "tracker run --demo" in text and "tracker simulate" in text
