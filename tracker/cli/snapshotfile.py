@@ -14,7 +14,8 @@ Two shapes of snapshot file:
   the upload time, whose day starts period 0.
 
 Rows that cannot be read are reported with their line and reason; the others are
-used. Times without a zone are read in the zone given with ``--tz``, else refused
+used. In JSON Lines a line that is not a JSON object is such a row (``read_rows``), not
+a reason to refuse the whole file. Times without a zone are read in the zone given with ``--tz``, else refused
 (a date is then midnight UTC); ClickHouse's null ``\\N`` is an empty cell, so an
 export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--tz UTC``.
 """
@@ -27,13 +28,15 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.pulses import HeatingNode
 from tracker.analytics.resample import Snapshot, to_hours
 from tracker.collect.exportrows import NoZone, RowError, blank, observation_from_row, parse_time
 from tracker.errors import InvalidInput
 from tracker.registry import records
-from tracker.registry.reader import Document, read
+from tracker.registry.reader import Document, Row, read
 
 PERIODS = {"daily": 24.0, "hourly": 1.0}
 PUBLISHED = ("published_at", "publish_time", "发布时间")
@@ -44,6 +47,46 @@ def reason(exc: Exception) -> str:
     """Why a row was refused; a time without a zone also names --tz."""
     more = ", or pass the file's zone with --tz (UTC for tracker sql exports)" if isinstance(exc, NoZone) else ""
     return f"{exc}{more}"
+
+
+def read_rows(path: Path) -> Document:
+    """``path`` parsed as every import reads it, except that in JSON Lines (``.jsonl``,
+    ``.ndjson``, or a ``.json`` file whose first line is a whole object and that has more
+    lines) a line that is not a JSON object becomes a row refused with that reason: one bad
+    line of a long export must not cost the others."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json") and path.is_file():
+        raw = path.read_bytes()
+        if suffix != ".json" or _json_lines(raw):
+            return _lines(raw)
+    return read(path)
+
+
+def _json_lines(raw: bytes) -> bool:
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        return isinstance(orjson.loads(lines[0]), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _lines(raw: bytes) -> Document:
+    rows = []
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            rows.append(Row(number, {}, problem=f"not valid JSON ({str(exc).splitlines()[0]})"))
+            continue
+        if isinstance(item, dict):
+            rows.append(Row(number, item))
+        else:
+            rows.append(Row(number, {}, problem=f"not a JSON object (a {type(item).__name__}): one row per line"))
+    return Document("table", rows=rows, headers=sorted({k for r in rows for k in r.values}))
 
 
 @dataclass
@@ -63,7 +106,7 @@ class SnapshotFile:
 def read_snapshots(path: Path, tz: tzinfo | None = None) -> SnapshotFile:
     """The snapshots of ``path`` (times without a zone read in ``tz``); raises InvalidInput
     when the file as a whole is unreadable."""
-    doc = read(path)
+    doc = read_rows(path)
     if doc.kind == "table":
         return _table(doc, tz)
     if any(_series_name(k) for k in doc.sections):
@@ -173,7 +216,7 @@ def read_heating(path: Path, tz: tzinfo | None = None) -> tuple[dict[str, list[H
     """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status),
     and the rows refused with their line and reason. Cancelled nodes are left out; times
     without a zone are read in ``tz``."""
-    doc = read(path)
+    doc = read_rows(path)
     if doc.kind != "table":
         raise InvalidInput("a heating file is a table: one row per node (post_id, start, end, spend, currency)")
     out: dict[str, list[HeatingNode]] = defaultdict(list)

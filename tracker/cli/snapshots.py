@@ -20,6 +20,8 @@ from tracker.errors import TrackerError
 from tracker.settings import Settings
 
 EPILOG = """\b
+Files: CSV, XLSX (first sheet), JSON Lines (.jsonl: one object a line; a line that is
+  not one is refused like a bad row), or a JSON/YAML list of objects.
 Columns (any of the aliases, case-insensitive):
   post_id (platform:id) | platform_post_id + platform (视频ID, 作品ID, 笔记ID…)
   as_of (observed_at, 数据时间, 统计时间, 日期): the time of the figures, with a zone
@@ -73,16 +75,16 @@ def snapshots() -> None:
 @tz_option
 def import_(file: Path, platform: str | None, tenant: str | None, source: str, dry_run: bool,
             tz: tzinfo | None) -> None:
-    """Send one snapshot per row of FILE (CSV, XLSX, JSON or YAML list)."""
+    """Send one snapshot per row of FILE (CSV, XLSX, JSON Lines, or a JSON or YAML list)."""
     from tracker.broker import topics as t
-    from tracker.cli.snapshotfile import reason
+    from tracker.cli.snapshotfile import read_rows, reason
     from tracker.collect.exportrows import RowError, canonical, observation_from_row
     from tracker.collect.produce import snapshot_message
-    from tracker.registry.reader import named, read
+    from tracker.registry.reader import named
 
     settings = Settings()
     try:
-        doc = read(file)
+        doc = read_rows(file)
     except TrackerError as exc:
         raise click.ClickException(named(file, exc)) from exc
     if doc.kind != "table" and "rows" not in doc.sections:
