@@ -31,6 +31,10 @@ Tiers from followers: koc <5k, nano <20k, micro <100k, mid <500k, macro <2M, top
 Times without an offset are read in the campaign's time zone (--time-zone).
 Re-importing the same file changes nothing; an edited file (newer modification
 time, or a higher --version) replaces what it imported before.
+Posts and heating nodes are sent to Kafka and stored by a running worker
+(tracker run or tracker worker); the other records are written to the store.
+Until a worker has read them, commands that look posts up in the store
+(costs add, heat, snapshots import) do not find them.
 
 \b
 Exit status: 0 all rows imported; 1 nothing read (no row, or every row refused);
@@ -42,6 +46,29 @@ Examples:
   tracker posts import xingtu-orders.xlsx --tenant lumi-beauty --campaign lumi-serum-launch
   tracker posts import posts.csv --dry-run
 """
+
+
+THROUGH_KAFKA = ("posts", "heating nodes")
+"""What an import sends to Kafka (``Registry.counts`` names), stored by a worker; the rest is
+written to the store directly."""
+WORKER = "a running worker (tracker run or tracker worker)"
+
+
+def _said(counts: dict[str, int], dry_run: bool) -> str:
+    """What the import did, saying which records wait for a worker: ``sent 4 posts to Kafka;
+    wrote 4 creators to the store`` and how the posts get stored."""
+    listed = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    if not listed:
+        return "would import nothing" if dry_run else "imported nothing"
+    kinds = " and ".join(name for name in THROUGH_KAFKA if counts.get(name))
+    if dry_run:
+        return f"would import {listed}" + (f"; the {kinds} go to Kafka and {WORKER} stores them" if kinds else "")
+    kafka = ", ".join(f"{counts[name]} {name}" for name in THROUGH_KAFKA if counts.get(name))
+    store = ", ".join(f"{n} {name}" for name, n in counts.items() if n and name not in THROUGH_KAFKA)
+    parts = ([f"sent {kafka} to Kafka"] if kafka else []) + ([f"wrote {store} to the store"] if store else [])
+    return "; ".join(parts) + (f"\n  the {kinds} are stored once {WORKER} reads them; until then commands that "
+                               "look them up in the store (costs add, heat, snapshots import) do not find them"
+                               if kinds else "")
 
 
 @click.group()
@@ -95,7 +122,7 @@ def import_(file: Path, tenant: str | None, campaign: str | None, platform: str 
         raise click.ClickException(named(file, exc)) from exc
     reg = outcome.registry
     counts = ", ".join(f"{n} {name}" for name, n in reg.counts().items() if n)
-    click.echo(f"{file} ({reg.layout}): {'would import' if dry_run else 'imported'} {counts or 'nothing'}")
+    click.echo(f"{file} ({reg.layout}): {_said(reg.counts(), dry_run)}")
     for note in reg.notes:
         click.echo(f"  note: {note}")
     if reg.problems:

@@ -38,6 +38,8 @@ Examples:
     searches FROM snapshots FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > p.csv
   tracker snapshots import p.csv --tz UTC --dry-run    # the store's times are UTC
 
+Rows are sent to Kafka; a running worker (tracker run or tracker worker) stores them.
+
 Exit status: 0 all rows sent; 1 nothing read (no row, or every row refused);
 2 some rows refused (the others sent), or a usage error such as a missing FILE.
 """
@@ -58,6 +60,9 @@ tz_option = click.option(  # shared with tracker analyze; kept here, where impor
     help="Zone of the file's times written without one, e.g. UTC (tracker sql exports) or Asia/Shanghai; "
     "dates are midnight in it [such times refused; dates midnight UTC].",
 )
+
+
+WORKER = "a running worker (tracker run or tracker worker)"
 
 
 @click.group()
@@ -105,7 +110,8 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
             obs = observation_from_row(row.values, platform, tz=tz)
             owner = tenant or (str(row.values.get(tenant_col) or "") if tenant_col else tenants.get(obs.post_id))
             if not owner:
-                raise RowError(f"tenant: {obs.post_id} is not in the registry; pass --tenant or add a tenant column")
+                raise RowError(f"tenant: {obs.post_id} is not in the registry; pass --tenant or add a tenant "
+                               f"column (a post just imported is in the store only once {WORKER} has read it)")
             assert obs.observed_at is not None
             messages.append((obs.post_id, snapshot_message(obs, owner, obs.post_id.partition(":")[0],
                                                            obs.observed_at, source, now)))
@@ -116,7 +122,7 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     if messages and not dry_run:
         asyncio.run(_send(settings, settings.topic(t.SNAPSHOTS), messages))
     click.echo(f"{file}: {'would send' if dry_run else 'sent'} {len(messages)} snapshot(s) to "
-               f"{settings.topic(t.SNAPSHOTS)}")
+               f"{settings.topic(t.SNAPSHOTS)}" + (f"; {WORKER} stores them" if messages else ""))
     if problems:
         click.echo(f"{len(problems)} row(s) refused:", err=True)
         for line in problems:

@@ -1,0 +1,69 @@
+"""What the imports tell the user about where their rows go: posts and snapshots are sent to
+Kafka and stored by a running worker (none runs here: the store stays empty of them), and
+snapshots older than what the store holds for their post by more than the reorder window are
+named as late (kept in late_snapshots, counted, not analysed). Real broker, real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+POSTS = ("tenant,campaign,creator,creator_name,followers,platform,post,published_at,content_form,tracking_days,"
+         "fee,currency\n"
+         "acme,acme-spring,c-chen,Chen Xi,8000,xiaohongshu,66aa00000000000000000003,2025-09-01T12:00:00Z,"
+         "image_text,30,800,CNY\n")
+POST = "xiaohongshu:66aa00000000000000000003"
+HEADER = "post_id,observed_at,views,likes,comments,shares,saves\n"
+SNAPSHOT_COLUMNS = ["tenant", "post_id", "observed_at", "platform", "views", "likes", "status", "source", "version"]
+
+
+@pytest.fixture
+def cli(cli_on_store: Callable[..., Result], kafka: str, tracker_topics: str,
+        monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    monkeypatch.setenv("TRACKER_KAFKA_BOOTSTRAP", kafka)
+    monkeypatch.setenv("TRACKER_TOPIC_PREFIX", tracker_topics)
+    return cli_on_store
+
+
+def stored_snapshot(store: Store, at: datetime, post_id: str = POST) -> None:
+    store.insert_sync("snapshots", [["acme", post_id, at, "xiaohongshu", 20_500, 1_650, "ok", "api", 1]],
+                      SNAPSHOT_COLUMNS)
+
+
+def test_posts_import_says_the_posts_went_to_kafka_for_a_worker(cli: Callable[..., Result], store: Store,
+                                                                tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(POSTS, "utf-8")
+    result = cli("posts", "import", path)
+    assert result.exit_code == 0, result.output
+    assert "sent 1 posts to Kafka" in result.output and "wrote 1 creators to the store" in result.output
+    assert "imported" not in result.output
+    assert "tracker run" in result.output and "tracker worker" in result.output
+    result = cli("posts", "import", path, "--dry-run")
+    assert result.exit_code == 0 and "would import 1 posts, 1 creators" in result.output, result.output
+    assert "tracker run" in result.output
+    # no worker ran: the post is not in the store, and the refusal says why that may be
+    snaps = tmp_path / "snaps.csv"
+    snaps.write_text(HEADER + f"{POST},2025-09-07T00:00:00Z,20100,1610,201,80,600\n", "utf-8")
+    result = cli("snapshots", "import", snaps, "--dry-run")
+    assert result.exit_code == 1, result.output
+    assert f"tenant: {POST} is not in the registry" in result.output
+    assert "in the store only once a running worker" in result.output and "tracker run" in result.output
+
+
+def test_snapshots_import_says_it_sent_them_for_a_worker(cli: Callable[..., Result], store: Store,
+                                                         tmp_path: Path) -> None:
+    snaps = tmp_path / "snaps.csv"
+    snaps.write_text(HEADER + f"{POST},2025-09-07T00:00:00Z,20100,1610,201,80,600\n", "utf-8")
+    result = cli("snapshots", "import", snaps, "--tenant", "acme")
+    assert result.exit_code == 0, result.output
+    assert "sent 1 snapshot(s) to" in result.output and "worker" in result.output
+    assert "late" not in result.output
