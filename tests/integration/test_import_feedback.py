@@ -67,3 +67,38 @@ def test_snapshots_import_says_it_sent_them_for_a_worker(cli: Callable[..., Resu
     assert result.exit_code == 0, result.output
     assert "sent 1 snapshot(s) to" in result.output and "worker" in result.output
     assert "late" not in result.output
+
+
+def test_rows_older_than_the_stored_snapshots_by_the_reorder_window_are_named_late(
+        cli: Callable[..., Result], store: Store, tmp_path: Path) -> None:
+    stored_snapshot(store, datetime(2025, 9, 10, tzinfo=UTC))
+    path = tmp_path / "late2.csv"
+    path.write_text(HEADER + f"{POST},2025-09-07T00:00:00Z,20100,1610,201,80,600\n"
+                    f"{POST},2025-09-08T00:00:00Z,20200,1620,202,80,603\n"
+                    f"{POST},2025-09-09T20:00:00Z,20300,1630,203,80,606\n"  # inside the 6 h window
+                    "xiaohongshu:other,2025-09-01T00:00:00Z,5,1,0,0,0\n", "utf-8")
+    for args in ([], ["--dry-run"]):
+        result = cli("snapshots", "import", path, "--tenant", "acme", *args)
+        assert result.exit_code == 0, result.output
+        assert "2 of these rows are late" in result.output, result.output
+        assert f"{POST}: 2 row(s) before 2025-09-09 18:00Z" in result.output
+        assert "latest stored snapshot 2025-09-10 00:00Z" in result.output
+        assert "late_snapshots" in result.output and "not analysed" in result.output
+        assert "tracker analyze" in result.output and "before collection starts" in result.output
+        assert "xiaohongshu:other" not in result.output
+
+
+def test_the_reorder_window_setting_and_the_file_order_count(cli: Callable[..., Result], store: Store,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored_snapshot(store, datetime(2025, 9, 10, tzinfo=UTC))
+    monkeypatch.setenv("TRACKER_REORDER_WINDOW_HOURS", "48")
+    path = tmp_path / "late.csv"
+    path.write_text(HEADER + f"{POST},2025-09-07T00:00:00Z,20100,1610,201,80,600\n"
+                    f"{POST},2025-09-08T00:00:00Z,20200,1620,202,80,603\n"
+                    "xiaohongshu:new,2025-09-20T00:00:00Z,50,5,0,0,0\n"
+                    "xiaohongshu:new,2025-09-01T00:00:00Z,5,1,0,0,0\n", "utf-8")  # behind the row above
+    result = cli("snapshots", "import", path, "--tenant", "acme", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "2 of these rows are late" in result.output and "(48 h; TRACKER_REORDER_WINDOW_HOURS)" in result.output
+    assert f"{POST}: 1 row(s) before 2025-09-08 00:00Z" in result.output
+    assert "xiaohongshu:new: 1 row(s) before 2025-09-18 00:00Z (a newer row earlier in this file" in result.output

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -18,6 +21,10 @@ import click
 from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import TrackerError
 from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.collect.model import Observation
+    from tracker.registry.reader import Row
 
 EPILOG = """\b
 Files: CSV, XLSX (first sheet), JSON Lines (.jsonl: one object a line; a line that is
@@ -39,6 +46,11 @@ Examples:
   tracker snapshots import p.csv --tz UTC --dry-run    # the store's times are UTC
 
 Rows are sent to Kafka; a running worker (tracker run or tracker worker) stores them.
+A row older than its post's newest snapshot (the store's, or an earlier row's) by more
+than the reorder window (TRACKER_REORDER_WINDOW_HOURS, 6 h) is late: the worker keeps it
+in late_snapshots and counts it, but does not analyse it. The import names such rows when
+the store is readable: import a post's exports before collection starts for it, oldest
+first; tracker analyze FILE reads a whole file offline.
 
 Exit status: 0 all rows sent; 1 nothing read (no row, or every row refused);
 2 some rows refused (the others sent), or a usage error such as a missing FILE.
@@ -99,47 +111,132 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     if not rows:
         raise click.ClickException(f"{file}: no rows: nothing to send")
     tenant_col = next((h for h in doc.headers if canonical(h) == "tenant"), None)
-    tenants = {} if tenant or tenant_col else _tenants(settings)
-    messages: list[tuple[str, bytes]] = []
-    problems: list[str] = []
-    now = datetime.now(UTC)
-    for row in rows:
+    read: list[tuple[int, Row, Observation]] = []
+    problems: list[tuple[int, str]] = []
+    for i, row in enumerate(rows):
         try:
             if row.problem:
                 raise RowError(row.problem)
-            obs = observation_from_row(row.values, platform, tz=tz)
-            owner = tenant or (str(row.values.get(tenant_col) or "") if tenant_col else tenants.get(obs.post_id))
+            read.append((i, row, observation_from_row(row.values, platform, tz=tz)))
+        except RowError as exc:
+            problems.append((i, f"{row.label()}: {reason(exc)}"))
+    stored = _stored(settings, {obs.post_id for _, _, obs in read}, tenants=not (tenant or tenant_col))
+    messages: list[tuple[str, bytes]] = []
+    sent: list[tuple[str, datetime]] = []
+    now = datetime.now(UTC)
+    for i, row, obs in read:
+        try:
+            owner = tenant or (str(row.values.get(tenant_col) or "") if tenant_col else stored.tenants.get(obs.post_id))
             if not owner:
                 raise RowError(f"tenant: {obs.post_id} is not in the registry; pass --tenant or add a tenant "
                                f"column (a post just imported is in the store only once {WORKER} has read it)")
             assert obs.observed_at is not None
             messages.append((obs.post_id, snapshot_message(obs, owner, obs.post_id.partition(":")[0],
                                                            obs.observed_at, source, now)))
+            sent.append((obs.post_id, obs.observed_at))
         except RowError as exc:
-            problems.append(f"{row.label()}: {reason(exc)}")
+            problems.append((i, f"{row.label()}: {reason(exc)}"))
         except TrackerError as exc:
-            problems.append(f"{row.label()}: {getattr(exc, 'reason', exc)}")
+            problems.append((i, f"{row.label()}: {getattr(exc, 'reason', exc)}"))
     if messages and not dry_run:
         asyncio.run(_send(settings, settings.topic(t.SNAPSHOTS), messages))
     click.echo(f"{file}: {'would send' if dry_run else 'sent'} {len(messages)} snapshot(s) to "
                f"{settings.topic(t.SNAPSHOTS)}" + (f"; {WORKER} stores them" if messages else ""))
+    late = late_rows(sent, stored.latest, timedelta(hours=settings.reorder_window_hours))
+    if late:
+        _warn_late(late, settings.reorder_window_hours, dry_run)
     if problems:
         click.echo(f"{len(problems)} row(s) refused:", err=True)
-        for line in problems:
+        for _, line in sorted(problems):
             click.echo(f"  {line}", err=True)
         sys.exit(2 if messages else 1)
 
 
-def _tenants(settings: Settings) -> dict[str, str]:
-    """post_id → tenant of every registered post (empty when the store cannot be read)."""
-    from tracker.store.access import open_reader
+@dataclass
+class Late:
+    """Rows of one post the worker will set aside as late (``late_snapshots``)."""
 
+    rows: int
+    before: datetime
+    """The first late row's cutoff: the newest snapshot then, minus the reorder window."""
+    newest: datetime
+    stored: bool
+    """Whether that newest snapshot is the store's (else a row earlier in the file)."""
+
+
+def late_rows(rows: Iterable[tuple[str, datetime]], stored: Mapping[str, datetime],
+              window: timedelta) -> dict[str, Late]:
+    """Per post, the rows (post_id, observed_at; in the order they are sent) that the worker
+    will find older than the post's newest snapshot so far (the store's latest, then the rows
+    before them) by more than ``window``: those it keeps in late_snapshots, counted, and does
+    not analyse. The same rule as the stream processor's."""
+    newest = dict(stored)
+    late: dict[str, Late] = {}
+    for post_id, at in rows:
+        top = newest.get(post_id)
+        if top is not None and at < top - window:
+            if post_id in late:
+                late[post_id].rows += 1
+            else:
+                late[post_id] = Late(1, top - window, top, top == stored.get(post_id))
+        elif top is None or at > top:
+            newest[post_id] = at
+    return late
+
+
+def _warn_late(late: dict[str, Late], window_hours: float, dry_run: bool) -> None:
+    from tracker.alerting.wording import when
+
+    total = sum(x.rows for x in late.values())
+    will = "would" if dry_run else "will"
+    click.echo(f"warning: {total} of these rows are late: older than their post's newest snapshot by more than "
+               f"the reorder window ({window_hours:g} h; TRACKER_REORDER_WINDOW_HOURS):", err=True)
+    for post_id, x in sorted(late.items()):
+        newest = (f"latest stored snapshot {when(x.newest)}" if x.stored
+                  else f"a newer row earlier in this file, {when(x.newest)}")
+        click.echo(f"  {post_id}: {x.rows} row(s) before {when(x.before)} ({newest})", err=True)
+    click.echo(f"  The worker {will} keep them in late_snapshots and count them (tracker_late_snapshots_total), "
+               "but they are not analysed: no curve, pulse or total uses them. Import a post's exports before "
+               "collection starts for it (oldest rows first); `tracker analyze FILE` reads a whole file offline.",
+               err=True)
+
+
+@dataclass
+class Stored:
+    """What the store holds for an import's posts (empty when it cannot be read)."""
+
+    tenants: dict[str, str] = field(default_factory=dict)
+    """post_id → tenant of every registered post (looked up only when rows need it)."""
+    latest: dict[str, datetime] = field(default_factory=dict)
+    """post_id → observed_at of its newest stored snapshot."""
+
+
+def _stored(settings: Settings, post_ids: set[str], tenants: bool) -> Stored:
+    """The registry's tenants (when ``tenants``) and each post's newest stored snapshot, in one
+    read; a store that does not exist yet holds nothing, one that cannot be read is said."""
+    from tracker.store.access import open_reader
+    from tracker.store.client import has_store
+
+    out = Stored()
+    if not post_ids or (not tenants and not has_store(settings.store_url)):
+        return out  # no store yet: nothing to be late against
     try:
         with open_reader(settings) as reader:
-            return {str(p): str(t) for p, t in reader.query("SELECT post_id, tenant FROM posts FINAL WHERE deleted = 0")}
-    except Exception as exc:  # noqa: BLE001 - rows then need --tenant, and say so
-        click.echo(f"registry not readable ({exc}); rows need --tenant or a tenant column", err=True)
-        return {}
+            if tenants:
+                out.tenants = {str(p): str(t) for p, t in
+                               reader.query("SELECT post_id, tenant FROM posts FINAL WHERE deleted = 0")}
+            out.latest = {str(p): _utc(at) for p, at in reader.query(
+                "SELECT post_id, max(observed_at) FROM snapshots WHERE post_id IN {ids:Array(String)} "
+                "GROUP BY post_id", {"ids": sorted(post_ids)})}
+    except Exception as exc:  # noqa: BLE001 - the import goes on; say what it could not check
+        need = "rows need --tenant or a tenant column, and " if tenants else ""
+        click.echo(f"store not readable ({exc}); {need}rows older than its snapshots of their post by more than "
+                   "the reorder window (set aside by the worker as late) cannot be named", err=True)
+    return out
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def _send(settings: Settings, topic: str, messages: list[tuple[str, bytes]]) -> None:
