@@ -48,12 +48,13 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     never 0. The last row is the whole campaign, campaign-level costs
     (those without a post) included.
 
-    Each cost ratio divides the spend of the posts that have its metric
-    only (posts not yet measured, or on a platform without it, are left
-    out, as are campaign-level costs): spend ÷ views × 1000 of a row is its
-    CPM only when every post in it has views. csv and json show the spend
-    each ratio divides (cpm_spend, cpe_spend, …); by creator, the creator's
-    name beside the id.
+    Each ratio divides the spend of the posts that have its metric and a
+    spend by that metric of the same posts (posts not yet measured, on a
+    platform without it, or whose spend is n/a for want of an FX rate are
+    left out, as are campaign-level costs): spend ÷ views × 1000 of a row is
+    its CPM only when every post in it has views and a spend. csv and json
+    show the spend each ratio divides (cpm_spend, cpe_spend, …, roas_spend);
+    by creator, the creator's name beside the id.
 
     \b
     Examples:
@@ -82,4 +83,5 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
             click.echo(CPE_NOTE)
         if totals.get("fx_missing"):
             click.echo(f"warning: {totals['fx_missing']} amount(s) have no FX rate to {camp.currency}; "
-                       "their spend reads n/a — add rates to fx_rates", err=True)
+                       "their posts' spend reads n/a and their ratios leave those posts out — add rates to "
+                       "fx_rates", err=True)

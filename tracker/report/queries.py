@@ -1,4 +1,5 @@
-"""Query builders over the ROI views (schemas/clickhouse/0003_roi_views.sql, 0005_roi_views_fast.sql).
+"""Query builders over the ROI views (schemas/clickhouse/0003_roi_views.sql, 0005_roi_views_fast.sql,
+0007_roi_ratios_same_posts.sql).
 
 Every function takes a reader (``open_reader``: direct, or through the
 process that holds the store) and returns plain dicts. Money is in the
@@ -21,7 +22,10 @@ from tracker.store.access import Reader
 DIMENSIONS = ("platform", "tier", "creator", "content_form", "post")
 CAMPAIGN_LEVEL = "(campaign-level)"
 
-# The aggregates of v_roi_by, applied to v_roi_post rows (a test keeps the two equal).
+# The aggregates of v_roi_by, applied to v_roi_post rows (a test keeps the two equal). Each ratio covers the
+# same posts above and below the line: those that have its metric *and* a spend (a post whose spend is n/a,
+# an amount without an FX rate, leaves the ratio with its views, engagements, … instead of leaving those in
+# the denominator and understating the ratio).
 AGGREGATES = """
     count() AS posts, uniqExact(r.platform) AS platforms,
     sum(r.fee) AS fee, sum(r.service_fee) AS service_fee, sum(r.bundle_share) AS bundle_share, sum(r.extra) AS extra,
@@ -32,28 +36,41 @@ AGGREGATES = """
     sum(r.intent_comments) AS intent_comments, sum(r.emv) AS emv, sum(r.revenue) AS revenue,
     sum(r.tail_engagements) AS tail_engagements, sum(r.heating_incremental) AS heating_incremental,
     sum(r.heating_pulse_spend) AS heating_pulse_spend,
-    sumIf(r.spend, r.views IS NOT NULL) * 1000 / nullIf(toFloat64(sum(r.views)), 0)               AS cpm,
-    if(uniqExact(r.platform) = 1,
-       sumIf(r.spend, r.engagements IS NOT NULL) / nullIf(toFloat64(sum(r.engagements)), 0), NULL) AS cpe,
-    sumIf(r.spend, r.saves IS NOT NULL) / nullIf(toFloat64(sum(r.saves)), 0)                      AS cost_per_save,
-    sumIf(r.spend, r.searches IS NOT NULL) / nullIf(toFloat64(sum(r.searches)), 0)                AS cost_per_search,
-    sumIf(r.spend, r.intent_comments IS NOT NULL) / nullIf(toFloat64(sum(r.intent_comments)), 0)  AS cost_per_intent_comment,
-    (sum(r.emv) - sumIf(r.spend, r.emv IS NOT NULL)) / nullIf(sumIf(r.spend, r.emv IS NOT NULL), 0) AS emv_return,
-    sum(r.revenue) / nullIf(spend, 0)                                                             AS roas,
+    sumIf(r.spend, r.views IS NOT NULL) * 1000
+        / nullIf(toFloat64(sumIf(r.views, r.spend IS NOT NULL)), 0)                                 AS cpm,
+    if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL)
+        / nullIf(toFloat64(sumIf(r.engagements, r.spend IS NOT NULL)), 0), NULL)                    AS cpe,
+    sumIf(r.spend, r.saves IS NOT NULL) / nullIf(toFloat64(sumIf(r.saves, r.spend IS NOT NULL)), 0) AS cost_per_save,
+    sumIf(r.spend, r.searches IS NOT NULL)
+        / nullIf(toFloat64(sumIf(r.searches, r.spend IS NOT NULL)), 0)                              AS cost_per_search,
+    sumIf(r.spend, r.intent_comments IS NOT NULL)
+        / nullIf(toFloat64(sumIf(r.intent_comments, r.spend IS NOT NULL)), 0)                       AS cost_per_intent_comment,
+    (sumIf(r.emv, r.spend IS NOT NULL) - sumIf(r.spend, r.emv IS NOT NULL))
+        / nullIf(sumIf(r.spend, r.emv IS NOT NULL), 0)                                              AS emv_return,
+    sumIf(r.revenue, r.spend IS NOT NULL)
+        / nullIf(sumIf(r.spend, r.revenue IS NOT NULL OR r.orders = 0), 0)                          AS roas,
     sum(r.tail_engagements) / nullIf(toFloat64(sumIf(r.engagements, r.tail_share IS NOT NULL)), 0) AS tail_contribution,
-    sum(r.heating_incremental) / nullIf(sum(r.heating_pulse_spend), 0)                             AS heating_efficiency
+    sumIf(r.heating_incremental, r.heating_pulse_spend IS NOT NULL)
+        / nullIf(sumIf(r.heating_pulse_spend, r.heating_incremental IS NOT NULL), 0)                AS heating_efficiency
 """
 
-# The spend each cost ratio of AGGREGATES divides: only the posts that have the ratio's metric
-# (not every post's spend). Shown beside the ratios in JSON and CSV so that they can be recomputed.
+# The spend each ratio of AGGREGATES divides: that of the posts that have the ratio's metric and a spend
+# (sumIf skips a NULL spend), not every post's. Shown beside the ratios in JSON and CSV so that they can be
+# recomputed. ROAS divides the spend of the posts whose revenue is known (none: no order; n/a: no FX rate),
+# heating efficiency the heating-pulse spend of the posts with heated pulses.
 RATIO_SPEND = """
     sumIf(r.spend, r.views IS NOT NULL)                                          AS cpm_spend,
     if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL), NULL) AS cpe_spend,
     sumIf(r.spend, r.saves IS NOT NULL)                                          AS cost_per_save_spend,
     sumIf(r.spend, r.searches IS NOT NULL)                                       AS cost_per_search_spend,
     sumIf(r.spend, r.intent_comments IS NOT NULL)                                AS cost_per_intent_comment_spend,
-    sumIf(r.spend, r.emv IS NOT NULL)                                            AS emv_return_spend
+    sumIf(r.spend, r.emv IS NOT NULL)                                            AS emv_return_spend,
+    sumIf(r.spend, r.revenue IS NOT NULL OR r.orders = 0)                        AS roas_spend,
+    sumIf(r.heating_pulse_spend, r.heating_incremental IS NOT NULL)              AS heating_efficiency_spend
 """
+
+# The revenue ROAS divides (with roas_spend), for roi_report to add campaign-level money to the total's ROAS.
+ROAS_REVENUE = "sumIf(r.revenue, r.spend IS NOT NULL) AS roas_revenue"
 
 # Creator names (the creators table) beside a post's creator id: LEFT JOIN after ``FROM v_roi_post AS r``.
 CREATOR_JOIN = ("LEFT JOIN (SELECT creator_id, name FROM creators FINAL WHERE tenant = {tenant:String}) AS cr "
@@ -143,7 +160,8 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
         raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
     where, params = _post_filter(camp, window)
     name, join = (f", any({CREATOR_NAME}) AS creator_name", CREATOR_JOIN) if by == "creator" else ("", "")
-    sql = (f"SELECT {GROUP_COLUMN[by]} AS value, grouping(value) AS is_total, {AGGREGATES}, {RATIO_SPEND}{name} "
+    sql = (f"SELECT {GROUP_COLUMN[by]} AS value, grouping(value) AS is_total, {AGGREGATES}, {RATIO_SPEND}, "
+           f"{ROAS_REVENUE}{name} "
            f"FROM v_roi_post AS r {join} WHERE {where} GROUP BY GROUPING SETS ((value), ()) "
            "ORDER BY is_total, spend DESC NULLS FIRST, value")
     groups: list[dict[str, Any]] = []
@@ -154,6 +172,7 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
             if "creator_name" in row:
                 row["creator_name"] = None  # the total row is no creator
         else:
+            row.pop("roas_revenue")  # the total's only (roi_report)
             groups.append(row)
     return groups, total
 
@@ -190,18 +209,30 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
         level_future = pool.submit(campaign_level, reader, camp, window)
         groups, total = roi_groups(reader, camp, by, window)
         level = level_future.result()
+    roas_revenue = total.pop("roas_revenue", None)
     if level["lines"]:
         groups.append({"value": CAMPAIGN_LEVEL, "posts": 0, "spend": level["spend"], "revenue": level["revenue"],
                        "fx_missing": level["fx_missing"], "extra": level["spend"],
-                       "roas": ratio(level["revenue"], level["spend"])})
-        spend = None if total["spend"] is None or level["spend"] is None else total["spend"] + level["spend"]
+                       "roas": ratio(level["revenue"], level["spend"]), "roas_spend": level["spend"]})
+        total["spend"] = _plus(total["spend"], level["spend"])
         revenues = [v for v in (total["revenue"], level["revenue"]) if v is not None]
-        total["spend"] = spend
         total["revenue"] = sum(revenues) if revenues else None
         total["fx_missing"] += level["fx_missing"]
-        total["roas"] = ratio(total["revenue"], spend)
+        # ROAS: the revenue and spend of the posts whose both are known, plus the campaign-level money
+        # (sales attributed to the campaign only, costs of no post); n/a while that money lacks a rate.
+        if level["fx_missing"]:
+            total["roas_spend"] = total["roas"] = None
+        else:
+            known_revenues = [v for v in (roas_revenue, level["revenue"]) if v is not None]
+            total["roas_spend"] = (total.get("roas_spend") or 0.0) + (level["spend"] or 0.0)
+            total["roas"] = ratio(sum(known_revenues) if known_revenues else None, total["roas_spend"])
     total["value"] = "total"
     return groups, total
+
+
+def _plus(a: float | None, b: float | None) -> float | None:
+    """a + b, n/a when either is."""
+    return None if a is None or b is None else a + b
 
 
 def post_rows(reader: Reader, camp: Campaign, window: Window = Window()) -> list[dict[str, Any]]:

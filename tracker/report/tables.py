@@ -54,12 +54,15 @@ RATIO_SPEND_COLUMNS: list[Column] = [
     ("cost_per_search_spend", "per search spend {cur}", "money"),
     ("cost_per_intent_comment_spend", "per intent spend {cur}", "money"),
     ("emv_return_spend", "EMV ROI spend {cur}", "money"),
+    ("roas_spend", "ROAS spend {cur}", "money"),
+    ("heating_efficiency_spend", "eng/heat spend {cur}", "money"),
 ]
 """The spend each ratio of ROI_COLUMNS divides (queries.RATIO_SPEND), for CSV and the workbook."""
 
-RATIO_NOTE = ("CPM, CPE and cost-per figures divide the spend of the posts that have that metric (posts without "
-              "it — not yet published or measured, or on a platform that does not expose it — are left out, "
-              "and so are campaign-level costs).")
+RATIO_NOTE = ("CPM, CPE and cost-per figures divide the spend of the posts that have that metric and a spend "
+              "by that metric of the same posts (posts without it — not yet published or measured, or on a "
+              "platform that does not expose it — are left out, as are posts whose spend is n/a and "
+              "campaign-level costs).")
 """Why spend ÷ views × 1000 of a row need not give its CPM; under every ROI table."""
 
 CPE_NOTE = "CPE is n/a where a row mixes platforms: platforms count engagements differently."
