@@ -124,6 +124,56 @@ def test_publish_pulse_and_heated_pulse_with_lift():
     assert pulses[1].theta is not None and 0.8 < pulses[1].theta < 1.8
 
 
+def test_a_boost_delivered_in_its_first_hours_of_a_day_window_peaks_where_it_did():
+    """A 24 h node whose budget went out in its first hours (paid delivery is often front-loaded):
+    spread evenly over the whole window, its response read its peak at the window's end, 23 h
+    late at a sixth of its height, and a quarter fewer incremental engagements; and one hour
+    in, 0.008 engagements made its cost 246,218 per engagement."""
+    hours = 300
+    base = curve(hours, [(0, 5000.0, 2.0, 1.2)])
+    heated = curve(hours, [(0, 5000.0, 2.0, 1.2), (150, 3000.0, 1.0, 1.3)])
+    heat = HeatingNode("h1", T0 + 150, T0 + 174, spend=2000.0)
+    snaps = snapshots(noisy(heated, 2))
+    pulse = replay_post("p", snaps, [heat], publish_hours=T0, params=P).pulse_list()[1]
+    assert pulse.trigger == "heating" and pulse.peak is not None and pulse.peak - pulse.onset <= 3
+    true_lift = sum(heated[150:]) - sum(base[150:])
+    assert abs(pulse.incremental - true_lift) / true_lift < 0.15
+    early = replay_post("p", snaps[:152], [heat], publish_hours=T0, params=P).pulse_list()[1]
+    assert early.incremental >= 1.0 or early.cost_per_incremental is None
+
+
+def test_a_boost_delivered_evenly_over_its_window_is_read_so():
+    """The choice above leaves an even delivery alone: its response rises through the window."""
+    hours = 300
+    u = box_profile(0.0, 24.0)
+    lift = [0.0] * hours
+    for i, x in enumerate(u):  # each delivered unit answered by a power law
+        for h in range(150 + i, hours):
+            lift[h] += 3000.0 * x * power(1.0, 1.0, 1.3, h - 150 - i + 0.5) / 2.0
+    base = curve(hours, [(0, 5000.0, 2.0, 1.2)])
+    v = [b + x for b, x in zip(base, lift, strict=True)]
+    heat = HeatingNode("h1", T0 + 150, T0 + 174, spend=2000.0)
+    pulse = replay_post("p", snapshots(noisy(v, 3)), [heat], publish_hours=T0, params=P).pulse_list()[1]
+    assert pulse.peak is not None and pulse.peak - pulse.onset >= 18
+    assert abs(pulse.incremental - sum(lift)) / sum(lift) < 0.15
+
+
+def test_a_pulse_is_never_credited_more_engagements_than_the_post_shows():
+    """The pulse series keeps each counter's running maximum, the totals its latest value: after
+    one stray row read a counter far too high, a pulse was credited 3,277 incremental engagements
+    of a post showing 2,472."""
+    v = curve(120, [(0, 3000.0, 2.0, 1.2)])
+    snaps = snapshots(v)
+    stray = snaps[60]
+    likes = stray.values[1]
+    assert likes is not None
+    snaps[60] = replace(stray, values=(None, likes + 2000, *stray.values[2:]))
+    report = replay_post("p", snaps, [], publish_hours=T0, params=P)
+    shown = report.long_tail.total if report.long_tail else None
+    assert shown is not None and shown < likes + 2000
+    assert all(q.incremental <= shown for q in report.pulse_list())
+
+
 def test_tracking_that_starts_after_a_heating_is_over_does_not_credit_it():
     """A post first seen 36 h after a boost's delivery ended shows that boost's tail only: its
     first pulse is the tracking start, with no spend (it was credited to the boost, whose cost

@@ -37,6 +37,7 @@ from tracker.analytics.longtail import (
 from tracker.analytics.metrics import emv, engagements
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.pulses import NONE, HeatingNode, Pulse, PulseTracker
+from tracker.analytics.records import cost_per_incremental
 from tracker.analytics.resample import Snapshot
 
 # version, alerted, reported, pending, open flag, publish, end, curve size
@@ -302,16 +303,22 @@ class PostAnalytics:
         return rows
 
     def _scaled(self, pulse: Pulse) -> Pulse:
-        """A pulse with its engagements over every engagement metric (series ones scaled)."""
+        """A pulse with its engagements over every engagement metric (series ones scaled), and
+        never more incremental engagements than the post shows: the pulse series keeps each
+        counter's running maximum, the totals its latest value, so after a counter fell (a purge,
+        a stray export row) a pulse read 3,277 incremental engagements of a post showing 2,472."""
         r = self.curve.engagement_ratio()
-        if r == 1.0:
-            return pulse
+        shown = engagements(self.curve.totals())
         lift = pulse.incremental * r
+        if shown is not None:
+            lift = min(lift, shown)
+        if r == 1.0 and lift == pulse.incremental:
+            return pulse
         return replace(
             pulse,
             incremental=lift,
             total=pulse.total * r,
-            cost_per_incremental=pulse.spend / lift if pulse.spend > 0 and lift > 0 else None,
+            cost_per_incremental=cost_per_incremental(pulse.spend, lift),
         )
 
     def _update(self, status: str, rows: list[HourRow], loglinear: LearnedRatios | None) -> Update:
@@ -424,7 +431,7 @@ class PostAnalytics:
             total=total,
             burst=burst,
             tail_share=tail_share(total, burst),
-            organic_tail=None if paid is None or after is None else after - paid,
+            organic_tail=None if paid is None or after is None else max(0.0, after - paid),
             paid_tail=paid,
             projections=tuple(projections),
             baseline_projections=tuple(baselines),

@@ -59,7 +59,7 @@ from tracker.analytics.baseline import exceeds, log_noise, median
 from tracker.analytics.cycle import SETTLE_STEPS, DailyCycle
 from tracker.analytics.decay import fit_power_law
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
-from tracker.analytics.records import DecayView, HeatingNode, Pulse
+from tracker.analytics.records import DecayView, HeatingNode, Pulse, cost_per_incremental
 from tracker.analytics.response import (
     K,
     Response,
@@ -209,6 +209,15 @@ _HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
 _F4 = np.float32
 _VERSION = 4
 _F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
+_DELIVERY_SHIFT, _DELIVERY_MASK = 3, 7  # flags bits 3-5: a heated pulse's delivery (see response)
+DELIVERY_HALVINGS = 4
+"""A heated pulse's input is spread evenly over its node's window, or over its first half,
+quarter… down to 1/2^DELIVERY_HALVINGS of it: whichever its first steps fit best. Paid
+delivery is often front-loaded (a budget spent in the first hours of a 24 h window); spread
+over the whole window, such a response read its peak at the window's end, 23 h late."""
+DELIVERY_MARGIN = 0.1
+"""A shorter delivery is taken only when it leaves this share less squared error than the
+node's whole window (the window is what the node says)."""
 
 
 class PulseTracker:
@@ -329,13 +338,39 @@ class PulseTracker:
         """The basis of the current pulse's input."""
         if self._resp is None:
             if TRIGGERS[self.trigger] == "heating":
-                u = box_profile(0.0, self.window_end - self.onset)
+                u = box_profile(0.0, self._delivery_steps())
             elif TRIGGERS[self.trigger] == "tracking-start":
                 u = np.ones(1)
             else:
                 u = burst_profile(params.steps(params.burst_input_hours), params.burst_input_ratio)
             self._resp = response_for(u, params.grid_hours)
         return self._resp
+
+    def _delivery_steps(self, halvings: int | None = None) -> float:
+        """Steps a heated pulse's input is spread over: its window, halved ``halvings`` times
+        (the chosen number by default), never under one step."""
+        k = (self.flags >> _DELIVERY_SHIFT) & _DELIVERY_MASK if halvings is None else halvings
+        return max(1.0, (self.window_end - self.onset) / 2**k)
+
+    def _choose_delivery(self, params: AnalyticsParams) -> None:
+        """While a heated pulse's steps are all early ones (kept raw), pick its delivery: the
+        node's window, or a front part of it that its steps fit better (DELIVERY_HALVINGS)."""
+        if TRIGGERS[self.trigger] != "heating" or self.next_step - self.onset > EARLY or len(self.early) < 3:
+            return
+        best, best_sse, whole = 0, math.inf, math.inf
+        for k in range(DELIVERY_HALVINGS + 1):
+            if k and self._delivery_steps(k) == self._delivery_steps(k - 1):
+                break
+            self.flags = (self.flags & ~(_DELIVERY_MASK << _DELIVERY_SHIFT)) | (k << _DELIVERY_SHIFT)
+            self._resp = None
+            coef, gram, rhs, (_, _, wee) = self._solve(params)
+            sse = wee + self.wee_sum - 2.0 * float(coef @ rhs) + float(coef @ gram @ coef)
+            if k == 0:
+                whole = sse
+            if sse < best_sse and (k == 0 or sse < (1.0 - DELIVERY_MARGIN) * whole):
+                best, best_sse = k, sse
+        self.flags = (self.flags & ~(_DELIVERY_MASK << _DELIVERY_SHIFT)) | (best << _DELIVERY_SHIFT)
+        self._resp = None
 
     def counterfactual(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
         """Velocity expected at ``step`` without the current pulse (deseasonalised counts/step)."""
@@ -805,6 +840,7 @@ class PulseTracker:
     def _refit(self, params: AnalyticsParams) -> None:
         if self.onset == NONE or self.next_step == NONE or self.next_step <= self.onset:
             return
+        self._choose_delivery(params)
         coef, gram, rhs, (w_e, we_e, wee_e) = self._solve(params)
         self.coef = coef.astype(_F4)
         coef = self.coef.astype(float)
@@ -843,7 +879,7 @@ class PulseTracker:
         stop = max(peak + 3, tau_now)
         if self.theta == self.theta and tau_now % 6:
             return  # θ is read off the fit every 6 steps (it describes, nothing decides on it)
-        observed = bin(self.early_obs >> (peak + 1)).count("1") + self.fit_points
+        observed = self._observed_after(peak)
         fit = None
         if observed >= params.min_fit_points:
             fit = fit_power_law(
@@ -853,6 +889,10 @@ class PulseTracker:
             self.theta = self.offset = self.amplitude = math.nan
         else:
             self.amplitude, self.offset, self.theta = fit
+
+    def _observed_after(self, peak: int) -> int:
+        """Observed steps after step ``peak`` of the pulse (what a decay exponent is read off)."""
+        return bin(self.early_obs >> (peak + 1)).count("1") + self.fit_points
 
     # -- reading -----------------------------------------------------------
 
@@ -1003,9 +1043,11 @@ class PulseTracker:
         if not fitted:
             reason = "no response" if no_resp else "too few steps after the onset"
         elif not theta_ok:
+            seen = self._observed_after(int(self.peak_tau))
             reason = (
-                f"fewer than {params.min_fit_points} observed steps after the peak, or a decay "
-                f"exponent outside {params.theta_min}–{params.theta_max}"
+                f"{seen} observed steps after the peak, a decay exponent needs {params.min_fit_points}"
+                if seen < params.min_fit_points
+                else f"the decay is no power law with an exponent within {params.theta_min}–{params.theta_max}"
             )
         return Pulse(
             index=self.index,
@@ -1027,7 +1069,7 @@ class PulseTracker:
             no_fit_reason=reason,
             incremental=lift,
             total=self.p_total,
-            cost_per_incremental=self.spend / lift if self.spend > 0 and lift > 0 else None,
+            cost_per_incremental=cost_per_incremental(self.spend, lift),
             status=self.status(params),
             decaying_since=since,
         )

@@ -86,3 +86,10 @@ class DecayView:
     status: str
     rising: bool = False
     """The post's velocity has turned up from its low since the pulse (it keeps growing)."""
+
+
+def cost_per_incremental(spend: float, incremental: float) -> float | None:
+    """Spend per incremental engagement; n/a without spend, and until the pulse has earned at
+    least one engagement (a boost an hour old, credited 0.008 engagements, read 246,218 per
+    engagement)."""
+    return spend / incremental if spend > 0 and incremental >= 1.0 else None
