@@ -36,14 +36,19 @@ DEFAULT_TRACKING_DAYS = 30
 SNAPSHOT_COLUMNS = frozenset({"as_of", "observed_at", *METRICS})
 """Headers of metric exports (``tracker snapshots import``) that no post table has."""
 FORMS = {
-    "video": ("video", "short_video", "long_video", "short", "video_note", "reel", "live_clip", "clip", "视频",
-              "短视频", "长视频", "视频笔记"),
-    "image": ("image", "image_note", "carousel", "photo", "图文", "图片", "图文笔记"),
+    "video": ("video", "short_video", "long_video", "short", "shorts", "video_note", "reel", "reels", "live_clip",
+              "clip", "vlog", "视频", "短视频", "长视频", "视频笔记"),
+    "image": ("image", "image_text", "image_and_text", "images", "image_note", "carousel", "photo", "photos",
+              "picture", "图文", "图片", "图文笔记"),
     "text": ("text", "post", "文字", "微博"),
-    "live": ("live", "直播"),
+    "live": ("live", "livestream", "live_stream", "直播"),
+    "story": ("story", "stories", "快拍", "限时动态"),
     "article": ("article", "文章"),
+    "other": ("other", "其他"),
 }
-_FORM = {alias: form for form, aliases in FORMS.items() for alias in aliases}
+"""The content forms of tracker.posts.v1 (its ``content_form`` enum) and what files call them: the posts
+table's documented image_text is ``image``; a value of none of them is stored as ``other``, with a note."""
+_FORM = {alias: name for name, aliases in FORMS.items() for alias in aliases}
 
 
 class RowError(ValueError):
@@ -177,9 +182,10 @@ def whole(value: Any, name: str) -> int | None:
     return int(round(number))
 
 
-def form(value: Any) -> str:
-    text = "" if value is None else str(value).strip().lower()
-    return _FORM.get(text, "other" if text else "video")
+def form(value: Any) -> str | None:
+    """The content form of a cell (case, spaces and hyphens aside): ``video`` when empty, None when unknown."""
+    text = re.sub(r"[\s-]+", "_", "" if value is None else str(value).strip().lower())
+    return _FORM.get(text) if text else "video"
 
 
 def tags(value: Any) -> list[str]:
@@ -203,6 +209,21 @@ class Builder:
         self.bundles: dict[str, dict[str, Any]] = {}
         self.posts: dict[str, dict[str, Any]] = {}  # post_id -> message
         self.creator_tenants: dict[str, set[str]] = defaultdict(set)
+        self.unknown_forms: dict[str, list[str]] = defaultdict(list)  # value -> rows
+
+    def form(self, row: Row, value: Any) -> str:
+        """The row's content form; an unknown one is stored as ``other`` and named in a note (``noted_forms``)."""
+        known = form(value)
+        if known is None:
+            self.unknown_forms[str(value).strip()].append(row.label())
+            return "other"
+        return known
+
+    def noted_forms(self) -> None:
+        for value, rows in self.unknown_forms.items():
+            where = ", ".join(rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+            self.r.notes.append(f"content_form {value!r} is not a known form ({', '.join(FORMS)}); stored as "
+                                f"'other' on {where}")
 
     def problem(self, row: Row, reason: str) -> None:
         self.r.problems.append(Problem(row.label(), reason))
@@ -246,6 +267,7 @@ class Builder:
         self.each(doc.sections.get("fx", []), self._fx)
         self.each(doc.sections.get("emv", []), self._emv)
         self._creator_rows()
+        self.noted_forms()
         return self.r
 
     def _tenant(self, row: Row) -> None:
@@ -348,7 +370,7 @@ class Builder:
             self.r.notes.append(f"{row.label()}: post {platform}:{pid} has neither a fee nor a bundle")
         self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published,
                        published + timedelta(days=days if days is not None else self.o.tracking_days),
-                       form(v.get("content_form")), fee_money, service, str(bundle) if bundle else None)
+                       self.form(row, v.get("content_form")), fee_money, service, str(bundle) if bundle else None)
 
     def _add_post(self, row: Row, tenant: str, platform: str, pid: str, url: Any, campaign: dict[str, Any],
                   creator: dict[str, Any], published: datetime, tracking_end: datetime, content_form: str,
@@ -507,6 +529,7 @@ class Builder:
             self._creator_rows(note=False)
         if unknown:
             self.r.notes.append(f"columns ignored: {', '.join(sorted(map(str, unknown)))}")
+        self.noted_forms()
         return self.r
 
     def _flat_post(self, row: Row, layout: Layout) -> None:
@@ -552,7 +575,6 @@ class Builder:
         bundle = str(v["bundle"]).strip() if v.get("bundle") else None
         if fee is None and bundle is None:
             problems.append("fee: missing (give the fee, or the bundle that pays for the post)")
-        content_form = read(form, v.get("content_form"))
         bundle_fee = read(amount, v["bundle_fee"], "bundle_fee") if bundle and v.get("bundle_fee") not in (None, "") \
             else None
         tier = str(v.get("tier") or "").strip().lower()
@@ -562,6 +584,7 @@ class Builder:
             problems.append("tier: unknown; give the tier or the creator's followers")
         if problems:
             raise RowError("; ".join(problems))
+        content_form = self.form(row, v.get("content_form"))
         assert creator_id is not None and published is not None and tenant is not None
         accounts = [{"platform": platform, "account_id": account, "handle": handle, "followers": followers}] \
             if account else []
