@@ -354,8 +354,9 @@ class PulseTracker:
 
     def _choose_delivery(self, params: AnalyticsParams) -> None:
         """While a heated pulse's steps are all early ones (kept raw), pick its delivery: the
-        node's window, or a front part of it that its steps fit better (DELIVERY_HALVINGS)."""
-        if TRIGGERS[self.trigger] != "heating" or self.next_step - self.onset > EARLY or len(self.early) < 3:
+        node's window, or a front part of it that its steps fit better (DELIVERY_HALVINGS). A
+        function of those steps only; their last one settles it for the pulse."""
+        if TRIGGERS[self.trigger] != "heating" or len(self.early) < 3 or self.next_step - self.onset > EARLY:
             return
         best, best_sse, whole = 0, math.inf, math.inf
         for k in range(DELIVERY_HALVINGS + 1):
@@ -728,6 +729,8 @@ class PulseTracker:
             self.we_sum += w * e
             self.wee_sum += w * e * e
             self.fit_points += int(observed)
+        if tau == EARLY - 1:
+            self._choose_delivery(params)  # settled from the data alone, however often it was read
         if tau == FOLD_AT and self.early:
             g_e, r_e, w_e, we_e, wee_e = self._early_system(params)
             self.gram += g_e.astype(_F4)
