@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import tzinfo
@@ -12,10 +13,11 @@ from typing import Any, TypeVar
 
 import click
 
-from tracker.analytics.params import DEFAULT_PARAMS
+from tracker.analytics.alerts import Alert
+from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
-from tracker.cli.snapshotfile import parse_instant, read_heating, read_snapshots
+from tracker.cli.snapshotfile import HeatingFile, parse_instant, read_heating, read_snapshots
 from tracker.cli.snapshots import tz_option
 from tracker.errors import InvalidInput
 from tracker.registry.reader import named
@@ -33,8 +35,10 @@ def _num(x: float | None, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def report_dict(r: PostReport) -> dict[str, Any]:
-    """A post's report as plain JSON-able values (times ISO-8601 UTC, durations in hours)."""
+def report_dict(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0) -> dict[str, Any]:
+    """A post's report as plain JSON-able values (times ISO-8601 UTC, durations in hours).
+
+    ``notes`` say why figures are n/a or what the report leaves out."""
     g = r.grid_hours
     pulses = []
     for p in r.pulse_list():
@@ -47,7 +51,7 @@ def report_dict(r: PostReport) -> dict[str, Any]:
         d["half_life_hours"] = None if p.half_life is None else p.half_life * g
         del d["rise_steps"], d["half_life"]
         pulses.append(d)
-    alerts = [{**asdict(a), "at": _iso(a.at, g)} for a in r.alerts]
+    alerts = [{**asdict(a), "at": _iso(a.at, g), "summary": alert_summary(r, a, horizon_hours)} for a in r.alerts]
     return {
         "post_id": r.post_id,
         "grid_hours": g,
@@ -58,6 +62,7 @@ def report_dict(r: PostReport) -> dict[str, Any]:
         "pulses": pulses,
         "long_tail": None if r.long_tail is None else asdict(r.long_tail),
         "alerts": alerts,
+        "notes": list(notes or []),
         "curve": [
             {
                 "at": _iso(s, g),
@@ -70,7 +75,50 @@ def report_dict(r: PostReport) -> dict[str, Any]:
     }
 
 
-def _table(r: PostReport) -> str:
+def alert_summary(r: PostReport, a: Alert, horizon_hours: float = 72.0) -> str:
+    """The alert as the store words it (``counters regressed: views fell from 19,943 to
+    12,000``): the stream's evidence reading, with a decaying pulse's trigger."""
+    from tracker.stream.insights import alert_summary as summary
+    from tracker.stream.insights import decaying_summary, readable_evidence
+
+    evidence = readable_evidence(a.evidence, r.grid_hours)
+    if a.type == "PostDecaying" and a.state == "firing":
+        pulse = r.pulses.get(evidence.get("pulse", -1))
+        if pulse is not None:
+            evidence["pulse_trigger"] = pulse.trigger
+            if pulse.heating_ids:
+                evidence["heating_ids"] = list(pulse.heating_ids)
+        return decaying_summary(evidence, horizon_hours)
+    return summary(a.type, a.state, a.key, evidence)
+
+
+def why_not_available(r: PostReport, published: float | None, last_hours: float | None,
+                      params: AnalyticsParams) -> list[str]:
+    """Why the long tail's figures are n/a, in words a file's owner can act on."""
+    lt, burst = r.long_tail, params.burst_window_hours
+    if lt is None or lt.total is None:
+        return ["long tail n/a: no engagement counter (likes, comments, shares, saves) in the file"]
+    if lt.tail_share is not None:
+        return []
+    if published is None:
+        return [f"tail share and projections n/a: no published_at for this post in the file; both count from "
+                f"publish (the burst window is its first {burst:g} h): add a published_at column"]
+    end = published + burst
+    if last_hours is not None and last_hours < end:
+        return [f"tail share n/a: the burst window ({burst:g} h after publish) is not over until {when(end)}; "
+                f"the last snapshot is at {when(last_hours)}"]
+    return [f"tail share n/a: the first snapshot came after the burst window ({burst:g} h after publish, until "
+            f"{when(end)}), so the burst's engagements are unknown"]
+
+
+def when(hours: float) -> str:
+    """Hours since the epoch as ``2025-09-14 08:00Z``."""
+    from tracker.alerting.wording import when as wording_when
+
+    return wording_when(to_datetime(hours))
+
+
+def _table(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0) -> str:
     g = r.grid_hours
     lines = [f"post {r.post_id}: {r.snapshots} snapshots ({r.late} late, {r.duplicates} duplicate)"]
     totals = ", ".join(f"{k} {_num(v, 0)}" for k, v in r.totals.items() if v is not None)
@@ -103,7 +151,8 @@ def _table(r: PostReport) -> str:
     if r.alerts:
         lines.append("  alerts:")
         for a in r.alerts:
-            lines.append(f"    {(_iso(a.at, g) or '')[:16]} {a.type} {a.state} ({a.key})")
+            lines.append(f"    {(_iso(a.at, g) or '')[:16]} {a.type} {a.state}: {alert_summary(r, a, horizon_hours)}")
+    lines.extend(f"  note: {note}" for note in notes or [])
     return "\n".join(lines)
 
 
@@ -155,8 +204,13 @@ def analyze(
     shares, as research datasets publish them).
 
     The same code as the stream runs, in file order; --as-of shows what it would
-    have said then. Rows that cannot be read are listed on stderr with their line
-    and reason (exit status 2); the others are analyzed.
+    have said then (posts not yet observed by then are left out, and a time
+    before every snapshot is an error). Post ids are platform:id, with a
+    platform tracker knows, or a label without a colon. Rows that cannot be
+    read, of either file, are listed on stderr with their line and reason; the
+    others are analyzed, and each post's notes say what its report leaves out
+    (refused heating rows) or why a figure is n/a (no published_at: no tail
+    share nor projections).
 
     \b
     Examples:
@@ -165,38 +219,70 @@ def analyze(
       tracker analyze active_00-6OyXVA0M.json     # daily counts: a 24 h grid
 
     \b
-    A post tracker already stores, exported (the store's times are UTC):
-      tracker sql "SELECT post_id, observed_at, views, likes, comments, shares,
-        saves, searches FROM snapshots FINAL WHERE post_id = 'douyin:123'
-        ORDER BY observed_at FORMAT CSVWithNames" > post.csv
-      tracker analyze post.csv --tz UTC
+    A post tracker already stores, with its publish time and heating nodes
+    (the store's times are UTC):
+    {recipe}
+
+    Exit status: 0 every row used; 1 nothing to analyze (an unreadable file, no
+    usable row, --as-of before every snapshot); 2 some rows of either file not
+    used (the report leaves them out, as its notes say).
     """
     if grid_hours is not None and not math.isfinite(grid_hours):
         raise click.BadParameter("must be a number of hours from 0.25 to 24", param_hint="--grid-hours")
     try:
         cutoff = parse_instant(as_of, "--as-of") if as_of else None
         data = _read(file, lambda p: read_snapshots(p, tz))
-        heating, refused = _read(heating_file, lambda p: read_heating(p, tz)) if heating_file else ({}, [])
+        heat = _read(heating_file, lambda p: read_heating(p, tz)) if heating_file else HeatingFile()
     except InvalidInput as exc:
         raise click.ClickException(exc.reason) from exc
-    for pid in sorted(set(heating) - set(data.snapshots)):
+    for pid in sorted(set(heat.nodes) - set(data.snapshots)):
         data.notes.append(f"heating of {pid} ignored: {file.name} has no snapshot of it")
+    posts = dict(data.snapshots)
+    if cutoff is not None:
+        first = {pid: min(s.t for s in snaps) for pid, snaps in posts.items()}
+        if all(t > cutoff for t in first.values()):
+            raise click.ClickException(f"--as-of {as_of} is before the first snapshot ({when(min(first.values()))}) "
+                                       f"in {file.name}: nothing to replay")
+        for pid in [pid for pid, t in first.items() if t > cutoff]:
+            data.notes.append(f"{pid} left out: no snapshot by --as-of (its first is at {when(first[pid])})")
+            del posts[pid]
     grid = grid_hours or data.period_hours or 1.0
     params = DEFAULT_PARAMS.at_resolution(grid)
-    reports = [
-        replay_post(pid, snaps, heating.get(pid, []), data.published.get(pid), None, params, cutoff)
-        for pid, snaps in data.snapshots.items()
-    ]
+    reports, notes = [], []
+    for pid, snaps in posts.items():
+        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid), None, params, cutoff)
+        last = max((s.t for s in snaps if cutoff is None or s.t <= cutoff), default=None)
+        said = why_not_available(report, data.published.get(pid), last, params)
+        if heat.refused.get(pid) and heating_file is not None:
+            said.append(f"{heat.refused[pid]} heating row(s) of this post refused in {heating_file.name} (listed on "
+                        "stderr): its pulses and spend leave them out, so they can differ from the stream's")
+        reports.append(report)
+        notes.append(said)
+    horizon = params.decay_gain_horizon_hours
     if fmt == "json":
-        click.echo(json.dumps([report_dict(r) for r in reports], indent=2, default=str))
+        click.echo(json.dumps([report_dict(r, n, horizon) for r, n in zip(reports, notes, strict=True)], indent=2,
+                              default=str))
     else:
-        click.echo("\n\n".join(_table(r) for r in reports))
+        click.echo("\n\n".join(_table(r, n, horizon) for r, n in zip(reports, notes, strict=True)))
     for note in data.notes:
         click.echo(f"note: {note}", err=True)
     problems = [f"{file.name} {p}" for p in data.problems]
-    problems += [f"{heating_file.name} {p}" for p in refused] if heating_file else []
+    problems += [f"{heating_file.name} {p}" for p in heat.problems] if heating_file else []
     if problems:
         click.echo(f"{len(problems)} row(s) not used:", err=True)
         for line in problems:
             click.echo(f"  {line}", err=True)
         raise SystemExit(2)
+
+
+RECIPE = """\
+  tracker sql "SELECT post_id, observed_at, (SELECT any(published_at) FROM
+    posts FINAL WHERE post_id = 'douyin:123' AND deleted = 0) AS published_at,
+    views, likes, comments, shares, saves, searches FROM snapshots FINAL
+    WHERE post_id = 'douyin:123' ORDER BY observed_at FORMAT CSVWithNames" > post.csv
+  tracker sql "SELECT post_id, start_at AS start, end_at AS end, spend_amount AS
+    spend, spend_currency AS currency, heating_id AS id, status FROM
+    heating_nodes FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > heating.csv
+  tracker analyze post.csv --heating heating.csv --tz UTC"""
+"""The help's export of a stored post with what the stream knows of it (tests run it)."""
+analyze.help = (analyze.help or "").replace("    {recipe}", textwrap.indent(RECIPE, "    "))  # the docstring's indent

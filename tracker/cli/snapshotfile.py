@@ -22,6 +22,7 @@ export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--tz 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -33,7 +34,14 @@ import orjson
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.pulses import HeatingNode
 from tracker.analytics.resample import Snapshot, to_hours
-from tracker.collect.exportrows import NoZone, RowError, blank, observation_from_row, parse_time
+from tracker.collect.exportrows import (
+    NoZone,
+    RowError,
+    blank,
+    check_post_id,
+    observation_from_row,
+    parse_time,
+)
 from tracker.errors import InvalidInput
 from tracker.registry import records
 from tracker.registry.reader import Document, Row, read
@@ -173,6 +181,11 @@ def _series(data: dict[str, Any], stem: str, tz: tzinfo | None) -> SnapshotFile:
         begin = _floor(begin, period)
     platform, video = item.get("platform"), item.get("video_id") or item.get("id")
     post_id = str(data.get("post_id") or (f"{platform}:{video}" if platform and video else stem))
+    if ":" in post_id:
+        try:
+            check_post_id(post_id)
+        except RowError as exc:
+            raise InvalidInput(str(exc)) from None
     length = max(len(v) for v in series.values())
     totals = dict.fromkeys(series, 0.0)
     for i in range(length):
@@ -212,23 +225,36 @@ def parse_instant(text: str, name: str) -> float:
         raise InvalidInput(str(exc)) from None
 
 
-def read_heating(path: Path, tz: tzinfo | None = None) -> tuple[dict[str, list[HeatingNode]], list[str]]:
+@dataclass
+class HeatingFile:
+    """What a heating file holds, per post."""
+
+    nodes: dict[str, list[HeatingNode]] = field(default_factory=lambda: defaultdict(list))
+    """The nodes per post, cancelled ones left out (as the stream does: they never heat)."""
+    problems: list[str] = field(default_factory=list)
+    """Rows that were not used: ``line 3: end: not after start``."""
+    refused: dict[str, int] = field(default_factory=dict)
+    """Per post, how many of its rows were refused (its pulses and spend leave them out)."""
+
+
+def read_heating(path: Path, tz: tzinfo | None = None) -> HeatingFile:
     """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status),
-    and the rows refused with their line and reason. Cancelled nodes are left out; times
-    without a zone are read in ``tz``."""
+    and the rows refused with their line and reason. Times without a zone are read in ``tz``;
+    a blank spend (ClickHouse's null ``\\N`` in a store export) is 0."""
     doc = read_rows(path)
     if doc.kind != "table":
         raise InvalidInput("a heating file is a table: one row per node (post_id, start, end, spend, currency)")
-    out: dict[str, list[HeatingNode]] = defaultdict(list)
-    problems = []
+    out = HeatingFile()
     for i, row in enumerate(doc.rows):
         v = row.values
+        post_id = str(v.get("post_id") or "").strip()
         try:
             if row.problem:
                 raise RowError(row.problem)
-            post_id = str(v.get("post_id") or "").strip()
             if not post_id:
                 raise RowError("post_id: missing")
+            if ":" in post_id:
+                check_post_id(post_id)
             if blank(v.get("start")):
                 raise RowError("start: missing (when the node's delivery begins)")
             start = to_hours(_time(v["start"], "start", tz))
@@ -236,23 +262,27 @@ def read_heating(path: Path, tz: tzinfo | None = None) -> tuple[dict[str, list[H
             if end is not None and end <= start:
                 raise RowError("end: not after start")
             try:
-                spend = float(v.get("spend") or 0.0)
+                spend = 0.0 if blank(v.get("spend")) else float(v["spend"])
             except (TypeError, ValueError):
-                raise RowError(f"spend: not a number ({v.get('spend')!r:.40})") from None
+                spend = math.nan
+            if not math.isfinite(spend):
+                raise RowError(f"spend: not a number ({v.get('spend')!r:.40})")
             if spend < 0:
                 raise RowError(f"spend: negative ({spend:g})")
             status = str(v.get("status") or "planned").strip().lower()
             if status not in HEATING_STATUSES:
                 raise RowError(f"status: {status!r:.20} is not one of {', '.join(HEATING_STATUSES)}")
-            cur = "" if v.get("currency") in (None, "") else records.currency(v["currency"], "currency")
+            cur = "" if blank(v.get("currency")) else records.currency(v["currency"], "currency")
         except (RowError, records.RowError) as exc:
-            problems.append(f"{row.label()}: {reason(exc)}")
+            out.problems.append(f"{row.label()}: {reason(exc)}")
+            if post_id:
+                out.refused[post_id] = out.refused.get(post_id, 0) + 1
             continue
         if status == "cancelled":  # as the stream does: a cancelled node never heats
             continue
-        out[post_id].append(HeatingNode(
+        out.nodes[post_id].append(HeatingNode(
             id=str(v.get("id") or v.get("heating_id") or f"heat-{i + 1}"),
             start=start, end=end, spend=spend,
             currency=cur, status=status,
         ))
-    return out, problems
+    return out

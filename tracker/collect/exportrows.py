@@ -72,10 +72,19 @@ def parse_time(value: Any, tz: tzinfo | None = None) -> datetime:
     return moment.astimezone(UTC)
 
 
+def check_post_id(post_id: str) -> str:
+    """The platform of ``<platform>:<id>``; RowError unless the platform is one tracker knows."""
+    head, _, tail = post_id.partition(":")
+    if head not in PLATFORMS or not tail:
+        raise RowError(f"post_id: must be <platform>:<id> with a known platform (got {post_id!r:.60})")
+    return head
+
+
 def observation_from_row(row: dict[str, Any], platform: str | None = None, any_id: bool = False,
                          tz: tzinfo | None = None) -> Observation:
     """Map one export row (any alias headers) to an observation; raises RowError with the reason.
-    ``any_id`` takes a ``post_id`` as it is (offline analysis needs no platform); ``tz`` is the
+    ``any_id`` takes a ``post_id`` without a colon as it is (a label: offline analysis needs no
+    platform), while one with a colon must name a known platform as everywhere; ``tz`` is the
     zone of times written without one."""
     fields: dict[str, Any] = {}
     for header, value in row.items():
@@ -85,10 +94,8 @@ def observation_from_row(row: dict[str, Any], platform: str | None = None, any_i
     post_id = str(fields.get("post_id") or "").strip()
     pid = str(fields.get("platform_post_id") or "").strip()
     plat = str(fields.get("platform") or platform or "").strip()
-    if post_id and not any_id:
-        head, _, tail = post_id.partition(":")
-        if head not in PLATFORMS or not tail:
-            raise RowError(f"post_id: must be <platform>:<id> with a known platform (got {post_id!r:.60})")
+    if post_id and (not any_id or ":" in post_id):
+        head = check_post_id(post_id)
         if plat and plat != head:
             raise RowError(f"post_id: platform {head!r} differs from the platform {plat!r}")
     elif not post_id and pid:
