@@ -1,7 +1,8 @@
 """``tracker analyze`` as a backtest reads it: refused heating rows say which posts' pulses leave
 them out and exit non-zero; --as-of before the first snapshot is an error naming it; post ids
 pass the same platform check as ``snapshots import``; n/a figures say why; alerts read as the
-store words them; the export recipe brings published_at and the heating nodes."""
+store words them; curve rows name cumulative counts and per-hour rates; the export recipe
+brings published_at and the heating nodes."""
 
 from __future__ import annotations
 
@@ -119,6 +120,24 @@ def test_alerts_read_as_the_store_words_them(tmp_path: Path) -> None:
     code, out, _ = run(write(tmp_path, "a.csv", as_csv(items)), "--format", "json")
     alert = next(a for a in json.loads(out)[0]["alerts"] if a["type"] == "PostUnavailable")
     assert alert["summary"].startswith("counters regressed: views fell from")
+
+
+def test_curve_rows_name_cumulative_counts_and_per_hour_rates(tmp_path: Path) -> None:
+    snaps = write(tmp_path, "a.csv", "post_id,observed_at,views\n"
+                  "douyin:1,2025-09-01T13:00:00Z,4798\n"
+                  "douyin:1,2025-09-01T15:00:00Z,13079\n"
+                  "douyin:1,2025-09-01T17:00:00Z,19873\n")
+    code, out, _ = run(snaps, "--format", "json")
+    assert code == 0
+    curve = {row["at"]: row for row in json.loads(out)[0]["curve"]}
+    row = curve["2025-09-01T13:00:00Z"]
+    assert "views" not in row  # no bare metric name: a rate or a count is said
+    assert row["cumulative"]["views"] == 8938.5 and row["per_hour"]["views"] == 4140.5
+    code, out, _ = run(snaps, "--format", "json", "--grid-hours", "2")
+    row = {r["at"]: r for r in json.loads(out)[0]["curve"]}["2025-09-01T14:00:00Z"]  # 14:00-16:00
+    assert row["cumulative"]["views"] == 16476 and row["per_hour"]["views"] == (16476 - 8938.5) / 2
+    text = CliRunner().invoke(analyze, ["--help"]).output
+    assert "per_hour" in text and "cumulative" in text
 
 
 def test_the_help_recipe_exports_published_at_and_the_heating_nodes() -> None:

@@ -38,7 +38,9 @@ def _num(x: float | None, digits: int = 1) -> str:
 def report_dict(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0) -> dict[str, Any]:
     """A post's report as plain JSON-able values (times ISO-8601 UTC, durations in hours).
 
-    ``notes`` say why figures are n/a or what the report leaves out."""
+    ``curve`` rows: ``at`` (start of the grid step), ``observed``, ``cumulative`` (counts at
+    the step's end) and ``per_hour`` (counts gained per hour during the step); ``notes`` say
+    why figures are n/a or what the report leaves out."""
     g = r.grid_hours
     pulses = []
     for p in r.pulse_list():
@@ -67,12 +69,17 @@ def report_dict(r: PostReport, notes: list[str] | None = None, horizon_hours: fl
             {
                 "at": _iso(s, g),
                 "observed": row.observed,
-                "engagements": row.engagements_velocity,
-                **row.velocity,
+                "cumulative": {**row.cumulative, "engagements": row.engagements},
+                "per_hour": {m: _per_hour(v, g) for m, v in
+                             {**row.velocity, "engagements": row.engagements_velocity}.items()},
             }
             for s, row in sorted(r.hours.items())
         ],
     }
+
+
+def _per_hour(gain: float | None, grid_hours: float) -> float | None:
+    return None if gain is None else gain / grid_hours
 
 
 def alert_summary(r: PostReport, a: Alert, horizon_hours: float = 72.0) -> str:
@@ -211,6 +218,13 @@ def analyze(
     others are analyzed, and each post's notes say what its report leaves out
     (refused heating rows) or why a figure is n/a (no published_at: no tail
     share nor projections).
+
+    \b
+    JSON (--format json), per post: totals; pulses (peak_velocity and baseline
+    per grid step: per hour on the default 1 h grid); long_tail; alerts with a
+    summary; notes; curve rows of at (start of the grid step, UTC), observed,
+    cumulative (counts at the step's end) and per_hour (counts gained per hour
+    during the step), each for the counters and engagements.
 
     \b
     Examples:
