@@ -1,4 +1,5 @@
-"""``tracker costs add``: an extra cost line (production, travel, agency fee…)."""
+"""``tracker costs add``: an extra cost line (production, travel, agency fee…); ``tracker costs fx``: an
+exchange rate to the reporting currency."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ note) records it once; give --id to correct a line you added before.
 
 @click.group()
 def costs() -> None:
-    """Cost lines beyond fees and heating nodes."""
+    """Cost lines beyond fees and heating nodes, and the FX rates that convert them."""
 
 
 @costs.command(epilog=EPILOG)
@@ -108,3 +109,72 @@ def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: s
             raise click.ClickException(f"--post: {post_id} is not in the registry; import it first "
                                        "(tracker posts import)") from None
         raise click.ClickException(f"--post: {post_id} is a post of tenant {owner!r}, not {tenant!r}")
+
+
+FX_EPILOG = """\b
+Examples:
+  tracker costs fx --base USD --quote CNY --rate 7.12 --date 2025-09-01
+  tracker costs fx --base USD --quote CNY --rate 7.05 --date 2025-09-01 --tenant lumi-beauty --source contract
+
+\b
+How rates apply: an amount converts at its own date (a fee at the post's
+publish date, a cost line at its --date, heating at its start) with the
+latest rate on or before that date, the tenant's own rate before the global
+one; a rate converts both ways (1 USD = 7.12 CNY also gives CNY → USD).
+Without one the spend reads n/a and `tracker roi` warns, naming the missing
+pair and date. Recording the same base, quote, date and tenant again replaces
+the rate. A campaign document (tracker posts import) can carry rates too, in
+its fx list: - {date: '2025-09-01', base: USD, quote: CNY, rate: 7.12}.
+List them with: tracker sql "SELECT * FROM fx_rates FINAL ORDER BY base, quote, rate_date"
+"""
+
+
+@costs.command(epilog=FX_EPILOG)
+@click.option("--base", required=True, help="Currency of the amounts to convert (ISO-4217, e.g. USD).")
+@click.option("--quote", required=True, help="Currency they convert to, e.g. the reporting currency CNY.")
+@click.option("--rate", "value", required=True, help="Units of QUOTE for 1 BASE (e.g. 7.12).")
+@click.option("--date", "day", default=None, help="First date the rate applies (YYYY-MM-DD) [today, UTC].")
+@click.option("--tenant", default="", help="A tenant's own (contracted) rate [global: every tenant].")
+@click.option("--source", default="manual", show_default=True, help="Where the rate comes from.")
+def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: str) -> None:
+    """Record an FX rate: 1 BASE = RATE QUOTE from DATE on."""
+    from tracker.registry.records import RowError, ident
+    from tracker.registry.records import currency as check_currency
+    from tracker.store.access import open_writer
+
+    try:
+        base, quote = check_currency(base, "--base"), check_currency(quote, "--quote")
+        tenant = ident(tenant, "--tenant") if tenant else ""
+    except RowError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if base == quote:
+        raise click.UsageError(f"--quote: the same currency as --base ({base}); a rate converts between two")
+    rate = fx_rate(value)
+    try:
+        when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    except ValueError:
+        raise click.UsageError(f"--date: {day!r} is not a date (YYYY-MM-DD)") from None
+    row = {"tenant": tenant, "base": base, "quote": quote, "rate_date": when, "rate": rate,
+           "source": source.strip() or "manual", "version": int(time.time() * 1000)}
+    try:
+        with open_writer(Settings()) as writer:
+            writer.insert_json("fx_rates", [row])
+    except TrackerError as exc:
+        raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
+    click.echo(f"1 {base} = {rate} {quote} from {when} on ({f'tenant {tenant}' if tenant else 'every tenant'})")
+
+
+def fx_rate(value: str) -> str:
+    """A rate as fx_rates stores it (Decimal(18, 8)): positive, at most 8 decimals, below 10^10."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise click.UsageError(f"--rate: not a number (got {value!r:.20})") from None
+    if not number.is_finite() or number <= 0 or number >= 10**10:
+        raise click.UsageError(f"--rate: must be above 0 and below 10,000,000,000 (got {value!r:.20})")
+    rounded = number.quantize(Decimal("0.00000001"))
+    if rounded == 0:
+        raise click.UsageError(f"--rate: {value} rounds to 0 at 8 decimals; record the inverse pair instead")
+    return format(rounded.normalize(), "f")

@@ -22,8 +22,11 @@ Files:
                       tracker's columns (tenant, campaign, creator, creator_name, followers,
                       tier, tags, platform, post | url, published_at, content_form,
                       tracking_days | tracking_end, fee, currency, service_fee |
-                      service_fee_rate, bundle, bundle_fee, time_zone) or the Chinese
-                      headers of Xingtu (巨量星图) and Pugongying (蒲公英) order exports
+                      service_fee_rate, bundle, bundle_fee) or the Chinese headers of
+                      Xingtu (巨量星图) and Pugongying (蒲公英) order exports; campaign
+                      columns (time_zone, reporting_currency, campaign_name,
+                      campaign_start, campaign_end, brand_terms) create or update
+                      the campaign's record
   heating table       rows with post | url, channel, start, end, spend, currency, status
 
 \b

@@ -65,6 +65,7 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     with reading() as (_, reader):
         camp = q.campaign(reader, campaign_id, tenant)
         groups, totals = q.roi_report(reader, camp, by, span)
+        missing = q.missing_rates(reader, camp) if totals.get("fx_missing") else []
     if fmt == "json":
         click.echo(to_json({"tenant": camp.tenant, "campaign": camp.campaign_id, "currency": camp.currency,
                             "by": by, "groups": groups, "total": totals}), nl=False)
@@ -83,5 +84,8 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
             click.echo(CPE_NOTE)
         if totals.get("fx_missing"):
             click.echo(f"warning: {totals['fx_missing']} amount(s) have no FX rate to {camp.currency}; "
-                       "their posts' spend reads n/a and their ratios leave those posts out — add rates to "
-                       "fx_rates", err=True)
+                       "their posts' spend reads n/a and their ratios leave those posts out", err=True)
+            for pair in missing:
+                click.echo(f"  {pair['base']} → {pair['quote']} needed from {pair['since']}: tracker costs fx "
+                           f"--base {pair['base']} --quote {pair['quote']} --rate RATE --date {pair['since']}",
+                           err=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,9 @@ from tracker.broker import topics as t
 from tracker.broker.reach import start_client
 from tracker.contracts import encode
 from tracker.registry.reader import read
-from tracker.registry.records import Options, Registry, build
+from tracker.registry.records import CampaignUpdate, Options, Registry, build, campaign_record
 from tracker.settings import Settings
-from tracker.store.access import json_each_row, open_writer
+from tracker.store.access import json_each_row, open_reader, open_writer
 
 TABLE_ORDER = ("tenants", "campaigns", "creators", "creator_accounts", "bundles", "fx_rates", "emv_unit_values",
                "cost_lines")
@@ -53,11 +54,56 @@ def import_file(path: Path, settings: Settings, options: Options, dry_run: bool 
     """Import ``path``; raises InvalidInput when the file itself cannot be read."""
     registry = parse(path, options)
     if dry_run:
+        campaign_tables(registry, {}, set(), options.version)
         return Outcome(registry, {}, {})
+    if registry.campaigns:
+        stored, tenants = stored_campaigns(settings, registry.campaigns)
+        campaign_tables(registry, stored, tenants, options.version)
     sent = asyncio.run(send(settings, [(t.POSTS, m) for m in registry.posts] +
                             [(t.HEATING, m) for m in registry.heating]))
     written = write_tables(settings, registry.tables)
     return Outcome(registry, sent, written)
+
+
+CAMPAIGN_FIELDS = ("name", "time_zone", "reporting_currency", "starts_at", "ends_at", "brand_terms", "version")
+
+
+def stored_campaigns(settings: Settings, updates: list[CampaignUpdate]) -> tuple[dict[tuple[str, str], dict[str, Any]],
+                                                                                   set[str]]:
+    """The stored campaigns records of the flat table's campaigns, and which of their tenants have a record."""
+    tenants = sorted({u.tenant for u in updates})
+    with open_reader(settings) as reader:
+        rows = reader.query(
+            f"SELECT tenant, campaign_id, {', '.join(CAMPAIGN_FIELDS)} FROM campaigns FINAL "
+            "WHERE has({t:Array(String)}, tenant)", {"t": tenants}).named()
+        known = {str(r[0]) for r in reader.query(
+            "SELECT DISTINCT tenant FROM tenants FINAL WHERE has({t:Array(String)}, tenant)", {"t": tenants}).rows}
+    wanted = {(u.tenant, u.campaign_id) for u in updates}
+    stored = {(r["tenant"], r["campaign_id"]): r for r in rows if (r["tenant"], r["campaign_id"]) in wanted}
+    for record in stored.values():
+        for key in ("starts_at", "ends_at"):
+            if isinstance(record[key], datetime):
+                record[key] = record[key].astimezone(UTC)
+        record["brand_terms"] = list(record["brand_terms"])
+    return stored, known
+
+
+def campaign_tables(registry: Registry, stored: dict[tuple[str, str], dict[str, Any]], tenants: set[str],
+                    version: int) -> None:
+    """Add the campaigns rows a flat table's campaign columns make (``campaign_record``), and a tenants row
+    for a tenant without one: named by its id, reporting in its campaigns' currency when the table gives
+    one (else CNY, the default)."""
+    currencies: dict[str, set[str]] = {}
+    for update in registry.campaigns:
+        record = campaign_record(update, stored.get((update.tenant, update.campaign_id)), version)
+        if record is not None:
+            registry.tables["campaigns"].append(record)
+        if "reporting_currency" in update.given:
+            currencies.setdefault(update.tenant, set()).add(update.given["reporting_currency"])
+    for tenant in sorted({u.tenant for u in registry.campaigns} - tenants):
+        given = currencies.get(tenant, set())
+        registry.tables["tenants"].append({"tenant": tenant, "name": tenant, "version": version,
+                                           "reporting_currency": next(iter(given)) if len(given) == 1 else "CNY"})
 
 
 async def send(settings: Settings, messages: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:

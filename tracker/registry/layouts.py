@@ -36,8 +36,13 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "service_fee_rate": ("service_fee_rate", "服务费率"),
     "bundle": ("bundle", "bundle_id", "打包id", "套餐id"),
     "bundle_fee": ("bundle_fee", "打包金额", "套餐金额"),
+    # campaign-level columns: the same on every row of a campaign; they create or update its record
     "time_zone": ("time_zone", "campaign_tz", "时区"),
     "reporting_currency": ("reporting_currency", "结算币种"),
+    "campaign_name": ("campaign_name", "活动名称", "项目名称"),
+    "campaign_start": ("campaign_start", "campaign_starts_at", "活动开始时间"),
+    "campaign_end": ("campaign_end", "campaign_ends_at", "活动结束时间"),
+    "brand_terms": ("brand_terms", "品牌词"),
     "order": ("order_id", "订单id", "订单号"),
     # heating tables
     "heating_id": ("heating_id", "加热id"),

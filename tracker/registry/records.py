@@ -77,6 +77,38 @@ class Options:
     tracking_days: int = DEFAULT_TRACKING_DAYS
 
 
+CAMPAIGN_COLUMNS = {"time_zone": "time_zone", "reporting_currency": "reporting_currency", "campaign_name": "name",
+                    "campaign_start": "starts_at", "campaign_end": "ends_at", "brand_terms": "brand_terms"}
+"""Campaign-level columns of a flat table → the campaigns column each sets."""
+
+
+@dataclass
+class CampaignUpdate:
+    """A campaign of a flat table: the campaign columns its rows give (``given``), and what a new record
+    takes for the others (``defaults``: the import's time zone, the earliest publish time as start…)."""
+
+    tenant: str
+    campaign_id: str
+    given: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    where: str = ""  # the first row that gave each campaign column, for conflicts
+
+
+def campaign_record(update: CampaignUpdate, stored: dict[str, Any] | None, version: int) -> dict[str, Any] | None:
+    """The campaigns row after a flat import: the stored record (or the defaults) with the columns the
+    table gives; None when that changes nothing. Its version is above the stored one, so that the
+    table's columns win whatever the file's age."""
+    base = {"tenant": update.tenant, "campaign_id": update.campaign_id, **update.defaults}
+    if stored is not None:
+        base.update({k: stored[k] for k in ("name", "time_zone", "reporting_currency", "starts_at", "ends_at",
+                                            "brand_terms")})
+    record = {**base, **update.given}
+    if stored is not None and all(record[k] == stored[k] for k in record if k in stored and k != "version"):
+        return None
+    record["version"] = version if stored is None else max(version, int(stored["version"]) + 1)
+    return record
+
+
 @dataclass
 class Registry:
     """What an import writes, and what it refused."""
@@ -87,6 +119,9 @@ class Registry:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     layout: str = ""
+    campaigns: list[CampaignUpdate] = field(default_factory=list)
+    """Campaigns a flat table names, with its campaign-level columns: the importer merges each with the
+    stored record (``campaign_record``) into ``tables['campaigns']`` (and a tenant row when none is stored)."""
 
     def counts(self) -> dict[str, int]:
         out = {"posts": len(self.posts), "heating nodes": len(self.heating)}
@@ -210,6 +245,7 @@ class Builder:
         self.posts: dict[str, dict[str, Any]] = {}  # post_id -> message
         self.creator_tenants: dict[str, set[str]] = defaultdict(set)
         self.unknown_forms: dict[str, list[str]] = defaultdict(list)  # value -> rows
+        self.flat_campaigns: dict[tuple[str, str], CampaignUpdate] = {}
 
     def form(self, row: Row, value: Any) -> str:
         """The row's content form; an unknown one is stored as ``other`` and named in a note (``noted_forms``)."""
@@ -530,6 +566,7 @@ class Builder:
         if unknown:
             self.r.notes.append(f"columns ignored: {', '.join(sorted(map(str, unknown)))}")
         self.noted_forms()
+        self.r.campaigns = list(self.flat_campaigns.values())
         return self.r
 
     def _flat_post(self, row: Row, layout: Layout) -> None:
@@ -582,10 +619,12 @@ class Builder:
             problems.append(f"tier: must be one of {', '.join(TIER_NAMES)} (got {tier!r:.20})")
         elif not tier and v.get("followers") in (None, ""):
             problems.append("tier: unknown; give the tier or the creator's followers")
+        given = read(self._campaign_columns, v, tz)
         if problems:
             raise RowError("; ".join(problems))
         content_form = self.form(row, v.get("content_form"))
-        assert creator_id is not None and published is not None and tenant is not None
+        assert creator_id is not None and published is not None and tenant is not None and cid is not None
+        self._flat_campaign(row, tenant, cid, given or {}, published)
         accounts = [{"platform": platform, "account_id": account, "handle": handle, "followers": followers}] \
             if account else []
         self._add_creator(creator_id, str(v.get("creator_name") or creator_id), v.get("tier"), tags(v.get("tags")),
@@ -603,6 +642,46 @@ class Builder:
             self.r.tables["bundles"].append({
                 "tenant": tenant, "bundle_id": bundle, "campaign_id": cid, "amount": bundle_fee, "currency": cur,
                 "cost_date": published.date(), "split": "equal", "version": self.o.version})
+
+    def _campaign_columns(self, v: dict[str, Any], tz: str | None) -> dict[str, Any]:
+        """The campaign-level columns a flat row gives, as campaigns values."""
+        given: dict[str, Any] = {}
+        if v.get("time_zone"):
+            given["time_zone"] = zone(v["time_zone"], "time_zone")
+        if v.get("reporting_currency"):
+            given["reporting_currency"] = currency(v["reporting_currency"], "reporting_currency")
+        if v.get("campaign_name"):
+            given["name"] = str(v["campaign_name"]).strip()
+        if v.get("campaign_start"):
+            given["starts_at"] = moment(v["campaign_start"], "campaign_start", tz or self.o.time_zone)
+        if v.get("campaign_end"):
+            given["ends_at"] = moment(v["campaign_end"], "campaign_end", tz or self.o.time_zone)
+        if v.get("brand_terms"):
+            given["brand_terms"] = tags(v["brand_terms"])
+        starts, ends = given.get("starts_at"), given.get("ends_at")
+        if starts is not None and ends is not None and ends < starts:
+            raise RowError("campaign_end: before campaign_start")
+        return given
+
+    def _flat_campaign(self, row: Row, tenant: str, cid: str, given: dict[str, Any], published: datetime) -> None:
+        """Collect a flat row's campaign columns; a row that contradicts an earlier one of its campaign is
+        refused (nothing of it is registered)."""
+        update = self.flat_campaigns.get((tenant, cid))
+        if update is None:
+            update = CampaignUpdate(tenant, cid, defaults={
+                "name": cid, "time_zone": self.o.time_zone, "reporting_currency": "", "starts_at": published,
+                "ends_at": None, "brand_terms": []}, where=row.label())
+        clash = [f"{name}: {value!r} differs from {update.given[name]!r} given for campaign {cid!r} on "
+                 f"{update.where}" for name, value in given.items()
+                 if name in update.given and update.given[name] != value]
+        if clash:
+            raise RowError("; ".join(clash))
+        if not update.given:
+            update.where = row.label()
+        update.given.update(given)
+        update.defaults["starts_at"] = min(update.defaults["starts_at"], published)
+        self.flat_campaigns[(tenant, cid)] = update
+
 
 def _check_post_columns(headers: list[str]) -> None:
     """Refuse, once for the whole file, a flat table whose every row would lack its post or

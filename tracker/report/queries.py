@@ -230,6 +230,15 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
     return groups, total
 
 
+def missing_rates(reader: Reader, camp: Campaign) -> list[dict[str, Any]]:
+    """The currency pairs the campaign's amounts lack a rate for (``base`` → ``quote``, the reporting
+    currency), with the earliest date a rate is needed from and how many amounts wait for it."""
+    return reader.query(
+        "SELECT currency AS base, target AS quote, min(money_date) AS since, count() AS amounts FROM v_money "
+        "WHERE tenant = {t:String} AND campaign_id = {c:String} AND scope != 'tenant' AND converted IS NULL "
+        "GROUP BY base, quote ORDER BY base, quote", {"t": camp.tenant, "c": camp.campaign_id}).named()
+
+
 def _plus(a: float | None, b: float | None) -> float | None:
     """a + b, n/a when either is."""
     return None if a is None or b is None else a + b

@@ -1,0 +1,63 @@
+"""``tracker costs fx`` records the rate a missing-rate warning of ``tracker roi`` asks for, and the spend
+it made n/a reads again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from click.testing import Result
+
+from tests.integration.test_roi import P1_SPEND, cost, put
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+
+def test_roi_names_the_missing_rate_and_costs_fx_records_it(campaign_cli: Callable[..., Result],
+                                                            store: Store) -> None:
+    put(store, "cost_lines", [cost("acme", "x-jpy", "c1", "douyin:5", "extra", "1000", "JPY", date(2025, 3, 2))])
+    before = campaign_cli("roi", "--campaign", "c1", "--tenant", "acme")
+    assert before.exit_code == 0, before.output
+    assert ("JPY → CNY needed from 2025-03-02: tracker costs fx --base JPY --quote CNY --rate RATE "
+            "--date 2025-03-02") in before.stderr
+
+    recorded = campaign_cli("costs", "fx", "--base", "jpy", "--quote", "CNY", "--rate", "0.048",
+                            "--date", "2025-03-01", "--tenant", "acme")
+    assert recorded.exit_code == 0, recorded.output
+    assert recorded.output == "1 JPY = 0.048 CNY from 2025-03-01 on (tenant acme)\n"
+    assert store.query_sync("SELECT tenant, base, quote, rate_date, toString(rate), source FROM fx_rates FINAL "
+                            "WHERE base = 'JPY'").rows == [("acme", "JPY", "CNY", date(2025, 3, 1), "0.048", "manual")]
+
+    after = campaign_cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json")
+    douyin = next(g for g in json.loads(after.stdout)["groups"] if g["value"] == "douyin")
+    assert douyin["fx_missing"] == 0 and douyin["spend"] == pytest.approx(P1_SPEND + 8_000 + 1_000 * 0.048)
+    table = campaign_cli("roi", "--campaign", "c1", "--tenant", "acme")
+    assert "warning" not in table.stderr
+
+    again = campaign_cli("costs", "fx", "--base", "JPY", "--quote", "CNY", "--rate", "0.05", "--date", "2025-03-01",
+                         "--tenant", "acme")  # the same pair and date: replaced
+    assert again.exit_code == 0
+    assert store.query_sync("SELECT toString(rate) FROM fx_rates FINAL WHERE base = 'JPY'").rows == [("0.05",)]
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--base", "RMB", "--quote", "USD", "--rate", "0.14"], "RMB is not an ISO-4217 code; write CNY"),
+    (["--base", "USD", "--quote", "USD", "--rate", "1"], "the same currency as --base"),
+    (["--base", "USD", "--quote", "CNY", "--rate", "-7"], "--rate: must be above 0"),
+    (["--base", "USD", "--quote", "CNY", "--rate", "seven"], "--rate: not a number"),
+    (["--base", "USD", "--quote", "CNY", "--rate", "7", "--date", "09/01"], "--date: '09/01' is not a date"),
+])
+def test_costs_fx_refuses_what_it_cannot_record(cli_on_store: Callable[..., Result], args: list[str],
+                                                reason: str) -> None:
+    result = cli_on_store("costs", "fx", *args)
+    assert result.exit_code == 2 and reason in result.output, result.output
+
+
+def test_costs_fx_help_teaches_how_rates_apply(cli_on_store: Callable[..., Result]) -> None:
+    out = cli_on_store("costs", "fx", "--help").output
+    for words in ("1 BASE = RATE QUOTE", "latest rate on or before", "tenant's own rate before", "fx list",
+                  "tracker costs fx --base USD --quote CNY --rate 7.12"):
+        assert words in " ".join(out.split()), words

@@ -1,0 +1,98 @@
+"""A flat posts table's campaign-level columns (time_zone, reporting_currency, campaign_name, …) create or
+update the campaign's record, so that ``tracker roi`` reports in the currency and time zone the table gives
+(the user's posts_us2.csv read "CNY, times in Asia/Shanghai" and left campaigns and tenants empty)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.integration.test_roi import post, put
+from tracker.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+HEADER = "tenant,campaign,creator,creator_name,followers,platform,post,published_at,content_form,fee,currency"
+US2 = (f"{HEADER},time_zone,reporting_currency\n"
+       "usclient,us-fall2,c-zed,Zed,50000,youtube,dQw4w9WgXcQ2,2025-09-01T10:00:00-04:00,video,1000,USD,"
+       "America/New_York,USD\n")
+
+
+@pytest.fixture
+def cli(cli_on_store: Callable[..., Result], kafka: str, tracker_topics: str,
+        monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    monkeypatch.setenv("TRACKER_KAFKA_BOOTSTRAP", kafka)
+    monkeypatch.setenv("TRACKER_TOPIC_PREFIX", tracker_topics)
+    return cli_on_store
+
+
+def campaigns(store: Store) -> list[dict]:
+    return store.query_sync("SELECT tenant, campaign_id, name, time_zone, reporting_currency, "
+                            "toString(starts_at) AS starts_at, brand_terms FROM campaigns FINAL "
+                            "ORDER BY tenant, campaign_id").named()
+
+
+def test_time_zone_and_reporting_currency_make_the_campaign_record(cli: Callable[..., Result], store: Store,
+                                                                   tmp_path: Path) -> None:
+    path = tmp_path / "posts_us2.csv"
+    path.write_text(US2)
+    result = cli("posts", "import", path)
+    assert result.exit_code == 0, result.output
+    assert "1 campaigns" in result.output and "1 tenants" in result.output
+    assert "columns ignored" not in result.output
+    assert campaigns(store) == [{"tenant": "usclient", "campaign_id": "us-fall2", "name": "us-fall2",
+                                 "time_zone": "America/New_York", "reporting_currency": "USD",
+                                 "starts_at": "2025-09-01 14:00:00.000", "brand_terms": []}]
+    assert store.query_sync("SELECT tenant, reporting_currency FROM tenants FINAL").rows == [("usclient", "USD")]
+    # the report's context (what `tracker roi` prints in its header), once the worker has written the post
+    put(store, "posts", [post("usclient", "youtube:dQw4w9WgXcQ2", "us-fall2", "c-zed", "micro", "video")])
+    context = store.query_sync("SELECT DISTINCT time_zone, reporting_currency FROM v_post_context").rows
+    assert context == [("America/New_York", "USD")]
+
+    again = cli("posts", "import", path)  # unchanged: nothing new is written
+    assert again.exit_code == 0 and "campaigns" not in again.output and "tenants" not in again.output, again.output
+
+
+def test_a_later_table_updates_only_the_columns_it_gives(cli: Callable[..., Result], store: Store,
+                                                         tmp_path: Path) -> None:
+    store.insert_sync("tenants", [("usclient", "US client", "EUR", 1)], ["tenant", "name", "reporting_currency",
+                                                                         "version"])
+    doc = tmp_path / "campaign.yaml"
+    doc.write_text("""format: tracker.campaign.v1
+tenants: [{id: usclient, name: US client, reporting_currency: EUR}]
+campaigns: [{id: us-fall2, tenant: usclient, name: Fall seeding, start: '2025-08-25T00:00:00Z', brand_terms: [Zed]}]
+creators: [{id: c-zed, tier: micro}]
+posts:
+- {id: 'youtube:dQw4w9WgXcQ2', campaign: us-fall2, creator: c-zed, published_at: '2025-09-01T14:00:00Z',
+   fee: {amount: 1000, currency: USD}}
+""")
+    assert cli("posts", "import", doc, "--version", "5000").exit_code == 0
+    path = tmp_path / "more.csv"
+    path.write_text(f"{HEADER},reporting_currency,campaign_name\n"
+                    "usclient,us-fall2,c-zed,Zed,50000,youtube,dQw4w9WgXcQ3,2025-09-02T10:00:00-04:00,video,800,USD,"
+                    "USD,Fall seeding US\n")
+    result = cli("posts", "import", path, "--version", "10")  # an older file still updates what it gives
+    assert result.exit_code == 0, result.output
+    assert campaigns(store) == [{"tenant": "usclient", "campaign_id": "us-fall2", "name": "Fall seeding US",
+                                 "time_zone": "Asia/Shanghai", "reporting_currency": "USD",
+                                 "starts_at": "2025-08-25 00:00:00.000", "brand_terms": ["Zed"]}]
+    # the tenant had a record: it is left as it was
+    assert store.query_sync("SELECT reporting_currency FROM tenants FINAL").rows == [("EUR",)]
+
+
+def test_rows_that_contradict_their_campaign_are_refused(cli: Callable[..., Result], store: Store,
+                                                         tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(f"{HEADER},time_zone\n"
+                    "usclient,us-fall2,c-zed,Zed,50000,youtube,dQw4w9WgXcQ2,2025-09-01T10:00:00-04:00,video,1,USD,"
+                    "America/New_York\n"
+                    "usclient,us-fall2,c-amy,Amy,50000,youtube,dQw4w9WgXcQ4,2025-09-01T10:00:00-04:00,video,1,USD,"
+                    "America/Chicago\n")
+    result = cli("posts", "import", path)
+    assert result.exit_code == 2
+    assert "line 3: time_zone: 'America/Chicago' differs from 'America/New_York' given for campaign " \
+           "'us-fall2' on line 2" in result.output
+    assert [c["time_zone"] for c in campaigns(store)] == ["America/New_York"]
