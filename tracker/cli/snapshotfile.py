@@ -44,7 +44,7 @@ from tracker.collect.exportrows import (
 )
 from tracker.errors import InvalidInput
 from tracker.registry import records
-from tracker.registry.reader import Document, Row, read
+from tracker.registry.reader import Document, json_lines, read
 
 PERIODS = {"daily": 24.0, "hourly": 1.0}
 PUBLISHED = ("published_at", "publish_time", "发布时间")
@@ -66,7 +66,7 @@ def read_rows(path: Path) -> Document:
     if suffix in (".jsonl", ".ndjson", ".json") and path.is_file():
         raw = path.read_bytes()
         if suffix != ".json" or _json_lines(raw):
-            return _lines(raw)
+            return json_lines(raw)
     return read(path)
 
 
@@ -78,23 +78,6 @@ def _json_lines(raw: bytes) -> bool:
         return isinstance(orjson.loads(lines[0]), dict)
     except orjson.JSONDecodeError:
         return False
-
-
-def _lines(raw: bytes) -> Document:
-    rows = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            rows.append(Row(number, {}, problem=f"not valid JSON ({str(exc).splitlines()[0]})"))
-            continue
-        if isinstance(item, dict):
-            rows.append(Row(number, item))
-        else:
-            rows.append(Row(number, {}, problem=f"not a JSON object (a {type(item).__name__}): one row per line"))
-    return Document("table", rows=rows, headers=sorted({k for r in rows for k in r.values}))
 
 
 @dataclass

@@ -59,11 +59,11 @@ def read(path: Path) -> Document:
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     if suffix in (".jsonl", ".ndjson"):
-        return _jsonl(path.read_bytes())
+        return json_lines(path.read_bytes())
     if suffix in (".yaml", ".yml", ".json"):
         raw = path.read_bytes()
         if suffix == ".json" and _looks_like_lines(raw):
-            return _jsonl(raw)
+            return json_lines(raw)
         return _structured(raw, suffix == ".json")
     if suffix == ".csv":
         return _csv(path.read_bytes())
@@ -100,7 +100,9 @@ def _looks_like_lines(raw: bytes) -> bool:
         return False
 
 
-def _jsonl(raw: bytes) -> Document:
+def json_lines(raw: bytes) -> Document:
+    """One row per line; a line that is not JSON is a row refused with that reason (one bad
+    line of a long export must not cost the others)."""
     rows: list[Row] = []
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
@@ -108,8 +110,12 @@ def _jsonl(raw: bytes) -> Document:
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"line {number}: not valid JSON ({str(exc).splitlines()[0]})") from None
-        rows.append(_row(item, number, ""))
+            rows.append(Row(number, {}, problem=f"not valid JSON ({str(exc).splitlines()[0]})"))
+            continue
+        if isinstance(item, dict):
+            rows.append(Row(number, item))
+        else:
+            rows.append(Row(number, {}, problem=f"not a JSON object (a {type(item).__name__}): one row per line"))
     return Document("table", rows=rows, headers=sorted({k for r in rows for k in r.values}))
 
 
