@@ -22,11 +22,8 @@ US2 = (f"{HEADER},time_zone,reporting_currency\n"
 
 
 @pytest.fixture
-def cli(cli_on_store: Callable[..., Result], kafka: str, tracker_topics: str,
-        monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    monkeypatch.setenv("TRACKER_KAFKA_BOOTSTRAP", kafka)
-    monkeypatch.setenv("TRACKER_TOPIC_PREFIX", tracker_topics)
-    return cli_on_store
+def cli(cli_on_broker: Callable[..., Result]) -> Callable[..., Result]:
+    return cli_on_broker
 
 
 def campaigns(store: Store) -> list[dict]:

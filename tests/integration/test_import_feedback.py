@@ -26,11 +26,8 @@ SNAPSHOT_COLUMNS = ["tenant", "post_id", "observed_at", "platform", "views", "li
 
 
 @pytest.fixture
-def cli(cli_on_store: Callable[..., Result], kafka: str, tracker_topics: str,
-        monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    monkeypatch.setenv("TRACKER_KAFKA_BOOTSTRAP", kafka)
-    monkeypatch.setenv("TRACKER_TOPIC_PREFIX", tracker_topics)
-    return cli_on_store
+def cli(cli_on_broker: Callable[..., Result]) -> Callable[..., Result]:
+    return cli_on_broker
 
 
 def stored_snapshot(store: Store, at: datetime, post_id: str = POST) -> None:
