@@ -105,7 +105,20 @@ def views_before_0005(directory: Path | None = None) -> tuple[list[str], dict[st
     names = re.findall(r"CREATE OR REPLACE VIEW (v_\w+)", text)
     renamed = {n: f"{n}_0003" for n in names}
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-    return [pattern.sub(lambda m: renamed[m.group(1)], s) for s in split_statements(text)], renamed
+    statements = []
+    for statement in split_statements(text):
+        statement = pattern.sub(lambda m: renamed[m.group(1)], statement)
+        if "VIEW v_roi_post_0003 AS" not in statement:
+            statements.append(statement)
+            continue
+        # The amounts without a rate behind a post's EMV and revenue (0009), which the report's queries
+        # read: 0003 did not count them. Revenue's is exact (n/a with orders); the bench campaign has
+        # every rate, so no EMV amount lacks one.
+        statements.append(statement.replace("VIEW v_roi_post_0003 AS", "VIEW v_roi_post_0003_base AS"))
+        statements.append("CREATE OR REPLACE VIEW v_roi_post_0003 AS SELECT *, toUInt64(0) AS emv_fx_missing, "
+                          "toUInt64(orders > 0 AND revenue IS NULL) AS revenue_fx_missing "
+                          "FROM v_roi_post_0003_base")
+    return statements, renamed
 
 
 class RenamedReader:

@@ -102,7 +102,8 @@ def test_roi_json_and_csv_show_the_spend_each_ratio_divides(cli: Any) -> None:
     assert douyin["cpe_spend"] == pytest.approx(P1_SPEND) and douyin["cpe"] == pytest.approx(P1_SPEND / 6_900)
     header, *rows = cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output.strip().splitlines()
     columns = header.split(",")
-    assert columns[-len(RATIO_SPEND_COLUMNS):] == [k for k, _, _ in RATIO_SPEND_COLUMNS]
+    first = columns.index(RATIO_SPEND_COLUMNS[0][0])
+    assert columns[first:first + len(RATIO_SPEND_COLUMNS)] == [k for k, _, _ in RATIO_SPEND_COLUMNS]
     douyin_csv = dict(zip(columns, next(r for r in rows if r.startswith("douyin,")).split(","), strict=True))
     assert float(douyin_csv["cpe_spend"]) == pytest.approx(P1_SPEND)
 

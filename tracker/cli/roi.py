@@ -17,6 +17,7 @@ from tracker.report.options import (
 )
 from tracker.report.tables import (
     CPE_NOTE,
+    FX_MISSING_COLUMNS,
     RATIO_NOTE,
     RATIO_SPEND_COLUMNS,
     ROI_COLUMNS,
@@ -56,6 +57,12 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     show the spend each ratio divides (cpm_spend, cpe_spend, …, roas_spend);
     by creator, the creator's name beside the id.
 
+    A spend, EMV or revenue that would leave out an amount without an FX
+    rate reads n/a, in its row and the total, never a short sum; csv and
+    json count those amounts (fx_missing) and the posts whose EMV or revenue
+    lacks a rate (emv_fx_missing_posts, revenue_fx_missing_posts), and the
+    table's warning names the rates to record.
+
     \b
     Examples:
       tracker roi --campaign 2024-double11
@@ -71,7 +78,7 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
                             "by": by, "groups": groups, "total": totals}), nl=False)
     elif fmt == "csv":
         named: list[Column] = [("creator_name", "creator_name", "text")] if by == "creator" else []
-        columns = [ROI_COLUMNS[0], *named, *ROI_COLUMNS[1:], *RATIO_SPEND_COLUMNS]
+        columns = [ROI_COLUMNS[0], *named, *ROI_COLUMNS[1:], *RATIO_SPEND_COLUMNS, *FX_MISSING_COLUMNS]
         click.echo(to_csv(columns, [*groups, totals], by=by, cur=camp.currency), nl=False)
     else:
         if by == "creator":  # "橙子种草机 (cr-0035)" where the id alone was
@@ -84,8 +91,30 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
             click.echo(CPE_NOTE)
         if totals.get("fx_missing"):
             click.echo(f"warning: {totals['fx_missing']} amount(s) have no FX rate to {camp.currency}; "
-                       "their posts' spend reads n/a and their ratios leave those posts out", err=True)
+                       "a spend, EMV or revenue that would leave one out reads n/a (in its row and the total) "
+                       "rather than a short sum, and ratios leave those posts out", err=True)
+            without = without_rate(totals, groups)
+            if without:
+                click.echo(f"  without a rate: {without}", err=True)
             for pair in missing:
                 click.echo(f"  {pair['base']} → {pair['quote']} needed from {pair['since']}: tracker costs fx "
                            f"--base {pair['base']} --quote {pair['quote']} --rate RATE --date {pair['since']}",
                            err=True)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def without_rate(totals: dict[str, Any], groups: list[dict[str, Any]]) -> str:
+    """"EMV of 1 post; revenue of 2 posts and 1 campaign-level order": whose EMV and revenue read n/a
+    for want of a rate (their spend is in the warning's first line), or "" when none."""
+    orders = sum(g.get("revenue_fx_missing") or 0 for g in groups if g["value"] == q.CAMPAIGN_LEVEL)
+    parts = []
+    if totals.get("emv_fx_missing_posts"):
+        parts.append(f"EMV of {_count(totals['emv_fx_missing_posts'], 'post')}")
+    revenue = [_count(n, what) for n, what in ((totals.get("revenue_fx_missing_posts") or 0, "post"),
+                                               (orders, "campaign-level order")) if n]
+    if revenue:
+        parts.append("revenue of " + " and ".join(revenue))
+    return "; ".join(parts)

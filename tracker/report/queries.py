@@ -1,5 +1,5 @@
 """Query builders over the ROI views (schemas/clickhouse/0003_roi_views.sql, 0005_roi_views_fast.sql,
-0007_roi_ratios_same_posts.sql).
+0007_roi_ratios_same_posts.sql, 0009_roi_totals_without_rates.sql).
 
 Every function takes a reader (``open_reader``: direct, or through the
 process that holds the store) and returns plain dicts. Money is in the
@@ -25,7 +25,8 @@ CAMPAIGN_LEVEL = "(campaign-level)"
 # The aggregates of v_roi_by, applied to v_roi_post rows (a test keeps the two equal). Each ratio covers the
 # same posts above and below the line: those that have its metric *and* a spend (a post whose spend is n/a,
 # an amount without an FX rate, leaves the ratio with its views, engagements, … instead of leaving those in
-# the denominator and understating the ratio).
+# the denominator and understating the ratio). EMV and revenue, like spend, are n/a rather than short when one
+# post's could not be converted; ``emv_fx_missing_posts`` and ``revenue_fx_missing_posts`` count those posts.
 AGGREGATES = """
     count() AS posts, uniqExact(r.platform) AS platforms,
     sum(r.fee) AS fee, sum(r.service_fee) AS service_fee, sum(r.bundle_share) AS bundle_share, sum(r.extra) AS extra,
@@ -33,7 +34,10 @@ AGGREGATES = """
     sum(r.fx_missing) AS fx_missing,
     sum(r.views) AS views, sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
     sum(r.saves) AS saves, sum(r.searches) AS searches, sum(r.engagements) AS engagements,
-    sum(r.intent_comments) AS intent_comments, sum(r.emv) AS emv, sum(r.revenue) AS revenue,
+    sum(r.intent_comments) AS intent_comments,
+    if(countIf(r.emv_fx_missing > 0) > 0, NULL, sum(r.emv)) AS emv,
+    if(countIf(r.revenue_fx_missing > 0) > 0, NULL, sum(r.revenue)) AS revenue,
+    countIf(r.emv_fx_missing > 0) AS emv_fx_missing_posts, countIf(r.revenue_fx_missing > 0) AS revenue_fx_missing_posts,
     sum(r.tail_engagements) AS tail_engagements, sum(r.heating_incremental) AS heating_incremental,
     sum(r.heating_pulse_spend) AS heating_pulse_spend,
     sumIf(r.spend, r.views IS NOT NULL) * 1000
@@ -165,7 +169,8 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
            f"FROM v_roi_post AS r {join} WHERE {where} GROUP BY GROUPING SETS ((value), ()) "
            "ORDER BY is_total, spend DESC NULLS FIRST, value")
     groups: list[dict[str, Any]] = []
-    total: dict[str, Any] = {"posts": 0, "fx_missing": 0}  # no post in the window
+    total: dict[str, Any] = {"posts": 0, "fx_missing": 0, "emv_fx_missing_posts": 0,
+                             "revenue_fx_missing_posts": 0}  # no post in the window
     for row in reader.query(sql, params).named():
         if row.pop("is_total"):
             total = row
@@ -178,7 +183,9 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
 
 
 def campaign_level(reader: Reader, camp: Campaign, window: Window = Window()) -> dict[str, Any]:
-    """Money of the campaign that belongs to no post, dated inside the window."""
+    """Money of the campaign that belongs to no post, dated inside the window: spend and revenue (n/a
+    when an amount has no rate), the amounts without a rate (``fx_missing``; of them, orders:
+    ``revenue_fx_missing``) and the count of amounts (``lines``)."""
     zone = ZoneInfo(camp.time_zone)
     lo, hi = window.bounds(camp.time_zone)
     sql = """
@@ -187,7 +194,8 @@ def campaign_level(reader: Reader, camp: Campaign, window: Window = Window()) ->
                sumIf(m.converted, m.component != 'revenue')) AS spend,
             if(countIf(m.component = 'revenue') = 0 OR countIf(m.component = 'revenue' AND m.converted IS NULL) > 0,
                NULL, sumIf(m.converted, m.component = 'revenue')) AS revenue,
-            countIf(m.converted IS NULL) AS fx_missing, count() AS lines
+            countIf(m.converted IS NULL) AS fx_missing,
+            countIf(m.component = 'revenue' AND m.converted IS NULL) AS revenue_fx_missing, count() AS lines
         FROM v_campaign_money AS m
         WHERE m.tenant = {tenant:String} AND m.campaign_id = {campaign:String} AND m.scope != 'tenant'
           AND m.money_date >= {lo:Date} AND m.money_date < {hi:Date}
@@ -199,7 +207,8 @@ def campaign_level(reader: Reader, camp: Campaign, window: Window = Window()) ->
 
 def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window()) -> tuple[list[dict], dict]:
     """(groups, totals): groups by ``by`` plus a campaign-level row when there is such money;
-    totals = the campaign's figures (posts + campaign-level money).
+    totals = the campaign's figures (posts + campaign-level money). The campaign-level row counts
+    its orders without a rate (``revenue_fx_missing``); the total's revenue is n/a when there is one.
 
     The two queries run at once: the engine plans each on one core, and
     planning is about half of their time (tests/bench/bench_roi.py)."""
@@ -212,11 +221,15 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
     roas_revenue = total.pop("roas_revenue", None)
     if level["lines"]:
         groups.append({"value": CAMPAIGN_LEVEL, "posts": 0, "spend": level["spend"], "revenue": level["revenue"],
-                       "fx_missing": level["fx_missing"], "extra": level["spend"],
+                       "fx_missing": level["fx_missing"], "revenue_fx_missing": level["revenue_fx_missing"],
+                       "emv_fx_missing_posts": 0, "revenue_fx_missing_posts": 0, "extra": level["spend"],
                        "roas": ratio(level["revenue"], level["spend"]), "roas_spend": level["spend"]})
         total["spend"] = _plus(total["spend"], level["spend"])
-        revenues = [v for v in (total["revenue"], level["revenue"]) if v is not None]
-        total["revenue"] = sum(revenues) if revenues else None
+        if level["revenue_fx_missing"] or total.get("revenue_fx_missing_posts"):
+            total["revenue"] = None  # n/a, as the spend: a sum without that order would read short
+        else:
+            revenues = [v for v in (total["revenue"], level["revenue"]) if v is not None]
+            total["revenue"] = sum(revenues) if revenues else None
         total["fx_missing"] += level["fx_missing"]
         # ROAS: the revenue and spend of the posts whose both are known, plus the campaign-level money
         # (sales attributed to the campaign only, costs of no post); n/a while that money lacks a rate.

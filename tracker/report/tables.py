@@ -59,6 +59,13 @@ RATIO_SPEND_COLUMNS: list[Column] = [
 ]
 """The spend each ratio of ROI_COLUMNS divides (queries.RATIO_SPEND), for CSV and the workbook."""
 
+FX_MISSING_COLUMNS: list[Column] = [
+    ("fx_missing", "amounts without FX rate", "count"),
+    ("emv_fx_missing_posts", "posts whose EMV has no FX rate", "count"),
+    ("revenue_fx_missing_posts", "posts whose revenue has no FX rate", "count"),
+]
+"""Why a row's spend, EMV or revenue reads n/a for want of an FX rate rather than of data, for CSV."""
+
 RATIO_NOTE = ("CPM, CPE and cost-per figures divide the spend of the posts that have that metric and a spend "
               "by that metric of the same posts (posts without it — not yet published or measured, or on a "
               "platform that does not expose it — are left out, as are posts whose spend is n/a and "
