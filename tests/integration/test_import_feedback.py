@@ -56,6 +56,25 @@ def test_posts_import_says_the_posts_went_to_kafka_for_a_worker(cli: Callable[..
     assert "in the store only once a running worker" in result.output and "tracker run" in result.output
 
 
+def test_heat_and_costs_say_a_post_just_imported_waits_for_a_worker(cli: Callable[..., Result], store: Store,
+                                                                    tmp_path: Path) -> None:
+    """The post is imported (sent to Kafka) but no worker ran: `tracker heat` and `tracker costs add
+    --post` do not find it in the store, and say it may be waiting for a worker, not only to import it."""
+    path = tmp_path / "posts.csv"
+    path.write_text(POSTS, "utf-8")
+    assert cli("posts", "import", path).exit_code == 0
+    heat = cli("heat", POST, "--spend", "500", "--channel", "shutiao")
+    costs = cli("costs", "add", "--tenant", "acme", "--campaign", "acme-spring", "--post", POST, "--amount", "30")
+    for result, said in ((heat, f"post {POST} is not in the registry"), (costs, f"--post: {POST} is not in the registry")):
+        assert result.exit_code == 1, result.output
+        out = " ".join(result.output.split())
+        assert said in out and "import it first (tracker posts import)" in out, out
+        assert ("if you just imported it, it is stored once a running worker (tracker run or tracker worker) "
+                "has read it: start one and try again") in out.lower(), out
+    assert "or pass --tenant" in heat.output
+    assert store.query_sync("SELECT count() FROM cost_lines").scalar() == 0
+
+
 def test_snapshots_import_says_it_sent_them_for_a_worker(cli: Callable[..., Result], store: Store,
                                                          tmp_path: Path) -> None:
     snaps = tmp_path / "snaps.csv"

@@ -82,7 +82,7 @@ def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day
 def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: str) -> None:
     """Refuse a tenant, a campaign of the tenant, or a post of the campaign that no import
     registered (registry tables, and the posts of flat tables, which name their campaign)."""
-    from tracker.cli.heat import tenant_of
+    from tracker.cli.heat import not_in_registry, tenant_of
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
@@ -106,8 +106,7 @@ def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: s
         try:  # the post may be another tenant's: the same lookup as `tracker heat`
             owner = tenant_of(post_id, settings)
         except click.ClickException:
-            raise click.ClickException(f"--post: {post_id} is not in the registry; import it first "
-                                       "(tracker posts import)") from None
+            raise click.ClickException("--post: " + not_in_registry(post_id)) from None
         raise click.ClickException(f"--post: {post_id} is a post of tenant {owner!r}, not {tenant!r}")
 
 

@@ -66,7 +66,17 @@ def tenant_of(post_id: str, settings: Settings) -> str:
                             {"p": post_id})
     for (tenant,) in rows:
         return str(tenant)
-    raise click.ClickException(f"post {post_id} is not in the registry; import it first or pass --tenant")
+    raise click.ClickException("post " + not_in_registry(post_id, " or pass --tenant"))
+
+
+def not_in_registry(post_id: str, or_else: str = "") -> str:
+    """"<post_id> is not in the registry; import it first …": a post import goes through Kafka, so a
+    post just imported is in the store only once a worker has read it, and the message says so.
+    ``or_else`` is what else would do (" or pass --tenant")."""
+    from tracker.cli.posts import WORKER
+
+    return (f"{post_id} is not in the registry; import it first (tracker posts import){or_else}. If you just "
+            f"imported it, it is stored once {WORKER} has read it: start one and try again")
 
 
 @click.command(epilog=EPILOG)
