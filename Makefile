@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST := $(BIN)/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sysdeps run stop docs test test-unit test-integration test-reliability lint typecheck bench clean
+.PHONY: help setup sysdeps run stop docs dashboards test test-unit test-integration test-reliability lint typecheck bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: setup ## Print throughput and memory figures with same-run baselines
 
 docs: setup ## Regenerate the README configuration table from Settings
 	@$(BIN)/python deploy/scripts/update_readme.py
+
+dashboards: setup ## Regenerate deploy/grafana from tracker/ops/dashboards.py (default settings: unset TRACKER_*)
+	@$(BIN)/tracker dashboards generate --out deploy/grafana
 
 clean: ## Remove local state (.tracker) and caches
 	rm -rf .tracker .pytest_cache .mypy_cache .ruff_cache

@@ -83,3 +83,11 @@ def test_snapshots_are_checked_against_the_installed_schemas(installed, tmp_path
     out = run(installed, tmp_path, "-m", "tracker", "snapshots", "import", "good.csv", "--tenant", "t1", "--dry-run")
     assert out.returncode == 0, out.stderr
     assert "would send 1 snapshot" in out.stdout
+
+
+def test_dashboards_are_generated_into_the_current_directory(installed, tmp_path):
+    out = run(installed, tmp_path, "-m", "tracker", "dashboards", "generate")
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in (tmp_path / "grafana" / "provisioning").iterdir()) == [
+        "alerting", "dashboards", "datasources"]
+    assert not (installed / "deploy").exists()  # beside the installed package: where it wrote before

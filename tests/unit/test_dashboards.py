@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tracker.cli.dashboards import DEFAULT_OUT, dashboards, render
+from tracker.cli.dashboards import dashboards, render
 from tracker.ops import dashboards as d
 from tracker.ops.macros import (
     ALL,
@@ -25,6 +25,8 @@ from tracker.ops.macros import (
 from tracker.settings import Settings
 
 BOARDS = [b.to_json() for b in d.boards()]
+REPO_GRAFANA = Path(__file__).resolve().parents[2] / "deploy" / "grafana"
+"""The repository's generated files, committed (``tracker dashboards generate --out deploy/grafana``)."""
 GRAFANA_BUILTINS = {"__data", "__url_time_range", "__rate_interval", "__interval", "__range", "__from", "__to"}
 
 
@@ -171,8 +173,26 @@ def test_metric_variable_lists_the_selected_posts_curves() -> None:
 
 def test_generated_files_are_current(monkeypatch) -> None:
     clean_settings(monkeypatch)
-    result = CliRunner().invoke(dashboards, ["generate", "--check"])
-    assert result.exit_code == 0, result.output + "\nrun `tracker dashboards generate` and commit deploy/grafana"
+    result = CliRunner().invoke(dashboards, ["generate", "--check", "--out", str(REPO_GRAFANA)])
+    assert result.exit_code == 0, (result.output + "\nrun `tracker dashboards generate --out deploy/grafana` "
+                                   "and commit deploy/grafana")
+
+
+def test_generate_writes_into_grafana_under_the_current_directory_by_default(monkeypatch, tmp_path: Path) -> None:
+    """Not into the folder beside the package's source (deploy/grafana of a checkout, nothing useful
+    once installed with pip)."""
+    clean_settings(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in REPO_GRAFANA.rglob("*")}
+    result = CliRunner().invoke(dashboards, ["generate"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "grafana" / "dashboards").iterdir()) == sorted(
+        f"{b['uid']}.json" for b in BOARDS)
+    assert "wrote grafana/provisioning/datasources/tracker.yaml" in result.output
+    assert {p: p.stat().st_mtime_ns for p in REPO_GRAFANA.rglob("*")} == before
+    assert CliRunner().invoke(dashboards, ["generate", "--check"]).exit_code == 0
+    help_text = " ".join(CliRunner().invoke(dashboards, ["generate", "--help"]).output.split())
+    assert "./grafana" in help_text and "deploy/grafana" not in help_text
 
 
 def test_generate_writes_json_and_yaml(monkeypatch, tmp_path: Path) -> None:
@@ -201,7 +221,7 @@ def test_datasource_points_at_read_endpoint_or_server_without_the_password(monke
 
 
 def test_committed_datasource_file_is_what_defaults_generate(monkeypatch) -> None:
-    text = (DEFAULT_OUT / "provisioning/datasources/tracker.yaml").read_text()
+    text = (REPO_GRAFANA / "provisioning/datasources/tracker.yaml").read_text()
     assert text == render("provisioning/datasources/tracker.yaml",
                           d.datasources_provisioning(clean_settings(monkeypatch)))
 

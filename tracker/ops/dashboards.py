@@ -1,6 +1,7 @@
 """Grafana as code: tracker's dashboards, datasources and Grafana alert rules.
 
-``tracker dashboards generate`` writes them under ``deploy/grafana/``:
+``tracker dashboards generate`` writes them into ``./grafana`` or ``--out`` (the repository keeps
+them for the default settings in ``deploy/grafana/``):
 
 - ``dashboards/*.json`` — Campaign ROI, Post pulse curves (heating windows as
   annotations), Decaying posts, Creators and tiers, Pipeline health;
