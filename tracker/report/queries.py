@@ -318,9 +318,11 @@ def data_as_of(reader: Reader, camp: Campaign) -> datetime | None:
 
 def coverage(reader: Reader, camp: Campaign, window: Window = Window(), platform: str | None = None) -> dict[str, Any]:
     """Posts of the campaign in the window (on one platform if given), how many have a snapshot, and their
-    platforms: why a figure can be n/a on every post."""
+    platforms: why a figure can be n/a on every post. A totals row observed at 1970-01-01 is no snapshot:
+    older workers wrote that placeholder (stream/processor.py EPOCH) for a post not yet observed, and the
+    stores they wrote keep it for each post never observed since."""
     where, params = _post_filter(camp, window, platform)
-    return reader.query(f"SELECT count() AS posts, countIf(r.as_of IS NOT NULL) AS with_snapshot, "
+    return reader.query(f"SELECT count() AS posts, countIf(r.as_of > 0) AS with_snapshot, "
                         f"arraySort(groupUniqArray(toString(r.platform))) AS platforms "
                         f"FROM v_roi_post AS r WHERE {where}", params).named()[0]
 
