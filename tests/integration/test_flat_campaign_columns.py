@@ -93,3 +93,16 @@ def test_rows_that_contradict_their_campaign_are_refused(cli: Callable[..., Resu
     assert "line 3: time_zone: 'America/Chicago' differs from 'America/New_York' given for campaign " \
            "'us-fall2' on line 2" in result.output
     assert [c["time_zone"] for c in campaigns(store)] == ["America/New_York"]
+
+
+@pytest.mark.parametrize("option", ["--time-zone", "--tz"])
+def test_either_spelling_of_the_zone_reads_times_without_an_offset(cli: Callable[..., Result], store: Store,
+                                                                   tmp_path: Path, option: str) -> None:
+    """`tracker posts import` took --time-zone and `tracker snapshots import` --tz for the same idea: both take
+    both. The zone reads a published_at written without an offset and is the new campaign's time zone."""
+    path = tmp_path / "posts.csv"
+    path.write_text(f"{HEADER}\nparis,fall,c-amy,Amy,9000,youtube,aBcDeFgHiJ1,2025-09-01 12:00,video,900,EUR\n")
+    result = cli("posts", "import", path, option, "Europe/Paris")
+    assert result.exit_code == 0, result.output
+    (campaign,) = campaigns(store)
+    assert (campaign["time_zone"], campaign["starts_at"]) == ("Europe/Paris", "2025-09-01 10:00:00.000")

@@ -208,7 +208,7 @@ def test_a_store_export_reads_with_tz_and_null_markers(tmp_path):
     path.write_text(STORE_EXPORT, "utf-8")
     code, out, err = run(str(path), "--format", "json")
     assert code == 1 and "line 2: as_of: '2024-06-01 01:00:00.000' has no time zone" in err
-    assert "--tz" in err
+    assert "--time-zone" in err
     code, out, err = run(str(path), "--format", "json", "--tz", "UTC")
     assert code == 0, err
     report = json.loads(out)[0]
@@ -222,5 +222,5 @@ def test_a_store_export_reads_with_tz_and_null_markers(tmp_path):
 
 def test_help_says_how_to_export_a_snapshot_file():
     result = CliRunner().invoke(analyze, ["--help"])
-    assert "FORMAT CSVWithNames" in result.output and "--tz" in result.output
+    assert "FORMAT CSVWithNames" in result.output and "--time-zone" in result.output
     assert "observed_at" in result.output and "searches" in result.output

@@ -67,6 +67,31 @@ def test_posts_import_refuses_a_bad_option_once_as_a_usage_error(tmp_path: Path,
     assert result.exit_code == 0 and "would import 2 posts" in result.output, result.output
 
 
+@pytest.mark.parametrize("option", ["--time-zone", "--tz"])
+def test_posts_and_snapshots_import_take_either_spelling_of_the_zone(tmp_path: Path, option: str) -> None:
+    posts = write(tmp_path, "posts.csv", ROW.replace("+08:00", ""))
+    result = invoke("posts", "import", posts, "--dry-run", option, "Mars/Olympus")
+    assert result.exit_code == 2 and "unknown IANA time zone" in result.output, result.output
+    result = invoke("posts", "import", posts, "--dry-run", option, "Europe/Paris")
+    assert result.exit_code == 0 and "would import 2 posts" in result.output, result.output
+    snaps = write(tmp_path, "s.csv", "tenant,post_id,observed_at,views\n\"acme\",\"douyin:1\",\"2025-09-11 00:01:36\",100\n")
+    result = invoke("snapshots", "import", snaps, "--dry-run", option, "UTC")
+    assert result.exit_code == 0 and "would send 1 snapshot(s)" in result.output, result.output
+    result = invoke("snapshots", "import", snaps, "--dry-run", option, "Mars/Olympus")
+    assert result.exit_code == 2 and "unknown time zone" in result.output, result.output
+
+
+@pytest.mark.parametrize(("command", "applies_to"), [
+    ("posts", "published_at"),
+    ("snapshots", "as_of"),
+])
+def test_import_help_names_the_zone_option_and_what_it_applies_to(command: str, applies_to: str) -> None:
+    text = " ".join(invoke(command, "import", "--help").output.split())
+    assert "--time-zone, --tz ZONE" in text, text
+    zone_help = text.split("--time-zone, --tz ZONE", 1)[1].split(" --", 1)[0]
+    assert applies_to in zone_help and "without" in zone_help, zone_help
+
+
 def test_posts_import_exit_status_tells_some_rows_refused_from_every_row_refused(tmp_path: Path) -> None:
     """2 when some rows were refused and the others imported; 1 when every row was (nothing
     read: a 2 told a script that something had been imported)."""
@@ -151,7 +176,7 @@ def test_snapshots_import_reads_a_store_export_with_tz(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", "tenant,post_id,observed_at,views,searches\n"
                  '"acme","douyin:1","2025-09-11 00:01:36.977",100,\\N\n')
     result = invoke("snapshots", "import", path, "--dry-run")
-    assert result.exit_code == 1 and "has no time zone" in result.output and "--tz" in result.output
+    assert result.exit_code == 1 and "has no time zone" in result.output and "--time-zone" in result.output
     result = invoke("snapshots", "import", path, "--dry-run", "--tz", "UTC")
     assert result.exit_code == 0 and "would send 1 snapshot(s)" in result.output, result.output
     assert "FORMAT CSVWithNames" in invoke("snapshots", "import", "--help").output

@@ -18,7 +18,7 @@ from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
 from tracker.cli.snapshotfile import HeatingFile, parse_instant, read_heating, read_snapshots
-from tracker.cli.snapshots import tz_option
+from tracker.cli.snapshots import zone_option
 from tracker.errors import InvalidInput
 from tracker.registry.reader import named
 
@@ -194,7 +194,7 @@ def _read(path: Path, reader: Callable[[Path], T]) -> T:
     type=click.FloatRange(min=0.25, max=24.0),
     help="Resampling step in hours [1; a series document's period: 24 for daily counts].",
 )
-@tz_option
+@zone_option("the files' times (observed_at / as_of, published_at; the heating file's start and end)")
 def analyze(
     file: Path, heating_file: Path | None, fmt: str, as_of: str | None, grid_hours: float | None,
     tz: tzinfo | None,
@@ -205,7 +205,7 @@ def analyze(
     observed_at (or as_of) and the counters views, likes, comments, shares, saves,
     searches (blank, missing or \\N = the platform lacks it; export headers such
     as 播放量 work too); an optional published_at anchors counts at 0 at publish.
-    Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --tz gives it.
+    Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --time-zone gives it.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
     hourly_<metric> lists from a start time (e.g. a video's daily views and
     shares, as research datasets publish them).
@@ -297,6 +297,6 @@ RECIPE = """\
   tracker sql "SELECT post_id, start_at AS start, end_at AS end, spend_amount AS
     spend, spend_currency AS currency, heating_id AS id, status FROM
     heating_nodes FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > heating.csv
-  tracker analyze post.csv --heating heating.csv --tz UTC"""
+  tracker analyze post.csv --heating heating.csv --time-zone UTC"""
 """The help's export of a stored post with what the stream knows of it (tests run it)."""
 analyze.help = (analyze.help or "").replace("    {recipe}", textwrap.indent(RECIPE, "    "))  # the docstring's indent

@@ -103,8 +103,11 @@ def _checked(check: Callable[[str, str], str]) -> Callable[[click.Context, click
               help="Platform of bare post ids (Xingtu = douyin, Pugongying = xiaohongshu).")
 @click.option("--currency", default="CNY", show_default=True, callback=_checked(records.currency),
               help="Currency of fees without a currency column.")
-@click.option("--time-zone", default="Asia/Shanghai", show_default=True, callback=_checked(records.zone),
-              help="Time zone of times without an offset (flat tables).")
+@click.option("--time-zone", "--tz", "time_zone", default="Asia/Shanghai", show_default=True, metavar="ZONE",
+              callback=_checked(records.zone),
+              help="IANA zone of a flat table's times written without an offset (published_at, tracking_end, "
+                   "campaign_start / campaign_end, a heating table's start) where no time_zone column gives "
+                   "one, and the time zone of a campaign the table creates without one.")
 @click.option("--tracking-days", type=click.IntRange(min=1), default=30, show_default=True,
               help="Tracking window (days) of posts whose row gives none.")
 @click.option("--version", "version", type=click.IntRange(min=0), default=None,

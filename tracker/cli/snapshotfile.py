@@ -15,9 +15,9 @@ Two shapes of snapshot file:
 
 Rows that cannot be read are reported with their line and reason; the others are
 used. In JSON Lines a line that is not a JSON object is such a row (``read_rows``), not
-a reason to refuse the whole file. Times without a zone are read in the zone given with ``--tz``, else refused
+a reason to refuse the whole file. Times without a zone are read in the zone given with ``--time-zone``, else refused
 (a date is then midnight UTC); ClickHouse's null ``\\N`` is an empty cell, so an
-export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--tz UTC``.
+export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--time-zone UTC``.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ HEATING_STATUSES = ("planned", "executed", "cancelled")
 
 
 def reason(exc: Exception) -> str:
-    """Why a row was refused; a time without a zone also names --tz."""
-    more = ", or pass the file's zone with --tz (UTC for tracker sql exports)" if isinstance(exc, NoZone) else ""
+    """Why a row was refused; a time without a zone also names --time-zone."""
+    more = ", or pass the file's zone with --time-zone (UTC for tracker sql exports)" if isinstance(exc, NoZone) else ""
     return f"{exc}{more}"
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -32,7 +32,8 @@ Files: CSV, XLSX (first sheet), JSON Lines (.jsonl: one object a line; a line th
 Columns (any of the aliases, case-insensitive):
   post_id (platform:id) | platform_post_id + platform (视频ID, 作品ID, 笔记ID…)
   as_of (observed_at, 数据时间, 统计时间, 日期): the time of the figures, with a zone
-    (2025-09-20T12:00:00Z or +08:00) unless --tz gives it; a date = midnight (UTC, or in --tz)
+    (2025-09-20T12:00:00Z or +08:00) unless --time-zone gives it; a date = midnight (UTC,
+    or in --time-zone)
   views (播放量, 阅读量, 观看量)  likes (点赞数)  comments (评论数)  shares (分享数, 转发数)
   saves (收藏数)  searches (看后搜, 看后搜次数)  tenant (客户, 品牌)
 Empty cells, "-" and \\N mean "not in this export" (null, never 0); "1.2万" is 12,000, rounded.
@@ -43,7 +44,7 @@ Examples:
   tracker snapshots import xingtu-report.xlsx --platform douyin --tenant lumi-beauty
   tracker sql "SELECT tenant, post_id, observed_at, views, likes, comments, shares, saves,
     searches FROM snapshots FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > p.csv
-  tracker snapshots import p.csv --tz UTC --dry-run    # the store's times are UTC
+  tracker snapshots import p.csv --time-zone UTC --dry-run    # the store's times are UTC
 
 Rows are sent to Kafka; a running worker (tracker run or tracker worker) stores them.
 A row older than its post's newest snapshot (the store's, or an earlier row's) by more
@@ -67,11 +68,14 @@ def _zone(ctx: click.Context, param: click.Parameter, value: str | None) -> tzin
                                  "Asia/Shanghai") from None
 
 
-tz_option = click.option(  # shared with tracker analyze; kept here, where imports are light
-    "--tz", callback=_zone, metavar="ZONE",
-    help="Zone of the file's times written without one, e.g. UTC (tracker sql exports) or Asia/Shanghai; "
-    "dates are midnight in it [such times refused; dates midnight UTC].",
-)
+def zone_option(times: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--time-zone`` (``--tz`` for short, as ``tracker posts import`` takes both): the IANA zone of
+    ``times`` ("the file's times (as_of)") when written without one. Shared with tracker analyze."""
+    return click.option(
+        "--time-zone", "--tz", "tz", callback=_zone, metavar="ZONE",
+        help=f"IANA zone of {times} written without an offset, e.g. UTC (tracker sql exports) or Asia/Shanghai; "
+        "a date alone is midnight in it [such times are refused; dates are midnight UTC].",
+    )
 
 
 WORKER = "a running worker (tracker run or tracker worker)"
@@ -89,7 +93,7 @@ def snapshots() -> None:
 @click.option("--tenant", help="Tenant of rows without a tenant column [looked up in the registry].")
 @click.option("--source", type=click.Choice(["export", "provider", "manual"]), default="export", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Check every row; send nothing.")
-@tz_option
+@zone_option("the file's times (as_of)")
 def import_(file: Path, platform: str | None, tenant: str | None, source: str, dry_run: bool,
             tz: tzinfo | None) -> None:
     """Send one snapshot per row of FILE (CSV, XLSX, JSON Lines, or a JSON or YAML list)."""

@@ -25,7 +25,7 @@ class RowError(ValueError):
 
 
 class NoZone(RowError):
-    """A time written without a zone, read with no zone to assume (commands offer --tz)."""
+    """A time written without a zone, read with no zone to assume (commands offer --time-zone)."""
 
 
 ALIASES: dict[str, tuple[str, ...]] = {
