@@ -83,6 +83,8 @@ def test_exact_rows_and_idempotent_replay(kafka: str, tracker_topics: str, worke
     worker.wait_caught_up(t.SNAPSHOTS)
     worker.wait_caught_up(t.POSTS)
     assert figures(worker) == before
+    # its local state is under TRACKER_DATA_DIR; the directory it was started from stays as it was
+    assert list(worker.cwd.iterdir()) == []
 
 
 def _metrics_when(worker: WorkerProcess, line: str, timeout: float = 30) -> str:

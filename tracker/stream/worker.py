@@ -66,6 +66,9 @@ class Worker:
             f"{settings.topic_prefix}{settings.worker_app_id}",
             broker=broker_url(settings.kafka_bootstrap),
             store="memory://",
+            # Faust makes an (empty, the state is in memory) table directory; under data_dir, not
+            # in whatever directory the worker was started from
+            datadir=str(settings.data_dir / "worker"),
             topic_partitions=settings.topic_partitions,
             topic_replication_factor=1,
             consumer_auto_offset_reset="earliest",
