@@ -29,6 +29,10 @@ printed (``pytest -s``); the bars are those of issue 6. Matching rules:
 - a ``SuspiciousEngagement`` step-jump alert finds an injected step jump of the same counter
   when it fires within [jump − 2 h, jump + ``JUMP_LATE`` h] (the state judges final hours,
   older than the reorder window); any other one is a false alarm (no bar: figures only);
+- a projection of the post's engagements at 30 days is read at the first update at or past
+  each of ``PROJECTED_FROM`` hours of age and compared with the truth's count at 30 days, for
+  posts tracked that long with no pulse starting after that age (nothing could foresee it);
+  the log-linear baseline beside it is its documented prior (the test learns no ratios);
 - a ``PostDecaying`` alert belongs to the truth pulse whose attribution interval holds
   its time; it is a true positive when that pulse has a true decay instant T (the first
   instant both DESIGN.md conditions hold) and the alert fires within
@@ -46,6 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from tracker.analytics.longtail import LongTail
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.post import PostAnalytics
@@ -67,6 +72,8 @@ MIN_INCREMENTAL = 50.0
 EARLY, LATE = 12.0, 24.0
 LOOKAHEAD_H = 24.0
 JUMP_LATE = 12.0
+PROJECTED_FROM = (72.0, 168.0, 336.0)
+PROJECTED_AT = 720.0
 
 
 def xhs_display(n: int) -> int:
@@ -83,6 +90,8 @@ class Outcome:
     publish: float
     pulses: dict[int, Pulse] = field(default_factory=dict)
     alerts: list[tuple[str, str, float, str]] = field(default_factory=list)
+    long_tails: dict[float, LongTail] = field(default_factory=dict)
+    """At each age of ``PROJECTED_FROM``: the long tail of the first update at or past it."""
     snapshots: int = 0
     seconds: float = 0.0
 
@@ -151,7 +160,11 @@ def run_post(sim: Simulation, post, nodes, rnd: random.Random, params: Analytics
     snaps = snapshots_of(sim, post, rnd)
     t0 = time.perf_counter()
     for snap in snaps:
-        fold(state.apply_snapshot(snap))
+        update = state.apply_snapshot(snap)
+        fold(update)
+        for age in PROJECTED_FROM:
+            if age not in out.long_tails and snap.t - publish >= age and update.long_tail is not None:
+                out.long_tails[age] = update.long_tail
     out.seconds = time.perf_counter() - t0
     out.snapshots = len(snaps)
     for a in state.end_tracking():
@@ -210,6 +223,8 @@ class Scores:
     jumps: int = 0
     jumps_found: int = 0
     jump_false_alarms: int = 0
+    projected: dict[float, list[tuple[float, LongTail]]] = field(default_factory=dict)
+    """Per age of ``PROJECTED_FROM``: (true engagements at ``PROJECTED_AT`` h, long tail then)."""
     snapshots: int = 0
     seconds: float = 0.0
 
@@ -227,6 +242,29 @@ class Scores:
         return found / max(1, len(self.expected_deltas))
 
 
+def engagements_at(sim: Simulation, post, hours: float) -> float:
+    """The post's true engagements ``hours`` after publish, over the metrics it shows."""
+    shown = set(visible_metrics(post))
+    eng = [M_INDEX[m] for m in PLATFORMS[post.platform].engagement_metrics if m in shown]
+    row = sim.series.counters(np.array([post.index]), sim.series.publish_ts[post.index] + hours * 3600.0)[0]
+    return float(row[eng].sum())
+
+
+def projection_errors(pairs: list[tuple[float, LongTail]], method: str) -> tuple[list[float], float]:
+    """Signed relative errors of the ``method`` projections at ``PROJECTED_AT`` among ``pairs``
+    (posts where both methods project), and the share of true counts inside their interval."""
+    errors, inside = [], 0
+    for final, tail in pairs:
+        fit = next((p for p in tail.projections if p.horizon_hours == PROJECTED_AT), None)
+        base = next((p for p in tail.baseline_projections if p.horizon_hours == PROJECTED_AT), None)
+        if fit is None or base is None or final <= 0:
+            continue
+        p = fit if method == "fit" else base
+        errors.append(p.value / final - 1.0)
+        inside += p.low <= final <= p.high
+    return errors, inside / max(1, len(errors))
+
+
 def expected_alert(truth: PostTruth, k: int, starts: list[float]) -> bool:
     """A true decay the stream should announce: inside tracking, no heating planned within 24 h."""
     q = truth.pulses[k]
@@ -239,9 +277,15 @@ def expected_alert(truth: PostTruth, k: int, starts: list[float]) -> bool:
 def score(sim: Simulation, outcomes: list[Outcome]) -> Scores:
     """Match the stream's pulses and alerts with the truth (rules in the module docstring)."""
     truth = {p.post_id: p for p in sim.truth(curves=False).posts}
+    posts = {p.id: p for p in sim.population.posts}
     s = Scores()
     for out in outcomes:
         tr = truth[out.post_id]
+        if tr.horizon_hours >= PROJECTED_AT:
+            final = engagements_at(sim, posts[out.post_id], PROJECTED_AT)
+            for age, tail in out.long_tails.items():
+                if not any(age - 1 < q.onset_hour <= PROJECTED_AT for q in tr.pulses):
+                    s.projected.setdefault(age, []).append((final, tail))
         s.snapshots += out.snapshots
         s.seconds += out.seconds
         detected = sorted(out.pulses.values(), key=lambda p: p.onset)
@@ -332,6 +376,20 @@ def report(s: Scores) -> dict[str, float]:
         "jumps_found": s.jumps_found / max(1, s.jumps),
         "jump_false_alarms": float(s.jump_false_alarms),
     }
+    projections = []
+    for age in PROJECTED_FROM:
+        pairs = s.projected.get(age, [])
+        fit, fit_in = projection_errors(pairs, "fit")
+        base, base_in = projection_errors(pairs, "log-linear")
+        figures[f"projection_fit_{age:g}h"] = q([abs(e) for e in fit], 50)
+        figures[f"projection_loglinear_{age:g}h"] = q([abs(e) for e in base], 50)
+        figures[f"projection_inside_{age:g}h"] = fit_in
+        projections.append(
+            f"\n    from {age:g} h (n={len(fit)} of {len(pairs)}): fit median |error| "
+            f"{figures[f'projection_fit_{age:g}h']:.1%} (signed {q(fit, 50):+.1%}, p90 "
+            f"{q([abs(e) for e in fit], 90):.1%}, {fit_in:.0%} inside its interval); log-linear "
+            f"{figures[f'projection_loglinear_{age:g}h']:.1%} (signed {q(base, 50):+.1%}, p90 "
+            f"{q([abs(e) for e in base], 90):.1%}, {base_in:.0%} inside)")
     windows = ", ".join(
         f"[−{e:g} h, +{la:g} h] {s.precision(e, la):.0%} / {s.recall(e, la):.0%}"
         for e, la in ((6, 6), (EARLY, LATE), (24, 48))
@@ -358,6 +416,8 @@ def report(s: Scores) -> dict[str, float]:
         f"\n  PostDecaying on the {s.growing_posts} posts that keep growing: {s.growing_alerts}"
         f"\n  SuspiciousEngagement step jumps: {s.jumps_found}/{s.jumps} injected found, "
         f"{s.jump_false_alarms} false alarms"
+        f"\n  engagements projected at {PROJECTED_AT / 24:g} days against the truth"
+        + "".join(projections)
     )
     return figures
 
@@ -485,6 +545,20 @@ def test_post_decaying_within_a_day_or_two(figures):
     within [T − 24 h, T + 48 h], and most alerts fall there."""
     assert figures["decay_recall_wide"] >= 0.6
     assert figures["decay_precision_wide"] >= 0.6
+
+
+@pytest.mark.parametrize("age", [a for a in PROJECTED_FROM if a >= 168])
+def test_projections_beat_the_log_linear_baseline(figures, age):
+    """A week or two in, the 30-day projection is closer to what happens than the log-linear
+    baseline's (its prior; the worker learns its ratios from finished posts)."""
+    assert figures[f"projection_fit_{age:g}h"] < figures[f"projection_loglinear_{age:g}h"]
+
+
+@pytest.mark.parametrize("age", [a for a in PROJECTED_FROM if a >= 168])
+def test_projection_intervals_hold_about_their_share_of_outcomes(figures, age):
+    """The fit's 80 % interval holds about 80 % of what happens: neither a band too narrow to
+    trust (61–76 % of outcomes fell inside it) nor one too wide to say anything."""
+    assert 0.65 <= figures[f"projection_inside_{age:g}h"] <= 0.95
 
 
 def test_suspicious_engagement_finds_step_jumps_without_crying_wolf(figures):

@@ -403,12 +403,13 @@ class PostAnalytics:
             burst = None  # burst window not over yet
         projections: list[Projection] = []
         baselines: list[Projection] = []
-        # a pulse shows no decay to extrapolate until its own is fitted, or a burst window of its
-        # data is in: the fit would hold the rate of a few hours to the horizon (a post 4 h old,
-        # still rising, read 110 × its total at 30 days; a post two hours into a boost, 22 ×); the
+        # a pulse's fit is extrapolated once a burst window of its data is in: before, its
+        # fitted level cannot be told from the early tail, and held to the horizon it read a
+        # day-old post at 5 × its engagements at 30 days (median error 49 % against the
+        # log-linear prior's 35 %, p90 250 %; a post 4 h old, still rising, read 110 ×); the
         # log-linear baseline stands meanwhile
         seen = live.next_step - max(live.onset, self.curve.series_start() or live.next_step)
-        shaped = live.theta == live.theta or seen >= p.steps(p.burst_window_hours)
+        shaped = seen >= p.steps(p.burst_window_hours)
         if total is not None and self.publish is not None and live.onset != NONE:
             age_h = (live.next_step - self.publish) * p.grid_hours
             for horizon in p.horizons_hours:
