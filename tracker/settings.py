@@ -13,6 +13,7 @@ import json
 import re
 import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 
 PREFIX = "TRACKER_"
 
@@ -198,6 +201,11 @@ class Settings(BaseSettings):
         if self.clickhouse_url:
             return self.clickhouse_url
         return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    def analytics_params(self) -> AnalyticsParams:
+        """The analytics parameters with this deployment's reorder window: the stream's
+        resampling must merge every snapshot the processor accepts as not late."""
+        return replace(DEFAULT_PARAMS, reorder_window_hours=self.reorder_window_hours)
 
     def topic(self, name: str) -> str:
         """Full topic name for a logical one such as ``tracker.snapshots.v1``."""

@@ -158,6 +158,24 @@ def test_every_bad_example_reaches_the_dlq_with_its_reason(kafka: str, tracker_t
     assert stored == len(good_snaps)
 
 
+def test_a_wider_reorder_window_reaches_the_analytics(kafka: str, tracker_topics: str, tmp_path: Path) -> None:
+    """TRACKER_REORDER_WINDOW_HOURS=12: a snapshot 8 h older than the newest is not late. It was
+    stored, but the analytics kept the default 6 h window and dropped it from the curve."""
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_REORDER_WINDOW_HOURS="12").start()
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(0)]))
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS,
+                            [snapshot(0, h) for h in (*range(9), *range(18, 22))] + [snapshot(0, 13)]))
+        worker.wait_for("SELECT count() FROM snapshots FINAL", 14)
+        worker.wait_caught_up(t.SNAPSHOTS)
+        assert worker.scalar("SELECT count() FROM late_snapshots") == 0
+        hour = (T0 + timedelta(hours=13)).strftime("%Y-%m-%d %H:%M:%S")
+        worker.wait_for(f"SELECT max(observed) FROM curves FINAL WHERE metric = 'views' AND hour = '{hour}'",
+                        1, timeout=60)
+    finally:
+        worker.stop()
+
+
 def test_open_alerts_resolve_when_the_tracking_window_closes(kafka: str, tracker_topics: str,
                                                             tmp_path: Path) -> None:
     """A post polled no more once its window closes: its open alerts resolve then (DESIGN.md:

@@ -224,3 +224,20 @@ def test_help_says_how_to_export_a_snapshot_file():
     result = CliRunner().invoke(analyze, ["--help"])
     assert "FORMAT CSVWithNames" in result.output and "--time-zone" in result.output
     assert "observed_at" in result.output and "searches" in result.output
+
+
+def test_the_deployments_reorder_window_decides_which_rows_are_late(tmp_path, monkeypatch):
+    """A row 7 h older than the newest before it is late in the default 6 h window; with
+    TRACKER_REORDER_WINDOW_HOURS=12, as the stream would, analyze merges it (it kept 6 h)."""
+    items = rows(30)  # hours 1 … 29
+    late = items.pop(12)  # hour 13 …
+    items.insert(items.index(next(r for r in items if r["observed_at"].startswith("2024-06-01T20"))) + 1, late)
+    # … read right after hour 20: 7 h older than the newest
+    path = tmp_path / "late.csv"
+    path.write_text(as_csv(items), "utf-8")
+    monkeypatch.delenv("TRACKER_REORDER_WINDOW_HOURS", raising=False)
+    default = json.loads(run(str(path), "--format", "json")[1])[0]
+    monkeypatch.setenv("TRACKER_REORDER_WINDOW_HOURS", "12")
+    wider = json.loads(run(str(path), "--format", "json")[1])[0]
+    assert default["late"] == 1
+    assert wider["late"] == 0

@@ -14,13 +14,14 @@ from typing import Any, TypeVar
 import click
 
 from tracker.analytics.alerts import Alert
-from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
+from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
 from tracker.cli.snapshotfile import HeatingFile, parse_instant, read_heating, read_snapshots
 from tracker.cli.snapshots import zone_option
 from tracker.errors import InvalidInput
 from tracker.registry.reader import named
+from tracker.settings import Settings
 
 T = TypeVar("T")
 
@@ -210,8 +211,9 @@ def analyze(
     hourly_<metric> lists from a start time (e.g. a video's daily views and
     shares, as research datasets publish them).
 
-    The same code as the stream runs, in file order; --as-of shows what it would
-    have said then (posts not yet observed by then are left out, and a time
+    The same code as the stream runs, in file order (a row older than the
+    newest before it by more than TRACKER_REORDER_WINDOW_HOURS, 6 by default,
+    is late, as in the stream); --as-of shows what it would have said then (posts not yet observed by then are left out, and a time
     before every snapshot is an error). Post ids are platform:id, with a
     platform tracker knows, or a label without a colon. Rows that cannot be
     read, of either file, are listed on stderr with their line and reason; the
@@ -261,7 +263,7 @@ def analyze(
             data.notes.append(f"{pid} left out: no snapshot by --as-of (its first is at {when(first[pid])})")
             del posts[pid]
     grid = grid_hours or data.period_hours or 1.0
-    params = DEFAULT_PARAMS.at_resolution(grid)
+    params = Settings().analytics_params().at_resolution(grid)  # the stream's reorder window
     reports, notes = [], []
     for pid, snaps in posts.items():
         report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid), None, params, cutoff)

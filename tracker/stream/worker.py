@@ -91,7 +91,7 @@ class Worker:
         table = self.app.Table("post_state", default=None, schema=raw, key_type=bytes, value_type=bytes,
                                use_partitioner=True, partitions=settings.topic_partitions)
         self.states = StateTable(table, self.app.producer)
-        self.insights = Insights()
+        self.insights = Insights(settings.analytics_params())
         self.processor = Processor(settings.reorder_window_hours,
                                    self.insights if settings.analytics_enabled else None)
         self.alerts_topic = self.app.topic(settings.topic(t.ALERTS), key_type=bytes, value_type=bytes,
@@ -101,7 +101,7 @@ class Worker:
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
         self.sized_at = -math.inf  # monotonic time tracker_state_bytes was last measured
-        self.stalls = StallWatcher()
+        self.stalls = StallWatcher(settings.analytics_params())
         consumer = self.app.consumer
         if not isinstance(consumer, BatchConsumer):
             raise TypeError(f"the worker needs tracker's batch consumer, got {type(consumer).__name__}")
