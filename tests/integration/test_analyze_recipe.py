@@ -1,6 +1,7 @@
 """The export recipe of ``tracker analyze --help`` run against a store: the snapshot file brings
-the post's publish time and the heating file its nodes, so the offline replay has what the
-stream had (tail share and the heating pulse), read back with --tz UTC as the help says."""
+the post's publish time and tracking end and the heating file its nodes, so the offline replay
+has what the stream had (tail share, the heating pulse, no decay alert after the window), read
+back with --time-zone UTC as the help says."""
 
 from __future__ import annotations
 
@@ -21,12 +22,15 @@ pytestmark = pytest.mark.integration
 
 POST = "douyin:7400000000000000001"
 PUBLISHED = datetime(2025, 9, 1, 12, tzinfo=UTC)
+TRACKING_END = PUBLISHED + timedelta(hours=150)
+"""Before the boost's pulse decays: with the default 90 days, it is announced decaying."""
 
 
 def seed(store: Store) -> None:
-    store.insert_sync("posts", [["acme", POST, "douyin", POST.split(":")[1], "c1", "cr1", "video", PUBLISHED, 1]],
+    store.insert_sync("posts", [["acme", POST, "douyin", POST.split(":")[1], "c1", "cr1", "video", PUBLISHED,
+                                 TRACKING_END, 1]],
                       ["tenant", "post_id", "platform", "platform_post_id", "campaign_id", "creator_id",
-                       "content_form", "published_at", "version"])
+                       "content_form", "published_at", "tracking_end", "version"])
     rows, total = [], 0.0
     for h in range(1, 24 * 8):
         total += 3000 * (h + 2) ** -1.2 + 5 + (4000 * max(0.0, 1 - abs(h - 130) / 6) if 120 <= h < 140 else 0)
@@ -63,3 +67,4 @@ def test_the_help_recipe_replays_a_stored_post_with_its_publish_time_and_heating
     assert report["long_tail"]["tail_share"] is not None  # published_at came along
     heated = [p for p in report["pulses"] if p["heating_ids"]]
     assert [p["heating_ids"] for p in heated] == [["h1"]] and heated[0]["spend"] == 2000
+    assert report["alerts"] == []  # the tracking window ended before the boost decayed

@@ -241,3 +241,18 @@ def test_the_deployments_reorder_window_decides_which_rows_are_late(tmp_path, mo
     wider = json.loads(run(str(path), "--format", "json")[1])[0]
     assert default["late"] == 1
     assert wider["late"] == 0
+
+
+def test_a_tracking_end_column_ends_the_posts_window(tmp_path):
+    """A post's tracking_end (the registry's, which the help's export brings) bounds its decay
+    alerts as in the stream; without it the window is 90 days from publish."""
+    items = rows(200)
+    for r in items:
+        r["tracking_end"] = "2024-06-03T00:00:00Z"  # 48 h after publish
+    ended, default = tmp_path / "ended.csv", tmp_path / "default.csv"
+    ended.write_text(as_csv(items), "utf-8")
+    default.write_text(as_csv([{k: v for k, v in r.items() if k != "tracking_end"} for r in items]), "utf-8")
+    decaying = [a for a in json.loads(run(str(default), "--format", "json")[1])[0]["alerts"]
+                if a["type"] == "PostDecaying"]
+    assert decaying and decaying[0]["at"] > "2024-06-03"
+    assert json.loads(run(str(ended), "--format", "json")[1])[0]["alerts"] == []

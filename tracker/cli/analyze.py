@@ -205,7 +205,9 @@ def analyze(
     FILE is a table of snapshots (CSV, XLSX, JSON, JSONL), one row each: post_id,
     observed_at (or as_of) and the counters views, likes, comments, shares, saves,
     searches (blank, missing or \\N = the platform lacks it; export headers such
-    as 播放量 work too); an optional published_at anchors counts at 0 at publish.
+    as 播放量 work too); an optional published_at anchors counts at 0 at publish,
+    an optional tracking_end ends the post's tracking window (else 90 days
+    after publish, as in the stream; decay alerts stop there).
     Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --time-zone gives it.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
     hourly_<metric> lists from a start time (e.g. a video's daily views and
@@ -266,7 +268,8 @@ def analyze(
     params = Settings().analytics_params().at_resolution(grid)  # the stream's reorder window
     reports, notes = [], []
     for pid, snaps in posts.items():
-        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid), None, params, cutoff)
+        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid), data.tracking_end.get(pid),
+                             params, cutoff)
         last = max((s.t for s in snaps if cutoff is None or s.t <= cutoff), default=None)
         said = why_not_available(report, data.published.get(pid), last, params)
         if heat.refused.get(pid) and heating_file is not None:
@@ -292,10 +295,11 @@ def analyze(
 
 
 RECIPE = """\
-  tracker sql "SELECT post_id, observed_at, (SELECT any(published_at) FROM
-    posts FINAL WHERE post_id = 'douyin:123' AND deleted = 0) AS published_at,
-    views, likes, comments, shares, saves, searches FROM snapshots FINAL
-    WHERE post_id = 'douyin:123' ORDER BY observed_at FORMAT CSVWithNames" > post.csv
+  tracker sql "SELECT s.post_id, observed_at, published_at, tracking_end, views,
+    likes, comments, shares, saves, searches FROM snapshots AS s FINAL LEFT JOIN
+    (SELECT post_id, published_at, tracking_end FROM posts FINAL WHERE deleted = 0)
+    AS p ON p.post_id = s.post_id WHERE s.post_id = 'douyin:123' ORDER BY
+    observed_at FORMAT CSVWithNames" > post.csv
   tracker sql "SELECT post_id, start_at AS start, end_at AS end, spend_amount AS
     spend, spend_currency AS currency, heating_id AS id, status FROM
     heating_nodes FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > heating.csv

@@ -6,7 +6,9 @@ Two shapes of snapshot file:
   the columns of ``tracker snapshots import`` (``post_id``, ``observed_at`` or
   ``as_of``, the counters; export headers such as 播放量 or 点赞数 too; "1.2万" is
   read as rounded). Any post id is taken as it is. An optional ``published_at``
-  anchors a post's counters at 0 at publish.
+  anchors a post's counters at 0 at publish; an optional ``tracking_end`` ends its
+  tracking window (decay alerts resolve there), else it is 90 days after publish,
+  as in the stream.
 - **a series document** — a JSON/YAML mapping of per-period counts
   ``daily_<metric>`` or ``hourly_<metric>`` (period 0 starts at ``start``), one
   snapshot at the end of each period. The records of the ACTIVE dataset (YouTube
@@ -48,6 +50,7 @@ from tracker.registry.reader import Document, json_lines, read
 
 PERIODS = {"daily": 24.0, "hourly": 1.0}
 PUBLISHED = ("published_at", "publish_time", "发布时间")
+TRACKING_END = ("tracking_end",)
 HEATING_STATUSES = ("planned", "executed", "cancelled")
 
 
@@ -87,6 +90,8 @@ class SnapshotFile:
     snapshots: dict[str, list[Snapshot]] = field(default_factory=lambda: defaultdict(list))
     published: dict[str, float] = field(default_factory=dict)
     """Publish time per post (hours since the epoch), when the file gives it."""
+    tracking_end: dict[str, float] = field(default_factory=dict)
+    """End of the tracking window per post (hours since the epoch), when the file gives it."""
     period_hours: float | None = None
     """A series document's period (24 for daily counts); None for a table."""
     problems: list[str] = field(default_factory=list)
@@ -117,9 +122,11 @@ def _table(doc: Document, tz: tzinfo | None) -> SnapshotFile:
             if row.problem:
                 raise RowError(row.problem)
             obs = observation_from_row(row.values, any_id=True, tz=tz)
-            published = next((row.values[k] for k in row.values if str(k).strip().lower() in PUBLISHED), None)
-            if not blank(published) and obs.post_id not in out.published:
-                out.published[obs.post_id] = to_hours(_time(published, "published_at", tz))
+            for names, name, into in ((PUBLISHED, "published_at", out.published),
+                                      (TRACKING_END, "tracking_end", out.tracking_end)):
+                given = next((row.values[k] for k in row.values if str(k).strip().lower() in names), None)
+                if not blank(given) and obs.post_id not in into:
+                    into[obs.post_id] = to_hours(_time(given, name, tz))
         except RowError as exc:
             out.problems.append(f"{row.label()}: {reason(exc)}")
             continue
