@@ -21,6 +21,7 @@ POSTS = ("tenant,campaign,creator,creator_name,followers,platform,post,published
          "acme,acme-spring,c-chen,Chen Xi,8000,xiaohongshu,66aa00000000000000000003,2025-09-01T12:00:00Z,"
          "image_text,30,800,CNY\n")
 POST = "xiaohongshu:66aa00000000000000000003"
+OTHER = "xiaohongshu:66aa00000000000000000004"
 HEADER = "post_id,observed_at,views,likes,comments,shares,saves\n"
 SNAPSHOT_COLUMNS = ["tenant", "post_id", "observed_at", "platform", "views", "likes", "status", "source", "version"]
 
@@ -118,3 +119,20 @@ def test_the_reorder_window_setting_and_the_file_order_count(cli: Callable[..., 
     assert "2 of these rows are late" in result.output and "(48 h; TRACKER_REORDER_WINDOW_HOURS)" in result.output
     assert f"{POST}: 1 row(s) before 2025-09-08 00:00Z" in result.output
     assert "xiaohongshu:new: 1 row(s) before 2025-09-18 00:00Z (a newer row earlier in this file" in result.output
+
+
+def test_heat_asks_which_tenant_when_two_track_the_post(cli: Callable[..., Result], store: Store) -> None:
+    """Two agencies' tenants can track the same post; a boost without --tenant went to whichever
+    the store listed first."""
+    published = datetime(2025, 9, 1, 12, tzinfo=UTC)
+    store.insert_sync("posts", [[tenant, post, "xiaohongshu", post.split(":")[1], campaign, "c-chen", "image_text",
+                                 published, 1] for tenant, post, campaign in (
+                                     ("acme", POST, "spring"), ("lumi", POST, "spring"), ("zeta", OTHER, "fall"))],
+                      ["tenant", "post_id", "platform", "platform_post_id", "campaign_id", "creator_id",
+                       "content_form", "published_at", "version"])
+    result = cli("heat", POST, "--spend", "500", "--channel", "shutiao")
+    assert result.exit_code == 1, result.output
+    assert f"post {POST!r} exists for several tenants (acme, lumi); pass --tenant" in result.output
+    costs = cli("costs", "add", "--tenant", "zeta", "--campaign", "fall", "--post", POST, "--amount", "30")
+    assert costs.exit_code == 1
+    assert f"--post: {POST} is a post of tenant 'acme', 'lumi', not 'zeta'" in " ".join(costs.output.split())

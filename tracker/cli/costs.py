@@ -82,7 +82,7 @@ def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day
 def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: str) -> None:
     """Refuse a tenant, a campaign of the tenant, or a post of the campaign that no import
     registered (registry tables, and the posts of flat tables, which name their campaign)."""
-    from tracker.cli.heat import not_in_registry, tenant_of
+    from tracker.cli.heat import not_in_registry, tenants_of
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
@@ -103,11 +103,11 @@ def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: s
         if post_campaigns:
             raise click.ClickException(f"--post: {post_id} is in campaign {sorted(post_campaigns)[0]!r}, "
                                        f"not {campaign!r}")
-        try:  # the post may be another tenant's: the same lookup as `tracker heat`
-            owner = tenant_of(post_id, settings)
-        except click.ClickException:
-            raise click.ClickException("--post: " + not_in_registry(post_id)) from None
-        raise click.ClickException(f"--post: {post_id} is a post of tenant {owner!r}, not {tenant!r}")
+        owners = tenants_of(post_id, settings)  # the post may be another tenant's
+        if not owners:
+            raise click.ClickException("--post: " + not_in_registry(post_id))
+        raise click.ClickException(f"--post: {post_id} is a post of tenant {', '.join(map(repr, owners))}, "
+                                   f"not {tenant!r}")
 
 
 FX_EPILOG = """\b

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from tracker.errors import TrackerError
+from tracker.errors import InvalidInput, TrackerError
 from tracker.settings import Settings
 
 EPILOG = """\b
@@ -57,16 +57,28 @@ def post_of(value: str, hint: str = "POST_ID") -> str:
     return f"{platform}:{pid}"
 
 
-def tenant_of(post_id: str, settings: Settings) -> str:
-    """The tenant of a registered post, from the store."""
+def tenants_of(post_id: str, settings: Settings) -> list[str]:
+    """The tenants whose registry holds ``post_id`` (sorted; two may track the same post)."""
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
-        rows = reader.query("SELECT tenant FROM posts FINAL WHERE post_id = {p:String} AND deleted = 0 LIMIT 1",
-                            {"p": post_id})
-    for (tenant,) in rows:
-        return str(tenant)
-    raise click.ClickException("post " + not_in_registry(post_id, " or pass --tenant"))
+        return [str(t) for (t,) in reader.query(
+            "SELECT DISTINCT tenant FROM posts FINAL WHERE post_id = {p:String} AND deleted = 0 ORDER BY tenant",
+            {"p": post_id})]
+
+
+def tenant_of(post_id: str, settings: Settings) -> str:
+    """The one tenant of a registered post; refuses a post two tenants track (which one paid
+    is theirs to say: --tenant)."""
+    from tracker.report.queries import only_holder
+
+    found = tenants_of(post_id, settings)
+    if not found:
+        raise click.ClickException("post " + not_in_registry(post_id, " or pass --tenant"))
+    try:
+        return only_holder("post", post_id, found)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.reason) from exc
 
 
 def not_in_registry(post_id: str, or_else: str = "") -> str:
