@@ -251,7 +251,7 @@ def test_curve_png_draws_pulses_heating_and_decay_alerts(cli: Any, store: Store,
 def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: Any, store: Store,
                                                                            tmp_path: Path) -> None:  # fmt: skip
     seed_curve(store)
-    put(store, "campaigns", [{  # the campaign now ends after its latest snapshot (2025-03-20 00:00 UTC)
+    put(store, "campaigns", [{  # the campaign now ends after its latest snapshot (2025-03-20 00:00 UTC), before today
         "tenant": "acme", "campaign_id": "c1", "name": "Spring launch", "time_zone": "Asia/Shanghai",
         "reporting_currency": "", "starts_at": T0, "ends_at": datetime(2025, 4, 30, 16, tzinfo=UTC),
         "brand_terms": ["Acme"], "version": 2}])
@@ -263,7 +263,7 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
     assert summary["spend CNY"] == pytest.approx(CAMPAIGN_SPEND) and summary["CPE CNY"] == "n/a"
     assert summary["data as of"] == datetime(2025, 3, 20, 8, 0)  # the latest snapshot, in Asia/Shanghai
-    assert summary["campaign status"] == "campaign in progress (ends 2025-05-01)"
+    assert summary["campaign status"] == "campaign ended 2025-05-01 · no snapshot in its last 41 days"
     posts = list(wb["Posts"].iter_rows(values_only=True))
     assert len(posts) == 1 + 5 and posts[0][:5] == ("post", "platform", "creator id", "creator", "tier")
     assert {(p[2], p[3]) for p in posts[1:]} == {("cr1", "Lin"), ("cr2", "Anna"), ("cr3", None)}
@@ -273,7 +273,8 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
     assert len(wb["Charts"]._images) == 4
 
     page = html.read_text(encoding="utf-8")
-    assert "data as of 2025-03-20 08:00 · campaign in progress (ends 2025-05-01)" in page.split("<h2>")[0]
+    assert ("data as of 2025-03-20 08:00 · campaign ended 2025-05-01 · no snapshot in its last 41 days"
+            in page.split("<h2>")[0])
     assert "<td class=\"text\">Lin (cr1)</td>" in page.split("Top and bottom posts")[1]
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -11,15 +11,24 @@ from tracker.report.content import Report, daily_totals, tier_key
 ENDS = datetime(2025, 12, 20, 13, tzinfo=UTC)  # 21:00 in Asia/Shanghai
 
 
-def report(as_of: datetime | None, ends: datetime | None = ENDS) -> Report:
+def report(as_of: datetime | None, ends: datetime | None = ENDS,
+           generated: datetime = datetime(2026, 1, 5, tzinfo=UTC)) -> Report:
     camp = q.Campaign("acme", "c1", "Launch", "Asia/Shanghai", "CNY", "CNY", datetime(2025, 9, 1, tzinfo=UTC), ends)
-    return Report(camp, datetime(2026, 1, 5, tzinfo=UTC), {}, [], [], [], [], [], [], None, "", [], [], [],
-                  data_as_of=as_of)
+    return Report(camp, generated, {}, [], [], [], [], [], [], None, "", [], [], [], data_as_of=as_of)
 
 
 def test_the_data_line_gives_the_latest_snapshot_in_the_campaign_time_zone_and_says_the_campaign_runs_on() -> None:
-    line = report(datetime(2025, 9, 11, 4, 48, 37, tzinfo=UTC)).data_line()
+    line = report(datetime(2025, 9, 11, 4, 48, 37, tzinfo=UTC), generated=datetime(2025, 9, 12, tzinfo=UTC)).data_line()
     assert line == "data as of 2025-09-11 12:48 · campaign in progress (ends 2025-12-20)"
+
+
+def test_a_report_generated_after_the_end_reads_ended_and_says_how_much_of_the_end_has_no_snapshot() -> None:
+    """Generated 2026-01-05, the campaign ended 2025-12-20 21:00 (Asia/Shanghai), the latest snapshot is of
+    2025-12-16 20:00: not "in progress", which a client would read as a report sent mid-campaign."""
+    assert report(datetime(2025, 12, 16, 12, tzinfo=UTC)).data_line() == (
+        "data as of 2025-12-16 20:00 · campaign ended 2025-12-20 · no snapshot in its last 4 days")
+    assert report(datetime(2025, 12, 20, 8, tzinfo=UTC)).status() == (
+        "campaign ended 2025-12-20 · no snapshot in its last 5 h")
 
 
 def test_after_the_end_the_campaign_reads_ended_and_without_an_end_date_nothing_is_claimed() -> None:

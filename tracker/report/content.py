@@ -57,12 +57,24 @@ class Report:
         return " · ".join(parts + [status] if status else parts)
 
     def status(self) -> str | None:
-        """"campaign in progress (ends <date>)" while the campaign ends after the data (or, before the first
-        snapshot, after the report was generated); "campaign ended <date>" after; None without an end date."""
-        ends, seen = self.local(self.campaign.ends_at), self.local(self.data_as_of or self.generated_at)
-        if ends is None or seen is None:
+        """"campaign in progress (ends <date>)" while the campaign ends after both the data and the report's
+        generation; "campaign ended <date>" after, with how much of its end the data miss when the latest
+        snapshot is older than the end ("… · no snapshot in its last 4 days"); None without an end date.
+
+        A report generated after the end whose data stop before it is no campaign in progress: the client
+        reads a finished campaign whose last days are not covered."""
+        ends, generated = self.local(self.campaign.ends_at), self.local(self.generated_at)
+        seen = self.local(self.data_as_of)
+        if ends is None or generated is None:
             return None
-        return f"campaign in progress (ends {ends:%Y-%m-%d})" if ends > seen else f"campaign ended {ends:%Y-%m-%d}"
+        if ends > max(seen or generated, generated):
+            return f"campaign in progress (ends {ends:%Y-%m-%d})"
+        if seen is None or seen >= ends:
+            return f"campaign ended {ends:%Y-%m-%d}"
+        gap = ends - seen
+        missed = f"{gap.days} day{'s' if gap.days != 1 else ''}" if gap.days else \
+            f"{max(1, gap.seconds // 3600)} h"
+        return f"campaign ended {ends:%Y-%m-%d} · no snapshot in its last {missed}"
 
 
 def build(reader: Reader, camp: q.Campaign, top_n: int = 10) -> Report:
