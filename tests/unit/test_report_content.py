@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from tracker.report import queries as q
-from tracker.report.content import Report, daily_totals, tier_key
+from tracker.report.content import Report, apart, daily_totals, tier_key
 
 ENDS = datetime(2025, 12, 20, 13, tzinfo=UTC)  # 21:00 in Asia/Shanghai
 
@@ -63,3 +63,20 @@ def test_tiers_read_from_the_smallest_to_the_largest_within_a_platform() -> None
                                                             ("douyin", "koc"), ("douyin", "mid"), ("douyin", "?"))]
     assert [(r["platform"], r["creator_tier"]) for r in sorted(rows, key=tier_key)] == [
         ("bilibili", "mid"), ("douyin", "koc"), ("douyin", "mid"), ("douyin", "top"), ("douyin", "?")]
+
+
+def ranked(*ids: str) -> list[dict]:
+    return [{"post_id": i} for i in ids]
+
+
+def test_a_campaign_with_fewer_posts_than_the_lists_hold_lists_each_post_once_top_half_first() -> None:
+    """7 posts, top 10 and bottom 10: before, every post was listed twice ("top 1" … "bottom 7")."""
+    top, bottom = apart(ranked("a", "b", "c", "d", "e", "f", "g"), ranked("g", "f", "e", "d", "c", "b", "a"))
+    assert [r["post_id"] for r in top] == ["a", "b", "c", "d"]
+    assert [r["post_id"] for r in bottom] == ["g", "f", "e"]
+    one = apart(ranked("a"), ranked("a"))
+    assert one == (ranked("a"), [])
+
+
+def test_lists_that_do_not_overlap_are_kept_whole() -> None:
+    assert apart(ranked("a", "b"), ranked("d", "c")) == (ranked("a", "b"), ranked("d", "c"))

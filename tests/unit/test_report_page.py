@@ -68,3 +68,8 @@ def test_under_the_summary_cards_the_page_says_which_spend_the_cpm_divides() -> 
                     [], [], [], [], [], [], None, "", [], [], [])
     cards = render_html(report).split("Summary 概览")[1].split("<h2>")[0]
     assert "CPM divides the 892,064.00 CNY spent on posts with views, not all 2,438,827.00 CNY" in cards
+
+
+def test_the_top_and_bottom_tables_say_which_is_which() -> None:
+    part = section(page([POST], ("emv_return", "(EMV − spend) ÷ spend", "rate"), ""), "Top and bottom posts")
+    assert part.index("Top 1, best first") < part.index("<table") < part.index("Bottom 1, worst first")

@@ -125,11 +125,23 @@ def rank(reader: Reader, camp: q.Campaign, top_n: int) -> dict[str, Any]:
             note = "" if i == 0 else (
                 f"No post has an EMV (it needs EMV unit values: the emv list of a campaign document, "
                 f"tracker posts import FILE), so posts are ranked by cost per engagement. {CPE_INDEX_NOTE}")
-            return {"top": top, "bottom": q.top_posts(reader, camp, metric, top_n, bottom=True),
-                    "ranked_by": (metric, label, kind), "ranking_note": note}
+            top, bottom = apart(top, q.top_posts(reader, camp, metric, top_n, bottom=True))
+            return {"top": top, "bottom": bottom, "ranked_by": (metric, label, kind), "ranking_note": note}
     return {"top": [], "bottom": [], "ranked_by": None,
             "ranking_note": "No post has an EMV or a cost per engagement yet (no snapshot, or no EMV unit values "
                             "and no engagements), so none is ranked."}
+
+
+def apart(top: list[dict[str, Any]], bottom: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The top posts (best first) and the bottom ones (worst first) with no post in both: when the campaign
+    has fewer ranked posts than the two lists hold, the better half is the top and the rest the bottom,
+    instead of every post listed twice (as "top 1" and as "bottom 7")."""
+    ids = {r["post_id"] for r in top} | {r["post_id"] for r in bottom}
+    if not {r["post_id"] for r in top} & {r["post_id"] for r in bottom}:
+        return top, bottom
+    keep = top[:(len(ids) + 1) // 2]
+    kept = {r["post_id"] for r in keep}
+    return keep, [r for r in bottom if r["post_id"] not in kept][:len(ids) - len(keep)]
 
 
 def daily_totals(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
