@@ -3,6 +3,7 @@ mistaken for a day's engagement."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, timedelta
 
 from tracker.report.charts import cumulative_figure, number, png, ranges_figure
@@ -54,3 +55,11 @@ def test_cpm_ranges_are_horizontal_and_leave_n_a_groups_out() -> None:
     assert "20 of 35 groups without a CPM left out" in notes and "n/a" not in notes
     png(fig)
     assert ax.xaxis.get_offset_text().get_text() == ""
+
+
+def test_a_ranges_chart_with_no_figure_draws_without_a_warning_on_the_terminal() -> None:
+    """A campaign before its first snapshot: `tracker report` printed matplotlib's "Attempting to set
+    identical low and high ylims" UserWarning under its output."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png(ranges_figure("CPM", ["douyin / mid"], [[None, None, None]], "CPM CNY"))

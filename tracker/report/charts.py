@@ -158,7 +158,8 @@ def ranges_figure(title: str, labels: Sequence[str], quartiles: Sequence[Sequenc
         ax.plot([mid, mid], [i - 0.3, i + 0.3], color="black", lw=2)
         ax.plot([mid], [i], "D", color=colour, ms=6, mec="black")
     ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=8)
-    ax.set_ylim(len(shown) - 0.5, -0.5)  # the first label on top
+    if shown:  # an empty range would print matplotlib's "identical low and high ylims" warning
+        ax.set_ylim(len(shown) - 0.5, -0.5)  # the first label on top
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_xlim(left=0)
