@@ -117,8 +117,9 @@ Examples:
 
 \b
 How rates apply: an amount converts at its own date (a fee at the post's
-publish date, a cost line at its --date, heating at its start) with the
-latest rate on or before that date, the tenant's own rate before the global
+publish date, a cost line at its --date, heating at its start; the dates of
+publish and start times are taken in UTC, not in the campaign's time zone)
+with the latest rate on or before that date, the tenant's own rate before the global
 one; a rate converts both ways (1 USD = 7.12 CNY also gives CNY → USD).
 Without one the spend reads n/a and `tracker roi` warns, naming the missing
 pair and date. Recording the same base, quote, date and tenant again replaces
