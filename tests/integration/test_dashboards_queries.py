@@ -344,3 +344,20 @@ def test_metric_variable_offers_the_posts_metrics_engagements_first(grafana_clie
     (metric,) = [v for v in d.post_pulses().to_json()["templating"]["list"] if v["name"] == "metric"]
     result = grafana_client.query(expand_sql(metric["query"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES))
     assert [row[0] for row in result.result_rows] == ["engagements", "views"]  # no searches, no emv curves here
+
+
+def test_snapshots_per_hour_counts_a_snapshot_stored_twice_once(campaign_store: Store, grafana_client: Any) -> None:
+    """A snapshot collected again (an export re-read, an import repeated) is a second row of the
+    ReplacingMergeTree until a merge: the pipeline panel counts it once either way."""
+    first = campaign_rows()["snapshots"][0]
+    campaign_store.command_sync("SYSTEM STOP MERGES snapshots")  # keep the two rows apart, as before a merge
+    try:
+        again = {**first, "src_offset": 10_000, "version": 10_000}
+        assert insert_json_rows(campaign_store, "snapshots", orjson.dumps(again) + b"\n", None) == 1
+        rows = panel_rows(grafana_client, d.pipeline_health(), "Snapshots stored per hour by platform")
+    finally:
+        campaign_store.command_sync("SYSTEM START MERGES snapshots")
+    hour = datetime.fromisoformat(first["observed_at"]).replace(minute=0, tzinfo=UTC)
+    counted = {(r["platform"], r["time"].replace(tzinfo=UTC)): r["snapshots"] for r in rows}
+    assert counted[(first["platform"], hour)] == 1  # one snapshot per post every 3 h in the fixture
+    assert sum(counted.values()) == len(campaign_rows()["snapshots"])

@@ -505,11 +505,13 @@ def pipeline_health() -> Board:
     b.row("Store (ClickHouse)")
     b.panel("timeseries", "Snapshots stored per hour by platform", [sql("""
         SELECT toStartOfHour(observed_at) AS time, platform, count() AS snapshots
-        FROM snapshots
+        FROM snapshots FINAL
         WHERE $__timeFilter(observed_at)
         GROUP BY time, platform
         ORDER BY time""", series=True)], w=12, unit="short",
-            description="Rows of the snapshots table by the UTC hour they were observed.")
+            description="Snapshots stored, by the UTC hour they were observed: one per post and observation "
+                        "time (FINAL), so a snapshot collected or imported twice counts once, before and after "
+                        "the table's merges.")
     b.panel("table", "DLQ reasons in range", [sql("""
         SELECT source_topic, error_class, reason, count() AS messages, max(rejected_at) AS last_seen
         FROM dlq FINAL
