@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 T0 = NOW - timedelta(days=5)
 YESTERDAY = NOW.replace(hour=0) - timedelta(days=1)  # 00:00 UTC
+DECAYING_SINCE = NOW - timedelta(hours=40)  # p1's PostDecaying evidence; the alert fired 13 h ago
 TENANT = "acme"
 POSTS = [  # post, platform, campaign, creator, tier
     ("douyin:7301234567890", "douyin", "c1", "cr1", "mid"),
@@ -146,7 +147,8 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
     rows["alerts"] = [
         {**alert, "alert_id": f"PostDecaying:{p1}:pulse-1", "post_id": p1, "campaign_id": "c1",
          "alert": "PostDecaying", "state": "firing", "starts_at": ts(NOW - timedelta(hours=13)),
-         "summary": f"{p1} is decaying", "evidence": json.dumps({"pulse": 1}), "suggestion": json.dumps(suggestion)},
+         "summary": f"{p1} is decaying", "suggestion": json.dumps(suggestion),
+         "evidence": json.dumps({"pulse": 1, "decaying_since_at": DECAYING_SINCE.strftime("%Y-%m-%dT%H:%M:%S.000Z")})},
         {**alert, "alert_id": f"PostUnavailable:{p2}:1", "post_id": p2, "campaign_id": "c1",
          "alert": "PostUnavailable", "state": "resolved", "severity": "critical",
          "starts_at": ts(NOW - timedelta(days=2)), "ends_at": ts(NOW - timedelta(days=1)),
@@ -361,3 +363,12 @@ def test_snapshots_per_hour_counts_a_snapshot_stored_twice_once(campaign_store: 
     counted = {(r["platform"], r["time"].replace(tzinfo=UTC)): r["snapshots"] for r in rows}
     assert counted[(first["platform"], hour)] == 1  # one snapshot per post every 3 h in the fixture
     assert sum(counted.values()) == len(campaign_rows()["snapshots"])
+
+
+def test_reheat_candidates_tell_when_the_alert_fired_from_when_the_decay_began(grafana_client: Any) -> None:
+    """The alert's message says "decaying since" the time in its evidence; the board's column of that
+    name shows the same time, and when the alert fired in a column of its own."""
+    (row,) = panel_rows(grafana_client, d.decaying_posts(),
+                        "Alerted as decaying (PostDecaying firing): re-heat candidates")
+    assert row["decaying_since"].replace(tzinfo=UTC) == DECAYING_SINCE
+    assert row["alerted_at"].replace(tzinfo=UTC) == NOW - timedelta(hours=13)

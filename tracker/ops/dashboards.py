@@ -299,7 +299,10 @@ def decaying_posts() -> Board:
                                                   "textMode": "value_and_name"})
     b.panel("table", "Alerted as decaying (PostDecaying firing): re-heat candidates", [sql(f"""
         SELECT a.post_id AS post_id, p.platform AS platform, p.creator_id AS creator_id, p.creator_tier AS tier,
-               a.campaign_id AS campaign_id, a.starts_at AS decaying_since, a.summary AS summary,
+               a.campaign_id AS campaign_id, a.starts_at AS alerted_at,
+               parseDateTime64BestEffortOrNull(JSONExtractString(a.evidence, 'decaying_since_at'), 3, 'UTC')
+                   AS decaying_since,
+               a.summary AS summary,
                JSONExtractString(a.suggestion, 'channel') AS suggested_channel,
                JSONExtractString(a.suggestion, 'spend', 'amount') AS suggested_spend,
                JSONExtractString(a.suggestion, 'spend', 'currency') AS currency,
@@ -312,14 +315,17 @@ def decaying_posts() -> Board:
                    WHERE tenant = '${{tenant}}') AS p ON p.post_id = a.post_id
         LEFT JOIN (SELECT post_id, views, engagements FROM post_totals FINAL
                    WHERE tenant = '${{tenant}}') AS t ON t.post_id = a.post_id
-        ORDER BY decaying_since""")], w=24, h=10, links=POST_LINK, options=table_options(),
+        ORDER BY alerted_at""")], w=24, h=10, links=POST_LINK, options=table_options(),
             description="Posts whose PostDecaying alert is firing (alerts table): the current pulse has run its "
                         "course (its velocity has stayed within decay_fraction, 25 %, of the way from baseline to "
                         "peak for decay_hours, 3 h, and the gain projected over the next 72 h is at most "
                         "decay_gain_ratio, 10 %, of the pulse's lift so far; the pulses table records it as "
                         "status settled), no heating is planned in the next 24 h and the post is still tracked. "
                         "A re-heat can still pay: the suggestion gives channel, spend and the engagements to "
-                        "expect. The alert resolves when a new pulse starts or tracking ends.")
+                        "expect. The alert resolves when a new pulse starts or tracking ends. alerted_at is "
+                        "when the alert fired; decaying_since when the pulse's velocity fell under the decay "
+                        "line, as the alert's message says (the two differ while the projected gain is still "
+                        "above 10 % of the lift).")
     b.panel("timeseries", "Alerts started per hour", [sql(f"""
         SELECT toStartOfHour(starts_at) AS time, alert, count() AS started
         FROM alerts FINAL
