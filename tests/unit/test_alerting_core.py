@@ -234,3 +234,41 @@ def test_alertmanager_alert_has_no_empty_annotation() -> None:
     assert "suggestion" not in alert["annotations"] and "description" not in alert["annotations"]
     assert alert["labels"]["platform"] == "generic"
     assert alert["generatorURL"].startswith("https://grafana.example.org/d/tracker-post-pulses/?var-tenant=sim")
+
+
+def test_a_post_taken_down_again_is_notified_again() -> None:
+    """The worker keys a post's status alert ``<post>:PostUnavailable:status`` every time: taken
+    down, back, taken down again is a second firing of the same alert id, with its own start. It
+    reaches Alertmanager and the digest; a replay of either episode still does not."""
+    core = Notifier(resend_seconds=60, digests=True)
+    alert_id = "weibo:4987654321012345:PostUnavailable:status"
+    first = example("unavailable_resolved", alert_id=alert_id, state="firing", ends_at=None,
+                    starts_at="2024-11-16T01:00:00Z", summary="the platform reports the post unavailable")
+    back = {**first, "state": "resolved", "ends_at": "2024-11-16T03:00:00Z", "emitted_at": "2024-11-16T03:00:01Z"}
+    again = {**first, "starts_at": "2024-11-17T09:00:00Z", "emitted_at": "2024-11-17T09:00:01Z"}
+    now = datetime(2024, 11, 17, 9, 1, tzinfo=UTC)
+    assert core.handle(raw(first), now) is not None
+    assert core.handle(raw(back), now) is not None
+    core.digests.drain()  # type: ignore[union-attr]
+    alert = core.handle(raw(again), now)
+    assert alert is not None and alert["startsAt"] == "2024-11-17T09:00:00.000Z"
+    assert [a["startsAt"] for a in core.active.due(now)] == ["2024-11-17T09:00:00.000Z"]
+    (digest,) = core.digests.drain()  # type: ignore[union-attr]
+    assert [(e.status, e.change.starts_at) for e in digest.entries] == [("FIRING", datetime(2024, 11, 17, 9, tzinfo=UTC))]
+    for replayed in (first, back, again):
+        assert core.handle(raw(replayed), now) is None
+
+
+def test_an_adopted_alert_fired_again_later_is_notified() -> None:
+    """After a restart, the alert Alertmanager holds is not announced again, but the same alert id
+    firing anew later (a new start) is."""
+    core = Notifier(resend_seconds=30, digests=False)
+    message = example("decaying_firing")
+    found = [{"labels": {"alertname": "PostDecaying", "tenant": "acme-beauty", "campaign": "2024-double11",
+                         "platform": "douyin", "severity": "warning", "post_id": "douyin:7301234567890"},
+              "annotations": {"summary": "s", "alert_id": message["alert_id"]},
+              "startsAt": "2024-11-15T06:00:00Z", "endsAt": "2024-11-15T07:02:00.000Z"}]
+    assert core.adopt(found) == 1
+    assert core.handle(raw(message), NOW) is None
+    later = {**message, "starts_at": "2024-11-15T09:00:00Z", "emitted_at": "2024-11-15T09:00:01Z"}
+    assert core.handle(raw(later), NOW) is not None

@@ -8,7 +8,7 @@ from typing import Any
 
 from tracker.alerting.wording import describe_evidence, describe_suggestion, platform_name
 
-__all__ = ["SEVERITY_RANK", "AlertChange", "describe_evidence", "describe_suggestion"]
+__all__ = ["SEVERITY_RANK", "AlertChange", "dedup_key", "describe_evidence", "describe_suggestion"]
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
@@ -62,6 +62,13 @@ class AlertChange:
         return self.state == "firing"
 
     @property
-    def dedup_key(self) -> tuple[str, str]:
-        """Same alert instance, same state: one notification, however often it is re-emitted."""
-        return (self.alert_id, self.state)
+    def dedup_key(self) -> tuple[str, str, int]:
+        """Same alert instance, same state, same start: one notification, however often it is
+        re-emitted. The start tells apart two firings of one alert id (a post taken down, back,
+        then taken down again keeps its status alert's id)."""
+        return dedup_key(self.alert_id, self.state, self.starts_at)
+
+
+def dedup_key(alert_id: str, state: str, starts_at: datetime) -> tuple[str, str, int]:
+    """The notifier's memory key of one state of one firing: the start to the millisecond."""
+    return (alert_id, state, round(starts_at.timestamp() * 1000))

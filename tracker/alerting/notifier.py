@@ -33,7 +33,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient, utcnow
-from tracker.alerting.change import AlertChange
+from tracker.alerting.change import AlertChange, dedup_key
 from tracker.alerting.chat import Channel, channels
 from tracker.alerting.dedup import Seen
 from tracker.alerting.delivery import Courier
@@ -85,8 +85,12 @@ class Notifier:
         n = self.active.adopt(found)
         for alert in found:
             alert_id = alert.get("annotations", {}).get("alert_id")
+            try:
+                starts_at = datetime.fromisoformat(str(alert.get("startsAt")))
+            except ValueError:
+                continue
             if alert_id:
-                self.seen.first((alert_id, "firing"))
+                self.seen.first(dedup_key(alert_id, "firing", starts_at))
         self.publish_counts()
         return n
 
