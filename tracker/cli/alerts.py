@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -16,7 +17,7 @@ from tracker.report.tables import Column, render, to_csv, to_json
 COLUMNS: list[Column] = [
     ("state", "state", "text"), ("alert", "alert", "text"), ("severity", "severity", "text"),
     ("campaign_id", "campaign", "text"), ("post_id", "post", "text"), ("starts_at", "since (UTC)", "text"),
-    ("summary", "summary", "text"), ("suggestion", "suggestion", "text"),
+    ("ends_at", "resolved (UTC)", "text"), ("summary", "summary", "text"), ("suggestion", "suggestion", "text"),
 ]
 
 
@@ -29,7 +30,8 @@ COLUMNS: list[Column] = [
 @tenant_option
 def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: int, fmt: str,
            tenant: str | None) -> None:  # fmt: skip
-    """List post alerts, newest first (one row per alert, its latest state).
+    """List post alerts, newest first (one row per alert, its latest state): when
+    each fired and, once resolved, when it resolved (UTC).
 
     PostDecaying carries a suggested re-heat; PostStalled means no fresh
     snapshot; PostUnavailable a take-down or regressed counters.
@@ -51,7 +53,8 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
                 q.require_tenant(reader, tenant)
             if campaign_id:
                 q.campaign_rows(reader, campaign_id, tenant)
-    rows = [{**row, "evidence": _decoded(row["evidence"]) or {}, "suggestion": _decoded(row["suggestion"])}
+    rows = [{**row, "starts_at": _utc(row["starts_at"]), "ends_at": _utc(row["ends_at"]),
+             "evidence": _decoded(row["evidence"]) or {}, "suggestion": _decoded(row["suggestion"])}
             for row in rows]
     if fmt == "json":
         click.echo(to_json(rows), nl=False)
@@ -61,8 +64,16 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
         click.echo(to_csv(COLUMNS, rows), nl=False)
     elif not rows:
         click.echo(f"no {state if state != 'all' else ''} alerts".replace("  ", " "))
-    else:
-        click.echo(render(COLUMNS, rows), nl=False)
+    else:  # a firing alert has not resolved: a blank, not n/a
+        click.echo(render(COLUMNS, [{**row, "ends_at": row["ends_at"] or ""} for row in rows]), nl=False)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A stored time (UTC, read back without its zone) as an aware UTC time: JSON and CSV then
+    carry its offset, so a tool does not read it in its own zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def _decoded(text: str) -> Any:
