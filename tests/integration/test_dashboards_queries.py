@@ -258,15 +258,16 @@ def test_one_campaign_filter_excludes_the_other_campaign(grafana_client: Any) ->
 
 def test_reheat_candidates_show_the_suggestion(grafana_client: Any) -> None:
     """The decaying-posts table reads the alert's suggested re-heat: channel, spend, the engagements
-    to expect at that spend and what the expectation rests on."""
+    to expect per unit of spend (what tells the candidates apart) and at that spend, and what the
+    expectation rests on."""
     panels = d.decaying_posts().to_json()["panels"]
     (panel,) = [p for p in panels if p["title"] == "Alerted as decaying (PostDecaying firing): re-heat candidates"]
     text = expand_sql(panel["targets"][0]["rawSql"], RANGE, SELECTIONS["all campaigns"], ALL_VALUES)
     result = grafana_client.query(text)
     rows = [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
-    assert [(r["post_id"], r["suggested_channel"], r["suggested_spend"], r["currency"], r["expected_engagements"],
-             r["basis"]) for r in rows] == [(POSTS[0][0], "dou+", "2000.00", "CNY", 3600.0,
-                                             "this post's earlier pulses")]
+    assert [(r["post_id"], r["suggested_channel"], r["suggested_spend"], r["currency"],
+             r["expected_engagements_per_unit"], r["expected_engagements"], r["basis"]) for r in rows] == [
+        (POSTS[0][0], "dou+", "2000.00", "CNY", 1.8, 3600.0, "this post's earlier pulses")]
 
 
 def test_the_pulses_table_shows_cost_per_incremental_and_no_superseded_pulse(grafana_client: Any) -> None:

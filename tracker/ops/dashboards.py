@@ -307,6 +307,10 @@ def decaying_posts() -> Board:
                JSONExtractString(a.suggestion, 'spend', 'amount') AS suggested_spend,
                JSONExtractString(a.suggestion, 'spend', 'currency') AS currency,
                if(JSONHas(a.suggestion, 'expected_engagements'),
+                  arrayFirst(kv -> startsWith(kv.1, 'expected_engagements_per_'),
+                             JSONExtractKeysAndValues(a.suggestion, 'Float64')).2, NULL)
+                   AS expected_engagements_per_unit,
+               if(JSONHas(a.suggestion, 'expected_engagements'),
                   JSONExtractFloat(a.suggestion, 'expected_engagements'), NULL) AS expected_engagements,
                JSONExtractString(a.suggestion, 'basis') AS basis,
                t.views AS views, t.engagements AS engagements
@@ -321,8 +325,8 @@ def decaying_posts() -> Board:
                         "peak for decay_hours, 3 h, and the gain projected over the next 72 h is at most "
                         "decay_gain_ratio, 10 %, of the pulse's lift so far; the pulses table records it as "
                         "status settled), no heating is planned in the next 24 h and the post is still tracked. "
-                        "A re-heat can still pay: the suggestion gives channel, spend and the engagements to "
-                        "expect. The alert resolves when a new pulse starts or tracking ends. alerted_at is "
+                        "A re-heat can still pay: the suggestion gives channel, spend, the engagements to expect "
+                        "per unit of that currency (expected_engagements_per_unit) and in all. The alert resolves when a new pulse starts or tracking ends. alerted_at is "
                         "when the alert fired; decaying_since when the pulse's velocity fell under the decay "
                         "line, as the alert's message says (the two differ while the projected gain is still "
                         "above 10 % of the lift).")
