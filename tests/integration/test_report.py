@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, put, totals
+from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, post, put, totals
 from tracker.cli.main import main
 from tracker.report import queries as q
 from tracker.report.tables import CPE_NOTE, RATIO_NOTE, RATIO_SPEND_COLUMNS
@@ -255,6 +255,12 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
         "tenant": "acme", "campaign_id": "c1", "name": "Spring launch", "time_zone": "Asia/Shanghai",
         "reporting_currency": "", "starts_at": T0, "ends_at": datetime(2025, 4, 30, 16, tzinfo=UTC),
         "brand_terms": ["Acme"], "version": 2}])
+    titled = {"douyin:1": "春季新品 | 开箱实测", "instagram:2": "Spring launch unboxing"}
+    put(store, "posts", [{**post("acme", pid, "c1", creator, tier, "video", bundle=bundle), "title": title,
+                          "version": 2}
+                         for (pid, creator, tier, bundle), title in zip(
+                             (("douyin:1", "cr1", "mid", ""), ("instagram:2", "cr2", "micro", "B1")),
+                             titled.values(), strict=True)])
     xlsx, html = tmp_path / "report.xlsx", tmp_path / "report.html"
     cli("report", "--campaign", "c1", "--tenant", "acme", "--xlsx", str(xlsx), "--html", str(html))
 
@@ -265,17 +271,20 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
     assert summary["data as of"] == datetime(2025, 3, 20, 8, 0)  # the latest snapshot, in Asia/Shanghai
     assert summary["campaign status"] == "campaign ended 2025-05-01 · no snapshot in its last 41 days"
     posts = list(wb["Posts"].iter_rows(values_only=True))
-    assert len(posts) == 1 + 5 and posts[0][:5] == ("post", "platform", "creator id", "creator", "tier")
-    assert {(p[2], p[3]) for p in posts[1:]} == {("cr1", "Lin"), ("cr2", "Anna"), ("cr3", None)}
-    assert wb["Posts"]["G2"].value == datetime(2025, 3, 1, 16, 0)  # 08:00 UTC in Asia/Shanghai
+    assert len(posts) == 1 + 5 and posts[0][:6] == ("post", "title", "platform", "creator id", "creator", "tier")
+    assert {(p[3], p[4]) for p in posts[1:]} == {("cr1", "Lin"), ("cr2", "Anna"), ("cr3", None)}
+    assert {p[0]: p[1] for p in posts[1:] if p[1] is not None} == titled  # a post without one: empty
+    assert wb["Posts"]["H2"].value == datetime(2025, 3, 1, 16, 0)  # 08:00 UTC in Asia/Shanghai
     ranked = list(wb["Top and bottom"].iter_rows(values_only=True))
-    assert ranked[0][:5] == ("rank", "post", "platform", "creator id", "creator") and ranked[1][4] in ("Lin", "Anna")
+    assert ranked[0][:6] == ("rank", "post", "title", "platform", "creator id", "creator")
+    assert ranked[1][5] in ("Lin", "Anna") and all(r[2] == titled.get(r[1]) for r in ranked[1:])
     assert len(wb["Charts"]._images) == 4
 
     page = html.read_text(encoding="utf-8")
     assert ("data as of 2025-03-20 08:00 · campaign ended 2025-05-01 · no snapshot in its last 41 days"
             in page.split("<h2>")[0])
     assert "<td class=\"text\">Lin (cr1)</td>" in page.split("Top and bottom posts")[1]
+    assert "<td class=\"text\">春季新品 | 开箱实测</td>" in page.split("Top and bottom posts")[1]
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "headless Chromium is missing: run deploy/scripts/sysdeps.sh (Debian package chromium)"

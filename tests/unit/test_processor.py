@@ -151,3 +151,27 @@ def test_the_rounded_list_reaches_the_analytics() -> None:
         proc.apply(src, message, state, out)
         assert state.live.curve.rounded("views") is expected
         assert state.live.curve.rounded("likes") is False
+
+
+def test_a_posts_title_is_stored_and_kept_by_its_tombstone() -> None:
+    """The registry's title (what a client knows the post by) reaches the posts table; a
+    tombstone of a state written before titles existed keeps the columns in place."""
+    from tests.fixtures.data import registry
+
+    key, raw = registry(1)
+    message = {**decode(t.POSTS, raw), "title": "夏日防晒 | 3 款实测"}
+    state, out = PostState(), Output()
+    proc = Processor()
+    proc.apply(Source(t.POSTS, 0, 0, key), message, state, out)
+    old = PostState.from_bytes(state.to_bytes())
+    assert old.registry is not None
+    del old.registry["title"]  # as a state from before titles holds it
+    proc.tombstone(key.decode(), state, out)
+    proc.tombstone(key.decode(), old, out)
+    cols = r.COLUMNS[r.POSTS]
+    written, deleted, deleted_old = out.rows[r.POSTS]
+    assert len(written) == len(cols)
+    assert written[cols.index("title")] == deleted[cols.index("title")] == "夏日防晒 | 3 款实测"
+    assert deleted_old[cols.index("title")] == "" and deleted_old[cols.index("url")] == written[cols.index("url")]
+    assert deleted_old[cols.index("campaign_id")] == written[cols.index("campaign_id")]
+    assert deleted_old[cols.index("deleted")] == 1

@@ -406,16 +406,19 @@ class Builder:
             self.r.notes.append(f"{row.label()}: post {platform}:{pid} has neither a fee nor a bundle")
         self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published,
                        published + timedelta(days=days if days is not None else self.o.tracking_days),
-                       self.form(row, v.get("content_form")), fee_money, service, str(bundle) if bundle else None)
+                       self.form(row, v.get("content_form")), fee_money, service, str(bundle) if bundle else None,
+                       v.get("title"))
 
     def _add_post(self, row: Row, tenant: str, platform: str, pid: str, url: Any, campaign: dict[str, Any],
                   creator: dict[str, Any], published: datetime, tracking_end: datetime, content_form: str,
-                  fee: dict[str, str] | None, service: dict[str, str] | None, bundle: str | None) -> None:
+                  fee: dict[str, str] | None, service: dict[str, str] | None, bundle: str | None,
+                  title: Any = None) -> None:
         followers = next((a["followers"] for a in creator["accounts"] if a["platform"] == platform),
                          creator["followers"])
         message = {
             "tenant": tenant, "post_id": f"{platform}:{pid}", "platform": platform, "platform_post_id": pid,
             "url": str(url).strip() if url and str(url).strip().startswith(("http://", "https://")) else None,
+            "title": _title(title),
             "campaign_id": campaign["campaign_id"],
             "creator_id": creator["id"], "creator_tier": creator["tier"], "followers": followers,
             "published_at": published, "content_form": content_form, "tracking_end": tracking_end, "fee": fee,
@@ -636,7 +639,7 @@ class Builder:
             end = published + timedelta(days=days if days is not None else self.o.tracking_days)
         campaign = {"campaign_id": cid, "time_zone": tz, "reporting_currency": reporting}
         self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published, end,
-                       content_form, fee, service, bundle)
+                       content_form, fee, service, bundle, v.get("title"))
         if bundle is not None and bundle_fee is not None and bundle not in self.bundles:
             self.bundles[bundle] = {}
             self.r.tables["bundles"].append({
@@ -700,3 +703,9 @@ def build(doc: Document, options: Options) -> Registry:
     """The records of a parsed file (see the module docstring)."""
     builder = Builder(options)
     return builder.campaign_document(doc) if doc.kind == "campaign" else builder.table(doc)
+
+
+def _title(value: Any) -> str | None:
+    """A post's title as the registry keeps it: one line, at most 1,000 characters; None when blank."""
+    text = "" if value is None else " ".join(str(value).split())
+    return text[:1000] or None

@@ -41,8 +41,8 @@ def environment() -> Environment:
 
 
 RANKED_COLUMNS: list[Column] = [
-    ("post_id", "post", "text"), ("platform", "platform", "text"), ("creator", "creator", "text"),
-    ("creator_tier", "tier", "text"), ("content_form", "form", "text"), ("published_at", "published", "time"),
+    ("post_id", "post", "text"), ("title", "title", "text"), ("platform", "platform", "text"),
+    ("creator", "creator", "text"), ("creator_tier", "tier", "text"), ("content_form", "form", "text"), ("published_at", "published", "time"),
     ("spend", "spend {cur}", "money"), ("engagements", "engagements", "count"),
 ]
 """The top and bottom tables' columns before what ranks them; ``creator`` reads "橙子种草机 (cr-0035)"."""

@@ -77,9 +77,15 @@ RATIO_SPEND = """
 ROAS_REVENUE = "sumIf(r.revenue, r.spend IS NOT NULL) AS roas_revenue"
 
 # Creator names (the creators table) beside a post's creator id: LEFT JOIN after ``FROM v_roi_post AS r``.
-CREATOR_JOIN = ("LEFT JOIN (SELECT creator_id, name FROM creators FINAL WHERE tenant = {tenant:String}) AS cr "
-                "ON cr.creator_id = r.creator_id")
-CREATOR_NAME = "nullIf(cr.name, '')"
+# The joined columns have names of their own: with two joins, a name both sides have (post_id,
+# creator_id) came back from ``r.*`` as ``r.post_id``.
+CREATOR_JOIN = ("LEFT JOIN (SELECT creator_id AS named_creator, name AS creator_display FROM creators FINAL "
+                "WHERE tenant = {tenant:String}) AS cr ON cr.named_creator = r.creator_id")
+CREATOR_NAME = "nullIf(cr.creator_display, '')"
+# Post titles (the registry's) beside a post's id: LEFT JOIN after ``FROM v_roi_post AS r``.
+TITLE_JOIN = ("LEFT JOIN (SELECT post_id AS titled_post, title AS post_title FROM posts FINAL "
+              "WHERE tenant = {tenant:String} AND deleted = 0) AS pt ON pt.titled_post = r.post_id")
+TITLE = "nullIf(pt.post_title, '')"
 
 GROUP_COLUMN = {
     "platform": "toString(r.platform)", "tier": "toString(r.creator_tier)", "creator": "r.creator_id",
@@ -258,10 +264,10 @@ def _plus(a: float | None, b: float | None) -> float | None:
 
 
 def post_rows(reader: Reader, camp: Campaign, window: Window = Window()) -> list[dict[str, Any]]:
-    """Every post of the campaign with its costs, outcomes, ratios and creator's name (``creator_name``)."""
+    """Every post of the campaign with its costs, outcomes, ratios, title and creator's name (``creator_name``)."""
     where, params = _post_filter(camp, window)
-    return reader.query(f"SELECT r.*, {CREATOR_NAME} AS creator_name FROM v_roi_post AS r {CREATOR_JOIN} "
-                        f"WHERE {where} ORDER BY r.published_at, r.post_id", params).named()
+    return reader.query(f"SELECT r.*, {TITLE} AS title, {CREATOR_NAME} AS creator_name FROM v_roi_post AS r "
+                        f"{TITLE_JOIN} {CREATOR_JOIN} WHERE {where} ORDER BY r.published_at, r.post_id", params).named()
 
 
 TOP_METRICS = ("views", "likes", "comments", "shares", "saves", "searches", "engagements", "intent_comments", "emv",
@@ -281,18 +287,20 @@ that median is 0."""
 def top_posts(reader: Reader, camp: Campaign, metric: str, limit: int = 10, bottom: bool = False,
               window: Window = Window(), platform: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """The best (or worst) posts by ``metric`` (one of TOP_METRICS or DERIVED), on one platform if given;
-    posts where it is n/a are left out. Rows carry the creator's name (``creator_name``) and the post's CPE."""
+    posts where it is n/a are left out. Rows carry the post's title, its creator's name (``creator_name``) and
+    its CPE."""
     if metric not in TOP_METRICS and metric not in DERIVED:
         raise InvalidInput(f"--metric must be one of {', '.join(TOP_METRICS)}")
     column, value = DERIVED.get(metric, (metric, f"r.{metric}"))
     best_first = "ASC" if metric in LOWER_IS_BETTER else "DESC"
     order = best_first if not bottom else ("DESC" if best_first == "ASC" else "ASC")
     where, params = _post_filter(camp, window, platform)
-    sql = (f"SELECT * FROM (SELECT r.post_id AS post_id, r.platform AS platform, r.creator_id AS creator_id, "
+    sql = (f"SELECT * FROM (SELECT r.post_id AS post_id, {TITLE} AS title, r.platform AS platform, "
+           f"r.creator_id AS creator_id, "
            f"{CREATOR_NAME} AS creator_name, r.creator_tier AS creator_tier, r.content_form AS content_form, "
            f"r.published_at AS published_at, r.url AS url, r.spend AS spend, r.views AS views, "
            f"r.engagements AS engagements, r.saves AS saves, r.cpe AS cpe, {value} AS value "
-           f"FROM v_roi_post AS r {CREATOR_JOIN} WHERE {where} AND r.{column} IS NOT NULL) "
+           f"FROM v_roi_post AS r {TITLE_JOIN} {CREATOR_JOIN} WHERE {where} AND r.{column} IS NOT NULL) "
            f"WHERE value IS NOT NULL ORDER BY value {order}, post_id LIMIT {int(limit)}")
     return reader.query(sql, params).named()
 

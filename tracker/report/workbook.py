@@ -37,8 +37,8 @@ FORMATS = {"count": "#,##0", "money": "#,##0.00", "rate": "0.0%", "ratio": "#,##
 HEADER = PatternFill("solid", fgColor="1E3A8A")
 
 POST_COLUMNS: list[Column] = [
-    ("post_id", "post", "text"), ("platform", "platform", "text"), ("creator_id", "creator id", "text"),
-    ("creator_name", "creator", "text"), ("creator_tier", "tier", "text"), ("content_form", "form", "text"),
+    ("post_id", "post", "text"), ("title", "title", "text"), ("platform", "platform", "text"),
+    ("creator_id", "creator id", "text"), ("creator_name", "creator", "text"), ("creator_tier", "tier", "text"), ("content_form", "form", "text"),
     ("published_at", "published", "time"),
     ("fee", "fee {cur}", "money"), ("service_fee", "service fee {cur}", "money"),
     ("bundle_share", "bundle share {cur}", "money"), ("extra", "extra {cur}", "money"),
@@ -170,7 +170,7 @@ def write_xlsx(report: Report, path: Path) -> None:
     _sheet(wb, "By tier", roi_columns, [*report.by_tier, report.totals], report, by="tier")
     _sheet(wb, "Tier distribution", TIER_COLUMNS, report.tiers, report)
     _sheet(wb, "Posts", POST_COLUMNS, report.posts, report)
-    _sheet(wb, "Top and bottom", [("rank", "rank", "text"), *POST_COLUMNS[:5], ("spend", "spend {cur}", "money"),
+    _sheet(wb, "Top and bottom", [("rank", "rank", "text"), *POST_COLUMNS[:6], ("spend", "spend {cur}", "money"),
                                   *ranked_value_columns(report)],
            [{**r, "rank": f"top {i + 1}"} for i, r in enumerate(report.top)]
            + [{**r, "rank": f"bottom {i + 1}"} for i, r in enumerate(report.bottom)], report)

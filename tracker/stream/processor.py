@@ -63,6 +63,11 @@ class Output:
         self.late = self.rejected = 0
 
 
+def _with_title(row: tuple[Any, ...], title: str) -> tuple[Any, ...]:
+    """A posts row in the table's column order: the title after the url."""
+    return (*row[:5], title, *row[5:])
+
+
 class Processor:
     """Applies one event to a post's state and writes the rows it touched."""
 
@@ -140,8 +145,9 @@ class Processor:
             "tracking_end_ms": to_ms(m["tracking_end"]) if m.get("tracking_end") else None,
             "tz": m.get("campaign_tz"), "deleted": bool(m.get("deleted", False)), "version": version,
             "row": [v.isoformat() if isinstance(v, datetime) else v for v in row[2:14]],
+            "title": m.get("title") or "",  # beside "row", whose layout states written before titles keep
         }
-        out.add(r.POSTS, row)
+        out.add(r.POSTS, _with_title(row, state.registry["title"]))
         for heating_id in state.heating:  # nodes that arrived before their post now get its campaign
             self._heating_row(m["tenant"], m["post_id"], heating_id, state, out)
         if self.insights is not None:
@@ -175,7 +181,7 @@ class Processor:
         reg["version"] = max(reg["version"] + 1, to_ms(datetime.now(UTC)))
         values = [datetime.fromisoformat(v) if i in (7, 8) and v else v for i, v in enumerate(reg["row"])]
         values[11] = 1
-        out.add(r.POSTS, (state.tenant, post_id, *values, reg["version"]))
+        out.add(r.POSTS, _with_title((state.tenant, post_id, *values, reg["version"]), reg.get("title", "")))
         out.touched.add(post_id)
 
     def _comment(self, source: Source, m: dict[str, Any], out: Output) -> None:

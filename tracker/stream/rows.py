@@ -24,7 +24,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                 "saves", "searches", "status", "source", "rounded", "src_partition", "src_offset", "version"),
     POST_TOTALS: ("tenant", "post_id", "platform", "campaign_id", "as_of", "status", "views", "likes", "comments",
                   "shares", "saves", "searches", "engagements", "version"),
-    POSTS: ("tenant", "post_id", "platform", "platform_post_id", "url", "campaign_id", "creator_id",
+    POSTS: ("tenant", "post_id", "platform", "platform_post_id", "url", "title", "campaign_id", "creator_id",
             "creator_tier", "content_form", "published_at", "tracking_end", "bundle_id", "tags", "deleted",
             "version"),
     HEATING_NODES: ("tenant", "post_id", "heating_id", "campaign_id", "channel", "start_at", "end_at", "spend_amount",
