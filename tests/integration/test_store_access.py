@@ -66,3 +66,17 @@ def test_writes_and_reads_go_through_the_running_process(kafka: str, tracker_top
     out = subprocess.run([sys.executable, "-c", direct], env=worker.env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "2"
+
+
+def test_a_store_behind_this_trackers_migrations_asks_for_db_migrate(store, cli_on_store) -> None:
+    """An upgraded tracker on a store not migrated yet: the report commands said only what the
+    engine said of a column they need ("Unknown identifier pt.post_title")."""
+    latest = int(store.query_sync("SELECT max(version) FROM schema_migrations FINAL").scalar())
+    store.command_sync(f"DELETE FROM schema_migrations WHERE version = {latest}")  # as before the upgrade
+    result = cli_on_store("roi", "--campaign", "c1", "--tenant", "acme")
+    out = " ".join(result.output.split())
+    assert result.exit_code == 1, out
+    assert f"the store's schema is at migration {latest - 1:04d}" in out and "run `tracker db migrate`" in out
+    assert cli_on_store("db", "migrate").exit_code == 0
+    again = cli_on_store("roi", "--campaign", "c1", "--tenant", "acme")
+    assert "tracker db migrate" not in again.output, again.output

@@ -129,10 +129,31 @@ def open_reader(settings: Settings) -> Iterator[Reader]:
         if owner is not None:
             if not owner.read_endpoint:
                 raise StoreBusy(f"process {owner.pid} holds the store and serves no read endpoint yet; try again")
-            yield _HttpReader(owner.read_endpoint, settings)
+            reader: Reader = _HttpReader(owner.read_endpoint, settings)
+            require_current_schema(reader, settings)
+            yield reader
             return
     with Store.open(settings, readonly=True) as store:
-        yield _StoreReader(store)
+        reader = _StoreReader(store)
+        require_current_schema(reader, settings)
+        yield reader
+
+
+def require_current_schema(reader: Reader, settings: Settings) -> None:
+    """Refuse a store whose schema is behind this tracker's migrations (an upgrade not yet
+    migrated): its queries would fail on a column or view it lacks, with the engine's words."""
+    from tracker.store.migrations import discover
+
+    try:
+        rows = reader.query("SELECT max(version) FROM schema_migrations FINAL").rows
+    except Exception:  # noqa: BLE001 - no ledger (a new store): the query itself says what is missing
+        return
+    applied = int(rows[0][0] or 0) if rows else 0
+    latest = discover(settings.migrations_dir)[-1]
+    if applied and applied < latest.version:
+        raise ConfigError(f"the store's schema is at migration {applied:04d} and this tracker needs "
+                          f"{latest.filename}: run `tracker db migrate` (a worker or `tracker run` migrates at start "
+                          "too), then try again")
 
 
 @contextlib.contextmanager
