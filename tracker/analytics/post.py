@@ -355,7 +355,7 @@ class PostAnalytics:
                 now,
                 planned,
                 self.track_end,
-                self.reheat_efficiency(),
+                self.reheat_efficiency(pulses[-1]),
                 p,
             )
             if ev is not None and live.next_step - live.onset < p.steps(p.decay_min_age_hours):
@@ -378,15 +378,21 @@ class PostAnalytics:
 
     # -- reading -----------------------------------------------------------
 
-    def heated_lift(self) -> tuple[float, float]:
+    def heated_lift(self, decayed: Pulse | None = None) -> tuple[float, float]:
         """(incremental engagements, spend) of this post's closed heated pulses, engagements
-        over every engagement metric, as their final pulse rows have them (the checkpoint's)."""
+        over every engagement metric, as their final pulse rows have them (the checkpoint's),
+        and of ``decayed`` (a pulse as reported) when it is a heated one: the pulse a decay
+        alert is about has brought what it will (a post whose one boost had run its course was
+        suggested a re-heat as never heated)."""
         cp = self.checkpoint
-        return cp.heat_lift * self.curve.engagement_ratio(), cp.heat_spend
+        lift, spend = cp.heat_lift * self.curve.engagement_ratio(), cp.heat_spend
+        if decayed is not None and decayed.trigger == "heating" and decayed.spend > 0:
+            lift, spend = lift + decayed.incremental, spend + decayed.spend
+        return lift, spend
 
-    def reheat_efficiency(self) -> float | None:
-        """Incremental engagements per unit of spend of this post's closed heated pulses."""
-        lift, spend = self.heated_lift()
+    def reheat_efficiency(self, decayed: Pulse | None = None) -> float | None:
+        """Incremental engagements per unit of spend of this post's heated pulses (:meth:`heated_lift`)."""
+        lift, spend = self.heated_lift(decayed)
         return lift / spend if spend > 0 else None
 
     def long_tail(self, loglinear: LearnedRatios | None = None) -> LongTail:

@@ -3,7 +3,8 @@
 DESIGN.md: the alert carries "a suggested re-heat: expected lift per unit of
 spend from this post's earlier pulses, or from its creator's and tier's
 history when it was never heated". A history is what the closed heated pulses
-of one group brought — the post's own, its creator's on the platform, or the
+of one group brought — the post's own (with the heated pulse the alert is
+about, which has run its course), its creator's on the platform, or the
 platform-and-tier's within the tenant — in the group's main currency:
 incremental engagements, spend, the usual spend per pulse and the channel
 used most. The suggestion spends what the group usually spends, through that

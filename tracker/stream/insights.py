@@ -228,8 +228,8 @@ class Insights:
         evidence = readable_evidence(alert.evidence, g)
         suggestion = summary = None
         if alert.type == "PostDecaying" and alert.state == "firing":
-            suggestion = self.reheat_suggestion(state)
             pulse = pulses.get(evidence.get("pulse", -1))
+            suggestion = self.reheat_suggestion(state, pulse)
             if pulse is not None:
                 evidence["pulse_trigger"] = pulse.trigger
                 if pulse.heating_ids:
@@ -238,21 +238,22 @@ class Insights:
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
                         evidence, state.seq, out, state, suggestion=suggestion, summary=summary)
 
-    def reheat_suggestion(self, state: PostState) -> dict[str, Any]:
-        """The re-heat a decaying post is suggested: on its own heated pulses, else on its
-        creator's or its platform-and-tier's history (``analytics.reheat``)."""
+    def reheat_suggestion(self, state: PostState, decayed: Pulse | None = None) -> dict[str, Any]:
+        """The re-heat a decaying post is suggested: on its own heated pulses (``decayed``, the
+        pulse the alert is about, included), else on its creator's or its platform-and-tier's
+        history (``analytics.reheat``)."""
         reg = state.registry or {}
         platform = reg.get("platform", "")
         history = self.heating_history
         return suggest_reheat(
-            self._own_heating(state),
+            self._own_heating(state, decayed),
             history.creators.get((state.tenant, platform, reg.get("creator_id", ""))),
             history.tiers.get((state.tenant, platform, reg.get("tier", ""))),
         )
 
-    def _own_heating(self, state: PostState) -> HeatingHistory | None:
-        """The post's closed heated pulses, with its executed nodes (``analytics.reheat``)."""
-        lift, spend = self.analytics(state).heated_lift()
+    def _own_heating(self, state: PostState, decayed: Pulse | None = None) -> HeatingHistory | None:
+        """The post's closed heated pulses and ``decayed``, with its executed nodes (``analytics.reheat``)."""
+        lift, spend = self.analytics(state).heated_lift(decayed)
         nodes = [(float(Decimal(amount)), currency, channel)
                  for channel, _start, _end, amount, currency, status, _version in state.heating.values()
                  if status == "executed"]
