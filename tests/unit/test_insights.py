@@ -352,6 +352,22 @@ def test_organic_and_paid_tail_add_up_to_the_tail_share() -> None:
     assert tail["organic_tail_share"] + tail["paid_tail_share"] == pytest.approx(tail["tail_share"], abs=1e-9)
 
 
+
+def test_a_boost_that_brought_nothing_has_no_paid_tail() -> None:
+    """A boost after the burst window that nothing answered is a no-response pulse once its window
+    and six hours have passed; the hours it had been counted as paid tail until then stayed paid
+    (a 1.5 % paid tail beside "no-response, 0 incremental")."""
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=100),
+        "end": T0 + timedelta(hours=106), "spend": {"amount": "500.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": T0}))
+    _, out = run([(t.POSTS, registry()), (t.HEATING, heat)]
+                 + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h)) for h in range(160)])
+    pulses = [dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]]
+    assert [p["status"] for p in pulses if p["heating_ids"] == ["h1"]][-1] == "no-response"
+    tail = dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
+    assert tail["paid_tail_share"] == 0 and tail["organic_tail_share"] == pytest.approx(tail["tail_share"])
+
 def decaying_alert() -> tuple[dict, dict, list[dict]]:
     """The firing ``PostDecaying`` of a post left to decay after its publish burst: its
     message, its ``alerts`` row and the run's ``curves`` rows."""

@@ -782,6 +782,13 @@ class PulseTracker:
             and step >= self.window_end + params.steps(6.0)
         ):
             self._set(_F_NO_RESPONSE)
+            # its steps so far went to the paid tail (``_track_tail``): they were organic. Exact
+            # for a heat after the burst window; one inside it keeps the part counted paid after
+            # the window (the burst does not say which of its steps were the pulse's)
+            if self.publish != NONE and self.onset >= self.publish + params.steps(params.burst_window_hours):
+                moved = min(self.paid_tail, self.p_total)
+                self.paid_tail -= moved
+                self.organic_tail += moved
 
     # -- fitting -----------------------------------------------------------
 
