@@ -373,3 +373,11 @@ def test_reheat_candidates_tell_when_the_alert_fired_from_when_the_decay_began(g
                         "Alerted as decaying (PostDecaying firing): re-heat candidates")
     assert row["decaying_since"].replace(tzinfo=UTC) == DECAYING_SINCE
     assert row["alerted_at"].replace(tzinfo=UTC) == NOW - timedelta(hours=13)
+
+
+def test_the_long_tail_shows_the_interval_and_the_log_linear_projection(grafana_client: Any) -> None:
+    """The fit's projection is empty for the first 72 h of each pulse: the board showed nothing
+    then, and never the interval or the log-linear baseline the store keeps beside it."""
+    rows = panel_rows(grafana_client, d.post_pulses(), "Long tail")
+    assert rows and all(r["loglinear_30d"] is not None and r["loglinear_90d"] is not None for r in rows)
+    assert all(r["projected_30d_low"] <= r["projected_30d"] <= r["projected_30d_high"] for r in rows)

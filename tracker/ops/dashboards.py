@@ -254,11 +254,14 @@ def post_pulses() -> Board:
         ORDER BY time""", series=True)], w=16, h=10, unit="short",
             description="Velocity per hour on the hourly grid (running maximum: a counter never goes back).")
     b.panel("stat", "Long tail", [sql(f"""
-        SELECT tail_share, organic_tail_share, paid_tail_share, projected_30d, projected_90d
+        SELECT tail_share, organic_tail_share, paid_tail_share,
+               projected_30d, projected_30d_low, projected_30d_high, loglinear_30d,
+               projected_90d, projected_90d_low, projected_90d_high, loglinear_90d
         FROM long_tail FINAL
         WHERE {one}""")], w=8, h=10, decimals=2,
-            description="Tail share = engagements after the 72 h burst window ÷ total; projections from the "
-                        "current pulse's fitted decay.")
+            description="Tail share = engagements after the 72 h burst window ÷ total. Projected engagements at "
+                        "30 and 90 days from the current pulse's fitted decay, with their 80 % interval (empty "
+                        "until 72 h of the pulse are in), beside the log-linear baseline's (always there).")
     b.panel("timeseries", "Cumulative (${metric}), observed vs interpolated", [sql(f"""
         SELECT hour AS time, cumulative AS `${{metric}}`, if(observed = 1, cumulative, NULL) AS observed
         FROM curves FINAL
