@@ -261,6 +261,8 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
                          for (pid, creator, tier, bundle), title in zip(
                              (("douyin:1", "cr1", "mid", ""), ("instagram:2", "cr2", "micro", "B1")),
                              titled.values(), strict=True)])
+    put(store, "post_totals", [{**totals("acme", "instagram:3", "c1", 0, 0, 0, 0, 0, None), "status": "deleted",
+                                "as_of": datetime(2025, 3, 12, tzinfo=UTC), "version": 8}])  # taken down
     xlsx, html = tmp_path / "report.xlsx", tmp_path / "report.html"
     cli("report", "--campaign", "c1", "--tenant", "acme", "--xlsx", str(xlsx), "--html", str(html))
 
@@ -275,6 +277,9 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
     assert {(p[3], p[4]) for p in posts[1:]} == {("cr1", "Lin"), ("cr2", "Anna"), ("cr3", None)}
     assert {p[0]: p[1] for p in posts[1:] if p[1] is not None} == titled  # a post without one: empty
     assert wb["Posts"]["H2"].value == datetime(2025, 3, 1, 16, 0)  # 08:00 UTC in Asia/Shanghai
+    seen = {p[0]: (p[8], p[9]) for p in posts[1:]}  # a post taken down keeps its last counters: it says so
+    assert posts[0][8:10] == ("last snapshot", "status")
+    assert seen["instagram:3"] == (datetime(2025, 3, 12, 8, 0), "deleted") and seen["douyin:1"][1] == "live"
     ranked = list(wb["Top and bottom"].iter_rows(values_only=True))
     assert ranked[0][:6] == ("rank", "post", "title", "platform", "creator id", "creator")
     assert ranked[1][5] in ("Lin", "Anna") and all(r[2] == titled.get(r[1]) for r in ranked[1:])

@@ -86,6 +86,9 @@ CREATOR_NAME = "nullIf(cr.creator_display, '')"
 TITLE_JOIN = ("LEFT JOIN (SELECT post_id AS titled_post, title AS post_title FROM posts FINAL "
               "WHERE tenant = {tenant:String} AND deleted = 0) AS pt ON pt.titled_post = r.post_id")
 TITLE = "nullIf(pt.post_title, '')"
+# The post's status as its latest snapshot said (ok, unavailable, deleted): LEFT JOIN after ``v_roi_post AS r``.
+STATUS_JOIN = ("LEFT JOIN (SELECT post_id AS status_post, status AS post_status FROM post_totals FINAL "
+               "WHERE tenant = {tenant:String}) AS ps ON ps.status_post = r.post_id")
 
 GROUP_COLUMN = {
     "platform": "toString(r.platform)", "tier": "toString(r.creator_tier)", "creator": "r.creator_id",
@@ -264,10 +267,12 @@ def _plus(a: float | None, b: float | None) -> float | None:
 
 
 def post_rows(reader: Reader, camp: Campaign, window: Window = Window()) -> list[dict[str, Any]]:
-    """Every post of the campaign with its costs, outcomes, ratios, title and creator's name (``creator_name``)."""
+    """Every post of the campaign with its costs, outcomes, ratios, title, creator's name (``creator_name``) and
+    status as its latest snapshot said (``status``: a post taken down keeps its last counters)."""
     where, params = _post_filter(camp, window)
-    return reader.query(f"SELECT r.*, {TITLE} AS title, {CREATOR_NAME} AS creator_name FROM v_roi_post AS r "
-                        f"{TITLE_JOIN} {CREATOR_JOIN} WHERE {where} ORDER BY r.published_at, r.post_id", params).named()
+    return reader.query(f"SELECT r.*, {TITLE} AS title, {CREATOR_NAME} AS creator_name, nullIf(ps.post_status, '') "
+                        f"AS status FROM v_roi_post AS r {TITLE_JOIN} {CREATOR_JOIN} {STATUS_JOIN} WHERE {where} "
+                        "ORDER BY r.published_at, r.post_id", params).named()
 
 
 TOP_METRICS = ("views", "likes", "comments", "shares", "saves", "searches", "engagements", "intent_comments", "emv",

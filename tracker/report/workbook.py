@@ -39,7 +39,7 @@ HEADER = PatternFill("solid", fgColor="1E3A8A")
 POST_COLUMNS: list[Column] = [
     ("post_id", "post", "text"), ("title", "title", "text"), ("platform", "platform", "text"),
     ("creator_id", "creator id", "text"), ("creator_name", "creator", "text"), ("creator_tier", "tier", "text"), ("content_form", "form", "text"),
-    ("published_at", "published", "time"),
+    ("published_at", "published", "time"), ("as_of", "last snapshot", "time"), ("status", "status", "text"),
     ("fee", "fee {cur}", "money"), ("service_fee", "service fee {cur}", "money"),
     ("bundle_share", "bundle share {cur}", "money"), ("extra", "extra {cur}", "money"),
     ("heating", "heating {cur}", "money"), ("spend", "spend {cur}", "money"), ("views", "views", "count"),
