@@ -272,6 +272,7 @@ def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: A
     assert summary["spend CNY"] == pytest.approx(CAMPAIGN_SPEND) and summary["CPE CNY"] == "n/a"
     assert summary["data as of"] == datetime(2025, 3, 20, 8, 0)  # the latest snapshot, in Asia/Shanghai
     assert summary["campaign status"] == "campaign ended 2025-05-01 · no snapshot in its last 41 days"
+    assert (summary["campaign from"], summary["campaign to"]) == (datetime(2025, 3, 1, 16), datetime(2025, 5, 1, 0))
     posts = list(wb["Posts"].iter_rows(values_only=True))
     assert len(posts) == 1 + 5 and posts[0][:6] == ("post", "title", "platform", "creator id", "creator", "tier")
     assert {(p[3], p[4]) for p in posts[1:]} == {("cr1", "Lin"), ("cr2", "Anna"), ("cr3", None)}

@@ -128,6 +128,8 @@ def _summary(wb: Workbook, report: Report) -> None:
     facts: list[tuple[str, Any, str]] = [
         ("campaign", f"{c.name} ({c.campaign_id})", "text"), ("tenant", c.tenant, "text"),
         ("reporting currency", c.currency, "text"), ("time zone", c.time_zone, "text"),
+        ("campaign from", report.local(c.starts_at) or "not given", "time"),
+        ("campaign to", report.local(c.ends_at) or "not given", "time"),
         ("generated", report.local(report.generated_at), "time"),
         ("data as of", report.local(report.data_as_of) or "no snapshot yet", "time"),
     ]
