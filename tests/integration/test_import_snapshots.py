@@ -1,5 +1,6 @@
 """``tracker snapshots import``: a metric export (here the simulator's WeChat Channels CSV) becomes
-snapshots in the store, with nulls where the export has no value and every bad row reported."""
+snapshots in the store, with nulls where the export has no value, a status column's taken-down
+posts stored as such, and every bad row reported."""
 
 from __future__ import annotations
 
@@ -29,8 +30,12 @@ def test_export_file_becomes_snapshots(kafka: str, tracker_topics: str, tmp_path
     blanked[header.index("saves")] = ""  # not in this export: null, never 0
     broken = rows[3].split(",")
     broken[header.index("views")] = "lots"
+    gone = [v if h in ("post_id", "platform_post_id", "as_of", "observed_at", "platform") or "id" in h else ""
+            for h, v in zip(header, rows[4].split(","), strict=True)]  # taken down: no counter shown
     path = tmp_path / "channels.csv"
-    path.write_text("\n".join([rows[0], rows[1], ",".join(blanked), ",".join(broken), *rows[4:]]) + "\n")
+    lines = [rows[0] + ",状态", rows[1] + ",正常", ",".join(blanked) + ",", ",".join(broken) + ",",
+             ",".join(gone) + ",已删除", rows[5] + ",vanished", *(r + "," for r in rows[6:])]
+    path.write_text("\n".join(lines) + "\n")
     worker = WorkerProcess(kafka, tracker_topics, tmp_path / "worker").start()
     try:
         worker.client()
@@ -38,9 +43,11 @@ def test_export_file_becomes_snapshots(kafka: str, tracker_topics: str, tmp_path
         result = CliRunner().invoke(main, ["snapshots", "import", str(path), "--tenant", "lumi-beauty"], env=env)
         assert result.exit_code == 2, result.output
         assert "line 4: views: not a count" in result.output
-        good = len(rows) - 2
+        assert "line 6: status: 'vanished' is not one of ok, unavailable, deleted" in result.output
+        good = len(rows) - 3
         worker.wait_for("SELECT count() FROM snapshots FINAL WHERE source = 'export'", good)
-        assert worker.scalar("SELECT countIf(saves IS NULL) FROM snapshots FINAL") == 1
+        assert worker.scalar("SELECT countIf(status = 'deleted' AND views IS NULL) FROM snapshots FINAL") == 1
+        assert worker.scalar("SELECT countIf(saves IS NULL AND status = 'ok') FROM snapshots FINAL") == 1
         assert worker.scalar("SELECT uniqExact(observed_at) FROM snapshots FINAL") == 1
         assert worker.scalar("SELECT any(platform) FROM snapshots FINAL") == "wechat_channels"
     finally:

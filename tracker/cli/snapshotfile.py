@@ -131,6 +131,9 @@ def _table(doc: Document, tz: tzinfo | None) -> SnapshotFile:
             out.problems.append(f"{row.label()}: {reason(exc)}")
             continue
         assert obs.observed_at is not None
+        if obs.status != "ok":  # the post no longer shown: nothing to analyse in this row
+            out.notes.append(f"{row.label()}: {obs.post_id} is {obs.status} then; the row is not analysed")
+            continue
         values = tuple(None if obs.metrics[m] is None else float(obs.metrics[m]) for m in METRICS)  # type: ignore[arg-type]
         out.snapshots[obs.post_id].append(Snapshot(to_hours(obs.observed_at), values, obs.rounded))
     if not out.snapshots:

@@ -36,6 +36,8 @@ Columns (any of the aliases, case-insensitive):
     or in --time-zone)
   views (播放量, 阅读量, 观看量)  likes (点赞数)  comments (评论数)  shares (分享数, 转发数)
   saves (收藏数)  searches (看后搜, 看后搜次数)  tenant (客户, 品牌)
+  status (状态): ok (正常), unavailable (不可见, private) or deleted (已删除, taken down);
+    a post no longer shown may have no counter in its row
 Empty cells, "-" and \\N mean "not in this export" (null, never 0); "1.2万" is 12,000, rounded.
 
 \b

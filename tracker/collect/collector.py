@@ -202,7 +202,7 @@ class Collector:
                 if future is not None:
                     futures.append(future)
                     metrics.SNAPSHOTS_PRODUCED.labels(r.platform).inc()
-                if obs.status == "unavailable":
+                if obs.status != "ok":  # unavailable, or an export's "deleted"
                     metrics.COLLECT_UNAVAILABLE.labels(r.platform).inc()
                 elif self.options.comments and r.adapter.has_comments:
                     follow.append((slot, prio, ref, obs))

@@ -41,7 +41,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "shares": ("shares", "分享", "分享数", "分享量", "转发", "转发数"),
     "saves": ("saves", "favorites", "collects", "收藏", "收藏数", "收藏量"),
     "searches": ("searches", "看后搜", "看后搜数", "看后搜次数", "看后搜索", "回搜", "回搜次数"),
+    "status": ("status", "状态", "作品状态", "内容状态"),
 }
+STATUSES = {
+    "ok": "ok", "live": "ok", "public": "ok", "正常": "ok", "已发布": "ok",
+    "unavailable": "unavailable", "private": "unavailable", "hidden": "unavailable", "不可见": "unavailable",
+    "仅自己可见": "unavailable", "审核中": "unavailable",
+    "deleted": "deleted", "removed": "deleted", "taken down": "deleted", "已删除": "deleted", "已下架": "deleted",
+    "下架": "deleted",
+}
+"""A status column's words (lower case) and the snapshot status each means: a post the platform no
+longer shows (``unavailable``) or took down (``deleted``) may have no counter in its row."""
 _LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
 EMPTY = {"", "-", "--", "—", "n/a", "null", "none", "\\n"}  # \N: ClickHouse's null in CSV/TSV
 
@@ -120,6 +130,10 @@ def observation_from_row(row: dict[str, Any], platform: str | None = None, any_i
             raise RowError(f"{metric}: not a count ({value!r:.40})") from None
         if was_rounded:
             rounded.append(metric)
-    if all(v is None for v in metrics.values()):
+    status = "ok" if blank(fields.get("status")) else STATUSES.get(str(fields["status"]).strip().lower())
+    if status is None:
+        raise RowError(f"status: {fields['status']!r:.40} is not one of ok, unavailable, deleted "
+                       "(or 正常, 不可见, 已删除 …)")
+    if status == "ok" and all(v is None for v in metrics.values()):
         raise RowError(f"no metric column holds a value (columns read: {', '.join(METRICS)} or their aliases)")
-    return Observation(post_id, metrics, tuple(rounded), "ok", observed)
+    return Observation(post_id, metrics, tuple(rounded), status, observed)
