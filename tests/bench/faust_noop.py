@@ -4,7 +4,10 @@ Run as ``python -m tests.bench.faust_noop APP_ID BOOTSTRAP TOPIC``; same transpo
 buffer and ``take_events`` batching as tracker's worker, no decoding, state or sink.
 """
 
+import atexit
+import shutil
 import sys
+import tempfile
 
 import faust
 
@@ -12,7 +15,9 @@ from tracker.stream.transport import broker_url
 
 if __name__ == "__main__":
     app_id, bootstrap, topic = sys.argv[1:4]
-    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", web_enabled=False,
+    datadir = tempfile.mkdtemp(prefix="tracker-bench-noop-")  # Faust's table folder, not in the working directory
+    atexit.register(shutil.rmtree, datadir, True)
+    app = faust.App(app_id, broker=broker_url(bootstrap), store="memory://", web_enabled=False, datadir=datadir,
                     topic_partitions=4, consumer_auto_offset_reset="earliest", stream_buffer_maxsize=20_000)
     source = app.topic(topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
 
