@@ -45,7 +45,8 @@ def decaying(
     heating starts within ``heating_lookahead_hours``; ``now`` (steps) is inside the
     tracking window.
     ``reheat_lift_per_spend`` is what this post's heated pulses brought per unit of spend,
-    the decaying one included when it is heated (None when never heated; the stream's suggestion then reads its creator's or
+    the decaying one included when it is heated (None when never heated; the stream's
+    suggestion then reads its creator's or
     tier's history, :mod:`.reheat`).
     """
     step = params.grid_hours

@@ -215,7 +215,8 @@ def analyze(
 
     The same code as the stream runs, in file order (a row older than the
     newest before it by more than TRACKER_REORDER_WINDOW_HOURS, 6 by default,
-    is late, as in the stream); --as-of shows what it would have said then (posts not yet observed by then are left out, and a time
+    is late, as in the stream); --as-of shows what it would have said then
+    (posts not yet observed by then are left out, and a time
     before every snapshot is an error). Post ids are platform:id, with a
     platform tracker knows, or a label without a colon. Rows that cannot be
     read, of either file, are listed on stderr with their line and reason; the

@@ -59,12 +59,11 @@ def post_of(value: str, hint: str = "POST_ID") -> str:
 
 def tenants_of(post_id: str, settings: Settings) -> list[str]:
     """The tenants whose registry holds ``post_id`` (sorted; two may track the same post)."""
+    from tracker.report.queries import holders
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
-        return [str(t) for (t,) in reader.query(
-            "SELECT DISTINCT tenant FROM posts FINAL WHERE post_id = {p:String} AND deleted = 0 ORDER BY tenant",
-            {"p": post_id})]
+        return holders(reader, "post", post_id)
 
 
 def tenant_of(post_id: str, settings: Settings) -> str:

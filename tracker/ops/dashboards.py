@@ -329,7 +329,8 @@ def decaying_posts() -> Board:
                         "decay_gain_ratio, 10 %, of the pulse's lift so far; the pulses table records it as "
                         "status settled), no heating is planned in the next 24 h and the post is still tracked. "
                         "A re-heat can still pay: the suggestion gives channel, spend, the engagements to expect "
-                        "per unit of that currency (expected_engagements_per_unit) and in all. The alert resolves when a new pulse starts or tracking ends. alerted_at is "
+                        "per unit of that currency (expected_engagements_per_unit) and in all. The alert "
+                        "resolves when a new pulse starts or tracking ends. alerted_at is "
                         "when the alert fired; decaying_since when the pulse's velocity fell under the decay "
                         "line, as the alert's message says (the two differ while the projected gain is still "
                         "above 10 % of the lift).")

@@ -415,10 +415,14 @@ def tenant_of(reader: Reader, tenant: str | None, what: Literal["post", "creator
     refuses an id found under no tenant or under several, as ``campaign`` does."""
     if tenant:
         return tenant
-    found = [str(r[0]) for r in reader.query(
+    return only_holder(what, value, holders(reader, what, value))
+
+
+def holders(reader: Reader, what: Literal["post", "creator"], value: str) -> list[str]:
+    """The tenants whose registered posts carry ``what`` (post or creator) id ``value``, sorted."""
+    return [str(r[0]) for r in reader.query(
         f"SELECT DISTINCT tenant FROM posts FINAL WHERE deleted = 0 AND {what}_id = {{v:String}} ORDER BY tenant",
         {"v": value}).rows]
-    return only_holder(what, value, found)
 
 
 def only_holder(what: str, value: str, tenants: list[str]) -> str:
