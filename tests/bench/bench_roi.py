@@ -181,7 +181,7 @@ def run(report) -> None:  # type: ignore[no-untyped-def]
                         data_dir=embedded_path(url).parent, store_memory_limit="8G")
     store = Store.open(settings)
     try:
-        store.command_sync("DROP DATABASE IF EXISTS bench_roi", use_database=False)
+        store.command_sync("DROP DATABASE IF EXISTS bench_roi SYNC", use_database=False)
         migrate(store)
         for statement in SEED:
             store.command_sync(statement)

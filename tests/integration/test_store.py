@@ -47,7 +47,7 @@ def test_migrations_applied_twice_change_nothing(store_settings: Settings) -> No
         assert schema(store) == before
         assert store.query_sync("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version").rows == ledger
         assert {s.state for s in migrations.status(store)} == {"applied"}
-        store.command_sync(f"DROP DATABASE `{store.database}`", use_database=False)
+        store.command_sync(f"DROP DATABASE `{store.database}` SYNC", use_database=False)
 
 
 def test_changed_applied_migration_is_refused(store_settings: Settings, tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_changed_applied_migration_is_refused(store_settings: Settings, tmp_path
         states = {s.name: s.state for s in migrations.status(store, folder)}
         assert states["data_model"] == "changed" and states["later"] == "pending"
         assert {state for name, state in states.items() if name not in ("data_model", "later")} <= {"applied"}
-        store.command_sync(f"DROP DATABASE `{store.database}`", use_database=False)
+        store.command_sync(f"DROP DATABASE `{store.database}` SYNC", use_database=False)
 
 
 def test_new_migration_applies_alone(store_settings: Settings, tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_new_migration_applies_alone(store_settings: Settings, tmp_path: Path) -
         )
         assert [m.filename for m in migrations.migrate(store, folder)] == ["0900_extra.sql"]
         assert migrations.migrate(store, folder) == []
-        store.command_sync(f"DROP DATABASE `{store.database}`", use_database=False)
+        store.command_sync(f"DROP DATABASE `{store.database}` SYNC", use_database=False)
 
 
 def test_every_table_is_tenant_first_deduplicating_and_utc(store: Store) -> None:

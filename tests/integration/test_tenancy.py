@@ -44,7 +44,7 @@ def scoped(store: Store, engine_url: str, tmp_path: Path) -> Iterator[tuple[Read
         with running_read_endpoint(settings) as endpoint:
             yield endpoint, store
     finally:
-        store.command_sync(f"DROP DATABASE IF EXISTS `{other}`", use_database=False)
+        store.command_sync(f"DROP DATABASE IF EXISTS `{other}` SYNC", use_database=False)
 
 
 def ask(endpoint: ReadEndpoint, sql: str, key: str = GLOBEX, **params: str) -> httpx.Response:
