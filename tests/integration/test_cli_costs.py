@@ -53,3 +53,22 @@ def test_a_post_registered_for_two_tenants_takes_costs_of_either_and_no_other(cl
     result = cli("costs", "add", "--tenant", "initech", "--campaign", "c1", "--post", "douyin:1", "--amount", "5")
     assert result.exit_code == 1 and "'initech' is not in the registry" in result.output, result.output
     assert cost_lines(store) == before + 3
+
+
+def test_a_cost_without_a_date_counts_on_today_in_the_campaigns_zone(cli: Run, store: Store) -> None:
+    """Whatever the hour, one of +14 h and −11 h is on another date than UTC: the campaign takes that zone."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.integration.test_roi import T0, put
+
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+    put(store, "campaigns", [{"tenant": "acme", "campaign_id": "c9", "name": "Far away", "time_zone": zone,
+                              "reporting_currency": "", "starts_at": T0, "ends_at": None, "brand_terms": [],
+                              "version": 1}])
+    result = cli("costs", "add", "--tenant", "acme", "--campaign", "c9", "--amount", "5", "--note", "today")
+    assert result.exit_code == 0, result.output
+    today = datetime.now(ZoneInfo(zone)).date()
+    assert today != datetime.now(UTC).date()
+    assert store.query_sync("SELECT cost_date FROM cost_lines FINAL WHERE campaign_id = 'c9'").rows == [(today,)]
+    assert result.output.endswith(f"on {today}\n")

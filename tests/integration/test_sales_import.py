@@ -6,7 +6,7 @@ and rows that point at nothing known yet kept with a warning."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -177,3 +177,14 @@ def test_ordered_at_keeps_milliseconds_and_a_repeat_still_matches(run: Run, stor
     assert "already imported" in run("sales", "import", path, "--tenant", "acme").stdout
     stored = store.query_sync("SELECT ordered_at FROM sales FINAL WHERE order_id = 'n1'").scalar()
     assert stored.replace(tzinfo=None) == datetime(2025, 3, 6, 2, 0, 0, 123000)
+
+
+def test_an_order_counts_on_its_date_in_the_offset_it_is_written_with(run: Run, store: Store,
+                                                                       tmp_path: Path) -> None:
+    """01:00 on 7 March in Shanghai is 6 March in UTC: the order's revenue converts at 7 March's rate."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "n7,douyin:1,10,USD,2025-03-07T01:00:00+08:00\n")
+    assert "1 rows written" in run("sales", "import", path, "--tenant", "acme").stdout
+    assert store.query_sync("SELECT order_day, toDate(ordered_at) FROM sales FINAL WHERE order_id = 'n7'").rows \
+        == [(date(2025, 3, 7), date(2025, 3, 6))]
+    assert store.query_sync("SELECT money_date FROM v_money_lines WHERE line_id = 'n7'").rows == [(date(2025, 3, 7),)]

@@ -351,3 +351,34 @@ def test_first_pulses_lean_on_the_response_shape_learned_from_finished_posts(kaf
         assert len(got) == len(shape) and sum(got) == pytest.approx(1.0, abs=1e-4)
     finally:
         worker.stop()
+
+
+def test_money_converts_at_the_rates_of_the_campaigns_dates(kafka: str, tracker_topics: str,
+                                                              tmp_path: Path) -> None:
+    """A Shanghai campaign's post published at 07:30 local on 2 November (23:30 UTC on the 1st)
+    with a USD fee, boosted from 03:00 local on the 3rd: the fee converts at 2 November's rate
+    and the boost at 3 November's, though in UTC both fall a day earlier (where there is no
+    rate for the fee at all, and the boost would take the fee's)."""
+    from datetime import date
+
+    post = "bilibili:BVzone1"
+    message = encode(t.POSTS, {
+        "tenant": "acme", "post_id": post, "platform": "bilibili", "platform_post_id": "BVzone1",
+        "campaign_id": "c1", "creator_id": "cr1", "creator_tier": "micro", "content_form": "video",
+        "published_at": "2026-11-01T23:30:00Z", "campaign_tz": "Asia/Shanghai",
+        "fee": {"amount": "1000.00", "currency": "USD"}, "updated_at": "2026-11-01T23:30:00Z"})
+    heat = encode(t.HEATING, {
+        "tenant": "acme", "post_id": post, "heating_id": "h1", "channel": "dou+", "start": "2026-11-02T19:00:00Z",
+        "spend": {"amount": "100.00", "currency": "USD"}, "status": "executed", "updated_at": "2026-11-02T19:00:00Z"})
+    rates = (["tenant", "base", "quote", "rate_date", "rate", "source", "version"],
+             [("", "USD", "CNY", date(2026, 11, 2), 7.0, "test", 1), ("", "USD", "CNY", date(2026, 11, 3), 7.2, "test", 1)])
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path).prefill({"fx_rates": rates}).start()
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [(post.encode(), message)]))
+        asyncio.run(produce(kafka, tracker_topics + t.HEATING, [(post.encode(), heat)]))
+        worker.wait_for("SELECT count() FROM heating_nodes FINAL WHERE campaign_id = 'c1'", 1)
+        fee, heating, missing = worker.client().query(
+            "SELECT fee, heating, fx_missing FROM v_roi_post WHERE post_id = {p:String}", {"p": post}).result_rows[0]
+        assert (fee, heating, missing) == (pytest.approx(7_000.0), pytest.approx(720.0), 0)
+    finally:
+        worker.stop()

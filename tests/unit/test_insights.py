@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import orjson
 import pytest
@@ -23,11 +23,11 @@ from tracker.stream.state import PostState
 POST = "douyin:7301"
 
 
-def registry() -> dict:
+def registry(zone: str = "Asia/Shanghai") -> dict:
     return decode(t.POSTS, encode(t.POSTS, {
         "tenant": "acme", "post_id": POST, "platform": "douyin", "platform_post_id": "7301", "campaign_id": "c1",
         "creator_id": "k1", "creator_tier": "micro", "published_at": T0, "content_form": "video",
-        "updated_at": T0}))
+        "campaign_tz": zone, "updated_at": T0}))
 
 
 def snapshot(hour: int, likes: int) -> dict:
@@ -71,6 +71,20 @@ def test_snapshots_and_heating_produce_curve_pulse_and_long_tail_rows() -> None:
     # the analytics state survives the changelog round trip
     again = PostState.from_bytes(state.to_bytes())
     assert again.analytics and Insights().analytics(again).to_bytes() == state.live.to_bytes()
+
+
+def test_a_heated_pulse_counts_its_spend_on_the_campaigns_date() -> None:
+    """A boost starting at 00:00 UTC on 3 November is 2 November in Los Angeles: the pulse's
+    spend converts at that day's rate."""
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=48),
+        "spend": {"amount": "500.00", "currency": "CNY"}, "status": "executed", "updated_at": T0}))
+    msgs = [(t.POSTS, registry("America/Los_Angeles")), (t.HEATING, heat)]
+    _, out = run(msgs + [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(96)])
+    pulses = [dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]]
+    heated = [p for p in pulses if p["heating_ids"] == ["h1"]]
+    assert heated and {p["onset"].date() for p in heated} == {date(2026, 11, 3)}
+    assert {p["onset_day"] for p in heated} == {date(2026, 11, 2)}
 
 
 def test_comments_are_classified_on_their_rows() -> None:

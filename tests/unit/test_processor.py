@@ -175,3 +175,29 @@ def test_a_posts_title_is_stored_and_kept_by_its_tombstone() -> None:
     assert deleted_old[cols.index("title")] == "" and deleted_old[cols.index("url")] == written[cols.index("url")]
     assert deleted_old[cols.index("campaign_id")] == written[cols.index("campaign_id")]
     assert deleted_old[cols.index("deleted")] == 1
+
+
+def test_money_dates_are_the_campaign_zones_dates() -> None:
+    """A post published at 07:30 in Shanghai on 2 November (23:30 UTC on the 1st): its publish
+    date, its fee's date and a heating node starting at 03:00 local on the 3rd count on the
+    campaign's own dates (the FX rate and EMV unit values of those days), tombstone included."""
+    from datetime import date
+
+    from tests.fixtures.data import registry
+
+    key, raw = registry(1)
+    post = {**decode(t.POSTS, raw), "campaign_tz": "Asia/Shanghai"}
+    post["published_at"] = post["published_at"].replace(year=2026, month=11, day=1, hour=23, minute=30)
+    heat = decode(t.HEATING, orjson.dumps({
+        "tenant": "acme", "post_id": post["post_id"], "heating_id": "h1", "channel": "dou+",
+        "start": "2026-11-02T19:00:00Z", "spend": {"amount": "300.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": "2026-11-02T00:00:00Z"}))
+    state, out, proc = PostState(), Output(), Processor()
+    proc.apply(Source(t.POSTS, 0, 0, key), post, state, out)
+    proc.apply(Source(t.HEATING, 0, 1, key), heat, state, out)
+    proc.tombstone(key.decode(), state, out)
+    posts, nodes, costs = r.COLUMNS[r.POSTS], r.COLUMNS[r.HEATING_NODES], r.COLUMNS[r.COST_LINES]
+    written, deleted = out.rows[r.POSTS]
+    assert written[posts.index("published_day")] == deleted[posts.index("published_day")] == date(2026, 11, 2)
+    assert [row[costs.index("cost_date")] for row in out.rows[r.COST_LINES]] == [date(2026, 11, 2)]
+    assert [row[nodes.index("start_day")] for row in out.rows[r.HEATING_NODES]] == [date(2026, 11, 3)]

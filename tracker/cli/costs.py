@@ -6,11 +6,14 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import click
 
 from tracker.errors import TrackerError
 from tracker.settings import Settings
+
+DEFAULT_ZONE = "Asia/Shanghai"  # a campaign stored without a zone is read in it (v_post_context)
 
 EPILOG = """\b
 Examples:
@@ -34,7 +37,8 @@ def costs() -> None:
 @click.option("--post", "post_id", default="", help="Post the cost belongs to (platform:id) [campaign level].")
 @click.option("--amount", "value", required=True, help="Amount (a decimal such as 3000 or 120.50).")
 @click.option("--currency", default="CNY", show_default=True, help="ISO-4217 currency.")
-@click.option("--date", "day", default=None, help="Date of the cost (YYYY-MM-DD) [today, UTC].")
+@click.option("--date", "day", default=None,
+              help="Date of the cost (YYYY-MM-DD), the day its FX rate is taken [today in the campaign's time zone].")
 @click.option("--kind", type=click.Choice(["extra", "heating", "fee", "service_fee", "bundle"]), default="extra",
               show_default=True)
 @click.option("--note", default="", help="What the cost is for.")
@@ -56,15 +60,16 @@ def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day
     except RowError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
-        when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+        given = date.fromisoformat(day) if day else None
     except ValueError:
         raise click.UsageError(f"--date: {day!r} is not a date (YYYY-MM-DD)") from None
     settings = Settings()
     try:
-        _check_registered(settings, tenant, campaign, post_id)
+        zone = _check_registered(settings, tenant, campaign, post_id)
     except TrackerError as exc:
         raise click.ClickException(f"the registry cannot be read to check the cost line: "
                                    f"{getattr(exc, 'reason', exc)}") from exc
+    when = given or datetime.now(ZoneInfo(zone)).date()
     line = cost_id or "x-" + hashlib.sha1(
         f"{tenant}|{campaign}|{post_id}|{kind}|{money}|{cur}|{when}|{note}".encode()).hexdigest()[:16]
     row = {"tenant": tenant, "cost_id": line, "campaign_id": campaign, "post_id": post_id, "bundle_id": "",
@@ -79,20 +84,22 @@ def add(tenant: str, campaign: str, post_id: str, value: str, currency: str, day
                f"on {when}")
 
 
-def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: str) -> None:
+def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: str) -> str:
     """Refuse a tenant, a campaign of the tenant, or a post of the campaign that no import
-    registered (registry tables, and the posts of flat tables, which name their campaign)."""
+    registered (registry tables, and the posts of flat tables, which name their campaign);
+    return the campaign's time zone."""
     from tracker.cli.heat import not_in_registry, tenants_of
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
         rows = reader.query(
-            "SELECT count(), countIf(campaign_id = {c:String}), groupUniqArrayIf(campaign_id, post_id = {p:String}) "
-            "FROM (SELECT '' AS campaign_id, '' AS post_id FROM tenants FINAL WHERE tenant = {t:String}"
-            " UNION ALL SELECT campaign_id, '' FROM campaigns FINAL WHERE tenant = {t:String}"
-            " UNION ALL SELECT campaign_id, post_id FROM posts FINAL WHERE tenant = {t:String} AND deleted = 0)",
+            "SELECT count(), countIf(campaign_id = {c:String}), groupUniqArrayIf(campaign_id, post_id = {p:String}), "
+            "anyIf(zone, campaign_id = {c:String} AND zone != '') "
+            "FROM (SELECT '' AS campaign_id, '' AS post_id, '' AS zone FROM tenants FINAL WHERE tenant = {t:String}"
+            " UNION ALL SELECT campaign_id, '', toString(time_zone) FROM campaigns FINAL WHERE tenant = {t:String}"
+            " UNION ALL SELECT campaign_id, post_id, '' FROM posts FINAL WHERE tenant = {t:String} AND deleted = 0)",
             {"t": tenant, "c": campaign, "p": post_id or "-"})
-    known, in_campaign, post_campaigns = next(iter(rows), (0, 0, []))
+    known, in_campaign, post_campaigns, zone = next(iter(rows), (0, 0, [], ""))
     if not known:
         raise click.ClickException(f"--tenant: {tenant!r} is not in the registry; import its campaign first "
                                    "(tracker posts import)")
@@ -108,6 +115,7 @@ def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: s
             raise click.ClickException("--post: " + not_in_registry(post_id))
         raise click.ClickException(f"--post: {post_id} is a post of tenant {', '.join(map(repr, owners))}, "
                                    f"not {tenant!r}")
+    return str(zone or DEFAULT_ZONE)
 
 
 FX_EPILOG = """\b
@@ -117,10 +125,10 @@ Examples:
 
 \b
 How rates apply: an amount converts at its own date (a fee at the post's
-publish date, a cost line at its --date, heating at its start; the dates of
-publish and start times are taken in UTC, not in the campaign's time zone)
-with the latest rate on or before that date, the tenant's own rate before the global
-one; a rate converts both ways (1 USD = 7.12 CNY also gives CNY → USD).
+publish date, a cost line at its --date, heating at its start, all dates in
+the campaign's time zone; an order at its date in the UTC offset its file
+gives) with the latest rate on or before that date, the tenant's own rate
+before the global one; a rate converts both ways (1 USD = 7.12 CNY also gives CNY → USD).
 Without one the spend reads n/a and `tracker roi` warns, naming the missing
 pair and date. Recording the same base, quote, date and tenant again replaces
 the rate. A campaign document (tracker posts import) can carry rates too, in

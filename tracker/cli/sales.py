@@ -96,14 +96,14 @@ def _stored_orders(reader: Reader, rows: list[dict[str, Any]]) -> dict[tuple[str
         ms = [epoch_ms(r["ordered_at"]) for r in mine]
         found = reader.query(
             "SELECT order_id, attribution_key, toString(key_kind), toString(revenue), currency, "
-            "toUnixTimestamp64Milli(ordered_at) FROM sales FINAL WHERE tenant = {t:String} "
+            "toUnixTimestamp64Milli(ordered_at), order_day FROM sales FINAL WHERE tenant = {t:String} "
             "AND order_id BETWEEN {lo:String} AND {hi:String} "
             "AND ordered_at BETWEEN fromUnixTimestamp64Milli({a:Int64}, 'UTC') "
             "AND fromUnixTimestamp64Milli({b:Int64}, 'UTC')",
             {"t": tenant, "lo": min(r["order_id"] for r in mine), "hi": max(r["order_id"] for r in mine),
              "a": min(ms), "b": max(ms)})
-        for order_id, key, kind, revenue, cur, at in found:
-            out[(tenant, str(order_id))] = (str(key), str(kind), Decimal(str(revenue)), str(cur), int(at))
+        for order_id, key, kind, revenue, cur, at, day in found:
+            out[(tenant, str(order_id))] = (str(key), str(kind), Decimal(str(revenue)), str(cur), int(at), day)
     return out
 
 

@@ -4,7 +4,8 @@ The store keeps ``DateTime64(3, 'UTC')``, so decoded times are truncated to
 milliseconds; that makes ``decode(encode(x)) == x`` hold for decoded ``x``.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from tracker.errors import InvalidInput
 
@@ -45,3 +46,11 @@ def format_ts(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise InvalidInput(f"naive datetime {moment.isoformat()}: give it a time zone")
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
+
+
+def local_day(moment: datetime, zone: str | None) -> date | None:
+    """The calendar date of ``moment`` in the IANA ``zone`` (a campaign's), the
+    date its money counts on; None without a zone (the store then takes the UTC date)."""
+    if not zone:
+        return None
+    return moment.astimezone(ZoneInfo(zone)).date()

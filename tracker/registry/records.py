@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracker.broker import topics as t
 from tracker.contracts import encode
+from tracker.contracts.timestamps import local_day
 from tracker.contracts.vocab import CURRENCIES, CURRENCY_HINTS, METRICS, PLATFORMS
 from tracker.errors import InvalidInput
 from tracker.registry.layouts import Layout, canonical_row, detect, field_of
@@ -320,12 +321,12 @@ class Builder:
         tenant = ident(v.get("tenant"), "tenant")
         if tenant not in self.tenants:
             raise RowError(f"tenant: {tenant!r} is not among the file's tenants")
-        record = {"tenant": tenant, "campaign_id": cid, "name": str(v.get("name") or cid),
-                  "time_zone": zone(v.get("time_zone") or "Asia/Shanghai", "time_zone"),
+        tz = zone(v.get("time_zone") or "Asia/Shanghai", "time_zone")
+        record = {"tenant": tenant, "campaign_id": cid, "name": str(v.get("name") or cid), "time_zone": tz,
                   "reporting_currency": currency(v.get("reporting_currency") or
                                                  self.tenants[tenant]["reporting_currency"], "reporting_currency"),
-                  "starts_at": moment(v.get("start"), "start"),
-                  "ends_at": moment(v["end"], "end") if v.get("end") else None,
+                  "starts_at": moment(v.get("start"), "start", tz),  # a date or a time without offset is local
+                  "ends_at": moment(v["end"], "end", tz) if v.get("end") else None,
                   "brand_terms": tags(v.get("brand_terms")), "version": self.o.version}
         ends, starts = record["ends_at"], record["starts_at"]
         if isinstance(ends, datetime) and isinstance(starts, datetime) and ends < starts:
@@ -445,7 +446,8 @@ class Builder:
         self.r.tables["bundles"].append({
             "tenant": campaign["tenant"], "bundle_id": bid, "campaign_id": campaign["campaign_id"],
             "amount": amount(fee.get("amount"), "fee.amount"), "currency": currency(fee.get("currency"), "fee.currency"),
-            "cost_date": (min(dates) if dates else campaign["starts_at"]).date(), "split": "equal",
+            "cost_date": local_day(min(dates) if dates else campaign["starts_at"], campaign["time_zone"]),
+            "split": "equal",
             "version": self.o.version})
 
     def _heating(self, row: Row) -> None:
@@ -644,7 +646,7 @@ class Builder:
             self.bundles[bundle] = {}
             self.r.tables["bundles"].append({
                 "tenant": tenant, "bundle_id": bundle, "campaign_id": cid, "amount": bundle_fee, "currency": cur,
-                "cost_date": published.date(), "split": "equal", "version": self.o.version})
+                "cost_date": local_day(published, tz), "split": "equal", "version": self.o.version})
 
     def _campaign_columns(self, v: dict[str, Any], tz: str | None) -> dict[str, Any]:
         """The campaign-level columns a flat row gives, as campaigns values."""

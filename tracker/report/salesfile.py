@@ -114,7 +114,9 @@ def _revenue(value: Any) -> Decimal:
     return number
 
 
-def _timestamp(value: Any) -> datetime:
+def _timestamp(value: Any) -> tuple[datetime, date]:
+    """The order's time in UTC and its date in the UTC offset it is written with
+    (the day its revenue converts at)."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -129,8 +131,9 @@ def _timestamp(value: Any) -> datetime:
     if moment.tzinfo is None:
         raise RowError(f"ordered_at {str(value)!r:.40} has no UTC offset (write e.g. 2024-11-11T20:00:00+08:00"
                        + (", as text: an Excel date cell carries none)" if isinstance(value, datetime) else ")"))
+    day = moment.date()
     moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000), day
 
 
 def _sheet(path: Path, required: tuple[str, ...], check: Callable[[dict[str, Any]], dict[str, Any]],
@@ -197,10 +200,11 @@ def read_orders(path: Path, tenant: str | Callable[[str], str], version: int) ->
             raise RowError(f"key_kind {kind!r:.20} is not one of {', '.join(KEY_KINDS)}")
         if kind == "post":
             _post_id(key, "attribution_key")
+        ordered_at, order_day = _timestamp(v.get("ordered_at"))
         return {"tenant": _tenant(v.get("tenant"), tenant, key if kind == "post" else ""), "order_id": order_id,
                 "attribution_key": key, "key_kind": kind, "revenue": _revenue(v.get("revenue")),
-                "currency": currency(v.get("currency"), "currency"), "ordered_at": _timestamp(v.get("ordered_at")),
-                "version": version}
+                "currency": currency(v.get("currency"), "currency"), "ordered_at": ordered_at,
+                "order_day": order_day, "version": version}
 
     return _sheet(path, ("order_id", "attribution_key", "revenue", "currency", "ordered_at"), check,
                   lambda r: (r["tenant"], "order", r["order_id"]), "orders")
@@ -264,7 +268,8 @@ def order_key(row: dict[str, Any]) -> tuple[str, ...]:
 
 def order_values(row: dict[str, Any]) -> tuple[Any, ...]:
     """What an order row says (everything but its version), comparable with the stored one."""
-    return row["attribution_key"], row["key_kind"], row["revenue"], row["currency"], epoch_ms(row["ordered_at"])
+    return (row["attribution_key"], row["key_kind"], row["revenue"], row["currency"], epoch_ms(row["ordered_at"]),
+            row["order_day"])
 
 
 def key_key(row: dict[str, Any]) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from tracker.analytics.post import PostAnalytics, Update
 from tracker.analytics.pulses import HeatingNode, Pulse
 from tracker.analytics.reheat import HeatingHistory, own_history, suggest_reheat
 from tracker.analytics.resample import Snapshot
-from tracker.contracts.timestamps import format_ts
+from tracker.contracts.timestamps import format_ts, local_day
 from tracker.stream import rows as r
 from tracker.stream import shapes
 from tracker.stream.heating_history import HeatingHistories
@@ -188,9 +188,11 @@ class Insights:
             if row.emv is not None:
                 out.add(r.CURVES, (tenant, post_id, "emv", hour, row.emv,
                                    emv(row.velocity, self.params.emv_unit_values), int(row.observed), version))
+        zone = (state.registry or {}).get("tz")
         for p in update.pulses:
+            onset = hours_to_dt(p.onset * g)
             out.add(r.PULSES, (
-                tenant, post_id, p.index, hours_to_dt(p.onset * g),
+                tenant, post_id, p.index, onset, local_day(onset, zone),
                 None if p.interval_end is None else hours_to_dt(p.interval_end * g),
                 "heating" if p.heating_ids else "organic", list(p.heating_ids),
                 None if p.peak is None else hours_to_dt(p.peak * g), p.peak_velocity, p.baseline,
@@ -200,9 +202,9 @@ class Insights:
                 state.heat_currency, p.status, list(p.response_shape), version,
             ))
         for index in update.removed_pulses:
-            out.add(r.PULSES, (tenant, post_id, index, datetime.fromtimestamp(0, tz=UTC), None, "", [], None, None,
-                               None, None, None, None, None, "superseded by a re-fit", 0.0, None, "", "removed",
-                               [], version))
+            out.add(r.PULSES, (tenant, post_id, index, datetime.fromtimestamp(0, tz=UTC), None, None, "", [], None,
+                               None, None, None, None, None, None, "superseded by a re-fit", 0.0, None, "",
+                               "removed", [], version))
         lt = update.long_tail
         if lt is not None:
             proj = {round(p.horizon_hours / 24): p for p in lt.projections}

@@ -16,6 +16,7 @@ from typing import Any
 
 from tracker.broker import topics as t
 from tracker.contracts import decode
+from tracker.contracts.timestamps import local_day
 from tracker.errors import InvalidInput
 from tracker.stream import rows as r
 from tracker.stream.insights import Insights
@@ -63,9 +64,11 @@ class Output:
         self.late = self.rejected = 0
 
 
-def _with_title(row: tuple[Any, ...], title: str) -> tuple[Any, ...]:
-    """A posts row in the table's column order: the title after the url."""
-    return (*row[:5], title, *row[5:])
+def _posts_row(row: tuple[Any, ...], title: str, zone: str | None) -> tuple[Any, ...]:
+    """A posts row in the table's column order: the title after the url, the
+    publish date in the campaign zone after the publish time (both kept beside
+    the registry's "row", whose layout states written before them keep)."""
+    return (*row[:5], title, *row[5:10], local_day(row[9], zone), *row[10:])
 
 
 class Processor:
@@ -147,7 +150,7 @@ class Processor:
             "row": [v.isoformat() if isinstance(v, datetime) else v for v in row[2:14]],
             "title": m.get("title") or "",  # beside "row", whose layout states written before titles keep
         }
-        out.add(r.POSTS, _with_title(row, state.registry["title"]))
+        out.add(r.POSTS, _posts_row(row, state.registry["title"], m["campaign_tz"]))
         for heating_id in state.heating:  # nodes that arrived before their post now get its campaign
             self._heating_row(m["tenant"], m["post_id"], heating_id, state, out)
         if self.insights is not None:
@@ -158,7 +161,8 @@ class Processor:
                 continue
             out.add(r.COST_LINES, (
                 m["tenant"], f"{m['post_id']}:{kind}", m["campaign_id"], m["post_id"], m.get("bundle_id") or "",
-                kind, Decimal(money["amount"]), money["currency"], m["published_at"].date(), "", version,
+                kind, Decimal(money["amount"]), money["currency"], local_day(m["published_at"], m["campaign_tz"]), "",
+                version,
             ))
 
     def _heating(self, m: dict[str, Any], state: PostState, out: Output) -> None:
@@ -181,7 +185,7 @@ class Processor:
         reg["version"] = max(reg["version"] + 1, to_ms(datetime.now(UTC)))
         values = [datetime.fromisoformat(v) if i in (7, 8) and v else v for i, v in enumerate(reg["row"])]
         values[11] = 1
-        out.add(r.POSTS, _with_title((state.tenant, post_id, *values, reg["version"]), reg.get("title", "")))
+        out.add(r.POSTS, _posts_row((state.tenant, post_id, *values, reg["version"]), reg.get("title", ""), reg.get("tz")))
         out.touched.add(post_id)
 
     def _comment(self, source: Source, m: dict[str, Any], out: Output) -> None:
@@ -197,10 +201,12 @@ class Processor:
     def _heating_row(tenant: str, post_id: str, heating_id: str, state: PostState, out: Output) -> None:
         """The heating node's row, with the campaign the registry names (or '' until it does)."""
         channel, start, end, amount, currency, status, version = state.heating[heating_id]
-        campaign_id = (state.registry or {}).get("campaign_id", "")
+        reg = state.registry or {}
+        campaign_id = reg.get("campaign_id", "")
         out.add(r.HEATING_NODES, (
-            tenant, post_id, heating_id, campaign_id, channel, from_ms(start), None if end is None else from_ms(end),
-            Decimal(amount), currency, status, version + (1 if campaign_id else 0),
+            tenant, post_id, heating_id, campaign_id, channel, from_ms(start), local_day(from_ms(start), reg.get("tz")),
+            None if end is None else from_ms(end), Decimal(amount), currency, status,
+            version + (1 if campaign_id else 0),
         ))
 
     @staticmethod
