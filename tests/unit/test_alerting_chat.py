@@ -165,6 +165,16 @@ def test_items_name_the_platform_and_creator_and_say_plainly_when_nothing_is_sug
     assert "reheat (basis" not in text
 
 
+@pytest.mark.parametrize("channel", [Slack, Feishu, DingTalk, WeCom])
+def test_items_name_the_post_by_its_title_cut_to_a_line(channel) -> None:
+    """Ops know a post by its title, not by douyin:7301234567890."""
+    short = orjson.dumps(channel("https://example.org/hook").render(
+        one(title="夏日防晒 | 3 款实测", creator_id="kol-17"))).decode()
+    assert " (Douyin · “夏日防晒 | 3 款实测” · creator kol-17): pulse 2" in short
+    long = orjson.dumps(channel("https://example.org/hook").render(one(title="长" * 300))).decode()
+    assert f" (Douyin · “{'长' * 39}…”): pulse 2" in long
+
+
 def test_an_item_without_creator_names_the_platform_only() -> None:
     text = Slack("https://hooks.slack.com/services/T/B/X").render(one())["blocks"][1]["text"]["text"]
     assert "`douyin:7301234567890` (Douyin): pulse 2" in text

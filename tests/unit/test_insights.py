@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from tests.fixtures.data import T0
+from tracker.alerting.change import AlertChange
 from tracker.analytics import alerts as decide
 from tracker.broker import topics as t
 from tracker.contracts import decode, encode
@@ -382,13 +383,13 @@ def test_a_boost_that_brought_nothing_has_no_paid_tail() -> None:
     tail = dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
     assert tail["paid_tail_share"] == 0 and tail["organic_tail_share"] == pytest.approx(tail["tail_share"])
 
-def decaying_alert() -> tuple[dict, dict, list[dict]]:
+def decaying_alert(title: str | None = None) -> tuple[dict, dict, list[dict]]:
     """The firing ``PostDecaying`` of a post left to decay after its publish burst: its
     message, its ``alerts`` row and the run's ``curves`` rows."""
     insights = Insights()
     state, out = PostState(), Output()
     proc = Processor(6, insights)
-    msgs = [(t.POSTS, registry())] + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h))
+    msgs = [(t.POSTS, {**registry(), "title": title})] + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h))
                                       for h in range(72)]
     for offset, (topic, message) in enumerate(msgs):
         proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
@@ -418,8 +419,14 @@ def test_alert_evidence_adds_utc_times_and_the_creator_and_keeps_the_machine_fig
         at = datetime.fromtimestamp(evidence[key] * 3600, tz=UTC)
         assert evidence[f"{key}_at"] == format_ts(at) and T0 < at < T0 + timedelta(hours=72)
     assert evidence["pulse_trigger"] == "publish" and "heating_ids" not in evidence
-    assert evidence["creator_id"] == "k1"
+    assert evidence["creator_id"] == "k1" and "title" not in evidence  # the registry gave none
     decode(t.ALERTS, encode(t.ALERTS, message))  # still a valid tracker.alerts.v1 message
+
+
+def test_alert_evidence_names_the_post_by_its_title() -> None:
+    message, row, _ = decaying_alert(title="夏日防晒 | 3 款实测")
+    assert message["evidence"]["title"] == json.loads(row["evidence"])["title"] == "夏日防晒 | 3 款实测"
+    assert AlertChange.from_message(message).who == "Douyin · “夏日防晒 | 3 款实测” · creator k1"
 
 
 def test_emv_curve_rows_carry_the_emv_gained_in_each_hour() -> None:

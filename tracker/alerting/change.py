@@ -11,6 +11,7 @@ from tracker.alerting.wording import describe_evidence, describe_suggestion, pla
 __all__ = ["SEVERITY_RANK", "AlertChange", "dedup_key", "describe_evidence", "describe_suggestion"]
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+TITLE_CHARS = 40  # a chat line names the post by its title's opening
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +53,16 @@ class AlertChange:
         return str(self.evidence.get("creator_id") or "")
 
     @property
+    def title(self) -> str:
+        """The post's title, when the evidence gives one (``title``), cut to ``TITLE_CHARS``."""
+        title = str(self.evidence.get("title") or "")
+        return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1].rstrip() + "…"
+
+    @property
     def who(self) -> str:
-        """``Douyin · creator k1``: the post's platform and creator, as far as known."""
-        parts = [platform_name(self.platform), f"creator {self.creator}" if self.creator else ""]
+        """``Douyin · “夏日防晒实测” · creator k1``: the post's platform, title and creator, as far as known."""
+        parts = [platform_name(self.platform), f"“{self.title}”" if self.title else "",
+                 f"creator {self.creator}" if self.creator else ""]
         return " · ".join(part for part in parts if part)
 
     @property

@@ -24,6 +24,7 @@ HIDDEN = frozenset({"pulse", "pulse_number", "pulse_trigger", "heating_ids", "de
                     "hour"})
 """Evidence keys told elsewhere: the pulse in the summary; grid steps by their ``*_at`` times."""
 LABELS: dict[str, str] = {
+    "title": "“{}”",
     "creator_id": "creator {}",
     "decaying_since_at": "decaying since {}",
     "conditions_since_at": "alert conditions met since {}",

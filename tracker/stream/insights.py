@@ -269,12 +269,13 @@ class Insights:
 
         A resolve starts when its alert fired: ``since``, else the firing time kept in the
         ``post``'s state (the row replaces the firing one), else ``at``. The evidence names the
-        post's creator (``creator_id``) when the ``post``'s registry entry is known; ``summary``
-        defaults to :func:`alert_summary`'s reading of the evidence."""
+        post's creator (``creator_id``) and its title when the ``post``'s registry entry gives
+        them; ``summary`` defaults to :func:`alert_summary`'s reading of the evidence."""
         alert_id = f"{post_id}:{kind}:{key}"
-        creator = ((post.registry or {}).get("creator_id") if post is not None else None) or ""
-        if creator and "creator_id" not in evidence:
-            evidence = {**evidence, "creator_id": creator}
+        reg = (post.registry or {}) if post is not None else {}
+        for name, known in (("creator_id", reg.get("creator_id")), ("title", reg.get("title"))):
+            if known and name not in evidence:
+                evidence = {**evidence, name: known}
         campaign_id = campaign_id or UNREGISTERED
         firing = state == "firing"
         if post is not None and firing:
