@@ -66,7 +66,7 @@ class Insights:
         self.intent_lexicon = Lexicon(lexicon.intent, ())
         self.negative_lexicon = Lexicon((), lexicon.negative)
         self.alerts: list[dict[str, Any]] = []
-        """Alert messages (``tracker.alerts.v1`` shape) produced since the last drain."""
+        """Alert messages (``tracker.alerts.v1`` shape) emitted since the last ``take_alerts``."""
         self.ratio_stats: dict[tuple[str, str], dict[str, decide.RatioDistribution]] = {}
         """Per (platform, creator tier), the population distribution of each ratio of
         ``analytics.alerts.RATIO_PAIRS`` (keyed ``"likes/views"`` …), kept up to date by the
@@ -260,6 +260,12 @@ class Insights:
                  for channel, _start, _end, amount, currency, status, _version in state.heating.values()
                  if status == "executed"]
         return own_history(lift, spend, state.heat_currency, nodes)
+
+    def take_alerts(self) -> list[dict[str, Any]]:
+        """The alert messages emitted since the last call, handed over once: the batch loop and
+        the stall timer both send, and a message taken by one is never sent by the other."""
+        taken, self.alerts = self.alerts, []
+        return taken
 
     def emit_alert(self, tenant: str, post_id: str, campaign_id: str, kind: str, state: str, at: datetime,
                    key: str, evidence: dict[str, Any], version: int, out: Any, post: PostState | None = None,

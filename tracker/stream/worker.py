@@ -18,6 +18,7 @@ import math
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -54,6 +55,23 @@ STATE_SIZE_SECONDS = 30.0
 """How often tracker_state_bytes is measured (it reads every post's state)."""
 Spans = list[tuple[str, int, int, int]]
 """(topic, partition, first offset, last offset) of a batch: its insert-deduplication tokens."""
+
+
+async def send_alerts(insights: Insights, send: Callable[[bytes, bytes], Awaitable[Any]]) -> list[Any]:
+    """Produce the alert messages the insights collected (``send(key, value)``), each once
+    however many callers overlap (a send may yield to the stall timer); a message that fails
+    its contract is logged and counted (its row is still stored), never a reason to stop."""
+    sends = []
+    for alert in insights.take_alerts():
+        metrics.ALERTS.labels(alert["alert"], alert["state"]).inc()
+        try:
+            value = encode(t.ALERTS, alert)
+        except InvalidInput as exc:
+            metrics.DLQ.labels(t.ALERTS, "outgoing alert").inc()
+            log.error("alert %s not sent: %s", alert.get("alert_id"), exc.reason)
+            continue
+        sends.append(await send(alert["post_id"].encode(), value))
+    return sends
 
 
 class Worker:
@@ -375,20 +393,7 @@ class Worker:
             metrics.CONSUMER_LAG.labels(name).set(value)
 
     async def _send_alerts(self) -> list[Any]:
-        """Produce the alert messages the insights collected; a message that fails its contract
-        is logged and counted (its row is still stored), never a reason to stop."""
-        sends = []
-        for alert in self.insights.alerts:
-            metrics.ALERTS.labels(alert["alert"], alert["state"]).inc()
-            try:
-                value = encode(t.ALERTS, alert)
-            except InvalidInput as exc:
-                metrics.DLQ.labels(t.ALERTS, "outgoing alert").inc()
-                log.error("alert %s not sent: %s", alert.get("alert_id"), exc.reason)
-                continue
-            sends.append(await self.alerts_topic.send(key=alert["post_id"].encode(), value=value))
-        self.insights.alerts.clear()
-        return sends
+        return await send_alerts(self.insights, lambda key, value: self.alerts_topic.send(key=key, value=value))
 
     async def _to_dlq(self, source: Source, raw: bytes | None, out: Output) -> Any:
         row = out.rows[r.DLQ][-1]
