@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -216,3 +216,37 @@ async def test_insert_tables_goes_in_order_in_one_call_and_stops_at_a_failure(st
     assert len(seconds) == 2 and all(s >= 0 for s in seconds)
     assert (await store.query(count.format("snapshots"))).scalar() == 3  # the retried table: deduplicated
     assert (await store.query(count.format("posts"))).scalar() == 1
+
+
+def test_money_dates_of_rows_stored_before_0011_stay_their_utc_dates(store_settings: Settings,
+                                                                      tmp_path: Path) -> None:
+    """A store upgraded to 0011 keeps every row; those written before it have no local date and
+    count on their UTC date as before, until the worker or an import writes them again."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations.default_directory(), folder)
+    later = sorted(folder.glob("0011_*.sql"))
+    held = {path: path.read_text() for path in later}
+    for path in held:
+        path.unlink()
+    with Store.open(store_settings) as store:
+        migrations.migrate(store, folder)
+        store.command_sync(
+            "INSERT INTO heating_nodes (tenant, post_id, heating_id, campaign_id, channel, start_at, spend_amount, "
+            "spend_currency, status, version) VALUES ('acme', 'douyin:1', 'h1', 'c1', 'dou+', "
+            "'2025-03-01 20:00:00', 100, 'CNY', 'executed', 1)")
+        store.command_sync(
+            "INSERT INTO sales (tenant, order_id, attribution_key, key_kind, revenue, currency, ordered_at, version) "
+            "VALUES ('acme', 'o1', 'douyin:1', 'post', 50, 'CNY', '2025-03-01 17:00:00', 1)")
+        for path, text in held.items():
+            path.write_text(text)
+        assert [m.filename for m in migrations.migrate(store, folder)] == [p.name for p in later]
+        assert store.query_sync("SELECT component, money_date FROM v_money_lines WHERE post_id = 'douyin:1' "
+                                "ORDER BY component").rows == [("heating", date(2025, 3, 1)),
+                                                               ("revenue", date(2025, 3, 1))]
+        store.command_sync(
+            "INSERT INTO heating_nodes (tenant, post_id, heating_id, campaign_id, channel, start_at, start_day, "
+            "spend_amount, spend_currency, status, version) VALUES ('acme', 'douyin:1', 'h1', 'c1', 'dou+', "
+            "'2025-03-01 20:00:00', '2025-03-02', 100, 'CNY', 'executed', 2)")
+        assert store.query_sync("SELECT money_date FROM v_money_lines WHERE line_id = 'h1'").rows \
+            == [(date(2025, 3, 2),)]
+        store.command_sync(f"DROP DATABASE `{store.database}` SYNC", use_database=False)
