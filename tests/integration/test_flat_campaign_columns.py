@@ -106,3 +106,30 @@ def test_either_spelling_of_the_zone_reads_times_without_an_offset(cli: Callable
     assert result.exit_code == 0, result.output
     (campaign,) = campaigns(store)
     assert (campaign["time_zone"], campaign["starts_at"]) == ("Europe/Paris", "2025-09-01 10:00:00.000")
+
+
+def test_rows_added_to_a_stored_campaign_take_its_zone(cli: Callable[..., Result], store: Store, kafka: str,
+                                                       tracker_topics: str, tmp_path: Path) -> None:
+    """A table without a time_zone column adds a post to a Los Angeles campaign stored before: its
+    times without an offset are LA times, its message carries the campaign's zone (the date its fee
+    converts at) and its bundle's fee counts on the LA date — not Asia/Shanghai, the default."""
+    import asyncio
+    from datetime import date
+
+    from tests.fixtures.worker import json_records
+    from tests.integration.test_roi import T0
+    from tracker.broker import topics as t
+
+    put(store, "campaigns", [{"tenant": "northpeak", "campaign_id": "trail", "name": "TrailLite",
+                              "time_zone": "America/Los_Angeles", "reporting_currency": "USD", "starts_at": T0,
+                              "ends_at": None, "brand_terms": [], "version": 1}])
+    path = tmp_path / "more.csv"
+    path.write_text(f"{HEADER},bundle,bundle_fee\nnorthpeak,trail,c-amy,Amy,9000,youtube,aBcDeFgHiJ2,"
+                    "2025-09-01 20:00,video,,USD,b-la,640\n")
+    result = cli("posts", "import", path)
+    assert result.exit_code == 0, result.output
+    (message,) = asyncio.run(json_records(kafka, tracker_topics + t.POSTS, 1))
+    assert (message["campaign_tz"], message["published_at"]) == ("America/Los_Angeles", "2025-09-02T03:00:00.000Z")
+    assert store.query_sync("SELECT cost_date FROM bundles FINAL WHERE bundle_id = 'b-la'").rows \
+        == [(date(2025, 9, 1),)]
+    assert [c["time_zone"] for c in campaigns(store)] == ["America/Los_Angeles"]

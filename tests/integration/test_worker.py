@@ -14,12 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from tests.fixtures.data import T0, burst_views, post_id, registry, snapshot, snapshots, views_at
 from tests.fixtures.heating import heated_post
 from tests.fixtures.heating import tables as heating_tables
-from tests.fixtures.worker import WorkerProcess, produce
+from tests.fixtures.worker import WorkerProcess, json_records, produce
 from tracker.analytics.longtail import prior_ratio
 from tracker.broker import topics as t
 from tracker.contracts import encode
@@ -107,23 +106,6 @@ def _examples(kind: str) -> list[tuple[str, Path]]:
     return out
 
 
-async def _dlq_records(bootstrap: str, topic: str, expected: int) -> list[dict]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    got: list[dict] = []
-    try:
-        while len(got) < expected:
-            batch = await consumer.getmany(timeout_ms=10_000)
-            if not batch:
-                break
-            for records in batch.values():
-                got.extend(json.loads(r.value) for r in records)
-    finally:
-        await consumer.stop()
-    return got
-
-
 def test_every_bad_example_reaches_the_dlq_with_its_reason(kafka: str, tracker_topics: str,
                                                            worker: WorkerProcess) -> None:
     good, bad = _examples("good"), _examples("bad")
@@ -146,7 +128,7 @@ def test_every_bad_example_reaches_the_dlq_with_its_reason(kafka: str, tracker_t
     for topic in by_topic:
         worker.wait_caught_up(topic)
 
-    records = asyncio.run(_dlq_records(kafka, tracker_topics + t.DLQ, len(bad)))
+    records = asyncio.run(json_records(kafka, tracker_topics + t.DLQ, len(bad)))
     rejected = {(r["source_topic"], base64.b64decode(r["payload_b64"])) for r in records}
     for topic, path in bad:
         assert (topic, path.read_bytes()) in rejected, f"{topic} {path.name} not in the DLQ"

@@ -48,3 +48,16 @@ def test_a_flat_files_bundle_fee_counts_on_the_local_date(tmp_path: Path) -> Non
     reg = parse(path, Options(version=1, time_zone="Asia/Shanghai"))
     assert not reg.problems, reg.problems
     assert [b["cost_date"] for b in reg.tables["bundles"]] == [date(2025, 9, 10)]
+
+
+def test_a_posts_time_without_an_offset_is_its_campaigns_time(tmp_path: Path) -> None:
+    doc = yaml.safe_load((ROOT / "deploy" / "demo" / "campaign.yaml").read_text())
+    zones = {c["id"]: c["time_zone"] for c in doc["campaigns"]}
+    shanghai = next(p for p in doc["posts"] if zones[p["campaign"]] == "Asia/Shanghai")
+    la = next(p for p in doc["posts"] if zones[p["campaign"]] == "America/Los_Angeles")
+    shanghai["published_at"], la["published_at"] = "2025-09-21 07:30", "2025-09-21"
+    path = tmp_path / "campaign.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    posts = {m["post_id"]: m for m in parse(path, OPTS).posts}
+    assert posts[shanghai["id"]]["published_at"] == datetime(2025, 9, 20, 23, 30, tzinfo=UTC)
+    assert posts[la["id"]]["published_at"] == datetime(2025, 9, 21, 7, tzinfo=UTC)

@@ -103,18 +103,19 @@ def _checked(check: Callable[[str, str], str]) -> Callable[[click.Context, click
               help="Platform of bare post ids (Xingtu = douyin, Pugongying = xiaohongshu).")
 @click.option("--currency", default="CNY", show_default=True, callback=_checked(records.currency),
               help="Currency of fees without a currency column.")
-@click.option("--time-zone", "--tz", "time_zone", default="Asia/Shanghai", show_default=True, metavar="ZONE",
+@click.option("--time-zone", "--tz", "time_zone", default=None, metavar="ZONE",
               callback=_checked(records.zone),
               help="IANA zone of a flat table's times written without an offset (published_at, tracking_end, "
                    "campaign_start / campaign_end, a heating table's start) where no time_zone column gives "
-                   "one, and the time zone of a campaign the table creates without one.")
+                   "one, and the time zone of a campaign the table creates without one "
+                   f"[a stored campaign's own zone, else {records.DEFAULT_ZONE}].")
 @click.option("--tracking-days", type=click.IntRange(min=1), default=30, show_default=True,
               help="Tracking window (days) of posts whose row gives none.")
 @click.option("--version", "version", type=click.IntRange(min=0), default=None,
               help="Version (epoch ms) of the imported records [the file's modification time].")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 def import_(file: Path, tenant: str | None, campaign: str | None, platform: str | None, currency: str,
-            time_zone: str, tracking_days: int, version: int | None, dry_run: bool) -> None:
+            time_zone: str | None, tracking_days: int, version: int | None, dry_run: bool) -> None:
     """Import FILE: report every bad row with its line and reason, import the good ones."""
     from tracker.registry.importer import import_file, version_of
     from tracker.registry.reader import named

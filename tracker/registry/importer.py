@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,9 @@ def import_file(path: Path, settings: Settings, options: Options, dry_run: bool 
         return Outcome(registry, {}, {})
     if registry.campaigns:
         stored, tenants = stored_campaigns(settings, registry.campaigns)
+        zones = {key: str(record["time_zone"]) for key, record in stored.items() if record["time_zone"]}
+        if options.time_zone is None and zones:  # read again: the rows of stored campaigns take their zones
+            registry = parse(path, replace(options, campaign_zones=zones))
         campaign_tables(registry, stored, tenants, options.version)
     sent = asyncio.run(send(settings, [(t.POSTS, m) for m in registry.posts] +
                             [(t.HEATING, m) for m in registry.heating]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ from tracker.registry.urls import UrlError, resolve
 
 ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DEFAULT_TRACKING_DAYS = 30
+DEFAULT_ZONE = "Asia/Shanghai"  # a campaign's time zone when nothing gives one
 SNAPSHOT_COLUMNS = frozenset({"as_of", "observed_at", *METRICS})
 """Headers of metric exports (``tracker snapshots import``) that no post table has."""
 FORMS = {
@@ -74,8 +76,16 @@ class Options:
     campaign: str | None = None
     platform: str | None = None
     currency: str = "CNY"
-    time_zone: str = "Asia/Shanghai"
+    time_zone: str | None = None  # given: a flat row's zone where it has no time_zone column
     tracking_days: int = DEFAULT_TRACKING_DAYS
+    campaign_zones: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """The zones of stored campaigns (tenant, campaign id): a flat row of one of them without a
+    time_zone column takes it when no time_zone is given, not the default."""
+
+    def zone_for(self, tenant: str | None, campaign: str | None, column: Any = None) -> str:
+        """A flat row's zone: its time_zone column, the one given, its stored campaign's, the default."""
+        return str(column or self.time_zone or self.campaign_zones.get((tenant or "", campaign or ""))
+                   or DEFAULT_ZONE)
 
 
 CAMPAIGN_COLUMNS = {"time_zone": "time_zone", "reporting_currency": "reporting_currency", "campaign_name": "name",
@@ -321,7 +331,7 @@ class Builder:
         tenant = ident(v.get("tenant"), "tenant")
         if tenant not in self.tenants:
             raise RowError(f"tenant: {tenant!r} is not among the file's tenants")
-        tz = zone(v.get("time_zone") or "Asia/Shanghai", "time_zone")
+        tz = zone(v.get("time_zone") or DEFAULT_ZONE, "time_zone")
         record = {"tenant": tenant, "campaign_id": cid, "name": str(v.get("name") or cid), "time_zone": tz,
                   "reporting_currency": currency(v.get("reporting_currency") or
                                                  self.tenants[tenant]["reporting_currency"], "reporting_currency"),
@@ -390,7 +400,7 @@ class Builder:
         bundle = v.get("bundle")
         if bundle and str(bundle) not in self.bundles:
             raise RowError(f"bundle: {bundle!r} is not among the file's bundles")
-        published = moment(v.get("published_at"), "published_at")
+        published = moment(v.get("published_at"), "published_at", campaign["time_zone"])
         days = whole(v.get("tracking_days"), "tracking_days")
         fee = v.get("fee")
         fee_money = service = None
@@ -467,7 +477,7 @@ class Builder:
         else:
             money = {"amount": amount(spend, "spend"), "currency": currency(v.get("currency") or self.o.currency,
                                                                           "currency")}
-        tz = post["campaign_tz"] if post else self.o.time_zone
+        tz = post["campaign_tz"] if post else self.o.time_zone or DEFAULT_ZONE
         start = moment(v.get("start"), "start", tz)
         message = {"tenant": tenant, "post_id": f"{platform}:{pid}",
                    "heating_id": text_id(v.get("id") or v.get("heating_id") or
@@ -591,7 +601,7 @@ class Builder:
         platform, pid = resolve(str(v.get("post") or v.get("url") or ""), platform)
         tenant = read(ident, v.get("tenant") or self.o.tenant, "tenant (column or --tenant)")
         cid = read(text_id, v.get("campaign") or self.o.campaign, "campaign (column or --campaign)")
-        tz = read(zone, v.get("time_zone") or self.o.time_zone, "time_zone")
+        tz = read(zone, self.o.zone_for(tenant, cid, v.get("time_zone")), "time_zone")
         reporting = read(currency, v["reporting_currency"], "reporting_currency") if v.get("reporting_currency") \
             else None
         handle = str(v.get("handle") or "").strip()
@@ -658,9 +668,9 @@ class Builder:
         if v.get("campaign_name"):
             given["name"] = str(v["campaign_name"]).strip()
         if v.get("campaign_start"):
-            given["starts_at"] = moment(v["campaign_start"], "campaign_start", tz or self.o.time_zone)
+            given["starts_at"] = moment(v["campaign_start"], "campaign_start", tz or DEFAULT_ZONE)
         if v.get("campaign_end"):
-            given["ends_at"] = moment(v["campaign_end"], "campaign_end", tz or self.o.time_zone)
+            given["ends_at"] = moment(v["campaign_end"], "campaign_end", tz or DEFAULT_ZONE)
         if v.get("brand_terms"):
             given["brand_terms"] = tags(v["brand_terms"])
         starts, ends = given.get("starts_at"), given.get("ends_at")
@@ -674,7 +684,8 @@ class Builder:
         update = self.flat_campaigns.get((tenant, cid))
         if update is None:
             update = CampaignUpdate(tenant, cid, defaults={
-                "name": cid, "time_zone": self.o.time_zone, "reporting_currency": "", "starts_at": published,
+                "name": cid, "time_zone": self.o.zone_for(tenant, cid), "reporting_currency": "",
+                "starts_at": published,
                 "ends_at": None, "brand_terms": []}, where=row.label())
         clash = [f"{name}: {value!r} differs from {update.given[name]!r} given for campaign {cid!r} on "
                  f"{update.where}" for name, value in given.items()
