@@ -269,3 +269,20 @@ def test_a_row_saying_the_post_was_taken_down_is_noted_not_refused(tmp_path):
     assert code == 0, err
     assert "p1 is deleted then; the row is not analysed" in err
     assert json.loads(out)[0]["totals"]["likes"] == items[-2]["likes"]
+
+
+def test_a_daily_series_from_an_upload_time_counts_days_in_the_zone_given(tmp_path):
+    """Uploaded at 10:00 on 1 June in Shanghai (02:00Z): with --time-zone Asia/Shanghai day 0 is
+    Shanghai's 1 June (16:00Z on 31 May), not UTC's 1 June, 8 h later."""
+    from zoneinfo import ZoneInfo
+
+    from tracker.analytics.resample import to_hours
+    from tracker.cli.snapshotfile import read_snapshots
+
+    path = tmp_path / "video.json"
+    path.write_text(json.dumps({"item": {"platform": "youtube", "video_id": "abc", "upload_time":
+                                         "2024-06-01T10:00:00+08:00"}, "daily_views": [10, 20, 30]}), "utf-8")
+    local = read_snapshots(path, ZoneInfo("Asia/Shanghai"))
+    utc = read_snapshots(path)
+    assert local.published["youtube:abc"] == to_hours(datetime(2024, 5, 31, 16, tzinfo=UTC))
+    assert utc.published["youtube:abc"] == to_hours(datetime(2024, 6, 1, tzinfo=UTC))

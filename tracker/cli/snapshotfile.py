@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +170,8 @@ def _series(data: dict[str, Any], stem: str, tz: tzinfo | None) -> SnapshotFile:
     if not start:
         raise InvalidInput("the series has no start: add start (the beginning of period 0, e.g. 2024-06-01T00:00:00Z)")
     begin = _time(start, "start", tz)
-    if "start" not in data:  # an upload time: period 0 is the calendar day (or hour) it falls in
-        begin = _floor(begin, period)
+    if "start" not in data:  # an upload time: period 0 is the calendar day (or hour) it falls in, in tz
+        begin = _floor(begin, period, tz)
     platform, video = item.get("platform"), item.get("video_id") or item.get("id")
     post_id = str(data.get("post_id") or (f"{platform}:{video}" if platform and video else stem))
     if ":" in post_id:
@@ -197,10 +197,14 @@ def _count(value: Any, where: str) -> float:
     return float(value)
 
 
-def _floor(moment: datetime, period: float) -> datetime:
+def _floor(moment: datetime, period: float, tz: tzinfo | None) -> datetime:
+    """The start of the day (or hour) ``moment`` falls in, in ``tz`` (UTC when none is given)."""
+    local = moment.astimezone(tz or UTC)
     if period >= 24.0:
-        return moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    return moment.replace(minute=0, second=0, microsecond=0)
+        local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        local = local.replace(minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
 
 
 def _time(value: Any, name: str, tz: tzinfo | None = None) -> datetime:
