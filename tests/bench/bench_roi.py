@@ -259,9 +259,21 @@ def run(report) -> None:  # type: ignore[no-untyped-def]
             show(f"the same on the views before 0005, {target:,} rows", before, figure)
             report(f"engine CPU per ROI query: before 0005 ÷ now ({target:,} rows)", before.cpu / new.cpu, "×")
             show(f"full scan of the snapshots ({target:,} rows, for scale)", scanned, figure)
+            engine_memory(store, target)
     finally:  # SYNC: free the 1.5 GiB now, not minutes after this process has gone
         store.command_sync("DROP DATABASE IF EXISTS bench_roi SYNC", use_database=False)
         store.close()
+
+
+def engine_memory(store: Store, rows: int) -> None:
+    """What the engine counts against its memory limit (max_server_memory_usage) after the
+    queries, and how much of it is the caches that grow with the data read."""
+    got = dict(store.query_sync("SELECT metric, value FROM system.metrics WHERE metric IN "
+                                "('MemoryTracking', 'MarkCacheBytes', 'PrimaryIndexCacheBytes')").rows)
+    mib = {k: v / 2**20 for k, v in got.items()}
+    print(f"  {'':<58} (engine memory at {rows:,} rows: {mib.get('MemoryTracking', 0):,.0f} MiB counted against "
+          f"its limit, of which mark cache {mib.get('MarkCacheBytes', 0):,.0f} MiB, primary index cache "
+          f"{mib.get('PrimaryIndexCacheBytes', 0):,.0f} MiB)")
 
 
 def parts_and_merges(store: Store) -> tuple[int, int]:
