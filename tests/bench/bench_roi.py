@@ -54,31 +54,38 @@ SEED = [
     "INSERT INTO emv_unit_values SELECT '', '', arrayJoin(['views','likes','comments','shares','saves','searches']), "
     "'2024-01-01', 0.05, 'CNY', 1",
     # 10k posts on 9 platforms and 5 tiers; every 10th in one of 500 two-post bundles
-    "INSERT INTO posts SELECT 'bench', concat(p, ':', toString(number)), p, toString(number), '', 'c-bench', "
-    "concat('cr', toString(number % 2000)), '', ['mega','macro','mid','micro','nano'][number % 5 + 1], "
-    "if(number % 3 = 0, 'image_text', 'video'), toDateTime64('2025-01-01 00:00:00', 3) + number * 60, NULL, "
+    "INSERT INTO posts (tenant, post_id, platform, platform_post_id, url, campaign_id, creator_id, creator_tier, "
+    "content_form, published_at, published_day, tracking_end, bundle_id, tags, deleted, version) "
+    "SELECT 'bench', concat(p, ':', toString(number)), p, toString(number), '', 'c-bench', "
+    "concat('cr', toString(number % 2000)), ['mega','macro','mid','micro','nano'][number % 5 + 1], "
+    "if(number % 3 = 0, 'image_text', 'video'), toDateTime64('2025-01-01 00:00:00', 3) + number * 60, "
+    "toDate(toDateTime64('2025-01-01 00:00:00', 3) + number * 60, 'Asia/Shanghai'), NULL, "
     "if(number % 10 = 0, concat('b', toString(intDiv(number, 20))), ''), [], 0, 1 "
     "FROM (SELECT number, ['douyin','xiaohongshu','weibo','kuaishou','bilibili','wechat_channels','tiktok',"
     "'instagram','youtube'][number % 9 + 1] AS p FROM numbers(10000))",
     "INSERT INTO cost_lines SELECT 'bench', concat(post_id, ':', k), 'c-bench', post_id, bundle_id, k, "
     "if(k = 'fee', 5000 + cityHash64(post_id) % 20000, 250), if(cityHash64(post_id) % 4 = 0, 'USD', 'CNY'), "
-    "toDate(published_at), '', 1 FROM posts ARRAY JOIN ['fee', 'service_fee'] AS k",
+    "published_day, '', 1 FROM posts ARRAY JOIN ['fee', 'service_fee'] AS k",
     "INSERT INTO bundles SELECT 'bench', bundle_id, 'c-bench', 10000, 'CNY', '2025-01-01', 'by_views', 1 "
     "FROM posts WHERE bundle_id != '' GROUP BY bundle_id",
     "INSERT INTO cost_lines VALUES ('bench', 'agency', 'c-bench', '', '', 'extra', 50000, 'CNY', '2025-01-05', '', 1)",
-    "INSERT INTO heating_nodes SELECT 'bench', post_id, 'h1', 'c-bench', 'dou_plus', published_at + INTERVAL 2 DAY, "
+    "INSERT INTO heating_nodes (tenant, post_id, heating_id, campaign_id, channel, start_at, start_day, end_at, "
+    "spend_amount, spend_currency, status, version) "
+    "SELECT 'bench', post_id, 'h1', 'c-bench', 'dou_plus', published_at + INTERVAL 2 DAY, published_day + 2, "
     "NULL, 2000, 'CNY', 'executed', 1 FROM posts WHERE cityHash64(post_id) % 5 = 0",
     "INSERT INTO post_totals SELECT 'bench', post_id, platform, 'c-bench', published_at + INTERVAL 30 DAY, 'live', "
     "if(platform = 'weibo', NULL, 100000 + cityHash64(post_id) % 900000), 5000, 300, "
     "if(platform IN ('kuaishou', 'youtube'), NULL, 200), if(platform IN ('weibo', 'kuaishou', 'youtube'), NULL, 800), "
     "if(platform = 'douyin', 120, NULL), 6300, 1 FROM posts",
-    "INSERT INTO pulses (tenant, post_id, pulse_index, onset, trigger, heating_ids, fit_note, "
+    "INSERT INTO pulses (tenant, post_id, pulse_index, onset, onset_day, trigger, heating_ids, fit_note, "
     "incremental_engagements, spend_amount, spend_currency, status, version) "
-    "SELECT 'bench', post_id, 1, start_at, 'heating', ['h1'], '', 1200, 2000, 'CNY', 'decaying', 1 FROM heating_nodes",
+    "SELECT 'bench', post_id, 1, start_at, start_day, 'heating', ['h1'], '', 1200, 2000, 'CNY', 'decaying', 1 "
+    "FROM heating_nodes",
     "INSERT INTO long_tail (tenant, post_id, as_of, tail_share, version) "
     "SELECT 'bench', post_id, now(), 0.2 + (cityHash64(post_id) % 30) / 100, 1 FROM posts",
-    "INSERT INTO sales SELECT 'bench', concat('o', toString(number)), concat('douyin:', toString(number * 9 % 10000)), "
-    "'post', 300, 'CNY', toDateTime64('2025-02-01 00:00:00', 3), 1 FROM numbers(20000)",
+    "INSERT INTO sales (tenant, order_id, attribution_key, key_kind, revenue, currency, ordered_at, order_day, "
+    "version) SELECT 'bench', concat('o', toString(number)), concat('douyin:', toString(number * 9 % 10000)), "
+    "'post', 300, 'CNY', toDateTime64('2025-02-01 00:00:00', 3), '2025-02-01', 1 FROM numbers(20000)",
     # comments on every 4th post, one in five with purchase intent
     "INSERT INTO comments (tenant, post_id, comment_id, created_at, text, likes, author_hash, version, intent) "
     "SELECT 'bench', post_id, toString(n), published_at + INTERVAL n HOUR, 'nice', NULL, '', 1, n % 5 = 0 "
