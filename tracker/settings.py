@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     worker_buffer: int = Field(40_000, ge=1, description="Records fetched and not yet processed before fetching pauses (backpressure); two batches, so that the next one is fetched while one is processed.")
     worker_session_timeout: float = Field(
         30.0, gt=0, description="Seconds before a silent worker leaves its group (a restarted one resumes after this).")
+    stop_timeout_seconds: float = Field(
+        30.0, gt=0, description="Seconds tracker run and tracker worker wait, once told to stop, for the batch in hand "
+                                "to be stored and its offsets committed; past them (the broker or the store is "
+                                "unreachable) they exit anyway, and what was not committed is read again on the "
+                                "next start.")
     analytics_enabled: bool = Field(
         True, description="Compute curves, pulses, long tail and post alerts in the worker (off: totals only).")
     progress_seconds: float = Field(

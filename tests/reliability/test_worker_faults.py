@@ -98,3 +98,31 @@ def test_store_outage_pauses_bounds_memory_and_commits_nothing_uninserted(
         assert worker.scalar("SELECT uniqExact(post_id, observed_at) FROM snapshots") == len(all_snaps)
     finally:
         worker.stop()
+
+
+@pytest.mark.timeout(600)
+def test_a_worker_whose_broker_is_gone_still_stops_when_told(tmp_path: Path) -> None:
+    """`make stop` (the broker) before Ctrl-C: Faust waits for the batch in hand to be committed,
+    which never happens, and the worker logged metadata errors until killed. It now exits once
+    TRACKER_STOP_TIMEOUT_SECONDS have passed, saying why."""
+    from tracker.broker.node import KafkaNode, free_port
+    from tracker.broker.topics import create_topics
+    from tracker.settings import Settings
+
+    node = KafkaNode(data_dir=tmp_path / "kafka", cache_dir=Settings().cache_dir, port=free_port(),
+                     controller_port=free_port(), version=Settings().kafka_version)
+    node.start(timeout_s=120)
+    worker = None
+    try:
+        asyncio.run(create_topics(node.bootstrap, partitions=2, prefix="gone."))
+        worker = WorkerProcess(node.bootstrap, "gone.", tmp_path / "w", TRACKER_STOP_TIMEOUT_SECONDS="5").start()
+        asyncio.run(produce(node.bootstrap, "gone." + t.SNAPSHOTS, list(snapshots(5, 4))))
+        worker.wait_for("SELECT count() FROM snapshots FINAL", 20)
+        node.stop()
+        code = worker.stop(signal.SIGTERM, timeout=120)
+        assert code == 1, f"exit status {code}; log ends: {worker.log.read_text()[-2000:]}"
+        assert "not stopped 5 s after the signal" in worker.log.read_text()
+    finally:
+        if worker is not None:
+            worker.stop(signal.SIGKILL)
+        node.stop()

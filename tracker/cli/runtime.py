@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import signal
 import socket
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -112,7 +114,8 @@ def run_services(*, loglevel: str, collectors: bool, checked: bool = False) -> N
     click.echo(f"tracker: metrics on http://{settings.web_host}:{settings.web_port}/metrics"
                + (f", read endpoint on http://{settings.read_host}:{settings.read_port}" if embedded else ""),
                err=True)
-    runner = faust.Worker(worker.app, *services, loglevel=loglevel, quiet=True)
+    runner = bounded_stop(faust.Worker, settings.stop_timeout_seconds)(worker.app, *services, loglevel=loglevel,
+                                                                       quiet=True)
     # No terminal spinner: to spin on every log record it sets the root logger to DEBUG (at
     # --loglevel warning and above), so each library's debug() call builds a record — per
     # message produced or fetched.
@@ -126,3 +129,28 @@ def _collector_services(settings: Settings) -> list[Any]:
     except ImportError:
         return []
     return list(collector_services(settings))
+
+
+def bounded_stop(worker_class: Any, seconds: float) -> Any:
+    """``worker_class`` (Faust's worker) whose stop on SIGTERM or SIGINT ends within ``seconds``.
+
+    Faust stops by waiting for the batch in hand to be committed; with the broker gone (a
+    `make stop` before Ctrl-C) that wait never ends, and the process logged metadata errors
+    until killed. Past ``seconds`` it now exits at once (status 1): offsets not committed
+    are read again on the next start, and every write is idempotent, so nothing is lost."""
+    from tracker.stream.sink import die
+
+    def overdue() -> None:
+        log.error("not stopped %.0f s after the signal (is the broker or the store unreachable?): exiting now; "
+                  "what was not committed is read again on the next start", seconds)
+        die(1)
+
+    class Runner(worker_class):  # type: ignore[misc,valid-type]
+        def _schedule_shutdown(self, sig: signal.Signals) -> None:
+            if not self._signal_stop_time:
+                watchdog = threading.Timer(seconds, overdue)
+                watchdog.daemon = True
+                watchdog.start()
+            super()._schedule_shutdown(sig)
+
+    return Runner
