@@ -273,7 +273,8 @@ def test_a_row_saying_the_post_was_taken_down_is_noted_not_refused(tmp_path):
 
 def test_a_daily_series_from_an_upload_time_counts_days_in_the_zone_given(tmp_path):
     """Uploaded at 10:00 on 1 June in Shanghai (02:00Z): with --time-zone Asia/Shanghai day 0 is
-    Shanghai's 1 June (16:00Z on 31 May), not UTC's 1 June, 8 h later."""
+    Shanghai's 1 June (16:00Z on 31 May), not UTC's 1 June, 8 h later; without one, the day of
+    the offset the upload time is written with (07:00+08:00 is 1 June, not 31 May in UTC)."""
     from zoneinfo import ZoneInfo
 
     from tracker.analytics.resample import to_hours
@@ -283,6 +284,11 @@ def test_a_daily_series_from_an_upload_time_counts_days_in_the_zone_given(tmp_pa
     path.write_text(json.dumps({"item": {"platform": "youtube", "video_id": "abc", "upload_time":
                                          "2024-06-01T10:00:00+08:00"}, "daily_views": [10, 20, 30]}), "utf-8")
     local = read_snapshots(path, ZoneInfo("Asia/Shanghai"))
-    utc = read_snapshots(path)
+    utc = read_snapshots(path, ZoneInfo("UTC"))
     assert local.published["youtube:abc"] == to_hours(datetime(2024, 5, 31, 16, tzinfo=UTC))
     assert utc.published["youtube:abc"] == to_hours(datetime(2024, 6, 1, tzinfo=UTC))
+    # without --time-zone, the day of the offset the upload time is written in
+    early = tmp_path / "early.json"
+    early.write_text(json.dumps({"item": {"platform": "youtube", "video_id": "abc", "upload_time":
+                                          "2024-06-01T07:00:00+08:00"}, "daily_views": [10, 20, 30]}), "utf-8")
+    assert read_snapshots(early).published["youtube:abc"] == to_hours(datetime(2024, 5, 31, 16, tzinfo=UTC))

@@ -170,8 +170,8 @@ def _series(data: dict[str, Any], stem: str, tz: tzinfo | None) -> SnapshotFile:
     if not start:
         raise InvalidInput("the series has no start: add start (the beginning of period 0, e.g. 2024-06-01T00:00:00Z)")
     begin = _time(start, "start", tz)
-    if "start" not in data:  # an upload time: period 0 is the calendar day (or hour) it falls in, in tz
-        begin = _floor(begin, period, tz)
+    if "start" not in data:  # an upload time: period 0 is the calendar day (or hour) it falls in, in
+        begin = _floor(begin, period, tz or _own_zone(start))  # tz, else the zone it is written in
     platform, video = item.get("platform"), item.get("video_id") or item.get("id")
     post_id = str(data.get("post_id") or (f"{platform}:{video}" if platform and video else stem))
     if ":" in post_id:
@@ -195,6 +195,15 @@ def _count(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise InvalidInput(f"{where}: {value!r:.40} is not a count (a number ≥ 0)")
     return float(value)
+
+
+def _own_zone(value: Any) -> tzinfo | None:
+    """The UTC offset a time is written with (``2024-06-01T07:00:00+08:00`` → +08:00), if any."""
+    try:
+        written = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return written.tzinfo
 
 
 def _floor(moment: datetime, period: float, tz: tzinfo | None) -> datetime:
