@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from click.testing import Result
 
-from tests.integration.test_roi import P1_SPEND, cost, put
+from tests.integration.test_roi import P1_SPEND, cost, post, put
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -61,3 +61,33 @@ def test_costs_fx_help_teaches_how_rates_apply(cli_on_store: Callable[..., Resul
     for words in ("1 BASE = RATE QUOTE", "latest rate on or before", "tenant's own rate before", "fx list",
                   "tracker costs fx --base USD --quote CNY --rate 7.12"):
         assert words in " ".join(out.split()), words
+
+
+def test_a_rate_without_a_date_covers_an_amount_dated_today_in_any_of_its_campaigns(
+        campaign_cli: Callable[..., Result], store: Store) -> None:
+    """A tenant with two campaigns in zones whose dates differ from UTC's at this hour: its rate
+    recorded without --date starts on the earlier of their todays, so that a cost added today in
+    either converts (a rate dated today in UTC left one of them n/a)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.integration.test_roi import T0
+
+    ahead = datetime.now(UTC).hour >= 11
+    zones = ("Pacific/Kiritimati", "Pacific/Tongatapu") if ahead else ("Pacific/Honolulu", "Pacific/Pago_Pago")
+    earlier = min(datetime.now(ZoneInfo(zone)).date() for zone in zones)
+    assert earlier != datetime.now(UTC).date()
+    put(store, "tenants", [{"tenant": "far", "name": "Far", "reporting_currency": "USD", "version": 1}])
+    put(store, "campaigns", [
+        {"tenant": "far", "campaign_id": f"c{i}", "name": zone, "time_zone": zone, "reporting_currency": "USD",
+         "starts_at": T0, "ends_at": None, "brand_terms": [], "version": 1} for i, zone in enumerate(zones)])
+    put(store, "posts", [post("far", f"douyin:9{i}", f"c{i}", "cr1", "micro", "video") for i in range(2)])
+    recorded = campaign_cli("costs", "fx", "--base", "EUR", "--quote", "USD", "--rate", "1.1", "--tenant", "far")
+    assert recorded.exit_code == 0, recorded.output
+    assert store.query_sync("SELECT rate_date FROM fx_rates FINAL WHERE tenant = 'far'").rows == [(earlier,)]
+    for campaign in ("c0", "c1"):
+        added = campaign_cli("costs", "add", "--tenant", "far", "--campaign", campaign, "--amount", "10",
+                             "--currency", "EUR")
+        assert added.exit_code == 0, added.output
+        roi = campaign_cli("roi", "--campaign", campaign, "--tenant", "far", "--format", "json")
+        assert roi.exit_code == 0 and "needed from" not in roi.stderr, roi.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import click
@@ -141,7 +141,10 @@ List them with: tracker sql "SELECT * FROM fx_rates FINAL ORDER BY base, quote, 
 @click.option("--base", required=True, help="Currency of the amounts to convert (ISO-4217, e.g. USD).")
 @click.option("--quote", required=True, help="Currency they convert to, e.g. the reporting currency CNY.")
 @click.option("--rate", "value", required=True, help="Units of QUOTE for 1 BASE (e.g. 7.12).")
-@click.option("--date", "day", default=None, help="First date the rate applies (YYYY-MM-DD) [today, UTC].")
+@click.option("--date", "day", default=None,
+              help="First date the rate applies (YYYY-MM-DD) [today in the time zone of the campaigns it serves "
+                   "(the tenant's, else all) where today began last, so that it covers an amount dated today "
+                   "in any of them].")
 @click.option("--tenant", default="", help="A tenant's own (contracted) rate [global: every tenant].")
 @click.option("--source", default="manual", show_default=True, help="Where the rate comes from.")
 def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: str) -> None:
@@ -159,17 +162,32 @@ def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: 
         raise click.UsageError(f"--quote: the same currency as --base ({base}); a rate converts between two")
     rate = fx_rate(value)
     try:
-        when = date.fromisoformat(day) if day else datetime.now(UTC).date()
+        given = date.fromisoformat(day) if day else None
     except ValueError:
         raise click.UsageError(f"--date: {day!r} is not a date (YYYY-MM-DD)") from None
-    row = {"tenant": tenant, "base": base, "quote": quote, "rate_date": when, "rate": rate,
-           "source": source.strip() or "manual", "version": int(time.time() * 1000)}
+    settings = Settings()
     try:
-        with open_writer(Settings()) as writer:
+        when = given or _today_for_campaigns(settings, tenant)
+        row = {"tenant": tenant, "base": base, "quote": quote, "rate_date": when, "rate": rate,
+               "source": source.strip() or "manual", "version": int(time.time() * 1000)}
+        with open_writer(settings) as writer:
             writer.insert_json("fx_rates", [row])
     except TrackerError as exc:
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
     click.echo(f"1 {base} = {rate} {quote} from {when} on ({f'tenant {tenant}' if tenant else 'every tenant'})")
+
+
+def _today_for_campaigns(settings: Settings, tenant: str) -> date:
+    """Today in the zone of the stored campaigns (the tenant's, else all) where today began
+    last: a rate from then on converts an amount dated today in any of them (``costs add``
+    dates an amount today in its campaign's zone)."""
+    from tracker.store.access import open_reader
+
+    with open_reader(settings) as reader:
+        zones = [str(z) for (z,) in reader.query(
+            "SELECT DISTINCT toString(time_zone) FROM campaigns FINAL WHERE ({t:String} = '' OR tenant = {t:String}) "
+            "AND time_zone != ''", {"t": tenant}).rows]
+    return min(datetime.now(ZoneInfo(zone)).date() for zone in zones or [DEFAULT_ZONE])
 
 
 def fx_rate(value: str) -> str:
