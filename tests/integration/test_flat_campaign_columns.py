@@ -133,3 +133,26 @@ def test_rows_added_to_a_stored_campaign_take_its_zone(cli: Callable[..., Result
     assert store.query_sync("SELECT cost_date FROM bundles FINAL WHERE bundle_id = 'b-la'").rows \
         == [(date(2025, 9, 1),)]
     assert [c["time_zone"] for c in campaigns(store)] == ["America/Los_Angeles"]
+
+
+def test_a_heating_table_for_stored_posts_reads_times_in_their_campaigns_zone(
+        cli: Callable[..., Result], store: Store, kafka: str, tracker_topics: str, tmp_path: Path) -> None:
+    """A heating table for a post of a stored Los Angeles campaign: 23:00 is 23:00 in Los Angeles,
+    not in Asia/Shanghai (the default), so the node's spend and its id are on the right day."""
+    import asyncio
+
+    from tests.fixtures.worker import json_records
+    from tests.integration.test_roi import T0
+    from tracker.broker import topics as t
+
+    put(store, "campaigns", [{"tenant": "northpeak", "campaign_id": "trail", "name": "TrailLite",
+                              "time_zone": "America/Los_Angeles", "reporting_currency": "USD", "starts_at": T0,
+                              "ends_at": None, "brand_terms": [], "version": 1}])
+    put(store, "posts", [post("northpeak", "youtube:aBcDeFgHiJ3", "trail", "c-amy", "micro", "video")])
+    path = tmp_path / "heat.csv"
+    path.write_text("post,channel,start,spend,currency,status\n"
+                    "youtube:aBcDeFgHiJ3,google_ads,2025-09-22 23:00:00,50,USD,executed\n")
+    result = cli("posts", "import", path, "--tenant", "northpeak")
+    assert result.exit_code == 0, result.output
+    (message,) = asyncio.run(json_records(kafka, tracker_topics + t.HEATING, 1))
+    assert message["start"] == "2025-09-23T06:00:00.000Z"

@@ -56,11 +56,15 @@ def import_file(path: Path, settings: Settings, options: Options, dry_run: bool 
     if dry_run:
         campaign_tables(registry, {}, set(), options.version)
         return Outcome(registry, {}, {})
-    if registry.campaigns:
-        stored, tenants = stored_campaigns(settings, registry.campaigns)
+    stored, tenants = stored_campaigns(settings, registry.campaigns) if registry.campaigns else ({}, set())
+    if options.time_zone is None:  # read again if stored campaigns' rows and posts' heating take their zones
         zones = {key: str(record["time_zone"]) for key, record in stored.items() if record["time_zone"]}
-        if options.time_zone is None and zones:  # read again: the rows of stored campaigns take their zones
-            registry = parse(path, replace(options, campaign_zones=zones))
+        in_file = {m["post_id"] for m in registry.posts}
+        post_zones = stored_post_zones(settings, {(m["tenant"], m["post_id"]) for m in registry.heating
+                                                  if m["post_id"] not in in_file})
+        if zones or post_zones:
+            registry = parse(path, replace(options, campaign_zones=zones, post_zones=post_zones))
+    if registry.campaigns:
         campaign_tables(registry, stored, tenants, options.version)
     sent = asyncio.run(send(settings, [(t.POSTS, m) for m in registry.posts] +
                             [(t.HEATING, m) for m in registry.heating]))
@@ -89,6 +93,21 @@ def stored_campaigns(settings: Settings, updates: list[CampaignUpdate]) -> tuple
                 record[key] = record[key].astimezone(UTC)
         record["brand_terms"] = list(record["brand_terms"])
     return stored, known
+
+
+def stored_post_zones(settings: Settings, posts: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The campaign time zone of each stored (tenant, post id) of ``posts``."""
+    if not posts:
+        return {}
+    with open_reader(settings) as reader:
+        rows = reader.query(
+            "SELECT p.tenant, p.post_id, c.time_zone FROM (SELECT tenant, post_id, campaign_id FROM posts FINAL "
+            "WHERE deleted = 0 AND has({ids:Array(String)}, post_id)) AS p "
+            "INNER JOIN (SELECT tenant, campaign_id, toString(time_zone) AS time_zone FROM campaigns FINAL) AS c "
+            "ON c.tenant = p.tenant AND c.campaign_id = p.campaign_id",
+            {"ids": sorted({post for _, post in posts})}).rows
+    return {(str(tenant), str(post)): str(zone) for tenant, post, zone in rows
+            if (tenant, post) in posts and zone}
 
 
 def campaign_tables(registry: Registry, stored: dict[tuple[str, str], dict[str, Any]], tenants: set[str],

@@ -81,6 +81,9 @@ class Options:
     campaign_zones: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """The zones of stored campaigns (tenant, campaign id): a flat row of one of them without a
     time_zone column takes it when no time_zone is given, not the default."""
+    post_zones: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """The campaign zones of stored posts (tenant, post id): a heating table's times for one of
+    them are read in it when no time_zone is given."""
 
     def zone_for(self, tenant: str | None, campaign: str | None, column: Any = None) -> str:
         """A flat row's zone: its time_zone column, the one given, its stored campaign's, the default."""
@@ -477,7 +480,8 @@ class Builder:
         else:
             money = {"amount": amount(spend, "spend"), "currency": currency(v.get("currency") or self.o.currency,
                                                                           "currency")}
-        tz = post["campaign_tz"] if post else self.o.time_zone or DEFAULT_ZONE
+        tz = post["campaign_tz"] if post else (self.o.time_zone or self.o.post_zones.get((tenant, f"{platform}:{pid}"))
+                                               or DEFAULT_ZONE)
         start = moment(v.get("start"), "start", tz)
         message = {"tenant": tenant, "post_id": f"{platform}:{pid}",
                    "heating_id": text_id(v.get("id") or v.get("heating_id") or
