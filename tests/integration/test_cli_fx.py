@@ -91,3 +91,4 @@ def test_a_rate_without_a_date_covers_an_amount_dated_today_in_any_of_its_campai
         assert added.exit_code == 0, added.output
         roi = campaign_cli("roi", "--campaign", campaign, "--tenant", "far", "--format", "json")
         assert roi.exit_code == 0 and "needed from" not in roi.stderr, roi.stderr
+

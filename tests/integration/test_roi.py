@@ -10,12 +10,14 @@ without any snapshot and platforms without views / searches.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 from tracker.store.store import Store
 
@@ -439,3 +441,25 @@ def test_campaign_money_equals_the_campaign_level_rows_of_v_money(seeded: Store)
         "AND component IN ('fee', 'service_fee', 'bundle', 'extra', 'heating', 'revenue') ORDER BY ALL").rows
     assert level == from_money
     assert {(r[4], r[5]) for r in level} >= {("bundle", "B2"), ("extra", "agency")}, level
+
+
+def test_a_window_keeps_each_posts_costs_whatever_their_date_as_its_help_says(
+        campaign_cli: Callable[..., Result], store: Store) -> None:
+    """--until selects posts by publish date and takes each with all its costs; only costs of no
+    post are cut at the window (the help said "and costs dated before it" of every cost)."""
+    def spend(*window: str) -> dict[str, float]:
+        out = json.loads(campaign_cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "post",
+                                      "--format", "json", *window).stdout)
+        return {"douyin:1": next(g["spend"] for g in out["groups"] if g["value"] == "douyin:1"),
+                "total": out["total"]["spend"]}
+
+    until = ("--until", "2025-03-10")
+    windowed, full = spend(*until), spend()
+    put(store, "cost_lines", [cost("acme", "x-late-post", "c1", "douyin:1", "extra", "700", "CNY", date(2025, 4, 1))])
+    assert spend(*until)["douyin:1"] == pytest.approx(windowed["douyin:1"] + 700)  # the post's own: kept
+    put(store, "cost_lines", [cost("acme", "x-late-camp", "c1", "", "extra", "900", "CNY", date(2025, 4, 1))])
+    assert spend(*until)["total"] == pytest.approx(windowed["total"] + 700)  # of no post, after --until: cut
+    assert spend()["total"] == pytest.approx(full["total"] + 700 + 900)
+    text = " ".join(campaign_cli("roi", "--help").output.split())
+    assert "each with all its costs and outcomes whatever their dates" in text
+    assert "costs of no post count when dated before it" in text

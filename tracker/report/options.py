@@ -29,9 +29,11 @@ def campaign_option(fn: F) -> F:
 
 def window_options(fn: F) -> F:
     fn = click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
-                      help="Only posts published before this date (campaign time zone), and costs dated before it.")(fn)
+                      help="Only posts published before this date (campaign time zone), each with all its costs "
+                           "and outcomes whatever their dates; costs of no post count when dated before it.")(fn)
     return click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
-                        help="Only posts published on or after this date (campaign time zone).")(fn)
+                        help="Only posts published on or after this date (campaign time zone), each with all its "
+                             "costs and outcomes; costs of no post count when dated on or after it.")(fn)
 
 
 def format_option(fn: F) -> F:
