@@ -65,6 +65,18 @@ def test_csv_and_json_write_missing_as_empty_and_null() -> None:
     assert doc == {"rows": [{"cpm": None, "spend": 1.5, "at": "2025-01-02"}]}
 
 
+def test_csv_and_json_times_carry_their_utc_offset() -> None:
+    """The store's times come back without a zone; `top --format json` wrote
+    "2025-09-07T04:00:00" for a UTC time a Shanghai reader would take for 04:00 local."""
+    from datetime import UTC, datetime
+
+    stored = datetime(2025, 9, 7, 4)
+    doc = json.loads(to_json({"rows": [{"published_at": stored, "aware": stored.replace(tzinfo=UTC)}]}))
+    assert doc["rows"][0] == {"published_at": "2025-09-07T04:00:00+00:00", "aware": "2025-09-07T04:00:00+00:00"}
+    assert to_csv([("published_at", "published", "text")], [{"published_at": stored}]).splitlines()[1] \
+        == "2025-09-07T04:00:00+00:00"
+
+
 def test_window_is_read_in_the_campaign_time_zone() -> None:
     lo, hi = Window(date(2025, 3, 5), date(2025, 3, 6)).bounds("Asia/Shanghai")
     assert lo == datetime(2025, 3, 4, 16, tzinfo=UTC) and hi == datetime(2025, 3, 5, 16, tzinfo=UTC)

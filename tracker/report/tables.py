@@ -15,7 +15,7 @@ import io
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -147,11 +147,14 @@ def render(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], totals:
 
 
 def plain(value: Any) -> Any:
-    """A value for CSV / JSON: numbers as numbers, missing as None."""
+    """A value for CSV / JSON: numbers as numbers, missing as None, times with their UTC offset
+    (the store's times are UTC, and come back without a zone)."""
     if is_missing(value):
         return None
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC).isoformat()
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
