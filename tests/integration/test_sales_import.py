@@ -188,3 +188,14 @@ def test_an_order_counts_on_its_date_in_the_offset_it_is_written_with(run: Run, 
     assert store.query_sync("SELECT order_day, toDate(ordered_at) FROM sales FINAL WHERE order_id = 'n7'").rows \
         == [(date(2025, 3, 7), date(2025, 3, 6))]
     assert store.query_sync("SELECT money_date FROM v_money_lines WHERE line_id = 'n7'").rows == [(date(2025, 3, 7),)]
+
+
+def test_an_order_for_another_tenants_post_says_whose_it_is(run: Run, store: Store, tmp_path: Path) -> None:
+    """--tenant globex on an order keyed to acme's douyin:5 said "not in the registry"."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "g1,douyin:5,10,CNY,2025-03-06T10:00:00+08:00\n")
+    result = run("sales", "import", path, "--tenant", "globex")
+    assert result.exit_code == 0, result.output
+    assert ("warning: 1 order(s) point at a post of another tenant, not attributed to this one (check --tenant "
+            "or the tenant column):\n  orders.csv line 2: douyin:5 is a post of acme, not globex\n") in result.stderr
+    assert "not in the registry" not in result.stderr

@@ -77,6 +77,12 @@ def _known(reader: Reader, sheet: Sheet) -> Known:
     """The registry's tenants, and the posts and key rows of the file's tenants."""
     tenants = {"t": sorted({r["tenant"] for r in sheet.rows})}
     registered = reader.query("SELECT tenant FROM tenants UNION DISTINCT SELECT tenant FROM posts")
+    named = sorted({r["attribution_key"] if sheet.what == "orders" else r["post_id"] for r in sheet.rows
+                    if sheet.what != "orders" or r["key_kind"] == "post"})
+    owners: dict[str, set[str]] = {}
+    for t, p in reader.query("SELECT tenant, post_id FROM posts FINAL WHERE has({p:Array(String)}, post_id) "
+                             "AND deleted = 0", {"p": named}).rows:
+        owners.setdefault(str(p), set()).add(str(t))
     return Known(
         frozenset(str(r[0]) for r in registered),
         frozenset((str(t), str(p)) for t, p in reader.query(
@@ -84,6 +90,7 @@ def _known(reader: Reader, sheet: Sheet) -> Known:
         frozenset((str(t), str(k), str(a)) for t, k, a in reader.query(
             "SELECT tenant, toString(key_kind), attribution_key FROM attribution_keys FINAL "
             "WHERE tenant IN {t:Array(String)}", tenants)),
+        {post: frozenset(held) for post, held in owners.items()},
     )
 
 

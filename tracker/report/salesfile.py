@@ -20,7 +20,7 @@ code without a key row, an unknown tenant) are kept: ``unattributed`` lists them
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -56,6 +56,8 @@ class Known:
     tenants: frozenset[str]
     posts: frozenset[tuple[str, str]]  # (tenant, post_id)
     keys: frozenset[tuple[str, str, str]]  # (tenant, key_kind, attribution_key)
+    owners: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The tenants that do hold a post the file names for another tenant."""
 
 
 @dataclass
@@ -239,6 +241,8 @@ def unattributed(sheet: Sheet, known: Known) -> list[Unattributed]:
     posts = Unattributed("point at a post that is not in the registry; attributed once it is imported")
     keys = Unattributed("use a link or promo code without a key row; attributed once `tracker sales keys` "
                         "maps it to a post")
+    others = Unattributed("point at a post of another tenant, not attributed to this one (check --tenant or "
+                          "the tenant column)")
     for row, where in zip(sheet.rows, sheet.where, strict=True):
         t = row["tenant"]
         if sheet.what == "orders":
@@ -248,11 +252,13 @@ def unattributed(sheet: Sheet, known: Known) -> list[Unattributed]:
             post, code = row["post_id"], ""
         if t not in known.tenants:
             tenants.lines.append(f"{where}: {t}")
+        elif post and (t, post) not in known.posts and known.owners.get(post):
+            others.lines.append(f"{where}: {post} is a post of {', '.join(sorted(known.owners[post]))}, not {t}")
         elif post and (t, post) not in known.posts:
             posts.lines.append(f"{where}: {post}")
         elif code and (t, code, row["attribution_key"]) not in known.keys:
             keys.lines.append(f"{where}: {code} {row['attribution_key']}")
-    return [w for w in (tenants, posts, keys) if w.lines]
+    return [w for w in (tenants, others, posts, keys) if w.lines]
 
 
 def changed(rows: list[dict[str, Any]], stored: dict[tuple[str, ...], tuple[Any, ...]],
