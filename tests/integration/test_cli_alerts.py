@@ -56,3 +56,14 @@ def test_json_and_csv_times_carry_their_utc_offset(cli: Callable[..., Result]) -
     table = list(csv.DictReader(io.StringIO(cli("alerts", "--state", "resolved", "--format", "csv").output)))
     assert datetime.fromisoformat(table[0]["starts_at"]) == FIRED  # an aware time: naive ones compare unequal
     assert datetime.fromisoformat(table[0]["ends_at"]) == BACK
+
+
+def test_alerts_name_the_post_by_its_title(store: Store, cli_on_store: Callable[..., Result]) -> None:
+    """The worker puts the post's title in the evidence; the table shows its opening, the CSV all of it."""
+    title = "夏日防晒 | 3 款实测，油皮也能用的清爽防晒霜推荐"
+    put(store, "alerts", [{**alert("douyin:8:PostDecaying:0", "PostDecaying", "firing", None, "pulse 1 has run its "
+                                   "course"), "post_id": "douyin:8", "evidence": json.dumps({"title": title})}])
+    table = cli_on_store("alerts").output
+    assert "title" in table.splitlines()[0] and "夏日防晒 | 3 款实测，油皮也能用的清爽防晒…" in table, table
+    rows = list(csv.DictReader(io.StringIO(cli_on_store("alerts", "--format", "csv").output)))
+    assert [r["title"] for r in rows] == [title]

@@ -60,3 +60,11 @@ def test_ranked_posts_are_the_observed_ones(cli: Callable[..., Result]) -> None:
     rows = json.loads(cli("top", "--campaign", "c3", "--tenant", "acme", "--metric", "saves", "--format",
                           "json").output)["posts"]
     assert [r["post_id"] for r in rows] == ["douyin:9"]
+
+
+def test_the_table_names_each_post_by_its_title(cli: Callable[..., Result], store: Store) -> None:
+    put(store, "posts", [{**post("acme", "douyin:9", "c3", "cr1", "mid", "video"), "title": "油皮精华｜实测一个月",
+                          "version": 2}])
+    table = cli("top", "--campaign", "c3", "--tenant", "acme", "--metric", "saves").output
+    header, _, row = table.splitlines()[1:4]
+    assert "title" in header and "douyin:9" in row and "油皮精华｜实测一个月" in row, table

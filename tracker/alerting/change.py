@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from tracker.alerting.wording import describe_evidence, describe_suggestion, platform_name
+from tracker.report.tables import opening
 
 __all__ = ["SEVERITY_RANK", "AlertChange", "dedup_key", "describe_evidence", "describe_suggestion"]
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
-TITLE_CHARS = 40  # a chat line names the post by its title's opening
+CHAT_TITLE_CHARS = 40  # a chat line names the post by its title's opening
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,8 @@ class AlertChange:
 
     @property
     def title(self) -> str:
-        """The post's title, when the evidence gives one (``title``), cut to ``TITLE_CHARS``."""
-        title = str(self.evidence.get("title") or "")
-        return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1].rstrip() + "…"
+        """The post's title, when the evidence gives one (``title``), cut to ``CHAT_TITLE_CHARS``."""
+        return opening(self.evidence.get("title"), CHAT_TITLE_CHARS)
 
     @property
     def who(self) -> str:

@@ -12,11 +12,12 @@ from tracker.alerting.wording import describe_suggestion
 from tracker.contracts.vocab import ALERT_TYPES
 from tracker.report import queries as q
 from tracker.report.options import format_option, reading, tenant_option
-from tracker.report.tables import Column, render, to_csv, to_json
+from tracker.report.tables import TITLE_CHARS, Column, opening, render, to_csv, to_json
 
 COLUMNS: list[Column] = [
     ("state", "state", "text"), ("alert", "alert", "text"), ("severity", "severity", "text"),
-    ("campaign_id", "campaign", "text"), ("post_id", "post", "text"), ("starts_at", "since (UTC)", "text"),
+    ("campaign_id", "campaign", "text"), ("post_id", "post", "text"), ("title", "title", "text"),
+    ("starts_at", "since (UTC)", "text"),
     ("ends_at", "resolved (UTC)", "text"), ("summary", "summary", "text"), ("suggestion", "suggestion", "text"),
 ]
 
@@ -59,13 +60,15 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
     if fmt == "json":
         click.echo(to_json(rows), nl=False)
         return
-    rows = [{**row, "suggestion": _sentence(row["suggestion"])} for row in rows]
+    rows = [{**row, "suggestion": _sentence(row["suggestion"]), "title": row["evidence"].get("title") or ""}
+            for row in rows]
     if fmt == "csv":
         click.echo(to_csv(COLUMNS, rows), nl=False)
     elif not rows:
         click.echo(f"no {state if state != 'all' else ''} alerts".replace("  ", " "))
     else:  # a firing alert has not resolved: a blank, not n/a
-        click.echo(render(COLUMNS, [{**row, "ends_at": row["ends_at"] or ""} for row in rows]), nl=False)
+        click.echo(render(COLUMNS, [{**row, "ends_at": row["ends_at"] or "", "title": opening(row["title"], TITLE_CHARS)}
+                                    for row in rows]), nl=False)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

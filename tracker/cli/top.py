@@ -16,7 +16,15 @@ from tracker.report.options import (
     window,
     window_options,
 )
-from tracker.report.tables import Column, render, to_csv, to_json, with_creator_labels
+from tracker.report.tables import (
+    TITLE_CHARS,
+    Column,
+    opening,
+    render,
+    to_csv,
+    to_json,
+    with_creator_labels,
+)
 from tracker.store.access import Reader
 
 COUNTERS = (*METRICS, "engagements")  # n/a on a post = its platform does not expose the counter (or no snapshot yet)
@@ -60,7 +68,7 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str |
     money = metric in q.LOWER_IS_BETTER or metric in ("emv", "revenue")
     kind = "money" if money else "rate" if metric in ("emv_return", "tail_contribution") else (
         "ratio" if metric in ("roas", "heating_efficiency") else "count")
-    head: list[Column] = [("post_id", "post", "text"), ("platform", "platform", "text")]
+    head: list[Column] = [("post_id", "post", "text"), ("title", "title", "text"), ("platform", "platform", "text")]
     tail: list[Column] = [
         ("creator_tier", "tier", "text"), ("spend", "spend {cur}", "money"), ("views", "views", "count"),
         ("engagements", "engagements", "count"), ("value", metric + (" {cur}" if money else ""), kind),
@@ -76,8 +84,8 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str |
         click.echo(f"no post of {camp.name} ({camp.tenant}/{camp.campaign_id}){on} has {metric}: {why}")
     else:
         click.echo(f"{'bottom' if bottom else 'top'} {len(rows)} posts of {camp.name}{on} by {metric}")
-        click.echo(render([*head, ("creator", "creator", "text"), *tail], with_creator_labels(rows),
-                          cur=camp.currency), nl=False)
+        shown = [{**row, "title": opening(row.get("title"), TITLE_CHARS)} for row in with_creator_labels(rows)]
+        click.echo(render([*head, ("creator", "creator", "text"), *tail], shown, cur=camp.currency), nl=False)
 
 
 def refuse_across_platforms(metric: str, platforms: list[str]) -> None:

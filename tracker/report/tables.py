@@ -146,6 +146,16 @@ def render(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], totals:
     return "\n".join(out) + "\n"
 
 
+TITLE_CHARS = 24
+"""How much of a post's title a table shows (CSV and JSON give it whole)."""
+
+
+def opening(text: Any, chars: int) -> str:
+    """``text`` cut to ``chars`` characters with an ellipsis (a title in a table or a chat line)."""
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= chars else text[:chars - 1].rstrip() + "…"
+
+
 def plain(value: Any) -> Any:
     """A value for CSV / JSON: numbers as numbers, missing as None, times with their UTC offset
     (the store's times are UTC, and come back without a zone)."""
