@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -54,9 +53,8 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
                 q.require_tenant(reader, tenant)
             if campaign_id:
                 q.campaign_rows(reader, campaign_id, tenant)
-    rows = [{**row, "starts_at": _utc(row["starts_at"]), "ends_at": _utc(row["ends_at"]),
-             "evidence": _decoded(row["evidence"]) or {}, "suggestion": _decoded(row["suggestion"])}
-            for row in rows]
+    rows = [{**row, "evidence": _decoded(row["evidence"]) or {}, "suggestion": _decoded(row["suggestion"])}
+            for row in rows]  # times: JSON and CSV give the store's UTC times their offset (tables.plain)
     if fmt == "json":
         click.echo(to_json(rows), nl=False)
         return
@@ -69,14 +67,6 @@ def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: i
     else:  # a firing alert has not resolved: a blank, not n/a
         click.echo(render(COLUMNS, [{**row, "ends_at": row["ends_at"] or "", "title": opening(row["title"], TITLE_CHARS)}
                                     for row in rows]), nl=False)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """A stored time (UTC, read back without its zone) as an aware UTC time: JSON and CSV then
-    carry its offset, so a tool does not read it in its own zone."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _decoded(text: str) -> Any:

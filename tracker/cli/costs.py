@@ -13,8 +13,6 @@ import click
 from tracker.errors import TrackerError
 from tracker.settings import Settings
 
-DEFAULT_ZONE = "Asia/Shanghai"  # a campaign stored without a zone is read in it (v_post_context)
-
 EPILOG = """\b
 Examples:
   tracker costs add --tenant lumi-beauty --campaign lumi-serum-launch --amount 3000 --note "shooting day"
@@ -89,6 +87,7 @@ def _check_registered(settings: Settings, tenant: str, campaign: str, post_id: s
     registered (registry tables, and the posts of flat tables, which name their campaign);
     return the campaign's time zone."""
     from tracker.cli.heat import not_in_registry, tenants_of
+    from tracker.registry.records import DEFAULT_ZONE
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
@@ -181,6 +180,7 @@ def _today_for_campaigns(settings: Settings, tenant: str) -> date:
     """Today in the zone of the stored campaigns (the tenant's, else all) where today began
     last: a rate from then on converts an amount dated today in any of them (``costs add``
     dates an amount today in its campaign's zone)."""
+    from tracker.registry.records import DEFAULT_ZONE
     from tracker.store.access import open_reader
 
     with open_reader(settings) as reader:
