@@ -125,6 +125,24 @@ def test_roi_by_creator_and_top_name_the_creators(cli: Any) -> None:
     assert [(p["creator_id"], p["creator_name"]) for p in rows] == [("cr1", "Lin"), ("cr2", "Anna"), ("cr2", "Anna")]
 
 
+def test_roi_by_post_gives_each_post_its_title(cli: Any, store: Store) -> None:
+    title = "春季新品 | 开箱实测 · 三款精华液的真实对比与长期使用感受"
+    put(store, "posts", [{**post("acme", "douyin:1", "c1", "cr1", "mid", "video"), "title": title, "version": 2}])
+    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "post", "--format", "json").output)
+    titles = {g["value"]: g.get("title") for g in doc["groups"]}
+    assert titles["douyin:1"] == title and titles["instagram:2"] is None  # a post without one: null
+    assert doc["total"]["title"] is None
+    table = cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "post").output.splitlines()
+    header = next(line for line in table if line.startswith("post "))
+    assert header.split()[:3] == ["post", "title", "posts"]
+    row = next(line for line in table if line.startswith("douyin:1 "))
+    assert f"{title[:23]}…" in row and title not in row  # its first 24 characters
+    csv_out = cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "post", "--format", "csv").output
+    header, *rows = csv_out.strip().splitlines()
+    assert header.startswith("value,title,posts,")
+    assert any(r.startswith(f"douyin:1,{title},") for r in rows)  # whole in CSV
+
+
 def test_top_ranks_cpe_within_one_platform_only(campaign_cli: Callable[..., Result], cli: Any) -> None:
     refused = campaign_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe")
     assert refused.exit_code == 2, refused.output
@@ -183,7 +201,7 @@ def test_query_builder_matches_the_documented_view(cli: Any, store: Store) -> No
             "SELECT * FROM v_roi_by WHERE tenant = 'acme' AND campaign_id = 'c1' AND dimension = {d:String}",
             {"d": by}).named()}
         assert built.keys() == view.keys(), by
-        extra = {k for k, _, _ in RATIO_SPEND_COLUMNS} | {"creator_name"}  # beside the view's figures
+        extra = {k for k, _, _ in RATIO_SPEND_COLUMNS} | {"creator_name", "title"}  # beside the view's figures
         for value, row in built.items():
             for key, got in row.items():
                 if key in extra:

@@ -21,8 +21,10 @@ from tracker.report.tables import (
     RATIO_NOTE,
     RATIO_SPEND_COLUMNS,
     ROI_COLUMNS,
+    TITLE_CHARS,
     Column,
     creator_label,
+    opening,
     render,
     to_csv,
     to_json,
@@ -55,7 +57,8 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     left out, as are campaign-level costs): spend ÷ views × 1000 of a row is
     its CPM only when every post in it has views and a spend. csv and json
     show the spend each ratio divides (cpm_spend, cpe_spend, …, roas_spend);
-    by creator, the creator's name beside the id.
+    by creator, the creator's name beside the id; by post, its title (the
+    table shows its first 24 characters).
 
     A spend, EMV or revenue that would leave out an amount without an FX
     rate reads n/a, in its row and the total, never a short sum; csv and
@@ -77,15 +80,20 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
         click.echo(to_json({"tenant": camp.tenant, "campaign": camp.campaign_id, "currency": camp.currency,
                             "by": by, "groups": groups, "total": totals}), nl=False)
     elif fmt == "csv":
-        named: list[Column] = [("creator_name", "creator_name", "text")] if by == "creator" else []
+        named: list[Column] = {"creator": [("creator_name", "creator_name", "text")],
+                               "post": [("title", "title", "text")]}.get(by, [])
         columns = [ROI_COLUMNS[0], *named, *ROI_COLUMNS[1:], *RATIO_SPEND_COLUMNS, *FX_MISSING_COLUMNS]
         click.echo(to_csv(columns, [*groups, totals], by=by, cur=camp.currency), nl=False)
     else:
+        table = ROI_COLUMNS
         if by == "creator":  # "橙子种草机 (cr-0035)" where the id alone was
             groups = [{**g, "value": creator_label(g.get("creator_name"), g["value"])} for g in groups]
+        elif by == "post":  # the title's opening beside the id, as `tracker top` shows it
+            groups = [{**g, "title": opening(g.get("title"), TITLE_CHARS)} for g in groups]
+            table = [ROI_COLUMNS[0], ("title", "title", "text"), *ROI_COLUMNS[1:]]
         click.echo(f"{camp.name} ({camp.tenant}/{camp.campaign_id}) — ROI by {by}, {camp.currency}, "
                    f"times in {camp.time_zone}")
-        click.echo(render(ROI_COLUMNS, groups, totals, by=by, cur=camp.currency), nl=False)
+        click.echo(render(table, groups, totals, by=by, cur=camp.currency), nl=False)
         click.echo(RATIO_NOTE)
         if any((row.get("platforms") or 0) > 1 for row in [*groups, totals]):
             click.echo(CPE_NOTE)

@@ -168,11 +168,13 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
 
     ``by`` is one of DIMENSIONS. Campaign-level money is not in either. Besides the
     figures of v_roi_by, each row has the spend every cost ratio divides (RATIO_SPEND:
-    ``cpm_spend``, ``cpe_spend``, …) and, by creator, the creator's name (``creator_name``)."""
+    ``cpm_spend``, ``cpe_spend``, …); by creator, the creator's name (``creator_name``); by
+    post, its title (``title``)."""
     if by not in GROUP_COLUMN:
         raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
     where, params = _post_filter(camp, window)
-    name, join = (f", any({CREATOR_NAME}) AS creator_name", CREATOR_JOIN) if by == "creator" else ("", "")
+    name, join = {"creator": (f", any({CREATOR_NAME}) AS creator_name", CREATOR_JOIN),
+                  "post": (f", any({TITLE}) AS title", TITLE_JOIN)}.get(by, ("", ""))
     sql = (f"SELECT {GROUP_COLUMN[by]} AS value, grouping(value) AS is_total, {AGGREGATES}, {RATIO_SPEND}, "
            f"{ROAS_REVENUE}{name} "
            f"FROM v_roi_post AS r {join} WHERE {where} GROUP BY GROUPING SETS ((value), ()) "
@@ -183,8 +185,9 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
     for row in reader.query(sql, params).named():
         if row.pop("is_total"):
             total = row
-            if "creator_name" in row:
-                row["creator_name"] = None  # the total row is no creator
+            for label in ("creator_name", "title"):
+                if label in row:
+                    row[label] = None  # the total row is no creator, no post
         else:
             row.pop("roas_revenue")  # the total's only (roi_report)
             groups.append(row)
