@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import Result
 
@@ -41,6 +44,26 @@ def test_roi_names_the_missing_rate_and_costs_fx_records_it(campaign_cli: Callab
                          "--tenant", "acme")  # the same pair and date: replaced
     assert again.exit_code == 0
     assert store.query_sync("SELECT toString(rate) FROM fx_rates FINAL WHERE base = 'JPY'").rows == [("0.05",)]
+
+
+def test_report_names_the_missing_rate_to_its_reader_and_the_command_to_its_author(
+        campaign_cli: Callable[..., Result], store: Store, tmp_path: Path) -> None:
+    put(store, "cost_lines", [cost("acme", "x-jpy", "c1", "douyin:5", "extra", "1000", "JPY", date(2025, 3, 2))])
+    xlsx, html = tmp_path / "r.xlsx", tmp_path / "r.html"
+    made = campaign_cli("report", "--campaign", "c1", "--tenant", "acme", "--xlsx", str(xlsx), "--html", str(html))
+    assert made.exit_code == 0, made.output
+    line = "1 amount has no FX rate to CNY (JPY from 2025-03-02): totals that depend on it read n/a."
+    assert f"warning: {line}" in made.stderr
+    assert "tracker costs fx --base JPY --quote CNY --rate RATE --date 2025-03-02" in made.stderr
+    assert line in html.read_text(encoding="utf-8")
+    summary = [r[1] for r in openpyxl.load_workbook(xlsx)["Summary"].iter_rows(values_only=True) if r[0] == "note"]
+    assert summary[0] == line
+
+    put(store, "fx_rates", [{"tenant": "acme", "base": "JPY", "quote": "CNY", "rate_date": date(2025, 3, 1),
+                             "rate": Decimal("0.048"), "source": "manual", "version": 1}])
+    again = campaign_cli("report", "--campaign", "c1", "--tenant", "acme", "--html", str(html))
+    assert again.exit_code == 0 and "warning" not in again.stderr
+    assert "no FX rate" not in html.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("args", "reason"), [

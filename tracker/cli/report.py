@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tracker.cli.paths import OutputFile
+from tracker.cli.roi import echo_rate_commands
 from tracker.report import queries as q
 from tracker.report.content import build
 from tracker.report.options import campaign_option, reading, tenant_option
@@ -44,3 +45,6 @@ def report(campaign_id: str, xlsx_path: Path | None, html_path: Path | None, ten
 
         write_html(content, html_path)
         click.echo(f"{html_path}: page of {camp.name} ({len(content.charts)} charts)")
+    if content.fx_line():  # the client would read n/a: say which rates would fill them in
+        click.echo(f"warning: {content.fx_line()}", err=True)
+        echo_rate_commands(content.missing_rates)

@@ -104,10 +104,14 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
             without = without_rate(totals, groups)
             if without:
                 click.echo(f"  without a rate: {without}", err=True)
-            for pair in missing:
-                click.echo(f"  {pair['base']} → {pair['quote']} needed from {pair['since']}: tracker costs fx "
-                           f"--base {pair['base']} --quote {pair['quote']} --rate RATE --date {pair['since']}",
-                           err=True)
+            echo_rate_commands(missing)
+
+
+def echo_rate_commands(missing: list[dict[str, Any]]) -> None:
+    """On stderr, per currency pair amounts lack a rate for (queries.missing_rates), the command recording it."""
+    for pair in missing:
+        click.echo(f"  {pair['base']} → {pair['quote']} needed from {pair['since']}: tracker costs fx "
+                   f"--base {pair['base']} --quote {pair['quote']} --rate RATE --date {pair['since']}", err=True)
 
 
 def _count(n: int, what: str) -> str:

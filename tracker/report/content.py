@@ -40,6 +40,8 @@ class Report:
     charts: dict[str, bytes] = field(default_factory=dict)
     data_as_of: datetime | None = None
     """When the latest snapshot of the campaign's posts was observed (UTC); None before the first."""
+    missing_rates: list[dict[str, Any]] = field(default_factory=list)
+    """The currency pairs amounts lack a rate for (queries.missing_rates); empty when none does."""
 
     def local(self, ts: datetime | None) -> datetime | None:
         """``ts`` (UTC) in the campaign's time zone, without tzinfo (for tables and sheets)."""
@@ -55,6 +57,17 @@ class Report:
         parts = [f"data as of {as_of:%Y-%m-%d %H:%M}" if as_of else "no snapshot yet"]
         status = self.status()
         return " · ".join(parts + [status] if status else parts)
+
+    def fx_line(self) -> str | None:
+        """"2 amounts have no FX rate to CNY (USD from 2025-03-05, EUR from 2025-03-01): totals that
+        depend on them read n/a." — for the summary; None when every amount has its rate."""
+        n = self.totals.get("fx_missing") or 0
+        if not n:
+            return None
+        pairs = ", ".join(f"{p['base']} from {p['since']:%Y-%m-%d}" for p in self.missing_rates)
+        return (f"{n:,} amount{'s' if n != 1 else ''} {'have' if n != 1 else 'has'} no FX rate to "
+                f"{self.campaign.currency}{f' ({pairs})' if pairs else ''}: totals that depend on "
+                f"{'them' if n != 1 else 'it'} read n/a.")
 
     def status(self) -> str | None:
         """"campaign in progress (ends <date>)" while the campaign ends after both the data and the report's
@@ -94,6 +107,7 @@ def build(reader: Reader, camp: q.Campaign, top_n: int = 10) -> Report:
         long_tail=q.long_tail(reader, camp),
         keywords=q.keywords(reader, camp),
         data_as_of=q.data_as_of(reader, camp),
+        missing_rates=q.missing_rates(reader, camp) if totals.get("fx_missing") else [],
     )
     report.charts = draw(report, daily_totals(q.campaign_curve(reader, camp)))
     return report

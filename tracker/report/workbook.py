@@ -146,8 +146,9 @@ def _summary(wb: Workbook, report: Report) -> None:
         cell = ws.cell(ws.max_row, 2)
         cell.number_format = "yyyy-mm-dd hh:mm" if kind == "time" else FORMATS.get(kind, "@")
     ws.append([])
-    for note in (RATIO_NOTE, CPE_NOTE):
-        ws.append(["note", note])
+    for note in (report.fx_line(), RATIO_NOTE, CPE_NOTE):
+        if note:
+            ws.append(["note", note])
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 30
 
