@@ -40,6 +40,8 @@ def test_posts_import_says_the_posts_went_to_kafka_for_a_worker(cli: Callable[..
                                                                 tmp_path: Path) -> None:
     path = tmp_path / "posts.csv"
     path.write_text(POSTS, "utf-8")
+    first = cli("posts", "import", path, "--dry-run")
+    assert first.exit_code == 0 and "1 campaigns" in first.output and "1 tenants" in first.output, first.output
     result = cli("posts", "import", path)
     assert result.exit_code == 0, result.output
     assert "sent 1 posts to Kafka; wrote " in result.output and " to the store" in result.output
@@ -48,6 +50,7 @@ def test_posts_import_says_the_posts_went_to_kafka_for_a_worker(cli: Callable[..
     result = cli("posts", "import", path, "--dry-run")
     assert result.exit_code == 0 and "would import 1 posts, " in result.output, result.output
     assert "tracker run" in result.output
+    assert "campaigns" not in result.output and "tenants" not in result.output  # stored as the file has them
     # no worker ran: the post is not in the store, and the refusal says why that may be
     snaps = tmp_path / "snaps.csv"
     snaps.write_text(HEADER + f"{POST},2025-09-07T00:00:00Z,20100,1610,201,80,600\n", "utf-8")

@@ -103,6 +103,15 @@ def test_posts_import_exit_status_tells_some_rows_refused_from_every_row_refused
     assert result.exit_code == 1 and "2 row(s) refused" in result.output, result.output
 
 
+def test_posts_import_dry_run_without_a_store_to_read_says_what_it_counts(tmp_path: Path) -> None:
+    """A dry run checks the file with no service up; what it cannot know without the store (which
+    campaigns are already stored as the file has them) it says."""
+    result = invoke("posts", "import", write(tmp_path, "posts.csv", ROW), "--dry-run")
+    assert result.exit_code == 0 and "1 campaigns" in result.output, result.output
+    assert "note: the store could not be read (store http://127.0.0.1:9 unavailable" in result.output
+    assert "campaigns and tenants are counted as new" in result.output
+
+
 def test_posts_import_names_every_problem_of_a_row(tmp_path: Path) -> None:
     """A row with a bad publish time, a negative fee and no tier or followers is refused with the
     three reasons at once (it named the first only, so the file was fixed one error a run)."""

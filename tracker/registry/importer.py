@@ -22,10 +22,13 @@ from aiokafka import AIOKafkaProducer
 from tracker.broker import topics as t
 from tracker.broker.reach import start_client
 from tracker.contracts import encode
+from tracker.errors import StoreUnavailable
 from tracker.registry.reader import read
 from tracker.registry.records import CampaignUpdate, Options, Registry, build, campaign_record
 from tracker.settings import Settings
 from tracker.store.access import json_each_row, open_reader, open_writer
+from tracker.store.client import embedded_path, is_embedded
+from tracker.store.errors import StoreBusy
 
 TABLE_ORDER = ("tenants", "campaigns", "creators", "creator_accounts", "bundles", "fx_rates", "emv_unit_values",
                "cost_lines")
@@ -51,11 +54,35 @@ def parse(path: Path, options: Options) -> Registry:
 
 
 def import_file(path: Path, settings: Settings, options: Options, dry_run: bool = False) -> Outcome:
-    """Import ``path``; raises InvalidInput when the file itself cannot be read."""
-    registry = parse(path, options)
+    """Import ``path``; raises InvalidInput when the file itself cannot be read. A dry run reads
+    the store as the import would (to count only the campaigns and tenants it would change) and
+    writes nothing; without a store to read it counts them all, and says so in a note."""
     if dry_run:
+        try:
+            return Outcome(prepare(path, settings, options), {}, {})
+        except (StoreUnavailable, StoreBusy) as exc:
+            registry = parse(path, options)
+            campaign_tables(registry, {}, set(), options.version)
+            if registry.campaigns:
+                why = str(exc).split(": ", 1)[0]  # "store … unavailable", without the driver's account
+                registry.notes.append(f"the store could not be read ({why}): campaigns and tenants are "
+                                      "counted as new, and times without an offset of rows of stored "
+                                      "campaigns read in the file's or the default time zone")
+            return Outcome(registry, {}, {})
+    registry = prepare(path, settings, options)
+    sent = asyncio.run(send(settings, [(t.POSTS, m) for m in registry.posts] +
+                            [(t.HEATING, m) for m in registry.heating]))
+    written = write_tables(settings, registry.tables)
+    return Outcome(registry, sent, written)
+
+
+def prepare(path: Path, settings: Settings, options: Options) -> Registry:
+    """``path`` read as the store makes it: rows of stored campaigns and heating of stored posts
+    read in their zones (unless one is given), and the campaigns and tenants rows that change."""
+    registry = parse(path, options)
+    if not store_exists(settings):  # nothing stored yet: every campaign and tenant is new
         campaign_tables(registry, {}, set(), options.version)
-        return Outcome(registry, {}, {})
+        return registry
     stored, tenants = stored_campaigns(settings, registry.campaigns) if registry.campaigns else ({}, set())
     if options.time_zone is None:  # read again if stored campaigns' rows and posts' heating take their zones
         zones = {key: str(record["time_zone"]) for key, record in stored.items() if record["time_zone"]}
@@ -66,10 +93,13 @@ def import_file(path: Path, settings: Settings, options: Options, dry_run: bool 
             registry = parse(path, replace(options, campaign_zones=zones, post_zones=post_zones))
     if registry.campaigns:
         campaign_tables(registry, stored, tenants, options.version)
-    sent = asyncio.run(send(settings, [(t.POSTS, m) for m in registry.posts] +
-                            [(t.HEATING, m) for m in registry.heating]))
-    written = write_tables(settings, registry.tables)
-    return Outcome(registry, sent, written)
+    return registry
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether there is a store to read: an embedded one made by an earlier run, or a server (which
+    exists by definition; an unreachable one is an error the read reports)."""
+    return not is_embedded(settings.store_url) or embedded_path(settings.store_url).exists()
 
 
 CAMPAIGN_FIELDS = ("name", "time_zone", "reporting_currency", "starts_at", "ends_at", "brand_terms", "version")
