@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from matplotlib import dates as mdates
+from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -76,12 +77,14 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
         top.annotate(label, (start, 1), xycoords=("data", "axes fraction"), xytext=(3, 3),
                      textcoords="offset points", fontsize=8, color="#1e3a8a")
         if pulse.get("peak_at") and pulse.get("peak_velocity") is not None:
-            bottom.plot([_local(pulse["peak_at"], zone)], [pulse["peak_velocity"]], "v", color="#1e3a8a", ms=6)
+            bottom.plot([_local(pulse["peak_at"], zone)], [pulse["peak_velocity"]], "v", color="#1e3a8a", ms=6,
+                        label=_once(bottom, "pulse peak"))
     for node in heating:
         start = _local(node["start_at"], zone)
         stop = _local(node["end_at"], zone) if node.get("end_at") else start + HEATING_WINDOW
         for ax in (top, bottom):
-            ax.axvspan(start, stop, ymin=0, ymax=0.06, color="#f97316", alpha=0.9, lw=0, zorder=2)
+            ax.axvspan(start, stop, ymin=0, ymax=0.06, color="#f97316", alpha=0.9, lw=0, zorder=2,
+                       label=_once(bottom, "heating window") if ax is bottom else None)
     top.plot(hours, cumulative, color=PALETTE[0], lw=1.8, label=f"cumulative {metric}")
     bottom.plot(hours, velocity, color="#94a3b8", lw=1, label="velocity (interpolated hours)")
     if observed:
@@ -89,30 +92,37 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
                     label="velocity (observed hours)")
     for alert in alerts:
         at = _local(alert["starts_at"], zone)
-        bottom.plot([at], [0], marker="^", color="#dc2626", ms=11, clip_on=False, zorder=5)
-        bottom.annotate("decaying", (at, 0), xytext=(4, 8), textcoords="offset points", fontsize=8, color="#dc2626")
+        bottom.plot([at], [0], marker="^", color="#dc2626", ms=11, clip_on=False, zorder=5, ls="none",
+                    label=_once(bottom, "decay alert (PostDecaying)"))
     top.set_title(f"{post_id}: {metric} — pulses (shaded), heating windows (orange), decay alerts (red)",
                   fontsize=10, pad=16)
     top.set_ylabel(f"cumulative {metric}")
     bottom.set_ylabel(f"{metric} per hour")
-    bottom.set_xlabel(f"time ({tz})")
+    xlabel = f"time ({tz})"
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
+        plain_numbers(ax.yaxis)  # "8,000", not "8000" or an offset
     bottom.set_ylim(bottom=0)
     if hours:  # the data's span: heating planned weeks ahead would squeeze it to a sliver
         margin = max(hours[-1] - hours[0], timedelta(hours=1)) * 0.02
         lo, hi = hours[0] - margin, hours[-1] + margin
         bottom.set_xlim(lo, hi)
         later = sorted(_local(n["start_at"], zone) for n in heating if _local(n["start_at"], zone) > hi)
-        if later:
-            bottom.annotate(f"{len(later)} heating node(s) after the data, the first at {later[0]:%Y-%m-%d %H:%M}",
-                            (1, 0), xycoords="axes fraction", xytext=(-4, 4), textcoords="offset points",
-                            ha="right", fontsize=8, color="#c2410c")
+        if later:  # told under the axis, where it hides no point
+            xlabel += (f" · {len(later)} heating node{'s' if len(later) > 1 else ''} after the data, "
+                       f"the first at {later[0]:%Y-%m-%d %H:%M}")
+    bottom.set_xlabel(xlabel)
     locator = mdates.AutoDateLocator()
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return fig
+
+
+def _once(ax: Axes, label: str) -> str:
+    """``label`` for the first artist of ``ax`` that draws it, hidden from the legend afterwards."""
+    drawn = {artist.get_label() for artist in [*ax.lines, *ax.patches]}
+    return f"_{label}" if label in drawn else label
 
 
 def bars_png(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]], ylabel: str) -> bytes:
