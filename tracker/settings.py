@@ -99,6 +99,10 @@ class Settings(BaseSettings):
                            "log-linear baseline (from finished posts), and the heating history re-heat "
                            "suggestions rest on (closed heated pulses).")
     reorder_window_hours: float = Field(6.0, ge=0, description="Snapshots older than the newest by more go to late_snapshots.")
+    max_snapshot_lead_hours: float = Field(
+        24.0, ge=0, description="A snapshot observed more than this after it was sent (a mistyped year) goes to the DLQ, "
+                                "and snapshots import refuses its row; 0 accepts any time (a simulator run ahead of the "
+                                "wall clock).")
     fault_store_down_file: Path | None = Field(
         None, description="Test hook: while this file exists the sink's inserts fail as if the store were down.")
     fault_kill_after_batches: int | None = Field(

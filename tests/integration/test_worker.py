@@ -198,6 +198,45 @@ def test_open_alerts_resolve_when_the_tracking_window_closes(kafka: str, tracker
         worker.stop()
 
 
+def test_a_snapshot_dated_years_ahead_goes_to_the_dlq_and_no_tenant_closes_anothers_window(
+        kafka: str, tracker_topics: str, tmp_path: Path) -> None:
+    """A mistyped year on one snapshot closed every post's tracking window, of every tenant, and
+    resolved all their alerts ("end of tracking"). It now goes to the DLQ with its reason, and
+    a later snapshot of another tenant's post closes none of this tenant's windows."""
+    ended, other, elsewhere = 1, 2, 3
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_STALL_CHECK_SECONDS="0.5").start()
+
+    def states() -> list[str]:
+        return [row[0] for row in worker.client().query(
+            "SELECT state FROM alerts FINAL WHERE post_id = %(p)s", parameters={"p": post_id(ended)}).result_rows]
+
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [
+            registry(ended, tracking_end=T0 + timedelta(hours=48)), registry(other),
+            registry(elsewhere, tenant="globex")]))
+        typo = json.loads(snapshot(other, 20)[1])
+        typo["observed_at"] = "2052-11-01T20:00:00Z"
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS,
+                            [snapshot(ended, h) for h in range(10)] + [snapshot(ended, 10, status="unavailable")]
+                            + [snapshot(other, h) for h in range(20)] + [(post_id(other).encode(), json.dumps(typo).encode())]
+                            + [snapshot(elsewhere, h, tenant="globex") for h in (0, 200)]))
+        worker.wait_for("SELECT count() FROM dlq", 1)
+        worker.wait_caught_up(t.SNAPSHOTS)
+        time.sleep(1.5)  # three checks of the windows
+        assert states() == ["firing"]
+        [reason] = worker.client().query("SELECT reason FROM dlq").result_rows[0]
+        assert reason.startswith("observed_at 2052-11-01T20:00:00.000Z is ") and "a wrong date?" in reason, reason
+        assert worker.scalar(f"SELECT max(as_of) FROM post_totals FINAL WHERE post_id = '{post_id(other)}'") \
+            == (T0 + timedelta(hours=19)).replace(tzinfo=None)  # the post keeps its real clock
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snapshot(other, 50)]))
+        deadline = time.monotonic() + 60
+        while states() != ["resolved"] and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert states() == ["resolved"]  # its own tenant's clock passed its end
+    finally:
+        worker.stop()
+
+
 def test_a_ratio_far_from_its_platform_and_tier_is_suspicious(kafka: str, tracker_topics: str,
                                                              tmp_path: Path) -> None:
     """The worker learns each platform and tier's ratio distributions from the posts past their

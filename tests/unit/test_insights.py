@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -84,8 +84,8 @@ def test_a_heated_pulse_counts_its_spend_on_the_campaigns_date() -> None:
     _, out = run(msgs + [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(96)])
     pulses = [dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]]
     heated = [p for p in pulses if p["heating_ids"] == ["h1"]]
-    assert heated and {p["onset"].date() for p in heated} == {date(2026, 11, 3)}
-    assert {p["onset_day"] for p in heated} == {date(2026, 11, 2)}
+    assert heated and {p["onset"].date() for p in heated} == {T0.date() + timedelta(days=2)}
+    assert {p["onset_day"] for p in heated} == {T0.date() + timedelta(days=1)}
 
 
 def test_comments_are_classified_on_their_rows() -> None:

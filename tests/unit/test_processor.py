@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 
 from tracker.broker import topics as t
@@ -80,6 +82,26 @@ def test_key_must_match_post_id() -> None:
     src = Source(t.SNAPSHOTS, 0, 0, b"douyin:1")
     assert decode_or_reject(src, snap(1, 1), out) is None
     assert "differs from post_id" in out.rows[r.DLQ][0][5]
+
+
+def test_a_snapshot_dated_far_after_its_sending_goes_to_the_dlq() -> None:
+    """A mistyped year (2052) would move its tenant's clock decades ahead; a day of lead (clock skew,
+    a time read in the wrong zone) is accepted, and 0 hours accepts any lead (a simulator run ahead)."""
+    sent = int(datetime(2026, 11, 1, 1, tzinfo=UTC).timestamp() * 1000)  # an hour after snap(0, …)
+    typo = orjson.loads(snap(0, 5))
+    typo["observed_at"] = "2052-11-01T00:00:00Z"
+    for raw, lead, kept in ((snap(0, 5), 24.0, True), (snap(23, 5), 24.0, True), (orjson.dumps(typo), 24.0, False),
+                            (orjson.dumps(typo), 0.0, True)):
+        out = Output()
+        src = Source(t.SNAPSHOTS, 0, 0, POST.encode(), sent)
+        assert (decode_or_reject(src, raw, out, max_lead_hours=lead) is not None) == kept
+    assert out.rejected == 0
+    out = Output()
+    assert decode_or_reject(Source(t.SNAPSHOTS, 0, 0, POST.encode(), sent), orjson.dumps(typo), out, None, 24) is None
+    reason = out.rows[r.DLQ][0][5]
+    assert reason.startswith("observed_at 2052-11-01T00:00:00.000Z is 9,497 days after the snapshot was sent "
+                             "(2026-11-01T01:00:00.000Z): a wrong date?"), reason
+    assert "TRACKER_MAX_SNAPSHOT_LEAD_HOURS=24 h" in reason
 
 
 def test_state_round_trips_through_bytes() -> None:

@@ -22,7 +22,8 @@ def test_a_post_seen_once_has_no_cadence_yet() -> None:
 
 
 def test_a_post_whose_window_closed_is_handed_over_once_and_never_stalled() -> None:
-    """The window closes in event time: when any post's snapshot passes the post's tracking end."""
+    """The window closes in event time: when a snapshot of any post of its tenant passes the post's
+    tracking end."""
     w = StallWatcher(min_interval_s=1)
     for i in range(5):
         w.seen("p", "acme", "c1", now=100.0 * i, observed_ms=1000 * i, tracking_end_ms=10_000)
@@ -41,3 +42,14 @@ def test_a_stall_firing_when_the_window_closes_is_handed_over_with_it() -> None:
     w.seen("q", "acme", "c1", now=800.0, observed_ms=20_000)
     [(pid, arrival)] = w.ended()
     assert (pid, arrival.firing_since, arrival.fired_at) == ("p", 400.0, 710.0)
+
+
+def test_one_tenants_clock_closes_no_window_of_another() -> None:
+    w = StallWatcher(min_interval_s=1)
+    for i in range(5):
+        w.seen("p", "acme", "c1", now=100.0 * i, observed_ms=1000 * i, tracking_end_ms=10_000)
+    w.seen("z", "globex", "g1", now=450.0, observed_ms=50_000)  # another tenant, far later
+    assert w.ended() == []
+    assert [pid for pid, _ in w.check(now=400 + 900)] == ["p"]  # still inside its window: it stalls
+    w.seen("q", "acme", "c2", now=1400.0, observed_ms=10_000)
+    assert [pid for pid, _ in w.ended()] == ["p"]

@@ -156,6 +156,12 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
         raise click.ClickException(f"the simulator cannot listen on {settings.simulator_host}:"
                                    f"{settings.simulator_port} ({exc.strerror}); set TRACKER_SIMULATOR_PORT") from exc
     os.environ["TRACKER_COLLECT_SIMULATOR_URL"] = url
+    ends = max(c.end for c in sim.population.campaigns)
+    if ends > datetime.now(UTC) and "max_snapshot_lead_hours" not in settings.model_fields_set:
+        # the simulator's clock will run past today: its snapshots are no mistyped dates
+        os.environ["TRACKER_MAX_SNAPSHOT_LEAD_HOURS"] = "0"
+        click.echo(f"note: this demo's campaigns end {ends:%Y-%m-%d}, after today: snapshots dated ahead of the "
+                   "wall clock are accepted (TRACKER_MAX_SNAPSHOT_LEAD_HOURS=0)", err=True)
     try:
         outcome = import_file(campaign, settings, Options(version=version_of(campaign)))
     except TrackerError as exc:

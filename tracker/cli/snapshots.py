@@ -103,6 +103,7 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     from tracker.cli.snapshotfile import read_rows, reason
     from tracker.collect.exportrows import RowError, canonical, observation_from_row
     from tracker.collect.produce import snapshot_message
+    from tracker.contracts.timestamps import ahead_of_sending
     from tracker.registry.reader import named
 
     settings = Settings()
@@ -137,6 +138,9 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
                 raise RowError(f"tenant: {obs.post_id} is not in the registry; pass --tenant or add a tenant "
                                f"column (a post just imported is in the store only once {WORKER} has read it)")
             assert obs.observed_at is not None
+            ahead = ahead_of_sending(obs.observed_at, now, settings.max_snapshot_lead_hours)
+            if ahead is not None:  # the worker would send it to the DLQ
+                raise RowError(ahead)
             messages.append((obs.post_id, snapshot_message(obs, owner, obs.post_id.partition(":")[0],
                                                            obs.observed_at, source, now)))
             sent.append((obs.post_id, obs.observed_at))

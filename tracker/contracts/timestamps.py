@@ -54,3 +54,22 @@ def local_day(moment: datetime, zone: str | None) -> date | None:
     if not zone:
         return None
     return moment.astimezone(ZoneInfo(zone)).date()
+
+
+LEAD_SETTING = "TRACKER_MAX_SNAPSHOT_LEAD_HOURS"
+
+
+def ahead_of_sending(observed: datetime, sent: datetime, lead_hours: float) -> str | None:
+    """Why a snapshot observed at ``observed`` and sent at ``sent`` cannot be right: observed
+    more than ``lead_hours`` after it was sent (a mistyped year, a date read in the wrong
+    century), or None. Its time would move its tenant's clock ahead and close every post's
+    tracking window; ``lead_hours`` ≤ 0 accepts any time (a simulator running ahead)."""
+    if lead_hours <= 0:
+        return None
+    lead = (observed - sent).total_seconds() / 3600
+    if lead <= lead_hours:
+        return None
+    span = f"{lead / 24:,.0f} days" if lead >= 48 else f"{lead:.0f} h"
+    return (f"observed_at {format_ts(observed)} is {span} after the snapshot was sent ({format_ts(sent)}): "
+            f"a wrong date? Times more than {LEAD_SETTING}={lead_hours:g} h ahead are refused: one would "
+            "close the tracking window of every post of its tenant")

@@ -16,7 +16,7 @@ from typing import Any
 
 from tracker.broker import topics as t
 from tracker.contracts import decode
-from tracker.contracts.timestamps import local_day
+from tracker.contracts.timestamps import ahead_of_sending, local_day
 from tracker.errors import InvalidInput
 from tracker.stream import rows as r
 from tracker.stream.insights import Insights
@@ -44,6 +44,8 @@ class Source:
     partition: int
     offset: int
     key: bytes | None = None
+    timestamp_ms: int | None = None
+    """The record's Kafka timestamp: when its producer sent it (epoch ms)."""
 
 
 @dataclass
@@ -221,9 +223,11 @@ class Processor:
 
 
 def decode_or_reject(source: Source, raw: bytes | None, out: Output,
-                     decoder: Callable[[bytes], dict[str, Any]] | None = None) -> dict[str, Any] | None:
+                     decoder: Callable[[bytes], dict[str, Any]] | None = None,
+                     max_lead_hours: float = 0.0) -> dict[str, Any] | None:
     """Decode and validate a raw message (with ``decoder`` when the topic has a fast one);
-    on failure add a DLQ row and return None."""
+    on failure add a DLQ row and return None. A snapshot observed more than ``max_lead_hours``
+    after its record was sent is refused (``ahead_of_sending``; 0: no such check)."""
     try:
         if raw is None:
             raise InvalidInput("empty message (null value)")
@@ -231,6 +235,11 @@ def decode_or_reject(source: Source, raw: bytes | None, out: Output,
         key = source.key
         if key is not None and key != message["post_id"].encode():
             raise InvalidInput(f"key {key.decode('utf-8', 'replace')!r} differs from post_id {message['post_id']!r}")
+        sent_ms = source.timestamp_ms
+        if (max_lead_hours > 0 and sent_ms is not None and source.topic == t.SNAPSHOTS
+                and message["observed_at"].timestamp() * 1000 - sent_ms > max_lead_hours * HOUR_MS):
+            sent = datetime.fromtimestamp(sent_ms / 1000, tz=UTC)
+            raise InvalidInput(ahead_of_sending(message["observed_at"], sent, max_lead_hours) or "")
         return message
     except InvalidInput as exc:
         out.rejected += 1

@@ -8,9 +8,12 @@ memory only: after a restart the clock of each post starts again at its next
 snapshot, which can delay — never invent — a stall alert.
 
 A post whose tracking window has closed is polled no more: it is not stalled.
-Its window closes in event time, when the newest snapshot of any post (the
-stream's watermark) passes its ``tracking_end``; :meth:`StallWatcher.ended`
-hands such posts over once, so that their open alerts can be resolved.
+Its window closes in event time, when the newest snapshot of any post of its
+tenant (the tenant's watermark) passes its ``tracking_end``;
+:meth:`StallWatcher.ended` hands such posts over once, so that their open
+alerts can be resolved. One tenant's clock never closes another's windows
+(a snapshot dated years ahead by mistake goes to the DLQ before it gets here:
+``tracker.contracts.timestamps.ahead_of_sending``).
 """
 
 from __future__ import annotations
@@ -43,15 +46,16 @@ class StallWatcher:
         self.params = params
         self.min_interval_s = min_interval_s
         self.posts: dict[str, Arrival] = {}
-        self.watermark_ms = 0
-        """The newest snapshot time seen of any post (event time, epoch ms)."""
+        self.watermarks: dict[str, int] = {}
+        """Per tenant, the newest snapshot time seen of any of its posts (event time, epoch ms)."""
 
     def seen(self, post_id: str, tenant: str, campaign_id: str, now: float, observed_ms: int = 0,
              tracking_end_ms: int | None = None) -> tuple[float, float] | None:
         """Record an arrival (wall clock ``now``; the post's newest snapshot time and the end of
         its tracking window, event time); returns (start of the silence, when its alert fired)
         of a stall it ends (to resolve), else None."""
-        self.watermark_ms = max(self.watermark_ms, observed_ms)
+        if observed_ms > self.watermarks.get(tenant, 0):
+            self.watermarks[tenant] = observed_ms
         p = self.posts.get(post_id)
         if p is None:
             self.posts[post_id] = Arrival(tenant, campaign_id, now, tracking_end_ms=tracking_end_ms)
@@ -68,12 +72,14 @@ class StallWatcher:
         """Stop watching a post (end of tracking, deleted)."""
         self.posts.pop(post_id, None)
 
+    def closed(self, p: Arrival) -> bool:
+        """Whether ``p``'s tracking window has closed: its tenant's watermark passed its end."""
+        return p.tracking_end_ms is not None and p.tracking_end_ms <= self.watermarks.get(p.tenant, 0)
+
     def ended(self) -> list[tuple[str, Arrival]]:
-        """Posts whose tracking window the watermark has passed, each handed over once and no
-        longer watched."""
-        mark = self.watermark_ms
-        out = [(post_id, p) for post_id, p in self.posts.items()
-               if p.tracking_end_ms is not None and p.tracking_end_ms <= mark]
+        """Posts whose tracking window their tenant's watermark has passed, each handed over once
+        and no longer watched."""
+        out = [(post_id, p) for post_id, p in self.posts.items() if self.closed(p)]
         for post_id, _ in out:
             del self.posts[post_id]
         return out
@@ -84,7 +90,7 @@ class StallWatcher:
         for post_id, p in self.posts.items():
             if p.firing_since is not None or p.interval is None:
                 continue
-            if p.tracking_end_ms is not None and p.tracking_end_ms <= self.watermark_ms:
+            if self.closed(p):
                 continue  # polled no more; ``ended`` hands it over
             if stalled(p.last_seen / 3600, now / 3600, p.interval / 3600, self.params):
                 p.firing_since, p.fired_at = p.last_seen, now

@@ -235,7 +235,7 @@ class Worker:
             applied = 0
             # 1. decode + validate each raw message; apply it to its post's state
             for record in records:
-                source = Source(topic, partition, record.offset, record.key)
+                source = Source(topic, partition, record.offset, record.key, record.timestamp)
                 raw = record.value
                 if topic == t.POSTS and not raw and record.key:
                     key = bytes(record.key)
@@ -245,7 +245,7 @@ class Worker:
                     states[key] = dropped
                     homes[key] = partition
                     continue
-                message = decode_or_reject(source, raw, out, decoder)
+                message = decode_or_reject(source, raw, out, decoder, self.settings.max_snapshot_lead_hours)
                 if message is None:
                     sends.append(await self._to_dlq(source, raw, out))
                     continue
