@@ -289,3 +289,20 @@ def test_tenants_grant_print_does_not_ask_for_a_password() -> None:
 def test_creators_tag_refuses_an_empty_tag_before_the_store(option: str) -> None:
     result = invoke("creators", "tag", "cr-1", option, " ", "--tenant", "acme")
     assert result.exit_code == 2 and "a tag cannot be empty" in result.output
+
+
+# -- 7. posts import: what a file's values mean --------------------------------------------------------
+
+
+def test_posts_import_refuses_a_bare_rate_above_1_and_an_unknown_format(tmp_path: Path) -> None:
+    """服务费率 5 (a Xingtu sheet's 5 %) was stored as a 500 % service fee; a tracker.campaign.v2
+    document was "the tenants section(s) are empty"."""
+    rows = (ROW.replace(",fee\n", ",fee,service_fee_rate\n").replace(",1200\n", ",1200,5%\n", 1)
+            .replace(",1200\n", ",1200,5\n"))
+    result = invoke("posts", "import", write(tmp_path, "posts.csv", rows), "--dry-run")
+    assert result.exit_code == 2 and "would import 1 posts" in result.output, result.output
+    assert "line 3: service_fee_rate 5 would be 500 %: write 0.05 or 5%" in result.output
+    result = invoke("posts", "import", write(tmp_path, "c.yaml", "format: tracker.campaign.v2\ntenants: []\n"),
+                    "--dry-run")
+    assert result.exit_code == 1 and "format 'tracker.campaign.v2' is not one tracker reads (supported: " \
+        "tracker.campaign.v1" in result.output and "empty" not in result.output, result.output

@@ -15,6 +15,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class Document:
     headers: list[str] = field(default_factory=list)
     data: Any = None
     """A YAML/JSON file's whole parsed value (other readers of a mapping use it)."""
+    epoch: datetime | None = None
+    """An XLSX workbook's date system: the day its Excel date serials (a General cell's number for a
+    date) count from, 1899-12-30 or 1904-01-01; None for other files."""
 
 
 def read(path: Path) -> Document:
@@ -220,6 +224,7 @@ def _xlsx(path: Path) -> Document:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for broken files
         raise InvalidInput(f"not a readable XLSX file: {exc}") from None
+    epoch = book.epoch  # read before close()
     try:
         sheet = book.worksheets[0]
         headers: list[str] = []
@@ -237,4 +242,4 @@ def _xlsx(path: Path) -> Document:
         book.close()
     if not headers:
         raise InvalidInput("the first sheet is empty (no header row)")
-    return Document("table", rows=rows, headers=headers)
+    return Document("table", rows=rows, headers=headers, epoch=epoch)

@@ -29,11 +29,15 @@ from tracker.contracts.vocab import CURRENCIES, CURRENCY_HINTS, METRICS, PLATFOR
 from tracker.errors import InvalidInput
 from tracker.registry.layouts import Layout, canonical_row, detect, field_of
 from tracker.registry.reader import Document, Row
+from tracker.registry.serials import EPOCH_1900, bounds, local_time
 from tracker.registry.tiers import NAMES as TIER_NAMES
 from tracker.registry.tiers import tier_of
 from tracker.registry.urls import UrlError, resolve
 
 ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+FORMATS = ("tracker.campaign.v1",)
+"""The campaign document formats read (a document's ``format``); a document without one is read as the first."""
 DEFAULT_TRACKING_DAYS = 30
 DEFAULT_ZONE = "Asia/Shanghai"  # a campaign's time zone when nothing gives one
 SNAPSHOT_COLUMNS = frozenset({"as_of", "observed_at", *METRICS})
@@ -190,6 +194,32 @@ def amount(value: Any, name: str) -> str:
     return format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
 
 
+def fee_rate(value: Any, name: str) -> Decimal:
+    """A service-fee rate as a share of the fee: ``5%`` (``5 %``, ``5％``) and 0.05 are both 0.05. A
+    bare number of 1 or more is refused with how to write it: Xingtu and Pugongying sheets write
+    服务费率 5 for 5 %, which read as a share would be a 500 % fee (and 1 is 1 % as often as 100 %)."""
+    text = "" if value is None or isinstance(value, bool) else str(value).strip().replace("％", "%")
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text.removesuffix("%").strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise RowError(f"{name}: not a rate (got {value!r:.20}); write 0.05 or 5%")
+    if not percent and number >= 1:
+        raise RowError(f"{name} {_plain(number)} would be {_plain(number * 100)} %: write {_plain(number / 100)} "
+                       f"or {_plain(number)}%")
+    share = number / 100 if percent else number
+    if not 0 <= share <= 1:
+        raise RowError(f"{name}: must be from 0 to 100 % (got {value!r:.20})")
+    return share
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 500, 0.05."""
+    return format(number.normalize(), "f")
+
+
 def zone(value: Any, name: str) -> str:
     text = "" if value is None else str(value).strip()
     try:
@@ -199,23 +229,39 @@ def zone(value: Any, name: str) -> str:
     return text
 
 
-def moment(value: Any, name: str, tz: str = "UTC") -> datetime:
-    """An aware UTC datetime; texts and Excel datetimes without an offset are read in ``tz``."""
+def moment(value: Any, name: str, tz: str = "UTC", epoch: datetime = EPOCH_1900) -> datetime:
+    """An aware UTC datetime; texts, Excel datetimes and Excel date serials (a General cell's number,
+    or the text of one in a CSV; days since the workbook's ``epoch``) without an offset are read in ``tz``."""
     if isinstance(value, datetime):
         moment_ = value
     elif isinstance(value, date):
         moment_ = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().replace("/", "-")
-        try:
-            moment_ = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise RowError(f"{name}: not a time (got {value!r:.40}); use 2025-09-15T20:00:00+08:00") from None
-    else:
+    elif value is None or (isinstance(value, str) and not value.strip()):
         raise RowError(f"{name}: missing")
+    else:
+        moment_ = _time_of(value, name, epoch)
     if moment_.tzinfo is None:
         moment_ = moment_.replace(tzinfo=ZoneInfo(tz))
     return moment_.astimezone(UTC)
+
+
+def _time_of(value: Any, name: str, epoch: datetime) -> datetime:
+    """A time text (ISO 8601, ``/`` for ``-`` too) or an Excel date serial from 2000 to 2099."""
+    example = "use 2025-09-15T20:00:00+08:00"
+    if isinstance(value, str):
+        text = value.strip().replace("/", "-")
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            if not NUMBER.match(text):
+                raise RowError(f"{name}: not a time (got {value!r:.40}); {example}") from None
+    elif isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise RowError(f"{name}: not a time (got {value!r:.40}); {example}")
+    local = local_time(Decimal(str(value).strip()), epoch)
+    if local is None:
+        raise RowError(f"{name}: {str(value).strip():.40} is neither a time nor an Excel date serial "
+                       f"{bounds(epoch)}; {example}")
+    return local
 
 
 def whole(value: Any, name: str) -> int | None:
@@ -248,8 +294,9 @@ def tags(value: Any) -> list[str]:
 class Builder:
     """Accumulates records and problems over one document."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, epoch: datetime | None = None) -> None:
         self.o = options
+        self.epoch = epoch or EPOCH_1900  # the workbook's date system, for serials
         self.updated = datetime.fromtimestamp(options.version / 1000, UTC)
         self.r = Registry()
         self.tenants: dict[str, dict[str, Any]] = {}
@@ -275,6 +322,10 @@ class Builder:
             self.r.notes.append(f"content_form {value!r} is not a known form ({', '.join(FORMS)}); stored as "
                                 f"'other' on {where}")
 
+    def moment(self, value: Any, name: str, tz: str = "UTC") -> datetime:
+        """``moment`` with the file's Excel date system (a number is a serial since ``self.epoch``)."""
+        return moment(value, name, tz, self.epoch)
+
     def problem(self, row: Row, reason: str) -> None:
         self.r.problems.append(Problem(row.label(), reason))
 
@@ -296,8 +347,9 @@ class Builder:
     # -- campaign documents ----------------------------------------------------------------
     def campaign_document(self, doc: Document) -> Registry:
         self.r.layout = str(doc.meta.get("format") or "campaign document")
-        if doc.meta.get("format") not in (None, "tracker.campaign.v1"):
-            self.r.notes.append(f"format {doc.meta.get('format')!r} is not tracker.campaign.v1; read as such")
+        if doc.meta.get("format") not in (None, *FORMATS):
+            raise InvalidInput(f"format {doc.meta['format']!r} is not one tracker reads (supported: "
+                               f"{', '.join(FORMATS)}, or no format line)")
         known = {"tenants", "campaigns", "creators", "bundles", "posts", "heating", "fx", "emv"}
         if not known & set(doc.sections):
             raise InvalidInput("no posts, creators or campaigns section: not a campaign document "
@@ -338,8 +390,8 @@ class Builder:
         record = {"tenant": tenant, "campaign_id": cid, "name": str(v.get("name") or cid), "time_zone": tz,
                   "reporting_currency": currency(v.get("reporting_currency") or
                                                  self.tenants[tenant]["reporting_currency"], "reporting_currency"),
-                  "starts_at": moment(v.get("start"), "start", tz),  # a date or a time without offset is local
-                  "ends_at": moment(v["end"], "end", tz) if v.get("end") else None,
+                  "starts_at": self.moment(v.get("start"), "start", tz),  # a date or a time without offset is local
+                  "ends_at": self.moment(v["end"], "end", tz) if v.get("end") else None,
                   "brand_terms": tags(v.get("brand_terms")), "version": self.o.version}
         ends, starts = record["ends_at"], record["starts_at"]
         if isinstance(ends, datetime) and isinstance(starts, datetime) and ends < starts:
@@ -403,7 +455,7 @@ class Builder:
         bundle = v.get("bundle")
         if bundle and str(bundle) not in self.bundles:
             raise RowError(f"bundle: {bundle!r} is not among the file's bundles")
-        published = moment(v.get("published_at"), "published_at", campaign["time_zone"])
+        published = self.moment(v.get("published_at"), "published_at", campaign["time_zone"])
         days = whole(v.get("tracking_days"), "tracking_days")
         fee = v.get("fee")
         fee_money = service = None
@@ -414,7 +466,8 @@ class Builder:
                                                                                                "fee.currency")}
             rate = fee.get("service_fee_rate")
             if rate:
-                service = {"amount": amount(Decimal(fee_money["amount"]) * Decimal(str(rate)), "service_fee"),
+                share = fee_rate(rate, "fee.service_fee_rate")
+                service = {"amount": amount(Decimal(fee_money["amount"]) * share, "service_fee"),
                            "currency": fee_money["currency"]}
         elif not bundle:
             self.r.notes.append(f"{row.label()}: post {platform}:{pid} has neither a fee nor a bundle")
@@ -482,12 +535,12 @@ class Builder:
                                                                           "currency")}
         tz = post["campaign_tz"] if post else (self.o.time_zone or self.o.post_zones.get((tenant, f"{platform}:{pid}"))
                                                or DEFAULT_ZONE)
-        start = moment(v.get("start"), "start", tz)
+        start = self.moment(v.get("start"), "start", tz)
         message = {"tenant": tenant, "post_id": f"{platform}:{pid}",
                    "heating_id": text_id(v.get("id") or v.get("heating_id") or
                                          f"h-{pid[-12:]}-{int(start.timestamp())}", "id"),
                    "channel": str(v.get("channel") or "").strip() or "unknown", "start": start,
-                   "end": moment(v["end"], "end", tz) if v.get("end") else None, "spend": money,
+                   "end": self.moment(v["end"], "end", tz) if v.get("end") else None, "spend": money,
                    "status": str(v.get("status") or "planned").strip().lower(), "updated_at": self.updated}
         encode(t.HEATING, message)
         self.r.heating.append(message)
@@ -501,7 +554,7 @@ class Builder:
             raise RowError(f"rate: not a number (got {rate!r:.20})") from None
         if not value.is_finite() or value <= 0:
             raise RowError(f"rate: must be > 0 (got {rate!r:.20})")
-        day = moment(v.get("date"), "date").date()
+        day = self.moment(v.get("date"), "date").date()
         self.r.tables["fx_rates"].append({"tenant": "", "base": currency(v.get("base"), "base"),
                                           "quote": currency(v.get("quote"), "quote"), "rate_date": day,
                                           "rate": format(value, "f"), "source": "import", "version": self.o.version})
@@ -528,7 +581,7 @@ class Builder:
         since = v.get("valid_from")
         self.r.tables["emv_unit_values"].append({
             "tenant": text_id(v["tenant"], "tenant") if v.get("tenant") else "", "platform": platform,
-            "metric": metric, "valid_from": moment(since, "valid_from").date() if since else date(1970, 1, 1),
+            "metric": metric, "valid_from": self.moment(since, "valid_from").date() if since else date(1970, 1, 1),
             "unit_value": format(value, "f"), "currency": currency(v.get("currency"), "currency"),
             "version": self.o.version})
 
@@ -613,10 +666,10 @@ class Builder:
         creator_id = read(text_id, v.get("creator") or (f"{platform}:{account}" if account else v.get("creator_name")),
                           "creator (creator_id, account or name)")
         followers = read(whole, v.get("followers"), "followers")
-        published = read(moment, v.get("published_at"), "published_at", tz) if tz else None
+        published = read(self.moment, v.get("published_at"), "published_at", tz) if tz else None
         end = days = None
         if v.get("tracking_end"):
-            end = read(moment, v["tracking_end"], "tracking_end", tz) if tz else None
+            end = read(self.moment, v["tracking_end"], "tracking_end", tz) if tz else None
         else:
             days = read(whole, v.get("tracking_days"), "tracking_days")
         cur = read(currency, v.get("currency") or self.o.currency, "currency")
@@ -624,10 +677,10 @@ class Builder:
         service = None
         if v.get("service_fee") not in (None, ""):
             service = {"amount": read(amount, v["service_fee"], "service_fee"), "currency": cur}
-        elif v.get("service_fee_rate") not in (None, "") and fee is not None and fee["amount"] is not None:
-            rate = str(v["service_fee_rate"]).strip().rstrip("%")
-            share = Decimal(rate) / (100 if str(v["service_fee_rate"]).strip().endswith("%") else 1)
-            service = {"amount": read(amount, Decimal(fee["amount"]) * share, "service_fee_rate"), "currency": cur}
+        elif v.get("service_fee_rate") not in (None, ""):
+            share = read(fee_rate, v["service_fee_rate"], "service_fee_rate")
+            if share is not None and fee is not None and fee["amount"] is not None:
+                service = {"amount": read(amount, Decimal(fee["amount"]) * share, "service_fee_rate"), "currency": cur}
         bundle = str(v["bundle"]).strip() if v.get("bundle") else None
         if fee is None and bundle is None:
             problems.append("fee: missing (give the fee, or the bundle that pays for the post)")
@@ -672,9 +725,9 @@ class Builder:
         if v.get("campaign_name"):
             given["name"] = str(v["campaign_name"]).strip()
         if v.get("campaign_start"):
-            given["starts_at"] = moment(v["campaign_start"], "campaign_start", tz or DEFAULT_ZONE)
+            given["starts_at"] = self.moment(v["campaign_start"], "campaign_start", tz or DEFAULT_ZONE)
         if v.get("campaign_end"):
-            given["ends_at"] = moment(v["campaign_end"], "campaign_end", tz or DEFAULT_ZONE)
+            given["ends_at"] = self.moment(v["campaign_end"], "campaign_end", tz or DEFAULT_ZONE)
         if v.get("brand_terms"):
             given["brand_terms"] = tags(v["brand_terms"])
         starts, ends = given.get("starts_at"), given.get("ends_at")
@@ -718,7 +771,7 @@ def _check_post_columns(headers: list[str]) -> None:
 
 def build(doc: Document, options: Options) -> Registry:
     """The records of a parsed file (see the module docstring)."""
-    builder = Builder(options)
+    builder = Builder(options, doc.epoch)
     return builder.campaign_document(doc) if doc.kind == "campaign" else builder.table(doc)
 
 
