@@ -34,7 +34,7 @@ def cli(store: Store, cli_on_store: Callable[..., Result]) -> Callable[..., Resu
     put(store, "alerts", [
         alert("douyin:7:PostUnavailable:status", "PostUnavailable", "resolved", BACK,
               "the platform reports the post available again"),
-        alert("douyin:7:PostDecaying:0", "PostDecaying", "firing", None, "pulse 1 has run its course"),
+        alert("douyin:7:PostDecaying:0", "PostDecaying", "firing", None, "pulse 0 has run its course"),
     ])
     return cli_on_store
 
@@ -61,7 +61,7 @@ def test_json_and_csv_times_carry_their_utc_offset(cli: Callable[..., Result]) -
 def test_alerts_name_the_post_by_its_title(store: Store, cli_on_store: Callable[..., Result]) -> None:
     """The worker puts the post's title in the evidence; the table shows its opening, the CSV all of it."""
     title = "夏日防晒 | 3 款实测，油皮也能用的清爽防晒霜推荐"
-    put(store, "alerts", [{**alert("douyin:8:PostDecaying:0", "PostDecaying", "firing", None, "pulse 1 has run its "
+    put(store, "alerts", [{**alert("douyin:8:PostDecaying:0", "PostDecaying", "firing", None, "pulse 0 has run its "
                                    "course"), "post_id": "douyin:8", "evidence": json.dumps({"title": title})}])
     table = cli_on_store("alerts").output
     assert "title" in table.splitlines()[0] and "夏日防晒 | 3 款实测，油皮也能用的清爽防晒…" in table, table

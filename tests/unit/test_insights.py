@@ -189,10 +189,10 @@ def test_a_decaying_post_once_heated_is_suggested_a_reheat_on_its_own_pulses() -
     evidence = json.loads(fired[-1]["evidence"])
     assert math.isclose(evidence["reheat_lift_per_spend"], rate, rel_tol=1e-3)
     share = evidence["projected_gain"] / evidence["incremental"]
-    # pulses counted from 1 in words (the third pulse, h2's), and no "decaying" where the pulses
-    # table reads the pulse settled
-    assert evidence["pulse"] == 2 and evidence["pulse_number"] == 3
-    assert fired[-1]["summary"] == (f"pulse 3 (heating h2) has run its course — projected 72 h gain "
+    # pulses by the index the pulses table gives them (the third pulse, h2's, is pulse 2), and no
+    # "decaying" where the pulses table reads the pulse settled
+    assert evidence["pulse"] == 2 and "pulse_number" not in evidence
+    assert fired[-1]["summary"] == (f"pulse 2 (heating h2) has run its course — projected 72 h gain "
                                     f"{share * 100:.0f} % of its lift; re-heat while it is tracked")
     pulse_row = next(p for p in reversed(pulse_rows)
                      if p["pulse_index"] == evidence["pulse"] and p["version"] == fired[-1]["version"])
@@ -399,12 +399,13 @@ def decaying_alert(title: str | None = None) -> tuple[dict, dict, list[dict]]:
     return message, row, [dict(zip(r.COLUMNS[r.CURVES], c, strict=True)) for c in out.rows[r.CURVES]]
 
 
-def test_the_first_pulse_is_named_pulse_1_publish_burst() -> None:
-    """Summaries read "pulse 0 is decaying"."""
+def test_the_first_pulse_is_named_pulse_0_publish_burst() -> None:
+    """Summaries number pulses as the pulses table, `tracker analyze` and the curve's P0 do (they
+    read "pulse 1" for the table's pulse 0, and "pulse 2" for its pulse 1)."""
     message, row, _ = decaying_alert()
     assert message["evidence"]["pulse"] == 0 and message["alert_id"].endswith(":PostDecaying:0")  # the key stays
     assert row["summary"] == message["summary"]
-    assert message["summary"].startswith("pulse 1 (publish burst) has run its course — projected 72 h gain ")
+    assert message["summary"].startswith("pulse 0 (publish burst) has run its course — projected 72 h gain ")
     assert "decaying" not in message["summary"]
 
 
@@ -451,8 +452,8 @@ def test_emv_curve_rows_carry_the_emv_gained_in_each_hour() -> None:
 
 
 @pytest.mark.parametrize(("kind", "state", "key", "evidence", "summary"), [
-    ("PostDecaying", "resolved", "1", {"reason": "new pulse"}, "a new pulse started after pulse 2"),
-    ("PostDecaying", "resolved", "0", {"reason": "end of tracking"}, "tracking ended during pulse 1"),
+    ("PostDecaying", "resolved", "1", {"reason": "new pulse"}, "a new pulse started after pulse 1"),
+    ("PostDecaying", "resolved", "0", {"reason": "end of tracking"}, "tracking ended during pulse 0"),
     ("PostUnavailable", "firing", "status", {"status": "deleted"}, "the platform reports the post deleted"),
     ("PostUnavailable", "resolved", "status", {"status": "ok"}, "the post is available again"),
     ("PostUnavailable", "firing", "likes@1", {"taken_down": False, "regressions": [

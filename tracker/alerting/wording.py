@@ -22,7 +22,8 @@ ZH_ALERTS = {"PostDecaying": "衰减预警", "PostUnavailable": "不可见", "Po
 ZH_STATUS = {"FIRING": "触发", "RESOLVED": "恢复", "FIRED+RESOLVED": "触发后恢复"}
 HIDDEN = frozenset({"pulse", "pulse_number", "pulse_trigger", "heating_ids", "decaying_since", "conditions_since",
                     "hour"})
-"""Evidence keys told elsewhere: the pulse in the summary; grid steps by their ``*_at`` times."""
+"""Evidence keys told elsewhere: the pulse in the summary; grid steps by their ``*_at`` times
+(``pulse_number``, the pulse counted from 1, is in alerts stored before pulses were named by index)."""
 LABELS: dict[str, str] = {
     "title": "“{}”",
     "creator_id": "creator {}",

@@ -310,22 +310,21 @@ class Insights:
 
 def readable_evidence(evidence: Mapping[str, Any], grid_hours: float) -> dict[str, Any]:
     """The evidence as decided, plus for each grid-step instant (:data:`STEP_KEYS`) its UTC
-    time as ``<key>_at``, and for a pulse its number counted from 1 (``pulse_number``)."""
+    time as ``<key>_at``."""
     out = dict(evidence)
     for key in STEP_KEYS:
         value = evidence.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
             out[f"{key}_at"] = format_ts(hours_to_dt(value * grid_hours))
-    if isinstance(evidence.get("pulse"), int):
-        out["pulse_number"] = evidence["pulse"] + 1
     return out
 
 
 def pulse_name(evidence: Mapping[str, Any]) -> str:
-    """``pulse 2 (heating h-7)``: the pulse counted from 1 and what started it, as far as the
+    """``pulse 2 (heating h-7)``: the pulse by its index (as the pulses table, `tracker analyze`
+    and the curve's P0, P1… number it: 0 for the first) and what started it, as far as the
     evidence says."""
-    number = evidence.get("pulse_number")
-    if number is None:
+    number = evidence.get("pulse")
+    if not isinstance(number, int) or isinstance(number, bool):
         return "the current pulse"
     ids = evidence.get("heating_ids") or []
     trigger = evidence.get("pulse_trigger")
@@ -349,7 +348,7 @@ def decaying_summary(evidence: Mapping[str, Any], horizon_hours: float = 72.0) -
 
 def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) -> str:
     """The one line people read first (Alertmanager's summary, chat digests, ``tracker alerts``),
-    from the alert's evidence; times in UTC, numbers rounded, pulses counted from 1."""
+    from the alert's evidence; times in UTC, numbers rounded, pulses by their index (0 first)."""
     if state != "firing":
         return _resolved_summary(kind, key, evidence)
     if kind == "PostDecaying":
@@ -382,7 +381,7 @@ def _resolved_summary(kind: str, key: str, evidence: Mapping[str, Any]) -> str:
     """What ended the alert (a resolve used to repeat the firing text)."""
     reason = evidence.get("reason")
     if kind == "PostDecaying":
-        pulse = f"pulse {int(key) + 1}" if key.isdigit() else "the pulse"
+        pulse = f"pulse {int(key)}" if key.isdigit() else "the pulse"
         return {"new pulse": f"a new pulse started after {pulse}",
                 "end of tracking": f"tracking ended during {pulse}"}.get(str(reason), f"{pulse} is no longer alerted")
     if kind == "PostUnavailable":
