@@ -115,3 +115,27 @@ def test_a_rate_without_a_date_covers_an_amount_dated_today_in_any_of_its_campai
         roi = campaign_cli("roi", "--campaign", campaign, "--tenant", "far", "--format", "json")
         assert roi.exit_code == 0 and "needed from" not in roi.stderr, roi.stderr
 
+
+
+def test_costs_fx_refuses_a_tenant_the_registry_does_not_know(campaign_cli: Callable[..., Result],
+                                                              store: Store) -> None:
+    """A tenant's rate applies to that tenant's amounts only: one for a tenant no import registered
+    applied to nobody. The refusal names the tenants there are; a global rate needs none."""
+    result = campaign_cli("costs", "fx", "--base", "USD", "--quote", "CNY", "--rate", "7.1", "--tenant", "nosuchtenant")
+    assert result.exit_code == 1, result.output
+    assert result.output == ("Error: --tenant: 'nosuchtenant' is not in the registry (tenants: acme, globex); import "
+                             "its campaign first (tracker posts import), or leave --tenant out for a rate of every "
+                             "tenant\n")
+    assert store.query_sync("SELECT count() FROM fx_rates WHERE source = 'manual'").scalar() == 0
+    assert campaign_cli("costs", "fx", "--base", "USD", "--quote", "CNY", "--rate", "7.1", "--tenant",
+                        "globex").exit_code == 0
+    assert store.query_sync("SELECT tenant FROM fx_rates FINAL WHERE source = 'manual'").rows == [("globex",)]
+
+
+def test_costs_fx_in_an_empty_registry_takes_global_rates_only(cli_on_store: Callable[..., Result],
+                                                               store: Store) -> None:
+    result = cli_on_store("costs", "fx", "--base", "USD", "--quote", "CNY", "--rate", "7.1", "--tenant", "acme")
+    assert result.exit_code == 1 and "(tenants: none yet)" in result.output, result.output
+    result = cli_on_store("costs", "fx", "--base", "USD", "--quote", "CNY", "--rate", "7.1", "--date", "2025-09-01")
+    assert result.exit_code == 0, result.output
+    assert store.query_sync("SELECT tenant, rate_date FROM fx_rates FINAL").rows == [("", date(2025, 9, 1))]

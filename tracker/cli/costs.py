@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from tracker.errors import TrackerError
 from tracker.settings import Settings
+
+if TYPE_CHECKING:
+    from tracker.store.access import Reader
 
 EPILOG = """\b
 Examples:
@@ -144,13 +148,14 @@ List them with: tracker sql "SELECT * FROM fx_rates FINAL ORDER BY base, quote, 
               help="First date the rate applies (YYYY-MM-DD) [today in the time zone of the campaigns it serves "
                    "(the tenant's, else all) where today began last, so that it covers an amount dated today "
                    "in any of them].")
-@click.option("--tenant", default="", help="A tenant's own (contracted) rate [global: every tenant].")
+@click.option("--tenant", default="", help="A tenant's own (contracted) rate, for a tenant of the registry "
+                                           "[global: every tenant].")
 @click.option("--source", default="manual", show_default=True, help="Where the rate comes from.")
 def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: str) -> None:
     """Record an FX rate: 1 BASE = RATE QUOTE from DATE on."""
     from tracker.registry.records import RowError, ident
     from tracker.registry.records import currency as check_currency
-    from tracker.store.access import open_writer
+    from tracker.store.access import open_reader, open_writer
 
     try:
         base, quote = check_currency(base, "--base"), check_currency(quote, "--quote")
@@ -166,7 +171,13 @@ def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: 
         raise click.UsageError(f"--date: {day!r} is not a date (YYYY-MM-DD)") from None
     settings = Settings()
     try:
-        when = given or _today_for_campaigns(settings, tenant)
+        with open_reader(settings) as reader:
+            if tenant and tenant not in (known := registered_tenants(reader)):
+                raise click.ClickException(
+                    f"--tenant: {tenant!r} is not in the registry (tenants: {', '.join(known) or 'none yet'}); "
+                    "import its campaign first (tracker posts import), or leave --tenant out for a rate of "
+                    "every tenant")
+            when = given or _today_for_campaigns(reader, tenant)
         row = {"tenant": tenant, "base": base, "quote": quote, "rate_date": when, "rate": rate,
                "source": source.strip() or "manual", "version": int(time.time() * 1000)}
         with open_writer(settings) as writer:
@@ -176,17 +187,22 @@ def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: 
     click.echo(f"1 {base} = {rate} {quote} from {when} on ({f'tenant {tenant}' if tenant else 'every tenant'})")
 
 
-def _today_for_campaigns(settings: Settings, tenant: str) -> date:
+def registered_tenants(reader: Reader) -> list[str]:
+    """The tenants the registry knows (a tenant, campaign or post stored), sorted."""
+    return [str(t) for (t,) in reader.query(
+        "SELECT DISTINCT tenant FROM (SELECT tenant FROM tenants FINAL UNION ALL SELECT tenant FROM campaigns FINAL "
+        "UNION ALL SELECT tenant FROM posts FINAL WHERE deleted = 0) ORDER BY tenant").rows]
+
+
+def _today_for_campaigns(reader: Reader, tenant: str) -> date:
     """Today in the zone of the stored campaigns (the tenant's, else all) where today began
     last: a rate from then on converts an amount dated today in any of them (``costs add``
     dates an amount today in its campaign's zone)."""
     from tracker.registry.records import DEFAULT_ZONE
-    from tracker.store.access import open_reader
 
-    with open_reader(settings) as reader:
-        zones = [str(z) for (z,) in reader.query(
-            "SELECT DISTINCT toString(time_zone) FROM campaigns FINAL WHERE ({t:String} = '' OR tenant = {t:String}) "
-            "AND time_zone != ''", {"t": tenant}).rows]
+    zones = [str(z) for (z,) in reader.query(
+        "SELECT DISTINCT toString(time_zone) FROM campaigns FINAL WHERE ({t:String} = '' OR tenant = {t:String}) "
+        "AND time_zone != ''", {"t": tenant}).rows]
     return min(datetime.now(ZoneInfo(zone)).date() for zone in zones or [DEFAULT_ZONE])
 
 

@@ -4,22 +4,48 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from tracker.errors import InvalidInput, TrackerError
 from tracker.settings import Settings
 
-EPILOG = """\b
+if TYPE_CHECKING:
+    from tracker.store.access import Reader
+
+RETRY_HOURS = 2
+"""Without --start, a stored node of the same tenant, post, channel and spend starting within this
+many hours of now is the one recorded again (a retry): the tolerance pulse attribution matches a
+pulse onset to a heating start with."""
+
+EPILOG = f"""\b
 Examples:
   tracker heat douyin:7312345678901234567 --spend 500 --currency CNY --channel dou+
   tracker heat xiaohongshu:65f0c2a1000000001203abcd --spend 800 --channel shutiao \\
       --start 2025-09-20T20:00:00+08:00 --end 2025-09-21T20:00:00+08:00 --status planned
 
-Repeating the same command records the same node once (its id derives from post,
-channel and start unless --id is given); --status cancelled withdraws it.
+A node is identified by its id: --id, else one derived from post, channel and
+start, so repeating a command with --start records its node once. Without
+--start the boost starts now, unless the store holds a node of the post for
+the same tenant, channel and spend starting within {RETRY_HOURS} h of now: the command
+then records that node again (its id and window) instead of a second one, as
+a retry or a planned node now executed should. A second boost of the same spend
+within {RETRY_HOURS} h takes its own --start (or --id). A node sent moments ago is
+found once a worker has stored it. --status cancelled withdraws a node (without
+--start or --id, the one found so).
 """
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A heating node the store holds: id and delivery window (UTC; end None for the default 24 h)."""
+
+    heating_id: str
+    start: datetime
+    end: datetime | None
 
 
 class IsoTime(click.ParamType):
@@ -66,20 +92,6 @@ def tenants_of(post_id: str, settings: Settings) -> list[str]:
         return holders(reader, "post", post_id)
 
 
-def tenant_of(post_id: str, settings: Settings) -> str:
-    """The one tenant of a registered post; refuses a post two tenants track (which one paid
-    is theirs to say: --tenant)."""
-    from tracker.report.queries import only_holder
-
-    found = tenants_of(post_id, settings)
-    if not found:
-        raise click.ClickException("post " + not_in_registry(post_id, " or pass --tenant"))
-    try:
-        return only_holder("post", post_id, found)
-    except InvalidInput as exc:
-        raise click.ClickException(exc.reason) from exc
-
-
 def not_in_registry(post_id: str, or_else: str = "") -> str:
     """"<post_id> is not in the registry; import it first …": a post import goes through Kafka, so a
     post just imported is in the store only once a worker has read it, and the message says so.
@@ -90,16 +102,66 @@ def not_in_registry(post_id: str, or_else: str = "") -> str:
             f"imported it, it is stored once {WORKER} has read it: start one and try again")
 
 
+def owner(reader: Reader, post_id: str, tenant: str | None) -> tuple[str, str]:
+    """The tenant a node of ``post_id`` is recorded for, and a warning ('' if none). Without
+    ``tenant``, the one tenant whose registry holds the post. With it, the post must be that
+    tenant's, or no tenant's yet (a post just imported waits for a worker: the warning says
+    the node counts once the post is stored)."""
+    from tracker.cli.costs import registered_tenants
+    from tracker.report.queries import holders, only_holder
+
+    found = holders(reader, "post", post_id)
+    if tenant is None:
+        if not found:
+            raise click.ClickException("post " + not_in_registry(post_id, " or pass --tenant"))
+        try:
+            return only_holder("post", post_id, found), ""
+        except InvalidInput as exc:
+            raise click.ClickException(exc.reason) from exc
+    if found and tenant not in found:
+        raise click.ClickException(f"--tenant: {post_id} is a post of tenant {', '.join(map(repr, found))}, "
+                                   f"not {tenant!r}")
+    if found:
+        return tenant, ""
+    known = registered_tenants(reader)
+    unknown = "" if tenant in known else (f"; tenant {tenant!r} is not in the registry either "
+                                          f"(tenants: {', '.join(known) or 'none yet'})")
+    return tenant, (f"{post_id} is not in the registry yet: the node counts for tenant {tenant!r} once a worker "
+                    f"has stored the post (tracker posts import){unknown}")
+
+
+def same_node(reader: Reader, tenant: str, post_id: str, channel: str, spend: dict[str, str],
+              now: datetime) -> Stored | None:
+    """The stored node of ``post_id`` with this tenant, channel and spend whose start is nearest
+    ``now`` and within ``RETRY_HOURS`` of it (any status), or None."""
+    millis = int(now.timestamp() * 1000)
+    rows = reader.query(
+        "SELECT heating_id, toUnixTimestamp64Milli(start_at), toUnixTimestamp64Milli(end_at) "
+        "FROM heating_nodes FINAL WHERE tenant = {t:String} AND post_id = {p:String} AND channel = {c:String} "
+        "AND spend_amount = toDecimal64({a:String}, 4) AND spend_currency = {cur:String} "
+        "AND abs(toUnixTimestamp64Milli(start_at) - {now:Int64}) <= {window:Int64} "
+        "ORDER BY abs(toUnixTimestamp64Milli(start_at) - {now:Int64}), heating_id LIMIT 1",
+        {"t": tenant, "p": post_id, "c": channel, "a": spend["amount"], "cur": spend["currency"], "now": millis,
+         "window": RETRY_HOURS * 3_600_000}).rows
+    if not rows:
+        return None
+    node, start_ms, end_ms = rows[0]
+    return Stored(str(node), datetime.fromtimestamp(start_ms / 1000, UTC),
+                  None if end_ms is None else datetime.fromtimestamp(end_ms / 1000, UTC))
+
+
 @click.command(epilog=EPILOG)
 @click.argument("post_id")
 @click.option("--spend", required=True, help="Amount spent (a decimal such as 500 or 1200.50).")
 @click.option("--currency", default="CNY", show_default=True, help="ISO-4217 currency of the spend.")
 @click.option("--channel", required=True, help="Heating channel, e.g. dou+, shutiao, ads.")
-@click.option("--start", type=IsoTime(), help="Start of the delivery window (ISO time with offset) [now].")
+@click.option("--start", type=IsoTime(),
+              help=f"Start of the delivery window (ISO time with offset) [now, or the start of the same node "
+                   f"stored within {RETRY_HOURS} h: see below].")
 @click.option("--end", type=IsoTime(), help="End of the delivery window [start + 24 h, the analytics' default].")
 @click.option("--status", type=click.Choice(["planned", "executed", "cancelled"]), default="executed",
               show_default=True)
-@click.option("--tenant", help="Tenant of the post [looked up in the store].")
+@click.option("--tenant", help="Tenant of the post [looked up in the store]; the post must be this tenant's.")
 @click.option("--id", "heating_id", help="Heating node id [derived from post, channel and start].")
 def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime | None, end: datetime | None,
          status: str, tenant: str | None, heating_id: str | None) -> None:
@@ -108,27 +170,52 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
     from tracker.contracts import encode
     from tracker.registry import records
     from tracker.registry.importer import send
+    from tracker.store.access import open_reader
 
     # Every option is checked here, before the store or Kafka is asked anything.
     post = post_of(post_id)
     try:
         money = {"amount": records.amount(spend, "--spend"), "currency": records.currency(currency, "--currency")}
+        tenant = records.ident(tenant, "--tenant") if tenant is not None else None
     except records.RowError as exc:  # the message names the option
         raise click.UsageError(str(exc)) from exc
-    begins = start.astimezone(UTC) if start else datetime.now(UTC).replace(microsecond=0)
-    ends = end.astimezone(UTC) if end else begins + timedelta(hours=24)
-    if end and ends < begins:
+    now = datetime.now(UTC).replace(microsecond=0)
+    begins = start.astimezone(UTC) if start else now
+    if end and end < begins:
         shown = start.isoformat() if start else f"now, {begins:%Y-%m-%dT%H:%M:%SZ}"
         raise click.BadParameter(f"{end.isoformat()} is before the start ({shown})", param_hint="--end")
     settings = Settings()
-    node = heating_id or "h-" + hashlib.sha1(f"{post}|{channel}|{begins.isoformat()}".encode()).hexdigest()[:12]
     try:
-        message = {"tenant": tenant or tenant_of(post, settings), "post_id": post, "heating_id": node,
-                   "channel": channel, "start": begins, "end": ends, "spend": money, "status": status,
-                   "updated_at": datetime.now(UTC)}
+        with open_reader(settings) as reader:
+            tenant, warning = owner(reader, post, tenant)
+            found = None if start or heating_id else same_node(reader, tenant, post, channel, money, now)
+    except TrackerError as exc:
+        raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
+    if found and end and end < found.start:  # not the node this window describes
+        found = None
+    if found is None and status == "cancelled" and not (start or heating_id):
+        raise click.ClickException(
+            f"--status cancelled: {post} has no {channel} node of {money['amount']} {money['currency']} for tenant "
+            f"{tenant!r} starting within {RETRY_HOURS} h of now; give the node's --id or --start (list them: "
+            f"tracker sql \"SELECT heating_id, start_at, spend_amount FROM heating_nodes FINAL WHERE post_id = "
+            f"'{post}'\")")
+    if found:
+        node, begins = found.heating_id, found.start
+    else:
+        node = heating_id or "h-" + hashlib.sha1(f"{post}|{channel}|{begins.isoformat()}".encode()).hexdigest()[:12]
+    ends = end.astimezone(UTC) if end else (found and found.end) or begins + timedelta(hours=24)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    try:
+        message = {"tenant": tenant, "post_id": post, "heating_id": node, "channel": channel, "start": begins,
+                   "end": ends, "spend": money, "status": status, "updated_at": datetime.now(UTC)}
         encode(t.HEATING, message)  # the contract's verdict before connecting to Kafka
         asyncio.run(send(settings, [(t.HEATING, message)]))
     except TrackerError as exc:
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
     click.echo(f"heating {node}: {post} {channel} {money['amount']} {money['currency']} "
                f"{begins:%Y-%m-%dT%H:%MZ} → {ends:%Y-%m-%dT%H:%MZ} ({status})")
+    if found:
+        done = "withdrawn" if status == "cancelled" else "recorded again, not a second boost (give one its own --start)"
+        click.echo(f"  the node stored for the same post, channel and spend, starting within {RETRY_HOURS} h of now: "
+                   f"{done}")
