@@ -21,6 +21,8 @@ from matplotlib.ticker import FuncFormatter
 
 HEATING_WINDOW = timedelta(hours=24)
 PULSE_FILL = ("#dbeafe", "#fef3c7")
+GAP_HOURS = 6
+"""Hours without a snapshot beyond which the curve draws its interpolated stretch dotted."""
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#14b8a6", "#f97316", "#64748b", "#ec4899")
 
 
@@ -65,6 +67,8 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
     velocity = [p["velocity"] for p in points]
     observed = [(h, v) for h, v, p in zip(hours, velocity, points, strict=True) if p.get("observed") and v is not None]
     end = hours[-1] if hours else None
+    span = (hours[-1] - hours[0]) if len(hours) > 1 else timedelta(hours=1)
+    last_label: tuple[datetime, int] | None = None  # (onset, level) of the previous pulse's label
     for i, pulse in enumerate(pulses):
         start = _local(pulse["onset"], zone)
         stop = _local(pulse["ends_at"], zone) if pulse.get("ends_at") else end or start + HEATING_WINDOW
@@ -74,7 +78,11 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
         label = f"P{pulse['pulse_index']} {pulse['trigger']}"
         if pulse.get("status") == "no-response":
             label += " (no response)"
-        top.annotate(label, (start, 1), xycoords=("data", "axes fraction"), xytext=(3, 3),
+        # a label close to the previous one (about its width) goes a line higher, never over it
+        close = last_label is not None and start - last_label[0] < span * 0.12
+        level = (last_label[1] + 1) % 3 if close and last_label is not None else 0
+        last_label = (start, level)
+        top.annotate(label, (start, 1), xycoords=("data", "axes fraction"), xytext=(3, 3 + 10 * level),
                      textcoords="offset points", fontsize=8, color="#1e3a8a")
         if pulse.get("peak_at") and pulse.get("peak_velocity") is not None:
             bottom.plot([_local(pulse["peak_at"], zone)], [pulse["peak_velocity"]], "v", color="#1e3a8a", ms=6,
@@ -85,8 +93,13 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
         for ax in (top, bottom):
             ax.axvspan(start, stop, ymin=0, ymax=0.06, color="#f97316", alpha=0.9, lw=0, zorder=2,
                        label=_once(bottom, "heating window") if ax is bottom else None)
-    top.plot(hours, cumulative, color=PALETTE[0], lw=1.8, label=f"cumulative {metric}")
-    bottom.plot(hours, velocity, color="#94a3b8", lw=1, label="velocity (interpolated hours)")
+    gap = in_long_gap([bool(p.get("observed")) for p in points])
+    top.plot(hours, _where(cumulative, gap, False), color=PALETTE[0], lw=1.8, label=f"cumulative {metric}")
+    bottom.plot(hours, _where(velocity, gap, False), color="#94a3b8", lw=1, label="velocity (interpolated hours)")
+    if any(gap):  # a day without snapshots is an average, not a flat day: drawn apart
+        top.plot(hours, _where(cumulative, gap, True), color=PALETTE[0], lw=1.2, ls=":")
+        bottom.plot(hours, _where(velocity, gap, True), color="#94a3b8", lw=1.2, ls=":",
+                    label=f"velocity (average over more than {GAP_HOURS} h without a snapshot)")
     if observed:
         bottom.plot([h for h, _ in observed], [v for _, v in observed], ".", color=PALETTE[0], ms=3,
                     label="velocity (observed hours)")
@@ -99,9 +112,11 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
     top.set_ylabel(f"cumulative {metric}")
     bottom.set_ylabel(f"{metric} per hour")
     xlabel = f"time ({tz})"
+    top.legend(loc="upper right", fontsize=8)
+    # under the chart, where it hides no data however many kinds of marks there are
+    bottom.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, frameon=False)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8)
         plain_numbers(ax.yaxis)  # "8,000", not "8000" or an offset
     bottom.set_ylim(bottom=0)
     if hours:  # the data's span: heating planned weeks ahead would squeeze it to a sliver
@@ -117,6 +132,35 @@ def curve_figure(post_id: str, metric: str, points: Sequence[Mapping[str, Any]],
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return fig
+
+
+def in_long_gap(observed: Sequence[bool]) -> list[bool]:
+    """Per hour, whether it lies in a run of more than ``GAP_HOURS`` hours without a snapshot
+    (before tracking began, or while collection stopped): its values are interpolated across
+    the whole run, the same average velocity every hour."""
+    out = [False] * len(observed)
+    start = None
+    for i, seen in enumerate([*observed, True]):
+        if not seen and start is None:
+            start = i
+        elif seen and start is not None:
+            if i - start > GAP_HOURS:
+                out[start:i] = [True] * (i - start)
+            start = None
+    return out
+
+
+def _where(values: Sequence[float | None], gap: Sequence[bool], inside: bool) -> list[float]:
+    """``values`` on the hours inside (or outside) long gaps, NaN elsewhere; a gap's line runs on to
+    the observed hours on either side, so that the two lines meet."""
+    n = len(values)
+
+    def shown(i: int) -> bool:
+        if not inside:
+            return not gap[i]
+        return gap[i] or (i > 0 and gap[i - 1]) or (i + 1 < n and gap[i + 1])
+
+    return [float("nan") if v is None or not shown(i) else float(v) for i, v in enumerate(values)]
 
 
 def _once(ax: Axes, label: str) -> str:
@@ -144,6 +188,34 @@ def bars_png(title: str, labels: Sequence[str], series: Mapping[str, Sequence[fl
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
     return png(fig)
+
+
+def hbars_figure(title: str, labels: Sequence[str], values: Sequence[float | None], xlabel: str,
+                 left_out: str = "without a value") -> Figure:
+    """One horizontal bar per label, top to bottom, so that long labels (a post and its pulse) stay
+    readable however many there are; n/a values get no bar, and a note counts them."""
+    shown = [(label, float(v)) for label, v in zip(labels, values, strict=True) if v is not None]
+    fig = Figure(figsize=(7.5, max(2.4, 0.9 + 0.27 * len(shown))))
+    ax = fig.subplots()
+    ax.barh(range(len(shown)), [v for _, v in shown], 0.6, color=PALETTE[0])
+    ax.set_yticks(range(len(shown)), [label for label, _ in shown], fontsize=8)
+    if shown:
+        ax.set_ylim(len(shown) - 0.5, -0.5)  # the first label on top
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    plain_numbers(ax.xaxis)
+    ax.grid(axis="x", alpha=0.3)
+    _left_out(ax, len(labels) - len(shown), len(labels), left_out, bool(shown))
+    return fig
+
+
+def _left_out(ax: Axes, missing: int, total: int, what: str, shown: bool) -> None:
+    """The note under a chart of rows: how many rows have no figure, or that none has one yet."""
+    if missing:
+        ax.annotate(f"{missing} of {total} {what} left out", (0, 0), xycoords="figure fraction",
+                    xytext=(6, 4), textcoords="offset points", fontsize=8, color="#64748b")
+    if not shown:
+        ax.annotate("no figures yet", (0.5, 0.5), xycoords="axes fraction", ha="center", color="#64748b")
 
 
 def ranges_figure(title: str, labels: Sequence[str], quartiles: Sequence[Sequence[float | None] | None],
@@ -175,12 +247,7 @@ def ranges_figure(title: str, labels: Sequence[str], quartiles: Sequence[Sequenc
     ax.set_xlim(left=0)
     plain_numbers(ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
-    missing = len(labels) - len(shown)
-    if missing:
-        ax.annotate(f"{missing} of {len(labels)} {left_out} left out", (0, 0), xycoords="figure fraction",
-                    xytext=(6, 4), textcoords="offset points", fontsize=8, color="#64748b")
-    if not shown:
-        ax.annotate("no figures yet", (0.5, 0.5), xycoords="axes fraction", ha="center", color="#64748b")
+    _left_out(ax, len(labels) - len(shown), len(labels), left_out, bool(shown))
     return fig
 
 

@@ -202,8 +202,9 @@ def draw(report: Report, curve: list[dict[str, Any]]) -> dict[str, bytes]:
             [c["day"] for c in curve], [c["cumulative"] for c in curve], [c["carried"] for c in curve],
             "engagements", [c["started"] for c in curve])
     if report.heating:
-        out["heating_efficiency"] = charts.bars_png(
-            f"Incremental engagements per {cur} of heating, per pulse",
-            [f"{h['post_id']}#{h['pulse_index']}" for h in report.heating],
-            {"engagements per unit spend": [h["efficiency"] for h in report.heating]}, f"per {cur}")
+        out["heating_efficiency"] = charts.png(charts.hbars_figure(
+            f"Incremental engagements per {cur} of heating, per heated pulse",
+            [f"{h['post_id']} · pulse {h['pulse_index']}" for h in report.heating],
+            [h["efficiency"] for h in report.heating], f"incremental engagements per {cur}",
+            left_out="heated pulses without a figure (no spend or no lift measured yet)"))
     return out
