@@ -1,9 +1,12 @@
 """One typed Settings model read from ``TRACKER_*`` environment variables.
 
 Secrets are ``SecretStr`` and never printed; ``tracker settings`` shows the
-effective values with secrets masked. ``problems`` turns a failed ``Settings()``
-into one line per bad variable, and ``unknown_variables`` names ``TRACKER_*``
-variables that are no setting (typos), for ``tracker`` to print.
+effective values with secrets and the passwords inside URLs masked. Every value
+is checked here, when it is read, so that a bad one stops every command before
+any work (``tracker settings`` too), not a service once it has started.
+``problems`` turns a failed ``Settings()`` into one line per bad variable, and
+``unknown_variables`` names ``TRACKER_*`` variables that are no setting (typos),
+for ``tracker`` to print.
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
@@ -29,11 +40,21 @@ PREFIX = "TRACKER_"
 # TRACKER_* variables read outside Settings, so not typos: the ROI benchmark's time bound.
 OTHER_VARIABLES = frozenset({"TRACKER_BENCH_ROI_MAX_SECONDS"})
 
+SAID = "tracker_setting"
+"""Type of a value check's error whose message is the whole line: it names the variable."""
+TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+MIN_TOKEN_CHARS = 16
+"""Shortest tenant reader token: a reader's password must not be guessable."""
+COLLECT_LIMITS = frozenset({"daily_quota", "rate_per_second", "concurrency", "batch_size"})
+GENERIC_REQUIRED = ("path", "item_id", "metrics")
+
 
 class Settings(BaseSettings):
     """Effective configuration of one tracker process."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused secret (a tenant token, a webhook URL) stays out of the
+    # error's text, which -vv logs; ``problems`` masks what it shows of the inputs
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     # -- where things live -------------------------------------------------
     data_dir: Path = Field(Path(".tracker"), description="Root of local state: broker data and the embedded store.")
@@ -188,8 +209,102 @@ class Settings(BaseSettings):
     # -- reports and tenant scoping (tracker roi, report; read endpoint) ------
     read_tenant_tokens: SecretStr = Field(
         SecretStr(""), description="Tenant reader tokens, JSON {\"<token>\": \"<tenant>\"} or token=tenant,...: a reader "
-                                   "sending one as its password sees only that tenant's rows (needs TRACKER_READ_PASSWORD).")
+                                   "sending one as its password sees only that tenant's rows (needs TRACKER_READ_PASSWORD; "
+                                   f"each token at least {MIN_TOKEN_CHARS} characters, e.g. `openssl rand -hex 16`).")
     report_top_posts: int = Field(10, ge=0, description="Posts listed in the top and bottom tables of `tracker report`.")
+
+    # -- value checks: each error is one line naming the variable (``problems``) --
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _store_url(cls, url: str | None) -> str | None:
+        """A ClickHouse server's http(s) URL or the embedded store's chdb:///<absolute path>."""
+        if not url or url.startswith(("http://", "https://")):
+            return url
+        scheme = urlsplit(url).scheme if "://" in url else ""
+        if scheme != "chdb":  # the scheme only: the URL may carry a password
+            raise _said(f"TRACKER_CLICKHOUSE_URL has {f'scheme {scheme!r}' if scheme else 'no scheme'}: give "
+                        "http(s)://host:port for a ClickHouse server or chdb:///<absolute path> for the embedded store")
+        parts = urlsplit(url)
+        if parts.netloc or not parts.path.startswith("/"):
+            raise _said(f"TRACKER_CLICKHOUSE_URL={url!r}: the embedded store is chdb:///<absolute path> (three slashes)")
+        return url
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _alertmanager_url(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise _said(f"TRACKER_ALERTMANAGER_URL must be http(s)://host:port, got {_without_password(url)!r}")
+        return url
+
+    @field_validator("slack_webhook_url", "feishu_webhook_url", "dingtalk_webhook_url", "wecom_webhook_url")
+    @classmethod
+    def _webhook_url(cls, url: SecretStr, info: ValidationInfo) -> SecretStr:
+        text = url.get_secret_value()
+        if text and not text.startswith(("http://", "https://")):
+            raise _said(f"{variable(str(info.field_name))} must start with https:// (got {text[:20]!r}…)")
+        return url
+
+    @field_validator("collect_base_urls")
+    @classmethod
+    def _base_urls(cls, urls: dict[str, str]) -> dict[str, str]:
+        _known_platforms("TRACKER_COLLECT_BASE_URLS", urls)
+        return urls
+
+    @field_validator("collect_limits")
+    @classmethod
+    def _limits(cls, limits: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        _known_platforms("TRACKER_COLLECT_LIMITS", limits)
+        for platform, given in limits.items():
+            if set(given) - COLLECT_LIMITS:
+                raise _said(f"TRACKER_COLLECT_LIMITS[{platform}]: unknown keys {sorted(set(given) - COLLECT_LIMITS)}; "
+                            f"use {', '.join(sorted(COLLECT_LIMITS))}")
+        return limits
+
+    @field_validator("collect_sources")
+    @classmethod
+    def _sources(cls, sources: dict[str, str]) -> dict[str, str]:
+        defaults = _known_platforms("TRACKER_COLLECT_SOURCES", sources)
+        for platform, adapter in sources.items():
+            choices = dict.fromkeys((defaults[platform], "export", "generic"))
+            if adapter not in choices:
+                raise _said(f"TRACKER_COLLECT_SOURCES[{platform}]: {adapter!r} is not an adapter of {platform}; "
+                            f"use {', '.join(choices)}")
+        return sources
+
+    @field_validator("collect_generic")
+    @classmethod
+    def _generic(cls, spec: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """The generic adapter's field paths: complete when given, given when a platform uses them."""
+        if not spec:
+            using = [p for p, a in (info.data.get("collect_sources") or {}).items() if a == "generic" and p != "generic"]
+            if using:
+                raise _said(f"TRACKER_COLLECT_SOURCES reads {', '.join(using)} with the generic adapter, but "
+                            "TRACKER_COLLECT_GENERIC (its field paths) is empty")
+            return spec
+        missing = [key for key in GENERIC_REQUIRED if key not in spec]
+        if missing:
+            raise _said(f"TRACKER_COLLECT_GENERIC lacks {', '.join(missing)} (see tracker/collect/platforms/generic.py)")
+        from tracker.contracts.vocab import METRICS
+
+        if not isinstance(spec["metrics"], dict):
+            raise _said('TRACKER_COLLECT_GENERIC metrics: must map metric to path, e.g. {"likes": "stats.like"}')
+        if set(spec["metrics"]) - set(METRICS):
+            raise _said(f"TRACKER_COLLECT_GENERIC metrics: unknown {sorted(set(spec['metrics']) - set(METRICS))}; "
+                        f"use {', '.join(METRICS)}")
+        return spec
+
+    @field_validator("read_tenant_tokens")
+    @classmethod
+    def _tenant_tokens(cls, tokens: SecretStr, info: ValidationInfo) -> SecretStr:
+        try:
+            pairs = tenant_tokens(tokens)
+        except ValueError as exc:
+            raise _said(f"TRACKER_READ_TENANT_TOKENS: {exc}") from None
+        password = info.data.get("read_password")  # absent when its own value was refused
+        if pairs and isinstance(password, SecretStr) and not password.get_secret_value():
+            raise _said("TRACKER_READ_TENANT_TOKENS needs TRACKER_READ_PASSWORD: without a password every reader "
+                        "of the endpoint sees every tenant")
+        return tokens
 
     @model_validator(mode="after")
     def _local_bootstrap(self) -> Settings:
@@ -221,7 +336,8 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
     def masked(self) -> dict[str, Any]:
-        """Effective settings as plain values with every secret masked."""
+        """Effective settings as plain values with every secret masked, and every password
+        inside a URL, wherever the URL is (a string, or a value of a mapping or list)."""
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
@@ -229,20 +345,81 @@ class Settings(BaseSettings):
                 value = "********" if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 value = str(value)
-            elif isinstance(value, str) and name.endswith("_url"):
-                value = _without_password(value)
-            out[name] = value
+            out[name] = _masked(value)
         out["store_url (effective)"] = _without_password(self.store_url)
         return out
 
 
-def _without_password(url: str) -> str:
-    """``url`` with a password in it masked (http://user:pw@host -> http://user:********@host)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username or ''}:********@{host}").geturl()
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:\"']*:)[^/?#\s\"']*@")
+"""``scheme://user:`` then the password, up to the host's ``@`` (the last one before the path)."""
+
+
+def _without_password(text: str) -> str:
+    """``text`` with the password of every URL in it masked (http://user:pw@host ->
+    http://user:********@host); ``text`` may be one URL or hold several (a JSON value)."""
+    return _URL_PASSWORD.sub(r"\1********@", text)
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with the password of every URL in it masked, through mappings and lists."""
+    if isinstance(value, str):
+        return _without_password(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(item) for item in value)
+    return value
+
+
+def _said(message: str) -> PydanticCustomError:
+    """A value check's error: ``message`` is the whole line ``tracker`` prints."""
+    return PydanticCustomError(SAID, "{message}", {"message": message})
+
+
+def _known_platforms(name: str, per_platform: Mapping[str, Any]) -> dict[str, str]:
+    """Each platform's default adapter; refuses a key of ``per_platform`` that is no platform."""
+    if not per_platform:
+        return {}
+    # tracker.collect.config imports this module: read it when a value is checked
+    from tracker.collect.config import DEFAULTS
+
+    unknown = sorted(set(per_platform) - set(DEFAULTS))
+    if unknown:
+        raise _said(f"{name}: unknown platform(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}")
+    return {platform: default[0] for platform, default in DEFAULTS.items()}
+
+
+def tenant_tokens(secret: SecretStr) -> dict[str, str]:
+    """Token → tenant of ``read_tenant_tokens``: a JSON object or ``token=tenant,…``. Raises
+    ValueError saying what is wrong (never quoting a token): a malformed value, a token shorter
+    than MIN_TOKEN_CHARS, a tenant that is no tenant id."""
+    text = secret.get_secret_value().strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            pairs = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg})") from None
+        if not isinstance(pairs, dict) or not all(isinstance(v, str) for v in pairs.values()):
+            raise ValueError('must map token to tenant: {"<token>": "<tenant>"}')
+    else:
+        pairs = {}
+        for item in filter(None, (p.strip() for p in text.split(","))):
+            token, sep, tenant = item.partition("=")
+            if not sep:
+                raise ValueError("entries are token=tenant, separated by commas")
+            pairs[token.strip()] = tenant.strip()
+    for token, tenant in pairs.items():
+        if len(token) < MIN_TOKEN_CHARS:
+            if len(tenant) >= MIN_TOKEN_CHARS:  # tenant=token: naming the "tenant" would print a token
+                raise ValueError(f"a token is shorter than {MIN_TOKEN_CHARS} characters; entries are token=tenant, "
+                                 "token first")
+            raise ValueError(f"the token of tenant {tenant!r} is shorter than {MIN_TOKEN_CHARS} characters; use a "
+                             "long random token (e.g. `openssl rand -hex 16`)")
+        if not TENANT_ID.match(tenant):
+            raise ValueError(f"{tenant!r:.40} is not a tenant id (letters, digits and ._:@-, at most 128)")
+    return pairs
 
 
 @lru_cache(maxsize=1)
@@ -265,11 +442,11 @@ def _raw(environ: Mapping[str, str], name: str) -> str | None:
 
 
 def _shown(field: str, value: Any) -> str:
-    """``value`` quoted for a message, or masked when the setting is a secret."""
+    """``value`` quoted for a message, or masked when the setting is a secret (a URL's password too)."""
     info = Settings.model_fields.get(field)
     if info is not None and info.annotation is SecretStr:
         return "'********'"
-    return repr(value)
+    return repr(_masked(value))
 
 
 def _expected(error: Mapping[str, Any]) -> str:
@@ -319,8 +496,12 @@ def problems(exc: Exception, environ: Mapping[str, str]) -> list[str]:
         return []
     by_field: dict[str, list[str]] = {}
     inputs: dict[str, Any] = {}
+    said: list[str] = []  # the value checks' own lines (they name the variable)
     for error in exc.errors():
         loc = error["loc"]
+        if error["type"] == SAID:
+            said.append(error["msg"])
+            continue
         if not loc:
             continue
         field = str(loc[0])
@@ -335,7 +516,7 @@ def problems(exc: Exception, environ: Mapping[str, str]) -> list[str]:
         value = raw if raw is not None else inputs.get(field)
         shown = f"{name}={_shown(field, value)}" if raw is not None or field in inputs else name
         lines.append(f"{shown}: {'; '.join(expected)}")
-    return lines
+    return lines + said
 
 
 def _closest(word: str, candidates: list[str], cutoff: float = 0.75) -> list[str]:

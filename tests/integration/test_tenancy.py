@@ -13,14 +13,13 @@ from pathlib import Path
 import clickhouse_connect
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from tests.fixtures.store import make_store_settings, running_read_endpoint
 from tests.integration.test_roi import seed_campaign
-from tracker.errors import ConfigError
 from tracker.settings import Settings
 from tracker.store.readapi import ReadEndpoint
 from tracker.store.store import Store
-from tracker.store.tenancy import TenantReaders
 
 pytestmark = pytest.mark.integration
 
@@ -158,6 +157,7 @@ def test_clickhouse_http_client_with_a_tenant_token(scoped: tuple[ReadEndpoint, 
 
 
 def test_tenant_tokens_need_a_read_password(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, read_tenant_tokens=f"{GLOBEX}=globex")  # type: ignore[call-arg]
-    with pytest.raises(ConfigError, match="TRACKER_READ_PASSWORD"):
-        TenantReaders(settings)
+    """Refused as the settings are read, before any endpoint starts without one (every reader would
+    see every tenant)."""
+    with pytest.raises(ValidationError, match="TRACKER_READ_TENANT_TOKENS needs TRACKER_READ_PASSWORD"):
+        Settings(_env_file=None, data_dir=tmp_path, read_tenant_tokens=f"{GLOBEX}=globex")  # type: ignore[call-arg]

@@ -136,8 +136,11 @@ def test_a_series_document_is_read_per_period_with_its_grid(tmp_path):
 def test_bad_options_and_heating_rows_get_clear_errors(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text(as_csv(rows(30)), "utf-8")
-    code, _, err = run(str(path), "--as-of", "tomorrow")
-    assert code == 1 and "--as-of: not a time ('tomorrow')" in err
+    for bad, says in (("tomorrow", "'tomorrow' is not a time"), ("2024-06-01T12:00", "'2024-06-01T12:00' has no "
+                                                                                    "time zone")):
+        code, _, err = run(str(path), "--as-of", bad)  # a usage error, as every bad option
+        assert code == 2 and f"Invalid value for --as-of: {says}; give" in err, err
+        assert "give RFC 3339 with a zone (2024-06-03T12:00:00Z" in err and "or a date (2024-06-03" in err
     for bad in ("0", "nan"):
         code, _, err = run(str(path), "--grid-hours", bad)
         assert code == 2 and "0.25" in err

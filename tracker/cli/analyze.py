@@ -17,7 +17,13 @@ from tracker.analytics.alerts import Alert
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
-from tracker.cli.snapshotfile import HeatingFile, parse_instant, read_heating, read_snapshots
+from tracker.cli.snapshotfile import (
+    INSTANT_FORMATS,
+    HeatingFile,
+    parse_instant,
+    read_heating,
+    read_snapshots,
+)
 from tracker.cli.snapshots import zone_option
 from tracker.errors import InvalidInput
 from tracker.registry.reader import named
@@ -187,8 +193,7 @@ def _read(path: Path, reader: Callable[[Path], T]) -> T:
 @click.option(
     "--as-of",
     "as_of",
-    help="Replay only snapshots observed by this time (RFC 3339, e.g. 2024-06-03T12:00:00Z, "
-    "or a date for its midnight UTC).",
+    help=f"Replay only snapshots observed by this time: {INSTANT_FORMATS}.",
 )
 @click.option(
     "--grid-hours",
@@ -243,13 +248,17 @@ def analyze(
     {recipe}
 
     Exit status: 0 every row used; 1 nothing to analyze (an unreadable file, no
-    usable row, --as-of before every snapshot); 2 some rows of either file not
-    used (the report leaves them out, as its notes say).
+    usable row, --as-of before every snapshot); 2 a bad option value, or some
+    rows of either file not used (the report leaves them out, as its notes
+    say).
     """
     if grid_hours is not None and not math.isfinite(grid_hours):
         raise click.BadParameter("must be a number of hours from 0.25 to 24", param_hint="--grid-hours")
     try:
-        cutoff = parse_instant(as_of, "--as-of") if as_of else None
+        cutoff = parse_instant(as_of) if as_of else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    try:
         data = _read(file, lambda p: read_snapshots(p, tz))
         heat = _read(heating_file, lambda p: read_heating(p, tz)) if heating_file else HeatingFile()
     except InvalidInput as exc:

@@ -43,9 +43,30 @@ def migrate() -> None:
         click.echo(f"{where}: applied {m.filename}")
 
 
-@db.command(short_help="List migrations: applied, pending, changed.")
+PENDING_EXIT = 3
+"""Exit status of ``tracker db status`` when migrations are pending and nothing else is wrong."""
+
+
+class Pending(click.ClickException):
+    """Migrations to apply: ``tracker db migrate`` fixes it (exit status PENDING_EXIT)."""
+
+    exit_code = PENDING_EXIT
+
+
+@db.command(short_help="List migrations: applied, pending, changed; exit status says if the store is current.")
 def status() -> None:
-    """List every migration: applied, pending, changed (file edited after applying) or missing."""
+    """List every migration: applied, pending, changed (file edited after applying) or missing
+    (applied, file gone).
+
+    \b
+    Exit status:
+      0  every migration is applied: the store is current for this tracker
+      1  the store needs a person: a migration changed after it was applied (restore
+         its file, put the change in a new migration) or is missing (this tracker is
+         older than the store); `tracker db migrate` refuses or cannot help
+      3  only pending migrations: run `tracker db migrate` (a deploy script can run
+         it on 3 and stop on 1)
+    """
     settings = Settings()
     _refuse_if_held(settings)
     try:
@@ -57,3 +78,25 @@ def status() -> None:
     for s in states:
         when = f"{s.applied_at:%Y-%m-%d %H:%M:%S} UTC" if s.applied_at else ""
         click.echo(f"  {s.version:04d}_{s.name:<32} {s.state:<8} {when}".rstrip())
+    by_state: dict[str, list[str]] = {}
+    for s in states:
+        by_state.setdefault(s.state, []).append(f"{s.version:04d}_{s.name}")
+    problems = []
+    if "changed" in by_state:
+        problems.append(f"{_listed(by_state['changed'])} changed after being applied; applied migrations are "
+                        "immutable: restore the file as it was (e.g. `git checkout -- <file>`) and put the "
+                        "change in a new migration with the next free number")
+    if "missing" in by_state:
+        problems.append(f"{_listed(by_state['missing'])} applied to the store but not in "
+                        f"{settings.migrations_dir or migrations.default_directory()}: this tracker is older than "
+                        "the store's schema; run the release that applied it")
+    if problems:
+        from tracker.cli.main import Problems
+
+        raise Problems(problems)
+    if "pending" in by_state:
+        raise Pending(f"{_listed(by_state['pending'])} pending: run tracker db migrate")
+
+
+def _listed(names: list[str]) -> str:
+    return f"migration {names[0]}" if len(names) == 1 else f"migrations {', '.join(names)}"

@@ -17,7 +17,9 @@ Two shapes of snapshot file:
 
 Rows that cannot be read are reported with their line and reason; the others are
 used. In JSON Lines a line that is not a JSON object is such a row (``read_rows``), not
-a reason to refuse the whole file. Times without a zone are read in the zone given with ``--time-zone``, else refused
+a reason to refuse the whole file; so is a counter written as a fraction (``101.5``, in
+any format): counters are whole numbers, and only a display text with its unit
+(``1.2万``, ``3.4k``) stands for a rounded one. Times without a zone are read in the zone given with ``--time-zone``, else refused
 (a date is then midnight UTC); ClickHouse's null ``\\N`` is an empty cell, so an
 export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--time-zone UTC``.
 """
@@ -25,6 +27,7 @@ export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--tim
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -40,6 +43,7 @@ from tracker.collect.exportrows import (
     NoZone,
     RowError,
     blank,
+    canonical,
     check_post_id,
     observation_from_row,
     parse_time,
@@ -64,13 +68,50 @@ def read_rows(path: Path) -> Document:
     """``path`` parsed as every import reads it, except that in JSON Lines (``.jsonl``,
     ``.ndjson``, or a ``.json`` file whose first line is a whole object and that has more
     lines) a line that is not a JSON object becomes a row refused with that reason: one bad
-    line of a long export must not cost the others."""
+    line of a long export must not cost the others. A row whose counter is a fraction is
+    refused too (``fractional_count``), whatever the format: ``tracker analyze`` and
+    ``tracker snapshots import`` read counts alike."""
     suffix = path.suffix.lower()
+    doc: Document | None = None
     if suffix in (".jsonl", ".ndjson", ".json") and path.is_file():
         raw = path.read_bytes()
         if suffix != ".json" or _json_lines(raw):
-            return json_lines(raw)
-    return read(path)
+            doc = json_lines(raw)
+    if doc is None:
+        doc = read(path)
+    for row in doc.rows if doc.kind == "table" else doc.sections.get("rows", []):
+        row.problem = row.problem or _fractional_counter(row.values)
+    return doc
+
+
+_PLAIN_DECIMAL = re.compile(r"^\s*(\d+\.\d+)\s*\+?\s*$")
+"""A decimal without a unit, as a display text of a counter could be written (``101.5``)."""
+
+
+def fractional_count(value: Any) -> bool:
+    """Whether a counter cell holds a fraction (``101.5``, ``"1,234.5"``): no counter counts
+    halves, so it is bad data. Whole decimals (``102.0``, as spreadsheets write numbers) and
+    display texts with a unit (``1.2万`` = 12,000, rounded) are counts."""
+    if isinstance(value, float):
+        return math.isfinite(value) and not value.is_integer()
+    if isinstance(value, str):
+        match = _PLAIN_DECIMAL.match(value.replace(",", ""))
+        return match is not None and not float(match.group(1)).is_integer()
+    return False
+
+
+def _fractional_counter(values: dict[str, Any]) -> str:
+    """Why a row is refused for a fractional counter (the column each metric is read from), or ''."""
+    seen = set()
+    for header, value in values.items():
+        metric = canonical(str(header))
+        if metric not in METRICS or metric in seen:
+            continue
+        seen.add(metric)
+        if fractional_count(value):
+            return (f"{metric}: not a count ({value!r:.40}): counters are whole numbers (a rounded display "
+                    "such as 1.2万 is read)")
+    return ""
 
 
 def _json_lines(raw: bytes) -> bool:
@@ -192,8 +233,10 @@ def _series(data: dict[str, Any], stem: str, tz: tzinfo | None) -> SnapshotFile:
 
 
 def _count(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InvalidInput(f"{where}: {value!r:.40} is not a count (a number ≥ 0)")
+    """One period's count of a series: a whole number ≥ 0 (``3.0`` is one, ``1.5`` is not)."""
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0
+            or not float(value).is_integer()):
+        raise InvalidInput(f"{where}: {value!r:.40} is not a count (a whole number ≥ 0)")
     return float(value)
 
 
@@ -223,12 +266,20 @@ def _time(value: Any, name: str, tz: tzinfo | None = None) -> datetime:
         raise type(exc)(str(exc).replace("as_of", name, 1)) from None
 
 
-def parse_instant(text: str, name: str) -> float:
-    """A command-line time (RFC 3339, or a date for midnight UTC) as hours since the epoch."""
+INSTANT_FORMATS = ("RFC 3339 with a zone (2024-06-03T12:00:00Z, 2024-06-03T20:00:00+08:00) "
+                   "or a date (2024-06-03, for its midnight UTC)")
+"""What ``parse_instant`` accepts, in words for a command's help and errors."""
+
+
+def parse_instant(text: str) -> float:
+    """A command-line time as hours since the epoch: RFC 3339 with a zone, or a date for its
+    midnight UTC. ValueError naming the formats accepted."""
     try:
-        return to_hours(_time(text, name))
-    except RowError as exc:
-        raise InvalidInput(str(exc)) from None
+        return to_hours(parse_time(text))
+    except NoZone:
+        raise ValueError(f"{text!r:.40} has no time zone; give {INSTANT_FORMATS}") from None
+    except RowError:
+        raise ValueError(f"{text!r:.40} is not a time; give {INSTANT_FORMATS}") from None
 
 
 @dataclass
