@@ -239,11 +239,16 @@ def test_the_deployments_reorder_window_decides_which_rows_are_late(tmp_path, mo
     path = tmp_path / "late.csv"
     path.write_text(as_csv(items), "utf-8")
     monkeypatch.delenv("TRACKER_REORDER_WINDOW_HOURS", raising=False)
-    default = json.loads(run(str(path), "--format", "json")[1])[0]
+    code, out, err = run(str(path), "--format", "json")
+    default = json.loads(out)[0]
     monkeypatch.setenv("TRACKER_REORDER_WINDOW_HOURS", "12")
-    wider = json.loads(run(str(path), "--format", "json")[1])[0]
+    wide_code, wide_out, _ = run(str(path), "--format", "json")
+    wider = json.loads(wide_out)[0]
     assert default["late"] == 1
     assert wider["late"] == 0
+    # a late row is not used: the exit status says so (it read 0, "every row used"), and stderr why
+    assert (code, wide_code) == (2, 0)
+    assert "late.csv: 1 row(s) of p1 late: older than a row before them by more than 6 h" in err
 
 
 def test_a_tracking_end_column_ends_the_posts_window(tmp_path):

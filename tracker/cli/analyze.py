@@ -247,10 +247,10 @@ def analyze(
     (the store's times are UTC):
     {recipe}
 
-    Exit status: 0 every row used; 1 nothing to analyze (an unreadable file, no
-    usable row, --as-of before every snapshot); 2 a bad option value, or some
-    rows of either file not used (the report leaves them out, as its notes
-    say).
+    Exit status: 0 every row used (a row repeated exactly counts once); 1
+    nothing to analyze (an unreadable file, no usable row, --as-of before every
+    snapshot); 2 a bad option value, or some rows of either file not used:
+    unreadable, or late (the report leaves them out, as stderr says).
     """
     if grid_hours is not None and not math.isfinite(grid_hours):
         raise click.BadParameter("must be a number of hours from 0.25 to 24", param_hint="--grid-hours")
@@ -297,8 +297,12 @@ def analyze(
         click.echo(f"note: {note}", err=True)
     problems = [f"{file.name} {p}" for p in data.problems]
     problems += [f"{heating_file.name} {p}" for p in heat.problems] if heating_file else []
+    problems += [f"{file.name}: {r.late} row(s) of {r.post_id} late: older than a row before them by more than "
+                 f"{params.reorder_window_hours:g} h (TRACKER_REORDER_WINDOW_HOURS), set aside as the stream would "
+                 "(sort the file by time to use them)" for r in reports if r.late]
     if problems:
-        click.echo(f"{len(problems)} row(s) not used:", err=True)
+        unused = len(problems) - sum(1 for r in reports if r.late) + sum(r.late for r in reports)
+        click.echo(f"{unused} row(s) not used:", err=True)
         for line in problems:
             click.echo(f"  {line}", err=True)
         raise SystemExit(2)
