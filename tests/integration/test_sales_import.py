@@ -199,3 +199,16 @@ def test_an_order_for_another_tenants_post_says_whose_it_is(run: Run, store: Sto
     assert ("warning: 1 order(s) point at a post of another tenant, not attributed to this one (check --tenant "
             "or the tenant column):\n  orders.csv line 2: douyin:5 is a post of acme, not globex\n") in result.stderr
     assert "not in the registry" not in result.stderr
+
+
+def test_a_promo_code_order_without_a_tenant_names_its_line(run: Run, store: Store, tmp_path: Path) -> None:
+    """Two tenants in the store: an order by post id finds its post's tenant, one by promo code cannot,
+    and is listed with its line (the whole file failed with "several tenants", no line)."""
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "p1,douyin:5,10,CNY,2025-03-06T10:00:00+08:00\n"
+                             "p2,ACME10,20,CNY,2025-03-06T11:00:00+08:00\n")
+    stderr = refused(run("sales", "import", path))
+    assert "orders.csv: 1 bad line(s), nothing imported" in stderr
+    assert ("orders.csv line 3: tenant: a link or promo code names no post, and the store has several tenants "
+            "(acme, globex): pass --tenant, or give the file a tenant column") in stderr
+    assert orders(store) == {}

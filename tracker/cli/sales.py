@@ -63,8 +63,11 @@ def _default_tenant(reader: Reader, tenant: str | None) -> Callable[[str], str]:
     holders = functools.cache(lambda: q.post_tenants(reader))
 
     def default(post_id: str) -> str:
-        if len(stored()) < 2 or not post_id:  # none yet, one, or a link or promo code (it names no post)
+        if len(stored()) < 2:  # none yet, or one
             return q.only_tenant(stored())
+        if not post_id:
+            raise InvalidInput(f"a link or promo code names no post, and the store has several tenants "
+                               f"({', '.join(stored())}): pass --tenant, or give the file a tenant column")
         if post_id not in holders():
             raise InvalidInput(f"post {post_id!r} is not registered yet and the store has several tenants "
                                f"({', '.join(stored())}): pass --tenant, or give the file a tenant column")

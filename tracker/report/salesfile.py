@@ -186,7 +186,13 @@ def _values(row: Row) -> dict[str, Any]:
 def _tenant(cell: Any, default: str | Callable[[str], str], post_id: str) -> str:
     """The row's tenant, else the default (a callable is asked, with the row's post id or "", only when a
     row has none)."""
-    return ident(_text(cell) or (default if isinstance(default, str) else default(post_id)), "tenant")
+    given = _text(cell) or default
+    if not isinstance(given, str):
+        try:
+            given = given(post_id)
+        except InvalidInput as exc:  # the row's problem, listed with its line
+            raise RowError(f"tenant: {exc.reason}") from None
+    return ident(given, "tenant")
 
 
 def read_orders(path: Path, tenant: str | Callable[[str], str], version: int) -> Sheet:
