@@ -2,8 +2,8 @@
 
 While a running process holds the embedded store (see ``tracker.store.lock``)
 the query goes through its read endpoint; otherwise the store is opened
-directly with a readonly client. Either way the engine refuses writes, DDL
-and setting changes.
+directly as the endpoint opens it (``ReaderStore``). Either way the engine
+refuses writes, DDL and setting changes, and a text of several statements.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tracker.store.client import is_embedded
 from tracker.store.errors import condense, error_code
 from tracker.store.lock import describe_process, store_owner
 from tracker.store.sqltext import with_default_format
-from tracker.store.store import Store
+from tracker.store.tenancy import ReaderStore
 
 UNKNOWN_FORMAT = 73
 COMMON_FORMATS = "PrettyCompact, TabSeparated, TSVWithNames, CSV, CSVWithNames, JSONEachRow, JSON, Markdown, Parquet"
@@ -60,7 +60,9 @@ def _via_endpoint(endpoint: str, query: str, fmt: str, database: str, settings: 
 def _direct(query: str, fmt: str, database: str, settings: Settings) -> bytes:
     sql, output_format = with_default_format(query, fmt)
     try:
-        with Store.open(settings, readonly=True) as store:
+        store = ReaderStore(settings)
+        with store:
+            store.statement_sync(query)  # one statement: the engine would run every one of them
             return store.raw_query_sync(sql, database=database)
     except TrackerError as exc:
         raise click.ClickException(_refusal(str(exc), error_code(exc), output_format)) from exc

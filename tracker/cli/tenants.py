@@ -25,9 +25,10 @@ def tenants() -> None:
 @click.option("--password", help="Password of the new reader user tracker_<tenant> [prompted for on a terminal].")
 @click.option("--print", "print_only", is_flag=True, help="Print the SQL instead of running it (password elided).")
 def grant(tenant: str, password: str | None, print_only: bool) -> None:
-    """Create the reader user tracker_<TENANT>: readonly, with row policies
-    (tenant = TENANT) on every table with a tenant column (global FX and
-    EMV rows stay visible), and a permissive policy so TRACKER_CLICKHOUSE_USER
+    """Create the reader user tracker_<TENANT>: readonly (but for max_execution_time,
+    which Grafana's ClickHouse plugin sets, between 1 s and TRACKER_READ_MAX_EXECUTION_TIME
+    + 5), with row policies (tenant = TENANT) on every table with a tenant column (global
+    FX and EMV rows stay visible), and a permissive policy so TRACKER_CLICKHOUSE_USER
     keeps reading every row. Needs a server user with access management."""
     settings = Settings()
     if is_embedded(settings.store_url) and not print_only:
@@ -43,7 +44,7 @@ def grant(tenant: str, password: str | None, print_only: bool) -> None:
         with Store.open(settings, readonly=print_only) as store:
             catalog = read_catalog(store)
             statements = server_grants(settings.clickhouse_database, catalog.tables, tenant, password,
-                                       settings.clickhouse_user)
+                                       settings.clickhouse_user, settings.read_max_execution_time)
             if print_only:
                 click.echo(";\n".join(statements).replace(password, "<password>") + ";")
                 return

@@ -8,15 +8,19 @@ ClickHouse plugin, clickhouse-connect, curl and ``tracker sql`` can query it:
   with the body appended on a new line; multipart forms with a ``query`` field;
 - ``database``, ``default_format`` (default TabSeparated) and ``param_<name>``
   parameters; every other parameter is a ClickHouse setting for this query;
+- one statement per query (a trailing ``;`` is fine), as the engine parses it;
 - the engine writes the output bytes in whatever FORMAT is asked;
 - errors carry ClickHouse's HTTP status, ``X-ClickHouse-Exception-Code`` and
   the engine's message;
 - basic auth, ``X-ClickHouse-User``/``X-ClickHouse-Key`` headers or
   ``user``/``password`` parameters, checked against ``read_password`` when set.
 
-Every query runs through a dedicated readonly store (``readonly=1`` plus
-limits on time, memory, threads and result size), so writes, DDL and setting
-changes are refused by the engine itself, never by inspecting SQL here.
+Every query runs through a dedicated readonly store (``ReaderStore``:
+``readonly=1`` after limits on time, memory, threads and result size), so
+writes, DDL and setting changes are refused by the engine itself, never by
+inspecting SQL here. A client's ``max_execution_time`` (Grafana's ClickHouse
+plugin sends its query timeout + 5 with every query) is not a change: the
+query runs within it, at most ``read_max_execution_time``.
 
 A password that is one of ``read_tenant_tokens`` reads as that tenant only:
 its queries run on the tenant's own engine session (``tracker.store.tenancy``).
@@ -42,12 +46,11 @@ from tracker.settings import Settings
 from tracker.store.errors import QueryError, error_code
 from tracker.store.lock import StoreLock
 from tracker.store.sqltext import with_default_format
-from tracker.store.store import Store
-from tracker.store.tenancy import TenantReaders
+from tracker.store.tenancy import ReaderStore, TenantReaders
 
 log = logging.getLogger(__name__)
 
-READER_KEY = web.AppKey("reader", Store)
+READER_KEY = web.AppKey("reader", ReaderStore)
 SETTINGS_KEY = web.AppKey("settings", Settings)
 TENANTS_KEY = web.AppKey("tenants", TenantReaders)
 
@@ -254,6 +257,7 @@ async def query(request: web.Request) -> web.StreamResponse:
             fmt: str | None
             body, fmt = await scoped.scoped_query(text, used or None, default_format, engine_settings)
         else:
+            await reader.statement(text)  # one statement: the engine would run every one of them
             sql, fmt = with_default_format(text, default_format)
             body = await reader.raw_query(sql, used or None, settings=engine_settings or None, database=database)
     except StoreUnavailable as exc:
@@ -279,20 +283,18 @@ async def query(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def build_read_app(settings: Settings, reader: Store | None = None) -> web.Application:
+def build_read_app(settings: Settings, reader: ReaderStore | None = None) -> web.Application:
     """The aiohttp application of the read endpoint.
 
-    ``reader`` must be a readonly store; without one the app opens its own
-    (``Store.open(settings, readonly=True)``) on startup and closes it on cleanup.
+    Without ``reader`` the app opens its own (``ReaderStore(settings)``) on
+    startup and closes it on cleanup.
     """
-    if reader is not None and not reader.readonly:
-        raise ValueError("the read endpoint serves through a readonly store only")
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[SETTINGS_KEY] = settings
 
     async def reader_context(app: web.Application) -> AsyncIterator[None]:
         tenants = TenantReaders(settings)  # checks the tenant tokens before anything opens
-        serving = reader if reader is not None else Store.open(settings, readonly=True)
+        serving = reader if reader is not None else ReaderStore(settings)
         app[READER_KEY] = serving
         app[TENANTS_KEY] = tenants.serving(serving)
         yield
@@ -309,7 +311,7 @@ def build_read_app(settings: Settings, reader: Store | None = None) -> web.Appli
 
 async def serve_read_endpoint(
     settings: Settings,
-    reader: Store | None = None,
+    reader: ReaderStore | None = None,
     *,
     lock: StoreLock | None = None,
     host: str | None = None,

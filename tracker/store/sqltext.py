@@ -2,6 +2,10 @@
 
 Quotes (``'…'``, ``"…"``, `` `…` `` with backslash escapes) are respected so
 that ``;``, ``--`` or ``FORMAT`` inside a literal never count.
+
+Whether a reader's query is one statement is the engine's call, not this
+lexer's: ``PARSE_QUERY`` asks the engine to parse it (``formatQuery``), and
+``parse_refusal`` words the engine's refusal as if it had run the text.
 """
 
 from __future__ import annotations
@@ -11,6 +15,13 @@ import re
 _TRAILING_FORMAT = re.compile(r"\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)\s*$", re.IGNORECASE)
 _LEADING_WORD = re.compile(r"^\s*\(*\s*([A-Za-z]+)")
 RESULT_STATEMENTS = frozenset({"SELECT", "WITH", "SHOW", "DESC", "DESCRIBE", "EXISTS", "EXPLAIN"})
+
+PARSE_QUERY = "SELECT formatQuery({q:String})"
+"""The engine's parse of a query text bound as ``q``: one statement (a trailing ``;`` is fine),
+formatted, its FORMAT clause on the last line; several statements are a syntax error."""
+MULTI_STATEMENTS = "Multi-statements are not allowed"
+_ERROR_END = r"(?= \([A-Z][A-Z0-9_]*\)(?: \(version [^)]*\))?$)"  # before the final "(NAME)"
+_IN_SCOPE = re.compile(r"(?:\. )?: In scope SELECT formatQuery\(.*\)\." + _ERROR_END, re.DOTALL)
 
 
 def _pieces(sql: str) -> list[tuple[str, str]]:
@@ -70,6 +81,16 @@ def split_statements(sql: str) -> list[str]:
             current.append(text)
     statements.append("".join(current))
     return [s.strip() for s in statements if s.strip()]
+
+
+def parse_refusal(message: str) -> str:
+    """The engine's refusal of a text given to ``PARSE_QUERY``, worded as when the engine parses
+    the text itself (without the ``In scope SELECT formatQuery(…)`` of the call); several
+    statements are told to come one per query."""
+    text = _IN_SCOPE.sub(".", message.strip())
+    if MULTI_STATEMENTS in text:
+        text = re.sub(_ERROR_END, " Send one statement per query (a trailing semicolon is fine).", text, count=1)
+    return text
 
 
 def strip_comments(sql: str) -> str:

@@ -14,6 +14,7 @@ Errors come out as tracker's tree (see ``tracker.store.errors``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -132,7 +133,24 @@ class Store:
         try:
             return fn(self._client())
         except Exception as exc:
+            with contextlib.suppress(Exception):  # the call's own error is the one to report
+                self._discard_sessions()
             raise translate(exc, redact(self.url), self.database) from exc
+
+    def _discard_sessions(self) -> None:
+        """Close this thread's engine session after a failed call; the next call opens a fresh one.
+        chDB hands the output a failed query had already produced (its first blocks) to the next
+        query on the same session: that query read another's rows, or failed on them."""
+        client: Client | None = getattr(self._local, "client", None)
+        self._local.client = None
+        if client is not None:
+            self._close_client(client)
+
+    def _close_client(self, client: Client) -> None:
+        with self._clients_lock:
+            if client in self._clients:
+                self._clients.remove(client)
+        client.close()
 
     def _submit(self, fn: Callable[[Client], T]) -> Future[T]:
         if self._closed:

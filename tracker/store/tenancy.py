@@ -1,7 +1,13 @@
-"""Tenant scoping: a reader token for one tenant never sees another's rows.
+"""Readers' stores, and tenant scoping: a reader token for one tenant never sees another's rows.
+
+``ReaderStore`` is the store every reader of the read endpoint (and ``tracker
+sql``) queries through: engine sessions with the read limits frozen by
+``readonly = 1``, one statement per query as the engine parses it, and a
+query's ``max_execution_time`` honoured up to the configured limit.
 
 On a ClickHouse server the server enforces it: ``server_grants`` writes one
-user per tenant (readonly, no table functions), a row policy ``tenant =
+user per tenant (readonly but for ``max_execution_time`` within bounds, no
+table functions), a row policy ``tenant =
 '<tenant>'`` on every table that has a ``tenant`` column (``tenant IN ('',
 '<tenant>')`` on the global reference tables), and a permissive policy that
 keeps tracker's own user seeing everything.
@@ -11,11 +17,12 @@ policies (``ACCESS_DENIED``), and every query of one process runs as that
 user, so the read endpoint enforces it with what the engine does accept,
 on a separate engine session per tenant token:
 
-1. the session sets ``additional_table_filters`` — ``tenant = '<tenant>'``
-   on every base table of the tracker database — and then ``readonly = 1``,
-   so the engine refuses any query that tries to change or drop a setting
-   (a ``SETTINGS`` clause, ``SET``), and every table function that reads
-   outside the database (``file``, ``url``, ``remote``, ``executable`` …);
+1. the session (a ``ReaderStore`` one) sets ``additional_table_filters`` —
+   ``tenant = '<tenant>'`` on every base table of the tracker database — and
+   then ``readonly = 1``, so the engine refuses any query that tries to
+   change or drop a setting (a ``SETTINGS`` clause, ``SET``), and every table
+   function that reads outside the database (``file``, ``url``, ``remote``,
+   ``executable`` …);
 2. before running a query, the engine parses it: ``formatQuery`` (one
    statement, canonical text), ``EXPLAIN AST`` (no table function, no table
    or identifier naming another database) and ``EXPLAIN QUERY TREE`` (every
@@ -31,9 +38,12 @@ not cover (``merge()``, system tables, ``mergeTreeIndex()``, other databases).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
+import math
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +53,9 @@ from pydantic import SecretStr
 
 from tracker.errors import ConfigError
 from tracker.settings import Settings
-from tracker.store.client import make_client, reader_limits
+from tracker.store.client import has_store, make_client, reader_limits
 from tracker.store.errors import QueryError
+from tracker.store.sqltext import PARSE_QUERY, parse_refusal
 from tracker.store.store import Store
 
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
@@ -54,6 +65,10 @@ HARMLESS_SYSTEM_TABLES = frozenset({"system.one", "system.settings"})
 """``SELECT 1`` reads system.one; HTTP clients read their session's settings on connect."""
 ACCESS_DENIED = 497
 EXPLAIN_FORMAT = "TSVRaw"
+
+BAD_ARGUMENTS = 36
+SESSIONS_PER_THREAD = 4
+"""Engine sessions a reader pool thread keeps, one per time limit asked for (the configured one too)."""
 
 _TABLE_NODE = re.compile(r"^\s*(TABLE|TABLE_FUNCTION)\b(.*)$")
 _TABLE_NAME = re.compile(r"\btable_name: ([^,\s]+)")
@@ -203,38 +218,130 @@ def strip_format(canonical: str) -> tuple[str, str | None]:
     return canonical.rstrip(), None
 
 
-class ScopedStore(Store):
-    """A readonly store whose engine sessions carry one tenant's row filters."""
+def reader_time_limit(asked: object, limit: float) -> float:
+    """Seconds a reader's query may run: the ``max_execution_time`` it asked for (seconds;
+    Grafana's ClickHouse plugin asks for its query timeout + 5), at most ``limit``; 0 is no
+    limit, so asking for 0 gets ``limit``. Refuses what is not a number of seconds."""
+    if asked is None:
+        return limit
+    try:
+        seconds = float(str(asked))
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise QueryError(f"Code: {BAD_ARGUMENTS}. DB::Exception: max_execution_time must be a number of seconds, "
+                         f"not {asked!r}. (BAD_ARGUMENTS)", BAD_ARGUMENTS)
+    if not limit:
+        return seconds
+    return min(seconds, limit) if seconds else limit
 
-    def __init__(self, settings: Settings, tenant: str, catalog: Catalog) -> None:
+
+class ReaderStore(Store):
+    """A readonly store for readers: the engine enforces the read limits and refuses the rest.
+
+    - Each engine session sets ``session`` (the read limits), the query's time limit, and then
+      ``readonly = 1``, which freezes them all: writes, DDL and setting changes are refused.
+    - ``max_execution_time`` among a query's settings is a wish, not a setting change: the query
+      runs on a session whose time limit is that wish, at most ``read_max_execution_time``
+      (``reader_time_limit``). A pool thread keeps a few such sessions.
+    - ``statement`` is the engine's parse of a query text: one statement, or refused.
+    - After a failed call the thread's sessions are closed: chDB hands the output a failed
+      query had produced (its first blocks) to the next query on the same session.
+    """
+
+    def __init__(self, settings: Settings, session: Mapping[str, Any] | None = None, *,
+                 threads: int | None = None) -> None:  # fmt: skip
         super().__init__(settings.store_url, settings.clickhouse_database, readonly=True, settings=settings,
-                         threads=1)
-        self.tenant = tenant
-        self.catalog = catalog
-        limits = reader_limits(settings)
-        limits.pop("readonly")
-        self.session: dict[str, Any] = {
-            **limits,
-            "additional_table_filters": table_filters(catalog.database, tenant, catalog.tables),
-            "readonly": 1,  # last: it freezes every setting above
-        }
+                         threads=threads)
+        limits = dict(session if session is not None else reader_limits(settings))
+        self.session = {k: v for k, v in limits.items() if k not in ("max_execution_time", "readonly")}
+        self.time_limit = float(settings.read_max_execution_time)
 
-    def _client(self) -> Client:
-        client: Client | None = getattr(self._local, "client", None)
+    # -- sessions (on the pool thread that runs the call) ----------------------
+
+    def _open_session(self, seconds: float) -> Client:
+        if self.embedded and not has_store(self.url):  # chDB would start an empty store at a mistyped path:
+            make_client(self.url, self.database, readonly=True, settings=self.settings).close()  # says why not
+        client = make_client(self.url, self.database, readonly=False, settings=self.settings)
+        limit = int(seconds) if seconds.is_integer() else seconds
+        for key, value in {**self.session, "max_execution_time": limit, "readonly": 1}.items():
+            client.set_client_setting(key, value)  # readonly last: it freezes every setting before it
+        return client
+
+    def _session(self, seconds: float) -> Client:
+        """This thread's session whose time limit is ``seconds`` (opened on first use)."""
+        sessions: OrderedDict[float, Client] | None = getattr(self._local, "sessions", None)
+        if sessions is None:
+            sessions = self._local.sessions = OrderedDict()
+        client = sessions.get(seconds)
         if client is None:
-            client = make_client(self.url, self.database, readonly=False, settings=self.settings)
-            for key, value in self.session.items():
-                client.set_client_setting(key, value)
-            self._local.client = client
+            client = sessions[seconds] = self._open_session(seconds)
             with self._clients_lock:
                 self._clients.append(client)
+            while len(sessions) > SESSIONS_PER_THREAD:
+                self._close_client(sessions.popitem(last=False)[1])
+        sessions.move_to_end(seconds)
         return client
+
+    def _client(self) -> Client:
+        return self._session(self.time_limit)
+
+    def _discard_sessions(self) -> None:
+        """Close every session of this thread after a failed call (``Store._discard_sessions``)."""
+        sessions, self._local.sessions = getattr(self._local, "sessions", None) or {}, None
+        for client in sessions.values():
+            with contextlib.suppress(Exception):
+                self._close_client(client)
+
+    def _within(self, settings: Mapping[str, Any] | None) -> tuple[float, dict[str, Any] | None]:
+        """(the query's time limit, its other settings)."""
+        rest = dict(settings or {})
+        seconds = reader_time_limit(rest.pop("max_execution_time", None), self.time_limit)
+        return seconds, rest or None
+
+    # -- API -------------------------------------------------------------------
+
+    async def raw_query(self, sql: str, parameters: Any = None, *, settings: dict[str, Any] | None = None,
+                        database: str | None = None) -> bytes:  # fmt: skip
+        """``Store.raw_query`` within the time limit ``settings`` asks for (see the class)."""
+        seconds, rest = self._within(settings)
+        return await self.call(lambda _: self._raw_query(self._session(seconds), sql, parameters, rest, database))
+
+    def raw_query_sync(self, sql: str, parameters: Any = None, *, settings: dict[str, Any] | None = None,
+                       database: str | None = None) -> bytes:  # fmt: skip
+        """Blocking ``raw_query``."""
+        seconds, rest = self._within(settings)
+        return self.call_sync(lambda _: self._raw_query(self._session(seconds), sql, parameters, rest, database))
+
+    async def statement(self, text: str) -> str:
+        """``text`` as the engine parses it (``PARSE_QUERY``); several statements, or none, are
+        refused with the engine's syntax error."""
+        try:
+            return str((await self.query(PARSE_QUERY, {"q": text})).scalar())
+        except QueryError as exc:
+            raise QueryError(parse_refusal(str(exc)), exc.code) from exc
+
+    def statement_sync(self, text: str) -> str:
+        """Blocking ``statement``."""
+        try:
+            return str(self.query_sync(PARSE_QUERY, {"q": text}).scalar())
+        except QueryError as exc:
+            raise QueryError(parse_refusal(str(exc)), exc.code) from exc
+
+
+class ScopedStore(ReaderStore):
+    """A reader store whose engine sessions carry one tenant's row filters."""
+
+    def __init__(self, settings: Settings, tenant: str, catalog: Catalog) -> None:
+        filters = table_filters(catalog.database, tenant, catalog.tables)
+        super().__init__(settings, {**reader_limits(settings), "additional_table_filters": filters}, threads=1)
+        self.tenant = tenant
+        self.catalog = catalog
 
     async def scoped_query(self, text: str, parameters: Any, default_format: str,
                            engine_settings: Mapping[str, str] | None = None) -> tuple[bytes, str]:  # fmt: skip
         """Check ``text`` with the engine's parse, then run it; returns (bytes, output format)."""
-        formatted = await self.query("SELECT formatQuery({q:String})", {"q": text})
-        statement, fmt = strip_format(str(formatted.scalar()))
+        statement, fmt = strip_format(await self.statement(text))
         ast = await self.raw_query(f"EXPLAIN AST {statement}\nFORMAT {EXPLAIN_FORMAT}", parameters)
         check_ast(ast.decode(), self.catalog)
         try:
@@ -285,12 +392,27 @@ class TenantReaders:
         self._stores.clear()
 
 
-def server_grants(database: str, tables: Iterable[str], tenant: str, password: str, admin_user: str) -> list[str]:
+def time_limit_constraint(seconds: int) -> str:
+    """The ``max_execution_time`` a scoped server user starts with and may change although
+    readonly: between 1 s and ``seconds`` + 5 (Grafana's ClickHouse plugin sends its query timeout,
+    ``read_max_execution_time`` in tracker's datasource, + 5 with every query). Never 0, which is
+    no limit. ``seconds`` 0 (no limit) leaves it free."""
+    if not seconds:
+        return "max_execution_time = 0 CHANGEABLE_IN_READONLY"
+    return f"max_execution_time = {seconds} MIN 1 MAX {seconds + 5} CHANGEABLE_IN_READONLY"
+
+
+def server_grants(database: str, tables: Iterable[str], tenant: str, password: str, admin_user: str,
+                  max_execution_time: int = 30) -> list[str]:  # fmt: skip
     """SQL that scopes a ClickHouse server user ``tracker_<tenant>`` to one tenant.
 
     Run as a user with access management (``tracker tenants grant``). The
     permissive ``tracker_all`` policy keeps ``admin_user`` (the worker,
-    analysts) seeing every row once row policies exist on a table.
+    analysts) seeing every row once row policies exist on a table. The user is
+    readonly (``readonly = 1``, itself unchangeable) except for
+    ``max_execution_time``, within ``time_limit_constraint(max_execution_time)``
+    (a ``CHANGEABLE_IN_READONLY`` constraint: the server's default
+    ``settings_constraints_replace_previous`` must be on).
     """
     if not TENANT_ID.match(tenant):
         raise ConfigError(f"{tenant!r} is not a tenant id")
@@ -298,7 +420,7 @@ def server_grants(database: str, tables: Iterable[str], tenant: str, password: s
     db = f"`{database}`"
     statements = [
         f"CREATE USER IF NOT EXISTS {user} IDENTIFIED WITH sha256_password BY {sql_string(password)} "
-        f"DEFAULT DATABASE {db} SETTINGS readonly = 1 READONLY",
+        f"DEFAULT DATABASE {db} SETTINGS readonly = 1 READONLY, {time_limit_constraint(max_execution_time)}",
         f"GRANT SELECT ON {db}.* TO {user}",
         f"GRANT SELECT ON system.one TO {user}",
     ]
