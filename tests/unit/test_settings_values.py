@@ -135,7 +135,7 @@ def test_good_values_pass() -> None:
     "tokqa=qa", f"qa={TOKEN}", TOKEN, f'{{"{TOKEN}": "q a"}}', f'{{"{TOKEN}": 1}}', "{", '["x"]',
 ])
 def test_settings_and_the_read_endpoint_read_tenant_tokens_alike(value: str) -> None:
-    """The read endpoint still parses the tokens itself (tracker.store.tenancy): the two agree."""
+    """The read endpoint's parse (tracker.store.tenancy) is the settings' one: the two agree."""
     secret = SecretStr(value)
     try:
         expected = parse_tokens(secret)

@@ -40,7 +40,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import math
 import re
 from collections import OrderedDict
@@ -52,7 +51,7 @@ from clickhouse_connect.driver.client import Client
 from pydantic import SecretStr
 
 from tracker.errors import ConfigError
-from tracker.settings import Settings
+from tracker.settings import Settings, tenant_tokens
 from tracker.store.client import has_store, make_client, reader_limits
 from tracker.store.errors import QueryError
 from tracker.store.sqltext import PARSE_QUERY, parse_refusal
@@ -76,30 +75,12 @@ _AST_LINE = re.compile(r"^(\s*)(\w+)(?: (\S+))?")
 
 
 def parse_tokens(secret: SecretStr) -> dict[str, str]:
-    """Token → tenant from ``read_tenant_tokens``: a JSON object or ``token=tenant,…``."""
-    text = secret.get_secret_value().strip()
-    if not text:
-        return {}
-    if text.startswith("{"):
-        try:
-            pairs = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"TRACKER_READ_TENANT_TOKENS is not valid JSON: {exc.msg}") from exc
-        if not isinstance(pairs, dict) or not all(isinstance(v, str) for v in pairs.values()):
-            raise ConfigError('TRACKER_READ_TENANT_TOKENS must map token to tenant: {"<token>": "<tenant>"}')
-    else:
-        pairs = {}
-        for item in filter(None, (p.strip() for p in text.split(","))):
-            token, sep, tenant = item.partition("=")
-            if not sep:
-                raise ConfigError("TRACKER_READ_TENANT_TOKENS entries are token=tenant, separated by commas")
-            pairs[token.strip()] = tenant.strip()
-    for token, tenant in pairs.items():
-        if len(token) < 16:
-            raise ConfigError(f"tenant token for {tenant!r} is shorter than 16 characters; use a long random token")
-        if not TENANT_ID.match(tenant):
-            raise ConfigError(f"tenant {tenant!r} in TRACKER_READ_TENANT_TOKENS is not a tenant id")
-    return pairs
+    """Token → tenant from ``read_tenant_tokens`` (``tracker.settings.tenant_tokens``, which
+    refuses a bad value as the settings are read); ConfigError when it is malformed."""
+    try:
+        return tenant_tokens(secret)
+    except ValueError as exc:
+        raise ConfigError(f"TRACKER_READ_TENANT_TOKENS: {exc}") from None
 
 
 def tenant_for_key(tokens: Mapping[str, str], key: str | None) -> str | None:
