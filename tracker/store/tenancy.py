@@ -51,13 +51,12 @@ from clickhouse_connect.driver.client import Client
 from pydantic import SecretStr
 
 from tracker.errors import ConfigError
-from tracker.settings import Settings, tenant_tokens
+from tracker.settings import TENANT_ID, Settings, tenant_tokens
 from tracker.store.client import has_store, make_client, reader_limits
 from tracker.store.errors import QueryError
 from tracker.store.sqltext import PARSE_QUERY, parse_refusal
 from tracker.store.store import Store
 
-TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 SHARED_TABLES = frozenset({"fx_rates", "emv_unit_values"})
 """Reference tables whose tenant '' rows are global (FX rates, default EMV unit values)."""
 HARMLESS_SYSTEM_TABLES = frozenset({"system.one", "system.settings"})
