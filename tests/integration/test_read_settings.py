@@ -48,6 +48,8 @@ def test_the_engine_enforces_a_smaller_time_limit(read_endpoint: ReadEndpoint) -
     response = ask(read_endpoint, "SELECT count() FROM numbers(100000000000)", max_execution_time="1")
     assert response.headers["X-ClickHouse-Exception-Code"] == "159", response.text  # TIMEOUT_EXCEEDED
     assert "maximum: 1000.000 ms" in response.text
+    # the query's own limit, as a server answers it (500), not the store "unavailable" (503) with its path
+    assert response.status_code == 500 and "unavailable" not in response.text and "chdb://" not in response.text
 
 
 def test_a_clickhouse_go_request_from_grafana(store: Store, read_endpoint: ReadEndpoint) -> None:

@@ -25,6 +25,7 @@ from tracker.errors import ConfigError, StoreUnavailable, TrackerError
 from tracker.settings import Settings
 
 # ClickHouse error codes that mean "try again later", not "your SQL is wrong".
+TIMEOUT_EXCEEDED = 159
 UNAVAILABLE_CODES = frozenset(
     {
         159,  # TIMEOUT_EXCEEDED
@@ -174,6 +175,8 @@ def translate(exc: Exception, where: str, database: str | None = None) -> Tracke
     code = error_code(exc)
     if database and (missing := _missing_schema(code, message, where, database)):
         return missing
+    if code == TIMEOUT_EXCEEDED and "maximum:" in message:  # the query ran past its own max_execution_time:
+        return QueryError(message, code)  # its reader's to narrow, not a store down (nor its path to show)
     if code in UNAVAILABLE_CODES:
         return StoreUnavailable(f"store {where} unavailable: {message}")
     if isinstance(exc, ClickHouseError):
