@@ -6,11 +6,15 @@ the engine's parser (``formatQuery``) rather than run.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import Result
 
+from tests.fixtures.worker import WorkerProcess
 from tracker.store.sqltext import PARSE_QUERY
 from tracker.store.store import Store
 
@@ -32,3 +36,19 @@ def test_the_printed_user_may_set_its_time_limit_within_bounds_only(
         formatted = store.query_sync(PARSE_QUERY, {"q": statement}).scalar()
         assert formatted, statement
     assert "MAX 25 CHANGEABLE_IN_READONLY" in store.query_sync(PARSE_QUERY, {"q": user}).scalar()
+
+
+def test_print_reads_through_the_process_that_holds_the_store(kafka: str, tracker_topics: str,
+                                                              tmp_path: Path) -> None:
+    """While a worker holds the embedded store, --print opened it directly, failed, and said to give
+    it the process's TRACKER_DATA_DIR, which it was using: it now reads through the endpoint."""
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path).start()
+    try:
+        database = worker.scalar("SELECT currentDatabase()")  # serving: it holds the store
+        result = subprocess.run([sys.executable, "-m", "tracker", "tenants", "grant", "acme", "--print"],
+                                env=worker.env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        worker.stop()
+    assert result.returncode == 0, result.stderr
+    assert (f"CREATE ROW POLICY OR REPLACE tracker_tracker_acme ON `{database}`.`posts` FOR SELECT "
+            "USING tenant = 'acme'") in result.stdout, result.stdout

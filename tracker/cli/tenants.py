@@ -10,6 +10,7 @@ import click
 
 from tracker.errors import TrackerError
 from tracker.settings import Settings
+from tracker.store.access import open_reader
 from tracker.store.client import is_embedded
 from tracker.store.store import Store
 from tracker.store.tenancy import read_catalog, server_grants
@@ -41,13 +42,17 @@ def grant(tenant: str, password: str | None, print_only: bool) -> None:
             raise click.UsageError("--password is needed: there is no terminal to prompt for it on")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        with Store.open(settings, readonly=print_only) as store:
+        if print_only:  # reading only: through a running process's endpoint when it holds the store
+            with open_reader(settings) as reader:
+                catalog = read_catalog(reader, settings.clickhouse_database)
+            statements = server_grants(settings.clickhouse_database, catalog.tables, tenant, password,
+                                       settings.clickhouse_user, settings.read_max_execution_time)
+            click.echo(";\n".join(statements).replace(password, "<password>") + ";")
+            return
+        with Store.open(settings) as store:
             catalog = read_catalog(store)
             statements = server_grants(settings.clickhouse_database, catalog.tables, tenant, password,
                                        settings.clickhouse_user, settings.read_max_execution_time)
-            if print_only:
-                click.echo(";\n".join(statements).replace(password, "<password>") + ";")
-                return
             for statement in statements:
                 store.command_sync(statement)
     except TrackerError as exc:

@@ -52,6 +52,7 @@ from pydantic import SecretStr
 
 from tracker.errors import ConfigError
 from tracker.settings import TENANT_ID, Settings, tenant_tokens
+from tracker.store.access import Reader
 from tracker.store.client import has_store, make_client, reader_limits
 from tracker.store.errors import QueryError
 from tracker.store.sqltext import PARSE_QUERY, parse_refusal
@@ -126,20 +127,23 @@ class Catalog:
         return frozenset(names | HARMLESS_SYSTEM_TABLES)
 
 
-def read_catalog(store: Store) -> Catalog:
-    """Tables and views of ``store.database`` that carry a ``tenant`` column."""
-    rows = store.query_sync(
+def read_catalog(store: Store | Reader, database: str | None = None) -> Catalog:
+    """Tables and views of tracker's database (``store.database``, else ``database``) that carry
+    a ``tenant`` column; ``store`` may be a reader (through a running process's endpoint)."""
+    query = store.query_sync if isinstance(store, Store) else store.query
+    db = str(store.database if isinstance(store, Store) else database)
+    rows = query(
         "SELECT t.name, t.engine IN ('View', 'MaterializedView', 'LiveView') FROM system.tables AS t "
         "WHERE t.database = {db:String} AND t.name IN "
         "(SELECT table FROM system.columns WHERE database = {db:String} AND name = 'tenant')",
-        {"db": store.database},
-    )
-    databases = store.query_sync("SELECT name FROM system.databases")
+        {"db": db},
+    ).rows
+    databases = query("SELECT name FROM system.databases", None).rows
     return Catalog(
-        database=str(store.database),
-        tables=frozenset(n for n, is_view in rows if not is_view),
-        views=frozenset(n for n, is_view in rows if is_view),
-        databases=frozenset(r[0] for r in databases),
+        database=db,
+        tables=frozenset(str(n) for n, is_view in rows if not is_view),
+        views=frozenset(str(n) for n, is_view in rows if is_view),
+        databases=frozenset(str(r[0]) for r in databases),
     )
 
 
