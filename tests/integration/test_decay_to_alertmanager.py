@@ -213,8 +213,9 @@ async def test_simulated_post_decays_into_alertmanager_and_heating_resolves_it(
                                 f"the firing {alert_id} on tracker.alerts.v1", worker)
         assert firing["starts_at"] == sc.fired_at
         assert (firing["tenant"], firing["campaign_id"]) == (post.tenant, post.campaign)
-        # the summary counts pulses from 1 and does not call a settled pulse "decaying"
-        assert firing["summary"].startswith(f"pulse {int(sc.pulse) + 1} (") and "has run its course" in firing["summary"]
+        # the summary names the pulse by its index (as the pulses table) and does not call a settled
+        # pulse "decaying"
+        assert firing["summary"].startswith(f"pulse {int(sc.pulse)} (") and "has run its course" in firing["summary"]
         assert firing["evidence"]["pulse"] == int(sc.pulse)  # the machine figures stay as decided
         assert firing["evidence"]["creator_id"] == sc.registry["creator_id"]
         fired_s = time.monotonic() - started
