@@ -180,3 +180,46 @@ async def _no_wait(seconds: float) -> None:
 
 async def _failed_more(before: float) -> bool:
     return counter("tracker_notifications_total", channel="alertmanager", outcome="failed") > before
+
+
+async def test_a_digest_a_chat_could_not_take_waits_and_holds_the_offsets(kafka, tracker_topics) -> None:
+    """WeCom down: the digest was given up after its attempts and its alerts' offsets committed, so
+    that chat never heard of them, even after a restart. It now waits for the chat's next round,
+    nothing is committed meanwhile, and once WeCom is back the digest arrives and the offset commits."""
+    from tests.integration.test_notify_chat import WECOM_KEY
+
+    platforms = Platforms()
+    platforms.down.add("wecom")
+    firing, _ = messages()
+    topic = tracker_topics + ALERTS
+    async for base in serve(platforms):
+        settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
+                            notify_digest_seconds=0.3, notify_retries=1,
+                            wecom_webhook_url=f"{base}/cgi-bin/webhook/send?key={WECOM_KEY}")
+        await produce(kafka, topic, [(POST.encode(), encode(ALERTS, firing))])
+        service = NotifierService(settings, sleep=_no_wait)
+        await service.start()
+        try:
+            await until(_after(lambda: platforms.attempts["wecom"] >= 3), "three rounds refused by WeCom")
+            assert await committed_offsets(kafka, service.group, topic) == 0  # held: the chat has not got it
+            platforms.down.clear()
+            delivered = await until(lambda: _accepted_wecom(platforms), "the digest once WeCom is back")
+            assert POST in json.dumps(delivered, ensure_ascii=False)
+            await until(_after(partial(committed_offsets, kafka, service.group, topic), 1), "the offset committed")
+        finally:
+            await service.stop()
+    assert len(platforms.accepted["wecom"]) == 1
+
+
+def _after(check, expected=True):  # type: ignore[no-untyped-def]
+    """An async poll for ``until``: ``check()`` (awaited when it is a coroutine) equals ``expected``."""
+    async def poll() -> bool:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        return value == expected
+    return poll
+
+
+async def _accepted_wecom(platforms: Platforms) -> Any:
+    return platforms.accepted["wecom"][0] if platforms.accepted["wecom"] else None

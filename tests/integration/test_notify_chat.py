@@ -45,6 +45,8 @@ class Platforms:
         self.attempts: dict[str, int] = defaultdict(int)
         self.sent_at: dict[str, list[float]] = defaultdict(list)
         self.slack_throttle = 0  # answer this many requests with 429 first
+        self.down: set[str] = set()  # platforms answering 503 (an outage)
+        self.dingtalk_muted_until = 0.0  # DingTalk answers 130101 until then (a muted bot)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -109,6 +111,8 @@ class Platforms:
 
     async def dingtalk(self, request: web.Request) -> web.Response:
         self.attempts["dingtalk"] += 1
+        if self.clock() < self.dingtalk_muted_until:
+            return web.json_response({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})
         q = request.query  # aiohttp URL-decodes: this is the base64 signature itself
         if q.get("access_token") != DINGTALK_TOKEN:
             return web.json_response({"errcode": 300001, "errmsg": "token is not exist"})
@@ -133,6 +137,8 @@ class Platforms:
 
     async def wecom(self, request: web.Request) -> web.Response:
         self.attempts["wecom"] += 1
+        if "wecom" in self.down:
+            return web.Response(status=503, text="service unavailable")
         if request.query.get("key") != WECOM_KEY:
             self._refuse("wecom", "key")
             return web.json_response({"errcode": 93000, "errmsg": "invalid webhook url"})
@@ -212,8 +218,8 @@ def channels(base: str, *, feishu_secret: str = FEISHU_SECRET, dingtalk_secret: 
     }
 
 
-def failed(channel: str) -> float:
-    return REGISTRY.get_sample_value("tracker_notifications_total", {"channel": channel, "outcome": "failed"}) or 0.0
+def failed(channel: str, outcome: str = "failed") -> float:
+    return REGISTRY.get_sample_value("tracker_notifications_total", {"channel": channel, "outcome": outcome}) or 0.0
 
 
 async def test_each_platform_accepts_the_signed_digest(http, real_time) -> None:
@@ -284,15 +290,35 @@ async def test_dingtalk_and_wecom_are_never_sent_over_20_a_minute(http, virtual_
     assert clock.now - started >= 2 * 60  # 45 messages at 20 per minute need two full windows each
 
 
-async def test_network_errors_are_retried_then_counted_as_failed(http) -> None:
+async def test_a_muted_dingtalk_bot_defers_the_digest_without_waiting_out_the_mute(http, virtual_time) -> None:
+    """Over its limit a DingTalk bot is muted for 10 minutes: the courier waited 60 s between its
+    attempts and gave the digest up after four minutes; it now keeps it for a later round at once,
+    holds the channel for the 10 minutes, and delivers it after them."""
+    from tracker.alerting.delivery import Outcome
+
+    platforms, base, clock = virtual_time
+    platforms.dingtalk_muted_until = clock.now + 600
+    courier = Courier(channels(base)["dingtalk"], http, attempts=5, sleep=clock.sleep, clock=clock, wall_clock=clock)
+    assert await courier.send(digest(2)) is Outcome.LATER
+    assert platforms.attempts["dingtalk"] == 1 and not clock.slept
+    assert 590 <= courier.ready_in() <= 600
+    await clock.sleep(courier.ready_in())
+    assert await courier.send(digest(2)) is Outcome.SENT
+    assert len(platforms.accepted["dingtalk"]) == 1
+
+
+async def test_network_errors_are_retried_then_kept_for_a_later_round(http) -> None:
+    """An unreachable platform is no refusal: after its attempts the digest waits for the next round."""
+    from tracker.alerting.delivery import Outcome
+
     clock = FakeClock()
-    before = failed("wecom")
+    before = failed("wecom"), failed("wecom", "deferred")
     dead = WeCom(f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=K")
     courier = Courier(dead, http, attempts=3, backoff=2.0, sleep=clock.sleep, clock=clock, wall_clock=clock)
-    assert not await courier.send(digest(1))
+    assert await courier.send(digest(1)) is Outcome.LATER
     backoffs = [s for s in clock.slept if s > 0]
     assert len(backoffs) == 2 and 1.6 <= backoffs[0] <= 2.4 and 3.2 <= backoffs[1] <= 4.8
-    assert failed("wecom") - before == 1
+    assert (failed("wecom") - before[0], failed("wecom", "deferred") - before[1]) == (0, 1)
 
 
 @pytest.fixture

@@ -112,7 +112,7 @@ def test_wecom_markdown_fits_4096_bytes() -> None:
     (Feishu, 200, {}, '{"code":11232,"msg":"frequency limited"}', "throttled 1"),
     (DingTalk, 200, {}, '{"errcode":0,"errmsg":"ok"}', "ok"),
     (DingTalk, 200, {}, '{"errcode":310000,"errmsg":"sign not match"}', "failed"),
-    (DingTalk, 200, {}, '{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}', "throttled 60"),
+    (DingTalk, 200, {}, '{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}', "throttled 600"),  # muted 10 min
     (WeCom, 200, {}, '{"errcode":0,"errmsg":"ok"}', "ok"),
     (WeCom, 200, {}, '{"errcode":93000,"errmsg":"invalid webhook url"}', "failed"),
     (WeCom, 200, {}, '{"errcode":45009,"errmsg":"api freq out of limit"}', "throttled 60"),

@@ -8,6 +8,7 @@ documented penalty) and also hold back the channel's next messages.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import random
 import time
@@ -22,6 +23,18 @@ from tracker.alerting.ratelimit import RateLimiter
 from tracker.ops import metrics
 
 log = logging.getLogger(__name__)
+
+
+class Outcome(enum.Enum):
+    """How a delivery ended: sent; to try again later (the platform throttled the bot or could not
+    be reached); refused for good (a wrong secret, an unknown webhook). True only when sent."""
+
+    SENT = "sent"
+    LATER = "later"
+    REFUSED = "refused"
+
+    def __bool__(self) -> bool:
+        return self is Outcome.SENT
 
 
 class Courier:
@@ -42,11 +55,16 @@ class Courier:
         self.wall_clock = wall_clock
         self.limiter = RateLimiter(channel.windows, clock=clock, sleep=sleep)
 
-    async def send(self, digest: CampaignDigest) -> bool:
-        """Deliver one digest; True once the platform accepted it, False after the last attempt."""
+    async def send(self, digest: CampaignDigest) -> Outcome:
+        """Deliver one digest: SENT once the platform accepted it; LATER when it stayed throttled or
+        unreachable through the attempts; REFUSED when it refused the message for good."""
         return await self.send_body(self.channel.render(digest), what=f"{digest.tenant}/{digest.campaign}")
 
-    async def send_body(self, body: dict[str, Any], what: str = "message") -> bool:
+    def ready_in(self) -> float:
+        """Seconds until the channel takes a message (a throttling penalty holds it back)."""
+        return self.limiter.delay(self.limiter.clock())
+
+    async def send_body(self, body: dict[str, Any], what: str = "message") -> Outcome:
         name = self.channel.name
         for attempt in range(1, self.attempts + 1):
             waited = await self.limiter.acquire()
@@ -56,19 +74,24 @@ class Courier:
             reply = await self._post(url, payload)
             if reply.ok:
                 metrics.NOTIFICATIONS.labels(name, "sent").inc()
-                return True
-            if not reply.retry or attempt == self.attempts:
+                return Outcome.SENT
+            if not reply.retry:
                 break
-            metrics.NOTIFICATIONS.labels(name, "retried").inc()
             pause = reply.retry_after if reply.retry_after is not None else self._backoff(attempt)
             if reply.throttled:
                 self.limiter.penalise(pause)
+            if attempt == self.attempts or pause > self.max_backoff:  # a mute (DingTalk: 10 min) is no wait
+                metrics.NOTIFICATIONS.labels(name, "deferred").inc()
+                log.warning("%s: %s; %s kept for a later round (in %.0f s at the earliest)", name, reply.detail,
+                            what, pause)
+                return Outcome.LATER
+            metrics.NOTIFICATIONS.labels(name, "retried").inc()
             log.warning("%s: %s (attempt %d/%d), retrying in %.1f s", name, reply.detail, attempt,
                         self.attempts, pause)
             await self.sleep(pause)
         metrics.NOTIFICATIONS.labels(name, "failed").inc()
         log.error("%s: giving up on %s: %s", name, what, reply.detail)
-        return False
+        return Outcome.REFUSED
 
     async def _post(self, url: str, payload: dict[str, Any]) -> Reply:
         try:

@@ -10,7 +10,10 @@ Pipeline (one screen):
    with a fresh ``endsAt``, so Alertmanager keeps it while tracker runs.
 3. ``digest`` (every ``notify_digest_seconds``): one message per campaign to
    each chat channel, then commit the offsets those messages covered (with
-   no chat channel, offsets are committed after the Alertmanager post).
+   no chat channel, offsets are committed after the Alertmanager post). A
+   digest a channel could not take yet (throttled, muted, unreachable) is kept
+   for that channel's next round, and no offset is committed while one waits:
+   after a restart the alerts are read again rather than lost.
 
 On start, active post alerts already in Alertmanager are adopted, so a
 restart neither drops nor re-announces them.
@@ -36,7 +39,7 @@ from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient, utcn
 from tracker.alerting.change import AlertChange, dedup_key
 from tracker.alerting.chat import Channel, channels
 from tracker.alerting.dedup import Seen
-from tracker.alerting.delivery import Courier
+from tracker.alerting.delivery import Courier, Outcome
 from tracker.alerting.digest import CampaignDigest, Digests
 from tracker.broker.topics import ALERTS
 from tracker.contracts import decode
@@ -47,6 +50,9 @@ from tracker.ops.web import runbook_link
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
+
+MAX_UNDELIVERED = 500
+"""Digests a chat channel may owe before the oldest are dropped (a channel down for days)."""
 
 
 class Notifier:
@@ -117,6 +123,8 @@ class NotifierService(mode.Service):
         self.alertmanager: AlertmanagerClient | None = None
         self.couriers: list[Courier] = []
         self.consumer: AIOKafkaConsumer | None = None
+        self.undelivered: dict[str, list[CampaignDigest]] = {}
+        """Per chat channel, the digests it has yet to take (oldest first)."""
 
     @property
     def group(self) -> str:
@@ -199,9 +207,13 @@ class NotifierService(mode.Service):
         digests = self.core.digests.drain()
         for digest in digests:
             metrics.NOTIFIER_DIGEST_ALERTS.observe(len(digest.entries))
-        if digests:
+        if digests or any(self.undelivered.values()):
             await asyncio.gather(*(self._send_all(courier, digests) for courier in self.couriers))
-        await self._commit(offsets)
+        waiting = sum(len(queue) for queue in self.undelivered.values())
+        if waiting:  # committed once every channel has them: a restart reads those alerts again
+            log.warning("notifier: %d digest(s) wait for a channel; offsets not committed until delivered", waiting)
+        else:
+            await self._commit(offsets)
         return digests
 
     # -- helpers ---------------------------------------------------------------------------
@@ -230,8 +242,23 @@ class NotifierService(mode.Service):
         return False
 
     async def _send_all(self, courier: Courier, digests: list[CampaignDigest]) -> None:
-        for digest in digests:
-            await courier.send(digest)
+        """The channel's waiting digests, then the new ones; what it cannot take yet waits again."""
+        name = courier.channel.name
+        queue = self.undelivered.pop(name, []) + digests
+        later: list[CampaignDigest] = []
+        for i, digest in enumerate(queue):
+            if courier.ready_in() > self.settings.notify_digest_seconds:  # muted: not worth waiting here
+                later.extend(queue[i:])
+                break
+            if await courier.send(digest) is Outcome.LATER:
+                later.append(digest)
+        if len(later) > MAX_UNDELIVERED:
+            dropped, later = later[:-MAX_UNDELIVERED], later[-MAX_UNDELIVERED:]
+            metrics.NOTIFICATIONS.labels(name, "failed").inc(len(dropped))
+            log.error("%s: %d digest(s) dropped: the channel has taken none of the last %d", name, len(dropped),
+                      MAX_UNDELIVERED)
+        if later:
+            self.undelivered[name] = later
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
         while True:

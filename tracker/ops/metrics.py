@@ -67,7 +67,8 @@ CONSUMER_LAG = Gauge("tracker_consumer_lag", "Messages behind the end of the top
 ALERTS_FIRING = Gauge("tracker_alerts_firing", "Post alerts currently firing, by alert name.", ["alert"])
 NOTIFICATIONS = Counter("tracker_notifications_total",
                         "Notification deliveries, by channel (alertmanager, slack, feishu, dingtalk, wecom) "
-                        "and outcome (sent, retried, failed, throttled).", ["channel", "outcome"])
+                        "and outcome (sent, retried, deferred: kept for a later round, failed, throttled).",
+                        ["channel", "outcome"])
 NOTIFIER_MESSAGES = Counter("tracker_notifier_messages_total",
                             "Alert messages read by the notifier, by outcome (applied, duplicate, invalid).",
                             ["outcome"])

@@ -18,6 +18,8 @@ from tracker.alerting.chat.base import Channel, Reply, coded_reply
 from tracker.alerting.digest import CampaignDigest, Entry
 
 THROTTLED = frozenset({130101})
+MUTE_SECONDS = 600.0
+"""Over its limit a DingTalk bot is muted for 10 minutes (PLATFORMS.md §11)."""
 
 
 def sign(timestamp_ms: int, secret: str) -> str:
@@ -54,4 +56,4 @@ class DingTalk(Channel):
         return f"{self.url}{sep}timestamp={ts}&sign={quote_plus(sign(ts, self.secret))}", body
 
     def reply(self, status: int, headers: Mapping[str, str], text: str) -> Reply:
-        return coded_reply(status, text, code_keys=("errcode",), throttle_codes=THROTTLED, throttle_wait=60.0)
+        return coded_reply(status, text, code_keys=("errcode",), throttle_codes=THROTTLED, throttle_wait=MUTE_SECONDS)
