@@ -73,3 +73,24 @@ def test_the_help_documents_the_exit_status() -> None:
 
     text = CliRunner().invoke(main, ["db", "status", "--help"]).output
     assert "Exit status:" in text and "3  only pending migrations: run `tracker db migrate`" in text
+
+
+def test_a_store_held_by_a_running_process_is_read_through_it(kafka: str, tracker_topics: str,
+                                                              tmp_path: Path) -> None:
+    """While a worker holds the embedded store, status exited 1 ("held by process …"), which a deploy
+    check reads as a migration changed; it now reads the ledger through the process: 0, current."""
+    import subprocess
+    import sys
+
+    from tests.fixtures.worker import WorkerProcess
+
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path).start()
+    try:
+        worker.scalar("SELECT 1")  # serving: it holds the store, migrated
+        result = subprocess.run([sys.executable, "-m", "tracker", "db", "status"], env=worker.env,
+                                capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        worker.stop()
+    assert result.returncode == 0, result.stderr
+    assert f"(held by process {worker.proc.pid if worker.proc else ''}, read through it)" in result.stdout
+    assert " applied " in result.stdout and " pending " not in result.stdout

@@ -7,6 +7,7 @@ import click
 from tracker.errors import TrackerError
 from tracker.settings import Settings
 from tracker.store import migrations
+from tracker.store.access import open_reader
 from tracker.store.client import is_embedded
 from tracker.store.lock import store_owner
 from tracker.store.store import Store, redact
@@ -66,15 +67,24 @@ def status() -> None:
          older than the store); `tracker db migrate` refuses or cannot help
       3  only pending migrations: run `tracker db migrate` (a deploy script can run
          it on 3 and stop on 1)
+
+    While a running process holds the embedded store, its ledger is read
+    through that process's read endpoint.
     """
     settings = Settings()
-    _refuse_if_held(settings)
+    owner = store_owner(settings) if is_embedded(settings.store_url) else None
     try:
-        with Store.open(settings, readonly=True) as store:
-            states = migrations.status(store)
+        if owner is not None:  # a running process holds it: its ledger, read through its endpoint
+            with open_reader(settings) as reader:
+                ledger = migrations.recorded_of(reader.query(migrations.LEDGER_QUERY).rows)
+            states = migrations.states_of(migrations.discover(settings.migrations_dir), ledger)
+        else:
+            with Store.open(settings, readonly=True) as store:
+                states = migrations.status(store)
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{redact(settings.store_url)} database {settings.clickhouse_database}")
+    held = f" (held by process {owner.pid}, read through it)" if owner is not None else ""
+    click.echo(f"{redact(settings.store_url)} database {settings.clickhouse_database}{held}")
     for s in states:
         when = f"{s.applied_at:%Y-%m-%d %H:%M:%S} UTC" if s.applied_at else ""
         click.echo(f"  {s.version:04d}_{s.name:<32} {s.state:<8} {when}".rstrip())

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from clickhouse_connect.driver.binding import quote_identifier
 
@@ -107,9 +109,16 @@ def _ensure_ledger(store: Store) -> None:
     store.command_sync(LEDGER_DDL)
 
 
+LEDGER_QUERY = "SELECT version, name, checksum, applied_at FROM schema_migrations FINAL ORDER BY version"
+
+
 def _recorded(store: Store) -> dict[int, tuple[str, str, datetime]]:
-    rows = store.query_sync("SELECT version, name, checksum, applied_at FROM schema_migrations FINAL ORDER BY version")
-    return {int(v): (name, checksum, at) for v, name, checksum, at in rows}
+    return recorded_of(store.query_sync(LEDGER_QUERY))
+
+
+def recorded_of(rows: Iterable[Sequence[Any]]) -> dict[int, tuple[str, str, datetime]]:
+    """The ledger's rows (``LEDGER_QUERY``) by version."""
+    return {int(v): (str(name), str(checksum), at) for v, name, checksum, at in rows}
 
 
 def _check_unchanged(migrations: list[Migration], recorded: dict[int, tuple[str, str, datetime]]) -> None:
@@ -155,7 +164,12 @@ def status(store: Store, directory: Path | None = None) -> list[MigrationState]:
         {"db": store.database},
         use_database=False,  # the database itself may not exist yet
     )
-    recorded = _recorded(store) if exists else {}
+    return states_of(migrations, _recorded(store) if exists else {})
+
+
+def states_of(migrations: list[Migration], recorded: dict[int, tuple[str, str, datetime]]) -> list[MigrationState]:
+    """Each migration's state against the ledger (``recorded_of``), and the ledger's unknown ones."""
+    recorded = dict(recorded)
     states: list[MigrationState] = []
     for m in migrations:
         if m.version not in recorded:
