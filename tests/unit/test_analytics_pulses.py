@@ -645,3 +645,22 @@ def test_a_series_imputed_from_a_few_exact_counts_finds_no_pulse_in_their_noise(
         pulses = _imputed_post(seed, 200)
         assert [p.trigger for p in pulses] == ["tracking-start", "organic"]
         assert abs(pulses[1].onset - (T0 + 200)) <= 1
+
+
+def test_a_burst_tracked_only_days_after_publish_reports_no_peak_it_never_saw():
+    """A post first snapshotted 60 h after publish: its publish burst got a peak, half-life and
+    exponent drawn from the hours after (a 865/h peak the curve showed nowhere, against a true one
+    of 3,620/h); they are now none, saying why, while its lift still counts. Tracked from publish,
+    the same post keeps them; by the fold (day 7) the verdict is kept with the pulse."""
+    hours = 240
+    v = noisy(curve(hours, [(0, 5000.0, 2.0, 1.2)], floor=20.0), 3)
+    late = replay_post("p", snapshots(v)[59:], publish_hours=T0, params=P).pulse_list()[0]
+    assert late.trigger == "publish"
+    assert (late.peak, late.peak_velocity, late.half_life, late.theta) == (None, None, None, None)
+    assert late.no_fit_reason == "no snapshot within 6 h of the onset: its rise and peak were not observed"
+    assert late.incremental > 0.9 * sum(v) - 20 * hours
+    for until in (150, hours):  # before and after the fold
+        seen = replay_post("p", snapshots(v)[:until], publish_hours=T0, params=P).pulse_list()[0]
+        assert seen.peak is not None and seen.half_life is not None and seen.no_fit_reason is None
+        late = replay_post("p", snapshots(v)[59:until], publish_hours=T0, params=P).pulse_list()[0]
+        assert late.peak is None and late.half_life is None

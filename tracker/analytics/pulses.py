@@ -213,6 +213,11 @@ _HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
 _F4 = np.float32
 _VERSION = 4
 _F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
+_F_RISE_UNSEEN = 64  # flags bit 6: no snapshot within RISE_SEEN_HOURS of the onset (kept past the fold)
+RISE_SEEN_HOURS = 6.0
+"""A pulse with no snapshot within this many hours of its onset (a post first tracked days after
+it was published, a collection outage) reports no peak, half-life nor decay exponent: its rise
+and peak were never observed, and a fit would only draw them from the steps after."""
 _DELIVERY_SHIFT, _DELIVERY_MASK = 3, 7  # flags bits 3-5: a heated pulse's delivery (see response)
 DELIVERY_HALVINGS = 4
 """A heated pulse's input is spread evenly over its node's window, or over its first half,
@@ -736,6 +741,7 @@ class PulseTracker:
         if tau == EARLY - 1:
             self._choose_delivery(params)  # settled from the data alone, however often it was read
         if tau == FOLD_AT and self.early:
+            self._set(_F_RISE_UNSEEN, not self._rise_observed(params))  # the early steps go: keep the verdict
             g_e, r_e, w_e, we_e, wee_e = self._early_system(params)
             self.gram += g_e.astype(_F4)
             self.rhs += r_e.astype(_F4)
@@ -904,6 +910,18 @@ class PulseTracker:
         else:
             self.amplitude, self.offset, self.theta = fit
 
+    def _rise_unseen(self, params: AnalyticsParams) -> bool:
+        """Whether no step within RISE_SEEN_HOURS of the onset was observed (once that span is past)."""
+        if self._flag(_F_RISE_UNSEEN):
+            return True
+        if not max(1, params.steps(RISE_SEEN_HOURS)) < self.next_step - self.onset <= FOLD_AT:
+            return False  # too early to tell; or folded before this verdict was kept (an older state)
+        return not self._rise_observed(params)
+
+    def _rise_observed(self, params: AnalyticsParams) -> bool:
+        """Whether a step within RISE_SEEN_HOURS of the onset was observed (the early steps' bits)."""
+        return bool(self.early_obs & ((1 << max(1, params.steps(RISE_SEEN_HOURS))) - 1))
+
     def _observed_after(self, peak: int) -> int:
         """Observed steps after step ``peak`` of the pulse (what a decay exponent is read off)."""
         return bin(self.early_obs >> (peak + 1)).count("1") + self.fit_points
@@ -1048,13 +1066,17 @@ class PulseTracker:
         self._ensure_fit(params)
         no_resp = self._flag(_F_NO_RESPONSE)
         fitted = self.fit_step != NONE and self.peak_tau >= 0 and not no_resp
+        unseen = fitted and self._rise_unseen(params)
+        fitted = fitted and not unseen
         peak = self.onset + int(self.peak_tau) if fitted else None
         half = self.half_x - self.peak_tau if fitted and self.half_x == self.half_x else None
         lift = self.incremental(params)
         since = int(self.since) if self._decayed(params) else None
         theta_ok = fitted and self.theta == self.theta
         reason = None
-        if not fitted:
+        if unseen:
+            reason = f"no snapshot within {RISE_SEEN_HOURS:g} h of the onset: its rise and peak were not observed"
+        elif not fitted:
             reason = "no response" if no_resp else "too few steps after the onset"
         elif not theta_ok:
             seen = self._observed_after(int(self.peak_tau))
