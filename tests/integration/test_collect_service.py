@@ -244,4 +244,12 @@ def test_plan_shows_what_is_tracked_and_what_the_quota_allows(kafka: str, tracke
         assert platform in lines
     assert "over quota" in lines["bilibili"] and "defers" in lines["bilibili"]
     assert "fits" in lines["youtube"]
+    # comment pages spend the same quota: their ceiling is told beside the counters' calls (5 pages per
+    # visit, a visit every 6 h: 20 a day per tracked post), and when it is more than the quota leaves
+    tracked = int(lines["youtube"].split()[2]) - int(lines["youtube"].split()[8])
+    assert f"comments up to {tracked * 20:,}/day" in lines["youtube"], lines["youtube"]
+    tight = CliRunner().invoke(main, ["collect", "--plan"],
+                               env={**env, "TRACKER_COLLECT_LIMITS": '{"youtube": {"daily_quota": 100}}'})
+    youtube = next(line for line in tight.output.splitlines() if line.startswith("youtube"))
+    assert "fits; comments up to" in youtube and "the counters leave: comment visits wait" in youtube, youtube
     assert "next 10 refreshes" in result.output

@@ -80,8 +80,10 @@ async def _plan(settings: Settings) -> str:
         finally:
             runner.cancel()
         adapters = {name: adapter_for(cfg) for name, cfg in collection.configs.items()}
+        comments = ((settings.collect_comment_every_hours, settings.collect_comment_max_pages)
+                    if settings.collect_comments else None)
         return render(collection.scheduler, collection.configs, adapters, collection.clock.now(),
-                      collection.clock.label)
+                      collection.clock.label, comments=comments)
     finally:
         await feed.stop()
         await collection.clock.stop()

@@ -27,9 +27,18 @@ def daily_calls(scheduler: Scheduler, platform: str, batch: int, now: float) -> 
     return sum(per_class.values()), per_class
 
 
+def comment_calls(tracked: int, every_hours: float, max_pages: int) -> float:
+    """The most comment calls per day ``tracked`` posts can take: a visit every ``every_hours`` of
+    up to ``max_pages`` pages each (a visit is skipped when the comment count did not grow)."""
+    if not tracked or not max_pages:
+        return 0.0
+    return tracked * max_pages * 24.0 / max(every_hours, 1.0 / 60)
+
+
 def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: dict[str, Adapter], now: float,
-           clock_label: str, upcoming: int = 10) -> str:
-    """The plan of every configured platform."""
+           clock_label: str, upcoming: int = 10, comments: tuple[float, int] | None = None) -> str:
+    """The plan of every configured platform; ``comments``: (hours between visits, pages per visit)
+    when comments are collected, for the most calls they can take beside the counters'."""
     lines = [f"collection plan at {_when(now)} ({clock_label}); {len(scheduler)} posts in the registry",
              "",
              f"{'platform':<16}{'via':<12}{'tracked':>8}{'due':>6}{'heated':>8}{'young':>7}{'ageing':>8}"
@@ -52,6 +61,12 @@ def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: d
             verdict = f"rate-bound ({calls:,.0f} > {rate * DAY:,.0f} calls/day)"
         elif not census.get("tracked"):
             verdict = "no posts"
+        tracked = census.get("tracked", 0) - census.get("ended", 0)
+        most = comment_calls(tracked, *comments) if comments and adapter.has_comments else 0.0
+        if most and verdict == "fits":  # comments take only what the counters leave of the quota
+            verdict += f"; comments up to {math.ceil(most):,}/day" + (
+                "" if quota is None or calls + most <= quota else
+                f", more than the {max(0, math.floor(quota - calls)):,} the counters leave: comment visits wait")
         lines.append(
             f"{platform:<16}{adapter.name:<12}{census.get('tracked', 0):>8}{census.get('due', 0):>6}"
             f"{census.get('heated', 0):>8}{census.get('young', 0):>7}{census.get('ageing', 0):>8}"
