@@ -203,7 +203,14 @@ def test_generate_writes_json_and_yaml(monkeypatch, tmp_path: Path) -> None:
     loaded = yaml.safe_load((tmp_path / "provisioning/alerting/tracker.yaml").read_text())
     assert loaded == d.alerting_provisioning()
     (tmp_path / "dashboards/tracker-pipeline.json").write_text("{}")
-    assert CliRunner().invoke(dashboards, ["generate", "--check", "--out", str(tmp_path)]).exit_code == 1
+    (tmp_path / "dashboards/tracker-campaign-roi.json").unlink()
+    stale = CliRunner().invoke(dashboards, ["generate", "--check", "--out", str(tmp_path)])
+    assert stale.exit_code == 1
+    assert "missing (run" in stale.output and "dashboards/tracker-campaign-roi.json" in stale.output.split("missing")[1]
+    assert "out of date (run" in stale.output and "tracker-pipeline.json" in stale.output.split("out of date")[1]
+    nowhere = CliRunner().invoke(dashboards, ["generate", "--check", "--out", str(tmp_path / "absent")])
+    assert nowhere.exit_code == 1 and "absent does not exist: nothing generated there yet" in nowhere.output
+    assert "out of date" not in nowhere.output
 
 
 def test_datasource_points_at_read_endpoint_or_server_without_the_password(monkeypatch) -> None:

@@ -79,18 +79,26 @@ def generate(out: Path, check: bool) -> None:
         generated = files(Settings())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    stale = []
+    stale, missing = [], []
     for rel, value in generated.items():
         path = out / rel
         text = render(rel, value)
         if check:
-            if not path.exists() or path.read_text() != text:
+            if not path.exists():
+                missing.append(rel)
+            elif path.read_text() != text:
                 stale.append(rel)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         click.echo(f"wrote {path}")
-    if stale:
+    if stale or missing:
         again = "tracker dashboards generate" + ("" if out == DEFAULT_OUT else f" --out {shlex.quote(str(out))}")
-        click.echo(f"out of date (run `{again}`): " + ", ".join(stale), err=True)
+        if missing and not out.exists():
+            click.echo(f"{out} does not exist: nothing generated there yet (run `{again}`, or --out the folder "
+                       "that holds them)", err=True)
+            sys.exit(1)
+        for what, names in (("missing", missing), ("out of date", stale)):
+            if names:
+                click.echo(f"{what} (run `{again}`): " + ", ".join(names), err=True)
         sys.exit(1)
