@@ -66,9 +66,12 @@ def test_demo_fills_the_store_within_two_minutes_and_resumes_where_it_stopped(
                                  ).result_rows[0][0]
         assert platforms >= 6
         # the registry is read after the heating nodes and first snapshots it names: the posts
-        # still get their publish time (every long-tail figure was n/a)
-        baseline = client.query("SELECT countIf(loglinear_30d IS NOT NULL) FROM long_tail FINAL").result_rows[0][0]
-        assert baseline > 0
+        # still get their publish time (every long-tail figure was n/a); a post's long tail is
+        # written again with its next snapshot, so this is waited for, not read at once
+        query = "SELECT countIf(loglinear_30d IS NOT NULL) FROM long_tail FINAL"
+        while time.monotonic() - started < 150 and not client.query(query).result_rows[0][0]:
+            time.sleep(0.5)
+        assert client.query(query).result_rows[0][0] > 0
         latest = client.query("SELECT max(observed_at) FROM snapshots WHERE source = 'simulator'").result_rows[0][0]
         # the demo's stand-in for ops records the boosts its clock has passed as executed (six
         # ended before it starts), so the campaign's spend counts them
