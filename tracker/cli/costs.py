@@ -155,6 +155,7 @@ def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: 
     """Record an FX rate: 1 BASE = RATE QUOTE from DATE on."""
     from tracker.registry.records import RowError, ident
     from tracker.registry.records import currency as check_currency
+    from tracker.report import queries as q
     from tracker.store.access import open_reader, open_writer
 
     try:
@@ -172,7 +173,7 @@ def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: 
     settings = Settings()
     try:
         with open_reader(settings) as reader:
-            if tenant and tenant not in (known := registered_tenants(reader)):
+            if tenant and tenant not in (known := q.registered_tenants(reader)):
                 raise click.ClickException(
                     f"--tenant: {tenant!r} is not in the registry (tenants: {', '.join(known) or 'none yet'}); "
                     "import its campaign first (tracker posts import), or leave --tenant out for a rate of "
@@ -185,13 +186,6 @@ def fx(base: str, quote: str, value: str, day: str | None, tenant: str, source: 
     except TrackerError as exc:
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
     click.echo(f"1 {base} = {rate} {quote} from {when} on ({f'tenant {tenant}' if tenant else 'every tenant'})")
-
-
-def registered_tenants(reader: Reader) -> list[str]:
-    """The tenants the registry knows (a tenant, campaign or post stored), sorted."""
-    return [str(t) for (t,) in reader.query(
-        "SELECT DISTINCT tenant FROM (SELECT tenant FROM tenants FINAL UNION ALL SELECT tenant FROM campaigns FINAL "
-        "UNION ALL SELECT tenant FROM posts FINAL WHERE deleted = 0) ORDER BY tenant").rows]
 
 
 def _today_for_campaigns(reader: Reader, tenant: str) -> date:

@@ -107,8 +107,7 @@ def owner(reader: Reader, post_id: str, tenant: str | None) -> tuple[str, str]:
     ``tenant``, the one tenant whose registry holds the post. With it, the post must be that
     tenant's, or no tenant's yet (a post just imported waits for a worker: the warning says
     the node counts once the post is stored)."""
-    from tracker.cli.costs import registered_tenants
-    from tracker.report.queries import holders, only_holder
+    from tracker.report.queries import holders, only_holder, registered_tenants
 
     found = holders(reader, "post", post_id)
     if tenant is None:

@@ -27,7 +27,7 @@ from tracker.registry.reader import read
 from tracker.registry.records import CampaignUpdate, Options, Registry, build, campaign_record
 from tracker.settings import Settings
 from tracker.store.access import json_each_row, open_reader, open_writer
-from tracker.store.client import embedded_path, is_embedded
+from tracker.store.client import has_store
 from tracker.store.errors import StoreBusy
 
 TABLE_ORDER = ("tenants", "campaigns", "creators", "creator_accounts", "bundles", "fx_rates", "emv_unit_values",
@@ -80,7 +80,7 @@ def prepare(path: Path, settings: Settings, options: Options) -> Registry:
     """``path`` read as the store makes it: rows of stored campaigns and heating of stored posts
     read in their zones (unless one is given), and the campaigns and tenants rows that change."""
     registry = parse(path, options)
-    if not store_exists(settings):  # nothing stored yet: every campaign and tenant is new
+    if not has_store(settings.store_url):  # nothing stored yet: every campaign and tenant is new
         campaign_tables(registry, {}, set(), options.version)
         return registry
     stored, tenants = stored_campaigns(settings, registry.campaigns) if registry.campaigns else ({}, set())
@@ -94,12 +94,6 @@ def prepare(path: Path, settings: Settings, options: Options) -> Registry:
     if registry.campaigns:
         campaign_tables(registry, stored, tenants, options.version)
     return registry
-
-
-def store_exists(settings: Settings) -> bool:
-    """Whether there is a store to read: an embedded one made by an earlier run, or a server (which
-    exists by definition; an unreachable one is an error the read reports)."""
-    return not is_embedded(settings.store_url) or embedded_path(settings.store_url).exists()
 
 
 CAMPAIGN_FIELDS = ("name", "time_zone", "reporting_currency", "starts_at", "ends_at", "brand_terms", "version")

@@ -404,6 +404,13 @@ def tenants(reader: Reader, table: str = "posts") -> list[str]:
     return [str(r[0]) for r in reader.query(f"SELECT DISTINCT tenant FROM {table} ORDER BY tenant").rows]
 
 
+def registered_tenants(reader: Reader) -> list[str]:
+    """The tenants the registry knows (a tenant, campaign or post stored), sorted."""
+    return [str(t) for (t,) in reader.query(
+        "SELECT DISTINCT tenant FROM (SELECT tenant FROM tenants FINAL UNION ALL SELECT tenant FROM campaigns FINAL "
+        "UNION ALL SELECT tenant FROM posts FINAL WHERE deleted = 0) ORDER BY tenant").rows]
+
+
 def only_tenant(tenants: list[str]) -> str:
     """The only one of the store's ``tenants``; refuses none or several."""
     if len(tenants) == 1:
