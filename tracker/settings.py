@@ -168,7 +168,9 @@ class Settings(BaseSettings):
     collect_max_attempts: int = Field(4, ge=1, description="Attempts per request on retryable errors (jittered exponential backoff).")
     collect_backoff_max_seconds: float = Field(30.0, ge=0, description="Longest backoff between two attempts of one request.")
     collect_max_pause_seconds: float = Field(
-        300.0, ge=0, description="Longest pause honoured from a Retry-After header (longer ones count as quota exhaustion).")
+        300.0, ge=0, description="Longest pause honoured from a Retry-After header (longer ones count as quota exhaustion); "
+        "also how long a platform reporting its rate budget nearly spent is held (Instagram's usage headers: half of it "
+        "at 90 %, all of it at 100 %).")
     collect_breaker_failures: int = Field(5, ge=1, description="Consecutive failed requests that open a platform's circuit breaker.")
     collect_breaker_cooldown_seconds: float = Field(30.0, ge=0, description="Seconds an open breaker waits before one probe request.")
     collect_risk_backoff_seconds: float = Field(

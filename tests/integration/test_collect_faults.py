@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -155,3 +156,41 @@ def test_risk_control_is_reported_not_evaded(sim: Simulation, url: str) -> None:
         assert (REGISTRY.get_sample_value("tracker_collect_risk_control_total", {"platform": platform}) or 0) \
             - before == 1
     sim.faults.clear()
+
+
+def test_instagram_usage_near_its_budget_holds_requests_before_throttling(sim: Simulation, url: str) -> None:
+    """Instagram reports how much of its rate budget the app has spent on every answer; the
+    collector holds its requests from 90 % on, so a steady stream of calls is never throttled
+    (ignoring the headers, the 11th call of a 10-call budget is)."""
+    sim.clock.set(sim.population.campaign_start + timedelta(days=20))
+    sim.faults.clear()
+    sim.instagram_calls_per_hour, sim.instagram_usage_window = 10, 3.0
+    cfg = PlatformConfig("instagram", DEFAULTS["instagram"][0], f"{url}/instagram", timeout=2, concurrency=1,
+                         daily_quota=None, quota_zone=DEFAULTS["instagram"][3])
+    adapter = adapter_for(cfg)
+    post = next(p for p in sim.population.posts if p.platform == "instagram" and sim.status(p) == "live")
+    throttled = requests("instagram", "throttled")
+    held = REGISTRY.get_sample_value("tracker_collect_backoff_seconds_total",
+                                     {"platform": "instagram", "reason": "usage"}) or 0.0
+
+    async def scenario() -> tuple[list, list[float]]:
+        http = PlatformHttp(cfg, SimClock(sim), replace(DISCIPLINE, max_pause=3.0))
+        seen, holds = [], []
+        try:
+            for _ in range(25):
+                seen += await adapter.fetch_metrics(http, [PostRef(post.id, post.tenant)])
+                holds.append(http.wait_seconds())
+        finally:
+            await http.aclose()
+        return seen, holds
+
+    try:
+        observations, holds = asyncio.run(scenario())
+    finally:
+        sim.instagram_calls_per_hour, sim.instagram_usage_window = None, 3600.0
+    assert len(observations) == 25 and all(o.metrics["views"] is not None for o in observations)
+    assert requests("instagram", "throttled") == throttled, "no call went past the budget"
+    assert holds[8] > 0 and all(h == 0 for h in holds[:8]), "held from the 9th answer (90 %) on, not before"
+    assert (REGISTRY.get_sample_value("tracker_collect_backoff_seconds_total",
+                                      {"platform": "instagram", "reason": "usage"}) or 0.0) > held
+    assert REGISTRY.get_sample_value("tracker_collector_platform_usage_ratio", {"platform": "instagram"}) is not None

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry full URLs
 T = TypeVar("T")
 USER_AGENT = "tracker/0.1 (KOL campaign tracker)"
+USAGE_SLOW = 0.9
+"""Share of its rate budget a platform reports spent (Instagram's usage headers) from which its
+requests are held: half of ``max_pause`` at 90 %, all of it at 100 %. The budgets are rolling
+windows, so each hold lets the oldest calls age out, and the next answer says where usage is."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,20 @@ class PlatformHttp:
     def wait_seconds(self) -> float:
         """Real seconds before this platform takes a request (pause or open breaker)."""
         return max(self.paused_until - time.monotonic(), self.breaker.wait_seconds(), 0.0)
+
+    def note_usage(self, share: float | None) -> None:
+        """The platform's own report of the share (0–1) of its rate budget spent; from
+        ``USAGE_SLOW`` on, every request of the platform is held (see there)."""
+        if share is None:
+            return
+        metrics.COLLECTOR_PLATFORM_USAGE.labels(self.platform).set(share)
+        if share < USAGE_SLOW:
+            return
+        hold = self.d.max_pause * (0.5 + 0.5 * min(1.0, (share - USAGE_SLOW) / (1.0 - USAGE_SLOW)))
+        if self.paused_until <= time.monotonic():
+            log.warning("%s reports %.0f %% of its rate budget spent; holding its requests for %.0f s", self.platform,
+                        100 * share, hold)
+        self._pause(hold, "usage")
 
     def allows(self, priority: int, cost: float = 1.0) -> bool:
         """Whether the quota lets a call of this priority class go now."""

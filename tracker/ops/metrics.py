@@ -51,6 +51,9 @@ COLLECTOR_QUOTA_REMAINING = Gauge("tracker_collector_quota_remaining",
 COLLECTOR_QUOTA_EXHAUSTED = Gauge("tracker_collector_quota_exhausted",
                                   "1 while the platform's quota is used up (collection waits for its reset).",
                                   ["platform"])
+COLLECTOR_PLATFORM_USAGE = Gauge("tracker_collector_platform_usage_ratio",
+                                 "Share of its rate budget the platform last reported spent (Instagram's usage "
+                                 "headers); requests are held from 0.9 on.", ["platform"])
 COLLECTOR_RATE_LIMIT_WAIT = Counter("tracker_collector_rate_limit_wait_seconds_total",
                                     "Seconds spent waiting for the platform's rate limit.", ["platform"])
 COLLECTOR_BREAKER_OPEN = Gauge("tracker_collector_breaker_open",
@@ -81,7 +84,8 @@ COLLECT_RETRIES = Counter("tracker_collect_retries_total",
                           "server_error, timeout, network, invalid).", ["platform", "reason"])
 COLLECT_BACKOFF_SECONDS = Counter("tracker_collect_backoff_seconds_total",
                                   "Real seconds requests were held back, by platform and reason (backoff, "
-                                  "rate_limited = Retry-After, risk_control).", ["platform", "reason"])
+                                  "rate_limited = Retry-After, risk_control, usage = the platform's usage report near its budget).",
+                                  ["platform", "reason"])
 COLLECT_RISK_CONTROL = Counter("tracker_collect_risk_control_total",
                                "Risk-control or captcha answers (the platform is left alone, never evaded).",
                                ["platform"])

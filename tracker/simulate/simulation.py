@@ -40,6 +40,13 @@ class Simulation:
         self.population = population
         self.clock = clock
         self.faults = FaultBook()
+        self.instagram_calls_per_hour: int | None = None
+        """Instagram's business-use-case budget of the simulator's one app and user pair [sim]:
+        calls per ``instagram_usage_window`` (an hour of real time). Set, every Instagram answer carries its usage in
+        ``X-Business-Use-Case-Usage`` and a call past it is throttled (code 80002) until the
+        oldest call of the window ages out; None (the default) meters nothing."""
+        self.instagram_usage_window = 3600.0
+        """Real seconds the Instagram budget above counts calls over (a rolling window)."""
         self.posts_requested = posts_requested or len(population.posts)
         self.series, comps = simulate(population)
         self.streams: list[CommentStream] = []

@@ -7,6 +7,11 @@ never 0. Errors ``{"error":{"code","error_subcode","message"}}``: 190 → token;
 4, 17, 32, 613, 80002 → throttled (Retry-After, or X-Business-Use-Case-Usage's
 estimated_time_to_regain_access); 1, 2 → retry; 100/33 → media gone; 10, 200-299
 → permission. The token is a Bearer header.
+
+Every answer may carry the app's usage of its rate budget (``X-Business-Use-Case-Usage``,
+``X-App-Usage``: per cent of calls, CPU time and total time); the highest share goes to
+``PlatformHttp.note_usage``, which holds the platform's requests as it nears 100 %, before
+Instagram throttles.
 """
 
 from __future__ import annotations
@@ -37,8 +42,35 @@ def _regain_seconds(response: httpx.Response) -> float | None:
     return minutes * 60.0 if minutes else None
 
 
-def check(response: httpx.Response) -> dict | None:
-    """The body, None when the media is gone, or the error."""
+def usage_share(response: httpx.Response) -> float | None:
+    """The highest share (0–1) of any rate budget the usage headers report, None without any."""
+    shares: list[float] = []
+    for header in ("X-Business-Use-Case-Usage", "X-App-Usage"):
+        raw = response.headers.get(header)
+        if not raw:
+            continue
+        try:
+            usage = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        # X-App-Usage is one mapping; X-Business-Use-Case-Usage lists mappings per business id
+        if header == "X-App-Usage":
+            entries = [usage]
+        elif isinstance(usage, dict):
+            entries = [x for v in usage.values() if isinstance(v, list) for x in v]
+        else:
+            entries = []
+        for entry in entries:
+            if isinstance(entry, dict):
+                shares += [float(entry[k]) / 100.0 for k in ("call_count", "total_cputime", "total_time")
+                           if isinstance(entry.get(k), int | float)]
+    return max(shares) if shares else None
+
+
+def check(response: httpx.Response, http: PlatformHttp | None = None) -> dict | None:
+    """The body, None when the media is gone, or the error; ``http`` is told the usage headers."""
+    if http is not None:
+        http.note_usage(usage_share(response))
     body = json_body(response, NAME)
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
@@ -76,7 +108,7 @@ class Instagram(Adapter):
         out = []
         for post in posts:
             def parse(response: httpx.Response, post: PostRef = post) -> Observation:
-                body = check(response)
+                body = check(response, http)
                 if body is None:
                     return self.unavailable(post)
                 values: dict[str, int | None] = {}
@@ -102,7 +134,7 @@ class Instagram(Adapter):
             params["after"] = cursor
 
         def parse(response: httpx.Response) -> CommentPage:
-            body = check(response)
+            body = check(response, http)
             if body is None:
                 return CommentPage([], None)
             comments = [Comment(comment_id=str(need(c, "id", str, NAME)), text=str(c.get("text", "")),

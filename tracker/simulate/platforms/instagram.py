@@ -14,12 +14,20 @@
   token → 400 code 190/463; rate limit → 429 + Retry-After, code 80002 and
   ``X-Business-Use-Case-Usage``; quota → 403 code 4 with ``X-App-Usage``; 5xx → code 2
   ``is_transient``; unknown, unpublished or taken down → 400 code 100 subcode 33.
+- Usage [sim]: with ``Simulation.instagram_calls_per_hour`` set, every answer carries
+  ``X-Business-Use-Case-Usage`` (``call_count``: per cent of the budget spent in the last real
+  hour, ``Simulation.instagram_usage_window``; the CPU and time shares follow it at 20 % and 30 %), and a call past the budget is the
+  rate-limit error with ``estimated_time_to_regain_access`` (minutes).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import time
 import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -37,6 +45,7 @@ from tracker.simulate.platforms.base import (
 )
 from tracker.simulate.simulation import Simulation
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 NAME = "instagram"
 KINDS = frozenset({"rate_limit", "server_error", "expired_token", "quota"})
 INSIGHTS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
@@ -71,6 +80,32 @@ def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
                      transient=True)
     return error("An unexpected error has occurred. Please retry your request later.", 2,
                  spec.http_status or 500, transient=True)
+
+
+class UsageMeter:
+    """Calls in ``sim.instagram_usage_window`` against ``sim.instagram_calls_per_hour`` [sim]."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.calls: deque[float] = deque()
+
+    def spend(self) -> tuple[dict[str, str], float | None]:
+        """Count one call: its usage header, and the seconds until access returns when the
+        budget is spent (the call is then refused, and not counted)."""
+        budget = self.sim.instagram_calls_per_hour
+        if not budget:
+            return {}, None
+        now, window = time.monotonic(), self.sim.instagram_usage_window
+        while self.calls and self.calls[0] <= now - window:
+            self.calls.popleft()
+        refused = len(self.calls) >= budget
+        if not refused:
+            self.calls.append(now)
+        share = min(100, round(100 * len(self.calls) / budget))
+        wait = self.calls[0] + window - now if refused else None
+        entry = {"type": "instagram", "call_count": share, "total_cputime": share // 5, "total_time": share * 3 // 10,
+                 "estimated_time_to_regain_access": 0 if wait is None else max(1, math.ceil(wait / 60))}
+        return {"X-Business-Use-Case-Usage": json.dumps({"sim": [entry]})}, wait
 
 
 def _graph_time(ts: float) -> str:
@@ -146,9 +181,23 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
                 body["paging"]["next"] = f"{request.url.with_query({**request.query, 'after': encode_cursor(nxt)})}"
         return json_response(body)
 
+    meter = UsageMeter(sim)
+
+    def metered(handler: Handler) -> Handler:
+        async def answer(request: web.Request) -> web.Response:
+            headers, wait = meter.spend()
+            if wait is not None:
+                return error("There have been too many calls to this Instagram account.", 80002, 429, 2446079,
+                             headers=headers)
+            response = await handler(request)
+            response.headers.update(headers)
+            return response
+        return answer
+
     out = []
     for prefix in ("/instagram", r"/instagram/{version:v\d+\.\d+}"):
-        out += [web.get(prefix + r"/{media_id:\d+}", media), web.get(prefix + r"/{media_id:\d+}/insights", insights),
-                web.get(prefix + r"/{media_id:\d+}/comments", comments)]
+        out += [web.get(prefix + r"/{media_id:\d+}", metered(media)),
+                web.get(prefix + r"/{media_id:\d+}/insights", metered(insights)),
+                web.get(prefix + r"/{media_id:\d+}/comments", metered(comments))]
     return out
 
