@@ -84,16 +84,18 @@ the daily cycle learned later (the half-life lives in them)."""
 FOLD_AT = 168
 """Step of a pulse at which its early steps are folded into the normal equations for
 good (the daily cycle is known by then) and no longer kept."""
-N = K + 2
-"""Fitted coefficients: the K response components, β (the scale of the counterfactual), then
-the level: a constant velocity the pulse does not explain (a post's own baseline, unseen
-before the publish burst; ≥ 0), part of the counterfactual."""
+N = K + 3
+"""Fitted coefficients: the K response components, β (the scale of the counterfactual), the
+level: a constant velocity the pulse does not explain (a post's own baseline, unseen before the
+publish burst; ≥ 0), and the held level (a later pulse's; see :meth:`PulseTracker.held_column`),
+both part of the counterfactual."""
 LEVEL = K + 1
 """Index of the level in the coefficients."""
+HELD = K + 2
+"""Index of the held level in the coefficients."""
 _TRI = np.triu_indices(N)
-_N2 = K + 1
-"""Coefficients of a version-2 state (no level)."""
-_TRI2 = np.triu_indices(_N2)
+_COEFS = {2: K + 1, 3: K + 2, 4: K + 2, 5: N}
+"""Coefficients stored by each state version (2: no level; 3, 4: no held level)."""
 BETA_PRIOR_HOURS = 24.0
 """β (how far the earlier pulses' extrapolation is off) is pulled towards 1 with the weight of
 this many hours of the counterfactual: a fit cannot blame a later pulse for an earlier one's
@@ -211,7 +213,7 @@ _INTS = _I32 + _U8 + _BITS + ("fit_step",)
 _F32 = _FIT[1:]
 _HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
 _F4 = np.float32
-_VERSION = 4
+_VERSION = 5
 _F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
 _F_RISE_UNSEEN = 64  # flags bit 6: no snapshot within RISE_SEEN_HOURS of the onset (kept past the fold)
 RISE_SEEN_HOURS = 6.0
@@ -421,10 +423,40 @@ class PulseTracker:
         """The fitted level of the counterfactual (deseasonalised counts/step, ≥ 0)."""
         return float(self.coef[LEVEL])
 
+    def held_column(self, steps: np.ndarray, params: AnalyticsParams = DEFAULT_PARAMS) -> np.ndarray:
+        """The held level's column at each of ``steps``: what the earlier pulses' slowest
+        component (where their levels went, see ``_close``) has lost by decaying since this
+        pulse's onset, ``cf_K · (1 − q_K^(step − onset))``; zeros for a first pulse.
+
+        Its coefficient is fitted (≥ 0): 1 holds that component constant, 0 lets it decay.
+        Days of a closed pulse cannot tell a post's floor from its slow tail; a later pulse's
+        steps can. With the free constant alone, a floor held by a ramp the constant cannot
+        follow took the slow part of the later pulse's response: a boost on a post with a floor
+        of a tenth of its peak was credited a third too little."""
+        if self.cf_ref == NONE:
+            return np.zeros(len(steps))
+        q = float(decays(params.grid_hours)[K - 1])
+        return float(self.cf[K - 1]) * (1.0 - q ** (np.asarray(steps, float) - self.cf_ref))
+
+    def level_at(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
+        """The fitted levels' velocity at ``step`` (the constant and the held level)."""
+        return self.level() + float(self.coef[HELD]) * float(self.held_column(np.array([step]), params)[0])
+
+    def level_sum(self, s1: int, s2: int, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
+        """Σ of the fitted levels' velocity over steps ``s1 .. s2 − 1``."""
+        if s2 <= s1:
+            return 0.0
+        total = self.level() * (s2 - s1)
+        if self.cf_ref != NONE and float(self.coef[HELD]) > 0:
+            q = float(decays(params.grid_hours)[K - 1])
+            gone = q ** (s1 - self.cf_ref) * (1.0 - q ** (s2 - s1)) / (1.0 - q)
+            total += float(self.coef[HELD]) * float(self.cf[K - 1]) * ((s2 - s1) - gone)
+        return total
+
     def model(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
-        """Fitted velocity at ``step``: scaled counterfactual and level plus the current pulse's
+        """Fitted velocity at ``step``: scaled counterfactual and levels plus the current pulse's
         excess."""
-        cf = self.beta() * self.counterfactual(step, params) + self.level()
+        cf = self.beta() * self.counterfactual(step, params) + self.level_at(step, params)
         return cf + self.excess(int(step) - self.onset, params)
 
 
@@ -510,7 +542,7 @@ class PulseTracker:
         self.b0 *= beta
         # the level goes on as the slowest component: a level fitted in a few days cannot be
         # told from a slowly decaying tail, and held constant it would outlive that tail
-        self.cf[K - 1] += self.level()
+        self.cf[K - 1] += self.level_at(next_onset, params)
         self.cf_ref = next_onset
 
     # -- feeding -----------------------------------------------------------
@@ -731,6 +763,7 @@ class PulseTracker:
             g[:K] = self.response(params).at(tau)
             g[K] = cf
             g[LEVEL] = 1.0
+            g[HELD] = self.held_column(np.array([step]), params)[0]
             e = dv
             self.gram += (w * np.outer(g, g)).astype(_F4)
             self.rhs += (w * e * g).astype(_F4)
@@ -807,6 +840,7 @@ class PulseTracker:
         x[:, :K] = self.response(params).matrix(0, n)
         x[:, K] = self._cf_array(self.onset + np.arange(n), params)
         x[:, LEVEL] = 1.0
+        x[:, HELD] = self.held_column(self.onset + np.arange(n), params)
         if params.grid_hours < 12.0:
             h0 = int(round(self.onset * params.grid_hours))
             d = np.asarray(self.cycle().factors(h0, n))
@@ -855,6 +889,10 @@ class PulseTracker:
         coef = _fresh_coef().astype(float)
         if float(np.abs(b).max(initial=0.0)) > 0:
             coef = nnls(g, b, self.coef)
+            if coef[HELD] > 1.0:  # at most the whole held level: fixed there, the rest refitted
+                rest = np.arange(N) != HELD
+                coef[rest] = nnls(g[np.ix_(rest, rest)], b[rest] - g[rest, HELD], self.coef[rest])
+                coef[HELD] = 1.0
         return coef, gram, rhs, (w_e, we_e, wee_e)
 
     def _refit(self, params: AnalyticsParams) -> None:
@@ -885,7 +923,7 @@ class PulseTracker:
             return
         peak = int(np.argmax(f))
         self.peak_tau = float(peak)
-        cf_peak = self.beta() * self.counterfactual(self.onset + peak, params) + self.level()
+        cf_peak = self.beta() * self.counterfactual(self.onset + peak, params) + self.level_at(self.onset + peak, params)
         self.peak_v = float(cf_peak + f[peak])
         half = _crossing(f, peak, 0.5 * float(f[peak]))
         self.half_x = math.nan if half is None else half
@@ -894,6 +932,7 @@ class PulseTracker:
         stop = max(peak + 1, tau_now + 1)
         taus = np.arange(peak, stop)
         cf = self.beta() * self._cf_array(self.onset + taus, params) + self.level()
+        cf += float(self.coef[HELD]) * self.held_column(self.onset + taus, params)
         below = np.flatnonzero(cf + f[peak:stop] <= line)
         self.since = math.nan if len(below) == 0 else float(self.onset + peak + below[0])
         stop = max(peak + 3, tau_now)
@@ -936,7 +975,9 @@ class PulseTracker:
         promotion's spike was read as 0 that way)."""
         if self._flag(_F_NO_RESPONSE):
             return 0.0
-        cf_raw = self.beta() * self.cf_rsum + self.level() * self.p_dsum
+        n = self.next_step - self.onset
+        daily = self.p_dsum / n if n > 0 else 1.0  # the levels in counts: deseasonalised sum × the mean cycle
+        cf_raw = self.beta() * self.cf_rsum + self.level_sum(self.onset, self.next_step, params) * daily
         fitted = 0.0
         if self.fit_step != NONE:
             fitted = float(self.response(params).window_sum(0, self.fit_step - self.onset) @ self.coef[:K])
@@ -960,7 +1001,8 @@ class PulseTracker:
         tau = self.next_step - self.onset
         span = params.steps(params.decay_gain_horizon_hours)
         resp = self.response(params)
-        pulse = float(resp.window_sum(tau, tau + span) @ self.coef[:K]) + self.level() * span
+        pulse = float(resp.window_sum(tau, tau + span) @ self.coef[:K])
+        pulse += self.level_sum(self.next_step, self.next_step + span, params)
         gain = self._memo["gain"] = pulse * self._recent_scale(params)
         return gain
 
@@ -980,7 +1022,7 @@ class PulseTracker:
         cf = self.beta() * float(self._cf_array(steps, params).sum())
         seen = float(np.sum(self.dring[-n:]))
         fitted = float(self.response(params).window_sum(tau - n, tau) @ self.coef[:K])
-        fitted += self.level() * n
+        fitted += self.level_sum(self.next_step - n, self.next_step, params)
         if with_counterfactual:
             fitted += cf
         else:
@@ -1021,7 +1063,7 @@ class PulseTracker:
         if self.fit_step == NONE:
             return None
         end = math.ceil(until)
-        cf = self.beta() * self._cf_sum(now, end, params) + self.level() * (end - now)
+        cf = self.beta() * self._cf_sum(now, end, params) + self.level_sum(now, end, params)
         tau = now - self.onset
         pulse = float(self.response(params).window_sum(tau, end - self.onset) @ self.coef[:K])
         point = (cf + pulse) * self._recent_scale(params, with_counterfactual=True)
@@ -1157,7 +1199,7 @@ class PulseTracker:
     def read(cls, buf: memoryview) -> tuple[PulseTracker, int]:
         """Decode from the start of ``buf``; returns the tracker and the bytes used."""
         vals = _HEAD.unpack_from(buf, 0)
-        if vals[0] not in (2, 3, _VERSION):
+        if vals[0] not in _COEFS:
             raise ValueError(f"unknown PulseTracker version {vals[0]}")
         self = cls.__new__(cls)
         i = 1
@@ -1176,7 +1218,8 @@ class PulseTracker:
         self.ring = decoded[:n_ring]
         self.dring = decoded[n_ring : 2 * n_ring]
         self.early = decoded[2 * n_ring :]
-        n, tri = (_N2, _TRI2) if vals[0] == 2 else (N, _TRI)  # version 2: no level
+        n = _COEFS[vals[0]]
+        tri = np.triu_indices(n)
         self.cf = np.frombuffer(buf, dtype="<f4", count=K, offset=off).astype(_F4)
         off += 4 * K
         self.shape = np.zeros(K, _F4)
