@@ -16,7 +16,7 @@ from tracker.analytics.longtail import (
     prior_ratio,
     ratio_at,
 )
-from tracker.analytics.metrics import emv, engagements
+from tracker.analytics.metrics import engagements
 
 
 def test_keywords_chinese_and_latin():
@@ -33,11 +33,9 @@ def test_keywords_chinese_and_latin():
     assert intent_rate([]) is None
 
 
-def test_engagements_and_emv_keep_null_apart_from_zero():
+def test_engagements_keep_null_apart_from_zero():
     assert engagements({"likes": 10, "comments": None, "shares": 0}) == 10
     assert engagements({"views": 100}) is None
-    assert emv({"likes": None}, {"likes": 0.1}) is None
-    assert emv({"likes": 10, "views": 100}, {"likes": 0.1, "views": 0.01}) == 2.0
 
 
 def test_roi_helpers_say_na_not_zero():

@@ -1,4 +1,5 @@
-"""The counters tracker follows, engagements and EMV (null ≠ 0 throughout)."""
+"""The counters tracker follows and engagements (null ≠ 0 throughout). EMV is priced in the store
+(``v_curves``, the ROI views) with the configured unit values."""
 
 from __future__ import annotations
 
@@ -24,19 +25,3 @@ def engagements(values: Mapping[str, float | None] | Sequence[float | None]) -> 
         parts = [values[i] for i in ENGAGEMENT_INDEXES]
     present = [p for p in parts if p is not None]
     return sum(present) if present else None
-
-
-def emv(values: Mapping[str, float | None], unit_values: Mapping[str, float]) -> float | None:
-    """Earned media value: Σ metric × unit value over metrics present and priced; None if none.
-
-    The unit values are configuration (see ``ILLUSTRATIVE_EMV_UNIT_VALUES``), never
-    an official rate.
-    """
-    total = 0.0
-    any_present = False
-    for metric, unit in unit_values.items():
-        count = values.get(metric)
-        if count is not None:
-            total += count * unit
-            any_present = True
-    return total if any_present else None

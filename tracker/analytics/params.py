@@ -8,19 +8,7 @@ The lead exposes these through ``Settings``; the pure code only ever sees an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-
-# Illustrative unit values (reporting currency per unit) for EMV. They are a
-# placeholder table for demos and tests, not an industry or platform rate card:
-# every deployment should configure its own.
-ILLUSTRATIVE_EMV_UNIT_VALUES: dict[str, float] = {
-    "views": 0.02,
-    "likes": 0.10,
-    "comments": 0.50,
-    "shares": 0.80,
-    "saves": 0.60,
-    "searches": 1.00,
-}
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +74,6 @@ class AnalyticsParams:
     step_jump_min: int = 500
     """SuspiciousEngagement: one counter's hourly gain ≥ ratio × its usual rate and ≥ min,
     while every other counter stays within 2 × its usual rate."""
-    emv_unit_values: dict[str, float] = field(
-        default_factory=lambda: dict(ILLUSTRATIVE_EMV_UNIT_VALUES)
-    )
 
     def steps(self, hours: float, minimum: int = 1) -> int:
         """A duration in hours as a whole number of grid steps (rounded up, ≥ minimum)."""

@@ -34,7 +34,7 @@ from tracker.analytics.longtail import (
     ratio_at,
     tail_share,
 )
-from tracker.analytics.metrics import emv, engagements
+from tracker.analytics.metrics import engagements
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.pulses import NONE, HeatingNode, Pulse, PulseTracker
 from tracker.analytics.records import cost_per_incremental
@@ -54,7 +54,6 @@ class HourRow:
     velocity: dict[str, float | None]
     engagements: float | None
     engagements_velocity: float | None
-    emv: float | None
     observed: bool
 
 
@@ -296,7 +295,6 @@ class PostAnalytics:
                     velocity=vel,
                     engagements=engagements(cum),
                     engagements_velocity=engagements(vel),
-                    emv=emv(cum, self.params.emv_unit_values),
                     observed=self.curve.observed(start + i),
                 )
             )

@@ -37,7 +37,7 @@ def curve(post_id: str, png_path: Path, metric: str | None, tenant: str | None) 
                            {"t": t, "p": post_id}).rows
         if not ctx:
             raise click.ClickException(f"post {post_id!r} is not registered for tenant {t}")
-        have = [r[0] for r in reader.query("SELECT DISTINCT metric FROM curves WHERE tenant = {t:String} "
+        have = [r[0] for r in reader.query("SELECT DISTINCT metric FROM v_curves WHERE tenant = {t:String} "
                                            "AND post_id = {p:String}", {"t": t, "p": post_id}).rows]
         if not have:
             raise click.ClickException(f"post {post_id!r} has no curve yet (the worker writes it from snapshots)")
@@ -45,7 +45,7 @@ def curve(post_id: str, png_path: Path, metric: str | None, tenant: str | None) 
         if chosen not in have:
             raise click.ClickException(f"post {post_id!r} has no {chosen} curve; it has: {', '.join(sorted(have))}")
         args = {"t": t, "p": post_id, "m": chosen}
-        points = reader.query("SELECT hour, cumulative, velocity, observed FROM curves FINAL WHERE tenant = {t:String} "
+        points = reader.query("SELECT hour, cumulative, velocity, observed FROM v_curves WHERE tenant = {t:String} "
                               "AND post_id = {p:String} AND metric = {m:String} ORDER BY hour", args).named()
         pulses = reader.query("SELECT * FROM pulses FINAL WHERE tenant = {t:String} AND post_id = {p:String} "
                               "ORDER BY pulse_index", args).named()

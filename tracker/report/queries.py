@@ -380,7 +380,7 @@ def campaign_curve(reader: Reader, camp: Campaign, metric: str = "engagements") 
     return reader.query(
         "SELECT c.post_id AS post_id, toDate(c.hour, {tz:String}) AS day, argMax(c.cumulative, c.hour) AS last, "
         "argMin(c.cumulative, c.hour) AS first "
-        "FROM (SELECT * FROM curves FINAL WHERE tenant = {t:String} AND metric = {m:String}) AS c "
+        "FROM (SELECT * FROM v_curves WHERE tenant = {t:String} AND metric = {m:String}) AS c "
         "INNER JOIN v_post_context AS p ON p.tenant = c.tenant AND p.post_id = c.post_id "
         "WHERE p.campaign_id = {c:String} GROUP BY c.post_id, day ORDER BY day, c.post_id",
         {"t": camp.tenant, "c": camp.campaign_id, "m": metric, "tz": camp.time_zone}).named()

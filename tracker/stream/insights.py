@@ -23,7 +23,7 @@ from tracker.alerting.wording import duration, when
 from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
 from tracker.analytics.longtail import LearnedRatios
-from tracker.analytics.metrics import METRICS, emv
+from tracker.analytics.metrics import METRICS
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import PostAnalytics, Update
 from tracker.analytics.pulses import HeatingNode, Pulse
@@ -37,7 +37,6 @@ from tracker.stream.state import PostState
 
 HOUR_MS = 3_600_000
 UNREGISTERED = "unregistered"  # campaign of alerts on posts whose registry entry has not arrived
-CURVE_METRICS = (*METRICS, "engagements", "emv")
 SEVERITY = {"PostDecaying": "warning", "PostUnavailable": "critical", "PostStalled": "warning",
             "SuspiciousEngagement": "warning"}
 SUMMARY = {
@@ -185,9 +184,6 @@ class Insights:
             if row.engagements is not None:
                 out.add(r.CURVES, (tenant, post_id, "engagements", hour, row.engagements,
                                    row.engagements_velocity, int(row.observed), version))
-            if row.emv is not None:
-                out.add(r.CURVES, (tenant, post_id, "emv", hour, row.emv,
-                                   emv(row.velocity, self.params.emv_unit_values), int(row.observed), version))
         zone = (state.registry or {}).get("tz")
         for p in update.pulses:
             onset = hours_to_dt(p.onset * g)
