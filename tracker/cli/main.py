@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "top": ("tracker.cli.top:top", "A campaign's best or worst posts by one metric."),
     "creators": ("tracker.cli.creators:creators", "The creator pool: rank, show and tag scorecards across campaigns."),
     "alerts": ("tracker.cli.alerts:alerts", "List post alerts (decaying, stalled, unavailable, suspicious)."),
+    "dlq": ("tracker.cli.dlq:dlq", "What the worker set aside and why; send it again once the cause is fixed."),
     "curve": ("tracker.cli.curve:curve", "Draw a post's pulse heating curve (cumulative, velocity, pulses) as a PNG."),
     "report": ("tracker.cli.report:report", "Write the post-campaign report (结案报告) as XLSX and/or HTML."),
     "sales": ("tracker.cli.sales:sales", "Import orders and attribution keys (post id, link, promo code) for ROAS."),

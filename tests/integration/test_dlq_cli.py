@@ -1,0 +1,71 @@
+"""``tracker dlq``: what the worker set aside, why, and sending it again once fixed, against a
+real worker, broker and store (the commands read the store through the worker that holds it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.data import post_id, registry, snapshot
+from tests.fixtures.worker import WorkerProcess, produce
+from tracker.broker import topics as t
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def worker(kafka: str, tracker_topics: str, tmp_path: Path):
+    w = WorkerProcess(kafka, tracker_topics, tmp_path).start()
+    yield w
+    w.stop()
+
+
+def tracker(worker: WorkerProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker", *args], env=worker.env, cwd=worker.cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_set_aside_messages_are_listed_and_sent_again_keyed_by_their_post(
+        kafka: str, tracker_topics: str, worker: WorkerProcess) -> None:
+    pid = post_id(7)
+    _, good = snapshot(7, 0)
+    asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(7)]))
+    # a producer that keys snapshots by account, not post: set aside; and bytes no one can use
+    asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [(b"account-42", good), (pid.encode(), b"{oops")]))
+    worker.wait_for("SELECT count() FROM dlq FINAL", 2)
+
+    summary = tracker(worker, "dlq", "--format", "json")
+    assert summary.returncode == 0, summary.stderr
+    groups = json.loads(summary.stdout)
+    assert sum(g["messages"] for g in groups) == 2
+    assert {g["source_topic"] for g in groups} == {t.SNAPSHOTS}
+    assert any("JSON" in g["reason"] for g in groups)
+
+    shown = tracker(worker, "dlq", "show", "--format", "json")
+    payloads = {row["payload"] for row in json.loads(shown.stdout)}
+    assert payloads == {good.decode(), "{oops"}
+
+    dry = tracker(worker, "dlq", "replay", "--topic", "snapshots", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would send 1 to tracker.snapshots.v1; 1 not a JSON message with a post_id" in dry.stdout
+    assert worker.scalar(f"SELECT count() FROM snapshots FINAL WHERE post_id = '{pid}'") == 0
+
+    sent = tracker(worker, "dlq", "replay", "--topic", "snapshots")
+    assert sent.returncode == 0, sent.stderr
+    assert "sent 1 to tracker.snapshots.v1" in sent.stdout
+    worker.wait_for(f"SELECT count() FROM snapshots FINAL WHERE post_id = '{pid}'", 1)
+    assert worker.scalar("SELECT count() FROM dlq FINAL") == 2  # nothing new set aside: it was good
+
+
+def test_an_empty_dlq_says_so(worker: WorkerProcess) -> None:
+    worker.client()  # the worker holds the store and serves it
+    empty = tracker(worker, "dlq", "--reason", "nothing like this")
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.strip() == "The DLQ is empty for these filters."
+    nothing = tracker(worker, "dlq", "replay")
+    assert nothing.stdout.strip() == "No message set aside matches."

@@ -1,0 +1,208 @@
+"""``tracker dlq``: what the worker set aside, why, and sending it again once fixed.
+
+The worker writes every message it cannot use to ``tracker.dlq.v1`` and to the
+store's ``dlq`` table with its reason; nothing is lost, and good messages behind
+a bad one go on. ``tracker dlq`` groups them by topic and reason, ``dlq show``
+lists them, and ``dlq replay`` sends their payloads back to their topics, keyed
+by their post, after the cause is fixed: a producer that keyed records by
+something else than the post_id, or a tracker release that accepts what an older
+one refused. A payload that is still bad lands in the DLQ again with its
+reason; one that is good is applied as if it had arrived late (every topic is
+idempotent, so replaying twice changes nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+import click
+import orjson
+
+from tracker.report.options import format_option, reading
+from tracker.report.tables import Column, opening, render, to_csv, to_json
+
+SUMMARY: list[Column] = [
+    ("source_topic", "topic", "text"), ("reason", "reason", "text"), ("messages", "messages", "count"),
+    ("first", "first (UTC)", "text"), ("last", "last (UTC)", "text"),
+]
+ROWS: list[Column] = [
+    ("rejected_at", "set aside (UTC)", "text"), ("source_topic", "topic", "text"), ("at", "partition:offset", "text"),
+    ("reason", "reason", "text"), ("preview", "payload", "text"),
+]
+REASON_CHARS, PREVIEW_CHARS = 70, 60
+
+
+def _filters(fn: Any) -> Any:
+    fn = click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+                      help="Only messages set aside at or after this UTC time.")(fn)
+    fn = click.option("--reason", "reason", default=None,
+                      help="Only messages whose reason contains this text (case-insensitive).")(fn)
+    return click.option("--topic", default=None,
+                        help="Only this source topic (e.g. tracker.snapshots.v1; 'snapshots' is enough).")(fn)
+
+
+def _where(topic: str | None, reason: str | None, since: datetime | None) -> tuple[str, dict[str, Any]]:
+    sql = ("({topic:String} = '' OR source_topic = {topic:String} OR source_topic LIKE concat('%.', {topic:String}, "
+           "'.v1')) AND ({reason:String} = '' OR positionCaseInsensitiveUTF8(reason, {reason:String}) > 0) "
+           "AND rejected_at >= {since:DateTime64(3)}")
+    return sql, {"topic": topic or "", "reason": reason or "", "since": since or datetime(1970, 1, 1)}
+
+
+def _echo(fmt: str, columns: list[Column], rows: list[dict[str, Any]], empty: str) -> None:
+    if fmt == "json":
+        click.echo(to_json(rows), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(columns, rows), nl=False)
+    elif not rows:
+        click.echo(empty)
+    else:
+        click.echo(render(columns, rows))
+
+
+@click.group(invoke_without_command=True)
+@_filters
+@format_option
+@click.pass_context
+def dlq(ctx: click.Context, topic: str | None, reason: str | None, since: datetime | None, fmt: str) -> None:
+    """Messages the worker set aside (the dead-letter queue), by topic and
+    reason: how many, first and last. `dlq show` lists them, `dlq replay`
+    sends them again once their cause is fixed.
+
+    \b
+    Examples:
+      tracker dlq
+      tracker dlq show --reason "differs from post_id" --limit 20
+      tracker dlq replay --topic snapshots --reason "differs from post_id" --dry-run
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = (topic, reason, since)
+        return
+    where, args = _where(topic, reason, since)
+    with reading() as (_, reader):
+        rows = reader.query(
+            f"SELECT source_topic, reason, count() AS messages, min(rejected_at) AS first, max(rejected_at) AS last "
+            f"FROM dlq FINAL WHERE {where} GROUP BY source_topic, reason ORDER BY messages DESC, source_topic, reason",
+            args).named()
+    for row in rows:
+        row["reason"] = opening(row["reason"], REASON_CHARS) if fmt == "table" else row["reason"]
+    _echo(fmt, SUMMARY, rows, "The DLQ is empty" + (" for these filters." if topic or reason or since else "."))
+
+
+def _chosen(ctx: click.Context, topic: str | None, reason: str | None,
+            since: datetime | None) -> tuple[str | None, str | None, datetime | None]:
+    """The filters given after the subcommand, else those given before it."""
+    before = ctx.obj or (None, None, None)
+    return topic or before[0], reason or before[1], since or before[2]
+
+
+@dlq.command()
+@_filters
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@format_option
+@click.pass_context
+def show(ctx: click.Context, topic: str | None, reason: str | None, since: datetime | None, limit: int,
+         fmt: str) -> None:
+    """List the messages set aside, newest first: when, from where, why, and the
+    start of the payload (json and csv give it whole, decoded)."""
+    where, args = _where(*_chosen(ctx, topic, reason, since))
+    with reading() as (_, reader):
+        rows = reader.query(
+            f"SELECT rejected_at, source_topic, src_partition, src_offset, reason, error_class, payload "
+            f"FROM dlq FINAL WHERE {where} ORDER BY rejected_at DESC, source_topic, src_partition, src_offset "
+            f"LIMIT {limit}", args).named()
+    for row in rows:
+        raw = _payload(row.pop("payload"))
+        text = raw.decode("utf-8", "replace") if raw is not None else "(not base64)"
+        row["at"] = f"{row['src_partition']}:{row['src_offset']}"
+        if fmt == "table":
+            row["reason"], row["preview"] = opening(row["reason"], REASON_CHARS), opening(text, PREVIEW_CHARS)
+        else:
+            row["payload"] = text
+    columns = ROWS if fmt == "table" else [*ROWS[:-1], ("error_class", "error class", "text"),
+                                           ("payload", "payload", "text")]
+    _echo(fmt, columns, rows, "No message set aside matches.")
+
+
+@dlq.command()
+@_filters
+@click.option("--dry-run", is_flag=True, help="Say what would be sent, send nothing.")
+@click.pass_context
+def replay(ctx: click.Context, topic: str | None, reason: str | None, since: datetime | None, dry_run: bool) -> None:
+    """Send the payloads of the messages set aside back to their topics, keyed by
+    their post_id, once their cause is fixed. A payload that is still bad is set
+    aside again with its reason; replaying twice changes nothing (every topic is
+    idempotent). Payloads that are not a JSON message with a post_id (cut,
+    binary, or keyless) cannot be sent again and are counted apart.
+
+    \b
+    Example (a producer keyed its records by account instead of post_id):
+      tracker dlq show --reason "differs from post_id"
+      tracker dlq replay --reason "differs from post_id" --dry-run
+      tracker dlq replay --reason "differs from post_id"
+    """
+    topic, reason, since = _chosen(ctx, topic, reason, since)
+    where, args = _where(topic, reason, since)
+    with reading() as (settings, reader):
+        rows = reader.query(f"SELECT source_topic, payload FROM dlq FINAL WHERE {where} "
+                            f"ORDER BY source_topic, src_partition, src_offset", args).rows
+    ready: list[tuple[str, bytes, bytes]] = []
+    unusable = 0
+    for source_topic, payload in rows:
+        raw = _payload(payload)
+        post_id = _post_id(raw)
+        if raw is None or post_id is None:
+            unusable += 1
+            continue
+        ready.append((source_topic, post_id.encode(), raw))
+    by_topic: dict[str, int] = {}
+    for source_topic, _, _ in ready:
+        by_topic[source_topic] = by_topic.get(source_topic, 0) + 1
+    counts = ", ".join(f"{n:,} to {name}" for name, n in sorted(by_topic.items())) or "nothing to send"
+    skipped = f"; {unusable:,} not a JSON message with a post_id, left as they are" if unusable else ""
+    if not rows:
+        click.echo("No message set aside matches.")
+        return
+    if dry_run:
+        click.echo(f"would send {counts}{skipped} (dry run: nothing sent)")
+        return
+    asyncio.run(_send(settings, ready))
+    click.echo(f"sent {counts}{skipped}. The worker applies them as they come; any still bad is set aside "
+               "again (`tracker dlq` shows it).")
+
+
+def _payload(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _post_id(raw: bytes | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        message = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    post_id = message.get("post_id") if isinstance(message, dict) else None
+    return post_id if isinstance(post_id, str) and post_id else None
+
+
+async def _send(settings: Any, messages: list[tuple[str, bytes, bytes]]) -> None:
+    """Produce the raw payloads as they were (not re-encoded: the worker validates them again)."""
+    from aiokafka import AIOKafkaProducer
+
+    from tracker.broker.reach import start_client
+
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
+                                linger_ms=10, request_timeout_ms=30_000, max_request_size=2 << 20)
+    await start_client(producer, settings.kafka_bootstrap)
+    try:
+        sends = [await producer.send(settings.topic(topic), raw, key=key) for topic, key, raw in messages]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
