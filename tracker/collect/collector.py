@@ -7,7 +7,10 @@ batch up to the adapter's size. The first post of a batch pays for the call, so
 the quota is asked for its class: when it refuses, that post and every less
 important one waiting are deferred (a cadence interval later) and counted; the
 rest of a paid batch is filled for free. Refreshed posts are rescheduled by the
-cadence; failed ones after a growing delay; posts of an open breaker wait.
+cadence; failed ones after a growing delay; posts of an open breaker wait. A post
+is refreshed once the broker confirmed its snapshot: one whose snapshot Kafka did
+not take is a failed refresh (reason ``undelivered``), polled again after the same
+growing delay, and its comments are read again on a later visit.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import contextlib
 import functools
 import heapq
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+
+from aiokafka.errors import KafkaError
 
 from tracker.collect import errors as e
 from tracker.collect.cadence import PRIORITIES
@@ -28,7 +33,7 @@ from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp
 from tracker.collect.model import Observation, PostRef
 from tracker.collect.platforms import Adapter
-from tracker.collect.produce import Producer, delivered
+from tracker.collect.produce import Producer, outcomes
 from tracker.collect.scheduler import Scheduler
 from tracker.ops import metrics
 
@@ -189,28 +194,51 @@ class Collector:
 
     async def _publish(self, r: Runner, batch: list[tuple[int, int]], refs: list[PostRef],
                        observations: list[Observation], observed: float) -> None:
+        """Produce the batch's snapshots; a post is refreshed (``done``) once the broker has its
+        snapshot, and polled again after a backoff (``failed``) when it has not."""
         by_id = {obs.post_id: obs for obs in observations}
         at = datetime.fromtimestamp(observed, UTC)
+        sent: list[tuple[int, int, PostRef, Observation]] = []
         futures = []
-        follow: list[tuple[int, int, PostRef, Observation]] = []
+        undelivered: list[int] = []
         for (slot, prio), ref in zip(batch, refs, strict=True):
             obs = by_id.get(ref.post_id)
-            if obs is not None:
-                if obs.extra:
-                    self.extra.setdefault(slot, {}).update(obs.extra)
-                future = await self.producer.snapshot(obs, ref.tenant, r.platform, obs.observed_at or at, r.cfg.source)
-                if future is not None:
-                    futures.append(future)
-                    metrics.SNAPSHOTS_PRODUCED.labels(r.platform).inc()
-                if obs.status != "ok":  # unavailable, or an export's "deleted"
-                    metrics.COLLECT_UNAVAILABLE.labels(r.platform).inc()
-                elif self.options.comments and r.adapter.has_comments:
-                    follow.append((slot, prio, ref, obs))
-            self.scheduler.done(slot, observed)
-            self.refreshed += 1
-        await delivered(futures, self.producer.snapshots_topic)
+            if obs is None:  # the platform returned nothing for it
+                self._done(slot, observed)
+                continue
+            if obs.extra:
+                self.extra.setdefault(slot, {}).update(obs.extra)
+            try:
+                future = await self.producer.snapshot(obs, ref.tenant, r.platform, obs.observed_at or at,
+                                                      r.cfg.source)
+            except KafkaError:  # not even queued (counted and logged by the producer)
+                undelivered.append(slot)
+                continue
+            if future is None:  # breaks the contract: counted and logged; polling again would not mend it
+                self._done(slot, observed)
+                continue
+            sent.append((slot, prio, ref, obs))
+            futures.append(future)
+        follow: list[tuple[int, int, PostRef, Observation]] = []
+        for (slot, prio, ref, obs), ok in zip(sent, await outcomes(futures, self.producer.snapshots_topic),
+                                              strict=True):
+            if not ok:
+                undelivered.append(slot)
+                continue
+            metrics.SNAPSHOTS_PRODUCED.labels(r.platform).inc()
+            self._done(slot, observed)
+            if obs.status != "ok":  # unavailable, or an export's "deleted"
+                metrics.COLLECT_UNAVAILABLE.labels(r.platform).inc()
+            elif self.options.comments and r.adapter.has_comments:
+                follow.append((slot, prio, ref, obs))
+        if undelivered:
+            self._failed(r, undelivered, "undelivered")
         if follow:
             await asyncio.gather(*(self._comments(r, *item, observed) for item in follow))
+
+    def _done(self, slot: int, observed: float) -> None:
+        self.scheduler.done(slot, observed)
+        self.refreshed += 1
 
     async def _comments(self, r: Runner, slot: int, prio: int, ref: PostRef, obs: Observation,
                         now: float) -> None:
@@ -228,6 +256,7 @@ class Collector:
         if not r.http.allows(min(prio + 1, len(PRIORITIES) - 1)):  # counters matter more than comments
             return
         extra = self.extra.get(slot, {})
+        before = replace(state)  # what to go back to when the broker does not take the comments
 
         async def fetch(cursor: str | None):  # noqa: ANN202 - CommentPage
             return await r.adapter.fetch_comments(r.http, ref, cursor, extra)
@@ -240,9 +269,14 @@ class Collector:
             return
         state.visited, state.count = now, count
         if found:
-            futures = await self.producer.comments(ref, found)
-            metrics.COLLECT_COMMENTS.labels(r.platform).inc(len(futures))
-            await delivered(futures, self.producer.comments_topic)
+            try:
+                futures = await self.producer.comments(ref, found)
+                sent = await outcomes(futures, self.producer.comments_topic)
+            except KafkaError:  # not even queued (counted and logged by the producer)
+                sent = [False]
+            metrics.COLLECT_COMMENTS.labels(r.platform).inc(sent.count(True))
+            if not all(sent):  # read them again on the next visit (duplicates are harmless)
+                self.comment_states[slot] = before
 
     # -- gauges ---------------------------------------------------------------------------
     async def _gauges(self) -> None:

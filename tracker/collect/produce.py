@@ -3,6 +3,8 @@
 Every message is built and validated with ``tracker.contracts.encode`` before it is
 sent: one that fails its contract is a recorded error (metric + log), never sent.
 The producer is idempotent (``enable_idempotence``, ``acks=all``); key = post_id.
+A message counts as produced when the broker confirmed it (``outcomes``): the
+collector marks a post refreshed only then, and polls it again otherwise.
 Comment author ids are hashed (keyed BLAKE2b) before they leave the collector.
 """
 
@@ -22,6 +24,7 @@ from tracker.collect.model import Comment, Observation, PostRef
 from tracker.contracts import encode
 from tracker.errors import InvalidInput
 from tracker.ops import metrics
+from tracker.ops.health import HEALTH
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ class Producer:
                                  acks="all", linger_ms=20, max_batch_size=256 * 1024)
         await start_client(kafka, self.settings.kafka_bootstrap)
         self.kafka = kafka
+        for topic in (self.snapshots_topic, self.comments_topic):  # 0 from the start, so increase() sees the first
+            metrics.PRODUCE_ERRORS.labels(topic)
 
     async def stop(self) -> None:
         if self.kafka is not None:
@@ -78,9 +83,16 @@ class Producer:
             self.kafka = None
 
     async def send(self, topic: str, key: str, value: bytes) -> Any:
-        """Queue one message; returns the delivery future."""
+        """Queue one message; returns the delivery future. Raises ``KafkaError`` (counted) when
+        it cannot even be queued: the topic's partitions stay unknown, or the buffer stays full,
+        for ``request_timeout_ms``."""
         assert self.kafka is not None, "producer not started"
-        return await self.kafka.send(topic, value, key=key.encode())
+        try:
+            return await self.kafka.send(topic, value, key=key.encode())
+        except KafkaError as exc:
+            metrics.PRODUCE_ERRORS.labels(topic).inc()
+            log.error("produce to %s failed: %s", topic, exc)
+            raise
 
     async def snapshot(self, obs: Observation, tenant: str, platform: str, observed_at: datetime,
                        source: str) -> Any | None:
@@ -106,14 +118,28 @@ class Producer:
         return futures
 
 
-async def delivered(futures: list[Any], topic: str) -> bool:
-    """Await delivery reports; False (and a metric) when any failed."""
-    ok = True
+async def outcomes(futures: list[Any], topic: str) -> list[bool]:
+    """Await delivery reports, one bool per future: True when the broker confirmed the message.
+    Failures are counted (``tracker_produce_errors_total``) and logged once per call."""
+    out: list[bool] = []
+    first: KafkaError | None = None
     for future in futures:
         try:
             await future
         except KafkaError as exc:
-            ok = False
-            metrics.PRODUCE_ERRORS.labels(topic).inc()
-            log.error("produce to %s failed: %s", topic, exc)
-    return ok
+            out.append(False)
+            first = first or exc
+        else:
+            out.append(True)
+    failed = out.count(False)
+    if failed:
+        metrics.PRODUCE_ERRORS.labels(topic).inc(failed)
+        log.error("produce to %s failed for %d of %d messages: %s", topic, failed, len(out), first)
+    if failed < len(out):
+        HEALTH.broker_reached()
+    return out
+
+
+async def delivered(futures: list[Any], topic: str) -> bool:
+    """Await delivery reports; False (and a metric) when any failed."""
+    return all(await outcomes(futures, topic))

@@ -24,6 +24,7 @@ from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.platforms import adapter_for
 from tracker.collect.produce import Producer
 from tracker.collect.scheduler import Scheduler
+from tracker.ops.logs import hold_back_repeats
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Collection:
 
     async def start(self) -> None:
         """Start everything; returns once the loops run (the registry keeps loading)."""
+        hold_back_repeats()  # a broker outage makes aiokafka repeat itself hundreds of times a second
         await self.clock.start()
         self.runners = [Runner(cfg, adapter_for(cfg), PlatformHttp(cfg, self.clock, self.discipline, self.transport))
                         for cfg in self.configs.values()]

@@ -106,3 +106,13 @@ COLLECT_LAG = Gauge("tracker_collect_lag_seconds",
 COLLECT_REGISTRY = Counter("tracker_collect_registry_messages_total",
                            "Registry messages the collector applied or skipped, by topic and result.",
                            ["topic", "result"])
+
+# -- the broker as this process sees it, and its log (tracker/ops/health.py, tracker/ops/logs.py) --------
+KAFKA_CONNECTED = Gauge("tracker_kafka_connected",
+                        "1 while this process reaches Kafka (a bootstrap server answered its last probe, every few "
+                        "seconds, or a produce was delivered since), 0 while it does not.")
+KAFKA_LAST_CONTACT = Gauge("tracker_kafka_last_contact_timestamp_seconds",
+                           "Unix time this process last reached Kafka (a probe answered or a produce was delivered).")
+LOG_HELD_BACK = Counter("tracker_log_records_held_back_total",
+                        "Repeated log records not written (one of a kind per minute is, with the count), by logger.",
+                        ["logger"])

@@ -1,6 +1,7 @@
-"""HTTP endpoints of a tracker process: ``/metrics``, ``/healthz`` and ``/runbook``, plus
-any extra aiohttp apps (the read endpoint) on their own ports, as one mode Service
-that a Faust worker starts and stops with itself."""
+"""HTTP endpoints of a tracker process: ``/metrics``, ``/healthz`` (liveness), ``/readyz``
+(readiness) and ``/runbook``, plus any extra aiohttp apps (the read endpoint) on their own
+ports, as one mode Service that a Faust worker starts and stops with itself. While the app
+runs, a ``BrokerWatch`` probes Kafka for the health endpoints (``tracker.ops.health``)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import html
 import logging
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import mode
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from tracker.ops.health import HEALTH, watching
+from tracker.ops.logs import hold_back_repeats
 from tracker.shipped import RUNBOOK
 
 if TYPE_CHECKING:
@@ -82,18 +85,46 @@ def runbook_html(markdown: str) -> str:
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def metrics_app(health: Callable[[], dict[str, object]] | None = None) -> web.Application:
-    """aiohttp app serving Prometheus metrics, a JSON health check and the runbook that
-    post alerts link to."""
+def metrics_app(health: Callable[[], dict[str, object]] | None = None, *,
+                bootstrap: str | None = None) -> web.Application:
+    """aiohttp app serving Prometheus metrics, the health checks and the runbook that post
+    alerts link to.
+
+    ``/healthz`` (liveness) answers 200 while the process runs: ``"status"`` is ``"ok"`` or
+    ``"degraded"`` with ``"reasons"`` (broker unreachable since T, sink paused since T), plus
+    what ``health()`` adds. ``/readyz`` (readiness) is the same body, 503 while degraded.
+    While the app runs it probes Kafka at ``bootstrap`` (default: the settings') and holds
+    back aiokafka's repeated connection errors in the log."""
 
     async def metrics_view(_: web.Request) -> web.Response:
         resp = web.Response(body=generate_latest(REGISTRY))
         resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return resp
 
+    def body() -> dict[str, object]:
+        return {**HEALTH.report(), **(health() if health else {})}
+
     async def health_view(_: web.Request) -> web.Response:
-        body = {"status": "ok", **(health() if health else {})}
-        return web.json_response(body)
+        return web.json_response(body())
+
+    async def ready_view(_: web.Request) -> web.Response:
+        answer = body()
+        return web.json_response(answer, status=200 if answer["status"] == "ok" else 503)
+
+    async def broker_watch(_: web.Application) -> AsyncIterator[None]:
+        hold_back_repeats()
+        address = bootstrap
+        if address is None:
+            from tracker.settings import Settings
+
+            try:
+                address = Settings().kafka_bootstrap
+            except Exception as exc:  # noqa: BLE001 - the process reports its own settings errors
+                log.warning("not watching Kafka for /healthz: %s", exc)
+                yield
+                return
+        async with watching(address):
+            yield
 
     async def runbook_view(_: web.Request) -> web.Response:
         try:
@@ -105,6 +136,8 @@ def metrics_app(health: Callable[[], dict[str, object]] | None = None) -> web.Ap
     app = web.Application()
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/healthz", health_view)
+    app.router.add_get("/readyz", ready_view)
+    app.cleanup_ctx.append(broker_watch)
     app.router.add_get(RUNBOOK_PATH, runbook_view)
     return app
 
