@@ -93,20 +93,14 @@ def status() -> None:
         by_state.setdefault(s.state, []).append(f"{s.version:04d}_{s.name}")
     problems = []
     if "changed" in by_state:
-        problems.append(f"{_listed(by_state['changed'])} changed after being applied; applied migrations are "
+        problems.append(f"{migrations.listed(by_state['changed'])} changed after being applied; applied migrations are "
                         "immutable: restore the file as it was (e.g. `git checkout -- <file>`) and put the "
                         "change in a new migration with the next free number")
     if "missing" in by_state:
-        problems.append(f"{_listed(by_state['missing'])} applied to the store but not in "
-                        f"{settings.migrations_dir or migrations.default_directory()}: this tracker is older than "
-                        "the store's schema; run the release that applied it")
+        problems.append(migrations.older_than_store(by_state["missing"], settings.migrations_dir))
     if problems:
         from tracker.cli.main import Problems
 
         raise Problems(problems)
     if "pending" in by_state:
-        raise Pending(f"{_listed(by_state['pending'])} pending: run tracker db migrate")
-
-
-def _listed(names: list[str]) -> str:
-    return f"migration {names[0]}" if len(names) == 1 else f"migrations {', '.join(names)}"
+        raise Pending(f"{migrations.listed(by_state['pending'])} pending: run tracker db migrate")

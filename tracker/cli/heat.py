@@ -6,7 +6,8 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +22,10 @@ RETRY_HOURS = 2
 many hours of now is the one recorded again (a retry): the tolerance pulse attribution matches a
 pulse onset to a heating start with."""
 
+SCAN_RECORDS = 5000
+"""Records of the post's partition of tracker.heating.v1 read back (the latest ones) for a node
+sent but not stored yet: a worker stopped or behind has not stored what a first command sent."""
+
 EPILOG = f"""\b
 Examples:
   tracker heat douyin:7312345678901234567 --spend 500 --currency CNY --channel dou+
@@ -33,9 +38,10 @@ start, so repeating a command with --start records its node once. Without
 the same tenant, channel and spend starting within {RETRY_HOURS} h of now: the command
 then records that node again (its id and window) instead of a second one, as
 a retry or a planned node now executed should. A second boost of the same spend
-within {RETRY_HOURS} h takes its own --start (or --id). A node sent moments ago is
-found once a worker has stored it. --status cancelled withdraws a node (without
---start or --id, the one found so).
+within {RETRY_HOURS} h takes its own --start (or --id). A node sent but not stored yet
+(no worker running, or one behind) is found on Kafka, among the latest
+{SCAN_RECORDS} heating records of the post's partition. --status cancelled withdraws a
+node (without --start or --id, the one found so).
 """
 
 
@@ -149,6 +155,71 @@ def same_node(reader: Reader, tenant: str, post_id: str, channel: str, spend: di
                   None if end_ms is None else datetime.fromtimestamp(end_ms / 1000, UTC))
 
 
+def sent_node(settings: Settings, tenant: str, post_id: str, channel: str, spend: dict[str, str],
+              now: datetime) -> Stored | None:
+    """``same_node`` among the heating nodes on Kafka not stored yet: the latest message of each node
+    in the last ``SCAN_RECORDS`` records of the post's partition (the topic is keyed by post_id)."""
+    return asyncio.run(_sent_node(settings, tenant, post_id, channel, spend, now))
+
+
+async def _sent_node(settings: Settings, tenant: str, post_id: str, channel: str, spend: dict[str, str],
+                     now: datetime) -> Stored | None:
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.partitioner import DefaultPartitioner
+    from aiokafka.structs import TopicPartition
+
+    from tracker.broker import topics as t
+    from tracker.broker.reach import start_client
+    from tracker.contracts import decode
+
+    topic, key = settings.topic(t.HEATING), post_id.encode()
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None)
+    await start_client(consumer, settings.kafka_bootstrap)
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+            partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            return None  # no topic yet: nothing sent (sending says what is missing)
+        ordered = sorted(partitions)
+        tp = TopicPartition(topic, DefaultPartitioner()(key, ordered, ordered))  # the producers' murmur2
+        consumer.assign([tp])
+        first, end = (await consumer.beginning_offsets([tp]))[tp], (await consumer.end_offsets([tp]))[tp]
+        if end <= first:
+            return None
+        consumer.seek(tp, max(first, end - SCAN_RECORDS))
+        latest: dict[str, dict[str, Any]] = {}
+        deadline = asyncio.get_running_loop().time() + 30
+        while await consumer.position(tp) < end and asyncio.get_running_loop().time() < deadline:
+            for record in (await consumer.getmany(tp, timeout_ms=1000)).get(tp, []):
+                if record.offset >= end or record.key != key:
+                    continue
+                try:
+                    message = decode(t.HEATING, record.value)
+                except TrackerError:  # the worker sends it to the DLQ: no node
+                    continue
+                latest[message["heating_id"]] = message
+    finally:
+        await consumer.stop()
+    window = timedelta(hours=RETRY_HOURS)
+    matching = [m for m in latest.values()
+                if (m["tenant"], m["post_id"], m["channel"], m["spend"]["currency"]) == (tenant, post_id, channel,
+                                                                                           spend["currency"])
+                and Decimal(str(m["spend"]["amount"])) == Decimal(spend["amount"]) and abs(m["start"] - now) <= window]
+    if not matching:
+        return None
+    best = min(matching, key=lambda m: (abs(m["start"] - now), m["heating_id"]))
+    return Stored(best["heating_id"], best["start"].astimezone(UTC), best["end"] and best["end"].astimezone(UTC))
+
+
+def nearest(now: datetime, *nodes: Stored | None) -> Stored | None:
+    """The node starting nearest ``now`` (then the smallest id); a node on Kafka, passed last,
+    replaces the store's of the same id: it is the newer version."""
+    by_id = {node.heating_id: node for node in nodes if node is not None}
+    return min(by_id.values(), key=lambda n: (abs(n.start - now), n.heating_id), default=None)
+
+
 @click.command(epilog=EPILOG)
 @click.argument("post_id")
 @click.option("--spend", required=True, help="Amount spent (a decimal such as 500 or 1200.50).")
@@ -188,6 +259,8 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
         with open_reader(settings) as reader:
             tenant, warning = owner(reader, post, tenant)
             found = None if start or heating_id else same_node(reader, tenant, post, channel, money, now)
+        if not (start or heating_id):  # a node sent but not stored yet (no worker, or one behind) counts too
+            found = nearest(now, found, sent_node(settings, tenant, post, channel, money, now))
     except TrackerError as exc:
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
     if found and end and end < found.start:  # not the node this window describes
@@ -216,5 +289,5 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
                f"{begins:%Y-%m-%dT%H:%MZ} → {ends:%Y-%m-%dT%H:%MZ} ({status})")
     if found:
         done = "withdrawn" if status == "cancelled" else "recorded again, not a second boost (give one its own --start)"
-        click.echo(f"  the node stored for the same post, channel and spend, starting within {RETRY_HOURS} h of now: "
+        click.echo(f"  the node recorded for the same post, channel and spend, starting within {RETRY_HOURS} h of now: "
                    f"{done}")

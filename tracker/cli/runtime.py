@@ -62,9 +62,13 @@ def preflight(settings: Settings) -> None:
     port is left to the store lock when another process holds the store: that is the news.)"""
     from tracker.broker.reach import require_broker
     from tracker.store.client import is_embedded
-    from tracker.store.lock import store_owner
+    from tracker.store.lock import other_store_held, store_owner
 
-    owns_store = is_embedded(settings.store_url) and store_owner(settings) is None
+    embedded = is_embedded(settings.store_url)
+    elsewhere = other_store_held(settings) if embedded else None
+    if elsewhere is not None:  # the data folder's lock serves another store: this one cannot be held here
+        raise elsewhere
+    owns_store = embedded and store_owner(settings) is None
     check_ports(web_listeners(settings, read_endpoint=owns_store))
     require_broker(settings.kafka_bootstrap)
 
@@ -76,7 +80,7 @@ def run_services(*, loglevel: str, collectors: bool, checked: bool = False) -> N
 
     from tracker.store.client import is_embedded
     from tracker.store.lock import acquire_store_lock
-    from tracker.store.migrations import migrate
+    from tracker.store.migrations import migrate, newer_schema
     from tracker.store.readapi import build_read_app
     from tracker.store.store import Store
     from tracker.stream.worker import Worker
@@ -89,10 +93,13 @@ def run_services(*, loglevel: str, collectors: bool, checked: bool = False) -> N
         lock = acquire_store_lock(settings) if embedded else None
         store = Store.open(settings)
         applied = migrate(store)
+        newer = newer_schema(store)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     for migration in applied:
         click.echo(f"applied migration {migration.filename}", err=True)
+    if newer:  # `tracker db status` exits 1 on it; migrate does not refuse it, so the worker runs on, but says so
+        click.echo(f"warning: {newer}", err=True)
     worker = Worker(settings, store)
     web_app = metrics_app(lambda: {"batches": worker.batches})
     sites = [(web_app, settings.web_host, settings.web_port)]

@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from tracker.contracts.vocab import PLATFORMS
+from tracker.contracts.vocab import METRICS, PLATFORMS
 from tracker.errors import TrackerError
 from tracker.settings import Settings
 
 if TYPE_CHECKING:
     from tracker.collect.model import Observation
     from tracker.registry.reader import Row
+    from tracker.store.access import Reader
 
 EPILOG = """\b
 Files: CSV, XLSX (first sheet), JSON Lines (.jsonl: one object a line; a line that is
@@ -53,7 +54,10 @@ A row older than its post's newest snapshot (the store's, or an earlier row's) b
 than the reorder window (TRACKER_REORDER_WINDOW_HOURS, 6 h) is late: the worker keeps it
 in late_snapshots and counts it, but does not analyse it. The import names such rows when
 the store is readable: import a post's exports before collection starts for it, oldest
-first; tracker analyze FILE reads a whole file offline.
+first; tracker analyze FILE reads a whole file offline. A row the store already holds
+(the same tenant, post, time, figures and status), or one repeated in the file, is
+skipped and counted, not sent again: importing a file again after an interrupted
+import sends only what is new.
 
 Exit status: 0 all rows sent; 1 nothing read (no row, or every row refused);
 2 some rows refused (the others sent), or a usage error such as a missing FILE.
@@ -127,9 +131,13 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
             read.append((i, row, observation_from_row(row.values, platform, tz=tz)))
         except RowError as exc:
             problems.append((i, f"{row.label()}: {reason(exc)}"))
-    stored = _stored(settings, {obs.post_id for _, _, obs in read}, tenants=not (tenant or tenant_col))
+    times = [obs.observed_at for _, _, obs in read if obs.observed_at is not None]
+    stored = _stored(settings, {obs.post_id for _, _, obs in read}, tenants=not (tenant or tenant_col),
+                     span=(min(times), max(times)) if times else None)
     messages: list[tuple[str, bytes]] = []
     sent: list[tuple[str, datetime]] = []
+    seen = set(stored.rows)  # the store's snapshots, then the rows sent from this file
+    skipped = 0
     now = datetime.now(UTC)
     for i, row, obs in read:
         try:
@@ -141,6 +149,11 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
             ahead = ahead_of_sending(obs.observed_at, now, settings.max_snapshot_lead_hours)
             if ahead is not None:  # the worker would send it to the DLQ
                 raise RowError(ahead)
+            key = identity(owner, obs.post_id, obs.observed_at, obs.metrics, obs.status)
+            if key in seen:  # stored already (or sent above): sent again, the worker would book it late
+                skipped += 1
+                continue
+            seen.add(key)
             messages.append((obs.post_id, snapshot_message(obs, owner, obs.post_id.partition(":")[0],
                                                            obs.observed_at, source, now)))
             sent.append((obs.post_id, obs.observed_at))
@@ -152,6 +165,9 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
         asyncio.run(_send(settings, settings.topic(t.SNAPSHOTS), messages))
     click.echo(f"{file}: {'would send' if dry_run else 'sent'} {len(messages)} snapshot(s) to "
                f"{settings.topic(t.SNAPSHOTS)}" + (f"; {WORKER} stores them" if messages else ""))
+    if skipped:
+        click.echo(f"{skipped} row(s) already stored, {'would be ' if dry_run else ''}skipped: the same post, time, "
+                   "figures and status as a stored snapshot (or an earlier row of this file)")
     late = late_rows(sent, stored.latest, timedelta(hours=settings.reorder_window_hours))
     if late:
         _warn_late(late, settings.reorder_window_hours, dry_run)
@@ -172,6 +188,17 @@ class Late:
     newest: datetime
     stored: bool
     """Whether that newest snapshot is the store's (else a row earlier in the file)."""
+
+
+Identity = tuple[str, str, int, tuple[int | None, ...], str]
+"""(tenant, post_id, observed_at in epoch ms, the METRICS' values, status) of a snapshot."""
+
+
+def identity(tenant: str, post_id: str, observed_at: datetime, metrics: Mapping[str, Any], status: str) -> Identity:
+    """What makes two snapshots the same one: a row equal to a stored snapshot is not sent again
+    (the worker would book it late when older than the reorder window)."""
+    values = tuple(None if metrics.get(m) is None else int(metrics[m]) for m in METRICS)
+    return (tenant, post_id, _ms(observed_at), values, status)
 
 
 def late_rows(rows: Iterable[tuple[str, datetime]], stored: Mapping[str, datetime],
@@ -219,11 +246,16 @@ class Stored:
     """post_id → tenant of every registered post (looked up only when rows need it)."""
     latest: dict[str, datetime] = field(default_factory=dict)
     """post_id → observed_at of its newest stored snapshot."""
+    rows: set[Identity] = field(default_factory=set)
+    """Every snapshot stored of these posts between the file's first and last time (``identity``),
+    analysed or set aside as late."""
 
 
-def _stored(settings: Settings, post_ids: set[str], tenants: bool) -> Stored:
-    """The registry's tenants (when ``tenants``) and each post's newest stored snapshot, in one
-    read; a store that does not exist yet holds nothing, one that cannot be read is said."""
+def _stored(settings: Settings, post_ids: set[str], tenants: bool,
+            span: tuple[datetime, datetime] | None = None) -> Stored:
+    """The registry's tenants (when ``tenants``), each post's newest stored snapshot and the
+    snapshots stored within ``span`` (the file's first and last times), in one read; a store
+    that does not exist yet holds nothing, one that cannot be read is said."""
     from tracker.store.access import open_reader
     from tracker.store.client import has_store
 
@@ -238,15 +270,38 @@ def _stored(settings: Settings, post_ids: set[str], tenants: bool) -> Stored:
             out.latest = {str(p): _utc(at) for p, at in reader.query(
                 "SELECT post_id, max(observed_at) FROM snapshots WHERE post_id IN {ids:Array(String)} "
                 "GROUP BY post_id", {"ids": sorted(post_ids)})}
+            if span is not None:
+                out.rows = _stored_rows(reader, post_ids, span)
     except Exception as exc:  # noqa: BLE001 - the import goes on; say what it could not check
         need = "rows need --tenant or a tenant column, and " if tenants else ""
         click.echo(f"store not readable ({exc}); {need}rows older than its snapshots of their post by more than "
-                   "the reorder window (set aside by the worker as late) cannot be named", err=True)
+                   "the reorder window (set aside by the worker as late) cannot be named, nor rows it holds "
+                   "already skipped", err=True)
     return out
+
+
+def _stored_rows(reader: Reader, post_ids: set[str], span: tuple[datetime, datetime]) -> set[Identity]:
+    """``identity`` of every snapshot of ``post_ids`` stored between ``span``'s times, in
+    snapshots or late_snapshots."""
+    found: set[Identity] = set()
+    parameters = {"ids": sorted(post_ids), "first": _ms(span[0]), "last": _ms(span[1])}
+    for table in ("snapshots", "late_snapshots"):
+        rows = reader.query(
+            f"SELECT tenant, post_id, observed_at, {', '.join(METRICS)}, status FROM {table} FINAL "
+            "WHERE post_id IN {ids:Array(String)} "
+            "AND toUnixTimestamp64Milli(observed_at) BETWEEN {first:Int64} AND {last:Int64}", parameters)
+        for tenant, post_id, at, *values, status in rows:
+            found.add(identity(str(tenant), str(post_id), at, dict(zip(METRICS, values, strict=True)), str(status)))
+    return found
 
 
 def _utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _ms(at: datetime) -> int:
+    """Epoch milliseconds of ``at`` (naive = UTC, as the store returns it)."""
+    return int(_utc(at).timestamp() * 1000)
 
 
 async def _send(settings: Settings, topic: str, messages: list[tuple[str, bytes]]) -> None:

@@ -26,7 +26,7 @@ from tracker.errors import ConfigError, InvalidInput
 from tracker.settings import Settings
 from tracker.store.client import has_store, is_embedded
 from tracker.store.errors import StoreBusy, schema_missing
-from tracker.store.lock import acquire_store_lock, store_owner
+from tracker.store.lock import HeldForAnotherStore, StoreLock, acquire_store_lock, store_owner
 from tracker.store.store import JSON_INSERT_SETTINGS, Rows, Store
 
 WRITABLE_TABLES = frozenset({
@@ -158,7 +158,8 @@ def require_current_schema(reader: Reader, settings: Settings) -> None:
 
 @contextlib.contextmanager
 def open_writer(settings: Settings) -> Iterator[Writer]:
-    """A writer of registry tables: direct, or through the process holding the store."""
+    """A writer of registry tables: direct, or through the process holding the store (only when
+    it holds the configured one: ``store_owner``)."""
     if not is_embedded(settings.store_url):
         with Store.open(settings) as store:
             yield _StoreWriter(store)
@@ -171,12 +172,16 @@ def open_writer(settings: Settings) -> Iterator[Writer]:
         return
     if not has_store(settings.store_url):  # do not create a store at a mistyped path to write one row
         raise schema_missing(settings.store_url)
+    lock: StoreLock | None
     try:
         lock = acquire_store_lock(settings)
+    except HeldForAnotherStore:
+        lock = None  # the data folder serves another store: this one is opened directly (its engine locks it)
     except StoreBusy as exc:
         raise ConfigError(str(exc)) from exc
     try:
         with Store.open(settings) as store:
             yield _StoreWriter(store)
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()

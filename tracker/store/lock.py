@@ -7,6 +7,12 @@ URL and, once listening, its read endpoint into it. Other commands
 store the engine has locked. The kernel drops the lock when the process dies,
 so a stale file is recognised as free.
 
+One data folder serves one store: a command whose store (TRACKER_CLICKHOUSE_URL)
+is not the one the holder advertises does not go through the holder — it opens
+its own store directly (``store_owner`` is None for it), and a process that
+would hold the lock for it (``tracker run``/``worker``) is told to take another
+data folder (``other_store_held``).
+
 A command that opens the store directly (``tracker sql``, reports) takes no
 lock file: the engine's own ``status`` file, which it keeps locked, records its
 pid. ``engine_holder`` names that process from its command line, so an error
@@ -28,7 +34,7 @@ from typing import IO
 
 from tracker.errors import ConfigError
 from tracker.settings import Settings
-from tracker.store.client import embedded_path
+from tracker.store.client import embedded_path, is_embedded
 from tracker.store.errors import StoreBusy
 
 # tracker commands that hold the store while they run and serve it through their read endpoint.
@@ -149,8 +155,43 @@ class StoreLock:
         self.release()
 
 
+class HeldForAnotherStore(StoreBusy):
+    """The data folder's lock is held by a process serving another store than the configured one."""
+
+
+def same_store(a: str, b: str) -> bool:
+    """Whether two store URLs name the same store (embedded paths compared resolved)."""
+    if a == b:
+        return True
+    if not (is_embedded(a) and is_embedded(b)):
+        return False
+    try:
+        return embedded_path(a).resolve() == embedded_path(b).resolve()
+    except ConfigError:
+        return False
+
+
+def _foreign(owner: StoreOwner, settings: Settings) -> bool:
+    """The owner advertises a store other than the configured one (an unreadable file: unknown, so not)."""
+    return bool(owner.store_url) and not same_store(owner.store_url, settings.store_url)
+
+
+def other_store_held(settings: Settings) -> HeldForAnotherStore | None:
+    """The error to raise when the data folder's lock is held for another store than the
+    configured one (this process could not take it), else None."""
+    owner = lock_owner(settings)
+    if owner is None or not _foreign(owner, settings):
+        return None
+    return HeldForAnotherStore(
+        f"the lock file {lock_path(settings)} is held by {describe_process(owner.pid)} for the store "
+        f"{owner.store_url}, but this command's store is {settings.store_url} (TRACKER_CLICKHOUSE_URL); one data "
+        f"folder serves one store: give this command another TRACKER_DATA_DIR, or set TRACKER_CLICKHOUSE_URL to "
+        f"{owner.store_url} to use that process's store")
+
+
 def acquire_store_lock(settings: Settings) -> StoreLock:
-    """Take the store lock for this process, or raise ``StoreBusy`` naming the holder."""
+    """Take the store lock for this process, or raise ``StoreBusy`` naming the holder
+    (``HeldForAnotherStore`` when it holds the data folder for another store)."""
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     file = path.open("a+", encoding="utf-8")  # "a+": do not truncate what the holder wrote
@@ -158,7 +199,10 @@ def acquire_store_lock(settings: Settings) -> StoreLock:
         fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         file.close()
-        holder = store_owner(settings)
+        elsewhere = other_store_held(settings)
+        if elsewhere is not None:
+            raise elsewhere from None
+        holder = lock_owner(settings)
         who = str(describe_process(holder.pid)) if holder and holder.pid else "another process"
         raise StoreBusy(f"the store of {settings.data_dir} is held by {who}; stop it first "
                         f"(lock file {path})") from None
@@ -169,7 +213,15 @@ def acquire_store_lock(settings: Settings) -> StoreLock:
 
 
 def store_owner(settings: Settings) -> StoreOwner | None:
-    """The live process holding the store lock, or None when nobody holds it."""
+    """The live process holding the configured store (``settings.store_url``) through the data
+    folder's lock, or None when nobody holds it or its holder serves another store: a command
+    then opens its own store directly, never the holder's in its place."""
+    owner = lock_owner(settings)
+    return None if owner is None or _foreign(owner, settings) else owner
+
+
+def lock_owner(settings: Settings) -> StoreOwner | None:
+    """The live process holding the data folder's store lock, whichever store it serves, or None."""
     path = lock_path(settings)
     try:
         file = path.open("r", encoding="utf-8")

@@ -8,7 +8,13 @@ and the operator is told to restore it and write a new migration instead.
 
 ClickHouse DDL is not transactional: a migration that fails half-way is not
 recorded and runs again from its first statement, so statements are written
-to be re-runnable (``IF NOT EXISTS``, ``CREATE OR REPLACE VIEW``).
+to be re-runnable (``IF NOT EXISTS``, ``CREATE OR REPLACE VIEW``). Its error
+(``MigrationFailed``) names the file and the statement, and says which
+statements before it were applied.
+
+A ledger row without a file (``missing``) is a migration of a newer tracker:
+``older_than_store`` says so, for ``tracker db status`` and, as a warning, for
+a worker starting on such a store.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from clickhouse_connect.driver.binding import quote_identifier
 
 from tracker.errors import ConfigError
 from tracker.shipped import MIGRATIONS
+from tracker.store.errors import QueryError
 from tracker.store.sqltext import split_statements
 from tracker.store.store import Store
 
@@ -42,6 +49,16 @@ ENGINE = ReplacingMergeTree(applied_at)
 ORDER BY version
 SETTINGS non_replicated_deduplication_window = 1000
 """
+
+
+ALREADY_DONE = frozenset({15, 57, 82})
+"""ClickHouse codes of a statement finding its work done: DUPLICATE_COLUMN, TABLE_ALREADY_EXISTS,
+DATABASE_ALREADY_EXISTS."""
+
+
+class MigrationFailed(QueryError):
+    """A statement of a migration failed: the file, the statement's number, and what of the file
+    was applied before it (not undone: ClickHouse DDL is not transactional)."""
 
 
 @dataclass(frozen=True)
@@ -145,8 +162,12 @@ def migrate(store: Store, directory: Path | None = None) -> list[Migration]:
     for m in migrations:
         if m.version in recorded:
             continue
-        for statement in m.statements():
-            store.command_sync(statement)
+        statements = m.statements()
+        for number, statement in enumerate(statements, 1):
+            try:
+                store.command_sync(statement)
+            except QueryError as exc:
+                raise _failed(m, number, len(statements), statement, exc) from exc
         store.insert_sync(
             "schema_migrations",
             [(m.version, m.name, m.checksum, datetime.now().astimezone())],
@@ -154,6 +175,47 @@ def migrate(store: Store, directory: Path | None = None) -> list[Migration]:
         )
         applied.append(m)
     return applied
+
+
+def _failed(m: Migration, number: int, total: int, statement: str, exc: QueryError) -> MigrationFailed:
+    """The error of statement ``number`` (1-based) of ``total`` of ``m``."""
+    head = " ".join(statement.split())
+    head = head if len(head) <= 60 else head[:59].rstrip() + "…"
+    if number == 1 and exc.code in ALREADY_DONE:
+        before = (f"what it adds is there already: likely an earlier run of {m.filename} applied it and failed on a later "
+                  "statement (a failed migration is not recorded); write it re-runnable (IF NOT EXISTS) or undo "
+                  "it, then run tracker db migrate again")
+    elif number == 1:
+        before = "no statement of it was applied; fix it and run tracker db migrate again"
+    else:
+        done, it, stay = (("statement 1 was", "it", "stays") if number == 2
+                          else (f"statements 1-{number - 1} were", "them", "stay"))
+        before = (f"{done} applied and {stay} so (ClickHouse DDL is not transactional), but the migration is "
+                  f"not recorded: tracker db migrate runs {m.filename} again from its first statement, so make "
+                  f"{it} re-runnable (IF NOT EXISTS, CREATE OR REPLACE VIEW) or undo what {it} did (DROP …) "
+                  "before running it again")
+    return MigrationFailed(f"migration {m.filename}: statement {number} of {total} ({head}) failed: {exc}; "
+                           f"{before}", exc.code)
+
+
+def listed(names: list[str]) -> str:
+    """"migration 0001_x" or "migrations 0001_x, 0002_y"."""
+    return f"migration {names[0]}" if len(names) == 1 else f"migrations {', '.join(names)}"
+
+
+def older_than_store(missing: list[str], directory: Path | None) -> str:
+    """What ``missing`` migrations (applied to the store, no file here) mean: the store's schema
+    is newer than this tracker."""
+    return (f"{listed(missing)} applied to the store but not in {directory or default_directory()}: this "
+            "tracker is older than the store's schema; run the release that applied it")
+
+
+def newer_schema(store: Store, directory: Path | None = None) -> str | None:
+    """``older_than_store``'s words when the store's ledger holds migrations this tracker does not
+    have, else None."""
+    directory = directory or store.settings.migrations_dir
+    missing = [f"{s.version:04d}_{s.name}" for s in status(store, directory) if s.state == "missing"]
+    return older_than_store(missing, directory) if missing else None
 
 
 def status(store: Store, directory: Path | None = None) -> list[MigrationState]:
