@@ -30,7 +30,7 @@ COLUMNS: list[Column] = [
 @tenant_option
 def alerts(state: str, campaign_id: str | None, alert_name: str | None, limit: int, fmt: str,
            tenant: str | None) -> None:  # fmt: skip
-    """List post alerts, newest first (one row per alert, its latest state): when
+    """List post alerts, newest first (one row per alert episode, its latest state): when
     each fired and, once resolved, when it resolved (UTC).
 
     PostDecaying carries a suggested re-heat; PostStalled means no fresh
