@@ -268,16 +268,23 @@ def post_pulses() -> Board:
         WHERE {one} AND metric = '${{metric}}' AND $__timeFilter(hour)
         ORDER BY time""", series=True)], w=24, h=8, unit="short")
     b.panel("table", "Pulses", [sql(f"""
-        SELECT pulse_index, trigger, status, onset, peak_at, peak_velocity, baseline, rise_hours, half_life_hours,
-               theta, fit_r2, fit_note, incremental_engagements, spend_amount, spend_currency,
-               incremental_engagements / nullIf(toFloat64(spend_amount), 0) AS engagements_per_spend,
-               toFloat64(spend_amount) / nullIf(incremental_engagements, 0) AS cost_per_incremental
-        FROM pulses FINAL
-        WHERE {one} AND status != 'removed'
+        SELECT p.pulse_index AS pulse_index, p.trigger AS trigger, p.status AS status, p.onset AS onset,
+               p.peak_at AS peak_at, p.peak_velocity AS peak_velocity, p.baseline AS baseline,
+               p.rise_hours AS rise_hours, p.half_life_hours AS half_life_hours, p.theta AS theta,
+               p.fit_r2 AS fit_r2, p.fit_note AS fit_note, p.incremental_engagements AS incremental_engagements,
+               e.spend AS spend, if(p.trigger = 'heating', e.currency, '') AS currency,
+               e.efficiency AS engagements_per_spend,
+               if(e.spend > 0 AND p.incremental_engagements >= 1, e.spend / p.incremental_engagements, NULL)
+                   AS cost_per_incremental
+        FROM (SELECT * FROM pulses FINAL WHERE {one} AND status != 'removed') AS p
+        LEFT JOIN (SELECT pulse_index, currency, spend, efficiency FROM v_heating_efficiency WHERE {one}) AS e
+            ON e.pulse_index = p.pulse_index
         ORDER BY pulse_index""")], w=24, h=7, decimals=2,
             description="status: rising (before its peak), decaying (past its peak, still falling), settled "
                         "(run its course: what PostDecaying alerts on while a re-heat can still pay), "
-                        "no-response (a heating node with no detectable rise).")
+                        "no-response (a heating node with no detectable rise). spend: the pulse's heating "
+                        "nodes, each converted to the campaign's currency at its own date (n/a without a "
+                        "rate); cost per incremental engagement is n/a until the pulse has earned one.")
     b.panel("table", "Heating nodes", [sql(f"""
         SELECT heating_id, channel, status, start_at, end_at, spend_amount, spend_currency
         FROM heating_nodes FINAL

@@ -1,5 +1,5 @@
 """Query builders over the ROI views (schemas/clickhouse/0003_roi_views.sql, 0005_roi_views_fast.sql,
-0007_roi_ratios_same_posts.sql, 0009_roi_totals_without_rates.sql).
+0007_roi_ratios_same_posts.sql, 0009_roi_totals_without_rates.sql, 0012_pulse_spend_per_node.sql).
 
 Every function takes a reader (``open_reader``: direct, or through the
 process that holds the store) and returns plain dicts. Money is in the
@@ -25,12 +25,18 @@ CAMPAIGN_LEVEL = "(campaign-level)"
 # The aggregates of v_roi_by, applied to v_roi_post rows (a test keeps the two equal). Each ratio covers the
 # same posts above and below the line: those that have its metric *and* a spend (a post whose spend is n/a,
 # an amount without an FX rate, leaves the ratio with its views, engagements, … instead of leaving those in
-# the denominator and understating the ratio). EMV and revenue, like spend, are n/a rather than short when one
-# post's could not be converted; ``emv_fx_missing_posts`` and ``revenue_fx_missing_posts`` count those posts.
+# the denominator and understating the ratio). Spend, each of its components (fee, extra, …), EMV and revenue
+# are n/a rather than short when one post's could not be converted (0009, 0012); ``emv_fx_missing_posts`` and
+# ``revenue_fx_missing_posts`` count the posts whose EMV or revenue lacks a rate. Over no post at all (the total
+# of a window without posts) spend and its components are 0, not n/a: campaign-level money then adds to it.
 AGGREGATES = """
     count() AS posts, uniqExact(r.platform) AS platforms,
-    sum(r.fee) AS fee, sum(r.service_fee) AS service_fee, sum(r.bundle_share) AS bundle_share, sum(r.extra) AS extra,
-    sum(r.heating) AS heating, if(countIf(r.spend IS NULL) > 0, NULL, sum(r.spend)) AS spend,
+    if(countIf(r.fee IS NULL) > 0, NULL, ifNull(sum(r.fee), 0))                   AS fee,
+    if(countIf(r.service_fee IS NULL) > 0, NULL, ifNull(sum(r.service_fee), 0))   AS service_fee,
+    if(countIf(r.bundle_share IS NULL) > 0, NULL, ifNull(sum(r.bundle_share), 0)) AS bundle_share,
+    if(countIf(r.extra IS NULL) > 0, NULL, ifNull(sum(r.extra), 0))               AS extra,
+    if(countIf(r.heating IS NULL) > 0, NULL, ifNull(sum(r.heating), 0))           AS heating,
+    if(countIf(r.spend IS NULL) > 0, NULL, ifNull(sum(r.spend), 0))               AS spend,
     sum(r.fx_missing) AS fx_missing,
     sum(r.views) AS views, sum(r.likes) AS likes, sum(r.comments) AS comments, sum(r.shares) AS shares,
     sum(r.saves) AS saves, sum(r.searches) AS searches, sum(r.engagements) AS engagements,
@@ -195,15 +201,16 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
 
 
 def campaign_level(reader: Reader, camp: Campaign, window: Window = Window()) -> dict[str, Any]:
-    """Money of the campaign that belongs to no post, dated inside the window: spend and revenue (n/a
-    when an amount has no rate), the amounts without a rate (``fx_missing``; of them, orders:
+    """Money of the campaign that belongs to no post, dated inside the window: spend (0 without a
+    cost, as when that money is orders only) and revenue (None without an order), each n/a when an
+    amount has no rate; the amounts without a rate (``fx_missing``; of them, orders:
     ``revenue_fx_missing``) and the count of amounts (``lines``)."""
     zone = ZoneInfo(camp.time_zone)
     lo, hi = window.bounds(camp.time_zone)
     sql = """
         SELECT
             if(countIf(m.converted IS NULL AND m.component != 'revenue') > 0, NULL,
-               sumIf(m.converted, m.component != 'revenue')) AS spend,
+               ifNull(sumIf(m.converted, m.component != 'revenue'), 0)) AS spend,
             if(countIf(m.component = 'revenue') = 0 OR countIf(m.component = 'revenue' AND m.converted IS NULL) > 0,
                NULL, sumIf(m.converted, m.component = 'revenue')) AS revenue,
             countIf(m.converted IS NULL) AS fx_missing,

@@ -143,7 +143,9 @@ class Insights:
                         {"status": state.status}, state.seq, out, state)
 
     def heating(self, post_id: str, m: dict[str, Any], state: PostState, out: Any) -> None:
-        """A heating node planned, executed, or cancelled (it then plans nothing)."""
+        """A heating node planned, executed, or cancelled (it then plans nothing). The pulse rows it
+        touches take their currency from their own nodes (:func:`pulse_spend`); the latest node's is
+        kept for the re-heat suggestion."""
         if m["status"] != "cancelled":
             state.heat_currency = m["spend"]["currency"]
         node = HeatingNode(
@@ -194,8 +196,7 @@ class Insights:
                 None if p.peak is None else hours_to_dt(p.peak * g), p.peak_velocity, p.baseline,
                 None if p.rise_steps is None else p.rise_steps * g,
                 None if p.half_life is None else p.half_life * g, p.theta, p.fit_r2, p.no_fit_reason or "",
-                p.incremental, Decimal(str(round(p.spend, 4))) if p.heating_ids else None,
-                state.heat_currency, p.status, list(p.response_shape), version,
+                p.incremental, *pulse_spend(p, state), p.status, list(p.response_shape), version,
             ))
         for index in update.removed_pulses:
             out.add(r.PULSES, (tenant, post_id, index, datetime.fromtimestamp(0, tz=UTC), None, None, "", [], None,
@@ -393,6 +394,20 @@ def _count(value: Any) -> str:
 
 def _percent(share: float) -> str:
     return "<1 %" if 0 < share < 0.005 else f"{share * 100:.0f} %"
+
+
+def pulse_spend(pulse: Pulse, state: PostState) -> tuple[Decimal | None, str]:
+    """A pulse row's (spend_amount, spend_currency): the sum of its heating nodes' amounts, in the
+    currency they share. An organic pulse has neither (None, ''); nor has a heated pulse whose nodes
+    are in several currencies (or one not in ``state.heating``): 100 USD and 350 CNY add up to no
+    amount in either. The ROI views convert each node at its own date instead (migration 0012) and
+    read neither column; the re-heat histories leave such a pulse out (``heating_history.QUERY``)."""
+    if not pulse.heating_ids:
+        return None, ""
+    currencies = {state.heating[h][4] if h in state.heating else "" for h in pulse.heating_ids}
+    if len(currencies) != 1 or "" in currencies:
+        return None, ""
+    return Decimal(str(round(pulse.spend, 4))), currencies.pop()
 
 
 def _projection(p: Any) -> tuple[float | None, float | None, float | None]:

@@ -38,7 +38,8 @@ class PostState:
     snap_hw: int = -1
     late_offsets: list[int] = field(default_factory=list)
     heat_currency: str = ""
-    """Currency of the post's heating spend (its pulses' spend is in it)."""
+    """Currency of the post's latest heating node not cancelled (the re-heat suggestion's); a pulse
+    row's currency is that of its own nodes (``insights.pulse_spend``)."""
     heating: dict[str, list[Any]] = field(default_factory=dict)
     """The post's heating nodes as stored (JSON values), re-emitted when the registry names the campaign."""
     open_alerts: dict[str, int] = field(default_factory=dict)
