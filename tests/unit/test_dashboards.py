@@ -161,11 +161,12 @@ def test_decaying_posts_board_tells_the_alert_from_the_pulse_status() -> None:
 
 
 def test_metric_variable_lists_the_selected_posts_curves() -> None:
-    """Only metrics the post has curves for (searches only where the platform exposes it)."""
+    """Only metrics the post has curves for (searches only where the platform exposes it, EMV where
+    unit values price it: v_curves)."""
     variables = d.post_pulses().to_json()["templating"]["list"]
     (metric,) = [v for v in variables if v["name"] == "metric"]
     assert metric["type"] == "query" and metric["datasource"] == d.CLICKHOUSE
-    assert re.search(r"SELECT DISTINCT metric FROM curves FINAL\s+WHERE .*post_id = '\$\{post\}'", metric["query"])
+    assert re.search(r"SELECT DISTINCT metric FROM v_curves\s+WHERE .*post_id = '\$\{post\}'", metric["query"])
     names = [v["name"] for v in variables]
     assert names.index("post") < names.index("metric")  # chained: recomputed when the post changes
     assert metric["sort"] == 0  # the query's order: engagements first, the default

@@ -218,9 +218,10 @@ def post_pulses() -> Board:
     post = ch_variable("post", "Post", f"""
         SELECT post_id FROM posts FINAL
         WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN} AND deleted = 0 ORDER BY post_id""")
-    # the metrics this post has curves for: searches only where the platform exposes it; engagements first
+    # the metrics this post has curves for: searches only where the platform exposes it, EMV where unit
+    # values price it (v_curves, in the campaign's currency); engagements first
     metric = ch_variable("metric", "Metric", """
-        SELECT DISTINCT metric FROM curves FINAL
+        SELECT DISTINCT metric FROM v_curves
         WHERE tenant = '${tenant}' AND post_id = '${post}'
         ORDER BY metric != 'engagements', metric""", sort=0)
     b = Board("tracker-post-pulses", "tracker / Post pulse curves",
@@ -249,7 +250,7 @@ def post_pulses() -> Board:
         ORDER BY time"""), "red")
     b.panel("timeseries", "Velocity per hour (${metric})", [sql(f"""
         SELECT hour AS time, velocity AS `${{metric}} per hour`
-        FROM curves FINAL
+        FROM v_curves
         WHERE {one} AND metric = '${{metric}}' AND $__timeFilter(hour)
         ORDER BY time""", series=True)], w=16, h=10, unit="short",
             description="Velocity per hour on the hourly grid (running maximum: a counter never goes back).")
@@ -264,7 +265,7 @@ def post_pulses() -> Board:
                         "until 72 h of the pulse are in), beside the log-linear baseline's (always there).")
     b.panel("timeseries", "Cumulative (${metric}), observed vs interpolated", [sql(f"""
         SELECT hour AS time, cumulative AS `${{metric}}`, if(observed = 1, cumulative, NULL) AS observed
-        FROM curves FINAL
+        FROM v_curves
         WHERE {one} AND metric = '${{metric}}' AND $__timeFilter(hour)
         ORDER BY time""", series=True)], w=24, h=8, unit="short")
     b.panel("table", "Pulses", [sql(f"""
