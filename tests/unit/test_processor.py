@@ -10,7 +10,17 @@ from tracker.broker import topics as t
 from tracker.contracts import decode
 from tracker.stream import rows as r
 from tracker.stream.insights import Insights
-from tracker.stream.processor import Output, Processor, Source, decode_or_reject
+from tracker.stream.processor import (
+    DLQ_PAYLOAD_BYTES,
+    Output,
+    Processor,
+    Source,
+    decode_or_reject,
+    dlq_row,
+    home_partition,
+    misplaced,
+    payload_facts,
+)
 from tracker.stream.state import PostState
 
 POST = "bilibili:BV1xx411c7mD"
@@ -223,3 +233,52 @@ def test_money_dates_are_the_campaign_zones_dates() -> None:
     assert written[posts.index("published_day")] == deleted[posts.index("published_day")] == date(2026, 11, 2)
     assert [row[costs.index("cost_date")] for row in out.rows[r.COST_LINES]] == [date(2026, 11, 2)]
     assert [row[nodes.index("start_day")] for row in out.rows[r.HEATING_NODES]] == [date(2026, 11, 3)]
+
+
+def test_a_record_without_a_key_goes_to_the_dlq() -> None:
+    """Accepted before (only a key present had to equal the post_id): its post's state then
+    grew on whichever partition the record happened to be."""
+    out = Output()
+    assert decode_or_reject(Source(t.SNAPSHOTS, 0, 0, None), snap(1, 1), out) is None
+    reason = out.rows[r.DLQ][0][5]
+    assert reason.startswith("no key: key the record by its post_id") and POST in reason, reason
+
+
+def test_a_record_off_its_keys_partition_goes_to_the_dlq() -> None:
+    """The partition must be the one the Java client's and aiokafka's default partitioner
+    (murmur2) gives the key, whatever the topic: the post's state lives there."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    key = POST.encode()
+    for partitions in (1, 4, 12):
+        home = DefaultPartitioner()(key, list(range(partitions)), [])
+        assert home_partition(key, partitions) == home
+        for topic in (t.SNAPSHOTS, t.POSTS, t.HEATING, t.COMMENTS):
+            assert misplaced(Source(topic, home, 0, key), POST, partitions) is None
+    assert home_partition(b"x" * 1000, 7) == DefaultPartitioner()(b"x" * 1000, list(range(7)), [])
+    home = home_partition(key, 4)
+    out = Output()
+    assert decode_or_reject(Source(t.SNAPSHOTS, home, 0, key), snap(1, 1), out, partitions=4) is not None
+    assert decode_or_reject(Source(t.SNAPSHOTS, (home + 1) % 4, 0, key), snap(1, 1), out, partitions=4) is None
+    reason = out.rows[r.DLQ][0][5]
+    assert reason.startswith(f"wrong partition: on partition {(home + 1) % 4} of 4, but its key {POST!r} belongs "
+                             f"on partition {home}"), reason
+    assert "murmur2" in reason and "tracker dlq replay" in reason
+
+
+def test_a_dlq_row_keeps_a_bounded_prefix_of_a_large_payload() -> None:
+    """A rejected message is kept whole up to DLQ_PAYLOAD_BYTES (any valid message is smaller),
+    its first DLQ_PAYLOAD_BYTES beyond: its base64 once made the DLQ record of a 760 KB message
+    too large for the producer, and the worker stopped on it at every start."""
+    import base64
+    import hashlib
+
+    huge = orjson.dumps("x" * 900_000)
+    out = Output()
+    assert decode_or_reject(Source(t.SNAPSHOTS, 0, 7, POST.encode()), huge, out) is None
+    row = dict(zip(r.COLUMNS[r.DLQ], out.rows[r.DLQ][0], strict=True))
+    assert base64.b64decode(row["payload"]) == huge[:DLQ_PAYLOAD_BYTES]
+    assert len(row["payload"]) < 200_000 and row["reason"].startswith("message: must be an object")
+    assert payload_facts(huge) == (900_002, hashlib.sha256(huge).hexdigest())
+    small = snap(1, -1)
+    assert base64.b64decode(dlq_row(Source(t.SNAPSHOTS, 0, 0), small, "r", "InvalidInput")[7]) == small

@@ -106,5 +106,5 @@ RULES: dict[str, Rules] = {
     ALERTS: Rules(
         timestamps=("starts_at", "ends_at", "emitted_at"), window=("starts_at", "ends_at")
     ),
-    DLQ: Rules(timestamps=("rejected_at",), integers=("partition", "offset")),
+    DLQ: Rules(timestamps=("rejected_at",), integers=("partition", "offset", "payload_bytes")),
 }

@@ -116,3 +116,6 @@ KAFKA_LAST_CONTACT = Gauge("tracker_kafka_last_contact_timestamp_seconds",
 LOG_HELD_BACK = Counter("tracker_log_records_held_back_total",
                         "Repeated log records not written (one of a kind per minute is, with the count), by logger.",
                         ["logger"])
+ALERTS_EMITTED_AGAIN = Counter("tracker_alerts_emitted_again_total",
+                               "Alert changes sent and stored again because the worker stopped after writing the "
+                               "post's state and before its batch was stored (a replay repairs them).")

@@ -297,12 +297,24 @@ class Insights:
             "emitted_at": datetime.now(UTC),
         }
         self.alerts.append(message)
-        out.add(r.ALERTS, (
-            tenant, alert_id, post_id, campaign_id, kind, state, message["severity"], starts_at, message["ends_at"],
-            message["summary"], json.dumps(message["evidence"], ensure_ascii=False, default=str),
-            json.dumps(message["suggestion"], ensure_ascii=False, default=str) if message["suggestion"] else "",
-            version,
-        ))
+        out.add(r.ALERTS, alert_row(message, version))
+
+    def emit_again(self, message: dict[str, Any], version: int, out: Any) -> None:
+        """An alert change emitted before, whose message and row may have been lost (a crash
+        after the post's state was written and before the batch was stored): both again."""
+        self.alerts.append(message)
+        out.add(r.ALERTS, alert_row(message, version))
+
+
+def alert_row(message: Mapping[str, Any], version: int) -> tuple[Any, ...]:
+    """The ``alerts`` row of an alert message."""
+    return (
+        message["tenant"], message["alert_id"], message["post_id"], message["campaign_id"], message["alert"],
+        message["state"], message["severity"], message["starts_at"], message["ends_at"], message["summary"],
+        json.dumps(message["evidence"], ensure_ascii=False, default=str),
+        json.dumps(message["suggestion"], ensure_ascii=False, default=str) if message["suggestion"] else "",
+        version,
+    )
 
 
 def readable_evidence(evidence: Mapping[str, Any], grid_hours: float) -> dict[str, Any]:

@@ -8,11 +8,15 @@ included, re-emits the rows it touched, so a replay after a crash repairs the st
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+from aiokafka.partitioner import murmur2
 
 from tracker.broker import topics as t
 from tracker.contracts import decode
@@ -24,6 +28,11 @@ from tracker.stream.state import METRICS, PostState, engagements
 
 HOUR_MS = 3_600_000
 MAX_LATE_OFFSETS = 32  # late arrivals remembered for replays; replays span only uncommitted offsets
+DLQ_PAYLOAD_BYTES = 128 * 1024
+"""Bytes of a rejected payload kept in its DLQ record and row: every valid message (a comment's
+10,000 characters, escaped, at most) is kept whole, and a DLQ record, base64 and all, stays far
+below the producer's 1 MB request limit however large the message was."""
+DLQ_KEY_CHARS = 1024  # characters of a rejected record's key kept (post ids are shorter)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -224,17 +233,19 @@ class Processor:
 
 def decode_or_reject(source: Source, raw: bytes | None, out: Output,
                      decoder: Callable[[bytes], dict[str, Any]] | None = None,
-                     max_lead_hours: float = 0.0) -> dict[str, Any] | None:
+                     max_lead_hours: float = 0.0, partitions: int | None = None) -> dict[str, Any] | None:
     """Decode and validate a raw message (with ``decoder`` when the topic has a fast one);
-    on failure add a DLQ row and return None. A snapshot observed more than ``max_lead_hours``
-    after its record was sent is refused (``ahead_of_sending``; 0: no such check)."""
+    on failure add a DLQ row and return None. A message must be keyed by its post_id and, when
+    the topic's ``partitions`` are given, sit on the partition that key hashes to (``misplaced``).
+    A snapshot observed more than ``max_lead_hours`` after its record was sent is refused
+    (``ahead_of_sending``; 0: no such check)."""
     try:
         if raw is None:
             raise InvalidInput("empty message (null value)")
         message = decode(source.topic, raw) if decoder is None else decoder(raw)
-        key = source.key
-        if key is not None and key != message["post_id"].encode():
-            raise InvalidInput(f"key {key.decode('utf-8', 'replace')!r} differs from post_id {message['post_id']!r}")
+        wrong = misplaced(source, message["post_id"], partitions)
+        if wrong is not None:
+            raise InvalidInput(wrong)
         sent_ms = source.timestamp_ms
         if (max_lead_hours > 0 and sent_ms is not None and source.topic == t.SNAPSHOTS
                 and message["observed_at"].timestamp() * 1000 - sent_ms > max_lead_hours * HOUR_MS):
@@ -242,12 +253,72 @@ def decode_or_reject(source: Source, raw: bytes | None, out: Output,
             raise InvalidInput(ahead_of_sending(message["observed_at"], sent, max_lead_hours) or "")
         return message
     except InvalidInput as exc:
-        out.rejected += 1
-        out.add(r.DLQ, dlq_row(source, raw, exc.reason, type(exc).__name__))
+        reject(source, raw, exc.reason, out, type(exc).__name__)
         return None
 
 
+def misplaced(source: Source, post_id: str, partitions: int | None) -> str | None:
+    """Why a record of ``post_id`` may not be applied where it was read, or None.
+
+    A post's state lives on one partition (its changelog's, beside the source partition), so
+    all of a post's records must be keyed by its post_id and sit on the partition the default
+    partitioner of the Java client and aiokafka puts that key on (murmur2). A record without a
+    key, or placed by another partitioner (librdkafka's default, as in kcat or confluent-kafka,
+    is CRC32), would grow a second copy of the post's state on another partition, and after a
+    restart the stale copy would win. ``partitions``: the topic's partition count (None: the
+    partition is not checked)."""
+    key = source.key
+    if key is None:
+        return (f"no key: key the record by its post_id ({post_id!r}) and leave its partition to the default "
+                "Java/aiokafka partitioner (murmur2), so that every record of a post reaches the partition of "
+                "its state; `tracker dlq replay --reason 'no key'` sends it again so")
+    if key != post_id.encode():
+        shown = key[:DLQ_KEY_CHARS].decode("utf-8", "replace")
+        return f"key {shown!r} differs from post_id {post_id!r}"
+    if partitions and source.partition != home_partition(key, partitions):
+        return wrong_partition(source, key, partitions)
+    return None
+
+
+def wrong_partition(source: Source, key: bytes, partitions: int) -> str:
+    """The reason of a record keyed ``key`` read on another partition than its key's."""
+    return (f"wrong partition: on partition {source.partition} of {partitions}, but its key "
+            f"{key[:DLQ_KEY_CHARS].decode('utf-8', 'replace')!r} belongs on partition "
+            f"{home_partition(key, partitions)}; produce it keyed by post_id with the default Java/aiokafka "
+            "partitioner (murmur2) and no explicit partition (librdkafka clients such as kcat or confluent-kafka: "
+            "partitioner=murmur2_random), and `tracker dlq replay --reason 'wrong partition'` sends it again so")
+
+
+def home_partition(key: bytes, partitions: int) -> int:
+    """The partition of ``partitions`` the Java client's and aiokafka's default partitioner
+    gives ``key`` (murmur2, positive, modulo the count)."""
+    if len(key) > 256:  # no post id is this long: not worth a cache entry
+        return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return _home_partition(key, partitions)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _home_partition(key: bytes, partitions: int) -> int:
+    # aiokafka's murmur2 is pure Python (a few µs for a post id): once per post, not per record
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def reject(source: Source, raw: bytes | None, reason: str, out: Output, error_class: str = "InvalidInput") -> None:
+    """Set the message aside: a DLQ row with ``reason``."""
+    out.rejected += 1
+    out.add(r.DLQ, dlq_row(source, raw, reason, error_class))
+
+
 def dlq_row(source: Source, raw: bytes | None, reason: str, error_class: str) -> tuple[Any, ...]:
+    """The ``dlq`` row of a rejected message; its payload is the base64 of the message's first
+    ``DLQ_PAYLOAD_BYTES`` (``payload_facts`` says how long it was and its hash)."""
     tenant = ""
     return (tenant, datetime.now(UTC), source.topic, source.partition, source.offset, reason, error_class,
-            base64.b64encode(raw or b"").decode())
+            base64.b64encode((raw or b"")[:DLQ_PAYLOAD_BYTES]).decode())
+
+
+def payload_facts(raw: bytes | None) -> tuple[int, str]:
+    """The size in bytes and the sha256 (hex) of a whole rejected payload: what its DLQ record
+    says of it when only its first ``DLQ_PAYLOAD_BYTES`` are kept."""
+    data = raw or b""
+    return len(data), hashlib.sha256(data).hexdigest()

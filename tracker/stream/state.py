@@ -44,6 +44,12 @@ class PostState:
     """The post's heating nodes as stored (JSON values), re-emitted when the registry names the campaign."""
     open_alerts: dict[str, int] = field(default_factory=dict)
     """When each of the post's open alerts fired (alert id -> epoch ms): its resolve keeps that start."""
+    unstored_alerts: list[list[Any]] = field(default_factory=list)
+    """Alert changes of records whose batch may not be stored yet: ``[topic, partition, offset,
+    message JSON]``. The state is written before the batch's alerts are sent and its rows
+    inserted; a crash in between replays those records onto a state that has applied them,
+    which emits nothing. The replayed record's entry emits them again (``Worker.prepare``);
+    entries go once their batch is stored."""
     analytics: bytes = b""
     """The post's ``PostAnalytics`` in its binary form (decoded once per batch)."""
     live: Any = field(default=None, compare=False)
@@ -54,7 +60,7 @@ class PostState:
             self.analytics = self.live.to_bytes()
         head = orjson.dumps([self.tenant, self.registry, self.latest, self.last_observed_ms, self.status, self.seq,
                              self.snap_hw, self.late_offsets, self.heat_currency, self.heating,
-                             self.open_alerts])
+                             self.open_alerts, self.unstored_alerts])
         return _LEN.pack(len(head)) + head + self.analytics
 
     @classmethod

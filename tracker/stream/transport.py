@@ -9,7 +9,9 @@ tasks raced per record, an event, an ack), which caps a worker near 8k records/s
 commit machinery, but delivers whole fetches of the worker's source topics to a
 queue the worker drains in batches, and commits their offsets only when told the
 batch is stored (``done``). Every other topic (table changelogs during recovery)
-still takes Faust's per-message path.
+still takes Faust's per-message path. On stop, the worker stores the batch in
+hand and takes no other, and its offsets are committed before the consumer
+closes (``wait_empty``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class Fetch:
     records: list[Any]  # aiokafka ConsumerRecord: topic, partition, offset, key, value
 
 
+STOP = Fetch(TP("", -1), [])
+"""Queued behind the records in hand when the worker is to stop: it takes no more batches."""
+
+
 class BatchConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer, delivering the batch topics' records by the fetch."""
 
@@ -61,6 +67,10 @@ class BatchConsumer(faust_aiokafka.Consumer):
         self._idle = asyncio.Event()
         self._idle.set()
         self._held = False
+        self.stopping = False
+        """The process is stopping: the worker stores the batch in hand and takes no other."""
+        self._taker = False
+        self._last_taken = asyncio.Event()
 
     def deliver_batches(self, topics: Iterable[str], limit: int) -> None:
         """Deliver ``topics`` to ``fetched``; stop fetching them while ``limit`` records wait there."""
@@ -86,6 +96,14 @@ class BatchConsumer(faust_aiokafka.Consumer):
         else:
             self._idle.set()
 
+    def start_taking(self) -> None:
+        """A worker takes the batches from now on: a stop waits for it to store the batch in hand."""
+        self._taker = True
+
+    def taken_last(self) -> None:
+        """The worker, stopping, has stored its last batch and marked it done."""
+        self._last_taken.set()
+
     def done(self, fetches: list[Fetch]) -> None:
         """The fetches' rows are stored: their offsets may be committed."""
         n = 0
@@ -95,6 +113,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 self._done[fetch.tp] = after
             n += len(fetch.records)
         self._n_acked += n
+        if self.stopping:
+            return  # committed by ``wait_empty``, before the consumer stops
         every = self._commit_every
         if (self.fetched.empty() or (every is not None and self._n_acked >= every)) and self._committing is None:
             # commit now rather than at the next fetch (which may wait for new records)
@@ -128,7 +148,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
             self.on_buffer_full(tp)
 
     def _fetch_again(self) -> None:
-        if self.app.in_recovery:
+        if self.app.in_recovery or self.stopping:
             return
         for tp in self._batch_tps():
             self.on_buffer_drop(tp)
@@ -154,7 +174,26 @@ class BatchConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
 
     async def wait_empty(self) -> None:
+        """Before a rebalance or the stop, with the fetcher stopped: the batch in flight ends and
+        what is stored is committed (Faust's own commit in ``wait_empty``).
+
+        On stop the worker first stores the records it holds and takes no more; what is queued
+        behind them is dropped (not committed: read again at the next start). This commit then
+        happens while the consumer still runs: one left to ``done`` came after the consumer's
+        loop had closed ("offset commit failed … Event loop is closed") and the group kept lag on
+        every partition although the rows were stored."""
+        if self.app.should_stop and self._taker and not self.stopping:
+            self.stopping = True
+            while not self.fetched.empty():  # the worker takes no more of them
+                self.queued -= len(self.fetched.get_nowait().records)
+            self.fetched.put_nowait(STOP)
+            await self._last_taken.wait()
         await self._idle.wait()
+        for running in (self._committing, self._commit_fut):
+            # Faust's commit waits for one already running and then returns, committing nothing:
+            # the offsets marked done after that one started would wait for a commit to come.
+            if running is not None:
+                await asyncio.wait([running])
         await super().wait_empty()
 
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - runs in the worker

@@ -10,7 +10,6 @@ batch done, which lets its offsets be committed, only after its insert returned.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import gc
 import logging
@@ -27,7 +26,7 @@ import faust
 from tracker.analytics.alerts import MIN_POPULATION
 from tracker.analytics.reheat import MIN_PULSES
 from tracker.broker import topics as t
-from tracker.contracts import encode
+from tracker.contracts import decode, encode
 from tracker.contracts.fast import decode_snapshot
 from tracker.errors import InvalidInput
 from tracker.ops import metrics
@@ -37,11 +36,21 @@ from tracker.stream import heating_history, loglinear, ratios, shapes
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
 from tracker.stream.insights import Insights
-from tracker.stream.processor import Output, Processor, Source, decode_or_reject
+from tracker.stream.processor import (
+    DLQ_KEY_CHARS,
+    Output,
+    Processor,
+    Source,
+    decode_or_reject,
+    home_partition,
+    payload_facts,
+    reject,
+    wrong_partition,
+)
 from tracker.stream.sink import Sink, die, gather_sends
 from tracker.stream.stalls import Arrival, StallWatcher
 from tracker.stream.state import PostState
-from tracker.stream.transport import BatchConsumer, Fetch, broker_url
+from tracker.stream.transport import STOP, BatchConsumer, Fetch, broker_url
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,7 @@ SOURCE_TOPICS = (t.POSTS, t.HEATING, t.SNAPSHOTS, t.COMMENTS)
 # collection every ~70 records and walk the older generations often. Fewer, larger passes
 # took about a quarter of the worker's CPU per snapshot off in `make bench`.
 GC_THRESHOLDS = (50_000, 20, 10)
+MAX_DLQ_REASON = 2000  # characters: the DLQ record's limit (schemas/events/tracker.dlq.v1.schema.json)
 STATE_SIZE_SECONDS = 30.0
 """How often tracker_state_bytes is measured (it reads every post's state)."""
 Spans = list[tuple[str, int, int, int]]
@@ -118,6 +128,9 @@ class Worker:
         self.sink = Sink(store, pause=self._pause, resume=self._resume,
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
+        self.stored_to: dict[tuple[str, int], int] = {}
+        """Highest offset per (source topic, partition) whose batch this process has stored: a
+        record at or below it is never replayed with its alerts unsent (``_alerts_of``)."""
         self.sized_at = -math.inf  # monotonic time tracker_state_bytes was last measured
         self.stalls = StallWatcher(settings.analytics_params())
         consumer = self.app.consumer
@@ -139,7 +152,8 @@ class Worker:
         committed) only after its insert returned."""
         consumer = self.consumer
         pending: tuple[asyncio.Task[None], list[Fetch]] | None = None
-        while True:
+        consumer.start_taking()
+        while not consumer.stopping:
             # The insert in flight goes on while the next records are fetched and gathered; its
             # completion marks its batch done (``_stored``), so nothing here waits for it.
             fetches = await self._gather()
@@ -147,8 +161,10 @@ class Worker:
                 if pending is not None:  # a rebalance waits for the batch in flight: end it first
                     await self._finish(pending)
                     pending = None
-                while self.app.in_recovery:
+                while self.app.in_recovery and not consumer.stopping:
                     await asyncio.sleep(0.1)
+                if consumer.stopping:
+                    break  # no state to apply them to: they are read again at the next start
             fetches = consumer.take(fetches)
             if not fetches:
                 continue
@@ -162,25 +178,35 @@ class Worker:
             task = asyncio.create_task(self.store(rows, spans))
             task.add_done_callback(functools.partial(self._stored, fetches))
             pending = (task, fetches)
+        # Stopping: the batch in hand is stored and marked done, then the consumer commits it.
+        if pending is not None:
+            await self._finish(pending)
+        consumer.taken_last()
 
     async def _gather(self) -> list[Fetch]:
-        """Fetches up to ``worker_batch_max`` records, waiting at most ``worker_batch_seconds`` for more."""
+        """Fetches up to ``worker_batch_max`` records, waiting at most ``worker_batch_seconds`` for more;
+        none once the worker is told to stop (``STOP``): the records in hand are its last batch."""
         fetched = self.consumer.fetched
         loop = asyncio.get_running_loop()
-        fetches = [await fetched.get()]
-        size = len(fetches[0].records)
+        fetch = await fetched.get()
+        fetches: list[Fetch] = []
+        size = 0
         deadline = loop.time() + self.settings.worker_batch_seconds
-        while size < self.settings.worker_batch_max:
-            if fetched.empty():
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                with contextlib.suppress(TimeoutError):
-                    fetches.append(await asyncio.wait_for(fetched.get(), remaining))
-                    size += len(fetches[-1].records)
+        while fetch is not STOP:
+            fetches.append(fetch)
+            size += len(fetch.records)
+            if size >= self.settings.worker_batch_max:
+                break
+            if not fetched.empty():
+                fetch = fetched.get_nowait()
                 continue
-            fetches.append(fetched.get_nowait())
-            size += len(fetches[-1].records)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                fetch = await asyncio.wait_for(fetched.get(), remaining)
+            except TimeoutError:
+                break
         return fetches
 
     async def _finish(self, pending: tuple[asyncio.Task[None], list[Fetch]]) -> None:
@@ -199,8 +225,37 @@ class Worker:
         exc = task.exception()
         if exc is not None:
             self._fatal(fetches, exc)
+        for fetch in fetches:
+            where = (self.logical.get(fetch.tp.topic, fetch.tp.topic), fetch.tp.partition)
+            self.stored_to[where] = max(self.stored_to.get(where, -1), fetch.records[-1].offset)
         self.consumer.done(fetches)
         self.consumer.working(False)
+
+    # A batch's states are written (step 2) before its alerts are sent (3) and its rows stored (4):
+    # killed in between, the worker replays the batch onto states that applied it, which emits
+    # nothing. Each state keeps the alert changes of its records until their batch is stored.
+    def _alerts_of(self, source: Source, state: PostState, emitted: int) -> None:
+        """Keep the alert changes emitted since ``emitted`` as ``source``'s in the post's state."""
+        for message in self.insights.alerts[emitted:]:
+            try:
+                text = encode(t.ALERTS, message).decode()
+            except InvalidInput:
+                continue  # not sendable: send_alerts logs and counts it
+            state.unstored_alerts.append([source.topic, source.partition, source.offset, text])
+
+    def _unstored_alerts(self, state: PostState, source: Source, out: Output) -> None:
+        """Forget the kept alert changes of stored batches; emit those of ``source`` again (it is
+        replayed: its batch was not stored)."""
+        kept = []
+        for entry in state.unstored_alerts:
+            topic, partition, offset, text = entry
+            if offset <= self.stored_to.get((topic, partition), -1):
+                continue
+            if (topic, partition, offset) == (source.topic, source.partition, source.offset):
+                self.insights.emit_again(decode(t.ALERTS, text.encode()), state.seq, out)
+                metrics.ALERTS_EMITTED_AGAIN.inc()
+            kept.append(entry)
+        state.unstored_alerts = kept
 
     @staticmethod
     def _fatal(fetches: list[Fetch], exc: BaseException) -> NoReturn:
@@ -220,6 +275,7 @@ class Worker:
         spans: dict[tuple[str, int], list[int]] = {}
         sends: list[Any] = []
         homes: dict[bytes, int] = {}
+        last_source: dict[bytes, Source] = {}  # each post's last record in this batch
         table_get = self.states.get
         apply = self.processor.apply
         for fetch in fetches:
@@ -232,20 +288,26 @@ class Worker:
             else:
                 span[0], span[1] = min(span[0], records[0].offset), max(span[1], records[-1].offset)
             decoder = decode_snapshot if topic == t.SNAPSHOTS else None
+            partitions = self._partitions(tp.topic)
             applied = 0
-            # 1. decode + validate each raw message; apply it to its post's state
+            # 1. decode + validate each raw message (keyed by its post, on its post's partition);
+            #    apply it to its post's state
             for record in records:
                 source = Source(topic, partition, record.offset, record.key, record.timestamp)
                 raw = record.value
                 if topic == t.POSTS and not raw and record.key:
                     key = bytes(record.key)
+                    if home_partition(key, partitions) != partition:  # its entry is elsewhere, if anywhere
+                        reject(source, raw, wrong_partition(source, key, partitions), out)
+                        sends.append(await self._to_dlq(source, raw, out))
+                        continue
                     dropped = states.get(key) or table_get(key)
                     self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
                     self.stalls.forget(key.decode("utf-8", "replace"))  # polled no more
                     states[key] = dropped
                     homes[key] = partition
                     continue
-                message = decode_or_reject(source, raw, out, decoder, self.settings.max_snapshot_lead_hours)
+                message = decode_or_reject(source, raw, out, decoder, self.settings.max_snapshot_lead_hours, partitions)
                 if message is None:
                     sends.append(await self._to_dlq(source, raw, out))
                     continue
@@ -255,7 +317,13 @@ class Worker:
                 if state is None:
                     state = states[key] = table_get(key)
                 homes[key] = partition
+                if state.unstored_alerts:
+                    self._unstored_alerts(state, source, out)
+                emitted = len(self.insights.alerts)
                 apply(source, message, state, out)
+                if len(self.insights.alerts) > emitted:
+                    self._alerts_of(source, state, emitted)
+                last_source[key] = source
                 applied += 1
                 if topic == t.POSTS and message.get("deleted"):
                     self.stalls.forget(post_id)  # polled no more
@@ -264,7 +332,10 @@ class Worker:
             if applied:
                 metrics.EVENTS.labels(topic).inc(applied)
         for post_id, state in arrived.items():
+            emitted = len(self.insights.alerts)
             self._arrived(post_id, state, out)
+            if len(self.insights.alerts) > emitted:  # a stall resolved: the post's last record's
+                self._alerts_of(last_source[post_id.encode()], state, emitted)
         # 2. state -> table and its changelog; the touched posts' totals as upsert rows
         sends.extend(await self.states.write(states, homes))
         for post_id in out.touched:
@@ -278,6 +349,11 @@ class Worker:
         sends.extend(await self._send_alerts())
         await gather_sends(sends)
         return out.rows, [(topic, partition, first, last) for (topic, partition), (first, last) in spans.items()]
+
+    def _partitions(self, topic: str) -> int:
+        """The partition count of a source topic, as its producers' partitioner sees it (the
+        group's metadata; the configured count until the consumer has it)."""
+        return self.consumer.topic_partitions(topic) or self.settings.topic_partitions
 
     async def store(self, rows: dict[str, list[tuple[Any, ...]]], spans: Spans) -> None:
         """Insert a prepared batch; returns only when every row is stored."""
@@ -396,15 +472,21 @@ class Worker:
         return await send_alerts(self.insights, lambda key, value: self.alerts_topic.send(key=key, value=value))
 
     async def _to_dlq(self, source: Source, raw: bytes | None, out: Output) -> Any:
+        """Produce the DLQ record of the message just rejected (the last DLQ row). It always fits
+        a Kafka request: the row keeps the payload's first bytes only, and the record says how
+        long the whole was and its sha256."""
         row = out.rows[r.DLQ][-1]
-        reason = row[5]
+        reason = row[5][:MAX_DLQ_REASON]
         metrics.DLQ.labels(source.topic, reason.split(":", 1)[0][:40]).inc()
+        kept = None if source.key is None else source.key[:4 * DLQ_KEY_CHARS]  # a key is not a payload either
+        key = None if kept is None else kept.decode("utf-8", "replace")[:DLQ_KEY_CHARS]
+        size, sha256 = payload_facts(raw)
         record = encode(t.DLQ, {
-            "source_topic": source.topic, "partition": source.partition, "offset": source.offset,
-            "key": source.key.decode("utf-8", "replace") if source.key is not None else None,
-            "payload_b64": row[7], "reason": reason, "error_class": row[6], "rejected_at": row[1],
+            "source_topic": source.topic, "partition": source.partition, "offset": source.offset, "key": key,
+            "payload_b64": row[7], "payload_bytes": size, "payload_sha256": sha256, "reason": reason,
+            "error_class": row[6], "rejected_at": row[1],
         })
-        return await self.dlq_topic.send(key=source.key, value=record)
+        return await self.dlq_topic.send(key=kept, value=record)
 
     async def _maybe_die_before_insert(self) -> None:
         limit = self.settings.fault_kill_after_batches
