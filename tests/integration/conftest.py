@@ -1,13 +1,16 @@
-"""Fixtures of the integration tests that build on a seeded registry."""
+"""Fixtures of the integration tests: a seeded registry, a copy of the migrations."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import Result
 
 from tests.integration.test_roi import seed_campaign
+from tracker.store import migrations
 from tracker.store.store import Store
 
 
@@ -17,3 +20,13 @@ def campaign_cli(store: Store, cli_on_store: Callable[..., Result]) -> Callable[
     tests/integration/test_roi.py (two tenants, campaign c1 of each); the result is not checked."""
     seed_campaign(store)
     return cli_on_store
+
+
+@pytest.fixture
+def migrations_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the migrations the test store was migrated with, which the CLI reads
+    (``TRACKER_MIGRATIONS_DIR``): a test adds, changes or removes files there."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations.default_directory(), copy)
+    monkeypatch.setenv("TRACKER_MIGRATIONS_DIR", str(copy))
+    return copy

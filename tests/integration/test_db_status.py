@@ -4,39 +4,27 @@ after it was applied, or one applied is missing from this tracker)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from tracker.store import migrations
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the migrations the test store was migrated with, read by the CLI."""
-    copy = tmp_path / "migrations"
-    shutil.copytree(migrations.default_directory(), copy)
-    monkeypatch.setenv("TRACKER_MIGRATIONS_DIR", str(copy))
-    return copy
 
 
 def errors(result: Result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
 
 
-def test_a_current_store_exits_0(cli_on_store: Callable[..., Result], folder: Path) -> None:
+def test_a_current_store_exits_0(cli_on_store: Callable[..., Result], migrations_copy: Path) -> None:
     result = cli_on_store("db", "status")
     assert result.exit_code == 0, result.output
     assert " applied " in result.stdout and not result.stderr
 
 
-def test_pending_migrations_exit_3_and_say_to_migrate(cli_on_store: Callable[..., Result], folder: Path) -> None:
-    (folder / "0900_extra.sql").write_text("CREATE TABLE IF NOT EXISTS extra (tenant String) ENGINE = Memory;\n")
+def test_pending_migrations_exit_3_and_say_to_migrate(cli_on_store: Callable[..., Result], migrations_copy: Path) -> None:
+    (migrations_copy / "0900_extra.sql").write_text("CREATE TABLE IF NOT EXISTS extra (tenant String) ENGINE = Memory;\n")
     result = cli_on_store("db", "status")
     assert result.exit_code == 3, result.output
     assert "0900_extra" in result.stdout and "pending" in result.stdout
@@ -45,10 +33,10 @@ def test_pending_migrations_exit_3_and_say_to_migrate(cli_on_store: Callable[...
     assert cli_on_store("db", "status").exit_code == 0
 
 
-def test_a_changed_migration_exits_1_and_says_what_to_do(cli_on_store: Callable[..., Result], folder: Path) -> None:
-    target = folder / "0001_data_model.sql"
+def test_a_changed_migration_exits_1_and_says_what_to_do(cli_on_store: Callable[..., Result], migrations_copy: Path) -> None:
+    target = migrations_copy / "0001_data_model.sql"
     target.write_text(target.read_text() + "\n-- an innocent-looking edit\n")
-    (folder / "0900_extra.sql").write_text("CREATE TABLE IF NOT EXISTS extra (tenant String) ENGINE = Memory;\n")
+    (migrations_copy / "0900_extra.sql").write_text("CREATE TABLE IF NOT EXISTS extra (tenant String) ENGINE = Memory;\n")
     result = cli_on_store("db", "status")
     assert result.exit_code == 1, result.output
     assert "changed" in result.stdout
@@ -58,13 +46,13 @@ def test_a_changed_migration_exits_1_and_says_what_to_do(cli_on_store: Callable[
     assert "new migration with the next free number" in line
 
 
-def test_a_missing_migration_exits_1(cli_on_store: Callable[..., Result], folder: Path) -> None:
-    last = sorted(folder.glob("*.sql"))[-1]
+def test_a_missing_migration_exits_1(cli_on_store: Callable[..., Result], migrations_copy: Path) -> None:
+    last = sorted(migrations_copy.glob("*.sql"))[-1]
     last.unlink()
     result = cli_on_store("db", "status")
     assert result.exit_code == 1, result.output
     (line,) = errors(result)
-    assert line.startswith(f"Error: migration {last.stem} applied to the store but not in {folder}: this tracker "
+    assert line.startswith(f"Error: migration {last.stem} applied to the store but not in {migrations_copy}: this tracker "
                            "is older than the store's schema")
 
 

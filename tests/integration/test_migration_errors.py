@@ -19,17 +19,9 @@ pytestmark = pytest.mark.integration
 CUSTOM = "ALTER TABLE fx_rates ADD COLUMN note String;\nALTER TABLE fx_rates ADD COLUMN source {kind};\n"
 
 
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = tmp_path / "migrations"
-    shutil.copytree(migrations.default_directory(), copy)
-    monkeypatch.setenv("TRACKER_MIGRATIONS_DIR", str(copy))
-    return copy
-
-
 def test_a_failing_statement_names_its_file_and_what_was_applied(cli_on_store: Callable[..., Result],
-                                                                 folder: Path) -> None:
-    custom = folder / "0900_custom.sql"
+                                                                 migrations_copy: Path) -> None:
+    custom = migrations_copy / "0900_custom.sql"
     custom.write_text(CUSTOM.format(kind="Strnig"))
     failed = cli_on_store("db", "migrate")
     assert failed.exit_code == 1, failed.output
