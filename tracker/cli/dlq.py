@@ -22,6 +22,7 @@ from typing import Any
 import click
 import orjson
 
+from tracker.registry.importer import send_raw
 from tracker.report.options import format_option, reading
 from tracker.report.tables import Column, opening, render, to_csv, to_json
 
@@ -169,7 +170,7 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     if dry_run:
         click.echo(f"would send {counts}{skipped} (dry run: nothing sent)")
         return
-    asyncio.run(_send(settings, ready))
+    asyncio.run(send_raw(settings, ready))  # as they were: the worker validates them again
     click.echo(f"sent {counts}{skipped}. The worker applies them as they come; any still bad is set aside "
                "again (`tracker dlq` shows it).")
 
@@ -190,19 +191,3 @@ def _post_id(raw: bytes | None) -> str | None:
         return None
     post_id = message.get("post_id") if isinstance(message, dict) else None
     return post_id if isinstance(post_id, str) and post_id else None
-
-
-async def _send(settings: Any, messages: list[tuple[str, bytes, bytes]]) -> None:
-    """Produce the raw payloads as they were (not re-encoded: the worker validates them again)."""
-    from aiokafka import AIOKafkaProducer
-
-    from tracker.broker.reach import start_client
-
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
-                                linger_ms=10, request_timeout_ms=30_000, max_request_size=2 << 20)
-    await start_client(producer, settings.kafka_bootstrap)
-    try:
-        sends = [await producer.send(settings.topic(topic), raw, key=key) for topic, key, raw in messages]
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()

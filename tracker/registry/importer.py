@@ -154,7 +154,13 @@ def campaign_tables(registry: Registry, stored: dict[tuple[str, str], dict[str, 
 
 async def send(settings: Settings, messages: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:
     """Produce (logical topic, message) pairs, key = post_id; waits for every acknowledgement."""
-    if not messages:
+    return await send_raw(settings, [(topic, message["post_id"].encode(), encode(topic, message))
+                                     for topic, message in messages])
+
+
+async def send_raw(settings: Settings, records: list[tuple[str, bytes, bytes]]) -> dict[str, int]:
+    """Produce (logical topic, key, value bytes) records as they are; waits for every acknowledgement."""
+    if not records:
         return {}
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
                                 linger_ms=10, request_timeout_ms=30_000)
@@ -162,9 +168,8 @@ async def send(settings: Settings, messages: list[tuple[str, dict[str, Any]]]) -
     counts: dict[str, int] = {}
     try:
         futures = []
-        for topic, message in messages:
-            futures.append(await producer.send(settings.topic(topic), encode(topic, message),
-                                               key=message["post_id"].encode()))
+        for topic, key, value in records:
+            futures.append(await producer.send(settings.topic(topic), value, key=key))
             counts[topic] = counts.get(topic, 0) + 1
         await asyncio.gather(*futures)
     finally:
