@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import orjson
 
 from tracker.broker import topics as t
+from tracker.broker.topics import home_partition
 from tracker.contracts import decode
 from tracker.stream import rows as r
 from tracker.stream.insights import Insights
@@ -17,7 +18,6 @@ from tracker.stream.processor import (
     Source,
     decode_or_reject,
     dlq_row,
-    home_partition,
     misplaced,
     payload_facts,
 )

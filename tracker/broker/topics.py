@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 
 from tracker.broker.reach import start_client
 
@@ -23,6 +25,20 @@ SNAPSHOTS = "tracker.snapshots.v1"
 COMMENTS = "tracker.comments.v1"
 ALERTS = "tracker.alerts.v1"
 DLQ = "tracker.dlq.v1"
+
+
+def home_partition(key: bytes, partitions: int) -> int:
+    """The partition of ``partitions`` the Java client's and aiokafka's default partitioner
+    gives ``key`` (murmur2, positive, modulo the count)."""
+    if len(key) > 256:  # no post id is this long: not worth a cache entry
+        return (murmur2(key) & 0x7FFFFFFF) % partitions
+    return _home_partition(key, partitions)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _home_partition(key: bytes, partitions: int) -> int:
+    # aiokafka's murmur2 is pure Python (a few µs for a post id): once per post, not per record
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 @dataclass(frozen=True)

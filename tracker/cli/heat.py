@@ -165,7 +165,6 @@ def sent_node(settings: Settings, tenant: str, post_id: str, channel: str, spend
 async def _sent_node(settings: Settings, tenant: str, post_id: str, channel: str, spend: dict[str, str],
                      now: datetime) -> Stored | None:
     from aiokafka import AIOKafkaConsumer
-    from aiokafka.partitioner import DefaultPartitioner
     from aiokafka.structs import TopicPartition
 
     from tracker.broker import topics as t
@@ -182,8 +181,7 @@ async def _sent_node(settings: Settings, tenant: str, post_id: str, channel: str
             partitions = consumer.partitions_for_topic(topic)
         if not partitions:
             return None  # no topic yet: nothing sent (sending says what is missing)
-        ordered = sorted(partitions)
-        tp = TopicPartition(topic, DefaultPartitioner()(key, ordered, ordered))  # the producers' murmur2
+        tp = TopicPartition(topic, t.home_partition(key, len(partitions)))  # where the producers put it
         consumer.assign([tp])
         first, end = (await consumer.beginning_offsets([tp]))[tp], (await consumer.end_offsets([tp]))[tp]
         if end <= first:

@@ -8,7 +8,6 @@ included, re-emits the rows it touched, so a replay after a crash repairs the st
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
 from tracker.broker import topics as t
+from tracker.broker.topics import home_partition
 from tracker.contracts import decode
 from tracker.contracts.timestamps import ahead_of_sending, local_day
 from tracker.errors import InvalidInput
@@ -287,20 +285,6 @@ def wrong_partition(source: Source, key: bytes, partitions: int) -> str:
             f"{home_partition(key, partitions)}; produce it keyed by post_id with the default Java/aiokafka "
             "partitioner (murmur2) and no explicit partition (librdkafka clients such as kcat or confluent-kafka: "
             "partitioner=murmur2_random), and `tracker dlq replay --reason 'wrong partition'` sends it again so")
-
-
-def home_partition(key: bytes, partitions: int) -> int:
-    """The partition of ``partitions`` the Java client's and aiokafka's default partitioner
-    gives ``key`` (murmur2, positive, modulo the count)."""
-    if len(key) > 256:  # no post id is this long: not worth a cache entry
-        return (murmur2(key) & 0x7FFFFFFF) % partitions
-    return _home_partition(key, partitions)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _home_partition(key: bytes, partitions: int) -> int:
-    # aiokafka's murmur2 is pure Python (a few µs for a post id): once per post, not per record
-    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def reject(source: Source, raw: bytes | None, reason: str, out: Output, error_class: str = "InvalidInput") -> None:

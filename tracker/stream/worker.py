@@ -26,6 +26,7 @@ import faust
 from tracker.analytics.alerts import MIN_POPULATION
 from tracker.analytics.reheat import MIN_PULSES
 from tracker.broker import topics as t
+from tracker.broker.topics import home_partition
 from tracker.contracts import decode, encode
 from tracker.contracts.fast import decode_snapshot
 from tracker.errors import InvalidInput
@@ -42,7 +43,6 @@ from tracker.stream.processor import (
     Processor,
     Source,
     decode_or_reject,
-    home_partition,
     payload_facts,
     reject,
     wrong_partition,
