@@ -62,6 +62,30 @@ def test_set_aside_messages_are_listed_and_sent_again_keyed_by_their_post(
     assert worker.scalar("SELECT count() FROM dlq FINAL") == 2  # nothing new set aside: it was good
 
 
+def test_a_message_longer_than_the_dlq_keeps_is_shown_cut_and_not_sent_again(
+        kafka: str, tracker_topics: str, worker: WorkerProcess) -> None:
+    """The DLQ keeps a message's first 128 KiB: replaying that prefix would send a different
+    message, so it is counted apart and its size and sha256 say which one to resend."""
+    import hashlib
+
+    pid = post_id(8)
+    message = json.loads(snapshot(8, 0)[1])
+    message["notes"] = "x" * 300_000  # not in the contract: set aside, whole size kept
+    raw = json.dumps(message).encode()
+    asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [(pid.encode(), raw)]))
+    worker.wait_for("SELECT count() FROM dlq FINAL", 1)
+
+    [row] = json.loads(tracker(worker, "dlq", "show", "--format", "json").stdout)
+    assert (row["payload_bytes"], row["payload_sha256"]) == (len(raw), hashlib.sha256(raw).hexdigest())
+    assert row["payload"].encode() == raw[:128 * 1024]
+    table = tracker(worker, "dlq", "show").stdout
+    assert f"(first 131,072 of {len(raw):,} bytes)" in table
+
+    dry = tracker(worker, "dlq", "replay", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "nothing to send; 1 longer than the 128 KiB the DLQ keeps of a message" in dry.stdout
+
+
 def test_an_empty_dlq_says_so(worker: WorkerProcess) -> None:
     worker.client()  # the worker holds the store and serves it
     empty = tracker(worker, "dlq", "--reason", "nothing like this")

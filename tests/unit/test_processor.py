@@ -280,5 +280,6 @@ def test_a_dlq_row_keeps_a_bounded_prefix_of_a_large_payload() -> None:
     assert base64.b64decode(row["payload"]) == huge[:DLQ_PAYLOAD_BYTES]
     assert len(row["payload"]) < 200_000 and row["reason"].startswith("message: must be an object")
     assert payload_facts(huge) == (900_002, hashlib.sha256(huge).hexdigest())
+    assert (row["payload_bytes"], row["payload_sha256"]) == payload_facts(huge)  # the whole one's, in the row
     small = snap(1, -1)
     assert base64.b64decode(dlq_row(Source(t.SNAPSHOTS, 0, 0), small, "r", "InvalidInput")[7]) == small

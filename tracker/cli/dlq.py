@@ -112,7 +112,8 @@ def show(ctx: click.Context, topic: str | None, reason: str | None, since: datet
     where, args = _where(*_chosen(ctx, topic, reason, since))
     with reading() as (_, reader):
         rows = reader.query(
-            f"SELECT rejected_at, source_topic, src_partition, src_offset, reason, error_class, payload "
+            f"SELECT rejected_at, source_topic, src_partition, src_offset, reason, error_class, payload, "
+            f"payload_bytes, payload_sha256 "
             f"FROM dlq FINAL WHERE {where} ORDER BY rejected_at DESC, source_topic, src_partition, src_offset "
             f"LIMIT {limit}", args).named()
     for row in rows:
@@ -120,11 +121,14 @@ def show(ctx: click.Context, topic: str | None, reason: str | None, since: datet
         text = raw.decode("utf-8", "replace") if raw is not None else "(not base64)"
         row["at"] = f"{row['src_partition']}:{row['src_offset']}"
         if fmt == "table":
-            row["reason"], row["preview"] = opening(row["reason"], REASON_CHARS), opening(text, PREVIEW_CHARS)
+            cut = f"(first {len(raw or b''):,} of {row['payload_bytes']:,} bytes) " if _cut(raw, row) else ""
+            row["reason"], row["preview"] = opening(row["reason"], REASON_CHARS), cut + opening(text, PREVIEW_CHARS)
         else:
             row["payload"] = text
     columns = ROWS if fmt == "table" else [*ROWS[:-1], ("error_class", "error class", "text"),
-                                           ("payload", "payload", "text")]
+                                           ("payload", "payload (its first 128 KiB)", "text"),
+                                           ("payload_bytes", "whole payload (bytes)", "count"),
+                                           ("payload_sha256", "whole payload's sha256", "text")]
     _echo(fmt, columns, rows, "No message set aside matches.")
 
 
@@ -136,8 +140,10 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     """Send the payloads of the messages set aside back to their topics, keyed by
     their post_id, once their cause is fixed. A payload that is still bad is set
     aside again with its reason; replaying twice changes nothing (every topic is
-    idempotent). Payloads that are not a JSON message with a post_id (cut,
-    binary, or keyless) cannot be sent again and are counted apart.
+    idempotent). Payloads that are not a JSON message with a post_id (binary,
+    keyless) cannot be sent again and are counted apart, as are those longer than
+    the 128 KiB the DLQ keeps of a message: send those again from their source
+    (`dlq show --format json` gives each one's size and sha256).
 
     \b
     Example (a producer keyed its records by account instead of post_id):
@@ -148,22 +154,28 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     topic, reason, since = _chosen(ctx, topic, reason, since)
     where, args = _where(topic, reason, since)
     with reading() as (settings, reader):
-        rows = reader.query(f"SELECT source_topic, payload FROM dlq FINAL WHERE {where} "
-                            f"ORDER BY source_topic, src_partition, src_offset", args).rows
+        rows = reader.query(f"SELECT source_topic, payload, payload_bytes FROM dlq FINAL WHERE {where} "
+                            f"ORDER BY source_topic, src_partition, src_offset", args).named()
     ready: list[tuple[str, bytes, bytes]] = []
-    unusable = 0
-    for source_topic, payload in rows:
-        raw = _payload(payload)
+    unusable = cut = 0
+    for row in rows:
+        raw = _payload(row["payload"])
         post_id = _post_id(raw)
-        if raw is None or post_id is None:
+        if _cut(raw, row):
+            cut += 1
+        elif raw is None or post_id is None:
             unusable += 1
-            continue
-        ready.append((source_topic, post_id.encode(), raw))
+        else:
+            ready.append((row["source_topic"], post_id.encode(), raw))
     by_topic: dict[str, int] = {}
     for source_topic, _, _ in ready:
         by_topic[source_topic] = by_topic.get(source_topic, 0) + 1
     counts = ", ".join(f"{n:,} to {name}" for name, n in sorted(by_topic.items())) or "nothing to send"
     skipped = f"; {unusable:,} not a JSON message with a post_id, left as they are" if unusable else ""
+    if cut:
+        skipped += (f"; {cut:,} longer than the 128 KiB the DLQ keeps of a message, left as they are "
+                    "(send them again from their source: `tracker dlq show --format json` gives their size "
+                    "and sha256)")
     if not rows:
         click.echo("No message set aside matches.")
         return
@@ -180,6 +192,11 @@ def _payload(text: str) -> bytes | None:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+def _cut(raw: bytes | None, row: dict[str, Any]) -> bool:
+    """The DLQ kept only the first bytes of this message (rows from before migration 0015 say 0)."""
+    return raw is not None and row["payload_bytes"] > len(raw)
 
 
 def _post_id(raw: bytes | None) -> str | None:

@@ -295,10 +295,10 @@ def reject(source: Source, raw: bytes | None, reason: str, out: Output, error_cl
 
 def dlq_row(source: Source, raw: bytes | None, reason: str, error_class: str) -> tuple[Any, ...]:
     """The ``dlq`` row of a rejected message; its payload is the base64 of the message's first
-    ``DLQ_PAYLOAD_BYTES`` (``payload_facts`` says how long it was and its hash)."""
+    ``DLQ_PAYLOAD_BYTES``, followed by the whole message's size and sha256 (``payload_facts``)."""
     tenant = ""
     return (tenant, datetime.now(UTC), source.topic, source.partition, source.offset, reason, error_class,
-            base64.b64encode((raw or b"")[:DLQ_PAYLOAD_BYTES]).decode())
+            base64.b64encode((raw or b"")[:DLQ_PAYLOAD_BYTES]).decode(), *payload_facts(raw))
 
 
 def payload_facts(raw: bytes | None) -> tuple[int, str]:

@@ -44,6 +44,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ALERTS: ("tenant", "alert_id", "post_id", "campaign_id", "alert", "state", "severity", "starts_at", "ends_at",
              "summary", "evidence", "suggestion", "version"),
     DLQ: ("tenant", "rejected_at", "source_topic", "src_partition", "src_offset", "reason", "error_class",
-          "payload"),
+          "payload", "payload_bytes", "payload_sha256"),
 }
 COLUMNS[LATE_SNAPSHOTS] = COLUMNS[SNAPSHOTS]

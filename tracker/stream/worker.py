@@ -43,7 +43,6 @@ from tracker.stream.processor import (
     Processor,
     Source,
     decode_or_reject,
-    payload_facts,
     reject,
     wrong_partition,
 )
@@ -299,7 +298,7 @@ class Worker:
                     key = bytes(record.key)
                     if home_partition(key, partitions) != partition:  # its entry is elsewhere, if anywhere
                         reject(source, raw, wrong_partition(source, key, partitions), out)
-                        sends.append(await self._to_dlq(source, raw, out))
+                        sends.append(await self._to_dlq(source, out))
                         continue
                     dropped = states.get(key) or table_get(key)
                     self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
@@ -309,7 +308,7 @@ class Worker:
                     continue
                 message = decode_or_reject(source, raw, out, decoder, self.settings.max_snapshot_lead_hours, partitions)
                 if message is None:
-                    sends.append(await self._to_dlq(source, raw, out))
+                    sends.append(await self._to_dlq(source, out))
                     continue
                 post_id = message["post_id"]
                 key = post_id.encode()
@@ -471,7 +470,7 @@ class Worker:
     async def _send_alerts(self) -> list[Any]:
         return await send_alerts(self.insights, lambda key, value: self.alerts_topic.send(key=key, value=value))
 
-    async def _to_dlq(self, source: Source, raw: bytes | None, out: Output) -> Any:
+    async def _to_dlq(self, source: Source, out: Output) -> Any:
         """Produce the DLQ record of the message just rejected (the last DLQ row). It always fits
         a Kafka request: the row keeps the payload's first bytes only, and the record says how
         long the whole was and its sha256."""
@@ -480,10 +479,9 @@ class Worker:
         metrics.DLQ.labels(source.topic, reason.split(":", 1)[0][:40]).inc()
         kept = None if source.key is None else source.key[:4 * DLQ_KEY_CHARS]  # a key is not a payload either
         key = None if kept is None else kept.decode("utf-8", "replace")[:DLQ_KEY_CHARS]
-        size, sha256 = payload_facts(raw)
         record = encode(t.DLQ, {
             "source_topic": source.topic, "partition": source.partition, "offset": source.offset, "key": key,
-            "payload_b64": row[7], "payload_bytes": size, "payload_sha256": sha256, "reason": reason,
+            "payload_b64": row[7], "payload_bytes": row[8], "payload_sha256": row[9], "reason": reason,
             "error_class": row[6], "rejected_at": row[1],
         })
         return await self.dlq_topic.send(key=kept, value=record)
