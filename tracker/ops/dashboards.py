@@ -193,7 +193,8 @@ def campaign_roi() -> Board:
         ORDER BY time""", series=True)], w=12, h=8, unit="short",
             description="Engagements the platform's posts gained per hour (hourly velocities summed over posts), "
                         "averaged over the hours of each point's interval (one hour or Grafana's interval if "
-                        "longer): a long range shows the mean hourly gain, never the sum of the hours.")
+                        "longer) that have curves: a long range shows the mean hourly gain, never the sum of the "
+                        "hours, and a day still in progress is not diluted by its hours to come.")
     b.row("By platform and tier")
     for dimension, title in (("platform", "ROI by platform"), ("tier", "ROI by creator tier")):
         b.panel("table", title, [sql(f"""
