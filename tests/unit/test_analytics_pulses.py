@@ -124,6 +124,18 @@ def test_publish_pulse_and_heated_pulse_with_lift():
     assert pulses[1].theta is not None and 0.8 < pulses[1].theta < 1.8
 
 
+def test_a_burst_still_rising_when_a_boost_starts_is_not_left_rising():
+    """A boost bought at hour 3 closes the publish burst before it peaked; the burst's response
+    goes on decaying inside the boost's counterfactual, and it rises no more."""
+    rise = [min(h + 1, 10) * 100.0 * (1 if h < 10 else (h / 10) ** -1.2) for h in range(200)]
+    boost = [800 * (h - 3) ** 0.5 * math.exp(-(h - 3) / 20) if h >= 3 else 0.0 for h in range(200)]
+    heat = HeatingNode("h1", T0 + 3, T0 + 9, spend=1000.0)
+    v = noisy([a + b for a, b in zip(rise, boost, strict=True)], 1, 0.05)
+    pulses = replay_post("p", snapshots(v), [heat], publish_hours=T0, params=P).pulse_list()
+    assert [(p.trigger, p.onset - T0) for p in pulses] == [("publish", 0), ("heating", 3)]
+    assert pulses[0].interval_end == T0 + 3 and pulses[0].status == "decaying"
+
+
 def test_a_boost_delivered_in_its_first_hours_of_a_day_window_peaks_where_it_did():
     """A 24 h node whose budget went out in its first hours (paid delivery is often front-loaded):
     spread evenly over the whole window, its response read its peak at the window's end, 23 h

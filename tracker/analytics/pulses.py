@@ -521,7 +521,10 @@ class PulseTracker:
         mix = mix / mix.sum() if responded and mix.sum() > 0 else np.zeros(0)
         if final is not None:
             shape = tuple(round(float(x), 6) for x in mix)
-            self.closed_pulses.append(replace(final, interval_end=next_onset, response_shape=shape))
+            # a pulse closed before it peaked (a boost bought while the publish burst still rose)
+            # rises no more: its response goes on decaying inside the next pulse's counterfactual
+            status = "decaying" if final.status == "rising" else final.status
+            self.closed_pulses.append(replace(final, interval_end=next_onset, response_shape=shape, status=status))
         if TRIGGERS[self.trigger] == "heating":
             self.heat_lift += self.incremental(params)
             self.heat_spend += self.spend
