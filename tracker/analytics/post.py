@@ -189,6 +189,19 @@ class PostAnalytics:
         self._live = None
         return self._update("heating", [], loglinear)
 
+    def reads_late(self, node: HeatingNode) -> bool:
+        """Whether ``node`` (times in hours), new to the checkpoint, starts before the steps it has
+        made final: :meth:`apply_heating` would start its pulse at the checkpoint, not at its start
+        (a boost recorded after the reorder window had passed it). The stream then reads the post
+        again from its stored snapshots (``Insights.rebuild``)."""
+        if node.status == "cancelled":
+            return False
+        cp = self.checkpoint
+        known = cp.node(node.id)
+        if cp.onset == NONE or (known is not None and math.floor(known.start) < cp.next_step):
+            return False
+        return math.floor(node.start / self.params.grid_hours) < cp.next_step
+
     def set_window(
         self, publish_hours: float | None, tracking_end_hours: float | None, loglinear: LearnedRatios | None = None
     ) -> Update | None:

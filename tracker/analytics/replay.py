@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tracker.analytics.alerts import Alert
-from tracker.analytics.longtail import LongTail
+from tracker.analytics.longtail import LearnedRatios, LongTail
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import HourRow, PostAnalytics
 from tracker.analytics.pulses import HeatingNode, Pulse
@@ -50,21 +50,34 @@ def replay_post(
 ) -> PostReport:
     """Replay one post in arrival order; with ``as_of_hours`` only snapshots observed by
     then are fed (heating nodes are all known: planned nodes are registered ahead)."""
-    state = PostAnalytics(publish_hours, tracking_end_hours, params)
-    report = PostReport(post_id, params.grid_hours)
+    return replay(PostAnalytics(publish_hours, tracking_end_hours, params), post_id, snapshots, heating,
+                  as_of_hours)
+
+
+def replay(
+    state: PostAnalytics,
+    post_id: str,
+    snapshots: Iterable[Snapshot],
+    heating: Iterable[HeatingNode] = (),
+    as_of_hours: float | None = None,
+    loglinear: LearnedRatios | None = None,
+) -> PostReport:
+    """:func:`replay_post` into a fresh ``state`` set up by the caller (the stream's, leaning on
+    its population's shape, with its learned log-linear ratios)."""
+    report = PostReport(post_id, state.params.grid_hours)
     for node in heating:
-        _fold(report, state.apply_heating(node))
+        _fold(report, state.apply_heating(node, loglinear))
     for snap in snapshots:
         if as_of_hours is not None and snap.t > as_of_hours:
             continue
         report.snapshots += 1
-        update = state.apply_snapshot(snap)
+        update = state.apply_snapshot(snap, loglinear)
         if update.status == "late":
             report.late += 1
         elif update.status == "duplicate":
             report.duplicates += 1
         _fold(report, update)
-    report.long_tail = state.long_tail()
+    report.long_tail = state.long_tail(loglinear)
     report.totals = state.curve.totals()
     return report
 

@@ -28,6 +28,7 @@ from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
 from tracker.analytics.post import PostAnalytics, Update
 from tracker.analytics.pulses import HeatingNode, Pulse
 from tracker.analytics.reheat import HeatingHistory, own_history, suggest_reheat
+from tracker.analytics.replay import replay
 from tracker.analytics.resample import Snapshot
 from tracker.contracts.timestamps import format_ts, local_day
 from tracker.stream import rows as r
@@ -80,6 +81,10 @@ class Insights:
         self.heating_history = HeatingHistories()
         """Closed heated pulses per creator and per platform and tier (each within its tenant),
         kept up to date by the worker: the basis of a never-heated post's re-heat suggestion."""
+        self.late_heating: dict[str, list[HeatingNode]] = {}
+        """Heating nodes not applied yet, per post, because each starts before the hours the post's
+        analytics made final: the worker reads those posts again from their stored snapshots
+        (:meth:`rebuild`), else applies the nodes from the checkpoint on (:meth:`apply_late`)."""
 
     def analytics(self, state: PostState) -> PostAnalytics:
         """The post's decoded analytics, created from its registry entry on first use."""
@@ -153,7 +158,50 @@ class Insights:
             end=None if m.get("end") is None else m["end"].timestamp() / 3600,
             spend=float(Decimal(m["spend"]["amount"])), currency=m["spend"]["currency"], status=m["status"],
         )
-        self._emit(post_id, self._leaning(state).apply_heating(node, self._loglinear(state)), state, out)
+        live = self._leaning(state)
+        if live.reads_late(node):  # the worker reads the post again (or applies it late: apply_late)
+            self.late_heating.setdefault(post_id, []).append(node)
+            return
+        self._emit(post_id, live.apply_heating(node, self._loglinear(state)), state, out)
+
+    def apply_late(self, post_id: str, state: PostState, nodes: Sequence[HeatingNode], out: Any) -> None:
+        """Apply heating nodes that start before the hours the post's analytics made final as they
+        can be: from the checkpoint on (when the store cannot give the post's snapshots back)."""
+        for node in nodes:
+            self._emit(post_id, self._leaning(state).apply_heating(node, self._loglinear(state)), state, out)
+
+    def rebuild(self, post_id: str, state: PostState, snapshots: Sequence[Snapshot], out: Any) -> None:
+        """Read the post again from ``snapshots`` (all it stored, in time order) with every heating
+        node at its own start: a node recorded after its start had passed the reorder window was
+        read from the checkpoint on, and its lift went to the pulse before it.
+
+        The new analytics replace the old: every pulse is upserted again (pulses it no longer has
+        are marked removed), with the long tail. Curves do not depend on heating and stay. Of the
+        alerts, only what changes is sent: an open ``PostDecaying`` the new reading does not have
+        resolves, one it has open and the old did not fires (alerts already sent during the
+        post's life are not sent again)."""
+        old = self.analytics(state)
+        g = self.params.grid_hours
+        fresh = PostAnalytics(None if old.publish is None else old.publish * g,
+                              None if old.track_end is None else old.track_end * g, self.params)
+        reg = state.registry or {}
+        fresh.population = shapes.for_post(self.shapes, reg.get("platform", ""), reg.get("tier", ""))
+        nodes = [HeatingNode(id=hid, start=start / HOUR_MS, end=None if end is None else end / HOUR_MS,
+                             spend=float(Decimal(amount)), currency=currency, status=status)
+                 for hid, (_channel, start, end, amount, currency, status, _version) in state.heating.items()]
+        report = replay(fresh, post_id, snapshots, nodes, loglinear=self._loglinear(state))
+        state.live, state.seq = fresh, state.seq + 1  # the new rows replace the old ones
+        prefix = f"{post_id}:PostDecaying:"
+        was_open = {aid.removeprefix(prefix) for aid in state.open_alerts if aid.startswith(prefix)}
+        now_open = str(fresh.alerted) if fresh.alert_open else None
+        at = snapshots[-1].t / g if snapshots else 0.0
+        changes = [decide.Alert("PostDecaying", "resolved", at, key, {"reason": "read again with a boost recorded late"})
+                   for key in sorted(was_open - {now_open})]
+        if now_open is not None and now_open not in was_open:
+            changes += [a for a in report.alerts if a.type == "PostDecaying" and a.key == now_open][-1:]
+        self._emit(post_id, Update("heating", [], report.pulse_list(),
+                                   list(range(fresh.reported + 1, old.reported + 1)), {},
+                                   report.long_tail, changes), state, out)
 
     def _leaning(self, state: PostState) -> PostAnalytics:
         """The post's analytics with its population's response shape to lean on."""

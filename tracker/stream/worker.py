@@ -17,7 +17,7 @@ import math
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -25,6 +25,7 @@ import faust
 
 from tracker.analytics.alerts import MIN_POPULATION
 from tracker.analytics.reheat import MIN_PULSES
+from tracker.analytics.resample import Snapshot
 from tracker.broker import topics as t
 from tracker.broker.topics import home_partition
 from tracker.contracts import decode, encode
@@ -36,7 +37,7 @@ from tracker.store.store import Store
 from tracker.stream import heating_history, loglinear, ratios, shapes
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
-from tracker.stream.insights import Insights
+from tracker.stream.insights import HOUR_MS, Insights
 from tracker.stream.processor import (
     DLQ_KEY_CHARS,
     Output,
@@ -48,7 +49,7 @@ from tracker.stream.processor import (
 )
 from tracker.stream.sink import Sink, die, gather_sends
 from tracker.stream.stalls import Arrival, StallWatcher
-from tracker.stream.state import PostState
+from tracker.stream.state import METRICS, PostState
 from tracker.stream.transport import STOP, BatchConsumer, Fetch, broker_url
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,15 @@ SOURCE_TOPICS = (t.POSTS, t.HEATING, t.SNAPSHOTS, t.COMMENTS)
 GC_THRESHOLDS = (50_000, 20, 10)
 MAX_DLQ_REASON = 2000  # characters: the DLQ record's limit (schemas/events/tracker.dlq.v1.schema.json)
 STATE_SIZE_SECONDS = 30.0
+STORED_SNAPSHOTS = """
+SELECT toUnixTimestamp64Milli(observed_at), views, likes, comments, shares, saves, searches, rounded
+FROM snapshots FINAL WHERE tenant = {tenant:String} AND post_id = {post:String} ORDER BY observed_at
+"""
+
+
+def stored_snapshot(observed_ms: int, values: Sequence[int | None], rounded: Sequence[str]) -> Snapshot:
+    """A stored snapshot row (METRICS' values in order) as the analytics read it."""
+    return Snapshot(observed_ms / HOUR_MS, tuple(values), tuple(m for m in rounded if m in METRICS))
 """How often tracker_state_bytes is measured (it reads every post's state)."""
 Spans = list[tuple[str, int, int, int]]
 """(topic, partition, first offset, last offset) of a batch: its insert-deduplication tokens."""
@@ -127,6 +137,7 @@ class Worker:
         self.sink = Sink(store, pause=self._pause, resume=self._resume,
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
+        self.in_flight: asyncio.Task[None] | None = None  # the batch being inserted
         self.stored_to: dict[tuple[str, int], int] = {}
         """Highest offset per (source topic, partition) whose batch this process has stored: a
         record at or below it is never replayed with its alerts unsent (``_alerts_of``)."""
@@ -174,7 +185,7 @@ class Worker:
                 self._fatal(fetches, exc)
             if pending is not None:
                 await self._finish(pending)
-            task = asyncio.create_task(self.store(rows, spans))
+            task = self.in_flight = asyncio.create_task(self.store(rows, spans))
             task.add_done_callback(functools.partial(self._stored, fetches))
             pending = (task, fetches)
         # Stopping: the batch in hand is stored and marked done, then the consumer commits it.
@@ -330,6 +341,8 @@ class Worker:
                     arrived[post_id] = state
             if applied:
                 metrics.EVENTS.labels(topic).inc(applied)
+        if self.insights.late_heating:
+            await self._rebuild(states, last_source, out)
         for post_id, state in arrived.items():
             emitted = len(self.insights.alerts)
             self._arrived(post_id, state, out)
@@ -348,6 +361,35 @@ class Worker:
         sends.extend(await self._send_alerts())
         await gather_sends(sends)
         return out.rows, [(topic, partition, first, last) for (topic, partition), (first, last) in spans.items()]
+
+    async def _rebuild(self, states: dict[bytes, PostState], last_source: dict[bytes, Source], out: Output) -> None:
+        """Read again the posts given a heating node that starts before the hours their analytics
+        had made final (``Insights.rebuild``), from every snapshot they stored and this batch's. A
+        store that cannot answer leaves the node read from the checkpoint on, as it was applied."""
+        late, self.insights.late_heating = self.insights.late_heating, {}
+        if self.in_flight is not None:
+            await asyncio.shield(self.in_flight)  # the batch before this one is in the store
+        batch: dict[str, dict[int, Snapshot]] = {}
+        for row in out.rows.get(r.SNAPSHOTS, ()):
+            if row[1] in late:
+                ms = int(row[2].timestamp() * 1000)
+                batch.setdefault(row[1], {})[ms] = stored_snapshot(ms, row[4:10], row[12])
+        for post_id, nodes in sorted(late.items()):
+            key = post_id.encode()
+            state = states[key]
+            emitted = len(self.insights.alerts)
+            try:
+                result = await self.engine.query(STORED_SNAPSHOTS, {"tenant": state.tenant, "post": post_id})
+            except Exception as exc:  # noqa: BLE001 - the nodes are read from the checkpoint on
+                log.warning("post %s not read again with its late heating node: %s", post_id, exc)
+                self.insights.apply_late(post_id, state, nodes, out)
+            else:
+                snaps = {int(row[0]): stored_snapshot(int(row[0]), row[1:7], row[7]) for row in result.rows}
+                snaps.update(batch.get(post_id, {}))
+                self.insights.rebuild(post_id, state, [snaps[ms] for ms in sorted(snaps)], out)
+                metrics.REBUILDS.inc()
+            if len(self.insights.alerts) > emitted and key in last_source:
+                self._alerts_of(last_source[key], state, emitted)
 
     def _partitions(self, topic: str) -> int:
         """The partition count of a source topic, as its producers' partitioner sees it (the
