@@ -32,6 +32,7 @@ POSTS = [  # post, platform, campaign, creator, tier
     ("xiaohongshu:64f1a2b3c4d5e6f7", "xiaohongshu", "c1", "cr2", "micro"),
     ("bilibili:BV1xx411c7mD", "bilibili", "c2", "cr3", "nano"),
 ]
+LATE_POST = "douyin:7309999999999"  # cr1's second c1 post, first tracked days after it was published
 
 
 def ts(moment: datetime) -> str:
@@ -59,7 +60,11 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
              "url": f"https://example.org/{pid}", "campaign_id": c, "creator_id": cr, "account_id": f"a-{cr}",
              "creator_tier": tier, "content_form": "video", "published_at": ts(T0),
              "tracking_end": ts(NOW + timedelta(days=30)), "bundle_id": "", "tags": [], "deleted": 0, "version": v}
-            for pid, pf, c, cr, tier in POSTS],
+            for pid, pf, c, cr, tier in POSTS]
+        + [{"tenant": TENANT, "post_id": LATE_POST, "platform": "douyin", "platform_post_id": LATE_POST.split(":")[1],
+            "url": f"https://example.org/{LATE_POST}", "campaign_id": "c1", "creator_id": "cr1", "account_id": "a-cr1",
+            "creator_tier": "mid", "content_form": "video", "published_at": ts(T0),
+            "tracking_end": ts(NOW + timedelta(days=30)), "bundle_id": "", "tags": [], "deleted": 0, "version": v}],
         "cost_lines": [
             {"tenant": TENANT, "cost_id": f"fee-{pid}", "campaign_id": c, "post_id": pid, "bundle_id": "",
              "kind": "fee", "amount": "8000.00", "currency": "CNY", "cost_date": T0.date().isoformat(),
@@ -127,12 +132,17 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
              "incremental_engagements": 4000.0, "spend_amount": None, "spend_currency": "", "version": v}
     rows["pulses"] = [
         {**pulse, "post_id": p1, "pulse_index": 0, "onset": ts(T0), "ends_at": ts(T0 + timedelta(hours=48)),
-         "trigger": "organic", "status": "settled"},
+         "trigger": "organic", "status": "settled", "peak_at": ts(T0 + timedelta(hours=1))},
         {**pulse, "post_id": p1, "pulse_index": 1, "onset": ts(T0 + timedelta(hours=48)), "ends_at": None,
          "trigger": "heating", "heating_ids": ["h1"], "spend_amount": "2000.00", "spend_currency": "CNY",
-         "status": "settled", "incremental_engagements": 3600.0},  # run its course: PostDecaying fires
+         "status": "settled", "incremental_engagements": 3600.0,
+         "peak_at": ts(T0 + timedelta(hours=49))},  # run its course: PostDecaying fires
         {**pulse, "post_id": p2, "pulse_index": 0, "onset": ts(T0), "ends_at": None, "trigger": "organic",
-         "status": "decaying"},  # past its peak, still falling: no alert yet
+         "status": "decaying", "peak_at": ts(T0 + timedelta(hours=1))},  # past its peak, still falling: no alert yet
+        {**pulse, "post_id": LATE_POST, "pulse_index": 0, "onset": ts(T0), "ends_at": None, "trigger": "organic",
+         "status": "decaying", "peak_velocity": None, "rise_hours": None, "half_life_hours": None, "theta": None,
+         "fit_r2": None, "incremental_engagements": 900.0,
+         "fit_note": "no snapshot within 6 h of the onset: its rise and peak were not observed"},  # falling, peak unseen
         {**pulse, "post_id": p3, "pulse_index": 0, "onset": ts(NOW - timedelta(days=1)), "ends_at": None,
          "trigger": "heating", "heating_ids": ["h2"], "spend_amount": "500.00", "spend_currency": "CNY",
          "status": "no-response", "incremental_engagements": 0.0, "theta": None, "fit_r2": None,

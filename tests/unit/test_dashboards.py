@@ -68,7 +68,7 @@ def test_every_metric_name_exists_in_tracker_metrics() -> None:
                 assert names <= exposed, f"{q.where}: unknown metrics {names - exposed}"
                 seen |= names
     assert {"tracker_collector_requests_total", "tracker_consumer_lag", "tracker_sink_rows_total",
-            "tracker_notifications_total", "tracker_alerts_firing"} <= seen
+            "tracker_notifications_total", "tracker_collect_scheduled_posts"} <= seen
 
 
 def test_every_variable_used_is_defined_and_every_datasource_provisioned(monkeypatch) -> None:
@@ -148,7 +148,7 @@ def test_decaying_posts_board_tells_the_alert_from_the_pulse_status() -> None:
     assert "pulses" not in text and "status settled" in alerted["description"]
     falling = panels["Pulses past their peak, still falling (status decaying)"]
     text = falling["targets"][0]["rawSql"]
-    assert "FROM pulses FINAL" in text and "status = 'decaying'" in text
+    assert "FROM pulses FINAL" in text and "status = 'decaying'" in text and "peak_at IS NOT NULL" in text
     assert "PostDecaying" in falling["description"] and "status settled" in falling["description"]
     for board in BOARDS:
         for panel, text in sql_targets(board):
@@ -287,3 +287,118 @@ def test_bad_macro_arguments_are_refused() -> None:
         macros("$__timeFilter()", TR)
     with pytest.raises(ValueError, match="duration"):
         seconds("five minutes")
+
+
+def test_decaying_pulses_without_an_observed_peak_have_their_own_table() -> None:
+    """A pulse with no snapshot within 6 h of its onset has no peak (peak_at NULL): it is not listed
+    as "past its peak", and not hidden either."""
+    panels = {p["title"]: p for p in d.decaying_posts().to_json()["panels"]}
+    unseen = panels["Pulses falling with no observed peak (status decaying)"]
+    text = unseen["targets"][0]["rawSql"]
+    assert "status = 'decaying'" in text and "peak_at IS NULL" in text and "fit_note" in text
+    assert "not observed" in unseen["description"]
+
+
+# -- the pipeline board reads what every run has ------------------------------------------------
+
+
+def test_post_alerts_firing_on_the_pipeline_board_come_from_the_store() -> None:
+    """tracker_alerts_firing is set by the optional notifier only; the alerts table always holds
+    each episode's latest state."""
+    (panel,) = [p for p in d.pipeline_health().to_json()["panels"] if p["title"] == "Post alerts firing"]
+    (target,) = panel["targets"]
+    assert target["datasource"] == d.CLICKHOUSE and panel["datasource"] == d.CLICKHOUSE
+    assert re.search(r"FROM alerts FINAL\s+WHERE state = 'firing'\s+GROUP BY alert", target["rawSql"])
+    assert panel["fieldConfig"]["defaults"]["noValue"] == "0"
+
+
+# -- one kind of number per panel -------------------------------------------------------------------
+
+
+def promql_kind(expr: str) -> str:
+    """rate (per second), count (increase over a window), or level (a gauge or a quantile)."""
+    if "histogram_quantile" in expr:
+        return "level"
+    if re.search(r"\bincrease\(", expr):
+        return "count"
+    if re.search(r"\brate\(", expr):
+        return "rate"
+    return "level"
+
+
+def test_every_prometheus_panel_shows_one_kind_of_number_under_its_unit() -> None:
+    """Per-second rates and counts per window differ by the window's length: never under one axis.
+    A rate of seconds is a share of time (percentunit); a rate of events is not; "per second"
+    panels show rates."""
+    checked = 0
+    for board in BOARDS:
+        for panel in board["panels"]:
+            exprs = [t["expr"] for t in panel.get("targets", []) if "expr" in t]
+            if not exprs:
+                continue
+            checked += 1
+            kinds = {promql_kind(e) for e in exprs}
+            assert len(kinds) == 1, (panel["title"], kinds)
+            unit = panel["fieldConfig"]["defaults"].get("unit")
+            for expr in exprs:
+                if promql_kind(expr) == "rate" and "histogram_quantile" not in expr:
+                    of_seconds = bool(re.search(r"rate\(\w+_seconds_total", expr))
+                    assert (unit == "percentunit") == of_seconds, (panel["title"], unit, expr)
+            if "per second" in panel["title"].lower():
+                assert kinds == {"rate"}, panel["title"]
+    assert checked >= 20
+
+
+def test_quota_remaining_leaves_out_platforms_without_a_quota() -> None:
+    (panel,) = [p for p in d.pipeline_health().to_json()["panels"] if p["title"] == "Quota remaining"]
+    (target,) = panel["targets"]
+    assert re.search(r"tracker_collector_quota_remaining\{[^}]*\}\s*>=\s*0", target["expr"])
+
+
+# -- variables apply to every panel, or the panel says they do not ------------------------------------
+
+FILTERS = {"campaign": "Campaign", "platform": "Platform"}
+
+
+def variables_used(text: str, variables: dict[str, dict]) -> set[str]:
+    """The board variables a query depends on, through chained variables (``post`` on ``campaign``)."""
+    used = set(re.findall(r"\$\{?(\w+)", text)) & set(variables)
+    todo = list(used)
+    while todo:
+        for name in set(re.findall(r"\$\{?(\w+)", variables[todo.pop()]["definition"])) & set(variables):
+            if name not in used:
+                used.add(name)
+                todo.append(name)
+    return used
+
+
+def test_campaign_and_platform_variables_filter_every_panel_or_the_panel_says_they_do_not() -> None:
+    for board in BOARDS:
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        for panel in board["panels"]:
+            texts = [t["rawSql"] for t in panel.get("targets", []) if "rawSql" in t]
+            if not texts:
+                continue
+            used = set().union(*(variables_used(t, variables) for t in texts))
+            for name, label in FILTERS.items():
+                if name in variables and name not in used:
+                    assert f"The {label} variable does not apply" in panel["description"], (
+                        board["uid"], panel["title"], name)
+
+
+def test_tier_columns_say_what_they_are_per() -> None:
+    """CPM is per 1,000 views and CPE per engagement; only the outcome columns are per 1,000 of spend."""
+    (panel,) = [p for p in d.creators_tiers().to_json()["panels"] if p["title"].startswith("Tiers:")]
+    assert "cost and outcomes per 1,000 of spend" not in panel["title"]
+    assert "CPM" in panel["title"] and "CPE" in panel["title"]
+    shown = {o["matcher"]["options"]: o["properties"][0]["value"] for o in panel["fieldConfig"]["overrides"]
+             if o["properties"][0]["id"] == "displayName"}
+    columns = re.findall(r"\bAS (\w+)", panel["targets"][0]["rawSql"])
+    for column in columns:
+        if column.startswith("cpm_"):
+            assert "1,000 views" in shown[column], column
+        elif column.startswith("cpe_"):
+            assert "engagement" in shown[column], column
+        elif "_per_1k_" in column:
+            assert "1,000 spent" in shown[column], column
+    assert {c for c in columns if c.startswith(("cpm_", "cpe_")) or "_per_1k_" in c} <= shown.keys()

@@ -78,7 +78,7 @@ class Board:
     def panel(self, kind: str, title: str, targets: list[dict[str, Any]], *, w: int = 12, h: int = 8,
               unit: str | None = None, description: str = "", options: dict[str, Any] | None = None,
               overrides: list[dict[str, Any]] | None = None, links: list[dict[str, Any]] | None = None,
-              decimals: int | None = None) -> None:
+              decimals: int | None = None, no_value: str | None = None) -> None:
         if self._x + w > 24:
             self._newline()
         defaults: dict[str, Any] = {}
@@ -88,6 +88,8 @@ class Board:
             defaults["decimals"] = decimals
         if links:
             defaults["links"] = links
+        if no_value is not None:
+            defaults["noValue"] = no_value
         datasource = targets[0]["datasource"]
         self.panels.append({
             "id": len(self.panels) + 1, "type": kind, "title": title, "description": description,
@@ -146,8 +148,25 @@ PLATFORM = ch_variable("platform", "Platform", """
 
 IN_CAMPAIGN = "$__conditionalAll(campaign_id IN (${campaign:singlequote}), $campaign)"
 ON_PLATFORM = "$__conditionalAll(platform IN (${platform:singlequote}), $platform)"
+COUNTS = "Counts over Grafana's rate interval ending at each point (increase), not per-second rates."
+NO_PLATFORM_IN_CAMPAIGN = ("The Platform variable does not apply: v_roi_campaign totals a campaign over all its "
+                           "platforms, with campaign-level spend no platform owns (per platform: ROI by platform).")
 POST_LINK = [{"title": "Pulse curve of ${__data.fields.post_id}",
               "url": "/d/tracker-post-pulses/?var-tenant=${tenant}&var-post=${__data.fields.post_id}&${__url_time_range}"}]
+
+
+def display_names(names: dict[str, str]) -> list[dict[str, Any]]:
+    """Field overrides that show a column under a name that says its unit."""
+    return [{"matcher": {"id": "byName", "options": column}, "properties": [{"id": "displayName", "value": shown}]}
+            for column, shown in names.items()]
+
+
+TIER_COLUMNS = display_names({
+    **{f"cpm_{q}": f"CPM {q} (cost / 1,000 views)" for q in ("p25", "p50", "p75")},
+    **{f"cpe_{q}": f"CPE {q} (cost / engagement)" for q in ("p25", "p50", "p75")},
+    "engagements_per_1k_p50": "engagements / 1,000 spent (p50)",
+    "saves_per_1k_p50": "saves / 1,000 spent (p50)",
+})
 
 
 def table_options(sort_by: str | None = None, desc: bool = True) -> dict[str, Any]:
@@ -175,13 +194,15 @@ def campaign_roi() -> Board:
         WHERE {scope}
         ORDER BY spend DESC""")], w=24, h=8, decimals=2, options=table_options("spend"),
             description="NULL (n/a) where a metric is not exposed by the platforms or an FX rate is missing "
-                        "(fx_missing counts the unconverted lines). CPE is n/a when a campaign mixes platforms.")
+                        "(fx_missing counts the unconverted lines). CPE is n/a when a campaign mixes platforms. "
+                        + NO_PLATFORM_IN_CAMPAIGN)
     b.panel("barchart", "Spend by component", [sql(f"""
         SELECT campaign_id, fee, service_fee, bundle_share, extra, heating, campaign_level_spend
         FROM v_roi_campaign
         WHERE {scope}
         ORDER BY campaign_id""")], w=12, h=8,
-            options={"stacking": "normal", "orientation": "horizontal", "xField": "campaign_id"})
+            options={"stacking": "normal", "orientation": "horizontal", "xField": "campaign_id"},
+            description="Each campaign's spend by component, in its reporting currency. " + NO_PLATFORM_IN_CAMPAIGN)
     b.panel("timeseries", "Engagements gained per hour, by platform", [sql(f"""
         SELECT toStartOfInterval(c.hour, INTERVAL greatest($__interval_s, 3600) second) AS time,
                p.platform AS platform, sum(c.velocity) / uniqExact(c.hour) AS engagements
@@ -196,14 +217,19 @@ def campaign_roi() -> Board:
                         "longer) that have curves: a long range shows the mean hourly gain, never the sum of the "
                         "hours, and a day still in progress is not diluted by its hours to come.")
     b.row("By platform and tier")
-    for dimension, title in (("platform", "ROI by platform"), ("tier", "ROI by creator tier")):
+    by_platform = "$__conditionalAll(value IN (${platform:singlequote}), $platform)"
+    for dimension, title, only, note in (
+            ("platform", "ROI by platform", f" AND {by_platform}", ""),
+            ("tier", "ROI by creator tier", "",
+             "The Platform variable does not apply: v_roi_by groups each tier's posts over all platforms "
+             "(tiers per platform: tracker / Creators and tiers).")):
         b.panel("table", title, [sql(f"""
             SELECT campaign_id, value AS {dimension}, currency, posts, spend, views, engagements,
                    cpm, cpe, cost_per_save, cost_per_search, cost_per_intent_comment, emv_return, roas,
                    tail_contribution, heating_efficiency
             FROM v_roi_by
-            WHERE {scope} AND dimension = '{dimension}'
-            ORDER BY campaign_id, spend DESC""")], w=12, h=9, decimals=2)
+            WHERE {scope} AND dimension = '{dimension}'{only}
+            ORDER BY campaign_id, spend DESC""")], w=12, h=9, decimals=2, description=note)
     b.row("Posts")
     b.panel("table", "Posts by spend", [sql(f"""
         SELECT post_id, platform, creator_id, creator_tier, currency, spend, heating, views, engagements, saves,
@@ -299,7 +325,8 @@ def decaying_posts() -> Board:
     b = Board("tracker-decaying-posts", "tracker / Decaying posts",
               "Posts alerted as decaying (PostDecaying: the current pulse has run its course, pulse status "
               "settled, while a re-heat can still pay) with the suggested re-heat; pulses past their peak and "
-              "still falling (pulse status decaying, not alerted yet); and the other post alerts.",
+              "still falling (pulse status decaying, not alerted yet), apart from falling pulses whose peak was "
+              "not observed; and the other post alerts.",
               [TENANT, CAMPAIGN], time_from="now-7d")
     scope = f"tenant = '${{tenant}}' AND {IN_CAMPAIGN}"
     b.panel("stat", "Post alerts firing", [sql(f"""
@@ -350,19 +377,35 @@ def decaying_posts() -> Board:
         GROUP BY time, alert
         ORDER BY time""", series=True)], w=12, h=8, unit="short",
             description="Post alerts by the hour they started (UTC hours, whatever the time range).")
-    b.panel("table", "Pulses past their peak, still falling (status decaying)", [sql(f"""
-        SELECT u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger,
-               u.onset AS onset, u.peak_velocity AS peak_velocity, u.baseline AS baseline,
-               u.half_life_hours AS half_life_hours, u.incremental_engagements AS incremental
-        FROM (SELECT * FROM pulses FINAL WHERE tenant = '${{tenant}}' AND ends_at IS NULL
-              AND status = 'decaying') AS u
-        INNER JOIN (SELECT post_id, platform FROM posts FINAL WHERE {scope} AND deleted = 0) AS p
-            ON p.post_id = u.post_id
-        ORDER BY onset""")], w=12, h=8, decimals=1, links=POST_LINK,
-            description="Current pulses with status decaying: past their peak and still falling, so not "
-                        "(yet) what PostDecaying alerts on. The alert fires once a pulse has run its course "
-                        "(status settled: back near its baseline with little gain left) while it can still be "
-                        "re-heated; those posts are in the re-heat candidates table above.")
+
+    def falling(columns: str, peak: str) -> str:
+        """Current pulses with status decaying, with an observed peak (``NOT NULL``) or without (``NULL``)."""
+        return f"""
+            SELECT {columns}
+            FROM (SELECT * FROM pulses FINAL WHERE tenant = '${{tenant}}' AND ends_at IS NULL
+                  AND status = 'decaying' AND peak_at IS {peak}) AS u
+            INNER JOIN (SELECT post_id, platform FROM posts FINAL WHERE {scope} AND deleted = 0) AS p
+                ON p.post_id = u.post_id
+            ORDER BY onset"""
+
+    b.panel("table", "Pulses past their peak, still falling (status decaying)", [sql(falling(
+        "u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger, "
+        "u.onset AS onset, u.peak_at AS peak_at, u.peak_velocity AS peak_velocity, u.baseline AS baseline, "
+        "u.half_life_hours AS half_life_hours, u.incremental_engagements AS incremental", "NOT NULL"))],
+        w=12, h=8, decimals=1, links=POST_LINK,
+        description="Current pulses with status decaying and an observed peak: past their peak and still "
+                    "falling, so not (yet) what PostDecaying alerts on. The alert fires once a pulse has run "
+                    "its course (status settled: back near its baseline with little gain left) while it can "
+                    "still be re-heated; those posts are in the re-heat candidates table above. Falling pulses "
+                    "whose peak was not observed are in the table below.")
+    b.panel("table", "Pulses falling with no observed peak (status decaying)", [sql(falling(
+        "u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger, "
+        "u.onset AS onset, u.baseline AS baseline, u.incremental_engagements AS incremental, "
+        "u.fit_note AS why_no_peak", "NULL"))],
+        w=24, h=6, decimals=1, links=POST_LINK,
+        description="Current pulses with status decaying whose rise and peak were not observed (no snapshot "
+                    "within 6 h of the onset: a post first tracked late, a collection gap), so they have no "
+                    "peak, half-life nor decay exponent to show; they are falling all the same.")
     b.panel("table", "Other post alerts (firing and resolved in range)", [sql(f"""
         SELECT alert, state, severity, post_id, campaign_id, starts_at, ends_at, summary
         FROM alerts FINAL
@@ -376,24 +419,32 @@ def decaying_posts() -> Board:
 def creators_tiers() -> Board:
     b = Board("tracker-creators", "tracker / Creators and tiers",
               "The creator pool across campaigns (scorecard in the tenant's reporting currency) and tier "
-              "comparisons as distributions (p25 / p50 / p75) per platform, normalised by spend.",
+              "comparisons per platform as distributions (p25 / p50 / p75): cost per 1,000 views (CPM), cost per "
+              "engagement (CPE) and outcomes per 1,000 of spend.",
               [TENANT, CAMPAIGN, PLATFORM], time_from="now-90d")
-    b.panel("table", "Creator scorecard", [sql("""
+    b.panel("table", "Creator scorecard", [sql(f"""
         SELECT creator_id, name, tier, followers, campaigns, posts, currency, spend, save_rate, search_rate,
                intent_rate, tail_share, heating_response, heating_pulses, arrayStringConcat(tags, ', ') AS tags
         FROM v_creator_scorecard
-        WHERE tenant = '${tenant}'
+        WHERE tenant = '${{tenant}}'
+          AND creator_id IN (SELECT creator_id FROM posts FINAL
+                             WHERE tenant = '${{tenant}}' AND deleted = 0 AND {IN_CAMPAIGN} AND {ON_PLATFORM})
         ORDER BY spend DESC
-        LIMIT 500""")], w=24, h=10, decimals=3, options=table_options("spend"))
-    b.panel("table", "Tiers: cost and outcomes per 1,000 of spend (p25 / p50 / p75)", [sql(f"""
+        LIMIT 500""")], w=24, h=10, decimals=3, options=table_options("spend"),
+            description="The creators with posts in the selected campaigns and on the selected platforms. Their "
+                        "figures are the scorecard's (v_creator_scorecard): over all their campaigns and "
+                        "platforms, in the tenant's reporting currency, whatever the selection.")
+    b.panel("table", "Tiers: CPM, CPE (p25 / p50 / p75) and outcomes per 1,000 of spend (p50)", [sql(f"""
         SELECT campaign_id, platform, creator_tier, currency, posts, total_spend,
                cpm_q[1] AS cpm_p25, cpm_q[2] AS cpm_p50, cpm_q[3] AS cpm_p75,
                cpe_q[1] AS cpe_p25, cpe_q[2] AS cpe_p50, cpe_q[3] AS cpe_p75,
                engagements_per_1k_q[2] AS engagements_per_1k_p50, saves_per_1k_q[2] AS saves_per_1k_p50
         FROM v_tier_distribution
         WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN} AND {ON_PLATFORM}
-        ORDER BY campaign_id, platform, creator_tier""")], w=24, h=9, decimals=2,
-            description="CPE compares posts within one platform only.")
+        ORDER BY campaign_id, platform, creator_tier""")], w=24, h=9, decimals=2, overrides=TIER_COLUMNS,
+            description="Quartiles over each tier's posts, in the row's currency: CPM is the cost per 1,000 views, "
+                        "CPE the cost per engagement (it compares posts within one platform only); engagements "
+                        "and saves per 1,000 of spend are the median post's outcomes for every 1,000 spent.")
     b.panel("barchart", "Posts per tier and platform", [sql(f"""
         SELECT creator_tier, countIf(platform = 'douyin') AS douyin, countIf(platform = 'xiaohongshu') AS xiaohongshu,
                countIf(platform = 'weibo') AS weibo, countIf(platform = 'kuaishou') AS kuaishou,
@@ -401,17 +452,22 @@ def creators_tiers() -> Board:
                countIf(platform = 'tiktok') AS tiktok, countIf(platform = 'instagram') AS instagram,
                countIf(platform = 'youtube') AS youtube
         FROM posts FINAL
-        WHERE tenant = '${{tenant}}' AND deleted = 0 AND {IN_CAMPAIGN}
+        WHERE tenant = '${{tenant}}' AND deleted = 0 AND {IN_CAMPAIGN} AND {ON_PLATFORM}
         GROUP BY creator_tier
         ORDER BY creator_tier""")], w=12, h=8, options={"stacking": "normal", "xField": "creator_tier"})
-    b.panel("table", "Accounts in the pool", [sql("""
+    b.panel("table", "Accounts in the pool", [sql(f"""
         SELECT c.creator_id AS creator_id, c.name AS name, c.tier AS tier, a.platform AS platform,
                a.handle AS handle, a.followers AS followers
-        FROM (SELECT * FROM creators FINAL WHERE tenant = '${tenant}') AS c
-        INNER JOIN (SELECT * FROM creator_accounts FINAL WHERE tenant = '${tenant}') AS a
+        FROM (SELECT * FROM creators FINAL WHERE tenant = '${{tenant}}'
+              AND $__conditionalAll(creator_id IN (SELECT creator_id FROM posts FINAL
+                                                   WHERE tenant = '${{tenant}}' AND deleted = 0
+                                                     AND campaign_id IN (${{campaign:singlequote}})), $campaign)) AS c
+        INNER JOIN (SELECT * FROM creator_accounts FINAL WHERE tenant = '${{tenant}}' AND {ON_PLATFORM}) AS a
             ON a.creator_id = c.creator_id
         ORDER BY followers DESC
-        LIMIT 500""")], w=12, h=8)
+        LIMIT 500""")], w=12, h=8,
+            description="The pool's accounts on the selected platforms; with campaigns selected, only the "
+                        "accounts of creators with posts in them (All: every creator, posted or not).")
     return b
 
 
@@ -427,8 +483,16 @@ def pipeline_health() -> Board:
     b.panel("stat", "Up", [promql(f"up{{{sel}}}", "{{instance}}")], w=6, h=4)
     b.panel("stat", "Tracked posts", [promql(f"sum(tracker_tracked_posts{{{sel}}})", "posts")], w=6, h=4)
     b.panel("stat", "State size", [promql(f"sum(tracker_state_bytes{{{sel}}})", "bytes")], w=6, h=4, unit="bytes")
-    b.panel("stat", "Post alerts firing", [promql(f"sum by (alert) (tracker_alerts_firing{{{sel}}})", "{{alert}}")],
-            w=6, h=4)
+    b.panel("stat", "Post alerts firing", [sql("""
+        SELECT alert, count() AS firing
+        FROM alerts FINAL
+        WHERE state = 'firing'
+        GROUP BY alert
+        ORDER BY alert""")], w=6, h=4, no_value="0",
+            options={"reduceOptions": {"values": True, "calcs": ["lastNotNull"]}, "textMode": "value_and_name"},
+            description="Post alert episodes whose latest row in the store (alerts FINAL: one row per alert and "
+                        "start, the newest version) is firing, per alert type, over every tenant: what the worker "
+                        "decided, whether or not a notifier runs.")
     b.row("Collectors")
     b.panel("timeseries", "Requests per second by platform and outcome", [promql(
         f"sum by (platform, outcome) (rate(tracker_collector_requests_total{{{sel}}}[$__rate_interval]))",
@@ -438,7 +502,9 @@ def pipeline_health() -> Board:
         f"(rate(tracker_collector_request_duration_seconds_bucket{{{sel}}}[$__rate_interval])))",
         "{{platform}}")], w=12, unit="s")
     b.panel("timeseries", "Quota remaining", [promql(
-        f"min by (platform) (tracker_collector_quota_remaining{{{sel}}})", "{{platform}}")], w=8, unit="short")
+        f"min by (platform) (tracker_collector_quota_remaining{{{sel}}} >= 0)", "{{platform}}")], w=8, unit="short",
+            description="Requests (or quota units) left in each platform's current quota period. Platforms "
+                        "without a daily quota (the collector reports -1) are not plotted.")
     b.panel("state-timeline", "Quota exhausted / breaker open", [
         promql(f"max by (platform) (tracker_collector_quota_exhausted{{{sel}}})", "quota {{platform}}"),
         promql(f"max by (platform) (tracker_collector_breaker_open{{{sel}}})", "breaker {{platform}}", ref="B")],
@@ -459,24 +525,27 @@ def pipeline_health() -> Board:
     b.panel("timeseries", "Refreshes deferred to save quota", [promql(
         f"sum by (platform, priority) (increase(tracker_collect_deferred_total{{{sel}}}[$__rate_interval]))",
         "{{platform}} {{priority}}")], w=8, unit="short")
-    b.panel("timeseries", "Retries and failed refreshes", [
+    b.panel("timeseries", "Retries, failed refreshes, risk-control answers", [
         promql(f"sum by (platform, reason) (increase(tracker_collect_retries_total{{{sel}}}[$__rate_interval]))",
                "retry {{platform}} {{reason}}"),
         promql(f"sum by (platform, reason) "
                f"(increase(tracker_collect_refresh_failures_total{{{sel}}}[$__rate_interval]))",
-               "failed {{platform}} {{reason}}", ref="B")], w=8, unit="short")
-    b.panel("timeseries", "Held back (backoff, Retry-After, risk control)", [
-        promql(f"sum by (platform, reason) (rate(tracker_collect_backoff_seconds_total{{{sel}}}[$__rate_interval]))",
-               "{{platform}} {{reason}}"),
+               "failed {{platform}} {{reason}}", ref="B"),
         promql(f"sum by (platform) (increase(tracker_collect_risk_control_total{{{sel}}}[$__rate_interval]))",
-               "risk control {{platform}}", ref="B")], w=8, unit="short")
+               "risk control {{platform}}", ref="C")], w=8, unit="short", description=COUNTS)
+    b.panel("timeseries", "Share of time held back (backoff, Retry-After, risk control, usage)", [
+        promql(f"sum by (platform, reason) (rate(tracker_collect_backoff_seconds_total{{{sel}}}[$__rate_interval]))",
+               "{{platform}} {{reason}}")], w=8, unit="percentunit",
+            description="Seconds requests were held back per second, by platform and reason. Requests held at the "
+                        "same time add up, so it can pass 100 %; a risk-control pause counts in full when it "
+                        "starts. The risk-control answers themselves are counted beside retries.")
     b.panel("timeseries", "Comments, unavailable posts, registry messages", [
-        promql(f"sum by (platform) (rate(tracker_collect_comments_total{{{sel}}}[$__rate_interval]))",
+        promql(f"sum by (platform) (increase(tracker_collect_comments_total{{{sel}}}[$__rate_interval]))",
                "comments {{platform}}"),
         promql(f"sum by (platform) (increase(tracker_collect_unavailable_total{{{sel}}}[$__rate_interval]))",
                "unavailable {{platform}}", ref="B"),
         promql(f"sum by (topic, result) (increase(tracker_collect_registry_messages_total{{{sel}}}[$__rate_interval]))",
-               "registry {{topic}} {{result}}", ref="C")], w=8, unit="short")
+               "registry {{topic}} {{result}}", ref="C")], w=8, unit="short", description=COUNTS)
     b.row("Stream")
     b.panel("timeseries", "Events processed per second", [promql(
         f"sum by (topic) (rate(tracker_events_processed_total{{{sel}}}[$__rate_interval]))", "{{topic}}")],
@@ -507,11 +576,14 @@ def pipeline_health() -> Board:
         f"(rate(tracker_sink_insert_duration_seconds_bucket{{{sel}}}[$__rate_interval])))", "{{table}}")],
         w=8, unit="s")
     b.panel("timeseries", "Insert retries per second", [
-        promql(f"sum by (table) (rate(tracker_sink_insert_retries_total{{{sel}}}[$__rate_interval]))", "{{table}}"),
-        promql(f"sum(increase(tracker_sink_fatal_errors_total{{{sel}}}[$__rate_interval]))", "fatal", ref="B")],
-        w=12, unit="short")
+        promql(f"sum by (table) (rate(tracker_sink_insert_retries_total{{{sel}}}[$__rate_interval]))", "{{table}}")],
+        w=8, unit="short")
+    b.panel("timeseries", "Fatal insert errors", [
+        promql(f"sum by (instance) (increase(tracker_sink_fatal_errors_total{{{sel}}}[$__rate_interval]))",
+               "{{instance}}")], w=8, unit="short",
+            description="Unrecoverable insert errors (the process stops). " + COUNTS)
     b.panel("state-timeline", "Sink paused (store unavailable)", [promql(
-        f"max by (instance) (tracker_sink_paused{{{sel}}})", "{{instance}}")], w=12)
+        f"max by (instance) (tracker_sink_paused{{{sel}}})", "{{instance}}")], w=8)
     b.row("Notifications")
     b.panel("timeseries", "Notifications by channel and outcome", [promql(
         f"sum by (channel, outcome) (increase(tracker_notifications_total{{{sel}}}[$__rate_interval]))",
