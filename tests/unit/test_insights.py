@@ -484,3 +484,35 @@ def test_a_post_hours_into_a_boost_has_no_fitted_projection_until_the_boost_deca
     assert rising["projected_30d"] is None and rising["loglinear_30d"] is not None
     settled = tail_after(60 + 96)
     assert settled["projected_30d"] is not None
+
+
+def test_a_post_read_again_with_a_late_boost_resolves_the_decay_its_new_reading_has_not() -> None:
+    """Decaying after its burst, the post is told of a boost from hour 20 once hour 72 is in:
+    the node is held for the worker (``late_heating``), which reads the post again. The new
+    reading's current pulse is the boost (no response): the burst's PostDecaying resolves, the
+    burst's interval ends at hour 20 and the boost's pulse starts there."""
+    from tracker.stream.worker import stored_snapshot
+
+    insights = Insights()
+    state, out = PostState(), Output()
+    proc = Processor(6, insights)
+    msgs = [(t.POSTS, registry())] + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h))
+                                      for h in range(72)]
+    for offset, (topic, message) in enumerate(msgs):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
+    assert f"{POST}:PostDecaying:0" in state.open_alerts
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=20),
+        "spend": {"amount": "300.00", "currency": "CNY"}, "status": "executed", "updated_at": T0}))
+    late = Output()
+    proc.apply(Source(t.HEATING, 0, 0, POST.encode()), heat, state, late)
+    assert [n.id for n in insights.late_heating[POST]] == ["h1"] and not late.rows.get(r.PULSES)  # held
+
+    stored = [stored_snapshot(int(row[2].timestamp() * 1000), row[4:10], row[12]) for row in out.rows[r.SNAPSHOTS]]
+    again = Output()
+    insights.rebuild(POST, state, stored, again)
+    pulses = {row[2]: dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in again.rows[r.PULSES]}
+    assert pulses[0]["ends_at"] == pulses[1]["onset"] == T0 + timedelta(hours=20)
+    assert pulses[1]["trigger"] == "heating" and pulses[1]["status"] == "no-response"
+    resolved = [a for a in insights.alerts if a["alert_id"] == f"{POST}:PostDecaying:0" and a["state"] == "resolved"]
+    assert resolved and not state.open_alerts
