@@ -72,3 +72,16 @@ def test_a_cost_without_a_date_counts_on_today_in_the_campaigns_zone(cli: Run, s
     assert today != datetime.now(UTC).date()
     assert store.query_sync("SELECT cost_date FROM cost_lines FINAL WHERE campaign_id = 'c9'").rows == [(today,)]
     assert result.output.endswith(f"on {today}\n")
+
+
+def test_an_amount_is_read_with_thousands_commas_and_a_decimal_comma_writes_nothing(cli: Run, store: Store) -> None:
+    """`--amount 1,5` was recorded as 15: a comma is read only where it groups thousands."""
+    from decimal import Decimal
+
+    before = cost_lines(store)
+    refused = cli("costs", "add", "--tenant", "acme", "--campaign", "c1", "--amount", "1,5", "--note", "comma")
+    assert refused.exit_code == 2 and "--amount: 1,5: a comma only groups thousands here; write 1.5" in refused.output
+    assert cost_lines(store) == before
+    result = cli("costs", "add", "--tenant", "acme", "--campaign", "c1", "--amount", "1,234.50", "--note", "grouped")
+    assert result.exit_code == 0, result.output
+    assert store.query_sync("SELECT amount FROM cost_lines FINAL WHERE note = 'grouped'").rows == [(Decimal("1234.5"),)]

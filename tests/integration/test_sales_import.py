@@ -202,13 +202,51 @@ def test_an_order_for_another_tenants_post_says_whose_it_is(run: Run, store: Sto
 
 
 def test_a_promo_code_order_without_a_tenant_names_its_line(run: Run, store: Store, tmp_path: Path) -> None:
-    """Two tenants in the store: an order by post id finds its post's tenant, one by promo code cannot,
-    and is listed with its line (the whole file failed with "several tenants", no line)."""
+    """Two tenants in the store: an order by post id finds its post's tenant, one by a promo code no key
+    row maps cannot, and is listed with its line (the whole file failed with "several tenants", no line)."""
     path = tmp_path / "orders.csv"
     path.write_text(HEADER + "p1,douyin:5,10,CNY,2025-03-06T10:00:00+08:00\n"
-                             "p2,ACME10,20,CNY,2025-03-06T11:00:00+08:00\n")
+                             "p2,NOSUCH10,20,CNY,2025-03-06T11:00:00+08:00\n")
     stderr = refused(run("sales", "import", path))
     assert "orders.csv: 1 bad line(s), nothing imported" in stderr
-    assert ("orders.csv line 3: tenant: a link or promo code names no post, and the store has several tenants "
-            "(acme, globex): pass --tenant, or give the file a tenant column") in stderr
+    assert ("orders.csv line 3: tenant: promo 'NOSUCH10' has no key row yet and the store has several tenants "
+            "(acme, globex): import its key row first (tracker sales keys), pass --tenant, or give the file a "
+            "tenant column") in stderr
     assert orders(store) == {}
+
+
+def test_link_and_promo_code_orders_take_their_key_rows_tenant(run: Run, store: Store, tmp_path: Path) -> None:
+    """The walkthrough: keys imported with `tracker sales keys` (the tenant from each key's post), then an
+    order file without a tenant column was refused whole ("a link or promo code names no post… pass
+    --tenant"). Each order now takes the tenant of its key row, as `keys` took it from the post."""
+    keys = tmp_path / "keys.csv"
+    keys.write_text("key_kind,attribution_key,post_id\nlink,https://t.example/g,douyin:6\n"
+                    "promo,GLOBEX5,douyin:6\n")
+    assert run("sales", "keys", keys, "--tenant", "globex").exit_code == 0
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "k1,ACME10,10,CNY,2025-03-06T10:00:00+08:00\n"  # the fixture's key row: acme
+                             "k2,https://t.example/g,20,CNY,2025-03-06T11:00:00+08:00\n"
+                             "k3,GLOBEX5,30,CNY,2025-03-06T12:00:00+08:00\n"
+                             "k4,douyin:5,40,CNY,2025-03-06T13:00:00+08:00\n")
+    result = run("sales", "import", path)
+    assert result.exit_code == 0, result.output
+    assert "4 orders read (1 by post id, 1 by link, 2 by promo code), 4 rows written" in result.stdout
+    assert not result.stderr, result.stderr  # every key is known: no warning either
+    assert orders(store) == {"k1": ("ACME10", Decimal(10), "CNY"), "k4": ("douyin:5", Decimal(40), "CNY")}
+    assert orders(store, "globex") == {"k2": ("https://t.example/g", Decimal(20), "CNY"),
+                                       "k3": ("GLOBEX5", Decimal(30), "CNY")}
+
+
+def test_a_code_whose_key_rows_are_of_two_tenants_names_them(run: Run, store: Store, tmp_path: Path) -> None:
+    keys = tmp_path / "keys.csv"
+    keys.write_text("key_kind,attribution_key,post_id\npromo,SPRING10,douyin:1\n")  # douyin:1: acme's and globex's
+    for tenant in ("acme", "globex"):
+        assert run("sales", "keys", keys, "--tenant", tenant).exit_code == 0
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "s1,SPRING10,10,CNY,2025-03-06T10:00:00+08:00\n"
+                             "s2,ACME10,10,CNY,2025-03-06T10:00:00+08:00\n")
+    stderr = refused(run("sales", "import", path))
+    assert "orders.csv: 1 bad line(s), nothing imported" in stderr
+    assert ("orders.csv line 2: tenant: promo 'SPRING10' has key rows of several tenants (acme, globex): pass "
+            "--tenant, or give the file a tenant column") in stderr
+    assert orders(store) == {} and orders(store, "globex") == {}

@@ -201,11 +201,16 @@ def _today_for_campaigns(reader: Reader, tenant: str) -> date:
 
 
 def fx_rate(value: str) -> str:
-    """A rate as fx_rates stores it (Decimal(18, 8)): positive, at most 8 decimals, below 10^10."""
+    """A rate as fx_rates stores it (Decimal(18, 8)): positive, at most 8 decimals, below 10^10; a comma
+    only groups thousands (7,12 is refused, not read as 712)."""
     from decimal import Decimal, InvalidOperation
 
+    from tracker.registry.records import RowError, ungrouped
+
     try:
-        number = Decimal(value.strip().replace(",", ""))
+        number = Decimal(ungrouped(value.strip(), "--rate"))
+    except RowError as exc:
+        raise click.UsageError(str(exc)) from None
     except InvalidOperation:
         raise click.UsageError(f"--rate: not a number (got {value!r:.20})") from None
     if not number.is_finite() or number <= 0 or number >= 10**10:

@@ -24,6 +24,7 @@ from tracker.report.options import friendly_errors, reading, tenant_option
 from tracker.report.salesfile import (
     Known,
     Sheet,
+    Tenant,
     Unattributed,
     changed,
     epoch_ms,
@@ -54,26 +55,44 @@ def _write(table: str, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def _default_tenant(reader: Reader, tenant: str | None) -> Callable[[str], str]:
+def _default_tenant(reader: Reader, tenant: str | None) -> Tenant:
     """The tenant of a row without a tenant cell: --tenant, else the store's only tenant, else the one
-    tenant holding the row's post id. Each is looked up once, and only when such a row needs it."""
+    tenant holding the row's post id, or its link or promo code (a key row ``tracker sales keys``
+    stored, as that command takes the tenant from the post). Each is looked up once, and only when
+    such a row needs it; a row none of them names is refused with what to do."""
     if tenant:
-        return lambda post_id: tenant
+        return tenant
     stored = functools.cache(lambda: q.tenants(reader))
-    holders = functools.cache(lambda: q.post_tenants(reader))
+    posts = functools.cache(lambda: q.post_tenants(reader))
+    keys = functools.cache(lambda: _key_tenants(reader))
+    several = "pass --tenant, or give the file a tenant column"
 
-    def default(post_id: str) -> str:
+    def default(kind: str, key: str) -> str:
         if len(stored()) < 2:  # none yet, or one
             return q.only_tenant(stored())
-        if not post_id:
-            raise InvalidInput(f"a link or promo code names no post, and the store has several tenants "
-                               f"({', '.join(stored())}): pass --tenant, or give the file a tenant column")
-        if post_id not in holders():
-            raise InvalidInput(f"post {post_id!r} is not registered yet and the store has several tenants "
-                               f"({', '.join(stored())}): pass --tenant, or give the file a tenant column")
-        return q.only_holder("post", post_id, holders()[post_id])
+        tenants = f"the store has several tenants ({', '.join(stored())})"
+        if kind == "post":
+            if not key:
+                raise InvalidInput(f"the row names no post, and {tenants}: {several}")
+            if key not in posts():
+                raise InvalidInput(f"post {key!r} is not registered yet and {tenants}: {several}")
+            return q.only_holder("post", key, posts()[key])
+        holders = keys().get((kind, key), [])
+        if not holders:
+            raise InvalidInput(f"{kind} {key!r} has no key row yet and {tenants}: import its key row first "
+                               f"(tracker sales keys), {several}")
+        if len(holders) > 1:
+            raise InvalidInput(f"{kind} {key!r} has key rows of several tenants ({', '.join(holders)}): {several}")
+        return holders[0]
 
     return default
+
+
+def _key_tenants(reader: Reader) -> dict[tuple[str, str], list[str]]:
+    """Every stored (key kind, link or promo code) with the tenants whose key rows hold it."""
+    rows = reader.query("SELECT toString(key_kind), attribution_key, arraySort(groupUniqArray(tenant)) "
+                        "FROM attribution_keys FINAL GROUP BY key_kind, attribution_key").rows
+    return {(str(k), str(a)): [str(t) for t in ts] for k, a, ts in rows}
 
 
 def _known(reader: Reader, sheet: Sheet) -> Known:
@@ -146,7 +165,7 @@ def _outcome(read: str, total: int, written: int) -> str:
 Stored = dict[tuple[str, ...], tuple[Any, ...]]
 
 
-def _sync(file: Path, tenant: str | None, read: Callable[[Path, str | Callable[[str], str], int], Sheet],
+def _sync(file: Path, tenant: str | None, read: Callable[[Path, Tenant, int], Sheet],
           stored_of: Callable[[Reader, list[dict[str, Any]]], Stored], table: str,
           key: Callable[[dict[str, Any]], tuple[str, ...]], values: Callable[[dict[str, Any]], tuple[Any, ...]],
           noun: str) -> tuple[Sheet, Known, int] | None:
@@ -185,7 +204,8 @@ def import_orders(file: Path, tenant: str | None) -> None:
     link, anything else a promo code. Links and codes need a key row
     (tracker sales keys FILE). ordered_at carries its UTC offset.
     Without a tenant cell or --tenant, a row is the store's only tenant's,
-    or the tenant its registered post id belongs to.
+    or the tenant its registered post id, or its link or promo code's key
+    row (tracker sales keys), belongs to.
     A file with a bad line is refused whole, every bad line named. Orders
     whose post, key row or tenant is not in the registry yet are imported
     and listed as warnings. Re-importing a file writes only the orders that

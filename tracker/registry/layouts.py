@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "service_fee_rate": ("service_fee_rate", "服务费率"),
     "bundle": ("bundle", "bundle_id", "打包id", "套餐id"),
     "bundle_fee": ("bundle_fee", "打包金额", "套餐金额"),
+    "bundle_split": ("bundle_split", "split"),  # equal, by_views, by_engagements or by_fee
     # campaign-level columns: the same on every row of a campaign; they create or update its record
     "time_zone": ("time_zone", "campaign_tz", "时区"),
     "reporting_currency": ("reporting_currency", "结算币种"),

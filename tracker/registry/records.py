@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -177,11 +177,30 @@ MAX_AMOUNT = 10**14
 """Money is stored as Decimal(18, 4): 14 digits before the point."""
 
 
+GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+"""A number whose commas group thousands: 1,234 and 1,234,567.5 (a comma after the point groups nothing)."""
+
+
+def ungrouped(text: str, name: str) -> str:
+    """``text`` without the commas that group its thousands (1,234.5 → 1234.5). Any other comma is
+    refused with what to write: 8,00 is 8.00 written with a decimal comma, never 800."""
+    if "," not in text:
+        return text
+    if GROUPED.match(text):
+        return text.replace(",", "")
+    if text.count(",") == 1 and "." not in text.split(",")[1]:  # a decimal comma: 8,00 or 1.234,56
+        hint = text.replace(".", "").replace(",", ".")
+    else:
+        hint = "the number with a point for decimals and no other commas, e.g. 1234.50"
+    raise RowError(f"{name}: {text}: a comma only groups thousands here; write {hint}")
+
+
 def amount(value: Any, name: str) -> str:
-    """A non-negative decimal text with at most 4 decimals (money)."""
+    """A non-negative decimal text with at most 4 decimals (money). A comma is read only as a
+    thousands separator (1,234.50); 8,00 is refused, not read as 800."""
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
         raise RowError(f"{name}: missing amount")
-    text = str(value).strip().replace(",", "").lstrip("¥$￥").strip()
+    text = ungrouped(str(value).strip().lstrip("¥$￥").strip(), name)
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -192,6 +211,23 @@ def amount(value: Any, name: str) -> str:
     if number >= MAX_AMOUNT or (number := number.quantize(Decimal("0.0001"))) >= MAX_AMOUNT:
         raise RowError(f"{name}: amount too large (got {value!r:.30}); the largest is {MAX_AMOUNT - 1}")
     return format(number.normalize(), "f") if number != number.to_integral() else str(int(number))
+
+
+SPLITS = ("equal", "by_views", "by_engagements", "by_fee")
+"""How a bundle's amount is shared over its posts (bundles.split; v_bundle_shares computes each share):
+equally, by the posts' views, their engagements, or their fees. Equal when the weights are missing."""
+
+
+def split(value: Any, name: str) -> str:
+    """A bundle's split (``equal`` when not given); "by views", "By-Views" are by_views. Another value
+    is refused: it was stored as equal before, silently."""
+    text = re.sub(r"[\s-]+", "_", "" if value is None else str(value).strip().lower())
+    if not text:
+        return "equal"
+    if text not in SPLITS:
+        raise RowError(f"{name}: a bundle is split {', '.join(SPLITS[:-1])} or {SPLITS[-1]} over its posts "
+                       f"(got {value!r:.30}); for other shares give each post its own fee instead of a bundle")
+    return text
 
 
 def fee_rate(value: Any, name: str) -> Decimal:
@@ -243,6 +279,37 @@ def moment(value: Any, name: str, tz: str = "UTC", epoch: datetime = EPOCH_1900)
     if moment_.tzinfo is None:
         moment_ = moment_.replace(tzinfo=ZoneInfo(tz))
     return moment_.astimezone(UTC)
+
+
+LAST_MS = time(23, 59, 59, 999_000)
+"""The last instant of a day the store keeps (DateTime64(3)): a date-only end means the end of that day."""
+
+
+def end_moment(value: Any, name: str, tz: str = "UTC", epoch: datetime = EPOCH_1900) -> datetime:
+    """An end (a campaign's): as ``moment``, but a date without a time (2025-09-08, a YAML date, a whole
+    Excel serial) is the last millisecond of that day in ``tz``, so that the day is in the campaign.
+    Ends are inclusive: the report reads "campaign ended 2025-09-08" from it."""
+    day = _date_only(value, epoch)
+    if day is None:
+        return moment(value, name, tz, epoch)
+    return datetime.combine(day, LAST_MS, ZoneInfo(tz)).astimezone(UTC)
+
+
+def _date_only(value: Any, epoch: datetime) -> date | None:
+    """The day ``value`` names when it names no time of day: a date, an ISO date text, a whole serial."""
+    if isinstance(value, datetime | bool):
+        return None
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().replace("/", "-") if value is not None else ""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    if not NUMBER.match(text) or Decimal(text) != Decimal(text).to_integral_value():
+        return None
+    local = local_time(Decimal(text), epoch)
+    return local.date() if local is not None else None
 
 
 def _time_of(value: Any, name: str, epoch: datetime) -> datetime:
@@ -303,6 +370,7 @@ class Builder:
         self.campaigns: dict[str, dict[str, Any]] = {}
         self.creators: dict[str, dict[str, Any]] = {}
         self.bundles: dict[str, dict[str, Any]] = {}
+        self.bundle_splits: dict[str, tuple[str, str]] = {}  # a flat table's bundle -> (split, first row giving it)
         self.posts: dict[str, dict[str, Any]] = {}  # post_id -> message
         self.creator_tenants: dict[str, set[str]] = defaultdict(set)
         self.unknown_forms: dict[str, list[str]] = defaultdict(list)  # value -> rows
@@ -325,6 +393,10 @@ class Builder:
     def moment(self, value: Any, name: str, tz: str = "UTC") -> datetime:
         """``moment`` with the file's Excel date system (a number is a serial since ``self.epoch``)."""
         return moment(value, name, tz, self.epoch)
+
+    def end_moment(self, value: Any, name: str, tz: str = "UTC") -> datetime:
+        """``end_moment`` (a date-only end is the end of that day) with the file's Excel date system."""
+        return end_moment(value, name, tz, self.epoch)
 
     def problem(self, row: Row, reason: str) -> None:
         self.r.problems.append(Problem(row.label(), reason))
@@ -391,7 +463,7 @@ class Builder:
                   "reporting_currency": currency(v.get("reporting_currency") or
                                                  self.tenants[tenant]["reporting_currency"], "reporting_currency"),
                   "starts_at": self.moment(v.get("start"), "start", tz),  # a date or a time without offset is local
-                  "ends_at": self.moment(v["end"], "end", tz) if v.get("end") else None,
+                  "ends_at": self.end_moment(v["end"], "end", tz) if v.get("end") else None,
                   "brand_terms": tags(v.get("brand_terms")), "version": self.o.version}
         ends, starts = record["ends_at"], record["starts_at"]
         if isinstance(ends, datetime) and isinstance(starts, datetime) and ends < starts:
@@ -513,7 +585,7 @@ class Builder:
             "tenant": campaign["tenant"], "bundle_id": bid, "campaign_id": campaign["campaign_id"],
             "amount": amount(fee.get("amount"), "fee.amount"), "currency": currency(fee.get("currency"), "fee.currency"),
             "cost_date": local_day(min(dates) if dates else campaign["starts_at"], campaign["time_zone"]),
-            "split": "equal",
+            "split": split(v.get("split"), "split"),
             "version": self.o.version})
 
     def _heating(self, row: Row) -> None:
@@ -686,6 +758,11 @@ class Builder:
             problems.append("fee: missing (give the fee, or the bundle that pays for the post)")
         bundle_fee = read(amount, v["bundle_fee"], "bundle_fee") if bundle and v.get("bundle_fee") not in (None, "") \
             else None
+        shared = read(split, v["bundle_split"], "bundle_split") if bundle and v.get("bundle_split") not in (None, "") \
+            else None
+        if shared and bundle in self.bundle_splits and self.bundle_splits[bundle][0] != shared:
+            first, where = self.bundle_splits[bundle]
+            problems.append(f"bundle_split: {shared} differs from {first} given for bundle {bundle!r} on {where}")
         tier = str(v.get("tier") or "").strip().lower()
         if tier and tier not in TIER_NAMES:
             problems.append(f"tier: must be one of {', '.join(TIER_NAMES)} (got {tier!r:.20})")
@@ -709,11 +786,16 @@ class Builder:
         campaign = {"campaign_id": cid, "time_zone": tz, "reporting_currency": reporting}
         self._add_post(row, tenant, platform, pid, v.get("url"), campaign, creator, published, end,
                        content_form, fee, service, bundle, v.get("title"))
+        if bundle is not None and shared is not None:
+            self.bundle_splits.setdefault(bundle, (shared, row.label()))
+            if bundle in self.bundles:  # its fee came on an earlier row
+                self.bundles[bundle]["split"] = shared
         if bundle is not None and bundle_fee is not None and bundle not in self.bundles:
-            self.bundles[bundle] = {}
-            self.r.tables["bundles"].append({
+            self.bundles[bundle] = {
                 "tenant": tenant, "bundle_id": bundle, "campaign_id": cid, "amount": bundle_fee, "currency": cur,
-                "cost_date": local_day(published, tz), "split": "equal", "version": self.o.version})
+                "cost_date": local_day(published, tz), "split": self.bundle_splits.get(bundle, ("equal",))[0],
+                "version": self.o.version}
+            self.r.tables["bundles"].append(self.bundles[bundle])
 
     def _campaign_columns(self, v: dict[str, Any], tz: str | None) -> dict[str, Any]:
         """The campaign-level columns a flat row gives, as campaigns values."""
@@ -727,7 +809,7 @@ class Builder:
         if v.get("campaign_start"):
             given["starts_at"] = self.moment(v["campaign_start"], "campaign_start", tz or DEFAULT_ZONE)
         if v.get("campaign_end"):
-            given["ends_at"] = self.moment(v["campaign_end"], "campaign_end", tz or DEFAULT_ZONE)
+            given["ends_at"] = self.end_moment(v["campaign_end"], "campaign_end", tz or DEFAULT_ZONE)
         if v.get("brand_terms"):
             given["brand_terms"] = tags(v["brand_terms"])
         starts, ends = given.get("starts_at"), given.get("ends_at")

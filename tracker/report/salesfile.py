@@ -30,7 +30,7 @@ from typing import Any
 from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import InvalidInput
 from tracker.registry.reader import Row, read
-from tracker.registry.records import MAX_AMOUNT, RowError, currency, ident
+from tracker.registry.records import MAX_AMOUNT, RowError, currency, ident, ungrouped
 
 KEY_KINDS = ("post", "link", "promo")
 POST_ID = re.compile(rf"^(?:{'|'.join(PLATFORMS)}):\S{{1,256}}$")  # as in the tracker.posts.v1 contract
@@ -99,8 +99,9 @@ def _post_id(value: str, name: str) -> str:
 
 
 def _revenue(value: Any) -> Decimal:
-    """Money ≥ 0 with at most 4 decimals that fits the store's Decimal(18, 4)."""
-    text = "" if isinstance(value, bool) else _text(value).replace(",", "")
+    """Money ≥ 0 with at most 4 decimals that fits the store's Decimal(18, 4); a comma only groups
+    thousands (1,299.00), so 19,90 is refused rather than read as 1990."""
+    text = "" if isinstance(value, bool) else ungrouped(_text(value), "revenue")
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -183,21 +184,25 @@ def _values(row: Row) -> dict[str, Any]:
     return {str(k).strip().lower(): v for k, v in row.values.items()}
 
 
-def _tenant(cell: Any, default: str | Callable[[str], str], post_id: str) -> str:
-    """The row's tenant, else the default (a callable is asked, with the row's post id or "", only when a
-    row has none)."""
+Tenant = str | Callable[[str, str], str]
+"""The tenant of rows without a tenant cell: one name, or a function of the row's (key kind, key): ("post",
+post id), ("link", url) or ("promo", code); ("post", "") for a key row that names a campaign only."""
+
+
+def _tenant(cell: Any, default: Tenant, kind: str, key: str) -> str:
+    """The row's tenant, else the default (a callable is asked, with the row's key, only when a row has none)."""
     given = _text(cell) or default
     if not isinstance(given, str):
         try:
-            given = given(post_id)
+            given = given(kind, key)
         except InvalidInput as exc:  # the row's problem, listed with its line
             raise RowError(f"tenant: {exc.reason}") from None
     return ident(given, "tenant")
 
 
-def read_orders(path: Path, tenant: str | Callable[[str], str], version: int) -> Sheet:
+def read_orders(path: Path, tenant: Tenant, version: int) -> Sheet:
     """Order rows for the ``sales`` table (``version`` in epoch ms); ``tenant`` is the default of
-    rows without a tenant cell, or a function of their post id ("" for a link or promo code)."""
+    rows without a tenant cell, or a function of their key (``Tenant``)."""
 
     def check(v: dict[str, Any]) -> dict[str, Any]:
         order_id, key = _text(v.get("order_id")), _text(v.get("attribution_key"))
@@ -209,7 +214,7 @@ def read_orders(path: Path, tenant: str | Callable[[str], str], version: int) ->
         if kind == "post":
             _post_id(key, "attribution_key")
         ordered_at, order_day = _timestamp(v.get("ordered_at"))
-        return {"tenant": _tenant(v.get("tenant"), tenant, key if kind == "post" else ""), "order_id": order_id,
+        return {"tenant": _tenant(v.get("tenant"), tenant, kind, key), "order_id": order_id,
                 "attribution_key": key, "key_kind": kind, "revenue": _revenue(v.get("revenue")),
                 "currency": currency(v.get("currency"), "currency"), "ordered_at": ordered_at,
                 "order_day": order_day, "version": version}
@@ -218,7 +223,7 @@ def read_orders(path: Path, tenant: str | Callable[[str], str], version: int) ->
                   lambda r: (r["tenant"], "order", r["order_id"]), "orders")
 
 
-def read_keys(path: Path, tenant: str | Callable[[str], str], version: int) -> Sheet:
+def read_keys(path: Path, tenant: Tenant, version: int) -> Sheet:
     """Attribution-key rows (tracking link or promo code → post); ``tenant`` as in ``read_orders``."""
 
     def check(v: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +235,7 @@ def read_keys(path: Path, tenant: str | Callable[[str], str], version: int) -> S
             raise RowError("attribution_key and a post_id (or campaign_id) are required")
         if post_id:
             _post_id(post_id, "post_id")
-        return {"tenant": _tenant(v.get("tenant"), tenant, post_id), "key_kind": kind,
+        return {"tenant": _tenant(v.get("tenant"), tenant, "post", post_id), "key_kind": kind,
                 "attribution_key": key, "post_id": post_id, "campaign_id": campaign, "version": version}
 
     return _sheet(path, ("key_kind", "attribution_key", "post_id"), check,
