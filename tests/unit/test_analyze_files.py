@@ -253,7 +253,8 @@ def test_the_deployments_reorder_window_decides_which_rows_are_late(tmp_path, mo
 
 def test_a_tracking_end_column_ends_the_posts_window(tmp_path):
     """A post's tracking_end (the registry's, which the help's export brings) bounds its decay
-    alerts as in the stream; without it the window is 90 days from publish."""
+    alerts as in the stream; without it the window is 30 days from publish
+    (test_without_a_tracking_end_the_window_is_the_registrys_30_days)."""
     items = rows(200)
     for r in items:
         r["tracking_end"] = "2024-06-03T00:00:00Z"  # 48 h after publish
@@ -300,3 +301,30 @@ def test_a_daily_series_from_an_upload_time_counts_days_in_the_zone_given(tmp_pa
     early.write_text(json.dumps({"item": {"platform": "youtube", "video_id": "abc", "upload_time":
                                           "2024-06-01T07:00:00+08:00"}, "daily_views": [10, 20, 30]}), "utf-8")
     assert read_snapshots(early).published["youtube:abc"] == to_hours(datetime(2024, 5, 31, 16, tzinfo=UTC))
+
+
+def test_without_a_tracking_end_the_window_is_the_registrys_30_days(tmp_path):
+    """The registry gives every post the stream tracks a tracking_end, 30 days after publish
+    unless its tracking_days say otherwise (`tracker posts import --tracking-days`); analyze
+    took 90 days and fired a decay alert the stream would not, on a pulse of day 31."""
+    from tracker.registry.records import DEFAULT_TRACKING_DAYS
+
+    assert DEFAULT_TRACKING_DAYS == 30
+    items, total = [], 0
+    for h in range(1, 40 * 24):
+        total += int(3000 * (h + 2) ** -1.2) + 5 + (int(3000 * (h - 31 * 24 + 2) ** -1.2) if h >= 31 * 24 else 0)
+        items.append({"post_id": "p1", "observed_at": (START + timedelta(hours=h, minutes=30)).isoformat(),
+                      "published_at": "2024-06-01T00:00:00Z", "views": total * 10, "likes": total})
+    default, ninety = tmp_path / "default.csv", tmp_path / "ninety.csv"
+    default.write_text(as_csv(items), "utf-8")
+    ninety.write_text(as_csv([{**r, "tracking_end": "2024-08-30T00:00:00Z"} for r in items]), "utf-8")
+
+    def fired_after_day_30(path):
+        code, out, err = run(str(path), "--format", "json")
+        assert code == 0, err
+        return [a for a in json.loads(out)[0]["alerts"] if a["state"] == "firing" and a["at"] >= "2024-07-01"]
+
+    assert fired_after_day_30(ninety)  # the pulse of day 31 decays inside a 90-day window
+    assert fired_after_day_30(default) == []
+    help_text = " ".join(CliRunner().invoke(analyze, ["--help"]).output.split())
+    assert "else 30 days after publish" in help_text and "90 days" not in help_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import tzinfo
 from pathlib import Path
@@ -15,6 +15,7 @@ import click
 
 from tracker.analytics.alerts import Alert
 from tracker.analytics.params import AnalyticsParams
+from tracker.analytics.records import HeatingNode, Pulse
 from tracker.analytics.replay import PostReport, replay_post
 from tracker.analytics.resample import to_datetime
 from tracker.cli.snapshotfile import (
@@ -27,6 +28,7 @@ from tracker.cli.snapshotfile import (
 from tracker.cli.snapshots import zone_option
 from tracker.errors import InvalidInput
 from tracker.registry.reader import named
+from tracker.registry.records import DEFAULT_TRACKING_DAYS
 from tracker.settings import Settings
 
 T = TypeVar("T")
@@ -42,16 +44,57 @@ def _num(x: float | None, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def report_dict(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0) -> dict[str, Any]:
+def pulse_spend(p: Pulse, nodes: Mapping[str, HeatingNode]) -> dict[str, float]:
+    """The amounts of a pulse's heating ``nodes`` (by id) per currency ('' where the heating file
+    gives none), those of 0 left out unless every one is: one entry when the nodes share a
+    currency, several when 500 CNY and 100 USD heated it (no sum of those means anything)."""
+    amounts: dict[str, float] = {}
+    for node_id in dict.fromkeys(p.heating_ids):
+        node = nodes.get(node_id)
+        if node is not None:
+            amounts[node.currency] = amounts.get(node.currency, 0.0) + node.spend
+    return {cur: amount for cur, amount in amounts.items() if amount} or amounts
+
+
+def spend_text(amounts: Mapping[str, float]) -> str:
+    """``500 CNY + 100 USD`` (an amount without a currency reads ``100 (no currency)``)."""
+    return " + ".join(f"{amount:,.{0 if float(amount).is_integer() else 2}f} {cur or '(no currency)'}"
+                      for cur, amount in sorted(amounts.items()))
+
+
+def spend_notes(r: PostReport, nodes: Mapping[str, HeatingNode]) -> list[str]:
+    """Why a pulse's spend and cost per incremental are n/a: its nodes were paid in several currencies."""
+    return [f"pulse {p.index}: spend and cost per incremental n/a: its heating nodes were paid in "
+            f"{spend_text(amounts)}, which add up to no amount in one currency"
+            for p in r.pulse_list() if len(amounts := pulse_spend(p, nodes)) > 1]
+
+
+def by_id(nodes: Iterable[HeatingNode]) -> dict[str, HeatingNode]:
+    """Heating nodes by id, a later row of the same id replacing an earlier one (as the analytics do)."""
+    return {node.id: node for node in nodes}
+
+
+def report_dict(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0,
+                nodes: Mapping[str, HeatingNode] | None = None) -> dict[str, Any]:
     """A post's report as plain JSON-able values (times ISO-8601 UTC, durations in hours).
 
-    ``curve`` rows: ``at`` (start of the grid step), ``observed``, ``cumulative`` (counts at
-    the step's end) and ``per_hour`` (counts gained per hour during the step); ``notes`` say
-    why figures are n/a or what the report leaves out."""
+    A pulse's ``spend`` is in its ``currency``, that of its heating ``nodes`` (by id); when
+    they were paid in several currencies, spend, currency and cost_per_incremental are null
+    (``spend_notes`` names the amounts). ``curve`` rows: ``at`` (start of the grid step),
+    ``observed``, ``cumulative`` (counts at the step's end) and ``per_hour`` (counts gained per
+    hour during the step); ``notes`` say why figures are n/a or what the report leaves out."""
     g = r.grid_hours
     pulses = []
     for p in r.pulse_list():
-        d = asdict(p)
+        amounts = pulse_spend(p, nodes or {})
+        shared = next(iter(amounts)) if len(amounts) == 1 else ""
+        d = {}
+        for key, value in asdict(p).items():
+            d[key] = value
+            if key == "spend":
+                d["currency"] = shared or None  # after the amount it is of
+        if len(amounts) > 1:
+            d["spend"] = d["cost_per_incremental"] = None
         d["onset"] = _iso(p.onset, g)
         d["peak"] = _iso(p.peak, g)
         d["interval_end"] = _iso(p.interval_end, g)
@@ -132,7 +175,8 @@ def when(hours: float) -> str:
     return wording_when(to_datetime(hours))
 
 
-def _table(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0) -> str:
+def _table(r: PostReport, notes: list[str] | None = None, horizon_hours: float = 72.0,
+           nodes: Mapping[str, HeatingNode] | None = None) -> str:
     g = r.grid_hours
     lines = [f"post {r.post_id}: {r.snapshots} snapshots ({r.late} late, {r.duplicates} duplicate)"]
     totals = ", ".join(f"{k} {_num(v, 0)}" for k, v in r.totals.items() if v is not None)
@@ -140,15 +184,19 @@ def _table(r: PostReport, notes: list[str] | None = None, horizon_hours: float =
     lines.append("  pulses:")
     lines.append(
         f"    {'#':>2} {'onset (UTC)':20} {'trigger':14} {'peak v':>10} {'half-life h':>11} {'θ':>5} "
-        f"{'R²':>5} {'incremental':>12} {'spend':>9} {'cost/incr':>9}  status"
+        f"{'R²':>5} {'incremental':>12} {'spend':>14} {'cost/incr':>9}  status"
     )
     for p in r.pulse_list():
         onset = (_iso(p.onset, g) or "")[:16]
         hl = None if p.half_life is None else p.half_life * g
+        amounts = pulse_spend(p, nodes or {})
+        mixed = len(amounts) > 1  # n/a: the notes name the amounts
+        spend = "n/a" if mixed else f"{_num(p.spend, 0)} {next(iter(amounts), '')}".strip()
+        cost = None if mixed else p.cost_per_incremental
         lines.append(
             f"    {p.index:>2} {onset:20} {p.trigger:14} {_num(p.peak_velocity):>10} {_num(hl):>11} "
-            f"{_num(p.theta, 2):>5} {_num(p.fit_r2, 2):>5} {_num(p.incremental, 0):>12} {_num(p.spend, 0):>9} "
-            f"{_num(p.cost_per_incremental, 3):>9}  {p.status}"
+            f"{_num(p.theta, 2):>5} {_num(p.fit_r2, 2):>5} {_num(p.incremental, 0):>12} {spend:>14} "
+            f"{_num(cost, 3):>9}  {p.status}"
             + (f" ({p.no_fit_reason})" if p.no_fit_reason else "")
         )
     lt = r.long_tail
@@ -168,6 +216,15 @@ def _table(r: PostReport, notes: list[str] | None = None, horizon_hours: float =
             lines.append(f"    {(_iso(a.at, g) or '')[:16]} {a.type} {a.state}: {alert_summary(r, a, horizon_hours)}")
     lines.extend(f"  note: {note}" for note in notes or [])
     return "\n".join(lines)
+
+
+def tracking_end(given: float | None, published: float | None) -> float | None:
+    """A post's end of tracking (hours since the epoch): the file's, else DEFAULT_TRACKING_DAYS
+    after publish, as the registry sets it for every post the stream tracks (the analytics'
+    own fallback, for a post without one, is longer)."""
+    if given is not None or published is None:
+        return given
+    return published + DEFAULT_TRACKING_DAYS * 24.0
 
 
 def _read(path: Path, reader: Callable[[Path], T]) -> T:
@@ -211,8 +268,9 @@ def analyze(
     observed_at (or as_of) and the counters views, likes, comments, shares, saves,
     searches (blank, missing or \\N = the platform lacks it; export headers such
     as 播放量 work too); an optional published_at anchors counts at 0 at publish,
-    an optional tracking_end ends the post's tracking window (else 90 days
-    after publish, as in the stream; decay alerts stop there).
+    an optional tracking_end ends the post's tracking window (else {tracking_days}
+    days after publish, as the registry sets it for a post without one: the
+    default of `tracker posts import --tracking-days`; decay alerts stop there).
     Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --time-zone gives it.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
     hourly_<metric> lists from a start time (e.g. a video's daily views and
@@ -231,7 +289,9 @@ def analyze(
 
     \b
     JSON (--format json), per post: totals; pulses (peak_velocity and baseline
-    per grid step: per hour on the default 1 h grid); long_tail; alerts with a
+    per grid step: per hour on the default 1 h grid; spend in its currency,
+    null with cost_per_incremental when the pulse's heating nodes were paid in
+    several currencies, which a note names); long_tail; alerts with a
     summary; notes; curve rows of at (start of the grid step, UTC), observed,
     cumulative (counts at the step's end) and per_hour (counts gained per hour
     during the step), each for the counters and engagements.
@@ -278,21 +338,23 @@ def analyze(
     params = Settings().analytics_params().at_resolution(grid)  # the stream's reorder window
     reports, notes = [], []
     for pid, snaps in posts.items():
-        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid), data.tracking_end.get(pid),
-                             params, cutoff)
+        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid),
+                             tracking_end(data.tracking_end.get(pid), data.published.get(pid)), params, cutoff)
         last = max((s.t for s in snaps if cutoff is None or s.t <= cutoff), default=None)
         said = why_not_available(report, data.published.get(pid), last, params)
+        said += spend_notes(report, by_id(heat.nodes.get(pid, [])))
         if heat.refused.get(pid) and heating_file is not None:
             said.append(f"{heat.refused[pid]} heating row(s) of this post refused in {heating_file.name} (listed on "
                         "stderr): its pulses and spend leave them out, so they can differ from the stream's")
         reports.append(report)
         notes.append(said)
     horizon = params.decay_gain_horizon_hours
+    nodes = {r.post_id: by_id(heat.nodes.get(r.post_id, [])) for r in reports}
     if fmt == "json":
-        click.echo(json.dumps([report_dict(r, n, horizon) for r, n in zip(reports, notes, strict=True)], indent=2,
-                              default=str))
+        click.echo(json.dumps([report_dict(r, n, horizon, nodes[r.post_id]) for r, n in zip(reports, notes, strict=True)],
+                              indent=2, default=str))
     else:
-        click.echo("\n\n".join(_table(r, n, horizon) for r, n in zip(reports, notes, strict=True)))
+        click.echo("\n\n".join(_table(r, n, horizon, nodes[r.post_id]) for r, n in zip(reports, notes, strict=True)))
     for note in data.notes:
         click.echo(f"note: {note}", err=True)
     problems = [f"{file.name} {p}" for p in data.problems]
@@ -319,4 +381,5 @@ RECIPE = """\
     heating_nodes FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > heating.csv
   tracker analyze post.csv --heating heating.csv --time-zone UTC"""
 """The help's export of a stored post with what the stream knows of it (tests run it)."""
-analyze.help = (analyze.help or "").replace("    {recipe}", textwrap.indent(RECIPE, "    "))  # the docstring's indent
+analyze.help = ((analyze.help or "").replace("    {recipe}", textwrap.indent(RECIPE, "    "))  # the docstring's indent
+                .replace("{tracking_days}", str(DEFAULT_TRACKING_DAYS)))

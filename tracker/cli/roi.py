@@ -75,7 +75,7 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     with reading() as (_, reader):
         camp = q.campaign(reader, campaign_id, tenant)
         groups, totals = q.roi_report(reader, camp, by, span)
-        missing = q.missing_rates(reader, camp) if totals.get("fx_missing") else []
+        missing = q.missing_rates(reader, camp, span) if totals.get("fx_missing") else []
     if fmt == "json":
         click.echo(to_json({"tenant": camp.tenant, "campaign": camp.campaign_id, "currency": camp.currency,
                             "by": by, "groups": groups, "total": totals}), nl=False)

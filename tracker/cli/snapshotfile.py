@@ -7,8 +7,8 @@ Two shapes of snapshot file:
   ``as_of``, the counters; export headers such as 播放量 or 点赞数 too; "1.2万" is
   read as rounded). Any post id is taken as it is. An optional ``published_at``
   anchors a post's counters at 0 at publish; an optional ``tracking_end`` ends its
-  tracking window (decay alerts resolve there), else it is 90 days after publish,
-  as in the stream.
+  tracking window (decay alerts resolve there), else ``tracker analyze`` ends it
+  ``DEFAULT_TRACKING_DAYS`` (30) after publish, as the registry does for the stream.
 - **a series document** — a JSON/YAML mapping of per-period counts
   ``daily_<metric>`` or ``hourly_<metric>`` (period 0 starts at ``start``), one
   snapshot at the end of each period. The records of the ACTIVE dataset (YouTube
@@ -294,16 +294,41 @@ class HeatingFile:
     """Per post, how many of its rows were refused (its pulses and spend leave them out)."""
 
 
+HEATING_COLUMNS = {"post_id": "post_id", "start": "start", "start_at": "start", "end": "end", "end_at": "end",
+                   "spend": "spend", "spend_amount": "spend", "currency": "currency", "spend_currency": "currency",
+                   "id": "id", "heating_id": "id", "status": "status"}
+"""A heating file's headers (any case) by the column they give: the names of ``tracker analyze --help``'s
+export and those of the store's ``heating_nodes`` columns."""
+
+
+def _heating_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A heating row's values by column (HEATING_COLUMNS; the first header naming one wins); a
+    spend written as the heating events write it, ``{amount, currency}``, is both columns."""
+    out: dict[str, Any] = {}
+    for header, value in values.items():
+        column = HEATING_COLUMNS.get(str(header).strip().lower())
+        if column is not None and column not in out:
+            out[column] = value
+    spend = out.get("spend")
+    if isinstance(spend, dict):
+        out["spend"] = spend.get("amount")
+        if blank(out.get("currency")):
+            out["currency"] = spend.get("currency")
+    return out
+
+
 def read_heating(path: Path, tz: tzinfo | None = None) -> HeatingFile:
-    """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status),
+    """Heating nodes per post from a table (post_id, start, end, spend, currency, id, status; the
+    store's names start_at, end_at, spend_amount, spend_currency and heating_id too, in any case),
     and the rows refused with their line and reason. Times without a zone are read in ``tz``;
-    a blank spend (ClickHouse's null ``\\N`` in a store export) is 0."""
+    a blank spend (ClickHouse's null ``\\N`` in a store export) is 0. A node's currency is blank
+    when the file gives none: the pulses it heats then show their spend without one."""
     doc = read_rows(path)
     if doc.kind != "table":
         raise InvalidInput("a heating file is a table: one row per node (post_id, start, end, spend, currency)")
     out = HeatingFile()
     for i, row in enumerate(doc.rows):
-        v = row.values
+        v = _heating_values(row.values)
         post_id = str(v.get("post_id") or "").strip()
         try:
             if row.problem:
@@ -338,7 +363,7 @@ def read_heating(path: Path, tz: tzinfo | None = None) -> HeatingFile:
         if status == "cancelled":  # as the stream does: a cancelled node never heats
             continue
         out.nodes[post_id].append(HeatingNode(
-            id=str(v.get("id") or v.get("heating_id") or f"heat-{i + 1}"),
+            id=str(v.get("id") or f"heat-{i + 1}"),
             start=start, end=end, spend=spend,
             currency=cur, status=status,
         ))

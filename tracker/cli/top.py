@@ -85,7 +85,8 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str |
     else:
         click.echo(f"{'bottom' if bottom else 'top'} {len(rows)} posts of {camp.name}{on} by {metric}")
         shown = [{**row, "title": opening(row.get("title"), TITLE_CHARS)} for row in with_creator_labels(rows)]
-        click.echo(render([*head, ("creator", "creator", "text"), *tail], shown, cur=camp.currency), nl=False)
+        shown_tail = [c for c in tail if c[0] != metric]  # ranked by spend, views or engagements: once, as the value
+        click.echo(render([*head, ("creator", "creator", "text"), *shown_tail], shown, cur=camp.currency), nl=False)
 
 
 def refuse_across_platforms(metric: str, platforms: list[str]) -> None:

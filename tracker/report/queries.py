@@ -262,13 +262,25 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
     return groups, total
 
 
-def missing_rates(reader: Reader, camp: Campaign) -> list[dict[str, Any]]:
+def missing_rates(reader: Reader, camp: Campaign, window: Window = Window()) -> list[dict[str, Any]]:
     """The currency pairs the campaign's amounts lack a rate for (``base`` → ``quote``, the reporting
-    currency), with the earliest date a rate is needed from and how many amounts wait for it."""
+    currency), with the earliest date a rate is needed from and how many amounts wait for it. In a
+    window, only the amounts its figures count (roi_report): those of the posts published in it,
+    whatever their dates, and those of no post dated in it."""
+    params: dict[str, Any] = {"t": camp.tenant, "c": camp.campaign_id}
+    inside = ""
+    if window.since or window.until:
+        zone = ZoneInfo(camp.time_zone)
+        lo, hi = window.bounds(camp.time_zone)
+        params.update(lo=lo, hi=hi, lo_day=lo.astimezone(zone).date(), hi_day=hi.astimezone(zone).date())
+        inside = (" AND if(post_id != '', post_id IN (SELECT post_id FROM posts FINAL WHERE tenant = {t:String} "
+                  "AND campaign_id = {c:String} AND deleted = 0 AND published_at >= {lo:DateTime64(3, 'UTC')} "
+                  "AND published_at < {hi:DateTime64(3, 'UTC')}), "
+                  "money_date >= {lo_day:Date} AND money_date < {hi_day:Date})")
     return reader.query(
         "SELECT currency AS base, target AS quote, min(money_date) AS since, count() AS amounts FROM v_money "
-        "WHERE tenant = {t:String} AND campaign_id = {c:String} AND scope != 'tenant' AND converted IS NULL "
-        "GROUP BY base, quote ORDER BY base, quote", {"t": camp.tenant, "c": camp.campaign_id}).named()
+        "WHERE tenant = {t:String} AND campaign_id = {c:String} AND scope != 'tenant' AND converted IS NULL"
+        f"{inside} GROUP BY base, quote ORDER BY base, quote", params).named()
 
 
 def _plus(a: float | None, b: float | None) -> float | None:

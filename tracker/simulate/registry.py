@@ -68,7 +68,9 @@ def campaign_document(population: Population) -> dict[str, Any]:
                      "spend": _money(h.spend, h.currency), "status": h.status} for h in pop.heating],
         "fx": [{"date": pop.campaign_start.date().isoformat(), "base": cur, "quote": "CNY", "rate": rate}
                for cur, rate in pop.fx.items() if cur != "CNY"],
-        "emv": [{"metric": metric, "unit_value": value, "currency": "CNY"} for metric, value in DEMO_EMV.items()],
+        # each tenant's own: an entry without a tenant prices every tenant's posts, later ones included
+        "emv": [{"metric": metric, "unit_value": value, "currency": "CNY", "tenant": tenant}
+                for tenant in sorted({c.tenant for c in pop.campaigns}) for metric, value in DEMO_EMV.items()],
     }
 
 
@@ -78,7 +80,8 @@ def _header(population: Population) -> str:
             f"# Regenerate: tracker simulate --seed {population.seed} --posts {len(population.posts)} "
             f"--campaign-start {iso(population.campaign_start)} --write-campaign FILE\n"
             f"# Import: tracker posts import FILE. Layout: tracker/simulate/registry.py.\n"
-            f"# EMV unit values (emv) are illustrative, not a market rate: set your own.\n"
+            f"# EMV unit values (emv) are illustrative, not a market rate: set your own. They are the demo tenants'\n"
+            f"# own (tenant: ...): an entry without a tenant would price every tenant's posts, later ones included.\n"
             f"# Tiers by followers: {tiers}.\n")
 
 
