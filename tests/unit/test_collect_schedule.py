@@ -162,16 +162,16 @@ def test_incremental_comments_read_only_what_is_new_and_resume_a_backfill() -> N
     all_comments = _comments(75)
     api = NewestFirst(all_comments[:45])
     state = CommentState()
-    first = asyncio.run(read_new(api, state, True, max_pages=3))
+    first = asyncio.run(read_new(api, state, True, max_pages=3)).comments
     assert len(first) == 30 and state.resume is not None  # ran out of pages: resume later
     api.comments = all_comments  # 30 more arrive
-    second = asyncio.run(read_new(api, state, True, max_pages=5))
+    second = asyncio.run(read_new(api, state, True, max_pages=5)).comments
     got = {c.comment_id for c in first + second}
     assert got == {c.comment_id for c in all_comments}
-    assert asyncio.run(read_new(api, state, True, max_pages=5)) == []  # the last backfill page ends at once
+    assert asyncio.run(read_new(api, state, True, max_pages=5)).comments == []  # the last backfill page ends at once
     assert state.resume is None
     api.calls = 0
-    assert asyncio.run(read_new(api, state, True, max_pages=5)) == []
+    assert asyncio.run(read_new(api, state, True, max_pages=5)).comments == []
     assert api.calls == 1  # nothing new: one page, stopped at the high-water mark
 
 
@@ -185,9 +185,9 @@ def test_oldest_first_continues_from_the_offset() -> None:
         return CommentPage(page, str(nxt) if nxt < len(comments) else None, resume=str(nxt))
 
     state = CommentState()
-    assert len(asyncio.run(read_new(api, state, False, 5))) == 25
+    assert len(asyncio.run(read_new(api, state, False, 5)).comments) == 25
     comments += _comments(30)[25:]
-    later = asyncio.run(read_new(api, state, False, 5))
+    later = asyncio.run(read_new(api, state, False, 5)).comments
     assert [c.comment_id for c in later] == [f"c{i:04d}" for i in range(25, 30)]
 
 

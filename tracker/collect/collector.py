@@ -261,13 +261,13 @@ class Collector:
         async def fetch(cursor: str | None):  # noqa: ANN202 - CommentPage
             return await r.adapter.fetch_comments(r.http, ref, cursor, extra)
 
-        try:
-            found = await read_new(fetch, state, r.adapter.comments_newest_first, self.options.comment_max_pages)
-        except e.CollectError as exc:
-            metrics.COLLECT_FAILED.labels(r.platform, f"comments_{exc.outcome}").inc()
-            log.debug("%s: comments of %s not read: %s", r.platform, ref.post_id, exc.message)
-            return
-        state.visited, state.count = now, count
+        reading = await read_new(fetch, state, r.adapter.comments_newest_first, self.options.comment_max_pages)
+        if reading.error is not None:  # the state stands where it stopped; what was read is sent
+            metrics.COLLECT_FAILED.labels(r.platform, f"comments_{reading.error.outcome}").inc()
+            log.debug("%s: comments of %s not all read: %s", r.platform, ref.post_id, reading.error.message)
+        else:
+            state.visited, state.count = now, count
+        found = reading.comments
         if found:
             try:
                 futures = await self.producer.comments(ref, found)

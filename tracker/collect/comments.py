@@ -1,21 +1,29 @@
 """Incremental comment paging: only what is new since the last visit, from the last cursor.
 
-Newest-first platforms: each visit reads from the top until it meets the newest
-comment already seen (the high-water mark). When a visit runs out of pages
-before meeting it, the cursor where it stopped is kept and the next visit
-resumes the backfill there first. Oldest-first platforms (TikTok Research): the
-cursor is an offset and each visit continues from it. Duplicates are harmless
-(the store keeps one row per comment id); gaps are what this avoids.
+Newest-first platforms: each visit reads from the top until it meets a comment
+already seen (at or below the high-water mark); comments pinned on top (Douyin's
+``top``) sit there whatever their age, so they never stop it. When a visit runs
+out of pages before meeting the mark, the cursor where it stopped is kept and the
+next visit resumes the backfill there first. A cursor the platform refuses as
+stale (``CursorRejected``) is dropped and the visit reads from the top down to
+where that backfill was to end. Oldest-first platforms (TikTok Research): the
+cursor is an offset and each visit continues from it.
+
+A page that fails ends the visit where it stands: what was read is returned with
+the error, and the state says where the next visit goes on, so nothing read is
+lost and nothing unread is skipped. Duplicates are harmless (the store keeps one
+row per comment id); gaps are what this avoids.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tracker.collect import errors as e
 from tracker.collect.model import Comment, CommentPage
 
-Mark = tuple[float, str]  # (created_at unix seconds, comment id)
+Mark = tuple[float, int, str]  # (created_at unix seconds, numeric id or -1, comment id)
 Fetch = Callable[[str | None], Awaitable[CommentPage]]
 
 
@@ -30,58 +38,95 @@ class CommentState:
     stop_at: Mark | None = None  # where that backfill ends
 
 
+@dataclass(slots=True)
+class Reading:
+    """What one visit read, and the error that cut it short (None: it ended as planned)."""
+
+    comments: list[Comment] = field(default_factory=list)
+    error: e.CollectError | None = None
+
+
 def mark(comment: Comment) -> Mark:
-    return (comment.created_at.timestamp(), comment.comment_id)
+    """A comment's place in time: its timestamp, then its id (as a number when it is one, so
+    "10" comes after "9")."""
+    cid = comment.comment_id
+    return (comment.created_at.timestamp(), int(cid) if cid.isdigit() else -1, cid)
 
 
-async def read_new(fetch: Fetch, state: CommentState, newest_first: bool, max_pages: int) -> list[Comment]:
-    """The comments not seen before, reading at most ``max_pages`` pages; updates ``state``."""
-    if not newest_first:
-        return await _oldest_first(fetch, state, max_pages)
-    found: list[Comment] = []
+async def read_new(fetch: Fetch, state: CommentState, newest_first: bool, max_pages: int) -> Reading:
+    """The comments not seen before, reading at most ``max_pages`` pages; updates ``state``.
+
+    A failing page ends the reading: the comments read until then come back with the error,
+    and ``state`` stands where the next visit goes on."""
+    reading = Reading()
+    try:
+        if newest_first:
+            await _newest_first(fetch, state, max_pages, reading)
+        else:
+            await _oldest_first(fetch, state, max_pages, reading)
+    except e.CollectError as exc:
+        reading.error = exc
+    return reading
+
+
+def _fresh(page: CommentPage, limit: Mark | None) -> tuple[list[Comment], bool]:
+    """The page's comments newer than ``limit``, and whether the page reached ``limit`` (holds an
+    unpinned comment at or below it)."""
+    if limit is None:
+        return list(page.comments), False
+    fresh = [c for c in page.comments if mark(c) > limit]
+    return fresh, any(not c.pinned and mark(c) <= limit for c in page.comments)
+
+
+async def _newest_first(fetch: Fetch, state: CommentState, max_pages: int, reading: Reading) -> None:
     pages = 0
-    if state.resume is not None:  # 1. finish the backfill an earlier visit left
-        cursor: str | None = state.resume
-        while cursor is not None and pages < max_pages:
-            page = await fetch(cursor)
-            pages += 1
-            fresh = [c for c in page.comments if state.stop_at is None or mark(c) > state.stop_at]
-            found += fresh
-            cursor = page.next_cursor if len(fresh) == len(page.comments) else None
-        state.resume = cursor
-        if cursor is None:
+    while state.resume is not None and pages < max_pages:  # 1. finish the backfill an earlier visit left
+        pages += 1
+        try:
+            page = await fetch(state.resume)
+        except e.CursorRejected:  # stale: read from the top down to where that backfill was to end
+            state.resume, state.high, state.stop_at = None, state.stop_at, None
+            break
+        fresh, reached = _fresh(page, state.stop_at)
+        reading.comments += fresh
+        state.resume = None if reached else page.next_cursor
+        if state.resume is None:
             state.stop_at = None
-    cursor = None  # 2. from the top down to the high-water mark
+    cursor: str | None = None  # 2. from the top down to the high-water mark
     newest: Mark | None = None
     reached = False
-    while pages < max_pages:
-        page = await fetch(cursor)
-        pages += 1
-        if page.comments:
-            top = max(mark(c) for c in page.comments)
-            newest = top if newest is None or top > newest else newest
-        fresh = [c for c in page.comments if state.high is None or mark(c) > state.high]
-        found += fresh
-        if len(fresh) < len(page.comments) or page.next_cursor is None:
-            reached = True
-            break
-        cursor = page.next_cursor
-    if not reached and cursor is not None and state.resume is None:
-        state.resume, state.stop_at = cursor, state.high
-    if newest is not None and (state.high is None or newest > state.high):
-        state.high = newest
-    return found
+    try:
+        while pages < max_pages and not reached:
+            pages += 1
+            page = await fetch(cursor)
+            if page.comments:
+                top = max(mark(c) for c in page.comments)
+                newest = top if newest is None or top > newest else newest
+            fresh, reached = _fresh(page, state.high)
+            reading.comments += fresh
+            if page.next_cursor is None:
+                reached = True
+            else:
+                cursor = page.next_cursor
+    finally:  # also when a page failed: what lies between it and the old mark is a backfill
+        if not reached and cursor is not None:
+            state.resume, state.stop_at = cursor, state.high
+        if newest is not None and (state.high is None or newest > state.high):
+            state.high = newest
 
 
-async def _oldest_first(fetch: Fetch, state: CommentState, max_pages: int) -> list[Comment]:
-    found: list[Comment] = []
-    cursor = state.resume
+async def _oldest_first(fetch: Fetch, state: CommentState, max_pages: int, reading: Reading) -> None:
     for _ in range(max_pages):
-        page = await fetch(cursor)
-        found += page.comments
+        cursor = state.resume
+        try:
+            page = await fetch(cursor)
+        except e.CursorRejected:
+            if cursor is None:
+                raise
+            state.resume = None  # stale offset: from the start again (duplicates are harmless)
+            continue
+        reading.comments += page.comments
         if page.next_cursor is None:  # the next visit starts after what was read
             state.resume = page.resume or cursor
-            return found
-        cursor = page.next_cursor
-    state.resume = cursor
-    return found
+            return
+        state.resume = page.next_cursor

@@ -8,7 +8,7 @@ from typing import Any
 
 from tracker.collect import errors as e
 
-_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([万wW亿kKmM]?)\+?\s*$")
+_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([万wW亿kKmM]?)(\+?)\s*$")
 _UNIT = {"": 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000,
          "m": 1_000_000, "M": 1_000_000}
 
@@ -17,7 +17,8 @@ def count(value: Any, field: str, platform: str) -> tuple[int | None, bool]:
     """A counter from a number or a display text: (value, rounded).
 
     ``"1.2万"`` → (12000, True): the platform rounded it (down to 0.1 万), so the
-    value is a lower bound. Digit strings (YouTube) are exact. None stays None.
+    value is a lower bound; so is anything capped with a ``+`` (``"999+"`` → (999, True),
+    ``"10万+"``). Plain digit strings (YouTube) are exact. None stays None.
     Anything else is an InvalidResponse.
     """
     if value is None:
@@ -33,8 +34,8 @@ def count(value: Any, field: str, platform: str) -> tuple[int | None, bool]:
     if isinstance(value, str):
         match = _COUNT.match(value.replace(",", ""))
         if match:
-            number, unit = match.groups()
-            if not unit and "." not in number:
+            number, unit, capped = match.groups()
+            if not unit and "." not in number and not capped:
                 return int(number), False
             return int(round(float(number) * _UNIT[unit])), True
     raise e.InvalidResponse(f"{platform}: {field} is not a count ({value!r:.40})")

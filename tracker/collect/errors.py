@@ -11,6 +11,7 @@ alone whether to retry, pause the platform, stop for the day or give up:
   report it. tracker never tries to get around one;
 - ``AuthFailed``: credentials missing, expired or rejected: the operator must act;
 - ``Rejected``: the platform refused this request (bad parameters); not retried.
+  ``CursorRejected``: a stale comment cursor; comment reading drops it and starts over.
 """
 
 from __future__ import annotations
@@ -87,6 +88,11 @@ class Rejected(CollectError):
     """The platform refused the request itself (bad parameters, no permission for it)."""
 
     outcome = "rejected"
+
+
+class CursorRejected(Rejected):
+    """The platform refused a paging cursor it once gave (expired or invalid page token): the
+    cursor is worth nothing now; read again from the first page."""
 
 
 class CircuitOpen(CollectError):

@@ -20,10 +20,11 @@ here logs a URL's query string.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -56,6 +57,44 @@ class Request:
     params: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class HeldBack:
+    """Wall seconds during which a platform's collection is held back by its rate limits, for
+    ``COLLECTOR_RATE_LIMIT_WAIT``: while any of its requests waits for the rate limiter, or a
+    rate-limit pause (Retry-After) holds the platform. Each second counts once however many
+    requests wait in it, so the counter's rate is the share of time held back (0–1)."""
+
+    def __init__(self, add: Callable[[float], None], clock: Callable[[], float] = time.monotonic) -> None:
+        self.add = add
+        self.clock = clock
+        self.waiting = 0  # requests waiting for the rate limiter now
+        self.until = 0.0  # a rate-limit pause holds the platform until then (clock)
+        self.last = clock()  # counted up to then
+
+    def flush(self) -> None:
+        """Count the held-back part of the time since the last count."""
+        now = self.clock()
+        held = now - self.last if self.waiting else max(0.0, min(now, self.until) - self.last)
+        if held > 0:
+            self.add(held)
+        self.last = max(self.last, now)
+
+    def hold(self, until: float) -> None:
+        """A rate-limit pause holds the platform until ``until`` (clock)."""
+        self.flush()
+        self.until = max(self.until, until)
+
+    @contextlib.asynccontextmanager
+    async def waiting_for(self) -> AsyncIterator[None]:
+        """One request waits (for the rate limiter) inside this block."""
+        self.flush()
+        self.waiting += 1
+        try:
+            yield
+        finally:
+            self.flush()
+            self.waiting -= 1
 
 
 @dataclass(frozen=True)
@@ -91,14 +130,17 @@ class PlatformHttp:
                                max(self.d.breaker_cooldown, self.d.risk_backoff))
         self.quota = Quota(cfg.daily_quota, cfg.quota_zone)
         self.paused_until = 0.0  # monotonic: Retry-After and risk-control pauses
+        self.held = HeldBack(metrics.COLLECTOR_RATE_LIMIT_WAIT.labels(self.platform).inc)
         self.last_problem = ""
 
     async def aclose(self) -> None:
+        self.held.flush()
         await self.client.aclose()
 
     # -- state the scheduler consults -----------------------------------------
     def wait_seconds(self) -> float:
         """Real seconds before this platform takes a request (pause or open breaker)."""
+        self.held.flush()
         return max(self.paused_until - time.monotonic(), self.breaker.wait_seconds(), 0.0)
 
     def note_usage(self, share: float | None) -> None:
@@ -122,6 +164,12 @@ class PlatformHttp:
     # -- the request path ---------------------------------------------------------
     async def call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float = 1.0) -> T:
         """Send ``request`` with retries; returns ``parse(response)`` or raises an ``errors`` class."""
+        try:
+            return await self._call(request, parse, cost)
+        finally:
+            self.held.flush()
+
+    async def _call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float) -> T:
         last: e.CollectError | None = None
         for attempt in range(1, self.d.max_attempts + 1):
             await self._ready()
@@ -154,9 +202,8 @@ class PlatformHttp:
     async def _attempt(self, request: Request, parse: Callable[[httpx.Response], T]) -> T:
         async with self.slots:
             if self.rate is not None:
-                waited = time.perf_counter()
-                await self.rate.acquire()
-                metrics.COLLECTOR_RATE_LIMIT_WAIT.labels(self.platform).inc(time.perf_counter() - waited)
+                async with self.held.waiting_for():
+                    await self.rate.acquire()
             started = time.perf_counter()
             try:
                 response = await self.client.request(request.method, request.path, params=request.params or None,
@@ -220,10 +267,11 @@ class PlatformHttp:
     def _pause(self, seconds: float, reason: str) -> None:
         """Hold every request of this platform for ``seconds`` (real time)."""
         seconds = min(seconds, max(self.d.max_pause, self.d.risk_backoff))
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        until = time.monotonic() + seconds
+        self.paused_until = max(self.paused_until, until)
         metrics.COLLECT_BACKOFF_SECONDS.labels(self.platform, reason).inc(seconds)
-        if reason == "rate_limited":
-            metrics.COLLECTOR_RATE_LIMIT_WAIT.labels(self.platform).inc(seconds)
+        if reason == "rate_limited":  # counted as it passes, once however many requests it holds
+            self.held.hold(until)
 
 
 def outcome_label(exc: e.CollectError) -> str:

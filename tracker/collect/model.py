@@ -52,6 +52,7 @@ class Comment:
     likes: int | None = None
     author_id: str | None = None
     parent_id: str | None = None
+    pinned: bool = False  # pinned on top of the first page whatever its age (Douyin's ``top``)
 
 
 @dataclass(slots=True)

@@ -55,7 +55,9 @@ COLLECTOR_PLATFORM_USAGE = Gauge("tracker_collector_platform_usage_ratio",
                                  "Share of its rate budget the platform last reported spent (Instagram's usage "
                                  "headers); requests are held from 0.9 on.", ["platform"])
 COLLECTOR_RATE_LIMIT_WAIT = Counter("tracker_collector_rate_limit_wait_seconds_total",
-                                    "Seconds spent waiting for the platform's rate limit.", ["platform"])
+                                    "Wall seconds the platform's collection was held back by its rate limit (a "
+                                    "request waiting for the limiter, or a Retry-After pause in force), each second "
+                                    "counted once: its rate is the share of time held back (0 to 1).", ["platform"])
 COLLECTOR_BREAKER_OPEN = Gauge("tracker_collector_breaker_open",
                                "1 while the platform's circuit breaker is open (requests are not sent).",
                                ["platform"])

@@ -4,7 +4,8 @@ Envelope ``{code, message, data}``, usually HTTP 200: ``code != 0`` is an error.
 -404, 62002, 62004, 62012 → the video is not visible (status unavailable);
 -352 and -412 (often HTTP 412) → risk control: back off and report, never evade
 (no WBI signing here: the plain documented endpoints only); -509, -799 → too
-frequent; -101 → login needed (set TRACKER_BILIBILI_SESSDATA); -503 → overload,
+frequent: the platform is left alone for ``LIMIT_HOLD`` (an hour, as an exhausted quota;
+a Retry-After, when one comes, is honoured instead), never retried at once; -101 → login needed (set TRACKER_BILIBILI_SESSDATA); -503 → overload,
 retry. ``data.stat``: view, like, reply, share, favorite → views, likes,
 comments, shares, saves. Comment pages are addressed by ``oid`` = the video's aid,
 which the view answer carries.
@@ -23,6 +24,10 @@ from tracker.collect.platforms.base import Adapter, count, from_unix, json_body,
 
 NAME = "bilibili"
 GONE = {-404, 62002, 62004, 62012}
+LIMIT_HOLD = 3600.0
+"""Seconds Bilibili is left alone after -509 (over limit) or -799 (too frequent) without a
+Retry-After: it documents no window, and such blocks are reported to last up to hours; a retry
+within seconds only prolongs them."""
 
 
 def check(response: httpx.Response) -> dict | None:
@@ -39,7 +44,10 @@ def check(response: httpx.Response) -> dict | None:
     if code in (-352, -412) or response.headers.get("x-bili-gaia-vvoucher"):
         raise e.RiskControl(message, code=code)
     if code in (-509, -799) or response.status_code == 429:
-        raise e.RateLimited(message, retry_after=retry_after(response), code=code)
+        wait = retry_after(response)
+        if wait is None and code in (-509, -799):  # Bilibili's own answer: no Retry-After, a window of its own
+            raise e.QuotaExhausted(message, retry_after=LIMIT_HOLD, code=code)
+        raise e.RateLimited(message, retry_after=wait, code=code)
     if code == -503 or response.status_code >= 500:
         raise e.ServerError(message, code=code)
     if code in (-101, -403):

@@ -5,7 +5,8 @@ anything else is an error even on HTTP 200. ``statistics``: play_count,
 digg_count (likes), comment_count, share_count; saves and searches-after-view
 exist only in Xingtu exports (None here). Codes: 2190008 / sub 20028001003,
 20028001008 → token; 2100004 / sub 20028001005 → retry; 2190015 → too frequent.
-An item left out of ``list`` is no longer visible. The token goes in the
+An item left out of ``list`` is no longer visible. A comment with ``top`` true is
+pinned on the first page whatever its age. The token goes in the
 ``access-token`` header with the authorising account's ``open_id``.
 """
 
@@ -89,7 +90,8 @@ class Douyin(Adapter):
             comments = [Comment(comment_id=str(need(c, "comment_id", str, NAME)), text=str(c.get("content", "")),
                                 created_at=from_unix(c.get("create_time"), "create_time", NAME),
                                 likes=c.get("digg_count") if isinstance(c.get("digg_count"), int) else None,
-                                author_id=c.get("comment_user_id")) for c in need(data, "list", list, NAME)]
+                                author_id=c.get("comment_user_id"), pinned=c.get("top") is True)
+                        for c in need(data, "list", list, NAME)]
             nxt = data.get("cursor")
             return CommentPage(comments, str(nxt) if data.get("has_more") and nxt else None)
 

@@ -15,8 +15,9 @@
      "gone_values": [404001]}
 
 Metric values may be numbers or display texts ("1.2万": rounded). A metric not
-mapped, or null in the answer, is None. A path that leads nowhere is an error,
-never a 0.
+mapped, or null in the answer, is None. A path that leads nowhere (a key or index
+the item lacks) is an InvalidResponse naming the metric and the path, never a 0
+or a silent null.
 """
 
 from __future__ import annotations
@@ -46,6 +47,27 @@ def _fill(template: Any, ids: list[str], sep: str) -> Any:
     if isinstance(template, str):
         return template.replace("{ids}", sep.join(ids)).replace("{id}", ids[0])
     return template
+
+
+NOWHERE = object()
+"""What ``reach`` answers for a path that leads nowhere."""
+
+
+def reach(data: Any, path: str) -> Any:
+    """``data`` followed along a dotted path (``a.b.0.c``): the value, None where the answer holds a
+    null on the way (the provider says there is no value), ``NOWHERE`` where a key or index is missing."""
+    for part in path.split(".") if path else ():
+        if data is None:
+            return None
+        if isinstance(data, dict):
+            if part not in data:
+                return NOWHERE
+            data = data[part]
+        elif isinstance(data, list) and part.lstrip("-").isdigit() and -len(data) <= int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return NOWHERE
+    return data
 
 
 @register
@@ -115,7 +137,11 @@ class Generic(Adapter):
                     raise e.InvalidResponse(f"{self.platform} provider: item without {self.spec['item_id']!r}")
                 values, rounded = {}, []
                 for metric, path in self.spec["metrics"].items():
-                    values[metric], was_rounded = count(dig(item, path), path, self.platform)
+                    value = reach(item, path)
+                    if value is NOWHERE:
+                        raise e.InvalidResponse(f"{self.platform} provider: metrics.{metric} path {path!r} leads "
+                                                f"nowhere in item {pid!r} (check TRACKER_COLLECT_GENERIC)")
+                    values[metric], was_rounded = count(value, path, self.platform)
                     if was_rounded:
                         rounded.append(metric)
                 ref = next((p for p in posts if p.platform_post_id == str(pid)), None)

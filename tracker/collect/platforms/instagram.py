@@ -5,8 +5,10 @@ views, likes, comments, shares, saved → views, likes, comments, shares, saves.
 A metric with no data is left out of ``data`` and stays None (hidden likes),
 never 0. Errors ``{"error":{"code","error_subcode","message"}}``: 190 → token;
 4, 17, 32, 613, 80002 → throttled (Retry-After, or X-Business-Use-Case-Usage's
-estimated_time_to_regain_access); 1, 2 → retry; 100/33 → media gone; 10, 200-299
-→ permission. The token is a Bearer header.
+estimated_time_to_regain_access); 1, 2 → retry; 100/33 → media gone; 10 "Not enough
+viewers" → too few viewers for insights (that media's metrics None, the credentials are
+fine); other 10, 200-299 → permission. A comments cursor Instagram refuses (code 100 when
+``after`` was sent) is ``CursorRejected``. The token is a Bearer header.
 
 Every answer may carry the app's usage of its rate budget (``X-Business-Use-Case-Usage``,
 ``X-App-Usage``: per cent of calls, CPU time and total time); the highest share goes to
@@ -29,6 +31,12 @@ from tracker.collect.platforms.base import Adapter, count, dig, from_text, json_
 NAME = "instagram"
 METRIC_NAMES = {"views": "views", "likes": "likes", "comments": "comments", "shares": "shares", "saved": "saves"}
 THROTTLE = {4, 17, 32, 613, 80002}
+TOO_FEW_VIEWERS = "not enough viewers"
+
+
+class TooFewViewers(e.Rejected):
+    """``(#10) Not enough viewers``: too few people saw the media for Instagram to show its
+    insights. Nothing is wrong with the credentials: that media's insights are None."""
 
 
 def _regain_seconds(response: httpx.Response) -> float | None:
@@ -88,6 +96,8 @@ def check(response: httpx.Response, http: PlatformHttp | None = None) -> dict | 
         raise e.RateLimited(message, retry_after=wait, code=code)
     if code in (1, 2) or err.get("is_transient") or response.status_code >= 500:
         raise e.ServerError(message, code=code)
+    if code == 10 and TOO_FEW_VIEWERS in str(err.get("message", "")).lower():
+        raise TooFewViewers(message, code=code)
     if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
         raise e.AuthFailed(message, code=code)
     raise e.Rejected(message, code=code)
@@ -108,7 +118,10 @@ class Instagram(Adapter):
         out = []
         for post in posts:
             def parse(response: httpx.Response, post: PostRef = post) -> Observation:
-                body = check(response, http)
+                try:
+                    body = check(response, http)
+                except TooFewViewers:
+                    return self.observation(post, {})  # insights withheld: every metric None, never 0
                 if body is None:
                     return self.unavailable(post)
                 values: dict[str, int | None] = {}
@@ -134,7 +147,12 @@ class Instagram(Adapter):
             params["after"] = cursor
 
         def parse(response: httpx.Response) -> CommentPage:
-            body = check(response, http)
+            try:
+                body = check(response, http)
+            except e.Rejected as exc:
+                if cursor and exc.code == 100:  # invalid parameter: the one that varies is the cursor
+                    raise e.CursorRejected(exc.message, code=exc.code) from None
+                raise
             if body is None:
                 return CommentPage([], None)
             comments = [Comment(comment_id=str(need(c, "id", str, NAME)), text=str(c.get("text", "")),

@@ -3,8 +3,9 @@
 ``count.json`` answers a **bare array** ``[{id, reposts, comments, attitudes}]``
 (attitudes = likes, reposts = shares); Weibo has no views or saves. An id left
 out is no longer visible. Errors (HTTP 4xx) ``{"request","error_code","error"}``,
-``error_code`` a string or a number: 10022/10023 → rate limit, 10024 → the hourly
-per-API budget is spent (treated as quota until the next hour), 21314-21332 →
+``error_code`` a string or a number: 10022 (IP), 10023 (user), 10024 (user per API)
+→ an hourly budget is spent: Weibo is left alone for an hour (as an exhausted quota;
+a Retry-After, when one comes, is honoured instead), never retried at once; 21314-21332 →
 token, 10001/10002 → retry, 20101/20132 → post gone. The token travels in the
 ``Authorization: OAuth2`` header.
 """
@@ -31,6 +32,7 @@ from tracker.collect.platforms.base import (
 
 NAME = "weibo"
 GONE = {"20101", "20132", "20112"}
+HOUR = 3600.0  # Weibo's rate limits are hourly budgets per app and user (PLATFORMS.md §5)
 
 
 def check(response: httpx.Response) -> object:
@@ -41,9 +43,12 @@ def check(response: httpx.Response) -> object:
         if code in GONE:
             return None
         if code in ("10022", "10023"):
-            raise e.RateLimited(message, retry_after=retry_after(response), code=code)
+            wait = retry_after(response)
+            if wait is None:  # Weibo sends none: the IP's or user's hourly budget is spent
+                raise e.QuotaExhausted(message, retry_after=HOUR, code=code)
+            raise e.RateLimited(message, retry_after=wait, code=code)
         if code == "10024":
-            raise e.QuotaExhausted(message, retry_after=3600, code=code)  # hourly budgets
+            raise e.QuotaExhausted(message, retry_after=HOUR, code=code)
         if code in ("10001", "10002") or response.status_code >= 500:
             raise e.ServerError(message, code=code)
         if code.startswith("213") or code == "10014" or response.status_code == 401:

@@ -4,7 +4,8 @@ There is no public API: the base URL is the provider's (TRACKER_COLLECT_BASE_URL
 and the token its own. ``POST /api/sns/web/v1/feed {source_note_id}`` →
 ``data.items[0].note_card.interact_info`` with liked_count, collected_count,
 comment_count, share_count as **texts** that may be rounded ("1.2万" = at least
-12,000; listed in ``rounded``). No views or searches here (exports only).
+12,000; listed in ``rounded``). A counter missing, null or "" is hidden: that one is None,
+the others are kept. No views or searches here (exports only).
 Envelope ``{success, code, msg, data}``: 300012 (IP risk) and HTTP 461/471 with
 ``Verifytype`` (captcha) → risk control: back off and report, never solve;
 300013 → too frequent; -100 → login expired; -510001 → note gone; -1 → retry.
@@ -48,6 +49,12 @@ def check(response: httpx.Response) -> dict | None:
     raise e.Rejected(message, code=code)
 
 
+def shown(value: object) -> object:
+    """A counter as interact_info gives it; missing, null or an empty text is a hidden count (None),
+    which leaves that counter alone null: the others of the note are kept, and it is never 0."""
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
 @register
 class Xiaohongshu(Adapter):
     name = NAME
@@ -69,9 +76,7 @@ class Xiaohongshu(Adapter):
                 info = need(data, "items.0.note_card.interact_info", dict, NAME)
                 values, rounded = {}, []
                 for metric, key in INTERACT:
-                    values[metric], was_rounded = count(info.get(key), key, NAME)
-                    if values[metric] is None:
-                        raise e.InvalidResponse(f"xiaohongshu: interact_info.{key} missing")
+                    values[metric], was_rounded = count(shown(info.get(key)), f"interact_info.{key}", NAME)
                     if was_rounded:
                         rounded.append(metric)
                 return self.observation(post, values, rounded)

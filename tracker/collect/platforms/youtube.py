@@ -5,8 +5,9 @@ Counts are digit strings; ``likeCount`` and ``commentCount`` may be missing
 from ``items`` is no longer visible (deleted, private). Errors are
 ``{"error":{"code","errors":[{"reason"}]}}``: quotaExceeded → quota,
 rateLimitExceeded → rate limit, authError/forbidden → credentials,
-backendError → retry. Every call costs one quota unit (10,000/day, Pacific time).
-The key travels in the ``X-goog-api-key`` header, never in the URL.
+backendError → retry, invalidPageToken (a stale comment page token) → CursorRejected.
+Every call costs one quota unit (10,000/day, Pacific time). The key travels in
+the ``X-goog-api-key`` header, never in the URL.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def check(response: httpx.Response) -> dict:
             raise e.ServerError(message, code=reasons)
         if response.status_code == 401 or {"authError", "keyInvalid", "forbidden"} & set(reasons):
             raise e.AuthFailed(message, code=reasons)
+        if "invalidPageToken" in reasons:
+            raise e.CursorRejected(message, code=reasons)
         raise e.Rejected(message, code=reasons)
     http_status(response, NAME)
     if not isinstance(body, dict):

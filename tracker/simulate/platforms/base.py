@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import uuid
+import weakref
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +25,32 @@ GENERIC_KINDS = frozenset({"slow", "truncated", "html"})
 HTML_PAGE = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
              "<center><h1>{status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
              "</body>\r\n</html>\r\n")
+
+
+@dataclass
+class Edges:
+    """Edge formats a simulation serves on request [sim], set in process like
+    ``Simulation.instagram_calls_per_hour``: ``edges(sim).pinned["<item id>"] = 3``.
+
+    - ``pinned``: Douyin item id → index (0 = oldest) of the comment its creator pinned: it
+      heads the first comment page with ``top`` true, whatever its age, and leaves its place.
+    - ``hidden_counters``: Xiaohongshu note id → {interact_info key: "null" | "blank" | "absent"}:
+      that counter is answered as null, as "" or not at all (hidden), the others as usual.
+    """
+
+    pinned: dict[str, int] = field(default_factory=dict)
+    hidden_counters: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+_EDGES: weakref.WeakKeyDictionary[Simulation, Edges] = weakref.WeakKeyDictionary()
+
+
+def edges(sim: Simulation) -> Edges:
+    """The edge formats ``sim`` serves (none until set)."""
+    found = _EDGES.get(sim)
+    if found is None:
+        found = _EDGES[sim] = Edges()
+    return found
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -10,7 +10,8 @@
   the last page has ``is_end`` true and no ``next_offset``.
 - Faults: expired token → -101; risk control → -352 (``data.v_voucher``, header
   ``x-bili-gaia-vvoucher``) or, with ``code=-412``, -412 on HTTP 412; quota → -509;
-  rate limit → HTTP 429 + Retry-After with -799 [sim status]; 5xx → -503 [sim].
+  rate limit → HTTP 429 + Retry-After with -799 [sim status], or with ``code=-799`` as
+  Bilibili sends it: HTTP 200, no Retry-After; 5xx → -503 [sim].
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
     if spec.kind == "quota":
         return envelope(-509)
     if spec.kind == "rate_limit":
+        if spec.code == -799:  # as Bilibili answers it: HTTP 200, no Retry-After
+            return envelope(-799)
         return envelope(-799, status=spec.http_status or 429, headers=retry_headers(spec))
     return envelope(-503, status=spec.http_status or 503)
 

@@ -8,7 +8,8 @@ Envelope ``{"data":{…,"error_code","description"},"extra":{"error_code","descr
   share_count,forward_count,download_count}``. No save or search counter (exports only).
   Unknown, unpublished and taken-down ids are left out of ``list``.
 - ``GET /douyin/item/comment/list/?open_id&item_id&cursor&count(≤50, def 10)``: newest
-  first; ``data.{list,cursor,has_more}``; pass ``cursor`` back as is.
+  first; ``data.{list,cursor,has_more}``; pass ``cursor`` back as is. A comment pinned by
+  ``edges(sim).pinned`` heads the first page with ``top`` true, whatever its age [sim].
 - Faults: expired token → 2190008 / sub 20028001008; 5xx → HTTP 5xx with 2100004 / sub
   20028001005 [sim status]; rate limit → HTTP 429 + Retry-After with 2100005 [sim].
   Missing open_id or bad ids → 2100005 [sim].
@@ -22,6 +23,7 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.platforms.base import (
+    edges,
     int_param,
     json_body,
     json_response,
@@ -86,13 +88,21 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         size = int_param(request, "count", 10, 1, 50)
         cursor = int_param(request, "cursor", 0, 0, 2**62)
         total = sim.comment_count(post, ts)
+        pinned = edges(sim).pinned.get(post.platform_post_id)
+        if pinned is not None and pinned >= total:
+            pinned = None
+        first = [pinned] if pinned is not None and cursor == 0 else []
         top = total - 1 if cursor == 0 else min(total, cursor) - 1  # cursor = index of the next comment + 1
-        indices = list(range(top, max(top - size, -1), -1))
-        nxt = top - size + 1
+        indices: list[int] = []
+        while top >= 0 and len(first) + len(indices) < size:
+            if top != pinned:
+                indices.append(top)
+            top -= 1
+        nxt = top + 1 if any(i != pinned for i in range(top + 1)) else 0
         items = [{"comment_id": f"{post.platform_post_id[-10:]}{c.index:09d}", "comment_user_id": c.author_id,
-                  "content": c.text, "digg_count": c.likes, "reply_comment_total": 0, "top": False,
-                  "create_time": int(c.created_ts)} for c in sim.comments(post, indices)]
-        return envelope(sim, {"list": items, "cursor": max(nxt, 0), "has_more": nxt > 0})
+                  "content": c.text, "digg_count": c.likes, "reply_comment_total": 0, "top": c.index == pinned,
+                  "create_time": int(c.created_ts)} for c in sim.comments(post, first + indices)]
+        return envelope(sim, {"list": items, "cursor": nxt, "has_more": nxt > 0})
 
     return [web.post("/douyin/api/douyin/v1/video/video_data/", video_data),
             web.get("/douyin/item/comment/list/", comment_list)]

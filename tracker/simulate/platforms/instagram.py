@@ -6,7 +6,9 @@
   total_interactions`` → ``{"data":[{"name","period":"lifetime","values":[{"value"}],
   "title","description","id"}]}``; a metric with no data (hidden likes) is left out;
   deprecated or unknown metrics (plays, impressions, video_views…) → 400 code 100.
-  ``reach`` is 62 % of views and ``total_interactions`` the sum of the four [sim].
+  ``reach`` is 62 % of views and ``total_interactions`` the sum of the four [sim]. Media
+  with too few viewers (reach below ``INSIGHTS_MIN_REACH``) → 400 code 10 "(#10) Not enough
+  viewers for the media to show insights".
 - ``GET /instagram/{media-id}/comments?fields=id,text,timestamp,username,like_count&limit
   (≤50, def 25)&after=`` → ``{"data":[…],"paging":{"cursors":{"before","after"},"next"?}}``,
   newest first; stop when ``next`` is missing.
@@ -49,6 +51,9 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 NAME = "instagram"
 KINDS = frozenset({"rate_limit", "server_error", "expired_token", "quota"})
 INSIGHTS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
+INSIGHTS_MIN_REACH = 5
+"""Below this reach (people who saw the media) insights answer "(#10) Not enough viewers" [sim
+threshold]: in the simulation, the first minute or two after publishing."""
 _FIELDS = {"id", "like_count", "comments_count", "media_type", "media_product_type", "permalink", "timestamp",
            "caption", "username"}
 
@@ -149,6 +154,8 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
             return error(f"(#100) metric[{metrics.index(bad[0]) if bad else 0}] must be one of the following "
                          f"values: {', '.join(INSIGHTS)}", 100, 400)
         c = sim.counts([post], ts)[0]
+        if int(c["views"] * 0.62) < INSIGHTS_MIN_REACH:
+            return error("(#10) Not enough viewers for the media to show insights", 10, 400)
         values = {"views": c["views"], "reach": int(c["views"] * 0.62), "likes": c["likes"],
                   "comments": c["comments"], "shares": c["shares"], "saved": c["saves"]}
         parts = [values[k] for k in ("likes", "comments", "shares", "saved") if values[k] is not None]

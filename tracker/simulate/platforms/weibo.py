@@ -7,7 +7,8 @@
 - ``GET /weibo/2/comments/show.json?id&since_id&max_id&count(≤200, def 50)``: newest
   first; page with ``max_id=next_cursor``; ``next_cursor == 0`` at the end.
 - Errors (HTTP 4xx) ``{"request","error_code","error"}`` with ``error_code`` as text:
-  expired token → 401 "21327"; rate limit → 429 + Retry-After "10023"; quota → 403
+  expired token → 401 "21327"; rate limit → 429 + Retry-After "10023" [sim status], or with
+  ``code=10022|10023`` as Weibo sends it: 403 without headers; quota → 403
   "10024"; 5xx → "10001"; bad ids → 400 "10017" [sim statuses].
 """
 
@@ -42,6 +43,9 @@ def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
     if spec.kind == "quota":
         return error(path, "10024", "User requests for (statuses/count) out of rate limit!", 403)
     if spec.kind == "rate_limit":
+        if spec.code in (10022, 10023):  # as Weibo answers it: HTTP 403, no headers
+            return error(path, str(spec.code), "IP requests out of rate limit!" if spec.code == 10022
+                         else "User requests out of rate limit!", spec.http_status or 403)
         return error(path, "10023", "User requests out of rate limit!", spec.http_status or 429, retry_headers(spec))
     return error(path, "10001", "system error!", spec.http_status or 503)
 

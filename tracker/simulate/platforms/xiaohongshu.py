@@ -3,7 +3,8 @@ provider or export relays. Envelope ``{"success","code","msg","data"}``, HTTP 20
 
 - ``POST /xiaohongshu/api/sns/web/v1/feed`` body ``{source_note_id, xsec_source,
   xsec_token}`` → ``data.items[0].note_card.interact_info={liked_count, collected_count,
-  comment_count, share_count}``, all **strings**, rounded by ``display_count``. No view or
+  comment_count, share_count}``, all **strings**, rounded by ``display_count``; a counter
+  hidden by ``edges(sim).hidden_counters`` is null, "" or left out [sim]. No view or
   search count (exports only). Unknown, unpublished or taken down → code -510001.
 - ``GET /xiaohongshu/api/sns/web/v2/comment/page?note_id&cursor&xsec_token``: 10 per page,
   newest first, ``data.{comments,cursor,has_more}``; ``like_count`` is a string too.
@@ -20,7 +21,13 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
-from tracker.simulate.platforms.base import json_body, json_response, newest_first, retry_headers
+from tracker.simulate.platforms.base import (
+    edges,
+    json_body,
+    json_response,
+    newest_first,
+    retry_headers,
+)
 from tracker.simulate.simulation import Simulation
 
 NAME = "xiaohongshu"
@@ -82,9 +89,15 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         if post is None:
             return envelope(-510001)
         c = sim.counts([post], ts)[0]
-        interact = {"liked": False, "liked_count": display_count(c["likes"]), "collected": False,
-                    "collected_count": display_count(c["saves"]), "comment_count": display_count(c["comments"]),
-                    "share_count": display_count(c["shares"])}
+        interact: dict[str, object] = {
+            "liked": False, "liked_count": display_count(c["likes"]), "collected": False,
+            "collected_count": display_count(c["saves"]), "comment_count": display_count(c["comments"]),
+            "share_count": display_count(c["shares"])}
+        for key, form in edges(sim).hidden_counters.get(post.platform_post_id, {}).items():
+            if form == "absent":
+                interact.pop(key, None)
+            else:
+                interact[key] = None if form == "null" else ""
         ms = int(post.published_at.timestamp() * 1000)
         card = {"note_id": post.platform_post_id, "type": "video" if post.content_form == "video_note" else "normal",
                 "title": post.title, "desc": post.title, "time": ms, "last_update_time": ms, "user": user(post),
