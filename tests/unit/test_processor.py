@@ -78,6 +78,17 @@ def test_snapshot_older_than_reorder_window_goes_to_late_table() -> None:
     assert state.totals()["views"] == 1200
 
 
+def test_a_late_snapshot_gives_the_totals_a_metric_no_later_one_had() -> None:
+    """A day-late export carries saves the API never gives: they are the post's saves, while its
+    older views do not replace the newer ones."""
+    state, out = apply_all([snap(12, 1200), snap(13, 1300), snap(2, 200, saves=40)])
+    assert out.late == 1
+    totals = state.totals()
+    assert totals["saves"] == 40 and totals["views"] == 1300
+    cols = dict(zip(r.COLUMNS[r.POST_TOTALS], Processor.totals_row(POST, state), strict=True))
+    assert cols["saves"] == 40 and cols["engagements"] == 10 + 1 + 0 + 40
+
+
 def test_bad_message_becomes_dlq_row_with_reason() -> None:
     bad = orjson.loads(snap(1, 5))
     bad["metrics"]["views"] = -5

@@ -111,20 +111,16 @@ class Processor:
         row = (m["tenant"], m["post_id"], observed_at, m["platform"], *values, m["status"], m["source"],
                m.get("rounded") or [], source.partition, offset, offset)
         if self._is_late(offset, observed_ms, state):
+            # the analytics leave it out (DESIGN.md: reorder window), but a metric it carries that no
+            # later snapshot had is the post's latest value: a day-late export's saves (export-only on
+            # Douyin) are the post's saves, in its totals and ROI
             out.add(r.LATE_SNAPSHOTS, row)
             out.late += 1
+            _merge_latest(state.latest, observed_ms, values, newest=False)
             return
         out.add(r.SNAPSHOTS, row)
-        latest = state.latest
         newest = observed_ms >= state.last_observed_ms  # then it is newer than every metric's last value
-        for metric, value in zip(METRICS, values, strict=True):
-            if value is None:
-                continue
-            seen = latest.get(metric)
-            if seen is None:
-                latest[metric] = [observed_ms, value]
-            elif newest or observed_ms >= seen[0]:
-                seen[0], seen[1] = observed_ms, value
+        _merge_latest(state.latest, observed_ms, values, newest)
         if newest:
             state.last_observed_ms = observed_ms
             previous, state.status = state.status, m["status"]
@@ -285,6 +281,18 @@ def wrong_partition(source: Source, key: bytes, partitions: int) -> str:
             f"{home_partition(key, partitions)}; produce it keyed by post_id with the default Java/aiokafka "
             "partitioner (murmur2) and no explicit partition (librdkafka clients such as kcat or confluent-kafka: "
             "partitioner=murmur2_random), and `tracker dlq replay --reason 'wrong partition'` sends it again so")
+
+
+def _merge_latest(latest: dict[str, list[int]], observed_ms: int, values: tuple[int | None, ...], newest: bool) -> None:
+    """Take each metric ``values`` carries as its latest value, unless one observed later is known."""
+    for metric, value in zip(METRICS, values, strict=True):
+        if value is None:
+            continue
+        seen = latest.get(metric)
+        if seen is None:
+            latest[metric] = [observed_ms, value]
+        elif newest or observed_ms >= seen[0]:
+            seen[0], seen[1] = observed_ms, value
 
 
 def reject(source: Source, raw: bytes | None, reason: str, out: Output, error_class: str = "InvalidInput") -> None:
