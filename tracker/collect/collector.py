@@ -206,6 +206,10 @@ class Collector:
             if obs is None:  # the platform returned nothing for it
                 self._done(slot, observed)
                 continue
+            if obs.status == "invalid":  # this post's item was unreadable: it alone is polled again
+                log.warning("%s: %s not read: %s", r.platform, ref.post_id, obs.problem or "invalid item")
+                self._failed(r, [slot], "invalid")
+                continue
             if obs.extra:
                 self.extra.setdefault(slot, {}).update(obs.extra)
             try:

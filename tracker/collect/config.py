@@ -71,7 +71,7 @@ def _secrets(settings: Settings) -> dict[str, dict[str, SecretStr]]:
         "weibo": {"access_token": settings.weibo_access_token},
         "douyin": {"access_token": settings.douyin_access_token},
         "kuaishou": {"access_token": settings.kuaishou_access_token},
-        "tiktok": {"access_token": settings.tiktok_access_token},
+        "tiktok": {"access_token": settings.tiktok_access_token, "research_token": settings.tiktok_research_token},
         "instagram": {"access_token": settings.instagram_access_token},
         "xiaohongshu": {"token": settings.xiaohongshu_token},
         "generic": {"token": settings.generic_token},

@@ -11,7 +11,7 @@ never 0; "1.2万" is 12,000 and listed as rounded.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 
 from tracker.collect import errors as e
@@ -65,9 +65,14 @@ def blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in EMPTY)
 
 
-def parse_time(value: Any, tz: tzinfo | None = None) -> datetime:
+DAY_END = time(23, 59, 59)
+"""The time a daily export's date stands for: its figures are the counts at the end of that day."""
+
+
+def parse_time(value: Any, tz: tzinfo | None = None, day_end: bool = False) -> datetime:
     """An aware UTC datetime from an RFC 3339 text, a date or an Excel datetime. Values without
-    a zone are read in ``tz``; without ``tz`` a date is midnight UTC and a text time is refused."""
+    a zone are read in ``tz``; without ``tz`` a date is midnight UTC and a text time is refused.
+    ``day_end``: a date alone (a daily export's 数据日期) is the end of that day in ``tz``."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz or UTC).astimezone(UTC)
     text = str(value).strip().replace("/", "-")
@@ -75,6 +80,8 @@ def parse_time(value: Any, tz: tzinfo | None = None) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise RowError(f"as_of: not a time ({text!r:.40}); use RFC 3339 such as 2025-09-20T12:00:00Z") from None
+    if day_end and len(text) <= 10:  # a date alone
+        moment = datetime.combine(moment.date(), DAY_END)
     if moment.tzinfo is None:
         if tz is None and len(text) > 10:
             raise NoZone(f"as_of: {text!r} has no time zone; add Z or an offset such as +08:00")
@@ -91,11 +98,13 @@ def check_post_id(post_id: str) -> str:
 
 
 def observation_from_row(row: dict[str, Any], platform: str | None = None, any_id: bool = False,
-                         tz: tzinfo | None = None) -> Observation:
+                         tz: tzinfo | None = None, now: datetime | None = None) -> Observation:
     """Map one export row (any alias headers) to an observation; raises RowError with the reason.
     ``any_id`` takes a ``post_id`` without a colon as it is (a label: offline analysis needs no
     platform), while one with a colon must name a known platform as everywhere; ``tz`` is the
-    zone of times written without one."""
+    zone of times written without one. ``now`` (a daily export read as it is served): a date
+    alone is the end of that day in ``tz``, or ``now`` while that day is not over, never a time
+    to come; without ``now`` a date is the start of its day, as ``parse_time`` reads it."""
     fields: dict[str, Any] = {}
     for header, value in row.items():
         canon = canonical(header)
@@ -116,7 +125,9 @@ def observation_from_row(row: dict[str, Any], platform: str | None = None, any_i
         raise RowError("post_id: missing (give post_id, or platform_post_id with the platform)")
     if blank(fields.get("as_of")):
         raise RowError("as_of: missing; the export must state the time of its figures")
-    observed = parse_time(fields["as_of"], tz)
+    observed = parse_time(fields["as_of"], tz, day_end=now is not None)
+    if now is not None and observed > now and len(str(fields["as_of"]).strip()) <= 10:
+        observed = now
     metrics: dict[str, int | None] = {}
     rounded = []
     for metric in METRICS:

@@ -28,8 +28,10 @@ class Observation:
 
     ``metrics`` holds every metric name the platform could have; None = not
     exposed (never 0). ``rounded`` names metrics the platform rounded ("1.2万").
-    ``status`` is ``ok``, or ``unavailable`` when the platform no longer shows the
-    post (every metric None). ``observed_at`` is set when the answer states its
+    ``status`` is ``ok``, ``unavailable`` when the platform no longer shows the
+    post (every metric None), or ``invalid`` when the answer held this post with a
+    value that is no count (``problem`` says which): that post alone failed, it is
+    no snapshot and is polled again; the batch's other posts are kept. ``observed_at`` is set when the answer states its
     own time (exports); otherwise the collector's clock at the answer is used.
     ``extra`` carries ids learnt on the way (Bilibili's aid for comments).
     """
@@ -40,6 +42,7 @@ class Observation:
     status: str = "ok"
     observed_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    problem: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ An adapter knows one platform's request and response formats (PLATFORMS.md)
 and nothing about scheduling, retries or Kafka:
 
 - ``fetch_metrics(http, posts)``: one call for up to ``batch_size`` posts, an
-  ``Observation`` per post asked for (``unavailable`` when the platform left it out);
+  ``Observation`` per post asked for (``unavailable`` when the platform left it out,
+  ``invalid`` when its item held a value that is no count: that post alone fails);
 - ``fetch_comments(http, post, cursor)``: one page of comments and the next cursor.
 
 Parsing raises ``tracker.collect.errors`` classes, so a body that does not have
@@ -85,6 +86,36 @@ class Adapter:
         """The platform no longer shows the post (taken down, private, deleted)."""
         return Observation(post.post_id, dict.fromkeys(METRICS), (), "unavailable")
 
+    def invalid(self, post: PostRef, problem: str) -> Observation:
+        """The answer held this post with a value that is no count: this post alone failed (no
+        snapshot; polled again), the other posts of its batch are kept."""
+        return Observation(post.post_id, dict.fromkeys(METRICS), (), "invalid", problem=problem)
+
+    def counted(self, post: PostRef, item: Any, fields: Sequence[tuple[str, str]]) -> Observation:
+        """The observation of one answered item: ``fields`` maps metric → dotted path of its
+        counter in ``item``. Counters may be numbers or digit strings (``"123"``, exact); a
+        counter missing or no count makes ``invalid(post)``, never an error of the whole batch."""
+        try:
+            values, rounded = counters(item, fields, self.platform)
+        except e.InvalidResponse as exc:
+            return self.invalid(post, exc.message)
+        return self.observation(post, values, rounded)
+
+
+def counters(item: Any, fields: Sequence[tuple[str, str]], platform: str) -> tuple[dict[str, int | None], list[str]]:
+    """Counters of one item (metric → path): (values, rounded metrics); InvalidResponse naming
+    the path when one is missing or no count (numbers, digit strings and display texts are)."""
+    values: dict[str, int | None] = {}
+    rounded: list[str] = []
+    for metric, path in fields:
+        raw = dig(item, path)
+        if raw is None:
+            raise e.InvalidResponse(f"{platform}: {path} is missing")
+        values[metric], was_rounded = count(raw, path, platform)
+        if was_rounded:
+            rounded.append(metric)
+    return values, rounded
+
 
 def json_body(response: httpx.Response, platform: str) -> Any:
     """The parsed JSON body, or InvalidResponse (5xx pages become ServerError, 429 RateLimited)."""
@@ -157,5 +188,5 @@ def from_text(value: Any, field: str, platform: str, parse: Callable[[str], date
     return moment.astimezone(UTC)
 
 
-__all__ = ["ADAPTERS", "Adapter", "Request", "adapter_for", "count", "dig", "from_text", "from_unix",
+__all__ = ["ADAPTERS", "Adapter", "Request", "adapter_for", "count", "counters", "dig", "from_text", "from_unix",
            "http_status", "json_body", "need", "register"]

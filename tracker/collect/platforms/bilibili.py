@@ -20,10 +20,12 @@ import httpx
 from tracker.collect import errors as e
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, count, from_unix, json_body, need, register
+from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
 
 NAME = "bilibili"
 GONE = {-404, 62002, 62004, 62012}
+COUNTERS = (("views", "stat.view"), ("likes", "stat.like"), ("comments", "stat.reply"), ("shares", "stat.share"),
+            ("saves", "stat.favorite"))
 LIMIT_HOLD = 3600.0
 """Seconds Bilibili is left alone after -509 (over limit) or -799 (too frequent) without a
 Retry-After: it documents no window, and such blocks are reported to last up to hours; a retry
@@ -74,11 +76,11 @@ class Bilibili(Adapter):
                 if data is None:
                     return self.unavailable(post)
                 stat = need(data, "stat", dict, NAME)
-                values = {m: count(need(stat, k, int, NAME), f"stat.{k}", NAME)[0] for m, k in
-                          (("views", "view"), ("likes", "like"), ("comments", "reply"), ("shares", "share"),
-                           ("saves", "favorite"))}
+                obs = self.counted(post, data, COUNTERS)
                 aid = data.get("aid", stat.get("aid"))
-                return self.observation(post, values, extra={"aid": str(aid)} if aid else {})
+                if aid:
+                    obs.extra["aid"] = str(aid)
+                return obs
 
             request = Request("GET", "/x/web-interface/view", {"bvid": post.platform_post_id}, headers=self._headers())
             out.append(await http.call(request, parse))

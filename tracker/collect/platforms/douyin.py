@@ -19,26 +19,48 @@ import httpx
 from tracker.collect import errors as e
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, count, from_unix, json_body, need, register
+from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
 
 NAME = "douyin"
 AUTH = {2190008, 2190002, 2190004, 20028001003, 20028001008, 28001003, 28001008}
 RETRY = {2100004, 20028001005, 2190001}
 THROTTLE = {2190015, 2100007}
+COUNTERS = (("views", "statistics.play_count"), ("likes", "statistics.digg_count"),
+            ("comments", "statistics.comment_count"), ("shares", "statistics.share_count"))
+HIDDEN = {2, 4, 7}
+"""``video_status`` values of an item the public no longer sees. PLATFORMS.md §6 names the field
+but not its values, so they are [unv] here; these three are the ones Douyin's video-list
+documentation spells out (developer.open-douyin.com, not re-checked for this project):
+2 不适宜公开 (withheld by the platform), 4 审核中 (in review), 7 私密 (private). Such an item is
+``unavailable``, never counted as live. Any other value (1 published, 5 public, 6 friends only,
+or one not documented) keeps the item live, as before: its counters still grow where it is shown.
+Deleted items are left out of ``list`` (unavailable too)."""
+
+
+def _code(part: object) -> int | None:
+    """``error_code`` of the envelope's ``extra`` or ``data``; None when absent or not a number."""
+    code = part.get("error_code") if isinstance(part, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
 
 
 def check(response: httpx.Response) -> dict:
+    """``data`` of a successful answer, or the error. Success is HTTP 200 with both
+    ``extra.error_code`` and ``data.error_code`` present and 0 (PLATFORMS.md §6): a body missing
+    either is no success (InvalidResponse), however it looks otherwise."""
     body = json_body(response, NAME)
-    data = need(body, "data", dict, NAME)
-    extra = body.get("extra") if isinstance(body.get("extra"), dict) else {}
-    code = extra.get("error_code", data.get("error_code"))
-    inner = data.get("error_code", 0)
-    sub = extra.get("sub_error_code", 0)
-    if not isinstance(code, int) or not isinstance(inner, int):
-        raise e.InvalidResponse("douyin: error_code missing from the envelope")
-    if code == 0 and inner == 0 and response.status_code == 200:
+    if not isinstance(body, dict):
+        raise e.InvalidResponse("douyin: the body is not an object")
+    data, extra = body.get("data"), body.get("extra")
+    outer, inner = _code(extra), _code(data)
+    failing = outer or inner or 0  # an error code read from either part classifies the answer
+    if failing == 0 and response.status_code == 200:
+        if outer is None or inner is None or not isinstance(data, dict):
+            missing = "extra.error_code" if outer is None else "data.error_code" if inner is None else "data"
+            raise e.InvalidResponse(f"douyin: {missing} missing from the envelope: not a success")
         return data
-    failing = code or inner
+    extra = extra if isinstance(extra, dict) else {}
+    data = data if isinstance(data, dict) else {}
+    sub = extra.get("sub_error_code", 0)
     message = f"douyin: {failing}/{sub} {extra.get('description') or data.get('description', '')}"
     if failing in AUTH or sub in AUTH:
         raise e.AuthFailed(message, code=failing)
@@ -66,19 +88,22 @@ class Douyin(Adapter):
         request = Request("POST", "/api/douyin/v1/video/video_data/", params,
                           json={"item_ids": [p.platform_post_id for p in posts]}, headers=headers)
 
-        def parse(response: httpx.Response) -> dict[str, dict]:
+        by_id = {p.platform_post_id: p for p in posts}
+
+        def parse(response: httpx.Response) -> dict[str, Observation]:
             out = {}
             for item in need(check(response), "list", list, NAME):
-                stats = need(item, "statistics", dict, NAME)
-                out[str(need(item, "item_id", str, NAME))] = {
-                    m: count(need(stats, k, int, NAME), k, NAME)[0]
-                    for m, k in (("views", "play_count"), ("likes", "digg_count"), ("comments", "comment_count"),
-                                 ("shares", "share_count"))}
+                post = by_id.get(str(need(item, "item_id", str, NAME)))
+                if post is None:
+                    continue
+                if item.get("video_status") in HIDDEN:
+                    out[post.platform_post_id] = self.unavailable(post)
+                else:  # one item's bad counter fails that post alone
+                    out[post.platform_post_id] = self.counted(post, item, COUNTERS)
             return out
 
         found = await http.call(request, parse)
-        return [self.observation(p, found[p.platform_post_id]) if p.platform_post_id in found
-                else self.unavailable(p) for p in posts]
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:

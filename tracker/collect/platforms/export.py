@@ -7,20 +7,36 @@ Xiaohongshu views as in Pugongying reports). The body is ``{"as_of", "columns",
 lacks is absent or null (None, never 0). ``observed_at`` is the row's ``as_of``:
 the time the export states for its figures. Rows are checked with the same
 mapping as ``tracker snapshots import`` (``tracker.collect.exportrows``).
+
+Times written without a zone are read in the platform's zone (``PlatformConfig.quota_zone``:
+Asia/Shanghai for the Chinese platforms, whose exports — Xingtu, Pugongying, Channels — state
+Beijing dates and times). A date alone (Xingtu's 数据日期) is a daily export's: the counts at the
+end of that day there, or the present while that day is not over, never a time to come.
+A row that cannot be read fails that post alone; the export's other rows are kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from tracker.collect import errors as e
-from tracker.collect.exportrows import RowError, observation_from_row
+from tracker.collect.exportrows import RowError, canonical, observation_from_row
 from tracker.collect.http import PlatformHttp, Request
 from tracker.collect.model import Observation, PostRef
 from tracker.collect.platforms.base import Adapter, http_status, json_body, need, register
 from tracker.contracts.vocab import METRICS
+
+
+def row_id(row: dict[str, Any]) -> str:
+    """The platform id a row names (its platform_post_id, or the tail of its post_id), '' if none."""
+    fields = {canonical(k): v for k, v in row.items() if canonical(k) in ("post_id", "platform_post_id")}
+    pid = str(fields.get("platform_post_id") or "").strip()
+    return pid or str(fields.get("post_id") or "").strip().partition(":")[2]
 
 
 @register
@@ -33,19 +49,24 @@ class Export(Adapter):
         request = Request("GET", "/export", {"format": "json",
                                              "post_ids": ",".join(p.platform_post_id for p in posts)})
         platform = self.platform
+        zone = ZoneInfo(self.config.quota_zone)
 
         def parse(response: httpx.Response) -> dict[str, Observation]:
             body = json_body(response, platform)
             http_status(response, platform)
+            now = datetime.fromtimestamp(http.clock.now(), UTC)
             out = {}
             for i, row in enumerate(need(body, "rows", list, platform)):
                 if not isinstance(row, dict):
                     raise e.InvalidResponse(f"{platform} export: row {i} is not an object")
                 row = {"as_of": body.get("as_of"), **row}
                 try:
-                    obs = observation_from_row(row, platform)
+                    obs = observation_from_row(row, platform, tz=zone, now=now)
                 except RowError as exc:
-                    raise e.InvalidResponse(f"{platform} export: row {i}: {exc}") from None
+                    post = next((p for p in posts if p.platform_post_id == row_id(row)), None)
+                    if post is None:
+                        raise e.InvalidResponse(f"{platform} export: row {i}: {exc}") from None
+                    obs = self.invalid(post, f"{platform} export: row {i}: {exc}")
                 out[obs.post_id.partition(":")[2]] = obs
             return out
 

@@ -93,14 +93,15 @@ class Generic(Adapter):
     def batch(self) -> int:
         return max(1, int(self.config.batch_size or self.spec.get("batch_size", 1)))
 
-    def _check(self, response: httpx.Response) -> Any:
+    def _check(self, response: httpx.Response) -> tuple[Any, bool]:
+        """The body, and whether its code is a "gone" one; or the error the code means."""
         body = json_body(response, self.platform)
         path = self.spec.get("error_path")
         if path:
             code = dig(body, path)
             message = f"{self.platform} provider: {path}={code!r}"
             if code in self.spec.get("gone_values", []):
-                return None
+                return body, True
             if code in self.spec.get("risk_values", []):
                 raise e.RiskControl(message, code=code)
             if code in self.spec.get("rate_limit_values", []):
@@ -111,9 +112,26 @@ class Generic(Adapter):
                 http_status(response, self.platform, message)
                 raise e.Rejected(message, code=code)
         http_status(response, self.platform)
-        return body
+        return body, False
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        """One call for the batch. A "gone" code (``gone_values``) is the answer's, not an item's:
+        it marks a post unavailable only when it can concern that post alone: the batch was that
+        one post, or every other post came back as an item. Otherwise the posts it may concern
+        are asked again one by one, so that each gone code concerns exactly one post."""
+        found, gone = await self._ask(http, posts)
+        if gone:
+            missing = [p for p in posts if p.platform_post_id not in found]
+            if len(missing) == 1:
+                found[missing[0].platform_post_id] = self.unavailable(missing[0])
+            else:
+                for post in missing:  # alone, a gone code or a missing item concerns this post
+                    alone, _ = await self._ask(http, [post])
+                    found.update(alone)
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+
+    async def _ask(self, http: PlatformHttp, posts: Sequence[PostRef]) -> tuple[dict[str, Observation], bool]:
+        """The observations one call answered (by platform id), and whether it said "gone"."""
         ids = [p.platform_post_id for p in posts]
         sep = self.spec.get("ids_separator", ",")
         token = self.config.secret("token")
@@ -121,13 +139,13 @@ class Generic(Adapter):
                           _fill(self.spec.get("params") or {}, ids, sep), json=_fill(self.spec.get("body"), ids, sep),
                           headers={"Authorization": f"Bearer {token}"} if token else {})
 
-        def parse(response: httpx.Response) -> dict[str, Observation]:
-            body = self._check(response)
-            if body is None:
-                return {}
+        def parse(response: httpx.Response) -> tuple[dict[str, Observation], bool]:
+            body, gone = self._check(response)
             items = dig(body, self.spec.get("items", ""))
             if isinstance(items, dict):
                 items = [items]
+            if gone and not isinstance(items, list):
+                return {}, True  # no item beside the gone code
             if not isinstance(items, list):
                 raise e.InvalidResponse(f"{self.platform} provider: {self.spec.get('items')!r} is not a list")
             out = {}
@@ -135,19 +153,22 @@ class Generic(Adapter):
                 pid = dig(item, self.spec["item_id"])
                 if not isinstance(pid, str | int) or isinstance(pid, bool):
                     raise e.InvalidResponse(f"{self.platform} provider: item without {self.spec['item_id']!r}")
-                values, rounded = {}, []
+                values, rounded, problem = {}, [], ""
                 for metric, path in self.spec["metrics"].items():
                     value = reach(item, path)
                     if value is NOWHERE:
                         raise e.InvalidResponse(f"{self.platform} provider: metrics.{metric} path {path!r} leads "
                                                 f"nowhere in item {pid!r} (check TRACKER_COLLECT_GENERIC)")
-                    values[metric], was_rounded = count(value, path, self.platform)
+                    try:
+                        values[metric], was_rounded = count(value, path, self.platform)
+                    except e.InvalidResponse as exc:  # that item's value: that post alone fails
+                        problem = exc.message
+                        break
                     if was_rounded:
                         rounded.append(metric)
                 ref = next((p for p in posts if p.platform_post_id == str(pid)), None)
                 if ref is not None:
-                    out[str(pid)] = self.observation(ref, values, rounded)
-            return out
+                    out[str(pid)] = self.invalid(ref, problem) if problem else self.observation(ref, values, rounded)
+            return out, gone
 
-        found = await http.call(request, parse)
-        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+        return await http.call(request, parse)

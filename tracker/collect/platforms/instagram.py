@@ -18,20 +18,51 @@ Instagram throttles.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
 
 import httpx
 import orjson
 
 from tracker.collect import errors as e
+from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import Adapter, count, dig, from_text, json_body, need, register
 
+log = logging.getLogger(__name__)
 NAME = "instagram"
 METRIC_NAMES = {"views": "views", "likes": "likes", "comments": "comments", "shares": "shares", "saved": "saves"}
 THROTTLE = {4, 17, 32, 613, 80002}
 TOO_FEW_VIEWERS = "not enough viewers"
+
+
+ASKED = ("views", "likes", "comments", "shares", "saved")
+SUPPORTED = {"STORY": ("views", "shares")}
+"""Of ``ASKED``, what a media product type supports where it is not all of them: Meta's media
+insights reference lists no likes, comments or saved for stories; FEED (images, carousel
+albums) and REELS support all five. PLATFORMS.md §3 only says that asking a type for a metric it
+lacks is an error, so this table is the first guess and that error the authority (see
+``Instagram._insights``)."""
+_UNSUPPORTED = re.compile(r"does not support the ([\w, ]+?) metrics?\b", re.IGNORECASE)
+_INDEXED = re.compile(r"metric\[(\d+)\]")
+
+
+class UnsupportedMetric(e.Rejected):
+    """Code 100 naming a metric: the media's type does not support (one of) the metrics asked,
+    e.g. "(#100) The Media Insights API does not support the likes, saved metric for this media
+    product type." """
+
+
+def unsupported(message: str, asked: Sequence[str]) -> set[str]:
+    """The asked metrics an UnsupportedMetric message names (by name or as ``metric[i]``)."""
+    named: set[str] = set()
+    match = _UNSUPPORTED.search(message)
+    if match:
+        named |= {m.strip() for m in match.group(1).split(",")} & set(asked)
+    named |= {asked[int(i)] for i in _INDEXED.findall(message) if int(i) < len(asked)}
+    return named
 
 
 class TooFewViewers(e.Rejected):
@@ -100,6 +131,8 @@ def check(response: httpx.Response, http: PlatformHttp | None = None) -> dict | 
         raise TooFewViewers(message, code=code)
     if code == 10 or (isinstance(code, int) and 200 <= code <= 299):
         raise e.AuthFailed(message, code=code)
+    if code == 100 and "metric" in str(err.get("message", "")).lower():
+        raise UnsupportedMetric(message, code=code)
     raise e.Rejected(message, code=code)
 
 
@@ -110,35 +143,70 @@ class Instagram(Adapter):
     has_comments = True
     exposes = ("views", "likes", "comments", "shares", "saves")
 
+    def __init__(self, config: PlatformConfig) -> None:
+        super().__init__(config)
+        self.asks: dict[str, tuple[str, ...]] = {}
+        """Media id → the insights metrics to ask it, for media that do not support all of ``ASKED``."""
+
     def _headers(self) -> dict[str, str]:
         token = self.config.secret("access_token")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
-        out = []
-        for post in posts:
-            def parse(response: httpx.Response, post: PostRef = post) -> Observation:
-                try:
-                    body = check(response, http)
-                except TooFewViewers:
-                    return self.observation(post, {})  # insights withheld: every metric None, never 0
-                if body is None:
-                    return self.unavailable(post)
-                values: dict[str, int | None] = {}
-                for item in need(body, "data", list, NAME):
-                    name = METRIC_NAMES.get(str(item.get("name"))) if isinstance(item, dict) else None
-                    if name is None:
-                        continue
-                    raw = dig(item, "values.0.value")
-                    if raw is None:
-                        raw = dig(item, "total_value.value")
-                    values[name] = count(raw, f"insights.{item['name']}", NAME)[0]
-                return self.observation(post, values)
+        return [await self._insights(http, post) for post in posts]
 
-            request = Request("GET", f"/{post.platform_post_id}/insights",
-                              {"metric": "views,likes,comments,shares,saved"}, headers=self._headers())
-            out.append(await http.call(request, parse))
-        return out
+    async def _insights(self, http: PlatformHttp, post: PostRef) -> Observation:
+        """One media's insights, asked for what its type supports. A media whose type lacks a
+        metric asked (UnsupportedMetric) is asked once more, without it and without what its
+        ``media_product_type`` lacks (``SUPPORTED``), and then so from the start; the metrics left
+        out stay None. Without that, such a media would be refused every time, never measured."""
+        asked = self.asks.get(post.post_id, ASKED)
+        try:
+            return await self._ask_insights(http, post, asked)
+        except UnsupportedMetric as exc:
+            product = await self._product_type(http, post)
+            fewer = tuple(m for m in SUPPORTED.get(product, asked)
+                          if m in asked and m not in unsupported(exc.message, asked))
+            if not fewer or fewer == asked:
+                raise
+            log.info("instagram: media %s (%s) lacks %s; asking %s", post.platform_post_id, product or "?",
+                     ", ".join(sorted(set(asked) - set(fewer))), ",".join(fewer))
+            self.asks[post.post_id] = fewer
+            return await self._ask_insights(http, post, fewer)
+
+    async def _product_type(self, http: PlatformHttp, post: PostRef) -> str:
+        """The media's ``media_product_type`` (FEED, REELS, STORY…), '' when it does not say."""
+        def parse(response: httpx.Response) -> str:
+            body = check(response, http)
+            kind = body.get("media_product_type") if isinstance(body, dict) else None
+            return kind.upper() if isinstance(kind, str) else ""
+
+        request = Request("GET", f"/{post.platform_post_id}", {"fields": "id,media_type,media_product_type"},
+                          headers=self._headers())
+        return await http.call(request, parse)
+
+    async def _ask_insights(self, http: PlatformHttp, post: PostRef, asked: Sequence[str]) -> Observation:
+        def parse(response: httpx.Response) -> Observation:
+            try:
+                body = check(response, http)
+            except TooFewViewers:
+                return self.observation(post, {})  # insights withheld: every metric None, never 0
+            if body is None:
+                return self.unavailable(post)
+            values: dict[str, int | None] = {}
+            for item in need(body, "data", list, NAME):
+                name = METRIC_NAMES.get(str(item.get("name"))) if isinstance(item, dict) else None
+                if name is None:
+                    continue
+                raw = dig(item, "values.0.value")
+                if raw is None:
+                    raw = dig(item, "total_value.value")
+                values[name] = count(raw, f"insights.{item['name']}", NAME)[0]
+            return self.observation(post, values)
+
+        request = Request("GET", f"/{post.platform_post_id}/insights", {"metric": ",".join(asked)},
+                          headers=self._headers())
+        return await http.call(request, parse)
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:

@@ -17,7 +17,7 @@ import httpx
 from tracker.collect import errors as e
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Observation, PostRef
-from tracker.collect.platforms.base import Adapter, count, json_body, need, register
+from tracker.collect.platforms.base import Adapter, json_body, need, register
 
 NAME = "kuaishou"
 
@@ -54,9 +54,8 @@ class Kuaishou(Adapter):
                 info = check(response)
                 if info is None:
                     return self.unavailable(post)
-                return self.observation(post, {m: count(need(info, k, int, NAME), k, NAME)[0] for m, k in
-                                               (("views", "view_count"), ("likes", "like_count"),
-                                                ("comments", "comment_count"))})
+                return self.counted(post, info, (("views", "view_count"), ("likes", "like_count"),
+                                                 ("comments", "comment_count")))
 
             params = {"app_id": self.config.options.get("kuaishou_app_id") or "",
                       "access_token": self.config.secret("access_token"), "photo_id": post.platform_post_id}

@@ -4,24 +4,42 @@ Envelope ``{"data":{…},"error":{"code":"ok"}}``: success means ``error.code ==
 access_token_invalid / scope_* → token; rate_limit_exceeded → rate limit, unless
 it says the daily quota is spent (Research: 1,000 requests/day, reset 00:00 UTC)
 → quota until the Retry-After; internal_error → retry. The Display API has no
-saves counter (None). Comments come oldest first with an offset cursor. The
-token is a Bearer header.
+saves counter (None). Comments come oldest first with an offset cursor.
+
+Two tokens, each a Bearer header: the Display API takes the creator's user token
+(``act.…``, TRACKER_TIKTOK_ACCESS_TOKEN), the Research API a client token (``clt.…``,
+TRACKER_TIKTOK_RESEARCH_TOKEN; the access token is tried when it is unset). A Research token
+the API refuses fails the comment reading alone (``ResearchAuthFailed``, logged with the
+setting to fix): it never opens the breaker that would stop every TikTok metric.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 
 import httpx
 
 from tracker.collect import errors as e
+from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, count, from_unix, json_body, need, register
+from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
 
+log = logging.getLogger(__name__)
 NAME = "tiktok"
 FIELDS = "id,view_count,like_count,comment_count,share_count"
 COMMENT_FIELDS = "id,video_id,text,like_count,reply_count,parent_comment_id,create_time"
+COUNTERS = (("views", "view_count"), ("likes", "like_count"), ("comments", "comment_count"),
+            ("shares", "share_count"))
+
+
+class ResearchAuthFailed(e.Rejected):
+    """The Research API refused its token: comments cannot be read until it is fixed. A
+    Rejected, not an AuthFailed: the Display API's metrics go on with their own token."""
+
+    outcome = "auth"
 
 
 def check(response: httpx.Response) -> dict:
@@ -50,34 +68,49 @@ class TikTok(Adapter):
     comments_newest_first = False
     exposes = ("views", "likes", "comments", "shares")
 
-    def _headers(self) -> dict[str, str]:
-        token = self.config.secret("access_token")
+    def __init__(self, config: PlatformConfig) -> None:
+        super().__init__(config)
+        self.research_refused_until = 0.0  # monotonic: comments wait until then after a refused token
+        self.research_problem = ""
+
+    def _headers(self, research: bool = False) -> dict[str, str]:
+        token = (self.config.secret("research_token") if research else "") or self.config.secret("access_token")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
         request = Request("POST", "/v2/video/query/", {"fields": FIELDS},
                           json={"filters": {"video_ids": [p.platform_post_id for p in posts]}}, headers=self._headers())
 
-        def parse(response: httpx.Response) -> dict[str, dict]:
+        by_id = {p.platform_post_id: p for p in posts}
+
+        def parse(response: httpx.Response) -> dict[str, Observation]:
             out = {}
             for video in need(check(response), "videos", list, NAME):
-                vid = video.get("id")
+                vid = video.get("id") if isinstance(video, dict) else None
                 if not isinstance(vid, str | int) or isinstance(vid, bool):
                     raise e.InvalidResponse("tiktok: video without id")
-                out[str(vid)] = {m: count(need(video, f"{m[:-1]}_count", int, NAME), f"{m[:-1]}_count", NAME)[0]
-                                 for m in ("views", "likes", "comments", "shares")}
+                if str(vid) in by_id:  # one video's bad counter fails that post alone
+                    out[str(vid)] = self.counted(by_id[str(vid)], video, COUNTERS)
             return out
 
         found = await http.call(request, parse)
-        return [self.observation(p, found[p.platform_post_id]) if p.platform_post_id in found
-                else self.unavailable(p) for p in posts]
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
+        if time.monotonic() < self.research_refused_until:  # as a breaker would, for comments alone
+            raise ResearchAuthFailed(f"tiktok: Research API token refused ({self.research_problem}); not asked again yet")
         body = {"video_id": post.platform_post_id, "max_count": 100, "cursor": int(cursor or 0)}
 
         def parse(response: httpx.Response) -> CommentPage:
-            data = check(response)
+            try:
+                data = check(response)
+            except e.AuthFailed as exc:
+                log.error("tiktok: the Research API refused its token (%s): set or renew "
+                          "TRACKER_TIKTOK_RESEARCH_TOKEN (a client token, clt.…); metrics go on", exc.message)
+                self.research_refused_until = time.monotonic() + http.d.breaker_cooldown
+                self.research_problem = exc.message
+                raise ResearchAuthFailed(exc.message, code=exc.code) from None
             comments = [Comment(comment_id=str(need(c, "id", int, NAME)), text=str(c.get("text", "")),
                                 created_at=from_unix(c.get("create_time"), "create_time", NAME),
                                 likes=c.get("like_count") if isinstance(c.get("like_count"), int) else None,
@@ -90,5 +123,5 @@ class TikTok(Adapter):
             return CommentPage(comments, str(nxt) if data.get("has_more") else None, resume=str(nxt))
 
         request = Request("POST", "/v2/research/video/comment/list/", {"fields": COMMENT_FIELDS}, json=body,
-                          headers=self._headers())
+                          headers=self._headers(research=True))
         return await http.call(request, parse)

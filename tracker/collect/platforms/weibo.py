@@ -22,7 +22,6 @@ from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import (
     Adapter,
-    count,
     from_text,
     http_status,
     json_body,
@@ -32,6 +31,7 @@ from tracker.collect.platforms.base import (
 
 NAME = "weibo"
 GONE = {"20101", "20132", "20112"}
+COUNTERS = (("likes", "attitudes"), ("comments", "comments"), ("shares", "reposts"))
 HOUR = 3600.0  # Weibo's rate limits are hourly budgets per app and user (PLATFORMS.md §5)
 
 
@@ -58,6 +58,18 @@ def check(response: httpx.Response) -> object:
     return body
 
 
+def next_cursor(value: object) -> str | None:
+    """The ``max_id`` of the next comment page; None at the end. ``next_cursor == 0`` means the
+    end (PLATFORMS.md §5), compared as a number: Weibo writes ids as numbers or as texts, so
+    ``"0"`` ends paging too. Anything but a whole number is an InvalidResponse."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise e.InvalidResponse(f"weibo: next_cursor is not a number ({value!r:.40})")
+    number = int(str(value).strip())
+    return str(number) if number else None
+
+
 def created_at(text: object) -> datetime:
     """Weibo's ``Tue Sep 02 20:00:00 +0800 2025``."""
     return from_text(text, "created_at", NAME, lambda s: datetime.strptime(s, "%a %b %d %H:%M:%S %z %Y"))
@@ -78,7 +90,9 @@ class Weibo(Adapter):
         request = Request("GET", "/2/statuses/count.json", {"ids": ",".join(p.platform_post_id for p in posts)},
                           headers=self._headers())
 
-        def parse(response: httpx.Response) -> dict[str, dict]:
+        by_id = {p.platform_post_id: p for p in posts}
+
+        def parse(response: httpx.Response) -> dict[str, Observation]:
             body = check(response)
             if not isinstance(body, list):
                 raise e.InvalidResponse("weibo: count.json did not answer an array")
@@ -87,13 +101,12 @@ class Weibo(Adapter):
                 sid = item.get("id") if isinstance(item, dict) else None
                 if not isinstance(sid, int | str) or isinstance(sid, bool):
                     raise e.InvalidResponse("weibo: count item without id")
-                out[str(sid)] = {m: count(need(item, k, int, NAME), k, NAME)[0]
-                                 for m, k in (("likes", "attitudes"), ("comments", "comments"), ("shares", "reposts"))}
+                if str(sid) in by_id:  # one item's bad counter fails that post alone
+                    out[str(sid)] = self.counted(by_id[str(sid)], item, COUNTERS)
             return out
 
         found = await http.call(request, parse)
-        return [self.observation(p, found[p.platform_post_id]) if p.platform_post_id in found
-                else self.unavailable(p) for p in posts]
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
@@ -112,7 +125,6 @@ class Weibo(Adapter):
                                 parent_id=str(c["reply_comment"]["idstr"]) if isinstance(c.get("reply_comment"), dict)
                                 and c["reply_comment"].get("idstr") else None)
                         for c in need(body, "comments", list, NAME)]
-            nxt = body.get("next_cursor") if isinstance(body, dict) else 0
-            return CommentPage(comments, str(nxt) if nxt else None)
+            return CommentPage(comments, next_cursor(body.get("next_cursor") if isinstance(body, dict) else 0))
 
         return await http.call(Request("GET", "/2/comments/show.json", params, headers=self._headers()), parse)

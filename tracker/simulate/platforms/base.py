@@ -36,10 +36,49 @@ class Edges:
       heads the first comment page with ``top`` true, whatever its age, and leaves its place.
     - ``hidden_counters``: Xiaohongshu note id → {interact_info key: "null" | "blank" | "absent"}:
       that counter is answered as null, as "" or not at all (hidden), the others as usual.
+    - ``counter_forms``: post id (Bilibili, Weibo, Douyin, Kuaishou, TikTok Display) → {counter
+      key as the platform names it: "text" | "bad"}: that counter is answered as a digit string
+      of its value ("text") or as a text that is no count ("n/a", "bad").
+    - ``douyin_status``: Douyin item id → the ``video_status`` its video_data item carries (1
+      otherwise; 2 withheld, 4 in review, 7 private), its counters served as usual.
+    - ``douyin_no_extra``: Douyin answers without the envelope's ``extra`` (data.error_code 0).
+    - ``weibo_text_cursor``: Weibo writes ``next_cursor`` as a text ("0" at the end).
+    - ``instagram_product``: Instagram media id → the ``media_product_type`` served (e.g.
+      "STORY"); insights asked for a metric that type lacks (``UNSUPPORTED``) answer Graph's
+      "(#100) The Media Insights API does not support the … metric for this media product type".
+    - ``export_as_of``: how exports state their time: "" RFC 3339 UTC of the hour; "date" today's
+      date alone in ``EXPORT_ZONE`` with the counts of now; "yesterday" yesterday's date alone
+      with the counts at that day's end (23:59:59 there); "local" the hour in ``EXPORT_ZONE``
+      without a zone ("2025-09-20 14:00:00").
+    - ``tiktok_tokens``: TikTok checks tokens: the Display API takes only ``Bearer act.…``, the
+      Research API only ``Bearer clt.…``; anything else is 401 access_token_invalid.
     """
 
     pinned: dict[str, int] = field(default_factory=dict)
     hidden_counters: dict[str, dict[str, str]] = field(default_factory=dict)
+    counter_forms: dict[str, dict[str, str]] = field(default_factory=dict)
+    douyin_status: dict[str, int] = field(default_factory=dict)
+    douyin_no_extra: bool = False
+    weibo_text_cursor: bool = False
+    instagram_product: dict[str, str] = field(default_factory=dict)
+    export_as_of: str = ""
+    tiktok_tokens: bool = False
+
+
+EXPORT_ZONE = "Asia/Shanghai"
+"""The zone of export times written without one (``Edges.export_as_of``) [sim]."""
+
+
+def counter_form(sim: Simulation, post_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (counter key → count) as ``edges(sim).counter_forms`` has the post's served."""
+    forms = edges(sim).counter_forms.get(post_id)
+    if not forms:
+        return values
+    out = dict(values)
+    for key, form in forms.items():
+        if key in out:
+            out[key] = str(out[key]) if form == "text" else "n/a"
+    return out
 
 
 _EDGES: weakref.WeakKeyDictionary[Simulation, Edges] = weakref.WeakKeyDictionary()

@@ -23,7 +23,13 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
-from tracker.simulate.platforms.base import int_param, json_response, newest_first, retry_headers
+from tracker.simulate.platforms.base import (
+    counter_form,
+    int_param,
+    json_response,
+    newest_first,
+    retry_headers,
+)
 from tracker.simulate.simulation import Simulation
 
 NAME = "bilibili"
@@ -84,9 +90,9 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
             return envelope(62002)
         c = sim.counts([post], ts)[0]
         aid = int(post.extra["aid"])
-        stat = {"aid": aid, "view": c["views"], "danmaku": c["comments"] // 3, "reply": c["comments"],
+        stat = counter_form(sim, post.platform_post_id, {"aid": aid, "view": c["views"], "danmaku": c["comments"] // 3, "reply": c["comments"],
                 "favorite": c["saves"], "coin": c["likes"] // 4, "share": c["shares"], "now_rank": 0,
-                "his_rank": 0, "like": c["likes"], "dislike": 0, "evaluation": "", "vt": 0}
+                "his_rank": 0, "like": c["likes"], "dislike": 0, "evaluation": "", "vt": 0})
         creator = sim.population.creator(post.creator)
         data = {"bvid": post.platform_post_id, "aid": aid, "title": post.title,
                 "pubdate": int(post.published_at.timestamp()), "ctime": int(post.published_at.timestamp()),

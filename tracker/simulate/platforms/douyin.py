@@ -6,7 +6,9 @@ Envelope ``{"data":{…,"error_code","description"},"extra":{"error_code","descr
 - ``POST /douyin/api/douyin/v1/video/video_data/?open_id=`` body ``{"item_ids":[…]}``
   (or ``video_ids``; ≤20): ``data.list[].statistics={play_count,digg_count,comment_count,
   share_count,forward_count,download_count}``. No save or search counter (exports only).
-  Unknown, unpublished and taken-down ids are left out of ``list``.
+  Unknown, unpublished and taken-down ids are left out of ``list``. ``video_status`` is 1,
+  or as ``edges(sim).douyin_status`` says; counters as ``edges(sim).counter_forms`` says; with
+  ``edges(sim).douyin_no_extra`` success bodies lack ``extra`` [sim].
 - ``GET /douyin/item/comment/list/?open_id&item_id&cursor&count(≤50, def 10)``: newest
   first; ``data.{list,cursor,has_more}``; pass ``cursor`` back as is. A comment pinned by
   ``edges(sim).pinned`` heads the first page with ``top`` true, whatever its age [sim].
@@ -23,6 +25,7 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.platforms.base import (
+    counter_form,
     edges,
     int_param,
     json_body,
@@ -48,7 +51,10 @@ def envelope(sim: Simulation, data: dict, code: int = 0, status: int = 200,
     sub, desc = _ERRORS.get(code, (0, ""))
     extra = {"error_code": code, "description": desc, "sub_error_code": sub, "sub_description": desc if sub else "",
              "logid": log_id(sim), "now": int(time.time() * 1000)}
-    return json_response({"data": {**data, "error_code": code, "description": desc}, "extra": extra}, status, headers)
+    body = {"data": {**data, "error_code": code, "description": desc}, "extra": extra}
+    if code == 0 and edges(sim).douyin_no_extra:
+        del body["extra"]
+    return json_response(body, status, headers)
 
 
 def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
@@ -72,12 +78,14 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         found = sim.find_all(NAME, ids, ts)
         items = []
         for post, c in zip(found, sim.counts(found, ts), strict=True):
-            stats = {"play_count": c["views"], "digg_count": c["likes"], "comment_count": c["comments"],
-                     "share_count": c["shares"], "forward_count": 0, "download_count": 0}
+            stats = counter_form(sim, post.platform_post_id, {
+                "play_count": c["views"], "digg_count": c["likes"], "comment_count": c["comments"],
+                "share_count": c["shares"], "forward_count": 0, "download_count": 0})
             items.append({"item_id": post.platform_post_id, "title": post.title,
                           "cover": f"https://p3-sign.douyinpic.com/{post.platform_post_id}.jpeg",
                           "create_time": int(post.published_at.timestamp()), "share_url": post.url,
-                          "is_top": False, "video_status": 1, "media_type": 4, "statistics": stats})
+                          "is_top": False,
+                          "video_status": edges(sim).douyin_status.get(post.platform_post_id, 1), "media_type": 4, "statistics": stats})
         return envelope(sim, {"list": items})
 
     async def comment_list(request: web.Request) -> web.Response:

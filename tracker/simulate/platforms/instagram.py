@@ -6,7 +6,10 @@
   total_interactions`` → ``{"data":[{"name","period":"lifetime","values":[{"value"}],
   "title","description","id"}]}``; a metric with no data (hidden likes) is left out;
   deprecated or unknown metrics (plays, impressions, video_views…) → 400 code 100.
-  ``reach`` is 62 % of views and ``total_interactions`` the sum of the four [sim]. Media
+  ``reach`` is 62 % of views and ``total_interactions`` the sum of the four [sim]. A metric
+  the media's product type lacks (``UNSUPPORTED``; the type is REELS, FEED, or what
+  ``edges(sim).instagram_product`` says) → 400 code 100 "(#100) The Media Insights API does not
+  support the likes, saved metric for this media product type." Media
   with too few viewers (reach below ``INSIGHTS_MIN_REACH``) → 400 code 10 "(#10) Not enough
   viewers for the media to show insights".
 - ``GET /instagram/{media-id}/comments?fields=id,text,timestamp,username,like_count&limit
@@ -38,6 +41,7 @@ from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
 from tracker.simulate.platforms.base import (
     decode_cursor,
+    edges,
     encode_cursor,
     ids_param,
     int_param,
@@ -54,6 +58,8 @@ INSIGHTS = ("views", "reach", "likes", "comments", "shares", "saved", "total_int
 INSIGHTS_MIN_REACH = 5
 """Below this reach (people who saw the media) insights answer "(#10) Not enough viewers" [sim
 threshold]: in the simulation, the first minute or two after publishing."""
+UNSUPPORTED = {"STORY": ("likes", "comments", "saved")}
+"""Insights metrics a media product type lacks (as Meta's reference lists them for stories)."""
 _FIELDS = {"id", "like_count", "comments_count", "media_type", "media_product_type", "permalink", "timestamp",
            "caption", "username"}
 
@@ -125,6 +131,10 @@ def _missing(media_id: str) -> web.Response:
 def routes(sim: Simulation) -> list[web.RouteDef]:
     """The Instagram endpoints (each with and without a version segment)."""
 
+    def product(post: Post) -> str:
+        default = "REELS" if post.content_form == "reel" else "FEED"
+        return edges(sim).instagram_product.get(post.platform_post_id, default)
+
     def find(request: web.Request) -> tuple[Post | None, float]:
         ts = sim.clock.timestamp()
         return sim.find(NAME, request.match_info["media_id"], ts), ts
@@ -136,7 +146,7 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         c = sim.counts([post], ts)[0]
         full = {"id": post.platform_post_id, "comments_count": c["comments"], "permalink": post.url,
                 "media_type": {"reel": "VIDEO", "carousel": "CAROUSEL_ALBUM"}.get(post.content_form, "IMAGE"),
-                "media_product_type": "REELS" if post.content_form == "reel" else "FEED",
+                "media_product_type": product(post),
                 "timestamp": post.published_at.strftime("%Y-%m-%dT%H:%M:%S+0000"), "caption": post.title,
                 "username": sim.population.creator(post.creator).account(NAME).handle}
         if c["likes"] is not None:
@@ -153,6 +163,10 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         if not metrics or bad:
             return error(f"(#100) metric[{metrics.index(bad[0]) if bad else 0}] must be one of the following "
                          f"values: {', '.join(INSIGHTS)}", 100, 400)
+        lacking = [m for m in metrics if m in UNSUPPORTED.get(product(post), ())]
+        if lacking:
+            return error(f"(#100) The Media Insights API does not support the {', '.join(lacking)} metric for this "
+                         "media product type.", 100, 400)
         c = sim.counts([post], ts)[0]
         if int(c["views"] * 0.62) < INSIGHTS_MIN_REACH:
             return error("(#10) Not enough viewers for the media to show insights", 10, 400)

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
-from tracker.simulate.platforms.base import int_param, json_response, retry_headers
+from tracker.simulate.platforms.base import counter_form, int_param, json_response, retry_headers
 from tracker.simulate.simulation import Simulation
 
 NAME = "kuaishou"
@@ -45,10 +45,10 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
 
     def info(post: Post, counts: dict) -> dict:
         pid = post.platform_post_id
-        return {"photo_id": pid, "caption": post.title, "cover": f"https://p1.a.yximgs.com/{pid}.jpg",
+        return counter_form(sim, pid, {"photo_id": pid, "caption": post.title, "cover": f"https://p1.a.yximgs.com/{pid}.jpg",
                 "play_url": f"https://www.kuaishou.com/short-video/{pid}",
                 "create_time": int(post.published_at.timestamp() * 1000), "like_count": counts["likes"],
-                "comment_count": counts["comments"], "view_count": counts["views"], "pending": False}
+                "comment_count": counts["comments"], "view_count": counts["views"], "pending": False})
 
     async def photo_info(request: web.Request) -> web.Response:
         ts = sim.clock.timestamp()

@@ -13,6 +13,9 @@ Envelope ``{"data":{…},"error":{"code":"ok","message":"","log_id"}}``; success
 - Comments: ``POST /tiktok/v2/research/video/comment/list/?fields=id,video_id,text,
   like_count,reply_count,parent_comment_id,create_time`` body ``{video_id,max_count≤100,
   cursor}`` → ``data.{comments,cursor,has_more}``, **oldest first**, cursor = offset.
+- Tokens [sim]: with ``edges(sim).tiktok_tokens`` the Display API takes only ``Bearer act.…``
+  and the Research API only ``Bearer clt.…`` (else 401 access_token_invalid). Display counters
+  as ``edges(sim).counter_forms`` says.
 - Errors: expired token → 401 access_token_invalid; rate limit → 429 rate_limit_exceeded
   + Retry-After; quota (Research daily) → 429 rate_limit_exceeded with Retry-After = seconds
   to 00:00 UTC of the simulated clock; 5xx → internal_error; bad input → 400 invalid_params.
@@ -27,6 +30,8 @@ from aiohttp import web
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
 from tracker.simulate.platforms.base import (
+    counter_form,
+    edges,
     ids_param,
     json_body,
     json_response,
@@ -95,17 +100,27 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         fields = ids_param(request, "fields")
         return fields if fields and set(fields) <= allowed else None
 
+    def refused(request: web.Request, prefix: str) -> web.Response | None:
+        """401 when ``edges(sim).tiktok_tokens`` is on and the Bearer token is not of this API."""
+        if edges(sim).tiktok_tokens and not request.headers.get("Authorization", "").startswith(f"Bearer {prefix}"):
+            return error(sim, "access_token_invalid", 401)
+        return None
+
     async def display_query(request: web.Request) -> web.Response:
+        if (denied := refused(request, "act.")) is not None:
+            return denied
         fields = fields_of(request, DISPLAY_FIELDS)
         ids = ((await json_body(request)).get("filters") or {}).get("video_ids")
         if fields is None or not isinstance(ids, list) or not ids or len(ids) > 20:
             return error(sim, "invalid_params", 400)
         ts = sim.clock.timestamp()
         found = sim.find_all(NAME, ids, ts)
-        return ok(sim, {"videos": [video(p, c, fields, False) for p, c in zip(found, sim.counts(found, ts),
-                                                                                  strict=True)]})
+        return ok(sim, {"videos": [counter_form(sim, p.platform_post_id, video(p, c, fields, False))
+                                   for p, c in zip(found, sim.counts(found, ts), strict=True)]})
 
     async def research_query(request: web.Request) -> web.Response:
+        if (denied := refused(request, "clt.")) is not None:
+            return denied
         fields = fields_of(request, RESEARCH_FIELDS)
         body = await json_body(request)
         try:
@@ -134,6 +149,8 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
                         "search_id": f"sim-{start:%Y%m%d}-{len(hits)}"})
 
     async def comment_list(request: web.Request) -> web.Response:
+        if (denied := refused(request, "clt.")) is not None:
+            return denied
         fields = fields_of(request, COMMENT_FIELDS)
         body = await json_body(request)
         ts = sim.clock.timestamp()

@@ -5,7 +5,8 @@
   ids are left out. No view or save counters exist.
 - ``GET /weibo/2/statuses/show.json?id=``: one status; gone → 400 error 20101.
 - ``GET /weibo/2/comments/show.json?id&since_id&max_id&count(≤200, def 50)``: newest
-  first; page with ``max_id=next_cursor``; ``next_cursor == 0`` at the end.
+  first; page with ``max_id=next_cursor``; ``next_cursor == 0`` at the end (a text with
+  ``edges(sim).weibo_text_cursor``). Counters as ``edges(sim).counter_forms`` says [sim].
 - Errors (HTTP 4xx) ``{"request","error_code","error"}`` with ``error_code`` as text:
   expired token → 401 "21327"; rate limit → 429 + Retry-After "10023" [sim status], or with
   ``code=10022|10023`` as Weibo sends it: 403 without headers; quota → 403
@@ -20,7 +21,14 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
-from tracker.simulate.platforms.base import ids_param, int_param, json_response, retry_headers
+from tracker.simulate.platforms.base import (
+    counter_form,
+    edges,
+    ids_param,
+    int_param,
+    json_response,
+    retry_headers,
+)
 from tracker.simulate.simulation import Simulation
 
 NAME = "weibo"
@@ -75,8 +83,9 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
             return error(request.path, "10017", "parameter (ids)'s value invalid", 400)
         ts = sim.clock.timestamp()
         found = sim.find_all(NAME, ids, ts)
-        return json_response([{"id": int(p.platform_post_id), "reposts": c["shares"], "comments": c["comments"],
-                               "attitudes": c["likes"]} for p, c in zip(found, sim.counts(found, ts), strict=True)])
+        return json_response([counter_form(sim, p.platform_post_id, {
+            "id": int(p.platform_post_id), "reposts": c["shares"], "comments": c["comments"], "attitudes": c["likes"]})
+            for p, c in zip(found, sim.counts(found, ts), strict=True)])
 
     async def show(request: web.Request) -> web.Response:
         ts = sim.clock.timestamp()
@@ -110,8 +119,10 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
                           "text": c.text, "like_counts": c.likes, "status": status,
                           "user": {"id": int(c.author_id[1:], 16), "idstr": str(int(c.author_id[1:], 16)),
                                    "screen_name": c.author_name}})
+        cursor = 0 if nxt is None else comment_id(post, nxt)
         return json_response({"comments": items, "total_number": total, "previous_cursor": 0,
-                              "next_cursor": 0 if nxt is None else comment_id(post, nxt), "hasvisible": False})
+                              "next_cursor": str(cursor) if edges(sim).weibo_text_cursor else cursor,
+                              "hasvisible": False})
 
     return [web.get("/weibo/2/statuses/count.json", count), web.get("/weibo/2/statuses/show.json", show),
             web.get("/weibo/2/comments/show.json", comments)]
