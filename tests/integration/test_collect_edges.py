@@ -19,7 +19,7 @@ from tracker.collect.config import DEFAULTS, PlatformConfig
 from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.model import CommentPage, PostRef
 from tracker.collect.platforms import adapter_for
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 from tracker.simulate.faults import spec_from_dict
 from tracker.simulate.model import Post
 from tracker.simulate.platforms.base import edges
@@ -32,17 +32,6 @@ pytestmark = pytest.mark.integration
 
 QUICK = Discipline(max_attempts=4, backoff_base=0.01, backoff_max=0.05, max_pause=5.0, breaker_failures=5,
                    breaker_cooldown=0.3, risk_backoff=0.5)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Simulation:
-    return Simulation.build(seed=7, posts=200)
-
-
-@pytest.fixture(scope="module")
-def url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as base:
-        yield base
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from tracker.collect.config import DEFAULTS, PlatformConfig
 from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.model import PostRef
 from tracker.collect.platforms import adapter_for
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 from tracker.simulate.control import supported_kinds
 from tracker.simulate.faults import spec_from_dict
 
@@ -51,17 +50,6 @@ class SimClock:
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-@pytest.fixture(scope="module")
-def sim() -> Simulation:
-    return Simulation.build(seed=7, posts=200)
-
-
-@pytest.fixture(scope="module")
-def url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as base:
-        yield base
 
 
 def requests(platform: str, outcome: str) -> float:

@@ -21,24 +21,13 @@ from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.model import CommentPage, PostRef
 from tracker.collect.platforms import adapter_for
 from tracker.settings import Settings
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 from tracker.simulate.platforms.base import Edges, edges
 
 pytestmark = pytest.mark.integration
 
 ONCE = Discipline(max_attempts=1)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def sim() -> Simulation:
-    return Simulation.build(seed=7, posts=200)
-
-
-@pytest.fixture(scope="module")
-def url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as base:
-        yield base
 
 
 @pytest.fixture(autouse=True)

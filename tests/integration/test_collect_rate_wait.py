@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -18,21 +17,10 @@ from tracker.collect.config import DEFAULTS, PlatformConfig
 from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.model import PostRef
 from tracker.collect.platforms import adapter_for
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 from tracker.simulate.faults import spec_from_dict
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sim() -> Simulation:
-    return Simulation.build(seed=7, posts=200)
-
-
-@pytest.fixture(scope="module")
-def url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as base:
-        yield base
 
 
 def waited(platform: str) -> float:

@@ -28,11 +28,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def sim() -> Simulation:
-    return Simulation.build(seed=7, posts=200)
-
-
-@pytest.fixture(scope="module")
 def sim_url(sim: Simulation) -> Iterator[str]:
     with ServerThread(sim) as url:
         yield url
