@@ -58,7 +58,7 @@ def test_a_stored_history_survives_the_migration(store_settings: Settings, tmp_p
         migrations.migrate(store, before)
         put(store, "alerts", EPISODES[:2])
         assert len(history(store)) == 1
-        assert [m.version for m in migrations.migrate(store)][-1] == 14
+        assert 14 in [m.version for m in migrations.migrate(store)]
         put(store, "alerts", EPISODES[2:])
         assert [state for state, _, _ in history(store)] == ["resolved", "firing"]
         keys = store.query_sync("SELECT sorting_key FROM system.tables WHERE database = currentDatabase() "
