@@ -106,6 +106,13 @@ def test_a_fee_without_a_rate_makes_the_by_fee_shares_na(store: Store) -> None:
     assert by_post[P6] == {"fee": None, "service_fee": 0.0, "bundle_share": None, "spend": None, "fx_missing": 2}
     assert campaign(store) == {"bundle_share": None, "campaign_level_spend": 0, "spend": None, "fx_missing": 3}
     assert store.query_sync("SELECT spend FROM v_roi_tenant WHERE tenant = 'acme'").rows == [(None,)]
+    # the rate to add is JPY's alone: the bundle lines n/a in CNY need no "CNY → CNY" rate
+    from tracker.report import queries as q
+    from tracker.store.access import _StoreReader
+
+    reader = _StoreReader(store)
+    assert [(m["base"], m["quote"]) for m in q.missing_rates(reader, q.campaign(reader, "fall", "acme"))] \
+        == [("JPY", "CNY")]
     # once the rate is recorded, the bundle counts once again
     put(store, "fx_rates", [{"tenant": "", "base": "CNY", "quote": "JPY", "rate_date": date(2025, 10, 1),
                              "rate": Decimal("20"), "source": "test", "version": 1}])  # 500 JPY = 25 CNY

@@ -78,25 +78,59 @@ def rank(by: str, platform: str, tag: str | None, limit: int, fmt: str, tenant: 
         click.echo(render(COLUMNS, rows, cur=currency), nl=False)
 
 
+POST_SQL = """
+    SELECT campaign_id, post_id, platform, content_form, published_at, currency, spend, cpe, cpm,
+           tenant_currency, spend_tenant,
+           spend_tenant / nullIf(toFloat64(engagements), 0) AS cpe_tenant,
+           spend_tenant * 1000 / nullIf(toFloat64(views), 0) AS cpm_tenant,
+           views, engagements, tail_share
+    FROM v_roi_post WHERE tenant = {t:String} AND creator_id = {c:String} ORDER BY published_at, post_id
+"""
+"""A creator's posts: spend, CPE and CPM in their campaign's reporting currency (``currency``) and in the
+tenant's (``*_tenant``, ``tenant_currency``), as the scorecard's medians take them (v_creator_scorecard)."""
+
+POST_COLUMNS: list[Column] = [
+    ("campaign_id", "campaign", "text"), ("post_id", "post", "text"), ("content_form", "form", "text"),
+    ("spend_tenant", "spend {cur}", "money"), ("views", "views", "count"), ("engagements", "engagements", "count"),
+    ("cpe_tenant", "CPE {cur}", "money"), ("cpm_tenant", "CPM {cur}", "money"), ("tail_share", "tail", "rate"),
+]
+
+POST_CSV_COLUMNS: list[Column] = [
+    ("campaign_id", "campaign", "text"), ("post_id", "post", "text"), ("platform", "platform", "text"),
+    ("content_form", "form", "text"), ("published_at", "published", "text"), ("currency", "currency", "text"),
+    ("spend", "spend", "money"), ("cpe", "CPE", "money"), ("cpm", "CPM", "money"),
+    ("tenant_currency", "tenant currency", "text"), ("spend_tenant", "spend (tenant)", "money"),
+    ("cpe_tenant", "CPE (tenant)", "money"), ("cpm_tenant", "CPM (tenant)", "money"), ("views", "views", "count"),
+    ("engagements", "engagements", "count"), ("tail_share", "tail", "rate"),
+]
+
+
 @creators.command()
 @click.argument("creator_id")
 @format_option
 @tenant_option
 def show(creator_id: str, fmt: str, tenant: str | None) -> None:
-    """One creator's scorecard and posts across campaigns."""
+    """One creator's scorecard and posts across campaigns.
+
+    The scorecard is in the tenant's reporting currency. Each post gives its
+    spend, CPE and CPM in its campaign's reporting currency (currency) and in
+    the tenant's (spend_tenant, cpe_tenant, cpm_tenant: the figures the
+    scorecard's medians take); the table shows the tenant's. csv: the posts,
+    one row each.
+    """
     with reading() as (_, reader):
         t = q.tenant_of(reader, tenant, "creator", creator_id)
         card = reader.query("SELECT * FROM v_creator_scorecard WHERE tenant = {t:String} AND creator_id = {c:String}",
                             {"t": t, "c": creator_id}).named()
         if not card:
             raise click.ClickException(f"creator {creator_id!r} has no posts for tenant {t}")
-        posts = reader.query(
-            "SELECT campaign_id, post_id, platform, content_form, published_at, spend_tenant, views, engagements, "
-            "cpe, cpm, tail_share FROM v_roi_post WHERE tenant = {t:String} AND creator_id = {c:String} "
-            "ORDER BY published_at", {"t": t, "c": creator_id}).named()
+        posts = reader.query(POST_SQL, {"t": t, "c": creator_id}).named()
     c = card[0]
     if fmt == "json":
         click.echo(to_json({"scorecard": c, "posts": posts}), nl=False)
+        return
+    if fmt == "csv":
+        click.echo(to_csv(POST_CSV_COLUMNS, posts), nl=False)
         return
     cur = c["currency"]
     lines = [
@@ -110,11 +144,7 @@ def show(creator_id: str, fmt: str, tenant: str | None) -> None:
         lines.append(f"  {platform}: median CPE {render_value(c['median_cpe'][platform], 'money')} {cur}, "
                      f"median CPM {render_value(c['median_cpm'].get(platform), 'money')} {cur}")
     click.echo("\n".join(lines))
-    columns: list[Column] = [("campaign_id", "campaign", "text"), ("post_id", "post", "text"),
-                             ("content_form", "form", "text"), ("spend_tenant", "spend {cur}", "money"),
-                             ("views", "views", "count"), ("engagements", "engagements", "count"),
-                             ("tail_share", "tail", "rate")]
-    click.echo(render(columns, posts, cur=cur), nl=False)
+    click.echo(render(POST_COLUMNS, posts, cur=cur), nl=False)
 
 
 @creators.command()

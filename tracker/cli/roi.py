@@ -97,6 +97,9 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
         click.echo(RATIO_NOTE)
         if any((row.get("platforms") or 0) > 1 for row in [*groups, totals]):
             click.echo(CPE_NOTE)
+        outside = q.outside_note(totals)
+        if outside:
+            click.echo(outside)
         if totals.get("fx_missing"):
             click.echo(f"warning: {totals['fx_missing']} amount(s) have no FX rate to {camp.currency}; "
                        "a spend, EMV or revenue that would leave one out reads n/a (in its row and the total) "

@@ -12,13 +12,16 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from tracker.errors import InvalidInput
+from tracker.registry.records import DEFAULT_ZONE
 from tracker.report import queries as q
 from tracker.report.options import friendly_errors, reading, tenant_option
 from tracker.report.salesfile import (
@@ -144,10 +147,11 @@ def _stored_keys(reader: Reader, rows: list[dict[str, Any]]) -> dict[tuple[str, 
     return {(str(t), str(k), str(a)): (str(p), str(c)) for t, k, a, p, c in found}
 
 
-def _warn(notes: list[Unattributed], noun: str) -> None:
-    """Rows kept although they point at nothing known yet: a count and the first lines, on stderr."""
+def _warn(notes: list[Unattributed], noun: str, label: str = "warning") -> None:
+    """Rows kept although they point at nothing known yet (or, as a note, are dated outside their post's
+    or campaign's dates): a count and the first lines, on stderr."""
     for note in notes:
-        click.echo(f"warning: {len(note.lines)} {noun}(s) {note.reason}:", err=True)
+        click.echo(f"{label}: {len(note.lines)} {noun}(s) {note.reason}:", err=True)
         for line in note.lines[:FIRST]:
             click.echo(f"  {line}", err=True)
         if len(note.lines) > FIRST:
@@ -168,9 +172,11 @@ Stored = dict[tuple[str, ...], tuple[Any, ...]]
 def _sync(file: Path, tenant: str | None, read: Callable[[Path, Tenant, int], Sheet],
           stored_of: Callable[[Reader, list[dict[str, Any]]], Stored], table: str,
           key: Callable[[dict[str, Any]], tuple[str, ...]], values: Callable[[dict[str, Any]], tuple[Any, ...]],
-          noun: str) -> tuple[Sheet, Known, int] | None:
+          noun: str, notes_of: Callable[[Reader, Sheet], list[Unattributed]] | None = None,
+          ) -> tuple[Sheet, Known, int, list[Unattributed]] | None:
     """Read ``file``, compare with the stored rows and write the new or edited ones: the sheet,
-    what the registry knows of it and the rows written; None when the file holds no row."""
+    what the registry knows of it, the rows written and what ``notes_of`` says of the rows (read with
+    the same reader); None when the file holds no row."""
     with reading() as (_, reader):
         sheet = read(file, _default_tenant(reader, tenant), _version())
         if not sheet.rows:
@@ -178,7 +184,67 @@ def _sync(file: Path, tenant: str | None, read: Callable[[Path, Tenant, int], Sh
             return None
         known = _known(reader, sheet)
         stored = stored_of(reader, sheet.rows)
-    return sheet, known, _write(table, changed(sheet.rows, stored, key, values))
+        notes = notes_of(reader, sheet) if notes_of is not None else []
+    return sheet, known, _write(table, changed(sheet.rows, stored, key, values)), notes
+
+
+Dates = tuple[str, int | None, int | None, str]
+"""What an order is dated against: its post ('' for a campaign's), the post's publish time and the
+campaign's (inclusive) end in epoch ms (None: not known), and the campaign's time zone."""
+
+
+def _order_dates(reader: Reader, sheet: Sheet) -> dict[tuple[str, ...], Dates]:
+    """Per (tenant, key kind, attribution key) of the file's orders that the registry attributes: the
+    dates its orders are compared with (``Dates``)."""
+    tenants = {"t": sorted({r["tenant"] for r in sheet.rows})}
+    keys = _stored_keys(reader, sheet.rows)
+    campaigns = {(str(t), str(c)): (None if end is None else int(end), str(tz) or DEFAULT_ZONE)
+                 for t, c, end, tz in reader.query(
+                     "SELECT tenant, campaign_id, toUnixTimestamp64Milli(ends_at), time_zone FROM campaigns FINAL "
+                     "WHERE tenant IN {t:Array(String)}", tenants).rows}
+    named = sorted({r["attribution_key"] if r["key_kind"] == "post" else keys.get(key_key(r), ("",))[0]
+                    for r in sheet.rows} - {""})
+    posts = {(str(t), str(p)): (str(c), int(at)) for t, p, c, at in reader.query(
+        "SELECT tenant, post_id, campaign_id, toUnixTimestamp64Milli(published_at) FROM posts FINAL "
+        "WHERE tenant IN {t:Array(String)} AND has({p:Array(String)}, post_id) AND deleted = 0",
+        {**tenants, "p": named}).rows}
+    dates: dict[tuple[str, ...], Dates] = {}
+    for row in sheet.rows:
+        t, key = row["tenant"], key_key(row)
+        post, campaign = (row["attribution_key"], "") if row["key_kind"] == "post" else keys.get(key, ("", ""))
+        published = None
+        if post:
+            if (t, post) not in posts:
+                continue  # not attributed yet: `unattributed` warns of it
+            campaign, published = posts[(t, post)]
+        if campaign:
+            end, zone = campaigns.get((t, campaign), (None, DEFAULT_ZONE))
+            dates[key] = (post, published, end, zone)
+    return dates
+
+
+def _outside_dates(reader: Reader, sheet: Sheet) -> list[Unattributed]:
+    """The file's orders dated before their post's publish time, and those after their campaign's end:
+    kept and counted in ROAS (attribution windows are the client's call), but said so, by line."""
+    dates = _order_dates(reader, sheet)
+    before = Unattributed("dated before their post's publish time (counted in its ROAS all the same)")
+    after = Unattributed("dated after their campaign's end (counted in its ROAS all the same)")
+    for row, where in zip(sheet.rows, sheet.where, strict=True):
+        found = dates.get(key_key(row))
+        if found is None:
+            continue
+        post, published, end, zone = found
+        at = epoch_ms(row["ordered_at"])
+        ordered = f"{where}: order {row['order_id']} at {_local(at, zone)}"
+        if published is not None and at < published:
+            before.lines.append(f"{ordered}, {post} published {_local(published, zone)} ({zone})")
+        if end is not None and at > end:
+            after.lines.append(f"{ordered}, campaign ended {_local(end, zone)} ({zone})")
+    return [n for n in (before, after) if n.lines]
+
+
+def _local(ms: int, zone: str) -> str:
+    return datetime.fromtimestamp(ms / 1000, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _version() -> int:
@@ -215,14 +281,16 @@ def import_orders(file: Path, tenant: str | None) -> None:
     Example:
       tracker sales import orders.csv
     """
-    done = _sync(file, tenant, read_orders, _stored_orders, "sales", order_key, order_values, "orders")
+    done = _sync(file, tenant, read_orders, _stored_orders, "sales", order_key, order_values, "orders",
+                 _outside_dates)
     if done is None:
         return
-    sheet, known, written = done
+    sheet, known, written, outside = done
     kinds = {k: sum(1 for r in sheet.rows if r["key_kind"] == k) for k in ("post", "link", "promo")}
     click.echo(_outcome(f"{file.name}: {len(sheet.rows)} orders read ({kinds['post']} by post id, "
                         f"{kinds['link']} by link, {kinds['promo']} by promo code)", len(sheet.rows), written))
     _warn(unattributed(sheet, known), "order")
+    _warn(outside, "order", "note")
 
 
 @sales.command("keys", short_help="Import which post each link or promo code belongs to.")
@@ -242,6 +310,6 @@ def import_keys(file: Path, tenant: str | None) -> None:
     done = _sync(file, tenant, read_keys, _stored_keys, "attribution_keys", key_key, key_values, "keys")
     if done is None:
         return
-    sheet, known, written = done
+    sheet, known, written, _ = done
     click.echo(_outcome(f"{file.name}: {len(sheet.rows)} keys read", len(sheet.rows), written))
     _warn(unattributed(sheet, known), "key")

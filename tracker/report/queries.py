@@ -96,6 +96,10 @@ TITLE = "nullIf(pt.post_title, '')"
 STATUS_JOIN = ("LEFT JOIN (SELECT post_id AS status_post, status AS post_status FROM post_totals FINAL "
                "WHERE tenant = {tenant:String}) AS ps ON ps.status_post = r.post_id")
 
+SPEND_COMPONENTS = ("fee", "service_fee", "bundle_share", "extra", "heating")
+"""What a spend is the sum of (DESIGN.md ROI), in every row of roi_report: the campaign-level row's costs are
+all extra costs."""
+
 GROUP_COLUMN = {
     "platform": "toString(r.platform)", "tier": "toString(r.creator_tier)", "creator": "r.creator_id",
     "content_form": "toString(r.content_form)", "post": "r.post_id",
@@ -224,26 +228,85 @@ def campaign_level(reader: Reader, camp: Campaign, window: Window = Window()) ->
     return reader.query(sql, params).named()[0]
 
 
+def orders_outside(reader: Reader, camp: Campaign, window: Window = Window()) -> dict[str, int]:
+    """Of the orders the campaign's ROI counts in the window (roi_report: every order of its posts
+    published in the window, and the orders attributed to the campaign only dated in it), how many are
+    dated before their post's publish time (``orders_before_publish``), after the campaign's end
+    (``orders_after_campaign_end``; an end is inclusive) and either (``orders_outside_dates``). They
+    count all the same (attribution windows are the client's call); the figures say that they do."""
+    zone = ZoneInfo(camp.time_zone)
+    lo, hi = window.bounds(camp.time_zone)
+    after = "o.ordered_at > {end:DateTime64(3, 'UTC')}" if camp.ends_at is not None else "0"
+    sql = f"""
+        SELECT countIf(o.ordered_at < o.published_at) AS orders_before_publish,
+               countIf({after}) AS orders_after_campaign_end,
+               countIf(o.ordered_at < o.published_at OR {after}) AS orders_outside_dates
+        FROM
+        (
+            SELECT s.ordered_at AS ordered_at, toNullable(p.published_at) AS published_at
+            FROM (SELECT post_id, ordered_at FROM v_sales_attributed
+                  WHERE tenant = {{tenant:String}} AND ifNull(post_id, '') != '') AS s
+            INNER JOIN (SELECT post_id, published_at FROM posts FINAL
+                        WHERE tenant = {{tenant:String}} AND campaign_id = {{campaign:String}} AND deleted = 0
+                          AND published_at >= {{lo:DateTime64(3, 'UTC')}} AND published_at < {{hi:DateTime64(3, 'UTC')}}
+                       ) AS p ON p.post_id = s.post_id
+            UNION ALL
+            SELECT ordered_at, CAST(NULL AS Nullable(DateTime64(3, 'UTC'))) AS published_at
+            FROM v_sales_attributed
+            WHERE tenant = {{tenant:String}} AND ifNull(post_id, '') = '' AND key_campaign_id = {{campaign:String}}
+              AND ifNull(order_day, toDate(ordered_at)) >= {{lo_day:Date}}
+              AND ifNull(order_day, toDate(ordered_at)) < {{hi_day:Date}}
+        ) AS o
+    """
+    params: dict[str, Any] = {"tenant": camp.tenant, "campaign": camp.campaign_id, "lo": lo, "hi": hi,
+                              "lo_day": lo.astimezone(zone).date(), "hi_day": hi.astimezone(zone).date()}
+    if camp.ends_at is not None:
+        params["end"] = camp.ends_at
+    return {k: int(v) for k, v in reader.query(sql, params).named()[0].items()}
+
+
+def outside_note(total: dict[str, Any]) -> str:
+    """The one line under an ROI table that says how many of the orders it counts are dated outside their
+    post's or campaign's dates (``orders_outside``), or "" when none is."""
+    n = total.get("orders_outside_dates") or 0
+    if not n:
+        return ""
+    parts = [f"{count} {what}" for count, what in ((total.get("orders_before_publish") or 0,
+                                                    "before their post's publish time"),
+                                                   (total.get("orders_after_campaign_end") or 0,
+                                                    "after the campaign's end")) if count]
+    return (f"note: {n} order(s) counted in the revenue and ROAS are dated outside their post's or campaign's "
+            f"dates ({'; '.join(parts)}); they count all the same")
+
+
 def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window()) -> tuple[list[dict], dict]:
     """(groups, totals): groups by ``by`` plus a campaign-level row when there is such money;
     totals = the campaign's figures (posts + campaign-level money). The campaign-level row counts
     its orders without a rate (``revenue_fx_missing``); the total's revenue is n/a when there is one.
+    Every row's spend is the sum of its SPEND_COMPONENTS (campaign-level costs are extra costs).
+    The totals also count the orders they include that are dated outside their post's or
+    campaign's dates (``orders_outside``; ``outside_note`` says so in one line).
 
-    The two queries run at once: the engine plans each on one core, and
+    The queries run at once: the engine plans each on one core, and
     planning is about half of their time (tests/bench/bench_roi.py)."""
     if by not in GROUP_COLUMN:
         raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tracker-roi") as pool:
         level_future = pool.submit(campaign_level, reader, camp, window)
+        outside_future = pool.submit(orders_outside, reader, camp, window)
         groups, total = roi_groups(reader, camp, by, window)
         level = level_future.result()
+        total.update(outside_future.result())
     roas_revenue = total.pop("roas_revenue", None)
     if level["lines"]:
         groups.append({"value": CAMPAIGN_LEVEL, "posts": 0, "spend": level["spend"], "revenue": level["revenue"],
                        "fx_missing": level["fx_missing"], "revenue_fx_missing": level["revenue_fx_missing"],
-                       "emv_fx_missing_posts": 0, "revenue_fx_missing_posts": 0, "extra": level["spend"],
+                       "emv_fx_missing_posts": 0, "revenue_fx_missing_posts": 0,
+                       **dict.fromkeys(SPEND_COMPONENTS, 0.0), "extra": level["spend"],
                        "roas": ratio(level["revenue"], level["spend"]), "roas_spend": level["spend"]})
+        # the campaign-level costs are the total's extra costs too, so that its components add up to its spend
         total["spend"] = _plus(total["spend"], level["spend"])
+        total["extra"] = _plus(total.get("extra", 0.0), level["spend"])
         if level["revenue_fx_missing"] or total.get("revenue_fx_missing_posts"):
             total["revenue"] = None  # n/a, as the spend: a sum without that order would read short
         else:
@@ -279,8 +342,8 @@ def missing_rates(reader: Reader, camp: Campaign, window: Window = Window()) -> 
                   "money_date >= {lo_day:Date} AND money_date < {hi_day:Date})")
     return reader.query(
         "SELECT currency AS base, target AS quote, min(money_date) AS since, count() AS amounts FROM v_money "
-        "WHERE tenant = {t:String} AND campaign_id = {c:String} AND scope != 'tenant' AND converted IS NULL"
-        f"{inside} GROUP BY base, quote ORDER BY base, quote", params).named()
+        "WHERE tenant = {t:String} AND campaign_id = {c:String} AND scope != 'tenant' AND converted IS NULL "
+        f"AND currency != target{inside} GROUP BY base, quote ORDER BY base, quote", params).named()
 
 
 def _plus(a: float | None, b: float | None) -> float | None:

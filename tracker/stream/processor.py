@@ -32,6 +32,11 @@ DLQ_PAYLOAD_BYTES = 128 * 1024
 below the producer's 1 MB request limit however large the message was."""
 DLQ_KEY_CHARS = 1024  # characters of a rejected record's key kept (post ids are shorter)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FEE_KINDS = ("fee", "service_fee")
+FEES = "fees"
+"""Key of the registry state: the fee kinds the post has had (kind -> currency of its latest line)."""
+FEE_REMOVED = "not in the registry any more"
+"""Note of the 0 line that replaces a fee (or service fee) the registry no longer gives the post."""
 
 
 def to_ms(ts: datetime) -> int:
@@ -141,6 +146,7 @@ class Processor:
 
     def _registry(self, m: dict[str, Any], state: PostState, out: Output) -> None:
         version = to_ms(m["updated_at"])
+        had = _fees_had(state.registry, m.get("reporting_currency"))
         row = (
             m["tenant"], m["post_id"], m["platform"], m["platform_post_id"], m.get("url") or "",
             m["campaign_id"], m["creator_id"], m["creator_tier"], m["content_form"], m["published_at"],
@@ -154,20 +160,17 @@ class Processor:
             "tz": m.get("campaign_tz"), "deleted": bool(m.get("deleted", False)), "version": version,
             "row": [v.isoformat() if isinstance(v, datetime) else v for v in row[2:14]],
             "title": m.get("title") or "",  # beside "row", whose layout states written before titles keep
+            FEES: {**had, **{kind: m[kind]["currency"] for kind in FEE_KINDS if m.get(kind) is not None}},
         }
         out.add(r.POSTS, _posts_row(row, state.registry["title"], m["campaign_tz"]))
         for heating_id in state.heating:  # nodes that arrived before their post now get its campaign
             self._heating_row(m["tenant"], m["post_id"], heating_id, state, out)
         if self.insights is not None:
             self.insights.registered(m["post_id"], state, out)
-        for kind in ("fee", "service_fee"):
-            money = m.get(kind)
-            if money is None:
-                continue
+        for kind, amount, currency, note in _fee_lines(m, had):
             out.add(r.COST_LINES, (
                 m["tenant"], f"{m['post_id']}:{kind}", m["campaign_id"], m["post_id"], m.get("bundle_id") or "",
-                kind, Decimal(money["amount"]), money["currency"], local_day(m["published_at"], m["campaign_tz"]), "",
-                version,
+                kind, amount, currency, local_day(m["published_at"], m["campaign_tz"]), note, version,
             ))
 
     def _heating(self, m: dict[str, Any], state: PostState, out: Output) -> None:
@@ -281,6 +284,33 @@ def wrong_partition(source: Source, key: bytes, partitions: int) -> str:
             f"{home_partition(key, partitions)}; produce it keyed by post_id with the default Java/aiokafka "
             "partitioner (murmur2) and no explicit partition (librdkafka clients such as kcat or confluent-kafka: "
             "partitioner=murmur2_random), and `tracker dlq replay --reason 'wrong partition'` sends it again so")
+
+
+def _fees_had(registry: dict[str, Any] | None, campaign_currency: str | None) -> dict[str, str]:
+    """The fee kinds (FEE_KINDS) the post's registry entries have carried, each with the currency of
+    its latest line. A state written before they were remembered (no FEES key) may hold either: both
+    count as had, in the campaign's currency, when the message names it (else none can be cleared)."""
+    if registry is None:
+        return {}
+    if FEES in registry:
+        return dict(registry[FEES])
+    return dict.fromkeys(FEE_KINDS, campaign_currency) if campaign_currency else {}
+
+
+def _fee_lines(m: dict[str, Any], had: dict[str, str]) -> list[tuple[str, Decimal, str, str]]:
+    """(kind, amount, currency, note) of the post's fee and service-fee cost lines: those the message
+    carries, and an amount of 0 for each kind the post had and the message no longer carries (a fee
+    corrected to none): its cost line (same cost_id) is replaced, not left counted. The 0 is in the
+    campaign's reporting currency when the message names it (converted at 1, so never an amount
+    without an FX rate in the campaign's figures), else in the currency of the line it replaces."""
+    lines = []
+    for kind in FEE_KINDS:
+        money = m.get(kind)
+        if money is not None:
+            lines.append((kind, Decimal(money["amount"]), money["currency"], ""))
+        elif kind in had:
+            lines.append((kind, Decimal(0), m.get("reporting_currency") or had[kind], FEE_REMOVED))
+    return lines
 
 
 def _merge_latest(latest: dict[str, list[int]], observed_ms: int, values: tuple[int | None, ...], newest: bool) -> None:
