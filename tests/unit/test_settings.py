@@ -54,3 +54,20 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.output
+
+
+def test_every_structured_default_in_the_table_can_be_pasted_as_its_variable(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's table shows list and mapping defaults as the environment takes them (JSON):
+    pasted back, each gives the default (a Python tuple list once failed: 'must be a JSON array')."""
+    rows = [line.split(" | ") for line in markdown_table().splitlines()[2:]]
+    checked = 0
+    for name, shown, _ in rows:
+        variable, value = name.strip("| `"), shown.strip("`")
+        field = variable.removeprefix("TRACKER_").lower()
+        default = Settings.model_fields[field].get_default(call_default_factory=True)
+        if not isinstance(default, (list, tuple, dict)):
+            continue
+        monkeypatch.setenv(variable, value)
+        assert getattr(Settings(_env_file=None), field) == default, variable  # type: ignore[call-arg]
+        checked += 1
+    assert checked >= 3

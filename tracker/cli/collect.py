@@ -83,7 +83,7 @@ async def _plan(settings: Settings) -> str:
         comments = ((settings.collect_comment_every_hours, settings.collect_comment_max_pages)
                     if settings.collect_comments else None)
         return render(collection.scheduler, collection.configs, adapters, collection.clock.now(),
-                      collection.clock.label, comments=comments)
+                      collection.clock.label, comments=comments, skipped=collection.skipped)
     finally:
         await feed.stop()
         await collection.clock.stop()

@@ -17,7 +17,10 @@ def markdown_table() -> str:
         default = field.get_default(call_default_factory=True)
         if isinstance(default, SecretStr):
             default = default.get_secret_value()
-        shown = "" if default is None else str(default)
+        if isinstance(default, (list, tuple, dict)):  # as the environment variable takes it
+            shown = json.dumps(default, ensure_ascii=False)
+        else:
+            shown = "" if default is None else str(default)
         if name == "cache_dir":
             shown = "~/.cache/tracker"
         lines.append(f"| `TRACKER_{name.upper()}` | `{shown}` | {field.description or ''} |")

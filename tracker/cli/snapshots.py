@@ -233,7 +233,8 @@ def _warn_late(late: dict[str, Late], window_hours: float, dry_run: bool) -> Non
                   else f"a newer row earlier in this file, {when(x.newest)}")
         click.echo(f"  {post_id}: {x.rows} row(s) before {when(x.before)} ({newest})", err=True)
     click.echo(f"  The worker {will} keep them in late_snapshots and count them (tracker_late_snapshots_total), "
-               "but they are not analysed: no curve, pulse or total uses them. Import a post's exports before "
+               "but they are not analysed: no curve or pulse uses them (a metric none of the post's later "
+               "snapshots has still becomes its total, such as an export's saves). Import a post's exports before "
                "collection starts for it (oldest rows first); `tracker analyze FILE` reads a whole file offline.",
                err=True)
 

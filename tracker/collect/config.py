@@ -78,8 +78,10 @@ def _secrets(settings: Settings) -> dict[str, dict[str, SecretStr]]:
     }
 
 
-def platform_configs(settings: Settings) -> dict[str, PlatformConfig]:
-    """Every platform's configuration in force; platforms with no reachable host are left out."""
+def platform_configs(settings: Settings, skipped: dict[str, str] | None = None) -> dict[str, PlatformConfig]:
+    """Every platform's configuration in force; platforms with no reachable host or without the
+    credential their host needs are left out, each with what to set in ``skipped`` when given."""
+    skipped = {} if skipped is None else skipped
     sim = settings.collect_simulator_url.rstrip("/")
     secrets = _secrets(settings)
     unknown = (set(settings.collect_limits) | set(settings.collect_base_urls)
@@ -99,11 +101,14 @@ def platform_configs(settings: Settings) -> dict[str, PlatformConfig]:
         if adapter == "generic":
             base = settings.collect_base_urls.get(platform) or settings.collect_generic.get("base_url") or base
         if not base:
+            if platform != "generic":
+                skipped[platform] = (f"no public API: set its host in TRACKER_COLLECT_BASE_URLS (a data provider) or "
+                                     f"read its export (TRACKER_COLLECT_SOURCES={{\"{platform}\": \"export\"}})")
             continue
         needed = REQUIRED.get(platform) if adapter == DEFAULTS[platform][0] else None
         if not sim and platform not in settings.collect_base_urls and needed and \
                 not secrets[platform][needed].get_secret_value():
-            log.info("%s not collected: set TRACKER_%s_%s", platform, platform.upper(), needed.upper())
+            skipped[platform] = f"set TRACKER_{platform.upper()}_{needed.upper()}"
             continue
         cfg = PlatformConfig(
             platform=platform, adapter=adapter, base_url=base.rstrip("/"), daily_quota=quota, quota_zone=zone,

@@ -36,9 +36,11 @@ def comment_calls(tracked: int, every_hours: float, max_pages: int) -> float:
 
 
 def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: dict[str, Adapter], now: float,
-           clock_label: str, upcoming: int = 10, comments: tuple[float, int] | None = None) -> str:
+           clock_label: str, upcoming: int = 10, comments: tuple[float, int] | None = None,
+           skipped: dict[str, str] | None = None) -> str:
     """The plan of every configured platform; ``comments``: (hours between visits, pages per visit)
-    when comments are collected, for the most calls they can take beside the counters'."""
+    when comments are collected, for the most calls they can take beside the counters'; ``skipped``:
+    the platforms not collected, with what to set."""
     lines = [f"collection plan at {_when(now)} ({clock_label}); {len(scheduler)} posts in the registry",
              "",
              f"{'platform':<16}{'via':<12}{'tracked':>8}{'due':>6}{'heated':>8}{'young':>7}{'ageing':>8}"
@@ -72,6 +74,9 @@ def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: d
             f"{census.get('heated', 0):>8}{census.get('young', 0):>7}{census.get('ageing', 0):>8}"
             f"{census.get('old', 0):>6}{census.get('ended', 0):>7}{adapter.batch:>7}{math.ceil(calls):>11,}"
             f"{'-' if quota is None else f'{quota:,.0f}':>11}{'-' if rate is None else f'{rate:g}':>8}  {verdict}")
+    if skipped:
+        lines += ["", "not collected (their posts are not polled):"]
+        lines += [f"  {platform:<16}{what}" for platform, what in sorted(skipped.items())]
     soon: list[tuple[float, int]] = []
     for platform in configs:
         for slot in scheduler.scheduled(platform):

@@ -51,7 +51,9 @@ class Collection:
     def __init__(self, settings: Settings, *, group: bool = True,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
-        self.configs: dict[str, PlatformConfig] = platform_configs(settings)
+        self.skipped: dict[str, str] = {}
+        """Platforms not collected, with what to set (their posts wait in the registry)."""
+        self.configs: dict[str, PlatformConfig] = platform_configs(settings, self.skipped)
         self.clock = make_clock(settings)
         self.scheduler = Scheduler(Cadence.from_settings(settings), list(self.configs))
         self.feed = RegistryFeed(settings, self.scheduler, self.clock, group=group)
@@ -65,6 +67,8 @@ class Collection:
     async def start(self) -> None:
         """Start everything; returns once the loops run (the registry keeps loading)."""
         hold_back_repeats()  # a broker outage makes aiokafka repeat itself hundreds of times a second
+        for platform, what in self.skipped.items():
+            log.warning("%s is not collected: %s", platform, what)
         await self.clock.start()
         self.runners = [Runner(cfg, adapter_for(cfg), PlatformHttp(cfg, self.clock, self.discipline, self.transport))
                         for cfg in self.configs.values()]
