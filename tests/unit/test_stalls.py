@@ -53,3 +53,22 @@ def test_one_tenants_clock_closes_no_window_of_another() -> None:
     assert [pid for pid, _ in w.check(now=400 + 900)] == ["p"]  # still inside its window: it stalls
     w.seen("q", "acme", "c2", now=1400.0, observed_ms=10_000)
     assert [pid for pid, _ in w.ended()] == ["p"]
+
+
+def test_a_post_polled_more_often_than_the_floor_still_stalls() -> None:
+    """Every 14 s (a demo clock at 600×): the mean arrival interval, floored at a minute, is its
+    usual one, so three minutes of silence fire. Before, such gaps set no interval and it never did."""
+    w = StallWatcher(min_interval_s=60)
+    for i in range(10):
+        w.seen("p", "acme", "c1", now=14.0 * i)
+    assert w.posts["p"].interval == 60.0
+    assert w.check(now=126 + 150) == []
+    assert [pid for pid, _ in w.check(now=126 + 190)] == ["p"]
+
+
+def test_a_burst_of_arrivals_at_once_sets_no_interval() -> None:
+    """A replay after a restart hands over many snapshots within a second: no cadence from that."""
+    w = StallWatcher(min_interval_s=60)
+    for i in range(50):
+        w.seen("p", "acme", "c1", now=1000.0 + i * 0.01)
+    assert w.posts["p"].interval is None and w.check(now=10**6) == []

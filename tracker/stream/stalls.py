@@ -37,6 +37,10 @@ class Arrival:
     fired_at: float = 0.0
     tracking_end_ms: int | None = None
     """End of the post's tracking window (event time, epoch ms)."""
+    first_seen: float = 0.0
+    arrivals: int = 1
+    """Arrivals since ``first_seen``: a post polled more often than ``min_interval_s`` (an
+    accelerated demo clock) takes their mean interval, floored, as its usual one."""
 
 
 class StallWatcher:
@@ -58,12 +62,17 @@ class StallWatcher:
             self.watermarks[tenant] = observed_ms
         p = self.posts.get(post_id)
         if p is None:
-            self.posts[post_id] = Arrival(tenant, campaign_id, now, tracking_end_ms=tracking_end_ms)
+            self.posts[post_id] = Arrival(tenant, campaign_id, now, tracking_end_ms=tracking_end_ms, first_seen=now)
             return None
         p.tracking_end_ms = tracking_end_ms
+        p.arrivals += 1
         gap = now - p.last_seen
         if gap >= self.min_interval_s:
             p.interval = gap if p.interval is None else 0.8 * p.interval + 0.2 * gap
+        elif p.interval is None and p.arrivals >= 4 and now - p.first_seen >= self.min_interval_s:
+            # arrivals closer than the floor, spread over more than it: polled that often; a burst
+            # of them at once (a replay after a restart) spans less and sets nothing
+            p.interval = max(self.min_interval_s, (now - p.first_seen) / (p.arrivals - 1))
         p.last_seen, p.campaign_id = now, campaign_id or p.campaign_id
         ended, p.firing_since = p.firing_since, None
         return None if ended is None else (ended, p.fired_at)
