@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tracker.alerting import wording
 from tracker.alerting.wording import describe_evidence, describe_suggestion, platform_name
 from tracker.report.tables import opening
 
@@ -50,8 +51,14 @@ class AlertChange:
 
     @property
     def creator(self) -> str:
-        """The post's creator, when the evidence names one (``creator_id``), else ""."""
-        return str(self.evidence.get("creator_id") or "")
+        """The post's creator: by name when the evidence carries one (``creator_name``), else by
+        id (``creator_id``), else ""."""
+        return str(self.evidence.get("creator_name") or self.evidence.get("creator_id") or "")
+
+    @property
+    def campaign_name(self) -> str:
+        """The campaign's name when the evidence carries one (``campaign_name``), else ""."""
+        return str(self.evidence.get("campaign_name") or "")
 
     @property
     def title(self) -> str:
@@ -59,11 +66,37 @@ class AlertChange:
         return opening(self.evidence.get("title"), CHAT_TITLE_CHARS)
 
     @property
+    def url(self) -> str:
+        """The post on its platform (``url``, from its registry entry), or ""."""
+        url = str(self.evidence.get("url") or "")
+        return url if url.startswith(("http://", "https://")) else ""
+
+    @property
+    def who_parts(self) -> tuple[str, str, str]:
+        """(before, title, after) of :attr:`who`: a chat line links the title to :attr:`url`."""
+        before = platform_name(self.platform)
+        title = f"“{self.title}”" if self.title else ""
+        after = f"creator {self.creator}" if self.creator else ""
+        sep = " · "
+        if title:
+            return (before + sep if before else ""), title, (sep + after if after else "")
+        return "", "", sep.join(part for part in (before, after) if part)
+
+    @property
     def who(self) -> str:
-        """``Douyin · “夏日防晒实测” · creator k1``: the post's platform, title and creator, as far as known."""
-        parts = [platform_name(self.platform), f"“{self.title}”" if self.title else "",
-                 f"creator {self.creator}" if self.creator else ""]
-        return " · ".join(part for part in parts if part)
+        """``Douyin · “夏日防晒实测” · creator 小鹿``: the post's platform, title and creator (by name,
+        else id), as far as known."""
+        return "".join(self.who_parts)
+
+    @property
+    def timeline(self) -> str:
+        """Since when (and for how long), in the campaign's zone: :func:`wording.timeline`."""
+        return wording.timeline(self.alert, self.firing, self.starts_at, self.ends_at, self.evidence)
+
+    @property
+    def next_step(self) -> str:
+        """What to do, in plain words, while it fires ("" when resolved or nothing to say)."""
+        return wording.next_step(self.alert, self.platform) if self.firing else ""
 
     @property
     def firing(self) -> bool:

@@ -28,7 +28,14 @@ class Entry:
 
     @property
     def suggestion(self) -> str:
-        return describe_suggestion(self.change.suggestion) if self.change.firing else ""
+        """What to do while it fires: the re-heat suggested, else the alert's next step."""
+        if not self.change.firing:
+            return ""
+        return describe_suggestion(self.change.suggestion) or self.change.next_step
+
+    @property
+    def timeline(self) -> str:
+        return self.change.timeline
 
 
 @dataclass
@@ -48,14 +55,20 @@ class CampaignDigest:
         return len(self.entries) - self.firing
 
     @property
+    def campaign_name(self) -> str:
+        """``双11 大促 (double11)`` when an entry's evidence names the campaign, else its id."""
+        name = next((e.change.campaign_name for e in self.entries if e.change.campaign_name), "")
+        return f"{name} ({self.campaign})" if name and name != self.campaign else self.campaign
+
+    @property
     def title(self) -> str:
-        """The campaign is named by its id: the alert messages carry no campaign name."""
-        return f"tracker · {self.tenant} / {self.campaign}: {self.firing} firing, {self.resolved} resolved"
+        return (f"tracker · {self.tenant} / {self.campaign_name}: {self.firing} firing, "
+                f"{self.resolved} resolved")
 
     @property
     def title_zh(self) -> str:
         """:attr:`title` with Chinese labels, for the CN chat platforms."""
-        return (f"tracker 告警 · {self.tenant} / {self.campaign}: {self.firing} firing {ZH_STATUS['FIRING']}, "
+        return (f"tracker 告警 · {self.tenant} / {self.campaign_name}: {self.firing} firing {ZH_STATUS['FIRING']}, "
                 f"{self.resolved} resolved {ZH_STATUS['RESOLVED']}")
 
     def sorted_entries(self) -> list[Entry]:

@@ -8,12 +8,14 @@ Pipeline (one screen):
    Alertmanager at once and queue them for the digest.
 2. ``resend`` (every ``notify_resend_seconds``): post every active alert again
    with a fresh ``endsAt``, so Alertmanager keeps it while tracker runs.
-3. ``digest`` (every ``notify_digest_seconds``): one message per campaign to
-   each chat channel, then commit the offsets those messages covered (with
-   no chat channel, offsets are committed after the Alertmanager post). A
-   digest a channel could not take yet (throttled, muted, unreachable) is kept
-   for that channel's next round, and no offset is committed while one waits:
-   after a restart the alerts are read again rather than lost.
+3. ``digest``: each chat channel is a lane (``delivery.Lane``) with its own task:
+   every ``notify_digest_seconds`` one message per campaign (queued digests merged:
+   the latest state per alert), then the channel's own consumer group
+   (``tracker-notifier.<channel>``) commits what it took. A channel that could not
+   take its digests (throttled, muted, unreachable) pauses alone, with a growing
+   backoff, and keeps them; the reader's group commits only what every channel has
+   (with no chat channel: after the Alertmanager post). After a restart the alerts a
+   channel is owed are read again; those it had are skipped for it.
 
 On start, active post alerts already in Alertmanager are adopted, so a
 restart neither drops nor re-announces them.
@@ -39,7 +41,7 @@ from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient, utcn
 from tracker.alerting.change import AlertChange, dedup_key
 from tracker.alerting.chat import Channel, channels
 from tracker.alerting.dedup import Seen
-from tracker.alerting.delivery import Courier, Outcome
+from tracker.alerting.delivery import Courier, Lane
 from tracker.alerting.digest import CampaignDigest, Digests
 from tracker.broker.topics import ALERTS
 from tracker.contracts import decode
@@ -52,7 +54,7 @@ from tracker.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_UNDELIVERED = 500
-"""Digests a chat channel may owe before the oldest are dropped (a channel down for days)."""
+"""Campaign digests a chat channel may owe before some are dropped (a channel down for days)."""
 
 
 class Notifier:
@@ -70,12 +72,21 @@ class Notifier:
     def handle(self, raw: bytes | None, now: datetime) -> dict[str, Any] | None:
         """Apply one raw message; returns the Alertmanager alert to post, or None
         (invalid message, or a state already notified)."""
+        change = self.read(raw)
+        return None if change is None else self.apply(change, now)
+
+    @staticmethod
+    def read(raw: bytes | None) -> AlertChange | None:
+        """The change a raw message carries; None (logged, counted) when it is invalid."""
         try:
-            change = AlertChange.from_message(decode(ALERTS, raw))
+            return AlertChange.from_message(decode(ALERTS, raw))
         except InvalidInput as exc:
             metrics.NOTIFIER_MESSAGES.labels("invalid").inc()
             log.warning("skipping an invalid alert message: %s", exc.reason)
             return None
+
+    def apply(self, change: AlertChange, now: datetime) -> dict[str, Any] | None:
+        """The Alertmanager alert of a change not notified yet (queued for the digest too), else None."""
         if not self.seen.first(change.dedup_key):
             metrics.NOTIFIER_MESSAGES.labels("duplicate").inc()
             return None
@@ -106,7 +117,20 @@ class Notifier:
 
 
 class NotifierService(mode.Service):
-    """Runs the notifier in the process's event loop (``tracker run`` or ``tracker notify``)."""
+    """Runs the notifier in the process's event loop (``tracker run`` or ``tracker notify``).
+
+    One consumer (group ``tracker-notifier``) reads the alerts and posts them to Alertmanager;
+    each chat channel is a :class:`Lane` with its own task, backoff and committed position, kept
+    as the consumer group ``tracker-notifier.<channel>`` (committed by a consumer that only
+    commits). The reader's group commits the least position of all channels, so after a restart
+    it reads again from the oldest alert some channel is still owed, and each channel skips what
+    its own group says it already took: a channel that was down gets what it missed, the others
+    get nothing twice. A restart mid-round (a channel failing between two campaigns of a round)
+    may repeat that round's delivered campaigns to that channel: at least once per channel.
+    """
+
+    stop_seconds = 5.0
+    """At stop, how long each channel may take for its last round (one attempt per digest)."""
 
     def __init__(self, settings: Settings, *, chat: list[Channel] | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any) -> None:
@@ -115,20 +139,25 @@ class NotifierService(mode.Service):
         self.settings = settings
         self.chat = channels(settings) if chat is None else chat
         self.pause = sleep
-        self.core = Notifier(settings.notify_resend_seconds, digests=bool(self.chat),
+        self.core = Notifier(settings.notify_resend_seconds, digests=False,
                              grafana_url=settings.grafana_url, runbook_url=runbook_link(settings))
         self.pending: dict[TopicPartition, int] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.http: httpx.AsyncClient | None = None
         self.alertmanager: AlertmanagerClient | None = None
         self.couriers: list[Courier] = []
+        self.lanes: list[Lane] = []
+        self.ledgers: dict[str, AIOKafkaConsumer] = {}
+        """Per chat channel, a consumer that only commits the channel's position."""
         self.consumer: AIOKafkaConsumer | None = None
-        self.undelivered: dict[str, list[CampaignDigest]] = {}
-        """Per chat channel, the digests it has yet to take (oldest first)."""
 
     @property
     def group(self) -> str:
         return f"{self.settings.topic_prefix}tracker-notifier"
+
+    def channel_group(self, name: str) -> str:
+        """The consumer group holding what chat channel ``name`` has taken."""
+        return f"{self.group}.{name}"
 
     async def on_start(self) -> None:
         s = self.settings
@@ -138,15 +167,18 @@ class NotifierService(mode.Service):
             await self._adopt()
         self.couriers = [Courier(channel, self.http, attempts=s.notify_retries, sleep=self.pause)
                          for channel in self.chat]
+        for courier in self.couriers:
+            name = courier.channel.name
+            self.ledgers[name] = await self._ledger(self.channel_group(name))
+            self.lanes.append(Lane(courier, self._committer(name), interval=s.notify_digest_seconds,
+                                   max_waiting=MAX_UNDELIVERED))
         self.consumer = AIOKafkaConsumer(
             s.topic(ALERTS), bootstrap_servers=s.kafka_bootstrap, group_id=self.group,
             enable_auto_commit=False, auto_offset_reset="earliest")
         await self.consumer.start()
         self.tasks = [asyncio.create_task(self._consume(), name="notifier-consume"),
                       asyncio.create_task(self._every(s.notify_resend_seconds, self.resend), name="notifier-resend")]
-        if self.couriers:
-            self.tasks.append(asyncio.create_task(self._every(s.notify_digest_seconds, self.flush),
-                                                  name="notifier-digest"))
+        self.tasks += [asyncio.create_task(self._drive(lane), name=f"notifier-{lane.name}") for lane in self.lanes]
         log.info("notifier: %s → %s", s.topic(ALERTS),
                  ", ".join(([f"alertmanager {s.alertmanager_url}"] if self.alertmanager else [])
                            + [c.name for c in self.chat]) or "nowhere")
@@ -160,15 +192,17 @@ class NotifierService(mode.Service):
         self.tasks.clear()
         if self.consumer is not None:
             with contextlib.suppress(Exception):
-                if self.couriers:
-                    await asyncio.wait_for(self.flush(), timeout=30)
-                else:
-                    await self._commit(dict(self.pending))
+                if self.lanes:  # each channel on its own, bounded: what one did not get waits for the restart
+                    await asyncio.gather(*(self._last_round(lane) for lane in self.lanes))
+                await self._commit(self._covered())
             await self.consumer.stop()
+        for ledger in self.ledgers.values():
+            with contextlib.suppress(Exception):
+                await ledger.stop()
         if self.http is not None:
             await self.http.aclose()
 
-    # -- the three loops -----------------------------------------------------------------
+    # -- the loops -----------------------------------------------------------------------
 
     async def _consume(self) -> None:
         assert self.consumer is not None
@@ -181,16 +215,20 @@ class NotifierService(mode.Service):
                 continue
             to_post = []
             for tp, records in batches.items():
+                await self._load_positions(tp)
                 for record in records:
-                    alert = self.core.handle(record.value, utcnow())
+                    change = self.core.read(record.value)
+                    alert = None if change is None else self.core.apply(change, utcnow())
                     if alert is not None:
                         to_post.append(alert)
+                    for lane in self.lanes:
+                        lane.offer(tp, record.offset, change)
                 if records:
                     self.pending[tp] = records[-1].offset + 1
             if to_post:
                 await self.post(to_post)
-            if not self.couriers and batches:
-                await self._commit(dict(self.pending))
+            if batches:
+                await self._commit(self._covered())
             await self._sample_lag()
 
     async def resend(self) -> None:
@@ -200,21 +238,32 @@ class NotifierService(mode.Service):
             await self.post(due)
 
     async def flush(self) -> list[CampaignDigest]:
-        """Send the pending digests to every chat channel, then commit what they covered."""
-        if self.core.digests is None:
-            return []
-        offsets = dict(self.pending)  # taken with the drain, no await between: same changes
-        digests = self.core.digests.drain()
-        for digest in digests:
-            metrics.NOTIFIER_DIGEST_ALERTS.observe(len(digest.entries))
-        if digests or any(self.undelivered.values()):
-            await asyncio.gather(*(self._send_all(courier, digests) for courier in self.couriers))
-        waiting = sum(len(queue) for queue in self.undelivered.values())
-        if waiting:  # committed once every channel has them: a restart reads those alerts again
-            log.warning("notifier: %d digest(s) wait for a channel; offsets not committed until delivered", waiting)
-        else:
-            await self._commit(offsets)
-        return digests
+        """One round of every chat channel at once (each on its own); returns the digests sent."""
+        rounds = await asyncio.gather(*(lane.round() for lane in self.lanes))
+        await self._commit(self._covered())
+        return [digest for sent in rounds for digest in sent]
+
+    async def _drive(self, lane: Lane) -> None:
+        """A channel's rounds: every ``notify_digest_seconds``, later while its circuit is open."""
+        while True:
+            await asyncio.sleep(max(self.settings.notify_digest_seconds, lane.paused_for()))
+            try:
+                sent = await lane.round()
+            except Exception:  # noqa: BLE001 - a failed round must not end the loop
+                log.exception("notifier: %s round failed", lane.name)
+                continue
+            for digest in sent:
+                metrics.NOTIFIER_DIGEST_ALERTS.observe(len(digest.entries))
+
+    async def _last_round(self, lane: Lane) -> None:
+        try:
+            await asyncio.wait_for(lane.round(stopping=True), timeout=self.stop_seconds)
+        except Exception as exc:  # noqa: BLE001 - one channel's last round never blocks the others
+            log.warning("notifier: %s: last round given up at stop (%r); it resumes after the restart",
+                        lane.name, exc)
+        if lane.waiting:
+            log.warning("notifier: %s still owes %d campaign digest(s); they are sent after the restart",
+                        lane.name, len(lane.waiting))
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -241,25 +290,6 @@ class NotifierService(mode.Service):
         metrics.NOTIFICATIONS.labels("alertmanager", "failed").inc(len(alerts))
         return False
 
-    async def _send_all(self, courier: Courier, digests: list[CampaignDigest]) -> None:
-        """The channel's waiting digests, then the new ones; what it cannot take yet waits again."""
-        name = courier.channel.name
-        queue = self.undelivered.pop(name, []) + digests
-        later: list[CampaignDigest] = []
-        for i, digest in enumerate(queue):
-            if courier.ready_in() > self.settings.notify_digest_seconds:  # muted: not worth waiting here
-                later.extend(queue[i:])
-                break
-            if await courier.send(digest) is Outcome.LATER:
-                later.append(digest)
-        if len(later) > MAX_UNDELIVERED:
-            dropped, later = later[:-MAX_UNDELIVERED], later[-MAX_UNDELIVERED:]
-            metrics.NOTIFICATIONS.labels(name, "failed").inc(len(dropped))
-            log.error("%s: %d digest(s) dropped: the channel has taken none of the last %d", name, len(dropped),
-                      MAX_UNDELIVERED)
-        if later:
-            self.undelivered[name] = later
-
     async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
         while True:
             await asyncio.sleep(seconds)
@@ -279,6 +309,48 @@ class NotifierService(mode.Service):
         n = self.core.adopt(found)
         if n:
             log.info("notifier: adopted %d active post alerts from Alertmanager", n)
+
+    def _covered(self) -> dict[TopicPartition, int]:
+        """The reader's position to commit: what Alertmanager and every chat channel have taken."""
+        if not self.lanes:
+            return dict(self.pending)
+        return {tp: min(lane.done[tp] for lane in self.lanes) for tp in self.pending
+                if all(tp in lane.done for lane in self.lanes)}
+
+    async def _ledger(self, group: str) -> AIOKafkaConsumer:
+        """A consumer of ``group`` that reads nothing: assigned the partitions the reader gets
+        (``_load_positions``), it reads and commits the channel's positions there."""
+        ledger = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap, group_id=group,
+                                  enable_auto_commit=False)
+        await ledger.start()
+        return ledger
+
+    def _committer(self, name: str) -> Callable[[dict[TopicPartition, int]], Awaitable[None]]:
+        async def commit(offsets: dict[TopicPartition, int]) -> None:
+            ledger = self.ledgers[name]
+            mine = {tp: offset for tp, offset in offsets.items() if tp in ledger.assignment()}
+            try:
+                if mine:
+                    await ledger.commit(mine)
+            except KafkaError as exc:
+                log.warning("notifier: %s: commit failed (%r); those alerts may reach it again", name, exc)
+            await self._commit(self._covered())
+        return commit
+
+    async def _load_positions(self, tp: TopicPartition) -> None:
+        """Each channel's committed position of ``tp``, once, before its first record is offered."""
+        for lane in self.lanes:
+            if tp in lane.start:
+                continue
+            ledger = self.ledgers[lane.name]
+            if tp not in ledger.assignment():
+                ledger.assign([*ledger.assignment(), tp])
+            try:
+                lane.start[tp] = await ledger.committed(tp)
+            except KafkaError as exc:
+                log.warning("notifier: %s: reading its position failed (%r); it may get alerts again",
+                            lane.name, exc)
+                lane.start[tp] = None
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         if not offsets or self.consumer is None:

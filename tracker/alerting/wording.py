@@ -1,15 +1,18 @@
-"""How an alert's figures read to people: UTC times, rounded numbers, a suggestion as a sentence.
+"""How an alert's figures read to people: times in the campaign's zone (UTC when the message
+names none), rounded numbers, a suggestion as a sentence, since when and what to do next.
 
-The messages keep their machine evidence (grid steps, full-precision floats); Alertmanager's
-``description``, chat digests and ``tracker alerts`` show it through these functions.
+The messages keep their machine evidence (grid steps, full-precision floats, UTC times);
+Alertmanager's ``description``, chat digests and ``tracker alerts`` show it through these
+functions. The evidence's ``time_zone`` (the campaign's IANA zone) says where its readers are.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PER_HOUR = "/h"  # velocities are per grid step: hours on the worker's grid
 PLATFORM_NAMES = {
@@ -21,12 +24,16 @@ ZH_ALERTS = {"PostDecaying": "衰减预警", "PostUnavailable": "不可见", "Po
              "SuspiciousEngagement": "异常互动"}
 ZH_STATUS = {"FIRING": "触发", "RESOLVED": "恢复", "FIRED+RESOLVED": "触发后恢复"}
 HIDDEN = frozenset({"pulse", "pulse_number", "pulse_trigger", "heating_ids", "decaying_since", "conditions_since",
-                    "hour"})
+                    "hour", "time_zone", "platform"})
 """Evidence keys told elsewhere: the pulse in the summary; grid steps by their ``*_at`` times
-(``pulse_number``, the pulse counted from 1, is in alerts stored before pulses were named by index)."""
+(``pulse_number``, the pulse counted from 1, is in alerts stored before pulses were named by index);
+the zone by the times it formats; the platform by the post id."""
 LABELS: dict[str, str] = {
     "title": "“{}”",
+    "url": "post {}",
+    "creator_name": "creator {}",
     "creator_id": "creator {}",
+    "campaign_name": "campaign {}",
     "decaying_since_at": "decaying since {}",
     "conditions_since_at": "alert conditions met since {}",
     "recent_velocity": "velocity now {}" + PER_HOUR,
@@ -47,14 +54,77 @@ COUNTS = frozenset({"projected_gain", "incremental", "gain", "usual", "before", 
 """Evidence keys that are counts of engagements: shown as whole numbers."""
 
 
-def when(value: datetime | str | None) -> str:
-    """``2025-09-14 08:00Z``: an instant in UTC to the minute ("" for None)."""
-    if value is None:
+NEXT_STEPS = {
+    "PostUnavailable": "check the post on {platform} and with the creator",
+    "PostStalled": "check the {platform} collector",
+}
+"""What to do about a firing alert, in plain words (``PostDecaying``'s is its re-heat suggestion)."""
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone ``name`` (``Asia/Shanghai``); None when unnamed or unknown (times read in UTC)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def when(value: datetime | str | None, time_zone: str | None = None) -> str:
+    """``2025-09-14 16:00 UTC+8``: an instant to the minute in ``time_zone`` (the campaign's,
+    with its offset that day); ``2025-09-14 08:00Z`` in UTC when no zone is known ("" for None)."""
+    moment = _instant(value)
+    if moment is None:
         return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+    tz = zone(time_zone)
+    if tz is None:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {_offset(local.utcoffset())}"
+
+
+def span(start: datetime | str | None, end: datetime | str | None, time_zone: str | None = None) -> str:
+    """``2025-09-14 16:00 → 21:30 UTC+8 (5.5 h)``: from ``start`` to ``end`` in the zone, the
+    date and offset said once when they are the same, and how long it lasted."""
+    a, b = _instant(start), _instant(end)
+    if a is None or b is None:
+        return when(a or b, time_zone)
+    first, last = when(a, time_zone), when(b, time_zone)
+    if first[:10] == last[:10] and first[16:] == last[16:]:  # same day, same offset
+        text = f"{first[:16]} → {last[11:]}"
+    else:
+        text = f"{first} → {last}"
+    return text + f" ({duration((b - a).total_seconds())})"
+
+
+def timeline(alert: str, firing: bool, starts_at: datetime, ends_at: datetime | None,
+             evidence: Mapping[str, Any]) -> str:
+    """Since when, in the evidence's ``time_zone``, and for how long: ``decaying since 2025-09-14
+    16:00 UTC+8 (for 20 h when alerted)``, ``down since …``, ``no snapshot since …``; a resolve
+    tells the span it was open (``was down 2025-09-14 16:00 → 21:30 UTC+8 (5.5 h)``)."""
+    tz = evidence.get("time_zone")
+    if not firing:
+        what = {"PostUnavailable": "was down", "PostStalled": "was stalled", "PostDecaying": "was alerted"}
+        return f"{what.get(alert, 'was open')} {span(starts_at, ends_at or starts_at, tz)}"
+    if alert == "SuspiciousEngagement":
+        return f"seen at {when(evidence.get('hour_at') or starts_at, tz)}"
+    since_key, what_since = {"PostDecaying": ("decaying_since_at", "decaying"),
+                             "PostStalled": ("last_snapshot_wall_clock", "no snapshot"),
+                             }.get(alert, ("", "down" if alert == "PostUnavailable" else "firing"))
+    start = _instant(starts_at) or datetime.now(UTC)
+    try:
+        since = _instant(evidence.get(since_key) if since_key else None) or start
+    except (TypeError, ValueError):
+        since = start
+    lasted = (start - since).total_seconds()
+    return f"{what_since} since {when(since, tz)}" + (f" (for {duration(lasted)} when alerted)" if lasted >= 60 else "")
+
+
+def next_step(alert: str, platform: str) -> str:
+    """What to do about a firing ``alert`` of a post on ``platform``, or ""."""
+    step = NEXT_STEPS.get(alert, "")
+    return step.format(platform=platform_name(platform) or "platform") if step else ""
 
 
 def number(x: float) -> str:
@@ -68,23 +138,23 @@ def number(x: float) -> str:
     return f"{x:.2g}" if abs(x) >= 1e-3 else "≈0"
 
 
-def value(v: Any) -> str:
-    """Any evidence value as it reads: times, rounded numbers, lists and small mappings."""
+def value(v: Any, time_zone: str | None = None) -> str:
+    """Any evidence value as it reads: times (in ``time_zone``), rounded numbers, lists and small mappings."""
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, int | float):
         return number(v)
     if isinstance(v, str):
         try:
-            return when(v) if "T" in v and v[:4].isdigit() else v
+            return when(v, time_zone) if "T" in v and v[:4].isdigit() else v
         except ValueError:
             return v
     if isinstance(v, Mapping):
         if {"metric", "before", "after"} <= v.keys():
             return f"{v['metric']} {value(v['before'])} → {value(v['after'])}"
-        return ", ".join(f"{k} {value(x)}" for k, x in v.items())
+        return ", ".join(f"{k} {value(x, time_zone)}" for k, x in v.items())
     if isinstance(v, list | tuple):
-        return ", ".join(value(x) for x in v)
+        return ", ".join(value(x, time_zone) for x in v)
     return str(v)
 
 
@@ -95,32 +165,36 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def describe_evidence(evidence: Mapping[str, Any]) -> str:
-    """The figures that made the rule fire, labelled and rounded, times in UTC, joined by "; "."""
+def describe_evidence(evidence: Mapping[str, Any], time_zone: str | None = None) -> str:
+    """The figures that made the rule fire, labelled and rounded, times in ``time_zone`` (UTC
+    without one: Alertmanager's ``description`` keeps its times in UTC, like its own), joined by "; "."""
+    tz = time_zone
     parts = []
     for key, label in LABELS.items():
         v = evidence.get(key)
-        if v is None or key in HIDDEN:
+        if v is None or v == "" or key in HIDDEN:
             continue
-        parts.append(label.format(_shown(key, v)))
+        parts.append(label.format(_shown(key, v, tz)))
     for key in sorted(evidence):
         v = evidence[key]
         if key in LABELS or key in HIDDEN or v is None or v == []:
             continue
-        parts.append(f"{key.replace('_', ' ')} {_shown(key, v)}")
+        parts.append(f"{key.replace('_', ' ')} {_shown(key, v, tz)}")
     return "; ".join(part for part in parts if part)
 
 
 def describe_suggestion(suggestion: Mapping[str, Any] | None) -> str:
     """The suggested action as a sentence, e.g. ``re-heat via dou+ with 2,000 CNY: about 1.8
     engagements per CNY, about 3,600 in all (from this post's earlier pulses)``; or that no
-    amount can be suggested and why."""
+    amount can be suggested and why. A suggestion whose figures come from the alerted pulse
+    alone (``basis_pulse``, its index: the post's one heated pulse is the decaying one) says
+    ``from this pulse``."""
     if not suggestion:
         return ""
     action = str(suggestion.get("action") or "act")
     verb = "re-heat" if action == "reheat" else action
     spend = suggestion.get("spend") if isinstance(suggestion.get("spend"), Mapping) else None
-    basis = suggestion.get("basis")
+    basis = "this pulse" if suggestion.get("basis_pulse") is not None else suggestion.get("basis")
     if spend is None or spend.get("amount") is None:
         if action == "reheat":
             return "no re-heat amount to suggest" + (f": {basis}" if basis else "")
@@ -152,13 +226,29 @@ def zh_status(status: str) -> str:
     return f"{ZH_STATUS[status]} {status}" if status in ZH_STATUS else status
 
 
-def _shown(key: str, v: Any) -> str:
+def _shown(key: str, v: Any, time_zone: str | None = None) -> str:
     if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
         if key in COUNTS:
             return f"{v:,.0f}"
         if key == "usual_interval_seconds":
             return duration(float(v))
-    return value(v)
+    return value(v, time_zone)
+
+
+def _instant(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _offset(offset: timedelta | None) -> str:
+    """``UTC+8``, ``UTC-7``, ``UTC+5:30``, ``UTC``."""
+    minutes = round((offset or timedelta()).total_seconds() / 60)
+    if minutes == 0:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
 
 
 def _amount(amount: Any) -> str:

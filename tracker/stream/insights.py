@@ -50,7 +50,15 @@ SUMMARY = {
 STEP_KEYS = ("decaying_since", "conditions_since", "hour")
 """Evidence keys holding a grid step (hours since the epoch on the default grid); the emitted
 evidence keeps them and adds ``<key>_at``, the same instant as an RFC 3339 UTC time."""
-TRIGGER_WORDS = {"publish": "publish burst", "tracking-start": "from tracking start", "organic": "organic rise"}
+TRIGGER_WORDS = {"publish": "publish burst", "tracking-start": "organic, tracked after publish",
+                 "organic": "organic rise", "heating": "heating"}
+"""A pulse's trigger (``analytics.pulses.TRIGGERS``) in words. The pulses table's ``trigger`` column
+reads ``organic`` for every pulse no heating started; a post first tracked after its publish
+burst has its first pulse triggered by the tracking start, not by the publish."""
+POST_KEYS = ("creator_id", "creator_name", "campaign_name", "title", "platform", "url", "time_zone")
+"""What an alert's evidence tells of its post, from the registry entry, for the people reading it:
+the chat digests name the post by its title (linked to ``url``), its creator and campaign by
+name when known, and give times in the campaign's ``time_zone``."""
 
 
 def hours_to_dt(hours: float) -> datetime:
@@ -281,6 +289,8 @@ class Insights:
                 evidence["pulse_trigger"] = pulse.trigger
                 if pulse.heating_ids:
                     evidence["heating_ids"] = list(pulse.heating_ids)
+                if self._own_heating(state) is None and self._own_heating(state, pulse) is not None:
+                    suggestion["basis_pulse"] = pulse.index  # the rate is this pulse's alone
             summary = decaying_summary(evidence, self.params.decay_gain_horizon_hours)
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
                         evidence, state.seq, out, state, suggestion=suggestion, summary=summary)
@@ -323,10 +333,7 @@ class Insights:
         post's creator (``creator_id``) and its title when the ``post``'s registry entry gives
         them; ``summary`` defaults to :func:`alert_summary`'s reading of the evidence."""
         alert_id = f"{post_id}:{kind}:{key}"
-        reg = (post.registry or {}) if post is not None else {}
-        for name, known in (("creator_id", reg.get("creator_id")), ("title", reg.get("title"))):
-            if known and name not in evidence:
-                evidence = {**evidence, name: known}
+        evidence = {**post_evidence(post_id, post), **evidence}
         campaign_id = campaign_id or UNREGISTERED
         firing = state == "firing"
         if post is not None and firing:
@@ -352,6 +359,20 @@ class Insights:
         after the post's state was written and before the batch was stored): both again."""
         self.alerts.append(message)
         out.add(r.ALERTS, alert_row(message, version))
+
+
+def post_evidence(post_id: str, post: PostState | None) -> dict[str, Any]:
+    """:data:`POST_KEYS` as far as the post's registry entry gives them (the platform, else from the
+    post id; the URL from the entry's row in states written before it was kept apart)."""
+    reg = (post.registry or {}) if post is not None else {}
+    row = reg.get("row") or []
+    known = {
+        "creator_id": reg.get("creator_id"), "creator_name": reg.get("creator_name"),
+        "campaign_name": reg.get("campaign_name"), "title": reg.get("title"),
+        "platform": reg.get("platform") or post_id.partition(":")[0],
+        "url": reg.get("url") or (row[2] if len(row) > 2 else None), "time_zone": reg.get("tz"),
+    }
+    return {name: value for name, value in known.items() if value}
 
 
 def alert_row(message: Mapping[str, Any], version: int) -> tuple[Any, ...]:
@@ -405,7 +426,8 @@ def decaying_summary(evidence: Mapping[str, Any], horizon_hours: float = 72.0) -
 
 def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) -> str:
     """The one line people read first (Alertmanager's summary, chat digests, ``tracker alerts``),
-    from the alert's evidence; times in UTC, numbers rounded, pulses by their index (0 first)."""
+    from the alert's evidence; times in its ``time_zone`` (the campaign's; UTC without one),
+    numbers rounded, pulses by their index (0 first)."""
     if state != "firing":
         return _resolved_summary(kind, key, evidence)
     if kind == "PostDecaying":
@@ -417,15 +439,16 @@ def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) 
             return "counters regressed: " + "; ".join(falls[:3]) + (" …" if len(falls) > 3 else "")
         status = "taken down" if evidence.get("taken_down") else evidence.get("status")
         return f"the platform reports the post {status}" if status else SUMMARY[kind]
+    zone = evidence.get("time_zone")
     if kind == "PostStalled" and evidence.get("last_snapshot_wall_clock"):
         since = datetime.fromisoformat(str(evidence["last_snapshot_wall_clock"]))
         interval = evidence.get("usual_interval_seconds")
-        return f"no fresh snapshot since {when(since)}" + (
+        return f"no fresh snapshot since {when(since, zone)}" + (
             f" (usually one every {duration(float(interval))})" if interval else "")
     if kind == "SuspiciousEngagement" and evidence.get("kind") == "step-jump":
         usual = evidence.get("usual") or 0
         multiple = f" ({evidence['gain'] / usual:.0f}× its usual gain)" if usual else ""
-        at = f" at {when(evidence['hour_at'])}" if evidence.get("hour_at") else ""
+        at = f" at {when(evidence['hour_at'], zone)}" if evidence.get("hour_at") else ""
         return (f"{evidence['metric']} jumped by {_count(evidence['gain'])}{at}{multiple}; "
                 "the other counters stayed calm")
     if kind == "SuspiciousEngagement" and evidence.get("kind") == "ratio":

@@ -9,7 +9,7 @@ same for all of them (tracker/alerting/delivery.py).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -90,9 +90,23 @@ class Channel(ABC):
         return zh_alert(entry.change.alert) if self.chinese else entry.change.alert
 
     @staticmethod
-    def who(entry: Entry) -> str:
-        """`` (Douyin · creator k1)`` after the post id, "" when neither is known."""
-        return f" ({entry.change.who})" if entry.change.who else ""
+    def who(entry: Entry, link: Callable[[str, str], str] | None = None,
+            escape: Callable[[str], str] = str) -> str:
+        """`` (Douyin · “夏日防晒实测” · creator 小鹿)`` after the post id, "" when nothing is known;
+        with ``link(text, url)``, the title (else the word "post") links to the post on its platform."""
+        before, title, after = entry.change.who_parts
+        url = entry.change.url
+        if link is None or not url:
+            return f" ({escape(before + title + after)})" if before or title or after else ""
+        if not title:
+            before, title, after = (after + " · " if after else ""), "post", ""
+        return f" ({escape(before)}{link(escape(title), url)}{escape(after)})"
+
+    @staticmethod
+    def markdown_link(text: str, url: str) -> str:
+        """``[text](url)`` for the markdown of DingTalk and WeCom."""
+        text = text.replace("[", "〔").replace("]", "〕")
+        return f"[{text}]({url.replace(' ', '%20').replace(')', '%29')})"
 
     def lines(self, digest: CampaignDigest, line: Any, budget: int | None = None) -> list[str]:
         """Each entry through ``line(entry)``, cut to the byte budget with an "… and N more" line."""

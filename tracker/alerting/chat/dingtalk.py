@@ -38,8 +38,9 @@ class DingTalk(Channel):
         change = entry.change
         link = self.link(entry)
         post = f"[{change.post_id}]({link})" if link else f"`{change.post_id}`"
-        text = (f"- **{self.status(entry)}** {change.severity} {self.alert(entry)} · {post}{self.who(entry)}: "
-                f"{change.summary}")
+        text = (f"- **{self.status(entry)}** {change.severity} {self.alert(entry)} · {post}"
+                f"{self.who(entry, self.markdown_link)}: {change.summary}")
+        text += f"\n  - ⏱ {entry.timeline}" if entry.timeline else ""
         return text + (f"\n  - ↳ {entry.suggestion}" if entry.suggestion else "")
 
     def render(self, digest: CampaignDigest) -> dict[str, Any]:

@@ -41,8 +41,15 @@ class Feishu(Channel):
         link = self.link(entry)
         parts.append({"tag": "a", "text": change.post_id, "href": link} if link
                      else {"tag": "text", "text": change.post_id})
-        parts.append({"tag": "text", "text": f"{self.who(entry)}: {change.summary}"
-                      + (f"\n    ↳ {entry.suggestion}" if entry.suggestion else "")})
+        tail = (f"\n    ⏱ {entry.timeline}" if entry.timeline else "") + (
+            f"\n    ↳ {entry.suggestion}" if entry.suggestion else "")
+        who = self.who(entry, lambda text, url: f"\0{text}\0{url}\0")  # split at the link below
+        if "\0" in who:
+            before, text, url, after = who.split("\0")
+            parts += [{"tag": "text", "text": before}, {"tag": "a", "text": text, "href": url},
+                      {"tag": "text", "text": f"{after}: {change.summary}{tail}"}]
+        else:
+            parts.append({"tag": "text", "text": f"{who}: {change.summary}{tail}"})
         return parts
 
     def render(self, digest: CampaignDigest) -> dict[str, Any]:

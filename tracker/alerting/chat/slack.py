@@ -26,8 +26,10 @@ class Slack(Channel):
         change = entry.change
         link = self.link(entry)
         post = f"<{link}|{escape(change.post_id)}>" if link else f"`{escape(change.post_id)}`"
-        text = (f"*{entry.status}* `{change.severity}` {change.alert} · {post}{escape(self.who(entry))}: "
-                f"{escape(change.summary)}")
+        who = self.who(entry, lambda text, url: f"<{url.replace('|', '%7C')}|{text}>", escape)
+        text = f"*{entry.status}* `{change.severity}` {change.alert} · {post}{who}: {escape(change.summary)}"
+        if entry.timeline:
+            text += f"\n      ⏱ {escape(entry.timeline)}"
         if entry.suggestion:
             text += f"\n      ↳ {escape(entry.suggestion)}"
         return text

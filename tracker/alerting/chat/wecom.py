@@ -25,7 +25,8 @@ class WeCom(Channel):
         link = self.link(entry)
         post = f"[{change.post_id}]({link})" if link else change.post_id
         text = (f'> <font color="{color}">{self.status(entry)}</font> {change.severity} {self.alert(entry)} · '
-                f"{post}{self.who(entry)}: {change.summary}")
+                f"{post}{self.who(entry, self.markdown_link)}: {change.summary}")
+        text += f"\n> ⏱ {entry.timeline}" if entry.timeline else ""
         return text + (f"\n> ↳ {entry.suggestion}" if entry.suggestion else "")
 
     def render(self, digest: CampaignDigest) -> dict[str, Any]:
