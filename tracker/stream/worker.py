@@ -415,14 +415,15 @@ class Worker:
         stall = self.stalls.seen(post_id, state.tenant, campaign, now, state.last_observed_ms,
                                  reg.get("tracking_end_ms"))
         if stall is not None:
-            self._stall_resolved(post_id, state.tenant, campaign, stall, now, out)
+            self._stall_resolved(post_id, state.tenant, campaign, stall, now, out, state)
 
     def _stall_resolved(self, post_id: str, tenant: str, campaign: str, stall: tuple[float, float], now: float,
-                        out: Output) -> None:
-        # PostStalled rows are versioned by the wall clock (the firing one has no post state)
+                        out: Output, state: PostState) -> None:
+        # PostStalled rows are versioned by the wall clock; PostStalled is not among the state's open
+        # alerts (the stall watcher keeps it): the state gives the evidence its title, link and zone
         silence, fired_at = stall
         self.insights.emit_alert(tenant, post_id, campaign, "PostStalled", "resolved", datetime.fromtimestamp(now, UTC),
-                                 str(int(silence)), {}, int(now * 1000), out,
+                                 str(int(silence)), {}, int(now * 1000), out, state,
                                  since=datetime.fromtimestamp(fired_at, UTC))
 
     async def check_stalls(self) -> None:
@@ -431,11 +432,12 @@ class Worker:
         now = time.time()
         out = Output()
         for post_id, arrival in self.stalls.check(now):
+            copy = self.states.get(post_id.encode())  # for its evidence only: the batches own the state
             self.insights.emit_alert(
                 arrival.tenant, post_id, arrival.campaign_id, "PostStalled", "firing", datetime.fromtimestamp(now, UTC),
                 str(int(arrival.last_seen)),
                 {"last_snapshot_wall_clock": datetime.fromtimestamp(arrival.last_seen, UTC).isoformat(),
-                 "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out)
+                 "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out, copy)
         for post_id, arrival in self.stalls.ended():
             self._end_tracking(post_id, arrival, now, out)
         if not self.insights.alerts:
@@ -455,7 +457,7 @@ class Worker:
                                      since=datetime.fromtimestamp(fired_ms / 1000, UTC))
         if arrival.firing_since is not None:
             self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
-                                 (arrival.firing_since, arrival.fired_at), now, out)
+                                 (arrival.firing_since, arrival.fired_at), now, out, state)
 
     async def learn_populations(self) -> None:
         """Relearn from the store what posts are judged against: the platform-and-tier ratio
