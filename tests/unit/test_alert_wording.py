@@ -13,7 +13,13 @@ import orjson
 import pytest
 
 from tests.fixtures.data import T0
-from tests.unit.test_insights import POST, decaying_alert, likes_at, registry, snapshot
+from tests.unit.test_insights import (
+    POST,
+    decaying_alert,
+    one_boost_messages,
+    registry,
+    snapshot,
+)
 from tracker.alerting.change import AlertChange
 from tracker.alerting.chat import DingTalk, Feishu, Slack, WeCom
 from tracker.alerting.digest import CampaignDigest, Digests
@@ -165,16 +171,7 @@ def test_lines_without_names_keep_the_ids(channel) -> None:
 def test_a_suggestion_resting_on_the_decaying_pulse_alone_says_from_this_pulse() -> None:
     """The post's one boost had run its course: its rate came from that pulse, not "this post's
     earlier pulses"."""
-    heat = decode(t.HEATING, encode(t.HEATING, {
-        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+",
-        "start": T0 + timedelta(hours=120), "end": T0 + timedelta(hours=132),
-        "spend": {"amount": "800.00", "currency": "CNY"}, "status": "executed", "updated_at": T0}))
-
-    def likes(hour: int) -> int:
-        return likes_at(hour) + (int(4000 * (1 - 0.85 ** (hour - 119))) if hour >= 120 else 0)
-
-    insights, out = run([(t.POSTS, registry()), (t.HEATING, heat)] + [(t.SNAPSHOTS, snapshot(h, likes(h)))
-                                                                       for h in range(240)])
+    insights, out = run(one_boost_messages())
     fired = [m for m in insights.alerts if m["alert"] == "PostDecaying" and m["state"] == "firing"
              and m["evidence"].get("pulse_trigger") == "heating"]
     assert fired

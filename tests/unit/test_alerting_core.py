@@ -198,7 +198,7 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
-        self.now += seconds
+        self.now += max(0.0, seconds)
 
 
 async def test_rate_limiter_holds_every_window() -> None:

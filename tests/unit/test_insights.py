@@ -199,9 +199,8 @@ def test_a_decaying_post_once_heated_is_suggested_a_reheat_on_its_own_pulses() -
     assert pulse_row["status"] == "settled"
 
 
-def test_a_post_whose_one_boost_has_run_its_course_is_suggested_a_reheat_on_it() -> None:
-    """Its one heated pulse decaying, the post was suggested a re-heat "as never heated" (no
-    history of its own, none of its creator's): the boost's own lift per CNY is the best guide."""
+def one_boost_messages() -> list[tuple[str, dict]]:
+    """A post boosted once, 800 CNY from hour 120, left to decay until hour 240."""
     heat = decode(t.HEATING, encode(t.HEATING, {
         "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+",
         "start": T0 + timedelta(hours=120), "end": T0 + timedelta(hours=132),
@@ -210,8 +209,13 @@ def test_a_post_whose_one_boost_has_run_its_course_is_suggested_a_reheat_on_it()
     def likes(hour: int) -> int:
         return likes_at(hour) + (int(4000 * (1 - 0.85 ** (hour - 119))) if hour >= 120 else 0)
 
-    _, out = run([(t.POSTS, registry()), (t.HEATING, heat)] + [(t.SNAPSHOTS, snapshot(h, likes(h)))
-                                                                for h in range(240)])
+    return [(t.POSTS, registry()), (t.HEATING, heat)] + [(t.SNAPSHOTS, snapshot(h, likes(h))) for h in range(240)]
+
+
+def test_a_post_whose_one_boost_has_run_its_course_is_suggested_a_reheat_on_it() -> None:
+    """Its one heated pulse decaying, the post was suggested a re-heat "as never heated" (no
+    history of its own, none of its creator's): the boost's own lift per CNY is the best guide."""
+    _, out = run(one_boost_messages())
     alerts = [dict(zip(r.COLUMNS[r.ALERTS], row, strict=True)) for row in out.rows[r.ALERTS]]
     fired = [a for a in alerts if a["alert"] == "PostDecaying" and a["state"] == "firing"
              and json.loads(a["evidence"]).get("pulse_trigger") == "heating"]

@@ -13,6 +13,7 @@ import httpx
 import orjson
 from aiohttp import web
 
+from tests.unit.test_alerting_core import FakeClock
 from tracker.alerting.change import AlertChange
 from tracker.alerting.chat import Feishu, Slack
 from tracker.alerting.delivery import Courier, Lane, Outcome
@@ -56,19 +57,6 @@ async def serving() -> AsyncIterator[tuple[Receiver, str]]:
         await runner.cleanup()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += max(0.0, seconds)
-
-
 def change(state: str, post: str = "douyin:7301", campaign: str = "double11") -> AlertChange:
     return AlertChange(
         tenant="acme", campaign=campaign, post_id=post, alert="PostDecaying", state=state,
@@ -80,7 +68,7 @@ async def test_queued_digests_arrive_merged_per_campaign_with_the_latest_state()
     """Slack down while an alert fired, then resolved: once back, the channel gets one message for
     the campaign, the alert shown FIRED+RESOLVED (it was sent fire and resolve as two messages,
     which could arrive resolve first)."""
-    clock = Clock()
+    clock = FakeClock()
     committed: list[dict[Any, int]] = []
 
     async def commit(offsets: dict[Any, int]) -> None:
@@ -115,7 +103,7 @@ async def test_queued_digests_arrive_merged_per_campaign_with_the_latest_state()
 async def test_feishu_throttled_waits_the_documented_minute() -> None:
     """Feishu 11232 (over 100/min or 5/s) was retried after 1 s, five times: now the digest is kept
     for later at once and the channel holds back for the minute its limit counts."""
-    clock = Clock()
+    clock = FakeClock()
     async with serving() as (rec, base), httpx.AsyncClient() as http:
         rec.reply = (200, '{"code":11232,"msg":"frequency limited psm"}')
         courier = Courier(Feishu(base + "/open-apis/bot/v2/hook/x", "secret"), http, attempts=5,
