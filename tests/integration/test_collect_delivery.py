@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tracker.broker import topics as t
 from tracker.collect.scheduler import IN_FLIGHT
 from tracker.collect.service import Collection
 from tracker.settings import Settings
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def sim() -> Simulation:
     return Simulation.build(seed=11, posts=40)
-
-
-@pytest.fixture(scope="module")
-def sim_url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as url:
-        yield url
 
 
 async def max_message_bytes(settings: Settings, topic: str, value: int) -> None:
@@ -52,11 +45,11 @@ def total(name: str, platforms: set[str], **labels: str) -> float:
 
 
 def test_a_snapshot_the_broker_refuses_is_polled_again_and_not_counted(
-        kafka: str, tracker_topics: str, sim: Simulation, sim_url: str, tmp_path: Path) -> None:
+        kafka: str, tracker_topics: str, sim: Simulation, url: str, tmp_path: Path) -> None:
     moment = sim.population.campaign_start + timedelta(days=20)
     sim.clock.set(moment)
     sim.clock.set_speed(0)
-    settings = settings_for(kafka, tracker_topics, sim_url, collect_comments=False)
+    settings = settings_for(kafka, tracker_topics, url, collect_comments=False)
     live = [p for p in sim.population.posts if sim.status(p) == "live"]
     assert live
     platforms = {p.platform for p in live}

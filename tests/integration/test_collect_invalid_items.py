@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from tests.integration.test_collect_service import drain, register, sample, sett
 from tracker.broker import topics as t
 from tracker.collect.scheduler import IN_FLIGHT
 from tracker.collect.service import Collection
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 from tracker.simulate.platforms.base import edges
 
 pytestmark = pytest.mark.integration
@@ -27,21 +26,15 @@ def sim() -> Simulation:
     return Simulation.build(seed=13, posts=150)
 
 
-@pytest.fixture(scope="module")
-def sim_url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as url:
-        yield url
-
-
 def test_a_post_with_an_unreadable_counter_fails_alone(kafka: str, tracker_topics: str, sim: Simulation,
-                                                        sim_url: str, tmp_path: Path) -> None:
+                                                        url: str, tmp_path: Path) -> None:
     sim.clock.set(sim.population.campaign_start + timedelta(days=20))
     sim.clock.set_speed(0)
     live = [p for p in sim.population.posts if p.platform == "weibo" and sim.status(p) == "live"]
     assert len(live) >= 3
     bad = live[1]
     edges(sim).counter_forms[bad.platform_post_id] = {"attitudes": "bad"}
-    settings = settings_for(kafka, tracker_topics, sim_url, collect_comments=False)
+    settings = settings_for(kafka, tracker_topics, url, collect_comments=False)
     register(sim, settings, tmp_path, keep={p.id for p in live})
     invalid = sample("tracker_collect_refresh_failures_total", platform="weibo", reason="invalid")
 

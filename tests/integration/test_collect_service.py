@@ -4,7 +4,6 @@ comments out on the real broker; the quota spent on the young and heated posts f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,16 +20,10 @@ from tracker.registry.importer import send
 from tracker.registry.reader import read
 from tracker.registry.records import Options, build
 from tracker.settings import Settings
-from tracker.simulate import ServerThread, Simulation
+from tracker.simulate import Simulation
 from tracker.simulate.registry import campaign_document
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def sim_url(sim: Simulation) -> Iterator[str]:
-    with ServerThread(sim) as url:
-        yield url
 
 
 def settings_for(kafka: str, prefix: str, url: str, **more: Any) -> Settings:
@@ -87,14 +80,14 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_every_platform_collected_as_served(kafka: str, tracker_topics: str, sim: Simulation, sim_url: str,
+def test_every_platform_collected_as_served(kafka: str, tracker_topics: str, sim: Simulation, url: str,
                                             tmp_path: Path) -> None:
     """Every live post gets a snapshot equal to what the simulator served at its clock, with null for
     the metrics its platform lacks, rounded values flagged, taken-down posts unavailable; comments follow."""
     moment = sim.population.campaign_start + timedelta(days=20, hours=3)
     sim.clock.set(moment)
     sim.clock.set_speed(0)
-    settings = settings_for(kafka, tracker_topics, sim_url)
+    settings = settings_for(kafka, tracker_topics, url)
     register(sim, settings, tmp_path)
     published = [p for p in sim.population.posts if sim.status(p) != "unpublished"]
 
@@ -134,13 +127,13 @@ def test_every_platform_collected_as_served(kafka: str, tracker_topics: str, sim
     assert len({(c["post_id"], c["comment_id"]) for c in comments}) == len(comments)
 
 
-def test_cadence_follows_event_time(kafka: str, tracker_topics: str, sim: Simulation, sim_url: str,
+def test_cadence_follows_event_time(kafka: str, tracker_topics: str, sim: Simulation, url: str,
                                     tmp_path: Path) -> None:
     """Moving the simulator's clock one hour refreshes the young posts again, not the old ones."""
     start = sim.population.campaign_start + timedelta(days=18)
     sim.clock.set(start)
     sim.clock.set_speed(0)
-    settings = settings_for(kafka, tracker_topics, sim_url, collect_comments=False)
+    settings = settings_for(kafka, tracker_topics, url, collect_comments=False)
     register(sim, settings, tmp_path)
     cadence = Cadence()
     live = [p for p in sim.population.posts if sim.status(p) == "live"]
@@ -170,7 +163,7 @@ def test_cadence_follows_event_time(kafka: str, tracker_topics: str, sim: Simula
 
 
 def test_quota_defers_old_posts_never_young_or_heated_first(kafka: str, tracker_topics: str, sim: Simulation,
-                                                            sim_url: str, tmp_path: Path) -> None:
+                                                            url: str, tmp_path: Path) -> None:
     """A daily quota too small for every Instagram post: the heated and young are refreshed, the
     old are deferred (and counted), and no young or heated post waits while an old one is served."""
     moment = datetime(2025, 9, 22, 0, 30, tzinfo=UTC)  # early in the quota day (UTC)
@@ -194,7 +187,7 @@ def test_quota_defers_old_posts_never_young_or_heated_first(kafka: str, tracker_
     old = {pid for pid, k in classes.items() if k == "old"}
     assert important and len(old) >= 3
     quota = len(important) + 3  # the important ones fit; the reserve keeps the old ones out
-    settings = settings_for(kafka, tracker_topics, sim_url, collect_comments=False,
+    settings = settings_for(kafka, tracker_topics, url, collect_comments=False,
                             collect_limits={"instagram": {"daily_quota": quota, "concurrency": 1}})
     register(sim, settings, tmp_path, keep={p.id for p in live})
     before = {k: sample("tracker_collect_deferred_total", platform="instagram", priority=k)
@@ -221,16 +214,16 @@ def test_quota_defers_old_posts_never_young_or_heated_first(kafka: str, tracker_
 
 
 def test_plan_shows_what_is_tracked_and_what_the_quota_allows(kafka: str, tracker_topics: str, sim: Simulation,
-                                                              sim_url: str, tmp_path: Path) -> None:
+                                                              url: str, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from tracker.cli.main import main
 
     sim.clock.set(sim.population.campaign_start + timedelta(days=15))
-    settings = settings_for(kafka, tracker_topics, sim_url)
+    settings = settings_for(kafka, tracker_topics, url)
     register(sim, settings, tmp_path)
     env = {"TRACKER_KAFKA_BOOTSTRAP": kafka, "TRACKER_TOPIC_PREFIX": tracker_topics,
-           "TRACKER_COLLECT_SIMULATOR_URL": sim_url, "TRACKER_COLLECT_LIMITS": '{"bilibili": {"daily_quota": 5}}'}
+           "TRACKER_COLLECT_SIMULATOR_URL": url, "TRACKER_COLLECT_LIMITS": '{"bilibili": {"daily_quota": 5}}'}
     result = CliRunner().invoke(main, ["collect", "--plan"], env=env)
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
