@@ -61,6 +61,12 @@ the chat digests name the post by its title (linked to ``url``), its creator and
 name when known, and give times in the campaign's ``time_zone``."""
 
 
+def stored_snapshot(observed_ms: int, values: Sequence[int | None], rounded: Sequence[str]) -> Snapshot:
+    """A snapshot's values (in METRICS' order) and rounded metric names as the analytics read it:
+    a message's, or a stored row's when the worker reads a post again."""
+    return Snapshot(observed_ms / HOUR_MS, tuple(values), tuple(m for m in rounded if m in METRICS))
+
+
 def hours_to_dt(hours: float) -> datetime:
     return datetime.fromtimestamp(hours * 3600, tz=UTC)
 
@@ -128,8 +134,7 @@ class Insights:
                  out: Any, rounded: Sequence[str] = ()) -> None:
         """Apply one snapshot; ``rounded`` names the metrics the platform showed rounded
         (the message's ``rounded`` list): their steps are not read as spikes."""
-        names = tuple(m for m in rounded if m in METRICS)
-        snap = Snapshot(observed_ms / HOUR_MS, tuple(metrics[m] for m in METRICS), names)
+        snap = stored_snapshot(observed_ms, tuple(metrics[m] for m in METRICS), rounded)
         update = self._leaning(state).apply_snapshot(snap, self._loglinear(state))
         self._emit(post_id, update, state, out)
         if update.burst_over:

@@ -17,7 +17,7 @@ import math
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -37,7 +37,7 @@ from tracker.store.store import Store
 from tracker.stream import heating_history, loglinear, ratios, shapes
 from tracker.stream import rows as r
 from tracker.stream.changelog import StateTable
-from tracker.stream.insights import HOUR_MS, Insights
+from tracker.stream.insights import Insights, stored_snapshot
 from tracker.stream.processor import (
     DLQ_KEY_CHARS,
     Output,
@@ -49,7 +49,7 @@ from tracker.stream.processor import (
 )
 from tracker.stream.sink import Sink, die, gather_sends
 from tracker.stream.stalls import Arrival, StallWatcher
-from tracker.stream.state import METRICS, PostState
+from tracker.stream.state import PostState
 from tracker.stream.transport import STOP, BatchConsumer, Fetch, broker_url
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,6 @@ SELECT toUnixTimestamp64Milli(observed_at), views, likes, comments, shares, save
 FROM snapshots FINAL WHERE tenant = {tenant:String} AND post_id = {post:String} ORDER BY observed_at
 """
 
-
-def stored_snapshot(observed_ms: int, values: Sequence[int | None], rounded: Sequence[str]) -> Snapshot:
-    """A stored snapshot row (METRICS' values in order) as the analytics read it."""
-    return Snapshot(observed_ms / HOUR_MS, tuple(values), tuple(m for m in rounded if m in METRICS))
 """How often tracker_state_bytes is measured (it reads every post's state)."""
 Spans = list[tuple[str, int, int, int]]
 """(topic, partition, first offset, last offset) of a batch: its insert-deduplication tokens."""
