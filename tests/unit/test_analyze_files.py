@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
+from tracker.analytics.resample import to_hours
 from tracker.cli.analyze import analyze
+from tracker.cli.snapshotfile import read_heating, read_snapshots
 
 START = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -328,3 +330,19 @@ def test_without_a_tracking_end_the_window_is_the_registrys_30_days(tmp_path):
     assert fired_after_day_30(default) == []
     help_text = " ".join(CliRunner().invoke(analyze, ["--help"]).output.split())
     assert "else 30 days after publish" in help_text and "90 days" not in help_text
+
+
+def test_an_end_given_as_a_date_takes_in_that_day(tmp_path):
+    """A tracking_end or a heating node's end written as a day (2024-06-03) includes that day, as
+    the registry reads it for the stream; a time is that time."""
+    items = rows(10)
+    items[0]["tracking_end"] = "2024-06-03"
+    path = tmp_path / "s.csv"
+    path.write_text(as_csv([{**r, "tracking_end": items[0]["tracking_end"]} for r in items]), "utf-8")
+    assert read_snapshots(path).tracking_end["p1"] == to_hours(datetime(2024, 6, 3, 23, 59, 59, tzinfo=UTC))
+    heating = tmp_path / "h.csv"
+    heating.write_text("post_id,start,end,spend\np1,2024-06-02T08:00:00Z,2024-06-03,100\n"
+                       "p1,2024-06-04T08:00:00Z,2024-06-05T00:00:00Z,100\n", "utf-8")
+    first, second = read_heating(heating).nodes["p1"]
+    assert first.end == to_hours(datetime(2024, 6, 3, 23, 59, 59, tzinfo=UTC))
+    assert second.end == to_hours(datetime(2024, 6, 5, tzinfo=UTC))

@@ -106,3 +106,27 @@ def test_the_report_reads_the_end_of_day_as_the_day_the_campaign_ended(tmp_path:
     assert report(ends, datetime(2025, 9, 8, 16, tzinfo=UTC)).status() == "campaign ended 2025-09-08"
     assert report(ends, datetime(2025, 9, 7, 2, tzinfo=UTC)).status() == \
         "campaign ended 2025-09-08 · no snapshot in its last 1 day"
+
+
+def test_a_date_only_tracking_end_tracks_the_post_through_that_day(tmp_path: Path) -> None:
+    """tracking_end: 2025-09-08 read as 00:00 stopped tracking (and resolved the post's decay alert)
+    a day before the date the ops person wrote."""
+    path = tmp_path / "posts.csv"
+    path.write_text("creator,followers,platform,post,published_at,fee,time_zone,tracking_end\n"
+                    "cr-1,12000,douyin,7301234567890123401,2025-09-02T12:00:00+08:00,100,Asia/Shanghai,2025-09-08\n"
+                    "cr-2,12000,douyin,7301234567890123402,2025-09-02T12:00:00+08:00,100,Asia/Shanghai,"
+                    "2025-09-08T18:00\n", encoding="utf-8")
+    reg = parse(path, OPTS)
+    assert not reg.problems, reg.problems
+    assert [p["tracking_end"] for p in reg.posts] == [SHANGHAI_LAST_MS, datetime(2025, 9, 8, 10, tzinfo=UTC)]
+
+
+def test_a_heating_nodes_date_only_end_delivers_through_that_day(tmp_path: Path) -> None:
+    path = tmp_path / "heating.csv"
+    path.write_text("post,channel,start,end,spend,time_zone\n"
+                    "douyin:7301234567890123401,dou+,2025-09-07T20:00,2025-09-08,500,Asia/Shanghai\n",
+                    encoding="utf-8")
+    reg = parse(path, Options(version=1, tenant="acme", currency="CNY"))
+    assert not reg.problems, reg.problems
+    assert reg.heating[0]["start"] == datetime(2025, 9, 7, 12, tzinfo=UTC)
+    assert reg.heating[0]["end"] == SHANGHAI_LAST_MS

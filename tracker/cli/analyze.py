@@ -271,7 +271,8 @@ def analyze(
     an optional tracking_end ends the post's tracking window (else {tracking_days}
     days after publish, as the registry sets it for a post without one: the
     default of `tracker posts import --tracking-days`; decay alerts stop there).
-    Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --time-zone gives it.
+    Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --time-zone gives it;
+    an end written as a date alone (tracking_end, a heating end) includes that day.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
     hourly_<metric> lists from a start time (e.g. a video's daily views and
     shares, as research datasets publish them).

@@ -31,7 +31,9 @@ Files:
 
 \b
 Tiers from followers: koc <5k, nano <20k, micro <100k, mid <500k, macro <2M, top >=2M.
-Times without an offset are read in the campaign's time zone (--time-zone).
+Times without an offset are read in the campaign's time zone (--time-zone);
+an end written as a date alone (campaign_end, tracking_end, a heating end)
+includes that day.
 Re-importing the same file changes nothing; an edited file (newer modification
 time, or a higher --version) replaces what it imported before.
 Posts and heating nodes are sent to Kafka and stored by a running worker

@@ -7,7 +7,8 @@ Two shapes of snapshot file:
   ``as_of``, the counters; export headers such as 播放量 or 点赞数 too; "1.2万" is
   read as rounded). Any post id is taken as it is. An optional ``published_at``
   anchors a post's counters at 0 at publish; an optional ``tracking_end`` ends its
-  tracking window (decay alerts resolve there), else ``tracker analyze`` ends it
+  tracking window (decay alerts resolve there; a date alone ends it at the end of that
+  day, as a heating node's ``end``), else ``tracker analyze`` ends it
   ``DEFAULT_TRACKING_DAYS`` (30) after publish, as the registry does for the stream.
 - **a series document** — a JSON/YAML mapping of per-period counts
   ``daily_<metric>`` or ``hourly_<metric>`` (period 0 starts at ``start``), one
@@ -163,11 +164,11 @@ def _table(doc: Document, tz: tzinfo | None) -> SnapshotFile:
             if row.problem:
                 raise RowError(row.problem)
             obs = observation_from_row(row.values, any_id=True, tz=tz)
-            for names, name, into in ((PUBLISHED, "published_at", out.published),
-                                      (TRACKING_END, "tracking_end", out.tracking_end)):
+            for names, name, into, is_end in ((PUBLISHED, "published_at", out.published, False),
+                                              (TRACKING_END, "tracking_end", out.tracking_end, True)):
                 given = next((row.values[k] for k in row.values if str(k).strip().lower() in names), None)
                 if not blank(given) and obs.post_id not in into:
-                    into[obs.post_id] = to_hours(_time(given, name, tz))
+                    into[obs.post_id] = to_hours(_time(given, name, tz, day_end=is_end))
         except RowError as exc:
             out.problems.append(f"{row.label()}: {reason(exc)}")
             continue
@@ -259,9 +260,11 @@ def _floor(moment: datetime, period: float, tz: tzinfo | None) -> datetime:
     return local.astimezone(UTC)
 
 
-def _time(value: Any, name: str, tz: tzinfo | None = None) -> datetime:
+def _time(value: Any, name: str, tz: tzinfo | None = None, day_end: bool = False) -> datetime:
+    """``parse_time`` with errors naming the column; ``day_end``: a date alone is the end of that
+    day (an end given as a day includes it)."""
     try:
-        return parse_time(value, tz)
+        return parse_time(value, tz, day_end=day_end)
     except RowError as exc:
         raise type(exc)(str(exc).replace("as_of", name, 1)) from None
 
@@ -340,7 +343,7 @@ def read_heating(path: Path, tz: tzinfo | None = None) -> HeatingFile:
             if blank(v.get("start")):
                 raise RowError("start: missing (when the node's delivery begins)")
             start = to_hours(_time(v["start"], "start", tz))
-            end = None if blank(v.get("end")) else to_hours(_time(v["end"], "end", tz))
+            end = None if blank(v.get("end")) else to_hours(_time(v["end"], "end", tz, day_end=True))
             if end is not None and end <= start:
                 raise RowError("end: not after start")
             try:

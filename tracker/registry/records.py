@@ -612,7 +612,7 @@ class Builder:
                    "heating_id": text_id(v.get("id") or v.get("heating_id") or
                                          f"h-{pid[-12:]}-{int(start.timestamp())}", "id"),
                    "channel": str(v.get("channel") or "").strip() or "unknown", "start": start,
-                   "end": self.moment(v["end"], "end", tz) if v.get("end") else None, "spend": money,
+                   "end": self.end_moment(v["end"], "end", tz) if v.get("end") else None, "spend": money,
                    "status": str(v.get("status") or "planned").strip().lower(), "updated_at": self.updated}
         encode(t.HEATING, message)
         self.r.heating.append(message)
@@ -741,7 +741,7 @@ class Builder:
         published = read(self.moment, v.get("published_at"), "published_at", tz) if tz else None
         end = days = None
         if v.get("tracking_end"):
-            end = read(self.moment, v["tracking_end"], "tracking_end", tz) if tz else None
+            end = read(self.end_moment, v["tracking_end"], "tracking_end", tz) if tz else None
         else:
             days = read(whole, v.get("tracking_days"), "tracking_days")
         cur = read(currency, v.get("currency") or self.o.currency, "currency")
