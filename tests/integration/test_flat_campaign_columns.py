@@ -11,6 +11,9 @@ import pytest
 from click.testing import Result
 
 from tests.integration.test_roi import post, put
+from tracker.registry.importer import prepare
+from tracker.registry.records import Options
+from tracker.settings import Settings
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -156,3 +159,19 @@ def test_a_heating_table_for_stored_posts_reads_times_in_their_campaigns_zone(
     assert result.exit_code == 0, result.output
     (message,) = asyncio.run(json_records(kafka, tracker_topics + t.HEATING, 1))
     assert message["start"] == "2025-09-23T06:00:00.000Z"
+
+
+def test_a_later_tables_posts_carry_the_stored_campaigns_name(cli: Callable[..., Result], store: Store,
+                                                              store_settings: Settings, tmp_path: Path) -> None:
+    """Alerts name the campaign by the post message's campaign_name: a table without the column gives
+    its posts the name the campaign's stored record has."""
+    named = tmp_path / "named.csv"
+    named.write_text(f"{HEADER},campaign_name\n"
+                     "usclient,us-fall2,c-zed,Zed,50000,youtube,dQw4w9WgXcQ2,2025-09-01T10:00:00-04:00,video,1000,USD,"
+                     "Fall seeding\n")
+    assert cli("posts", "import", named).exit_code == 0
+    later = tmp_path / "later.csv"
+    later.write_text(f"{HEADER}\n"
+                     "usclient,us-fall2,c-amy,Amy,50000,youtube,dQw4w9WgXcQ5,2025-09-03T10:00:00-04:00,video,500,USD\n")
+    (message,) = prepare(later, store_settings, Options(version=2)).posts
+    assert (message["campaign_name"], message["creator_name"]) == ("Fall seeding", "Amy")

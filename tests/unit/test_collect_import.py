@@ -221,3 +221,17 @@ def test_an_amount_the_store_cannot_hold_is_refused(written: str) -> None:
         records.amount(written, "fee.amount")
     assert records.amount("99999999999999.99994", "fee.amount") == "99999999999999.9999"
     assert records.amount("¥1,200.50", "fee.amount") == "1200.5"
+
+
+def test_post_messages_carry_the_creators_and_campaigns_names(tmp_path: Path) -> None:
+    """Alerts name the creator and the campaign by the names the team uses: the post message carries
+    them, and leaves them out when the file gives only an id (the id is what alerts show then)."""
+    path = tmp_path / "posts.csv"
+    path.write_text(CSV.replace("service_fee_rate,tracking_days", "service_fee_rate,tracking_days,campaign_name")
+                    .replace(",0.05,30\n", ",0.05,30,双11 大促\n"))
+    bare = tmp_path / "bare.csv"
+    bare.write_text(CSV.replace(",creator_name,", ",").replace("cr-1,Ann,", "cr-1,"))
+    first = parse(path, OPTS).posts[0]
+    assert (first["creator_name"], first["campaign_name"]) == ("Ann", "双11 大促")
+    unnamed = parse(bare, OPTS).posts[0]
+    assert unnamed["creator_id"] == "cr-1" and unnamed["creator_name"] is None and unnamed["campaign_name"] is None

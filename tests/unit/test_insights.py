@@ -387,13 +387,14 @@ def test_a_boost_that_brought_nothing_has_no_paid_tail() -> None:
     tail = dict(zip(r.COLUMNS[r.LONG_TAIL], out.rows[r.LONG_TAIL][-1], strict=True))
     assert tail["paid_tail_share"] == 0 and tail["organic_tail_share"] == pytest.approx(tail["tail_share"])
 
-def decaying_alert(title: str | None = None) -> tuple[dict, dict, list[dict]]:
+def decaying_alert(**registered: str) -> tuple[dict, dict, list[dict]]:
     """The firing ``PostDecaying`` of a post left to decay after its publish burst: its
-    message, its ``alerts`` row and the run's ``curves`` rows."""
+    message, its ``alerts`` row and the run's ``curves`` rows. ``registered``: fields of the
+    post's registry message (title, creator_name, …)."""
     insights = Insights()
     state, out = PostState(), Output()
     proc = Processor(6, insights)
-    msgs = [(t.POSTS, {**registry(), "title": title})] + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h))
+    msgs = [(t.POSTS, {**registry(), **registered})] + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h))
                                       for h in range(72)]
     for offset, (topic, message) in enumerate(msgs):
         proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
@@ -432,6 +433,15 @@ def test_alert_evidence_names_the_post_by_its_title() -> None:
     message, row, _ = decaying_alert(title="夏日防晒 | 3 款实测")
     assert message["evidence"]["title"] == json.loads(row["evidence"])["title"] == "夏日防晒 | 3 款实测"
     assert AlertChange.from_message(message).who == "Douyin · “夏日防晒 | 3 款实测” · creator k1"
+
+
+def test_alert_evidence_names_the_creator_and_campaign_the_registry_names() -> None:
+    """Chat lines read "creator 小鹿", not the registry's id, when the post message names them."""
+    message, row, _ = decaying_alert(title="夏日防晒实测", creator_name="小鹿", campaign_name="双11 大促")
+    evidence = json.loads(row["evidence"])
+    assert (evidence["creator_name"], evidence["campaign_name"]) == ("小鹿", "双11 大促")
+    change = AlertChange.from_message(message)
+    assert change.who == "Douyin · “夏日防晒实测” · creator 小鹿" and change.campaign_name == "双11 大促"
 
 
 def test_the_worker_writes_no_emv_curve_it_is_priced_in_the_store() -> None:

@@ -24,7 +24,14 @@ from tracker.broker.reach import start_client
 from tracker.contracts import encode
 from tracker.errors import StoreUnavailable
 from tracker.registry.reader import read
-from tracker.registry.records import CampaignUpdate, Options, Registry, build, campaign_record
+from tracker.registry.records import (
+    CampaignUpdate,
+    Options,
+    Registry,
+    build,
+    campaign_record,
+    name_campaigns,
+)
 from tracker.settings import Settings
 from tracker.store.access import json_each_row, open_reader, open_writer
 from tracker.store.client import has_store
@@ -139,6 +146,7 @@ def campaign_tables(registry: Registry, stored: dict[tuple[str, str], dict[str, 
     """Add the campaigns rows a flat table's campaign columns make (``campaign_record``), and a tenants row
     for a tenant without one: named by its id, reporting in its campaigns' currency when the table gives
     one (else CNY, the default)."""
+    name_campaigns(registry.posts, {key: record["name"] for key, record in stored.items()})
     currencies: dict[str, set[str]] = {}
     for update in registry.campaigns:
         record = campaign_record(update, stored.get((update.tenant, update.campaign_id)), version)

@@ -559,7 +559,9 @@ class Builder:
             "url": str(url).strip() if url and str(url).strip().startswith(("http://", "https://")) else None,
             "title": _title(title),
             "campaign_id": campaign["campaign_id"],
-            "creator_id": creator["id"], "creator_tier": creator["tier"], "followers": followers,
+            "campaign_name": _name(campaign.get("name"), campaign["campaign_id"]),
+            "creator_id": creator["id"], "creator_name": _name(creator.get("name"), creator["id"]),
+            "creator_tier": creator["tier"], "followers": followers,
             "published_at": published, "content_form": content_form, "tracking_end": tracking_end, "fee": fee,
             "service_fee": service, "bundle_id": bundle, "tags": creator["tags"],
             "campaign_tz": campaign["time_zone"], "reporting_currency": campaign.get("reporting_currency") or None,
@@ -711,6 +713,8 @@ class Builder:
             self.r.notes.append(f"columns ignored: {', '.join(sorted(map(str, unknown)))}")
         self.noted_forms()
         self.r.campaigns = list(self.flat_campaigns.values())
+        name_campaigns(self.r.posts, {(u.tenant, u.campaign_id): u.given["name"] for u in self.r.campaigns
+                                      if u.given.get("name")})
         return self.r
 
     def _flat_post(self, row: Row, layout: Layout) -> None:
@@ -861,3 +865,19 @@ def _title(value: Any) -> str | None:
     """A post's title as the registry keeps it: one line, at most 1,000 characters; None when blank."""
     text = "" if value is None else " ".join(str(value).split())
     return text[:1000] or None
+
+
+def name_campaigns(posts: list[dict[str, Any]], names: Mapping[tuple[str, str], Any]) -> None:
+    """Give the post messages of a flat table without a campaign name the one ``names`` has for their
+    (tenant, campaign id): a campaign_name column on any row of the campaign, or its stored record."""
+    for message in posts:
+        if not message.get("campaign_name"):
+            message["campaign_name"] = _name(names.get((message["tenant"], message["campaign_id"])),
+                                             message["campaign_id"])
+
+
+def _name(name: Any, of_id: str) -> str | None:
+    """A creator's or campaign's name for the post message, when it says more than the id (a record
+    without a name carries its id as its name); cut to the contract's 200 characters."""
+    text = str(name or "").strip()
+    return text[:200] if text and text != of_id else None

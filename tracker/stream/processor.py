@@ -35,6 +35,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEE_KINDS = ("fee", "service_fee")
 FEES = "fees"
 """Key of the registry state: the fee kinds the post has had (kind -> currency of its latest line)."""
+NAMES = ("creator_name", "campaign_name")
+"""The post message's names kept in the post's registry entry: alerts name the creator and campaign by them."""
 FEE_REMOVED = "not in the registry any more"
 """Note of the 0 line that replaces a fee (or service fee) the registry no longer gives the post."""
 
@@ -161,6 +163,7 @@ class Processor:
             "row": [v.isoformat() if isinstance(v, datetime) else v for v in row[2:14]],
             "title": m.get("title") or "",  # beside "row", whose layout states written before titles keep
             FEES: {**had, **{kind: m[kind]["currency"] for kind in FEE_KINDS if m.get(kind) is not None}},
+            **{name: m[name] for name in NAMES if m.get(name)},  # for alerts' words; absent when not given
         }
         out.add(r.POSTS, _posts_row(row, state.registry["title"], m["campaign_tz"]))
         for heating_id in state.heating:  # nodes that arrived before their post now get its campaign
