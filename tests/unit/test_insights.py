@@ -530,3 +530,34 @@ def test_a_post_read_again_with_a_late_boost_resolves_the_decay_its_new_reading_
     assert pulses[1]["trigger"] == "heating" and pulses[1]["status"] == "no-response"
     resolved = [a for a in insights.alerts if a["alert_id"] == f"{POST}:PostDecaying:0" and a["state"] == "resolved"]
     assert resolved and not state.open_alerts
+
+
+def test_a_decay_kept_open_by_a_rebuild_is_worded_as_the_new_reading_has_it() -> None:
+    """The boost from hour 48 is recorded after its pulse decayed, read as an organic rise: read
+    again, pulse 1 is the boost's and its PostDecaying stays open. It is sent again in the new
+    reading's words, with the start it fired at (so the notifier does not repeat it)."""
+    from tracker.stream.worker import stored_snapshot
+
+    insights = Insights()
+    state, out = PostState(), Output()
+    proc = Processor(6, insights)
+    msgs = [(t.POSTS, registry())] + [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(200)]
+    for offset, (topic, message) in enumerate(msgs):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
+    (first,) = [a for a in insights.alerts if a["alert"] == "PostDecaying"]
+    assert first["alert_id"] == f"{POST}:PostDecaying:1" and "(organic rise)" in first["summary"]
+    heat = decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": "h1", "channel": "dou+", "start": T0 + timedelta(hours=48),
+        "end": T0 + timedelta(hours=60), "spend": {"amount": "500.00", "currency": "CNY"}, "status": "executed",
+        "updated_at": T0}))
+    proc.apply(Source(t.HEATING, 0, 0, POST.encode()), heat, state, Output())
+    stored = [stored_snapshot(int(row[2].timestamp() * 1000), row[4:10], row[12]) for row in out.rows[r.SNAPSHOTS]]
+    sent = len(insights.alerts)
+    again = Output()
+    insights.rebuild(POST, state, stored, again)
+    (kept,) = insights.alerts[sent:]
+    assert (kept["alert_id"], kept["state"], kept["starts_at"]) == (first["alert_id"], "firing", first["starts_at"])
+    assert "(heating h1)" in kept["summary"] and kept["evidence"]["pulse_trigger"] == "heating"
+    (row,) = [dict(zip(r.COLUMNS[r.ALERTS], a, strict=True)) for a in again.rows[r.ALERTS]]
+    assert row["summary"] == kept["summary"] and list(state.open_alerts) == [first["alert_id"]]
+    assert AlertChange.from_message(kept).dedup_key == AlertChange.from_message(first).dedup_key

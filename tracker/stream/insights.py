@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -191,8 +192,9 @@ class Insights:
         The new analytics replace the old: every pulse is upserted again (pulses it no longer has
         are marked removed), with the long tail. Curves do not depend on heating and stay. Of the
         alerts, only what changes is sent: an open ``PostDecaying`` the new reading does not have
-        resolves, one it has open and the old did not fires (alerts already sent during the
-        post's life are not sent again)."""
+        resolves, one it has open fires as it reads now (one kept open is sent again with its new
+        summary and evidence: a pulse read as an organic rise may now be the boost's; the notifier
+        does not repeat a firing it has sent); alerts that came and went are not sent again."""
         old = self.analytics(state)
         g = self.params.grid_hours
         fresh = PostAnalytics(None if old.publish is None else old.publish * g,
@@ -210,8 +212,11 @@ class Insights:
         at = snapshots[-1].t / g if snapshots else 0.0
         changes = [decide.Alert("PostDecaying", "resolved", at, key, {"reason": "read again with a boost recorded late"})
                    for key in sorted(was_open - {now_open})]
-        if now_open is not None and now_open not in was_open:
-            changes += [a for a in report.alerts if a.type == "PostDecaying" and a.key == now_open][-1:]
+        if now_open is not None:  # new, or kept open: sent as the new reading words it (its trigger may differ)
+            fired = [a for a in report.alerts if a.type == "PostDecaying" and a.key == now_open][-1:]
+            if now_open in was_open:  # the firing sent then, so its start (and the notifier's memory) stays
+                fired = [replace(a, at=state.open_alerts[prefix + now_open] / HOUR_MS / g) for a in fired]
+            changes += fired
         self._emit(post_id, Update("heating", [], report.pulse_list(),
                                    list(range(fresh.reported + 1, old.reported + 1)), {},
                                    report.long_tail, changes), state, out)
