@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -346,3 +347,13 @@ def test_an_end_given_as_a_date_takes_in_that_day(tmp_path):
     first, second = read_heating(heating).nodes["p1"]
     assert first.end == to_hours(datetime(2024, 6, 3, 23, 59, 59, tzinfo=UTC))
     assert second.end == to_hours(datetime(2024, 6, 5, tzinfo=UTC))
+
+
+def test_a_snapshot_dated_by_day_alone_stands_at_the_end_of_that_day(tmp_path):
+    """A daily table (日期, 播放量) gives each day's closing figures: tracker analyze places them
+    where the stream does, at the end of the day (in --time-zone), not at its midnight."""
+    path = tmp_path / "daily.csv"
+    path.write_text("post_id,as_of,views\np1,2024-06-03,100\np1,2024-06-04,150\n", "utf-8")
+    times = [s.t for s in read_snapshots(path, ZoneInfo("Asia/Shanghai")).snapshots["p1"]]
+    assert times == [to_hours(datetime(2024, 6, 3, 15, 59, 59, tzinfo=UTC)),
+                     to_hours(datetime(2024, 6, 4, 15, 59, 59, tzinfo=UTC))]

@@ -30,3 +30,21 @@ def test_a_row_dated_years_ahead_is_refused_with_its_line(tmp_path: Path) -> Non
     allowed = CliRunner().invoke(main, ["snapshots", "import", str(path), "--dry-run", "--tenant", "acme"],
                                  env={**UNREACHABLE, "TRACKER_MAX_SNAPSHOT_LEAD_HOURS": "0"}, catch_exceptions=False)
     assert allowed.exit_code == 0 and "would send 3 snapshot(s)" in allowed.output, allowed.output
+
+
+def test_a_date_alone_is_the_end_of_that_day_and_never_ahead_of_now(tmp_path: Path) -> None:
+    """A daily export's 2025-09-18 row holds that day's figures: read as the end of the day (as the
+    collectors read the platforms' exports), it follows the same day's 20:00 row; read as midnight
+    it was 12 h older and the worker set it aside as late. Today's date is now, not tonight."""
+    path = tmp_path / "daily.csv"
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    path.write_text("post_id,as_of,likes\n"
+                    "xiaohongshu:476a0b322a80ebac14a6af58,2025-09-18T20:00:00+08:00,4900\n"
+                    "xiaohongshu:476a0b322a80ebac14a6af58,2025-09-18,5000\n"
+                    f"xiaohongshu:476a0b322a80ebac14a6af59,{today},10\n", "utf-8")
+    result = CliRunner().invoke(main, ["snapshots", "import", str(path), "--dry-run", "--tenant", "acme",
+                                       "--time-zone", "Asia/Shanghai"],
+                                env={**UNREACHABLE, "TRACKER_REORDER_WINDOW_HOURS": "2",
+                                     "TRACKER_MAX_SNAPSHOT_LEAD_HOURS": "0"}, catch_exceptions=False)
+    assert result.exit_code == 0 and "would send 3 snapshot(s)" in result.output, result.output
+    assert "rows are late" not in result.output, result.output

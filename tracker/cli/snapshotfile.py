@@ -21,7 +21,8 @@ used. In JSON Lines a line that is not a JSON object is such a row (``read_rows`
 a reason to refuse the whole file; so is a counter written as a fraction (``101.5``, in
 any format): counters are whole numbers, and only a display text with its unit
 (``1.2万``, ``3.4k``) stands for a rounded one. Times without a zone are read in the zone given with ``--time-zone``, else refused
-(a date is then midnight UTC); ClickHouse's null ``\\N`` is an empty cell, so an
+(a date is then read in UTC); a date alone is the end of that day (a daily export's figures), as
+``tracker snapshots import`` and the collectors read it. ClickHouse's null ``\\N`` is an empty cell, so an
 export of the store (``tracker sql … FORMAT CSVWithNames``) reads with ``--time-zone UTC``.
 """
 
@@ -159,11 +160,12 @@ def _table(doc: Document, tz: tzinfo | None) -> SnapshotFile:
     out = SnapshotFile()
     if not doc.rows:
         raise InvalidInput("no rows: the file has a header but no snapshot")
+    now = datetime.now(UTC)  # a date alone is the end of its day, as the stream reads a daily export
     for row in doc.rows:
         try:
             if row.problem:
                 raise RowError(row.problem)
-            obs = observation_from_row(row.values, any_id=True, tz=tz)
+            obs = observation_from_row(row.values, any_id=True, tz=tz, now=now)
             for names, name, into, is_end in ((PUBLISHED, "published_at", out.published, False),
                                               (TRACKING_END, "tracking_end", out.tracking_end, True)):
                 given = next((row.values[k] for k in row.values if str(k).strip().lower() in names), None)

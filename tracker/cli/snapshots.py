@@ -33,8 +33,9 @@ Files: CSV, XLSX (first sheet), JSON Lines (.jsonl: one object a line; a line th
 Columns (any of the aliases, case-insensitive):
   post_id (platform:id) | platform_post_id + platform (视频ID, 作品ID, 笔记ID…)
   as_of (observed_at, 数据时间, 统计时间, 日期): the time of the figures, with a zone
-    (2025-09-20T12:00:00Z or +08:00) unless --time-zone gives it; a date = midnight (UTC,
-    or in --time-zone)
+    (2025-09-20T12:00:00Z or +08:00) unless --time-zone gives it; a date alone = the end
+    of that day (UTC, or in --time-zone), as a daily export's figures stand, or now while
+    that day is not over
   views (播放量, 阅读量, 观看量)  likes (点赞数)  comments (评论数)  shares (分享数, 转发数)
   saves (收藏数)  searches (看后搜, 看后搜次数)  tenant (客户, 品牌)
   status (状态): ok (正常), unavailable (不可见, private) or deleted (已删除, taken down);
@@ -80,7 +81,7 @@ def zone_option(times: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
     return click.option(
         "--time-zone", "--tz", "tz", callback=_zone, metavar="ZONE",
         help=f"IANA zone of {times} written without an offset, e.g. UTC (tracker sql exports) or Asia/Shanghai; "
-        "a date alone is midnight in it [such times are refused; dates are midnight UTC].",
+        "a date alone is the end of that day in it [such times are refused; dates are read in UTC].",
     )
 
 
@@ -124,11 +125,12 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     tenant_col = next((h for h in doc.headers if canonical(h) == "tenant"), None)
     read: list[tuple[int, Row, Observation]] = []
     problems: list[tuple[int, str]] = []
+    now = datetime.now(UTC)  # a date alone is the end of its day, as the collector reads a daily export
     for i, row in enumerate(rows):
         try:
             if row.problem:
                 raise RowError(row.problem)
-            read.append((i, row, observation_from_row(row.values, platform, tz=tz)))
+            read.append((i, row, observation_from_row(row.values, platform, tz=tz, now=now)))
         except RowError as exc:
             problems.append((i, f"{row.label()}: {reason(exc)}"))
     times = [obs.observed_at for _, _, obs in read if obs.observed_at is not None]
@@ -138,7 +140,6 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     sent: list[tuple[str, datetime]] = []
     seen = set(stored.rows)  # the store's snapshots, then the rows sent from this file
     skipped = 0
-    now = datetime.now(UTC)
     for i, row, obs in read:
         try:
             owner = tenant or (str(row.values.get(tenant_col) or "") if tenant_col else stored.tenants.get(obs.post_id))
