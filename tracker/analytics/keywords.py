@@ -2,9 +2,12 @@
 
 Chinese text is segmented with jieba (lexicon terms are added to the
 tokenizer's dictionary so that "求链接" stays one token); Latin words are
-lower-cased tokens. A lexicon term matches when its own token sequence
-appears in the comment's. Lexicons are data files in ``lexicons/``; brand and
-product terms come per campaign.
+lower-cased tokens. Text and terms are read alike first: full-width letters
+as ASCII (NFKC), "n't" as "not", and the traditional characters of the
+lexicons as simplified ones ("怎麼買" reads "怎么买", "連結" "链接"). A lexicon
+term matches when its own token sequence appears in the comment's, unless a
+negation stands right before it ("不想买", "没过敏", "not a scam"). Lexicons
+are data files in ``lexicons/``; brand and product terms come per campaign.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import logging
 import math
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +24,28 @@ from importlib import resources
 
 _LATIN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_NOT = re.compile(r"(?<=[a-z])n['’]t\b")
 _lock = threading.Lock()
+_TRADITIONAL = str.maketrans(
+    "鏈連結麼買裡裏兒賣錢價購單種黃車稅貨騙難評過爛臉虛傳廣飯貴嗎會沒別無這個薦還從絕並",
+    "链连结么买里里儿卖钱价购单种黄车税货骗难评过烂脸虚传广饭贵吗会没别无这个荐还从绝并",
+)
+"""Traditional characters of the lexicon terms (and of the negations) → simplified."""
+_WORDS = (("连结", "链接"),)
+"""Words written otherwise in Taiwan and Hong Kong (連結, after the character fold) → the lexicon's."""
+NEGATIONS = {
+    "intent": frozenset({"不", "不想", "不会", "不要", "不用", "别", "不再", "再也不", "绝不", "不打算", "不准备",
+                         "不考虑", "not", "never"}),
+    "negative": frozenset({"不", "不是", "没", "没有", "无", "零", "从不", "从没", "并不", "并没有", "毫不", "绝不",
+                           "不会", "不算", "not", "never"}),
+}
+"""Per category, the tokens that turn a term right after them around ("不想买", "没过敏", "零差评",
+"not a scam"). "没" does not negate intent: "怎么没有链接" still asks for the link."""
+FIRM = frozenset({"退货", "退款", "refund"})
+"""Terms no negation turns around: "不退款", "no refund" are complaints too."""
+_BRIDGE = frozenset({"再", "会", "要", "是", "都", "也", "想", "敢", "去", "a", "an", "the", "to", "be", "really",
+                     "even", "ever", "going", "gonna", "want", "wanna"})
+"""Tokens that may stand between a negation and its term ("不会再入手", "not a scam")."""
 
 
 def _read_lexicon(name: str) -> tuple[str, ...]:
@@ -44,17 +69,24 @@ class Lexicon:
     intent: tuple[str, ...]
     negative: tuple[str, ...]
     brand: tuple[str, ...] = ()
-    _phrases: dict[str, tuple[tuple[str, ...], ...]] = field(
+    _phrases: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
     def phrases(self, category: str) -> tuple[tuple[str, ...], ...]:
         """Token sequences of a category's terms."""
+        return tuple(p for _, p in self.entries(category))
+
+    def entries(self, category: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """A category's terms as written, each with its token sequence (one term per sequence)."""
         cached = self._phrases.get(category)
         if cached is None:
             terms = getattr(self, category)
             tok = _tokenizer(self.all_terms())
-            cached = tuple(p for p in (tuple(_tokens(tok, t)) for t in terms) if p)
+            seen: dict[tuple[str, ...], str] = {}
+            for term in terms:
+                seen.setdefault(tuple(_tokens(tok, term)), term)
+            cached = tuple((term, p) for p, term in seen.items() if p)
             self._phrases[category] = cached
         return cached
 
@@ -79,13 +111,21 @@ def _tokenizer(terms: tuple[str, ...]):  # type: ignore[no-untyped-def]
         tok.initialize()
         for term in terms:
             if _CJK.search(term):
-                tok.add_word(term, freq=10**6)
+                tok.add_word(_normal(term), freq=10**6)
     return tok
+
+
+def _normal(text: str) -> str:
+    """The text as the lexicons read it: NFKC, lower case, "n't" → " not", simplified characters."""
+    text = _NOT.sub(" not", unicodedata.normalize("NFKC", text).lower()).translate(_TRADITIONAL)
+    for variant, word in _WORDS:
+        text = text.replace(variant, word)
+    return text
 
 
 def _tokens(tok, text: str) -> list[str]:  # type: ignore[no-untyped-def]
     out: list[str] = []
-    for piece in tok.cut(text.lower(), HMM=False):
+    for piece in tok.cut(_normal(text), HMM=False):
         piece = piece.strip()
         if not piece:
             continue
@@ -102,10 +142,19 @@ def tokenize(text: str, lexicon: Lexicon | None = None) -> list[str]:
     return _tokens(_tokenizer(terms), text)
 
 
-def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+def _contains(tokens: list[str], phrase: tuple[str, ...], negations: frozenset[str] = frozenset()) -> bool:
+    """Whether ``phrase`` appears in ``tokens`` once at least without one of ``negations`` before it."""
     n = len(phrase)
     first = phrase[0]
-    return any(t == first and tuple(tokens[i : i + n]) == phrase for i, t in enumerate(tokens))
+    return any(t == first and tuple(tokens[i : i + n]) == phrase and not _negated(tokens, i, negations)
+               for i, t in enumerate(tokens))
+
+
+def _negated(tokens: list[str], i: int, negations: frozenset[str]) -> bool:
+    j = i - 1
+    while j >= 0 and tokens[j] in _BRIDGE:
+        j -= 1
+    return j >= 0 and tokens[j] in negations
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +172,10 @@ def classify(text: str, lexicon: Lexicon) -> CommentClass:
     tokens = tokenize(text, lexicon)
     hits: dict[str, list[str]] = {"intent": [], "negative": [], "brand": []}
     for category in hits:
-        for phrase in lexicon.phrases(category):
-            if _contains(tokens, phrase):
-                hits[category].append(
-                    "".join(phrase) if _CJK.search(phrase[0]) else " ".join(phrase)
-                )
+        negations = NEGATIONS.get(category, frozenset())
+        for term, phrase in lexicon.entries(category):
+            if _contains(tokens, phrase, frozenset() if term in FIRM else negations):
+                hits[category].append(term)
     terms = tuple(dict.fromkeys(t for c in hits.values() for t in c))
     return CommentClass(bool(hits["intent"]), bool(hits["negative"]), bool(hits["brand"]), terms)
 
