@@ -185,7 +185,7 @@ class Settings(BaseSettings):
     kuaishou_app_id: str = Field("", description="Kuaishou open platform app_id.")
     kuaishou_access_token: SecretStr = Field(SecretStr(""), description="Kuaishou open platform access token.")
     tiktok_access_token: SecretStr = Field(SecretStr(""), description="TikTok Display API user token (act.…) for video metrics.")
-    tiktok_research_token: SecretStr = Field(SecretStr(""), description="TikTok Research API client token (clt.…) for comments; empty = the access token is tried.")
+    tiktok_research_token: SecretStr = Field(SecretStr(""), description="TikTok Research API client token (clt.…) for comments and saves (favorites_count); empty = TikTok saves stay null and the access token is tried for comments.")
     instagram_access_token: SecretStr = Field(SecretStr(""), description="Instagram Graph API token (creator-authorised).")
     xiaohongshu_token: SecretStr = Field(SecretStr(""), description="Token of the licensed provider relaying Xiaohongshu note data.")
     generic_token: SecretStr = Field(SecretStr(""), description="Bearer token of the generic JSON adapter's provider.")

@@ -52,6 +52,8 @@ class Edges:
       without a zone ("2025-09-20 14:00:00").
     - ``tiktok_tokens``: TikTok checks tokens: the Display API takes only ``Bearer act.…``, the
       Research API only ``Bearer clt.…``; anything else is 401 access_token_invalid.
+    - ``tiktok_unindexed``: TikTok video ids the Research video query leaves out (not indexed yet,
+      or not public to research) while the Display API serves them.
     """
 
     pinned: dict[str, int] = field(default_factory=dict)
@@ -63,6 +65,7 @@ class Edges:
     instagram_product: dict[str, str] = field(default_factory=dict)
     export_as_of: str = ""
     tiktok_tokens: bool = False
+    tiktok_unindexed: set[str] = field(default_factory=set)
 
 
 EXPORT_ZONE = "Asia/Shanghai"

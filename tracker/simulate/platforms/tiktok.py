@@ -9,7 +9,8 @@ Envelope ``{"data":{…},"error":{"code":"ok","message":"","log_id"}}``; success
 - Research: ``POST /tiktok/v2/research/video/query/?fields=…,favorites_count`` body
   ``{"query":{"and":[{"operation":"IN","field_name":"video_id"|"username"|"keyword",
   "field_values":[…]}]},"start_date":"YYYYMMDD","end_date"(≤30 d later),"max_count"≤100,
-  "cursor"}`` → ``data.{videos,cursor,has_more,search_id}`` (ids as numbers).
+  "cursor"}`` → ``data.{videos,cursor,has_more,search_id}`` (ids as numbers); videos in
+  ``edges(sim).tiktok_unindexed`` are left out.
 - Comments: ``POST /tiktok/v2/research/video/comment/list/?fields=id,video_id,text,
   like_count,reply_count,parent_comment_id,create_time`` body ``{video_id,max_count≤100,
   cursor}`` → ``data.{comments,cursor,has_more}``, **oldest first**, cursor = offset.
@@ -136,7 +137,8 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         ts = sim.clock.timestamp()
         hits = []
         for post in sim.population.posts:
-            if post.platform != NAME or not sim.live(post, ts) or not start <= post.published_at.date() <= end:
+            if post.platform != NAME or not sim.live(post, ts) or not start <= post.published_at.date() <= end \
+                    or post.platform_post_id in edges(sim).tiktok_unindexed:
                 continue
             handle = sim.population.creator(post.creator).account(NAME).handle
             values = {"video_id": [post.platform_post_id], "username": [handle], "keyword": post.title.split()}
