@@ -1,7 +1,8 @@
 """Platform answers at the edge of their formats, served by the simulator over HTTP: hidden
 counters, too few viewers for insights, a field path that leads nowhere, hourly rate limits
-without Retry-After, stale comment cursors, a pinned comment on top, and a comment page that
-fails halfway through a visit. None of them loses a value, a comment or the platform."""
+without Retry-After, stale comment cursors, a pinned comment on top, a comment page that
+fails halfway through a visit, and a breaker's probe refused for its own sake. None of them loses
+a value, a comment or the platform."""
 
 from __future__ import annotations
 
@@ -282,3 +283,29 @@ def test_a_page_failing_after_a_resumed_backfill_keeps_what_was_read(sim: Simula
     assert len(second.comments) == total - len(first.comments), "the backfilled page is kept"
     assert third.error is None
     assert len({c.comment_id for r in (first, second, third) for c in r.comments}) == total
+
+
+# -- circuit breaker ------------------------------------------------------------------------------
+def test_a_probe_refused_for_its_own_sake_closes_the_breaker(sim: Simulation, url: str) -> None:
+    """The breaker opens on a 5xx; its probe, once the cooldown is over, is refused for its own sake
+    (TikTok's invalid_params: 21 ids where 20 are allowed). The platform answered: the next request
+    goes (it was refused as "circuit open" for good, every TikTok post left unread until a restart)."""
+    sim.faults.add(spec_from_dict({"platform": "tiktok", "kind": "server_error", "count": 1}))
+    post = live(sim, "tiktok")[0]
+    cfg = config(url, "tiktok")
+    once = Discipline(max_attempts=1, backoff_base=0.01, backoff_max=0.05, max_pause=5.0, breaker_failures=1,
+                      breaker_cooldown=0.3, risk_backoff=0.5)
+
+    async def scenario(http: PlatformHttp) -> list:
+        adapter = adapter_for(cfg)
+        with pytest.raises(e.ServerError):
+            await adapter.fetch_metrics(http, [ref(post)])
+        with pytest.raises(e.CircuitOpen):
+            await adapter.fetch_metrics(http, [ref(post)])
+        await asyncio.sleep(0.35)
+        with pytest.raises(e.Rejected):
+            await adapter.fetch_metrics(http, [ref(post)] * 21)
+        return await adapter.fetch_metrics(http, [ref(post)])
+
+    (obs,) = run(cfg, scenario, sim, once)
+    assert obs.status == "ok" and obs.metrics["likes"] == sim.counts([post])[0]["likes"]

@@ -208,3 +208,17 @@ def test_counts_refuse_what_is_not_a_count(bad: object) -> None:
 
     with pytest.raises(e.InvalidResponse):
         count(bad, "likes", "xiaohongshu")
+
+
+def test_a_probe_answered_without_a_verdict_closes_the_breaker() -> None:
+    """A probe refused for its own sake (400) or by a spent quota left the breaker probing: every
+    later request was refused as "circuit open" until a restart."""
+    clock = [0.0]
+    b = Breaker(failures=1, cooldown=10, clock=lambda: clock[0])
+    b.failure()
+    b.settle()  # no probe out: an open breaker stays open
+    assert b.state == "open" and not b.allow()
+    clock[0] = 10
+    assert b.allow()
+    b.settle()
+    assert b.state == "closed" and b.allow() and b.allow()

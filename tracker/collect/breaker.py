@@ -57,6 +57,13 @@ class Breaker:
         self.probing = False
         self.cooldown = self.base_cooldown
 
+    def settle(self) -> None:
+        """A request ended with an answer that says nothing of the platform's health (a refused
+        request, a spent quota): a probe that got one closes the breaker (the platform answered),
+        else nothing changes. Left probing, the breaker would refuse every request for good."""
+        if self.probing:
+            self.success()
+
     def failure(self) -> None:
         self.failures += 1
         if self.opened_at is not None and self.probing:  # the probe failed: open longer

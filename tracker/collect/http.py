@@ -182,6 +182,7 @@ class PlatformHttp:
                 last = exc
                 metrics.COLLECTOR_REQUESTS.labels(self.platform, outcome_label(exc)).inc()
                 if not await self._handle(exc, attempt):
+                    self.breaker.settle()
                     raise
                 metrics.COLLECT_RETRIES.labels(self.platform, exc.outcome).inc()
                 continue
