@@ -17,6 +17,9 @@ from tracker.errors import InvalidInput
 
 Message = dict[str, Any]
 
+VERSION_STAMPS = frozenset({"updated_at"})
+"""Timestamps that version a record rather than date an event: any time is accepted."""
+
 # Beyond 2**53 a float no longer holds every integer: refuse rather than guess.
 _EXACT_FLOAT = 2**53
 
@@ -36,7 +39,7 @@ class Rules:
         for field in self.timestamps:
             value = msg[field]
             if value is not None:
-                msg[field] = parse_ts(value, field)
+                msg[field] = parse_ts(value, field, bounded=field not in VERSION_STAMPS)
         for field in self.integers:
             if type(msg[field]) is float:
                 msg[field] = whole(msg[field], field)

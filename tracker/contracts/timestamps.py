@@ -11,9 +11,20 @@ from tracker.errors import InvalidInput
 
 _fromisoformat = datetime.fromisoformat
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2149, 1, 1, tzinfo=UTC)
+"""Times tracker accepts: [EARLIEST, LATEST). The store's ``Date`` columns (a post's publish day,
+a fee's or a heating node's day, a pulse's onset day) hold 1970-01-01 .. 2149-06-06 only: a
+registry entry published in a mistyped year (2205) failed every insert of its batch and
+stopped the worker at every start. No platform tracker reads existed before 2000, and a
+snapshot dated 1970-01-01 (an empty export cell read as epoch 0) made the post's curve 55
+years long: millions of curve rows and minutes of a blocked event loop. Version stamps
+(``updated_at``, ``posts import --version 0``) are no event time and are not bounded."""
 
-def parse_ts(value: str, field: str) -> datetime:
-    """Parse an RFC3339 string (offset or Z required) to an aware UTC datetime (ms)."""
+
+def parse_ts(value: str, field: str, bounded: bool = True) -> datetime:
+    """Parse an RFC3339 string (offset or Z required) to an aware UTC datetime (ms); ``bounded``:
+    refuse a time outside [EARLIEST, LATEST) (a version stamp such as ``updated_at`` is not)."""
     try:
         moment = _fromisoformat(value)
     except ValueError:
@@ -25,6 +36,9 @@ def parse_ts(value: str, field: str) -> datetime:
             moment = moment.astimezone(UTC)
         except OverflowError:
             raise InvalidInput(f"{field}: timestamp out of range (got {value!r})") from None
+    if bounded and not EARLIEST <= moment < LATEST:
+        raise InvalidInput(f"{field}: {value!r} is outside the years tracker accepts "
+                           f"({EARLIEST.year}-{LATEST.year - 1}): a wrong date?")
     micros = moment.microsecond
     if micros % 1000:
         moment = moment.replace(microsecond=micros - micros % 1000)
