@@ -121,6 +121,3 @@ LOG_HELD_BACK = Counter("tracker_log_records_held_back_total",
 REBUILDS = Counter("tracker_posts_read_again_total",
                    "Posts read again from their stored snapshots because a heating node arrived after its start "
                    "had passed the reorder window (its pulse then starts where the boost did).")
-ALERTS_EMITTED_AGAIN = Counter("tracker_alerts_emitted_again_total",
-                               "Alert changes sent and stored again because the worker stopped after writing the "
-                               "post's state and before its batch was stored (a replay repairs them).")

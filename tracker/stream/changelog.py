@@ -6,9 +6,16 @@ object, a buffered send and a Python murmur2 hash per post per batch, which is
 most of a batch's time when it touches many posts. ``StateTable`` instead puts
 the value into the table's local data and appends the record to one producer
 batch per changelog partition, the partition of the source records that touched
-the post (source topics and changelog are co-partitioned by post id). The
-returned futures resolve when the broker has the records: the worker waits for
-them before it lets the batch's offsets be committed.
+the post (source topics and changelog are co-partitioned by post id).
+
+``keep`` puts a batch's states into the local data at once (the next batch reads
+them) and returns their bytes; ``send`` writes those bytes to the changelog once
+the batch's rows are stored. A process killed before its insert returned thus
+restarts from the states before the batch and replays it into the same rows:
+read again from states that had applied it, the batch would emit none of the
+curve hours it had filled. The futures ``send`` returns resolve when the broker
+has the records: the worker waits for them before it lets the batch's offsets
+be committed.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from typing import Any
 
 from tracker.errors import InvalidInput
 from tracker.stream.state import PostState
+
+Kept = list[tuple[bytes, bytes, int]]
+"""States ``StateTable.keep`` stored: (key, bytes, changelog partition)."""
 
 
 class StateTable:
@@ -39,16 +49,21 @@ class StateTable:
     def get(self, key: bytes) -> PostState:
         return PostState.from_bytes(self.data.get(key))
 
-    async def write(self, states: Mapping[bytes, PostState], homes: Mapping[bytes, int]) -> list[asyncio.Future[Any]]:
-        """Store each state locally and send it to the changelog partition ``homes[key]``."""
+    def keep(self, states: Mapping[bytes, PostState], homes: Mapping[bytes, int]) -> Kept:
+        """Store each state locally; its bytes and changelog partition (``homes[key]``) for ``send``."""
+        kept: Kept = []
+        for key, state in states.items():
+            value = self.data[key] = state.to_bytes()
+            kept.append((key, value, homes[key]))
+        return kept
+
+    async def send(self, kept: Kept) -> list[asyncio.Future[Any]]:
+        """Send states ``keep`` stored to their changelog partitions."""
         producer = self.producer._ensure_producer()
         topic = self.table.changelog_topic.get_topic_name()
         batches: dict[int, Any] = {}
         sent: list[asyncio.Future[Any]] = []
-        for key, state in states.items():
-            value = state.to_bytes()
-            self.data[key] = value
-            partition = homes[key]
+        for key, value, partition in kept:
             batch = batches.get(partition)
             if batch is None:
                 batch = batches[partition] = producer.create_batch()

@@ -364,12 +364,6 @@ class Insights:
         self.alerts.append(message)
         out.add(r.ALERTS, alert_row(message, version))
 
-    def emit_again(self, message: dict[str, Any], version: int, out: Any) -> None:
-        """An alert change emitted before, whose message and row may have been lost (a crash
-        after the post's state was written and before the batch was stored): both again."""
-        self.alerts.append(message)
-        out.add(r.ALERTS, alert_row(message, version))
-
 
 def post_evidence(post_id: str, post: PostState | None) -> dict[str, Any]:
     """:data:`POST_KEYS` as far as the post's registry entry gives them (the platform, else from the

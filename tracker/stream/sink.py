@@ -168,7 +168,7 @@ class Sink:
         await self.store.insert(table, batch, r.COLUMNS[table], dedup_token=token, as_json=table in JSON_TABLES)
 
 
-async def gather_sends(futures: list[Awaitable[Any]]) -> None:
-    """Wait until every produced message (DLQ, alerts) is acknowledged by the broker."""
+async def gather_sends(futures: Sequence[Awaitable[Any]]) -> None:
+    """Wait until every produced message (DLQ, alerts, changelog) is acknowledged by the broker."""
     if futures:
         await asyncio.gather(*futures)

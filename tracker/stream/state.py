@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 
 _LEN = struct.Struct("<I")
+HEAD_FIELDS = 11
+"""Fields of a state's JSON head: ``PostState``'s, in order, up to ``open_alerts``."""
 
 METRICS: tuple[str, ...] = ("views", "likes", "comments", "shares", "saves", "searches")
 ENGAGEMENT_METRICS: tuple[str, ...] = ("likes", "comments", "shares", "saves")
@@ -44,12 +46,6 @@ class PostState:
     """The post's heating nodes as stored (JSON values), re-emitted when the registry names the campaign."""
     open_alerts: dict[str, int] = field(default_factory=dict)
     """When each of the post's open alerts fired (alert id -> epoch ms): its resolve keeps that start."""
-    unstored_alerts: list[list[Any]] = field(default_factory=list)
-    """Alert changes of records whose batch may not be stored yet: ``[topic, partition, offset,
-    message JSON]``. The state is written before the batch's alerts are sent and its rows
-    inserted; a crash in between replays those records onto a state that has applied them,
-    which emits nothing. The replayed record's entry emits them again (``Worker.prepare``);
-    entries go once their batch is stored."""
     analytics: bytes = b""
     """The post's ``PostAnalytics`` in its binary form (decoded once per batch)."""
     live: Any = field(default=None, compare=False)
@@ -60,7 +56,7 @@ class PostState:
             self.analytics = self.live.to_bytes()
         head = orjson.dumps([self.tenant, self.registry, self.latest, self.last_observed_ms, self.status, self.seq,
                              self.snap_hw, self.late_offsets, self.heat_currency, self.heating,
-                             self.open_alerts, self.unstored_alerts])
+                             self.open_alerts])
         return _LEN.pack(len(head)) + head + self.analytics
 
     @classmethod
@@ -68,7 +64,9 @@ class PostState:
         if not raw:
             return cls()
         (size,) = _LEN.unpack_from(raw)
-        state = cls(*orjson.loads(raw[_LEN.size:_LEN.size + size]))
+        # a 12th field (alert changes kept until their batch was stored) is left by states written
+        # before the changelog followed the insert: a replay re-derives those changes now
+        state = cls(*orjson.loads(raw[_LEN.size:_LEN.size + size])[:HEAD_FIELDS])
         state.analytics = bytes(raw[_LEN.size + size:])
         return state
 

@@ -28,7 +28,7 @@ from tracker.analytics.reheat import MIN_PULSES
 from tracker.analytics.resample import Snapshot
 from tracker.broker import topics as t
 from tracker.broker.topics import home_partition
-from tracker.contracts import decode, encode
+from tracker.contracts import encode
 from tracker.contracts.fast import decode_snapshot
 from tracker.errors import InvalidInput
 from tracker.ops import metrics
@@ -36,7 +36,7 @@ from tracker.settings import Settings
 from tracker.store.store import Store
 from tracker.stream import heating_history, loglinear, ratios, shapes
 from tracker.stream import rows as r
-from tracker.stream.changelog import StateTable
+from tracker.stream.changelog import Kept, StateTable
 from tracker.stream.insights import Insights, stored_snapshot
 from tracker.stream.processor import (
     DLQ_KEY_CHARS,
@@ -134,9 +134,6 @@ class Worker:
                          fault_store_down_file=settings.fault_store_down_file)
         self.batches = 0
         self.in_flight: asyncio.Task[None] | None = None  # the batch being inserted
-        self.stored_to: dict[tuple[str, int], int] = {}
-        """Highest offset per (source topic, partition) whose batch this process has stored: a
-        record at or below it is never replayed with its alerts unsent (``_alerts_of``)."""
         self.sized_at = -math.inf  # monotonic time tracker_state_bytes was last measured
         self.stalls = StallWatcher(settings.analytics_params())
         consumer = self.app.consumer
@@ -176,12 +173,12 @@ class Worker:
                 continue
             consumer.working(True)
             try:
-                rows, spans = await self.prepare(fetches)
+                rows, spans, kept = await self.prepare(fetches)
             except BaseException as exc:  # noqa: BLE001 - see _fatal
                 self._fatal(fetches, exc)
             if pending is not None:
                 await self._finish(pending)
-            task = self.in_flight = asyncio.create_task(self.store(rows, spans))
+            task = self.in_flight = asyncio.create_task(self.store(rows, spans, kept))
             task.add_done_callback(functools.partial(self._stored, fetches))
             pending = (task, fetches)
         # Stopping: the batch in hand is stored and marked done, then the consumer commits it.
@@ -231,37 +228,8 @@ class Worker:
         exc = task.exception()
         if exc is not None:
             self._fatal(fetches, exc)
-        for fetch in fetches:
-            where = (self.logical.get(fetch.tp.topic, fetch.tp.topic), fetch.tp.partition)
-            self.stored_to[where] = max(self.stored_to.get(where, -1), fetch.records[-1].offset)
         self.consumer.done(fetches)
         self.consumer.working(False)
-
-    # A batch's states are written (step 2) before its alerts are sent (3) and its rows stored (4):
-    # killed in between, the worker replays the batch onto states that applied it, which emits
-    # nothing. Each state keeps the alert changes of its records until their batch is stored.
-    def _alerts_of(self, source: Source, state: PostState, emitted: int) -> None:
-        """Keep the alert changes emitted since ``emitted`` as ``source``'s in the post's state."""
-        for message in self.insights.alerts[emitted:]:
-            try:
-                text = encode(t.ALERTS, message).decode()
-            except InvalidInput:
-                continue  # not sendable: send_alerts logs and counts it
-            state.unstored_alerts.append([source.topic, source.partition, source.offset, text])
-
-    def _unstored_alerts(self, state: PostState, source: Source, out: Output) -> None:
-        """Forget the kept alert changes of stored batches; emit those of ``source`` again (it is
-        replayed: its batch was not stored)."""
-        kept = []
-        for entry in state.unstored_alerts:
-            topic, partition, offset, text = entry
-            if offset <= self.stored_to.get((topic, partition), -1):
-                continue
-            if (topic, partition, offset) == (source.topic, source.partition, source.offset):
-                self.insights.emit_again(decode(t.ALERTS, text.encode()), state.seq, out)
-                metrics.ALERTS_EMITTED_AGAIN.inc()
-            kept.append(entry)
-        state.unstored_alerts = kept
 
     @staticmethod
     def _fatal(fetches: list[Fetch], exc: BaseException) -> NoReturn:
@@ -272,16 +240,16 @@ class Worker:
         die(75 if isinstance(exc, asyncio.CancelledError) else 70)
         raise AssertionError("unreachable")
 
-    async def prepare(self, fetches: list[Fetch]) -> tuple[dict[str, list[tuple[Any, ...]]], Spans]:
-        """Decode, validate and apply a batch; write the touched states to the table (changelog) and
-        have the DLQ and alert messages acknowledged. Returns the rows to store and the source spans."""
+    async def prepare(self, fetches: list[Fetch]) -> tuple[dict[str, list[tuple[Any, ...]]], Spans, Kept]:
+        """Decode, validate and apply a batch; keep the touched states in the table and have the DLQ
+        and alert messages acknowledged. Returns the rows to store, the source spans and the kept
+        states (sent to the changelog once the rows are stored)."""
         out = Output()
         states: dict[bytes, PostState] = {}
         arrived: dict[str, PostState] = {}
         spans: dict[tuple[str, int], list[int]] = {}
         sends: list[Any] = []
         homes: dict[bytes, int] = {}
-        last_source: dict[bytes, Source] = {}  # each post's last record in this batch
         table_get = self.states.get
         apply = self.processor.apply
         for fetch in fetches:
@@ -323,13 +291,7 @@ class Worker:
                 if state is None:
                     state = states[key] = table_get(key)
                 homes[key] = partition
-                if state.unstored_alerts:
-                    self._unstored_alerts(state, source, out)
-                emitted = len(self.insights.alerts)
                 apply(source, message, state, out)
-                if len(self.insights.alerts) > emitted:
-                    self._alerts_of(source, state, emitted)
-                last_source[key] = source
                 applied += 1
                 if topic == t.POSTS and message.get("deleted"):
                     self.stalls.forget(post_id)  # polled no more
@@ -338,14 +300,12 @@ class Worker:
             if applied:
                 metrics.EVENTS.labels(topic).inc(applied)
         if self.insights.late_heating:
-            await self._rebuild(states, last_source, out)
+            await self._rebuild(states, out)
         for post_id, state in arrived.items():
-            emitted = len(self.insights.alerts)
             self._arrived(post_id, state, out)
-            if len(self.insights.alerts) > emitted:  # a stall resolved: the post's last record's
-                self._alerts_of(last_source[post_id.encode()], state, emitted)
-        # 2. state -> table and its changelog; the touched posts' totals as upsert rows
-        sends.extend(await self.states.write(states, homes))
+        # 2. state -> table (its changelog follows the insert, in ``store``); the touched posts'
+        #    totals as upsert rows
+        kept = self.states.keep(states, homes)
         for post_id in out.touched:
             state = states[post_id.encode()]
             if state.last_observed_ms:  # a post not observed yet has no totals
@@ -356,9 +316,9 @@ class Worker:
         # 3. DLQ and alert messages acknowledged by the broker (4. the insert follows in ``store``)
         sends.extend(await self._send_alerts())
         await gather_sends(sends)
-        return out.rows, [(topic, partition, first, last) for (topic, partition), (first, last) in spans.items()]
+        return out.rows, [(topic, partition, first, last) for (topic, partition), (first, last) in spans.items()], kept
 
-    async def _rebuild(self, states: dict[bytes, PostState], last_source: dict[bytes, Source], out: Output) -> None:
+    async def _rebuild(self, states: dict[bytes, PostState], out: Output) -> None:
         """Read again the posts given a heating node that starts before the hours their analytics
         had made final (``Insights.rebuild``), from every snapshot they stored and this batch's. A
         store that cannot answer leaves the node read from the checkpoint on, as it was applied."""
@@ -373,7 +333,6 @@ class Worker:
         for post_id, nodes in sorted(late.items()):
             key = post_id.encode()
             state = states[key]
-            emitted = len(self.insights.alerts)
             try:
                 result = await self.engine.query(STORED_SNAPSHOTS, {"tenant": state.tenant, "post": post_id})
             except Exception as exc:  # noqa: BLE001 - the nodes are read from the checkpoint on
@@ -384,18 +343,18 @@ class Worker:
                 snaps.update(batch.get(post_id, {}))
                 self.insights.rebuild(post_id, state, [snaps[ms] for ms in sorted(snaps)], out)
                 metrics.REBUILDS.inc()
-            if len(self.insights.alerts) > emitted and key in last_source:
-                self._alerts_of(last_source[key], state, emitted)
 
     def _partitions(self, topic: str) -> int:
         """The partition count of a source topic, as its producers' partitioner sees it (the
         group's metadata; the configured count until the consumer has it)."""
         return self.consumer.topic_partitions(topic) or self.settings.topic_partitions
 
-    async def store(self, rows: dict[str, list[tuple[Any, ...]]], spans: Spans) -> None:
-        """Insert a prepared batch; returns only when every row is stored."""
+    async def store(self, rows: dict[str, list[tuple[Any, ...]]], spans: Spans, kept: Kept) -> None:
+        """Insert a prepared batch, then send its states to the changelog; returns only when every
+        row is stored and every state acknowledged (the batch's offsets may be committed then)."""
         started = time.perf_counter()
         await self.sink.write(rows, spans)
+        await gather_sends(await self.states.send(kept))
         self.batches += 1
         metrics.TRACKED_POSTS.set(len(self.states))
         if time.monotonic() - self.sized_at >= STATE_SIZE_SECONDS:  # a pass over every state: not each batch
