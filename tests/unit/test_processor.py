@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime
 
 import orjson
@@ -294,3 +295,16 @@ def test_a_dlq_row_keeps_a_bounded_prefix_of_a_large_payload() -> None:
     assert (row["payload_bytes"], row["payload_sha256"]) == payload_facts(huge)  # the whole one's, in the row
     small = snap(1, -1)
     assert base64.b64decode(dlq_row(Source(t.SNAPSHOTS, 0, 0), small, "r", "InvalidInput")[7]) == small
+
+
+def test_a_state_written_with_its_unstored_alert_changes_still_loads() -> None:
+    """States written before the changelog followed the insert end their head with a 12th field
+    (alert changes kept until their batch was stored); a worker on this version restores them."""
+    state = PostState(tenant="acme", seq=4, open_alerts={"douyin:1:PostDecaying:0": 1_700_000_000_000},
+                      analytics=b"\x01\x02")
+    head = orjson.dumps([state.tenant, state.registry, state.latest, state.last_observed_ms, state.status,
+                         state.seq, state.snap_hw, state.late_offsets, state.heat_currency, state.heating,
+                         state.open_alerts, [["tracker.snapshots.v1", 0, 7, "{}"]]])
+    raw = struct.pack("<I", len(head)) + head + state.analytics
+    assert PostState.from_bytes(raw) == state
+    assert PostState.from_bytes(state.to_bytes()) == state
