@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST := $(BIN)/pytest
+# integration test processes (pytest-xdist): each starts its own broker and engine and shares them
+# among its tests; 0 runs the tier in this process, one broker
+TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help setup sysdeps run stop docs dashboards test test-unit test-integration test-reliability lint typecheck bench clean
@@ -40,8 +43,8 @@ stop: ## Stop the local Kafka node
 test: setup ## Run the whole suite: unit, integration (real Kafka, ClickHouse), reliability
 	@echo "==> unit tests"
 	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
-	@echo "==> integration tests (real Kafka broker, real ClickHouse engine)"
-	@$(PYTEST) tests/integration -m "integration" -q
+	@echo "==> integration tests (real Kafka broker, real ClickHouse engine; two test processes, a broker each)"
+	@$(PYTEST) tests/integration -m "integration" -q -n $(TEST_PROCESSES)
 	@echo "==> reliability tests (kills, outages)"
 	@$(PYTEST) tests/reliability -m "reliability" -q
 
@@ -49,7 +52,7 @@ test-unit: setup ## Run the fast unit suite only (no services)
 	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
 
 test-integration: setup ## Run the integration suite only
-	@$(PYTEST) tests/integration -m "integration" -q
+	@$(PYTEST) tests/integration -m "integration" -q -n $(TEST_PROCESSES)
 
 lint: setup ## ruff
 	@$(BIN)/ruff check tracker tests
