@@ -96,18 +96,24 @@ def test_a_video_the_research_api_does_not_return_keeps_saves_null(sim: Simulati
 
 
 @pytest.mark.parametrize(("kind", "held"), [("quota", True), ("expired_token", True), ("rate_limit", True),
-                                            ("server_error", False)])
+                                            ("server_error", False), ("slow", False)])
 def test_a_research_failure_costs_the_saves_alone(sim: Simulation, url: str, kind: str, held: bool) -> None:
-    """The Research API answers 429 quota (Retry-After to 00:00 UTC), 401, 429 or 500 once: that
-    batch's saves are null, its Display counts are delivered, nothing is retried, and the platform
-    is neither paused, nor tripped, nor out of quota. A refused token, a spent quota and a
-    Retry-After hold the Research API (the next batch does not ask it); a 5xx does not."""
+    """The Research API answers 429 quota (Retry-After to 00:00 UTC), 401, 429 or 500 once, or
+    times out: that batch's saves are null, its Display counts are delivered, nothing is retried,
+    and the platform is neither paused, nor tripped, nor out of quota (a timed-out query counted
+    against the breaker, and two of them stopped every TikTok metric). A refused token, a spent
+    quota and a Retry-After hold the Research API (the next batch does not ask it); a 5xx and a
+    timeout do not."""
     posts = live(sim, "tiktok")[:4]
     spec = sim.faults.add(spec_from_dict({"platform": "tiktok", "kind": kind, "count": 1, "path": RESEARCH,
-                                          "retry_after": 600}))
+                                          "retry_after": 600, "delay": 3.0}))  # slow: past the 2 s timeout
+    timeouts = requests("timeout")
     (first, second), served, http = measure(sim, url, posts, times=2, **TOKENS)
     truth = sim.counts(posts)
-    assert injected(sim, spec.id) == 1, "the failed Research query was not retried"
+    if kind == "slow":  # the client gave up before the server logged the fault
+        assert requests("timeout") - timeouts == 1, "the timed-out Research query was not retried"
+    else:
+        assert injected(sim, spec.id) == 1, "the failed Research query was not retried"
     assert [o.metrics["saves"] for o in first] == [None] * 4
     assert [(o.status, o.metrics["views"], o.metrics["likes"]) for o in first] == \
         [("ok", c["views"], c["likes"]) for c in truth]

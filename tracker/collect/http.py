@@ -162,12 +162,27 @@ class PlatformHttp:
         return self.quota.allows(priority, cost, self.clock.now())
 
     # -- the request path ---------------------------------------------------------
-    async def call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float = 1.0) -> T:
-        """Send ``request`` with retries; returns ``parse(response)`` or raises an ``errors`` class."""
+    async def call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float = 1.0,
+                   aside: bool = False) -> T:
+        """Send ``request`` with retries; returns ``parse(response)`` or raises an ``errors`` class.
+        ``aside``: a request to another API of the platform (TikTok's Research API) whose failures
+        are its own: sent once, within the rate limit, and whatever it meets (a timeout included)
+        neither opens nor closes the platform's breaker, pauses it or spends its quota."""
         try:
+            if aside:
+                return await self._aside(request, parse)
             return await self._call(request, parse, cost)
         finally:
             self.held.flush()
+
+    async def _aside(self, request: Request, parse: Callable[[httpx.Response], T]) -> T:
+        try:
+            result = await self._attempt(request, parse)
+        except e.CollectError as exc:
+            metrics.COLLECTOR_REQUESTS.labels(self.platform, outcome_label(exc)).inc()
+            raise
+        metrics.COLLECTOR_REQUESTS.labels(self.platform, "ok").inc()
+        return result
 
     async def _call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float) -> T:
         last: e.CollectError | None = None

@@ -14,9 +14,9 @@ query), paged with cursor and search_id. The Research budget is small (1,000 req
 query per window per Display call, never one per post. A video the Research API does not return
 (not public, not indexed yet) keeps saves None; so does every video of a window whose query
 failed: a Research answer that is no data (token refused, quota, 5xx, invalid_params) is not
-retried and never costs the Display counts, which go out with saves None (never 0); only a
-timeout or a lost connection is retried, as any request to the host. Without a Research token
-saves stay None.
+retried and never costs the Display counts, which go out with saves None (never 0). Nor is a
+timeout or a lost connection: the query is a request aside (``PlatformHttp.call``), whose
+failures never count against the platform's breaker. Without a Research token saves stay None.
 
 Two tokens, each a Bearer header: the Display API takes the creator's user token
 (``act.…``, TRACKER_TIKTOK_ACCESS_TOKEN), the Research API a client token (``clt.…``,
@@ -195,7 +195,7 @@ class TikTok(Adapter):
         for _ in range(RESEARCH_PAGES):
             request = Request("POST", "/v2/research/video/query/", {"fields": RESEARCH_FIELDS},
                               json=body | follow, headers=self._headers(research=True))
-            nxt = await http.call(request, parse)
+            nxt = await http.call(request, parse, aside=True)
             if nxt is None or wanted.issubset(found):
                 break
             follow = nxt
