@@ -1,10 +1,10 @@
-"""An alert change survives a crash between the post's state write and the batch's insert.
+"""An alert change survives a crash after its batch was applied and before its insert.
 
-The worker writes a batch's states (the changelog) before it sends the batch's alerts and
-inserts its rows. Killed in between, it replayed the batch onto states that had applied it:
+When the worker wrote a batch's states to the changelog before it sent the batch's alerts and
+inserted its rows, a kill in between replayed the batch onto states that had applied it:
 nothing changed, so nothing was emitted, and a post's ``PostUnavailable`` never fired, in
-``tracker.alerts.v1`` or in the ``alerts`` table. The state now keeps the alert changes of
-records whose batch is not stored yet, and the replayed record emits them again.
+``tracker.alerts.v1`` or in the ``alerts`` table. The states now go to the changelog after the
+insert: the replay starts from the states before the batch and emits the change again.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ def test_an_alert_of_a_batch_killed_before_its_insert_fires_after_the_restart(
     finally:
         worker.stop()
 
-    # the next batch dies after its states are written, before its alerts are sent and rows stored
+    # the next batch dies once applied, before its alerts are sent, its rows stored and its states written
     worker.start(TRACKER_FAULT_KILL_AFTER_BATCHES="0")
     asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snapshot(7, 30, status="unavailable")]))
     assert worker.wait_exit(120) != 0
-    assert "SIGKILL between changelog write and insert" in worker.log.read_text()
+    assert "SIGKILL after a batch was applied, before its insert" in worker.log.read_text()
 
     worker.start()
     try:

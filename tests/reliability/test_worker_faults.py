@@ -1,6 +1,6 @@
 """Fault tests of the stream worker: they assert what was not lost and not doubled.
 
-- SIGKILL between the changelog write and the insert, five times during a
+- SIGKILL after a batch is applied and before its insert, five times during a
   200k-snapshot run, then a clean run: exactly the unique snapshots.
 - The store unavailable for a while: consumption pauses, memory stays bounded,
   no offset is committed past what was inserted, everything arrives afterwards.

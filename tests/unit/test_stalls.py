@@ -72,3 +72,18 @@ def test_a_burst_of_arrivals_at_once_sets_no_interval() -> None:
     for i in range(50):
         w.seen("p", "acme", "c1", now=1000.0 + i * 0.01)
     assert w.posts["p"].interval is None and w.check(now=10**6) == []
+
+
+def test_a_stall_read_back_after_a_restart_resolves_on_the_next_snapshot_or_the_window_end() -> None:
+    """The watcher lives in memory: a stall that fired before a restart is read back from the store
+    (``reopen``) and resolved by the post's next snapshot, or handed over when its window closes;
+    a post that had a snapshot since the start is to resolve at once."""
+    w = StallWatcher(min_interval_s=1)
+    assert w.reopen("p", "acme", "c1", silence=400.0, fired_at=710.0, tracking_end_ms=10_000, now=5000.0)
+    assert w.check(now=9000.0) == []  # firing already: not fired twice
+    assert w.seen("p", "acme", "c1", now=5100.0) == (400.0, 710.0)
+    assert w.reopen("q", "acme", "c1", silence=300.0, fired_at=600.0, tracking_end_ms=10_000, now=5000.0)
+    w.seen("r", "acme", "c1", now=5200.0, observed_ms=20_000)
+    [(pid, arrival)] = w.ended()
+    assert (pid, arrival.firing_since, arrival.fired_at) == ("q", 300.0, 600.0)
+    assert not w.reopen("r", "acme", "c1", silence=100.0, fired_at=200.0, tracking_end_ms=None, now=5300.0)

@@ -5,7 +5,9 @@ The watcher keeps, per post, when its last snapshot arrived (wall clock) and a
 smoothed interval between arrivals; a periodic check fires the alert once per
 silence and resolves it when a snapshot arrives. This bookkeeping lives in
 memory only: after a restart the clock of each post starts again at its next
-snapshot, which can delay — never invent — a stall alert.
+snapshot, which can delay — never invent — a stall alert. The alerts still
+firing in the store are read back at start (``reopen``), so that the post's
+next snapshot, or the end of its tracking, resolves them.
 
 A post whose tracking window has closed is polled no more: it is not stalled.
 Its window closes in event time, when the newest snapshot of any post of its
@@ -76,6 +78,18 @@ class StallWatcher:
         p.last_seen, p.campaign_id = now, campaign_id or p.campaign_id
         ended, p.firing_since = p.firing_since, None
         return None if ended is None else (ended, p.fired_at)
+
+    def reopen(self, post_id: str, tenant: str, campaign_id: str, silence: float, fired_at: float,
+               tracking_end_ms: int | None, now: float) -> bool:
+        """Watch, as firing, a ``PostStalled`` (the silence that began at ``silence``, fired at
+        ``fired_at``) the store has open from before this process started: the post's next
+        snapshot or the end of its tracking resolves it. False when the post has had a snapshot
+        since this process started: the stall is over, to resolve now."""
+        if post_id in self.posts:
+            return False
+        self.posts[post_id] = Arrival(tenant, campaign_id, now, firing_since=silence, fired_at=fired_at,
+                                      tracking_end_ms=tracking_end_ms, first_seen=now)
+        return True
 
     def forget(self, post_id: str) -> None:
         """Stop watching a post (end of tracking, deleted)."""

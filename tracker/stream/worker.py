@@ -89,6 +89,15 @@ async def send_alerts(insights: Insights, send: Callable[[bytes, bytes], Awaitab
     return sends
 
 
+OPEN_STALLS = """
+SELECT a.tenant, a.post_id, a.campaign_id, a.alert_id, a.starts_at, p.tracking_end
+FROM (SELECT tenant, post_id, campaign_id, alert_id, starts_at FROM alerts FINAL
+      WHERE alert = 'PostStalled' AND state = 'firing') AS a
+LEFT JOIN (SELECT tenant, post_id, tracking_end FROM posts FINAL) AS p ON p.tenant = a.tenant AND p.post_id = a.post_id
+"""
+"""The ``PostStalled`` alerts the store has firing, with their post's tracking end (``reopen_stalls``)."""
+
+
 class Worker:
     """Owns the Faust app, the post-state table, the processor and the sink."""
 
@@ -143,6 +152,8 @@ class Worker:
         consumer.deliver_batches(self.logical, settings.worker_buffer)
         self.app.topics.add(self.source)
         self.app.task(self._consume)
+        self.stalls_read_back = False  # the store's open PostStalled alerts (``reopen_stalls``)
+        self.app.task(self.reopen_stalls)
         self.app.timer(settings.stall_check_seconds)(self.check_stalls)
         if settings.analytics_enabled:
             self.app.task(self.learn_populations)  # at start, then on the timer
@@ -381,9 +392,36 @@ class Worker:
                                  str(int(silence)), {}, int(now * 1000), out, state,
                                  since=datetime.fromtimestamp(fired_at, UTC))
 
+    async def reopen_stalls(self) -> None:
+        """Watch again the ``PostStalled`` alerts the store has firing: the watcher lives in memory,
+        and after a restart they resolved neither on the post's next snapshot nor at the end of its
+        tracking (their rows stayed firing). A post with a snapshot since the start resolves now.
+        A store that cannot answer is asked again at the next stall check."""
+        self.stalls_read_back = True  # once: a stall check meanwhile must not read them again
+        try:
+            result = await self.engine.query(OPEN_STALLS)
+        except Exception as exc:  # noqa: BLE001 - asked again by check_stalls
+            log.warning("open PostStalled alerts not read back yet: %s", exc)
+            self.stalls_read_back = False
+            return
+        now, out = time.time(), Output()
+        for tenant, post_id, campaign, alert_id, starts_at, tracking_end in result.rows:
+            silence, fired = float(alert_id.rpartition(":")[2]), starts_at.timestamp()
+            end_ms = None if tracking_end is None else int(tracking_end.timestamp() * 1000)
+            if not self.stalls.reopen(post_id, tenant, campaign, silence, fired, end_ms, now):
+                self._stall_resolved(post_id, tenant, campaign, (silence, fired), now, out,
+                                     self.states.get(post_id.encode()))
+        if self.insights.alerts:
+            await gather_sends(await self._send_alerts())
+            await self.sink.write(out.rows, [("stalls", 0, int(now), int(now))])
+        if result.rows:
+            log.info("%d PostStalled alert(s) firing before the start watched again", len(result.rows))
+
     async def check_stalls(self) -> None:
         """Fire ``PostStalled`` for posts silent for 3 × their usual interval (wall clock); resolve
         the open alerts of posts whose tracking window has closed."""
+        if not self.stalls_read_back:
+            await self.reopen_stalls()
         now = time.time()
         out = Output()
         for post_id, arrival in self.stalls.check(now):
@@ -488,8 +526,9 @@ class Worker:
     async def _maybe_die_before_insert(self) -> None:
         limit = self.settings.fault_kill_after_batches
         if limit is not None and self.batches >= limit:
-            await self.app.producer.flush()  # the changelog write has happened
-            log.warning("fault injection: SIGKILL between changelog write and insert (batch %d)", self.batches + 1)
+            await self.app.producer.flush()  # what earlier batches sent is out
+            log.warning("fault injection: SIGKILL after a batch was applied, before its insert (batch %d)",
+                        self.batches + 1)
             os.kill(os.getpid(), signal.SIGKILL)
 
     # While the store is down the batch topics are not fetched (bounded memory); the
