@@ -132,18 +132,38 @@ CPE_INDEX_NOTE = ("CPE is only compared within one platform (platforms count eng
 
 
 def rank(reader: Reader, camp: q.Campaign, top_n: int) -> dict[str, Any]:
-    """The top and bottom posts, what ranks them, and a note when that is not the first choice."""
+    """The top and bottom posts, what ranks them, and a note when that is not the first choice or when
+    posts are left out of the ranking (and why: a top list of the posts on one platform, read as the
+    campaign's, would hide the others)."""
+    if top_n <= 0:
+        return {"top": [], "bottom": [], "ranked_by": None,
+                "ranking_note": "The top and bottom lists are turned off (TRACKER_REPORT_TOP_POSTS=0)."}
     for i, (metric, label, kind) in enumerate(RANKINGS):
         top = q.top_posts(reader, camp, metric, top_n)
         if top:
             note = "" if i == 0 else (
-                f"No post has an EMV (it needs EMV unit values: the emv list of a campaign document, "
-                f"tracker posts import FILE), so posts are ranked by cost per engagement. {CPE_INDEX_NOTE}")
+                f"No post has an {RANKINGS[0][1]} (it needs an EMV, from EMV unit values: the emv list of a "
+                f"campaign document, tracker posts import FILE, and a spend), so posts are ranked by cost per "
+                f"engagement. {CPE_INDEX_NOTE}")
+            left_out = unranked_note(q.unranked(reader, camp, metric), label)
+            note = " ".join(n for n in (note, left_out) if n)
             top, bottom = apart(top, q.top_posts(reader, camp, metric, top_n, bottom=True))
             return {"top": top, "bottom": bottom, "ranked_by": (metric, label, kind), "ranking_note": note}
+    why = unranked_note(q.unranked(reader, camp, RANKINGS[-1][0]), RANKINGS[-1][1])
     return {"top": [], "bottom": [], "ranked_by": None,
-            "ranking_note": "No post has an EMV or a cost per engagement yet (no snapshot, or no EMV unit values "
-                            "and no engagements), so none is ranked."}
+            "ranking_note": f"No post has an {RANKINGS[0][1]} or a cost per engagement yet, so none is ranked."
+                            + (f" {why}" if why else "")}
+
+
+def unranked_note(rows: Iterable[Mapping[str, Any]], label: str) -> str:
+    """"3 posts are not ranked (no CPE ÷ platform median CPE): 2 with no snapshot yet (on xiaohongshu); …"
+    from queries.unranked; "" when every post is ranked."""
+    rows = list(rows)
+    n = sum(int(r["posts"]) for r in rows)
+    if not n:
+        return ""
+    causes = "; ".join(f"{r['posts']} with {r['reason']} (on {', '.join(r['platforms'])})" for r in rows)
+    return f"{n} post{'s are' if n != 1 else ' is'} not ranked (no {label}): {causes}."
 
 
 def apart(top: list[dict[str, Any]], bottom: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -395,6 +395,30 @@ def top_posts(reader: Reader, camp: Campaign, metric: str, limit: int = 10, bott
     return reader.query(sql, params).named()
 
 
+UNRANKED_REASONS = {
+    "emv_return": ("multiIf(r.as_of IS NULL, 'no snapshot yet', r.spend IS NULL, 'a spend of n/a, for want "
+                   "of an FX rate', r.emv IS NULL, 'no EMV, no EMV unit value applying to their platform', "
+                   "'no spend')"),
+    "cpe_index": ("multiIf(r.as_of IS NULL, 'no snapshot yet', r.spend IS NULL, 'a spend of n/a, for want "
+                  "of an FX rate', ifNull(r.engagements, 0) = 0, 'no engagements', "
+                  "'a platform median CPE of 0')"),
+}
+"""Why a post has no ranking figure (content.RANKINGS), the first cause that applies."""
+
+
+def unranked(reader: Reader, camp: Campaign, metric: str, window: Window = Window()) -> list[dict[str, Any]]:
+    """The campaign's posts that ``metric`` (a key of UNRANKED_REASONS) leaves out of :func:`top_posts`, by
+    reason (``reason``, ``posts``, ``platforms``), most posts first: a top list over the others is no top of
+    the campaign unless the report says whom it leaves out."""
+    _, value = DERIVED.get(metric, (metric, f"r.{metric}"))
+    where, params = _post_filter(camp, window)
+    return reader.query(
+        f"SELECT reason, count() AS posts, arraySort(groupUniqArray(platform)) AS platforms FROM "
+        f"(SELECT {UNRANKED_REASONS[metric]} AS reason, toString(r.platform) AS platform, {value} AS value "
+        f"FROM v_roi_post AS r WHERE {where}) WHERE value IS NULL GROUP BY reason ORDER BY posts DESC, reason",
+        params).named()
+
+
 def platforms_with(reader: Reader, camp: Campaign, metric: str, window: Window = Window()) -> list[str]:
     """The platforms of the campaign's posts in the window on which ``metric`` (a v_roi_post column) is not n/a."""
     if metric not in TOP_METRICS:

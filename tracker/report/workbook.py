@@ -146,7 +146,7 @@ def _summary(wb: Workbook, report: Report) -> None:
         cell = ws.cell(ws.max_row, 2)
         cell.number_format = "yyyy-mm-dd hh:mm" if kind == "time" else FORMATS.get(kind, "@")
     ws.append([])
-    for note in (report.fx_line(), RATIO_NOTE, CPE_NOTE):
+    for note in (report.fx_line(), RATIO_NOTE, CPE_NOTE, report.ranking_note):
         if note:
             ws.append(["note", note])
     ws.column_dimensions["A"].width = 24
@@ -177,6 +177,10 @@ def write_xlsx(report: Report, path: Path) -> None:
                                   *ranked_value_columns(report)],
            [{**r, "rank": f"top {i + 1}"} for i, r in enumerate(report.top)]
            + [{**r, "rank": f"bottom {i + 1}"} for i, r in enumerate(report.bottom)], report)
+    if report.ranking_note:  # what ranks the posts when it is not the first choice, and whom it leaves out
+        ranked = wb["Top and bottom"]
+        ranked.append([])
+        ranked.append(["note", report.ranking_note])
     _sheet(wb, "Heating", HEATING_COLUMNS, report.heating, report)
     _sheet(wb, "Long tail", TAIL_COLUMNS, report.long_tail, report)
     _sheet(wb, "Keywords", KEYWORD_COLUMNS, report.keywords, report)
