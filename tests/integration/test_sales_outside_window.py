@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from openpyxl import load_workbook
 
 from tests.integration.test_roi import T0, put
 from tracker.report import queries as q
@@ -85,3 +87,19 @@ def test_roi_counts_the_orders_it_includes_outside_their_dates(ended: Callable[.
     # a window without the posts: only the campaign's own order dated in it counts
     later = roi_total(ended, "--since", "2025-03-02")
     assert [later[k] for k in counts] == [0, 1, 1]
+
+
+def test_the_report_notes_the_orders_it_counts_outside_their_dates(ended: Callable[..., Result],
+                                                                   tmp_path: Path) -> None:
+    """The client's report counts the same orders as ``tracker roi`` and says so as roi does, on the
+    page and in the workbook's summary (it said nothing)."""
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS)
+    ended("sales", "import", path, "--tenant", "acme")
+    xlsx, html = tmp_path / "r.xlsx", tmp_path / "r.html"
+    assert ended("report", "--campaign", "c1", "--tenant", "acme", "--xlsx", xlsx, "--html", html).exit_code == 0
+    line = q.outside_note(roi_total(ended)).removeprefix("note: ")
+    assert line.startswith("3 order(s) counted in the revenue and ROAS are dated outside")
+    assert f'<p class="note" id="orders-outside">{line}</p>' in unescape(html.read_text(encoding="utf-8"))
+    summary = load_workbook(xlsx)["Summary"]
+    assert ["note", line] in [[c.value for c in row[:2]] for row in summary.iter_rows()]

@@ -69,6 +69,11 @@ class Report:
                 f"{self.campaign.currency}{f' ({pairs})' if pairs else ''}: totals that depend on "
                 f"{'them' if n != 1 else 'it'} read n/a.")
 
+    def orders_line(self) -> str | None:
+        """"3 order(s) counted in the revenue and ROAS are dated outside their post's or campaign's dates
+        (…); they count all the same." — what ``tracker roi`` notes under its table; None when none is."""
+        return q.outside_note(self.totals).removeprefix("note: ") or None
+
     def status(self) -> str | None:
         """"campaign in progress (ends <date>)" while the campaign ends after both the data and the report's
         generation; "campaign ended <date>" after, with how much of its end the data miss when the latest

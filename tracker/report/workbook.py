@@ -146,7 +146,7 @@ def _summary(wb: Workbook, report: Report) -> None:
         cell = ws.cell(ws.max_row, 2)
         cell.number_format = "yyyy-mm-dd hh:mm" if kind == "time" else FORMATS.get(kind, "@")
     ws.append([])
-    for note in (report.fx_line(), RATIO_NOTE, CPE_NOTE, report.ranking_note):
+    for note in (report.fx_line(), report.orders_line(), RATIO_NOTE, CPE_NOTE, report.ranking_note):
         if note:
             ws.append(["note", note])
     ws.column_dimensions["A"].width = 24
