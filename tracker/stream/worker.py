@@ -411,9 +411,7 @@ class Worker:
             if not self.stalls.reopen(post_id, tenant, campaign, silence, fired, end_ms, now):
                 self._stall_resolved(post_id, tenant, campaign, (silence, fired), now, out,
                                      self.states.get(post_id.encode()))
-        if self.insights.alerts:
-            await gather_sends(await self._send_alerts())
-            await self.sink.write(out.rows, [("stalls", 0, int(now), int(now))])
+        await self._store_stall_alerts(out, now)
         if result.rows:
             log.info("%d PostStalled alert(s) firing before the start watched again", len(result.rows))
 
@@ -433,6 +431,11 @@ class Worker:
                  "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out, copy)
         for post_id, arrival in self.stalls.ended():
             self._end_tracking(post_id, arrival, now, out)
+        await self._store_stall_alerts(out, now)
+
+    async def _store_stall_alerts(self, out: Output, now: float) -> None:
+        """Send the alert changes a stall check or read-back made, then store their rows (outside any
+        batch: deduplicated by the wall-clock second)."""
         if not self.insights.alerts:
             return
         await gather_sends(await self._send_alerts())
