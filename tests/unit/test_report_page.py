@@ -57,8 +57,22 @@ def test_the_header_says_when_the_data_were_seen_and_that_the_campaign_runs_on()
 
 
 def test_the_notes_beside_the_cpe_rule_say_which_spend_each_ratio_divides() -> None:
-    note = section(page([], None, ""), "Spend and outcomes by platform")
+    report = Report(CAMPAIGN, datetime(2025, 10, 1, tzinfo=UTC), {"platforms": 2}, [], [], [], [], [], [], None,
+                    "", [], [], [])
+    note = section(render_html(report), "Spend and outcomes by platform")
     assert "CPE is n/a where a row mixes platforms" in note and RATIO_NOTE in note.replace("&#39;", "'")
+
+
+def test_a_one_platform_campaign_is_not_told_that_cpe_is_n_a_for_mixing_platforms() -> None:
+    report = Report(CAMPAIGN, datetime(2025, 10, 1, tzinfo=UTC), {"platforms": 1},
+                    [{"value": "douyin", "platforms": 1}], [{"value": "micro", "platforms": 1}], [], [], [], [],
+                    None, "", [], [], [])
+    note = section(render_html(report), "Spend and outcomes by platform")
+    assert "mixes platforms" not in note and RATIO_NOTE in note.replace("&#39;", "'")
+    assert report.cpe_line() is None
+    mixed_tier = Report(CAMPAIGN, datetime(2025, 10, 1, tzinfo=UTC), {"platforms": 1}, [],
+                        [{"value": "micro", "platforms": 2}], [], [], [], [], None, "", [], [], [])
+    assert mixed_tier.cpe_line() is not None
 
 
 def test_under_the_summary_cards_the_page_says_which_spend_the_cpm_divides() -> None:

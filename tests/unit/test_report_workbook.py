@@ -51,3 +51,25 @@ def test_posts_sheet_names_the_creator_beside_the_id(tmp_path: Path) -> None:
 def test_summary_shows_the_spend_the_campaign_cpm_divides(tmp_path: Path) -> None:
     facts = {r[0]: r[1] for r in workbook(tmp_path)["Summary"].iter_rows(values_only=True) if r and r[0]}
     assert facts["spend CNY"] == 3_000.0 and facts["CPM CNY"] == 100.0 and facts["CPM spend CNY"] == 1_000.0
+
+
+def test_a_small_ratio_keeps_its_digits_instead_of_reading_zero(tmp_path: Path) -> None:
+    """0.003 engagements per CNY of heating read "0.00" in the workbook while the page said 0.003."""
+    report = Report(CAMPAIGN, datetime(2025, 9, 12, tzinfo=UTC), TOTALS | {"heating_efficiency": 0.003},
+                    [], [], [], [], [], [], None, "", [], [], [])
+    write_xlsx(report, tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["Summary"]
+    cell = next(row[1] for row in sheet.iter_rows() if row[0].value == "eng/heat CNY")
+    assert cell.value == 0.003 and cell.number_format == "#,##0.00##"  # Excel shows 0.003, and 1,234.50
+
+
+def test_the_cpe_note_appears_only_when_a_row_mixes_platforms(tmp_path: Path) -> None:
+    def notes(totals: dict) -> list[str]:
+        report = Report(CAMPAIGN, datetime(2025, 9, 12, tzinfo=UTC), totals, [], [], [], [], [], [], None, "",
+                        [], [], [])
+        write_xlsx(report, tmp_path / "r.xlsx")
+        rows = openpyxl.load_workbook(tmp_path / "r.xlsx")["Summary"].iter_rows(values_only=True)
+        return [r[1] for r in rows if r and r[0] == "note"]
+
+    assert not any("mixes platforms" in n for n in notes(TOTALS | {"platforms": 1}))
+    assert any("mixes platforms" in n for n in notes(TOTALS | {"platforms": 2}))

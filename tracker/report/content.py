@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from tracker.registry.tiers import NAMES as TIER_ORDER
 from tracker.report import charts
 from tracker.report import queries as q
+from tracker.report.tables import CPE_NOTE
 from tracker.store.access import Reader
 
 
@@ -68,6 +69,11 @@ class Report:
         return (f"{n:,} amount{'s' if n != 1 else ''} {'have' if n != 1 else 'has'} no FX rate to "
                 f"{self.campaign.currency}{f' ({pairs})' if pairs else ''}: totals that depend on "
                 f"{'them' if n != 1 else 'it'} read n/a.")
+
+    def cpe_line(self) -> str | None:
+        """Why CPE reads n/a, when a ROI row of the report mixes platforms; None for a one-platform campaign."""
+        rows = [self.totals, *self.by_platform, *self.by_tier]
+        return CPE_NOTE if any((row.get("platforms") or 0) > 1 for row in rows) else None
 
     def orders_line(self) -> str | None:
         """"3 order(s) counted in the revenue and ROAS are dated outside their post's or campaign's dates

@@ -10,7 +10,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from tracker.report import queries as q
 from tracker.report.content import Report
 from tracker.report.tables import (
-    CPE_NOTE,
     RATIO_NOTE,
     ROI_COLUMNS,
     Column,
@@ -56,7 +55,7 @@ def render_html(report: Report) -> str:
         post_columns=RANKED_COLUMNS + ranked_value_columns(report),
         top=with_creator_labels(report.top), bottom=with_creator_labels(report.bottom),
         heating_columns=HEATING_COLUMNS, tail_columns=TAIL_COLUMNS, keyword_columns=KEYWORD_COLUMNS,
-        chart_titles=CHART_TITLES, campaign_level=q.CAMPAIGN_LEVEL, ratio_note=RATIO_NOTE, cpe_note=CPE_NOTE,
+        chart_titles=CHART_TITLES, campaign_level=q.CAMPAIGN_LEVEL, ratio_note=RATIO_NOTE, cpe_note=report.cpe_line() or "",
     )
 
 

@@ -21,7 +21,6 @@ from openpyxl.utils import get_column_letter
 
 from tracker.report.content import RANKINGS, Report
 from tracker.report.tables import (
-    CPE_NOTE,
     NA,
     RATIO_NOTE,
     RATIO_SPEND_COLUMNS,
@@ -33,7 +32,7 @@ from tracker.report.tables import (
 
 SHEETS = ("Summary", "By platform", "By tier", "Tier distribution", "Posts", "Top and bottom", "Heating",
           "Long tail", "Keywords", "Charts")
-FORMATS = {"count": "#,##0", "money": "#,##0.00", "rate": "0.0%", "ratio": "#,##0.00", "text": "@"}
+FORMATS = {"count": "#,##0", "money": "#,##0.00", "rate": "0.0%", "ratio": "#,##0.00##", "text": "@"}
 HEADER = PatternFill("solid", fgColor="1E3A8A")
 
 POST_COLUMNS: list[Column] = [
@@ -146,7 +145,7 @@ def _summary(wb: Workbook, report: Report) -> None:
         cell = ws.cell(ws.max_row, 2)
         cell.number_format = "yyyy-mm-dd hh:mm" if kind == "time" else FORMATS.get(kind, "@")
     ws.append([])
-    for note in (report.fx_line(), report.orders_line(), RATIO_NOTE, CPE_NOTE, report.ranking_note):
+    for note in (report.fx_line(), report.orders_line(), RATIO_NOTE, report.cpe_line(), report.ranking_note):
         if note:
             ws.append(["note", note])
     ws.column_dimensions["A"].width = 24
