@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from tests.fixtures.data import post_id, registry, snapshot
+from tests.fixtures.data import T0, post_id, registry, snapshot
 from tests.fixtures.worker import WorkerProcess, json_records, produce
 from tracker.broker import topics as t
+from tracker.cli.main import main
 
 pytestmark = pytest.mark.integration
 
@@ -66,5 +69,53 @@ def test_times_outside_the_store_go_to_the_dlq_and_the_rest_is_stored(
             "{p:String}", f"'{post_id(3)}'")).year == 2025
         records = asyncio.run(json_records(kafka, tracker_topics + t.DLQ, 3))
         assert sorted(r["source_topic"] for r in records) == sorted([t.POSTS, t.HEATING, t.SNAPSHOTS])
+    finally:
+        worker.stop()
+
+
+@pytest.mark.timeout(300)
+def test_a_snapshot_dated_before_its_posts_publish_time_goes_to_the_dlq(
+        kafka: str, tracker_topics: str, tmp_path: Path) -> None:
+    """A 2020 snapshot of a post the registry says was published in 2025 (a mistyped year) made
+    the post's curve five years long; within a day of the publish time (a zone slip) it is kept."""
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path / "w").start()
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(0), registry(1)]))
+        worker.wait_for("SELECT count() FROM posts FINAL", 2)
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [
+            with_fields(snapshot(0, 0), observed_at=T0.replace(year=2020).isoformat()),
+            with_fields(snapshot(1, 0), observed_at=(T0 - timedelta(hours=10)).isoformat()),
+            *(snapshot(i, k) for k in range(1, 4) for i in range(2)),
+        ]))
+        worker.wait_for("SELECT count() FROM snapshots FINAL", 7)
+        worker.wait_for("SELECT count() FROM dlq", 1)
+        worker.wait_caught_up(t.SNAPSHOTS)
+        assert worker.alive()
+        [(topic, reason)] = worker.client().query("SELECT source_topic, reason FROM dlq").result_rows
+        assert topic == t.SNAPSHOTS and "before its post's publish time" in reason and "replay" in reason, reason
+        first = dict(worker.client().query("SELECT post_id, min(hour) FROM curves GROUP BY post_id").result_rows)
+        assert first[post_id(0)].year == T0.year
+        assert first[post_id(1)] < T0.replace(tzinfo=None)  # the early snapshot of post 1 was kept
+    finally:
+        worker.stop()
+
+
+@pytest.mark.timeout(300)
+def test_snapshots_import_refuses_a_row_dated_before_its_posts_publish_time(
+        kafka: str, tracker_topics: str, tmp_path: Path) -> None:
+    """The import names the row (the worker would set it aside) and sends the others."""
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path / "w").start()
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(0)]))
+        worker.wait_for("SELECT count() FROM posts FINAL", 1)
+        path = tmp_path / "export.csv"
+        path.write_text(f"post_id,as_of,views,likes\n{post_id(0)},2020-11-01T10:00:00Z,100,5\n"
+                        f"{post_id(0)},{(T0 + timedelta(hours=1)):%Y-%m-%dT%H:%M:%SZ},120,6\n")
+        env = {k: v for k, v in worker.env.items() if k.startswith("TRACKER_")}
+        result = CliRunner().invoke(main, ["snapshots", "import", str(path), "--tenant", "acme"], env=env)
+        out = " ".join(result.output.split())
+        assert result.exit_code == 2, out
+        assert "sent 1 snapshot(s)" in out, out
+        assert "line 2: observed_at 2020-11-01T10:00:00.000Z is 1,826 days before its post's publish time" in out, out
     finally:
         worker.stop()

@@ -108,7 +108,7 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
     from tracker.cli.snapshotfile import read_rows, reason
     from tracker.collect.exportrows import RowError, canonical, observation_from_row
     from tracker.collect.produce import snapshot_message
-    from tracker.contracts.timestamps import ahead_of_sending
+    from tracker.contracts.timestamps import ahead_of_sending, before_publish
     from tracker.registry.reader import named
 
     settings = Settings()
@@ -150,6 +150,9 @@ def import_(file: Path, platform: str | None, tenant: str | None, source: str, d
             ahead = ahead_of_sending(obs.observed_at, now, settings.max_snapshot_lead_hours)
             if ahead is not None:  # the worker would send it to the DLQ
                 raise RowError(ahead)
+            early = before_publish(obs.observed_at, stored.published.get(obs.post_id))
+            if early is not None:  # so would it this
+                raise RowError(early)
             key = identity(owner, obs.post_id, obs.observed_at, obs.metrics, obs.status)
             if key in seen:  # stored already (or sent above): sent again, the worker would book it late
                 skipped += 1
@@ -248,6 +251,8 @@ class Stored:
     """post_id → tenant of every registered post (looked up only when rows need it)."""
     latest: dict[str, datetime] = field(default_factory=dict)
     """post_id → observed_at of its newest stored snapshot."""
+    published: dict[str, datetime] = field(default_factory=dict)
+    """post_id → publish time of every registered post of the file."""
     rows: set[Identity] = field(default_factory=set)
     """Every snapshot stored of these posts between the file's first and last time (``identity``),
     analysed or set aside as late."""
@@ -269,6 +274,9 @@ def _stored(settings: Settings, post_ids: set[str], tenants: bool,
             if tenants:
                 out.tenants = {str(p): str(t) for p, t in
                                reader.query("SELECT post_id, tenant FROM posts FINAL WHERE deleted = 0")}
+            out.published = {str(p): _utc(at) for p, at in reader.query(
+                "SELECT post_id, published_at FROM posts FINAL WHERE deleted = 0 AND post_id IN {ids:Array(String)}",
+                {"ids": sorted(post_ids)})}
             out.latest = {str(p): _utc(at) for p, at in reader.query(
                 "SELECT post_id, max(observed_at) FROM snapshots WHERE post_id IN {ids:Array(String)} "
                 "GROUP BY post_id", {"ids": sorted(post_ids)})}

@@ -87,3 +87,27 @@ def ahead_of_sending(observed: datetime, sent: datetime, lead_hours: float) -> s
     return (f"observed_at {format_ts(observed)} is {span} after the snapshot was sent ({format_ts(sent)}): "
             f"a wrong date? Times more than {LEAD_SETTING}={lead_hours:g} h ahead are refused: one would "
             "close the tracking window of every post of its tenant")
+
+
+BEFORE_PUBLISH_HOURS = 24.0
+"""How long before its post's publish time a snapshot may be observed: a day's slack for a
+publish time written in the wrong zone or read from a date alone; earlier, one of the two
+dates is wrong."""
+
+BEFORE_PUBLISH = "before its post's publish time"
+"""The words every such refusal carries: ``tracker dlq replay --reason`` picks them out."""
+
+
+def before_publish(observed: datetime, published: datetime | None) -> str | None:
+    """Why a snapshot observed at ``observed`` cannot belong to a post published at ``published``:
+    observed more than ``BEFORE_PUBLISH_HOURS`` earlier (a mistyped year, a day and month
+    swapped), or None. A 2020 snapshot of a 2025 post would make its curve five years long and
+    read its whole life as one late rise; None when the publish time is not known."""
+    if published is None:
+        return None
+    early = (published - observed).total_seconds() / 3600
+    if early <= BEFORE_PUBLISH_HOURS:
+        return None
+    span = f"{early / 24:,.0f} days" if early >= 48 else f"{early:.0f} h"
+    return (f"observed_at {format_ts(observed)} is {span} {BEFORE_PUBLISH} ({format_ts(published)}): "
+            "one of the two dates is wrong")

@@ -18,7 +18,13 @@ from typing import Any
 from tracker.broker import topics as t
 from tracker.broker.topics import home_partition
 from tracker.contracts import decode
-from tracker.contracts.timestamps import ahead_of_sending, local_day
+from tracker.contracts.timestamps import (
+    BEFORE_PUBLISH,
+    BEFORE_PUBLISH_HOURS,
+    ahead_of_sending,
+    before_publish,
+    local_day,
+)
 from tracker.errors import InvalidInput
 from tracker.stream import rows as r
 from tracker.stream.insights import Insights
@@ -255,6 +261,16 @@ def decode_or_reject(source: Source, raw: bytes | None, out: Output,
     except InvalidInput as exc:
         reject(source, raw, exc.reason, out, type(exc).__name__)
         return None
+
+
+def before_its_publish(m: dict[str, Any], state: PostState) -> str | None:
+    """Why snapshot ``m`` cannot be its post's (``before_publish``: observed over a day before
+    the publish time its registry entry gives), or None, also before the entry arrives."""
+    ms = (state.registry or {}).get("published_ms")
+    if ms is None or m["observed_at"].timestamp() * 1000 >= ms - BEFORE_PUBLISH_HOURS * HOUR_MS:
+        return None
+    return (f"{before_publish(m['observed_at'], from_ms(ms))}; correct the snapshot's time, or the post's "
+            f"published_at in the registry and then `tracker dlq replay --reason \"{BEFORE_PUBLISH}\"`")
 
 
 def misplaced(source: Source, post_id: str, partitions: int | None) -> str | None:

@@ -43,6 +43,7 @@ from tracker.stream.processor import (
     Output,
     Processor,
     Source,
+    before_its_publish,
     decode_or_reject,
     reject,
     wrong_partition,
@@ -302,6 +303,11 @@ class Worker:
                 if state is None:
                     state = states[key] = table_get(key)
                 homes[key] = partition
+                early = before_its_publish(message, state) if topic == t.SNAPSHOTS else None
+                if early is not None:
+                    reject(source, raw, early, out)
+                    sends.append(await self._to_dlq(source, out))
+                    continue
                 apply(source, message, state, out)
                 applied += 1
                 if topic == t.POSTS and message.get("deleted"):
