@@ -8,10 +8,16 @@ out is no longer visible. Errors (HTTP 4xx) ``{"request","error_code","error"}``
 a Retry-After, when one comes, is honoured instead), never retried at once; 21314-21332 →
 token, 10001/10002 → retry, 20101/20132 → post gone. The token travels in the
 ``Authorization: OAuth2`` header.
+
+The API takes a post's numeric id (``4912047419945245``). Links copied from weibo.com carry it
+in base 62 (``weibo.com/1669879400/N53pjFJdb``), and a post registered from such a link is asked
+by the numeric id it stands for (``status_id``): asked as it is, it would be left out of every
+answer and read as gone.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -33,6 +39,26 @@ NAME = "weibo"
 GONE = {"20101", "20132", "20112"}
 COUNTERS = (("likes", "attitudes"), ("comments", "comments"), ("shares", "reposts"))
 HOUR = 3600.0  # Weibo's rate limits are hourly budgets per app and user (PLATFORMS.md §5)
+BASE62 = string.digits + string.ascii_lowercase + string.ascii_uppercase
+
+
+def status_id(pid: str) -> str:
+    """The numeric id the API takes for a post id: digits as they are; a web link's base-62 id
+    (``N53pjFJdb``) decoded, four characters at a time from the right, each group seven digits of
+    the number (the leftmost without its leading zeros). Anything else is left as it is."""
+    if not pid or (pid.isascii() and pid.isdigit()) or any(ch not in BASE62 for ch in pid):
+        return pid
+    groups: list[str] = []
+    rest = pid
+    while rest:
+        rest, chunk = rest[:-4], rest[-4:]
+        value = 0
+        for ch in chunk:
+            value = value * 62 + BASE62.index(ch)
+        if value >= 10**7:  # no group of seven digits: not such an id
+            return pid
+        groups.append(f"{value:07d}" if rest else str(value))
+    return "".join(reversed(groups))
 
 
 def check(response: httpx.Response) -> object:
@@ -87,10 +113,10 @@ class Weibo(Adapter):
         return {"Authorization": f"OAuth2 {token}"} if token else {}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
-        request = Request("GET", "/2/statuses/count.json", {"ids": ",".join(p.platform_post_id for p in posts)},
-                          headers=self._headers())
-
-        by_id = {p.platform_post_id: p for p in posts}
+        by_id: dict[str, list[PostRef]] = {}  # numeric id → the posts it is (a link's id and the number alike)
+        for post in posts:
+            by_id.setdefault(status_id(post.platform_post_id), []).append(post)
+        request = Request("GET", "/2/statuses/count.json", {"ids": ",".join(by_id)}, headers=self._headers())
 
         def parse(response: httpx.Response) -> dict[str, Observation]:
             body = check(response)
@@ -101,8 +127,8 @@ class Weibo(Adapter):
                 sid = item.get("id") if isinstance(item, dict) else None
                 if not isinstance(sid, int | str) or isinstance(sid, bool):
                     raise e.InvalidResponse("weibo: count item without id")
-                if str(sid) in by_id:  # one item's bad counter fails that post alone
-                    out[str(sid)] = self.counted(by_id[str(sid)], item, COUNTERS)
+                for post in by_id.get(str(sid), ()):  # one item's bad counter fails that post alone
+                    out[post.platform_post_id] = self.counted(post, item, COUNTERS)
             return out
 
         found = await http.call(request, parse)
@@ -110,7 +136,7 @@ class Weibo(Adapter):
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
-        params: dict[str, object] = {"id": post.platform_post_id, "count": 200}
+        params: dict[str, object] = {"id": status_id(post.platform_post_id), "count": 200}
         if cursor:
             params["max_id"] = cursor
 
