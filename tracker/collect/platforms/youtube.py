@@ -2,7 +2,8 @@
 
 Counts are digit strings; ``likeCount`` and ``commentCount`` may be missing
 (hidden) and stay None. There are no shares, saves or searches. An id missing
-from ``items`` is no longer visible (deleted, private). Errors are
+from ``items`` is no longer visible (deleted, private); an item whose statistics cannot be read
+fails that post alone, never the other videos of its call. Errors are
 ``{"error":{"code","errors":[{"reason"}]}}``: quotaExceeded → quota,
 rateLimitExceeded → rate limit, authError/forbidden → credentials,
 backendError → retry, invalidPageToken (a stale comment page token) → CursorRejected.
@@ -69,25 +70,33 @@ class YouTube(Adapter):
         return {"X-goog-api-key": key} if key else {}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
-        ids = [p.platform_post_id for p in posts]
-        request = Request("GET", "/v3/videos", {"part": "statistics", "id": ",".join(ids)}, headers=self._headers())
+        by_id = {p.platform_post_id: p for p in posts}
+        request = Request("GET", "/v3/videos", {"part": "statistics", "id": ",".join(by_id)}, headers=self._headers())
 
-        def parse(response: httpx.Response) -> dict[str, dict]:
+        def parse(response: httpx.Response) -> dict[str, Observation]:
             body = check(response)
-            items = need(body, "items", list, NAME)
             out = {}
-            for item in items:
+            for item in need(body, "items", list, NAME):
                 vid = need(item, "id", str, NAME)
-                stats = need(item, "statistics", dict, NAME)
-                out[vid] = {m: count(stats.get(k), f"statistics.{k}", NAME)[0]
-                            for m, k in (("views", "viewCount"), ("likes", "likeCount"), ("comments", "commentCount"))}
-                if out[vid]["views"] is None:
-                    raise e.InvalidResponse("youtube: statistics.viewCount missing")
+                if vid in by_id:  # one video's unreadable statistics fail that post alone
+                    out[vid] = self.statistics(by_id[vid], item)
             return out
 
         found = await http.call(request, parse)
-        return [self.observation(p, found[p.platform_post_id]) if p.platform_post_id in found
-                else self.unavailable(p) for p in posts]
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+
+    def statistics(self, post: PostRef, item: dict) -> Observation:
+        """One video's counts: viewCount must be there, likeCount and commentCount may be missing
+        (hidden: None). Statistics missing or holding no count make ``invalid(post)``."""
+        stats = item.get("statistics") if isinstance(item, dict) else None
+        if not isinstance(stats, dict) or stats.get("viewCount") is None:
+            return self.invalid(post, "youtube: statistics.viewCount missing")
+        try:
+            values = {m: count(stats.get(k), f"statistics.{k}", NAME)[0]
+                      for m, k in (("views", "viewCount"), ("likes", "likeCount"), ("comments", "commentCount"))}
+        except e.InvalidResponse as exc:
+            return self.invalid(post, exc.message)
+        return self.observation(post, values)
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
