@@ -62,6 +62,10 @@ SOURCES = {"xiaohongshu": "provider", "generic": "provider", "export": "export"}
 # credentials without which a platform's own host answers nothing but auth errors
 REQUIRED = {"youtube": "api_key", "weibo": "access_token", "douyin": "access_token", "kuaishou": "access_token",
             "tiktok": "access_token", "instagram": "access_token"}
+# settings naming the account or app a platform's own host reads for, beside the credential: Douyin
+# serves the videos of the account that authorised the token (its open_id, PLATFORMS.md §6),
+# Kuaishou takes the app_id with the token (§8)
+ACCOUNT = {"douyin": "douyin_open_id", "kuaishou": "kuaishou_app_id"}
 
 
 def _secrets(settings: Settings) -> dict[str, dict[str, SecretStr]]:
@@ -105,10 +109,15 @@ def platform_configs(settings: Settings, skipped: dict[str, str] | None = None) 
                 skipped[platform] = (f"no public API: set its host in TRACKER_COLLECT_BASE_URLS (a data provider) or "
                                      f"read its export (TRACKER_COLLECT_SOURCES={{\"{platform}\": \"export\"}})")
             continue
-        needed = REQUIRED.get(platform) if adapter == DEFAULTS[platform][0] else None
-        if not sim and platform not in settings.collect_base_urls and needed and \
-                not secrets[platform][needed].get_secret_value():
-            skipped[platform] = f"set TRACKER_{platform.upper()}_{needed.upper()}"
+        own_host = adapter == DEFAULTS[platform][0] and not sim and platform not in settings.collect_base_urls
+        needed = REQUIRED.get(platform) if own_host else None
+        missing = [f"TRACKER_{platform.upper()}_{needed.upper()}"] if needed and \
+            not secrets[platform][needed].get_secret_value() else []
+        account = ACCOUNT.get(platform) if own_host else None
+        if account and not str(getattr(settings, account)).strip():
+            missing.append(f"TRACKER_{account.upper()}")
+        if missing:
+            skipped[platform] = f"set {' and '.join(missing)}"
             continue
         cfg = PlatformConfig(
             platform=platform, adapter=adapter, base_url=base.rstrip("/"), daily_quota=quota, quota_zone=zone,
