@@ -13,3 +13,9 @@ from tracker.collect.counts import count
 ])
 def test_a_capped_count_is_a_lower_bound(text: object, value: int, rounded: bool) -> None:
     assert count(text, "likes", "xiaohongshu") == (value, rounded)
+
+
+@pytest.mark.parametrize(("text", "value"), [("1.2千", 1_200), ("3千", 3_000), ("5.6千+", 5_600)])
+def test_a_count_in_thousands_written_in_chinese_is_read_as_rounded(text: str, value: int) -> None:
+    """"1.2千" (a display count some exports and providers give) was refused: the post's snapshot was lost."""
+    assert count(text, "likes", "export") == (value, True)

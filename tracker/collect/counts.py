@@ -8,8 +8,8 @@ from typing import Any
 
 from tracker.collect import errors as e
 
-_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([万wW亿kKmM]?)(\+?)\s*$")
-_UNIT = {"": 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000,
+_COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([千万wW亿kKmM]?)(\+?)\s*$")
+_UNIT = {"": 1, "千": 1_000, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000,
          "m": 1_000_000, "M": 1_000_000}
 
 
