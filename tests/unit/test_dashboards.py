@@ -308,7 +308,8 @@ def test_post_alerts_firing_on_the_pipeline_board_come_from_the_store() -> None:
     (panel,) = [p for p in d.pipeline_health().to_json()["panels"] if p["title"] == "Post alerts firing"]
     (target,) = panel["targets"]
     assert target["datasource"] == d.CLICKHOUSE and panel["datasource"] == d.CLICKHOUSE
-    assert re.search(r"FROM alerts FINAL\s+WHERE state = 'firing'\s+GROUP BY alert", target["rawSql"])
+    assert re.search(r"FROM alerts FINAL\s+WHERE state = 'firing' AND [^\n]*deleted = 1\)\s+GROUP BY alert",
+                     target["rawSql"])
     assert panel["fieldConfig"]["defaults"]["noValue"] == "0"
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracker.analytics.params import DEFAULT_PARAMS
+from tracker.collect.cadence import Cadence
 from tracker.errors import ConfigError
 from tracker.settings import Settings
 
@@ -78,7 +80,9 @@ class Board:
     def panel(self, kind: str, title: str, targets: list[dict[str, Any]], *, w: int = 12, h: int = 8,
               unit: str | None = None, description: str = "", options: dict[str, Any] | None = None,
               overrides: list[dict[str, Any]] | None = None, links: list[dict[str, Any]] | None = None,
-              decimals: int | None = None, no_value: str | None = None) -> None:
+              decimals: int | None = None, no_value: str | None = None, counts: tuple[str, ...] = ()) -> None:
+        """``decimals`` applies to every number of the panel but the ``counts`` columns (posts, views,
+        a pulse's index…), which show whole."""
         if self._x + w > 24:
             self._newline()
         defaults: dict[str, Any] = {}
@@ -94,7 +98,9 @@ class Board:
         self.panels.append({
             "id": len(self.panels) + 1, "type": kind, "title": title, "description": description,
             "datasource": datasource, "gridPos": {"h": h, "w": w, "x": self._x, "y": self._y},
-            "targets": targets, "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+            "targets": targets, "fieldConfig": {"defaults": defaults, "overrides": [*(overrides or []), *(
+                {"matcher": {"id": "byName", "options": column}, "properties": [{"id": "decimals", "value": 0}]}
+                for column in counts)]},
             "options": options or {},
         })
         self._x += w
@@ -148,6 +154,10 @@ PLATFORM = ch_variable("platform", "Platform", """
 
 IN_CAMPAIGN = "$__conditionalAll(campaign_id IN (${campaign:singlequote}), $campaign)"
 ON_PLATFORM = "$__conditionalAll(platform IN (${platform:singlequote}), $platform)"
+# alerts, pulses: the worker keeps a post's rows when the post leaves the registry (deleted = 1), firing
+# alerts included; the boards and alert rules leave them out, as the ROI views leave out its costs
+NOT_DELETED = "post_id NOT IN (SELECT post_id FROM posts FINAL WHERE tenant = '${tenant}' AND deleted = 1)"
+NOT_DELETED_ANY_TENANT = "(tenant, post_id) NOT IN (SELECT tenant, post_id FROM posts FINAL WHERE deleted = 1)"
 COUNTS = "Counts over Grafana's rate interval ending at each point (increase), not per-second rates."
 NO_PLATFORM_IN_CAMPAIGN = ("The Platform variable does not apply: v_roi_campaign totals a campaign over all its "
                            "platforms, with campaign-level spend no platform owns (per platform: ROI by platform).")
@@ -193,16 +203,19 @@ def campaign_roi() -> Board:
         FROM v_roi_campaign
         WHERE {scope}
         ORDER BY spend DESC""")], w=24, h=8, decimals=2, options=table_options("spend"),
+            counts=("posts", "creators", "views", "engagements", "saves", "searches", "fx_missing"),
             description="NULL (n/a) where a metric is not exposed by the platforms or an FX rate is missing "
                         "(fx_missing counts the unconverted lines). CPE is n/a when a campaign mixes platforms. "
                         + NO_PLATFORM_IN_CAMPAIGN)
     b.panel("barchart", "Spend by component", [sql(f"""
-        SELECT campaign_id, fee, service_fee, bundle_share, extra, heating, campaign_level_spend
+        SELECT concat(campaign_id, ' (', currency, ')') AS campaign, fee, service_fee, bundle_share, extra, heating,
+               campaign_level_spend
         FROM v_roi_campaign
         WHERE {scope}
         ORDER BY campaign_id""")], w=12, h=8,
-            options={"stacking": "normal", "orientation": "horizontal", "xField": "campaign_id"},
-            description="Each campaign's spend by component, in its reporting currency. " + NO_PLATFORM_IN_CAMPAIGN)
+            options={"stacking": "normal", "orientation": "horizontal", "xField": "campaign"},
+            description="Each campaign's spend by component, in its reporting currency (named beside the campaign: "
+                        "campaigns in different currencies share the axis). " + NO_PLATFORM_IN_CAMPAIGN)
     b.panel("timeseries", "Engagements gained per hour, by platform", [sql(f"""
         SELECT toStartOfInterval(c.hour, INTERVAL greatest($__interval_s, 3600) second) AS time,
                p.platform AS platform, sum(c.velocity) / uniqExact(c.hour) AS engagements
@@ -229,7 +242,8 @@ def campaign_roi() -> Board:
                    tail_contribution, heating_efficiency
             FROM v_roi_by
             WHERE {scope} AND dimension = '{dimension}'{only}
-            ORDER BY campaign_id, spend DESC""")], w=12, h=9, decimals=2, description=note)
+            ORDER BY campaign_id, spend DESC""")], w=12, h=9, decimals=2, description=note,
+            counts=("posts", "views", "engagements"))
     b.row("Posts")
     b.panel("table", "Posts by spend", [sql(f"""
         SELECT post_id, platform, creator_id, creator_tier, currency, spend, heating, views, engagements, saves,
@@ -237,7 +251,8 @@ def campaign_roi() -> Board:
         FROM v_roi_post
         WHERE {scope} AND {ON_PLATFORM}
         ORDER BY spend DESC
-        LIMIT 200""")], w=24, h=10, decimals=2, links=POST_LINK, options=table_options("spend"))
+        LIMIT 200""")], w=24, h=10, decimals=2, links=POST_LINK, options=table_options("spend"),
+            counts=("views", "engagements", "saves"))
     return b
 
 
@@ -307,7 +322,7 @@ def post_pulses() -> Board:
         FROM (SELECT * FROM pulses FINAL WHERE {one} AND status != 'removed') AS p
         LEFT JOIN (SELECT pulse_index, currency, spend, efficiency FROM v_heating_efficiency WHERE {one}) AS e
             ON e.pulse_index = p.pulse_index
-        ORDER BY pulse_index""")], w=24, h=7, decimals=2,
+        ORDER BY pulse_index""")], w=24, h=7, decimals=2, counts=("pulse_index",),
             description="status: rising (before its peak), decaying (past its peak, still falling), settled "
                         "(run its course: what PostDecaying alerts on while a re-heat can still pay), "
                         "no-response (a heating node with no detectable rise). spend: the pulse's heating "
@@ -332,7 +347,7 @@ def decaying_posts() -> Board:
     b.panel("stat", "Post alerts firing", [sql(f"""
         SELECT alert, count() AS firing
         FROM alerts FINAL
-        WHERE {scope} AND state = 'firing'
+        WHERE {scope} AND state = 'firing' AND {NOT_DELETED}
         GROUP BY alert
         ORDER BY alert""")], w=24, h=4, options={"reduceOptions": {"values": True, "calcs": ["lastNotNull"]},
                                                   "textMode": "value_and_name"})
@@ -353,7 +368,8 @@ def decaying_posts() -> Board:
                   JSONExtractFloat(a.suggestion, 'expected_engagements'), NULL) AS expected_engagements,
                JSONExtractString(a.suggestion, 'basis') AS basis,
                t.views AS views, t.engagements AS engagements
-        FROM (SELECT * FROM alerts FINAL WHERE {scope} AND alert = 'PostDecaying' AND state = 'firing') AS a
+        FROM (SELECT * FROM alerts FINAL WHERE {scope} AND alert = 'PostDecaying' AND state = 'firing'
+                AND {NOT_DELETED}) AS a
         LEFT JOIN (SELECT post_id, platform, creator_id, creator_tier FROM posts FINAL
                    WHERE tenant = '${{tenant}}') AS p ON p.post_id = a.post_id
         LEFT JOIN (SELECT post_id, views, engagements FROM post_totals FINAL
@@ -373,7 +389,7 @@ def decaying_posts() -> Board:
     b.panel("timeseries", "Alerts started per hour", [sql(f"""
         SELECT toStartOfHour(starts_at) AS time, alert, count() AS started
         FROM alerts FINAL
-        WHERE {scope} AND $__timeFilter(starts_at)
+        WHERE {scope} AND {NOT_DELETED} AND $__timeFilter(starts_at)
         GROUP BY time, alert
         ORDER BY time""", series=True)], w=12, h=8, unit="short",
             description="Post alerts by the hour they started (UTC hours, whatever the time range).")
@@ -392,7 +408,7 @@ def decaying_posts() -> Board:
         "u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger, "
         "u.onset AS onset, u.peak_at AS peak_at, u.peak_velocity AS peak_velocity, u.baseline AS baseline, "
         "u.half_life_hours AS half_life_hours, u.incremental_engagements AS incremental", "NOT NULL"))],
-        w=12, h=8, decimals=1, links=POST_LINK,
+        w=12, h=8, decimals=1, links=POST_LINK, counts=("pulse",),
         description="Current pulses with status decaying and an observed peak: past their peak and still "
                     "falling, so not (yet) what PostDecaying alerts on. The alert fires once a pulse has run "
                     "its course (status settled: back near its baseline with little gain left) while it can "
@@ -402,14 +418,14 @@ def decaying_posts() -> Board:
         "u.post_id AS post_id, p.platform AS platform, u.pulse_index AS pulse, u.trigger AS trigger, "
         "u.onset AS onset, u.baseline AS baseline, u.incremental_engagements AS incremental, "
         "u.fit_note AS why_no_peak", "NULL"))],
-        w=24, h=6, decimals=1, links=POST_LINK,
+        w=24, h=6, decimals=1, links=POST_LINK, counts=("pulse",),
         description="Current pulses with status decaying whose rise and peak were not observed (no snapshot "
                     "within 6 h of the onset: a post first tracked late, a collection gap), so they have no "
                     "peak, half-life nor decay exponent to show; they are falling all the same.")
     b.panel("table", "Other post alerts (firing and resolved in range)", [sql(f"""
         SELECT alert, state, severity, post_id, campaign_id, starts_at, ends_at, summary
         FROM alerts FINAL
-        WHERE {scope} AND alert != 'PostDecaying'
+        WHERE {scope} AND alert != 'PostDecaying' AND {NOT_DELETED}
           AND starts_at <= $__toTime AND ifNull(ends_at, $__toTime) >= $__fromTime
         ORDER BY starts_at DESC
         LIMIT 500""")], w=24, h=8, links=POST_LINK)
@@ -431,6 +447,7 @@ def creators_tiers() -> Board:
                              WHERE tenant = '${{tenant}}' AND deleted = 0 AND {IN_CAMPAIGN} AND {ON_PLATFORM})
         ORDER BY spend DESC
         LIMIT 500""")], w=24, h=10, decimals=3, options=table_options("spend"),
+            counts=("followers", "campaigns", "posts", "heating_pulses"),
             description="The creators with posts in the selected campaigns and on the selected platforms. Their "
                         "figures are the scorecard's (v_creator_scorecard): over all their campaigns and "
                         "platforms, in the tenant's reporting currency, whatever the selection.")
@@ -442,6 +459,7 @@ def creators_tiers() -> Board:
         FROM v_tier_distribution
         WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN} AND {ON_PLATFORM}
         ORDER BY campaign_id, platform, creator_tier""")], w=24, h=9, decimals=2, overrides=TIER_COLUMNS,
+            counts=("posts",),
             description="Quartiles over each tier's posts, in the row's currency: CPM is the cost per 1,000 views, "
                         "CPE the cost per engagement (it compares posts within one platform only); engagements "
                         "and saves per 1,000 of spend are the median post's outcomes for every 1,000 spent.")
@@ -483,16 +501,16 @@ def pipeline_health() -> Board:
     b.panel("stat", "Up", [promql(f"up{{{sel}}}", "{{instance}}")], w=6, h=4)
     b.panel("stat", "Tracked posts", [promql(f"sum(tracker_tracked_posts{{{sel}}})", "posts")], w=6, h=4)
     b.panel("stat", "State size", [promql(f"sum(tracker_state_bytes{{{sel}}})", "bytes")], w=6, h=4, unit="bytes")
-    b.panel("stat", "Post alerts firing", [sql("""
+    b.panel("stat", "Post alerts firing", [sql(f"""
         SELECT alert, count() AS firing
         FROM alerts FINAL
-        WHERE state = 'firing'
+        WHERE state = 'firing' AND {NOT_DELETED_ANY_TENANT}
         GROUP BY alert
         ORDER BY alert""")], w=6, h=4, no_value="0",
             options={"reduceOptions": {"values": True, "calcs": ["lastNotNull"]}, "textMode": "value_and_name"},
             description="Post alert episodes whose latest row in the store (alerts FINAL: one row per alert and "
-                        "start, the newest version) is firing, per alert type, over every tenant: what the worker "
-                        "decided, whether or not a notifier runs.")
+                        "start, the newest version) is firing, per alert type, over every tenant (posts deleted from "
+                        "the registry left out): what the worker decided, whether or not a notifier runs.")
     b.row("Collectors")
     b.panel("timeseries", "Requests per second by platform and outcome", [promql(
         f"sum by (platform, outcome) (rate(tracker_collector_requests_total{{{sel}}}[$__rate_interval]))",
@@ -641,52 +659,73 @@ class SqlAlert:
     dashboard: str = "tracker-decaying-posts"
 
 
-SQL_ALERTS: tuple[SqlAlert, ...] = (
-    SqlAlert(
-        "tracker-decaying-unhandled", "Decaying posts waiting for a decision",
-        """
-        SELECT tenant, campaign_id, toFloat64(count()) AS value
-        FROM alerts FINAL
-        WHERE alert = 'PostDecaying' AND state = 'firing' AND starts_at <= now() - INTERVAL 12 HOUR
-        GROUP BY tenant, campaign_id""",
-        0, "{{ $labels.tenant }} / {{ $labels.campaign_id }}: decaying posts unhandled for 12 h",
-        "{{ $values.B }} posts have been decaying for more than 12 hours without a new pulse: re-heat them "
-        "or accept the decay (docs/runbook.md#postdecaying)."),
-    SqlAlert(
-        "tracker-campaign-stale", "Campaign without fresh snapshots",
-        """
-        SELECT p.tenant AS tenant, p.campaign_id AS campaign_id,
-               toFloat64(dateDiff('minute', max(t.as_of), now())) / 60 AS value
-        FROM (SELECT tenant, post_id, campaign_id FROM posts FINAL
-              WHERE deleted = 0 AND (tracking_end IS NULL OR tracking_end > now())) AS p
-        INNER JOIN (SELECT tenant, post_id, as_of FROM post_totals FINAL) AS t
-            ON t.tenant = p.tenant AND t.post_id = p.post_id
-        GROUP BY tenant, campaign_id""",
-        6, "{{ $labels.tenant }} / {{ $labels.campaign_id }}: no fresh snapshot for {{ $values.B }} h",
-        "The newest snapshot of any post still inside its tracking window is over 6 hours old "
-        "(docs/runbook.md#trackernosnapshots).", dashboard="tracker-pipeline"),
-    SqlAlert(
-        "tracker-dlq-rows", "Messages rejected to the DLQ",
-        """
-        SELECT source_topic, toFloat64(count()) AS value
-        FROM dlq FINAL
-        WHERE $__timeFilter(rejected_at)
-        GROUP BY source_topic""",
-        100, "{{ $labels.source_topic }}: {{ $values.B }} messages rejected in 1 h",
-        "Validation rejected over 100 messages in the last hour; the dlq table says why "
-        "(docs/runbook.md#trackerdlqratehigh).", window_s=3600, dashboard="tracker-pipeline"),
-    SqlAlert(
-        "tracker-heating-no-response", "Heating with no response",
-        """
-        SELECT tenant, post_id, toFloat64(count()) AS value
-        FROM pulses FINAL
-        WHERE trigger = 'heating' AND status = 'no-response' AND $__timeFilter(onset)
-        GROUP BY tenant, post_id""",
-        0, "{{ $labels.post_id }}: heating with no detectable response",
-        "A heating node of {{ $labels.post_id }} produced no detectable rise in 3 days: check the delivery with "
-        "the ad platform before the next spend.", severity="info", pending="0s", window_s=3 * 86400,
-        dashboard="tracker-post-pulses"),
-)
+def refresh_hours(cadence: Cadence, age: str) -> str:
+    """SQL: the hours between two refreshes of a post ``age`` hours old, as the collector schedules
+    them (heating windows aside)."""
+    arms = "".join(f"{age} < {below:g}, {every / 60:g}, " for below, every in sorted(cadence.steps))
+    return f"multiIf({arms}{cadence.old_minutes / 60:g})"
+
+
+def sql_alerts(settings: Settings | None = None) -> tuple[SqlAlert, ...]:
+    """The Grafana alert rules for this configuration's collector cadence (the defaults without one)."""
+    cadence = Cadence() if settings is None else Cadence.from_settings(settings)
+    missed = (DEFAULT_PARAMS if settings is None else settings.analytics_params()).stalled_cadence_multiple
+    return (
+        SqlAlert(
+            "tracker-decaying-unhandled", "Decaying posts waiting for a decision",
+            f"""
+            SELECT tenant, campaign_id, toFloat64(count()) AS value
+            FROM alerts FINAL
+            WHERE alert = 'PostDecaying' AND state = 'firing' AND starts_at <= now() - INTERVAL 12 HOUR
+              AND {NOT_DELETED_ANY_TENANT}
+            GROUP BY tenant, campaign_id""",
+            0, "{{ $labels.tenant }} / {{ $labels.campaign_id }}: decaying posts unhandled for 12 h",
+            "{{ $values.B }} posts have been decaying for more than 12 hours without a new pulse: re-heat them "
+            "or accept the decay (docs/runbook.md#postdecaying)."),
+        SqlAlert(
+            "tracker-campaign-stale", "Campaign without fresh snapshots",
+            f"""
+            SELECT p.tenant AS tenant, p.campaign_id AS campaign_id,
+                   toFloat64(dateDiff('minute', max(t.as_of), now())) / 60 AS value
+            FROM (SELECT tenant, post_id, campaign_id, dateDiff('second', published_at, now()) / 3600 AS age_hours,
+                         {refresh_hours(cadence, "age_hours")} AS refresh_hours
+                  FROM posts FINAL
+                  WHERE deleted = 0 AND (tracking_end IS NULL OR tracking_end > now())) AS p
+            INNER JOIN (SELECT tenant, post_id, as_of FROM post_totals FINAL) AS t
+                ON t.tenant = p.tenant AND t.post_id = p.post_id
+            GROUP BY tenant, campaign_id
+            HAVING value > {missed:g} * min(p.refresh_hours)""",
+            6, "{{ $labels.tenant }} / {{ $labels.campaign_id }}: no fresh snapshot for {{ $values.B }} h",
+            "The newest snapshot of the campaign's posts still inside their tracking window is over 6 hours old, "
+            f"and {missed:g} refreshes late for the most often refreshed of them (the collector refreshes a post "
+            f"every {cadence.old_minutes / 60:g} h after its first {max(b for b, _ in cadence.steps) / 24:g} days) "
+            "(docs/runbook.md#trackernosnapshots).", dashboard="tracker-pipeline"),
+        SqlAlert(
+            "tracker-dlq-rows", "Messages rejected to the DLQ",
+            """
+            SELECT source_topic, toFloat64(count()) AS value
+            FROM dlq FINAL
+            WHERE $__timeFilter(rejected_at)
+            GROUP BY source_topic""",
+            100, "{{ $labels.source_topic }}: {{ $values.B }} messages rejected in 1 h",
+            "Validation rejected over 100 messages in the last hour; the dlq table says why "
+            "(docs/runbook.md#trackerdlqratehigh).", window_s=3600, dashboard="tracker-pipeline"),
+        SqlAlert(
+            "tracker-heating-no-response", "Heating with no response",
+            f"""
+            SELECT tenant, post_id, toFloat64(count()) AS value
+            FROM pulses FINAL
+            WHERE trigger = 'heating' AND status = 'no-response' AND $__timeFilter(onset)
+              AND {NOT_DELETED_ANY_TENANT}
+            GROUP BY tenant, post_id""",
+            0, "{{ $labels.post_id }}: heating with no detectable response",
+            "A heating node of {{ $labels.post_id }} produced no detectable rise in 3 days: check the delivery with "
+            "the ad platform before the next spend.", severity="info", pending="0s", window_s=3 * 86400,
+            dashboard="tracker-post-pulses"),
+    )
+
+
+SQL_ALERTS = sql_alerts()
 
 
 def alert_rule(rule: SqlAlert) -> dict[str, Any]:
@@ -711,10 +750,10 @@ def alert_rule(rule: SqlAlert) -> dict[str, Any]:
     }
 
 
-def alerting_provisioning() -> dict[str, Any]:
+def alerting_provisioning(settings: Settings | None = None) -> dict[str, Any]:
     return {"apiVersion": 1, "groups": [{
         "orgId": 1, "name": "tracker-clickhouse", "folder": FOLDER, "interval": "5m",
-        "rules": [alert_rule(rule) for rule in SQL_ALERTS]}]}
+        "rules": [alert_rule(rule) for rule in sql_alerts(settings)]}]}
 
 
 # -- provisioning --------------------------------------------------------------------------------
@@ -770,7 +809,7 @@ def files(settings: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {f"dashboards/{b.uid}.json": b.to_json() for b in boards()}
     out["provisioning/datasources/tracker.yaml"] = datasources_provisioning(settings)
     out["provisioning/dashboards/tracker.yaml"] = dashboards_provisioning()
-    out["provisioning/alerting/tracker.yaml"] = alerting_provisioning()
+    out["provisioning/alerting/tracker.yaml"] = alerting_provisioning(settings)
     return out
 
 
