@@ -1,6 +1,7 @@
-"""Chat channels across notifier restarts, against the real broker and local webhook receivers:
-a channel that was down gets what it missed after the restart, the others get nothing twice;
-a hanging channel neither delays the others nor holds up the stop."""
+"""Chat channels and Alertmanager across notifier restarts, against the real broker, local webhook
+receivers and a real Alertmanager: a channel that was down gets what it missed after the restart,
+the others get nothing twice; a hanging channel neither delays the others nor holds up the stop;
+the post alerts still firing are active in Alertmanager after any stop, the resolved ones not."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.fixtures.prometheus import until
+from tests.fixtures.prometheus import AlertmanagerProcess, until
 from tests.fixtures.worker import committed_offsets, produce
 from tests.integration.test_notify_chat import (
     FEISHU_HOOK,
@@ -25,6 +26,7 @@ from tests.integration.test_notify_chat import (
     serve,
 )
 from tracker.alerting import NotifierService
+from tracker.broker.node import free_port
 from tracker.broker.topics import ALERTS
 from tracker.contracts import encode
 from tracker.settings import Settings
@@ -167,3 +169,97 @@ async def _true(value: bool) -> bool:
 
 async def _committed(kafka: str, group: str, topic: str, n: int) -> bool:
     return await committed_offsets(kafka, group, topic) == n
+
+
+# Alertmanager across restarts: a notifier stopped longer than its alerts' expiry (4 × the re-send
+# interval) found none to adopt, and read only what came after its committed position, so every
+# post alert still firing stayed resolved in Alertmanager for good.
+
+STILL = "douyin:7301234567001"  # fires before the stop and is still firing at the restart
+OVER = "douyin:7301234567002"  # fires and resolves before the stop
+
+
+def decaying(post_id: str) -> dict[str, Any]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {**json.loads(EXAMPLE.read_text()), "tenant": "acme", "campaign_id": "c1", "post_id": post_id,
+            "alert_id": f"{post_id}:PostDecaying:2", "starts_at": now - timedelta(hours=1), "emitted_at": now}
+
+
+def resolve(message: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {**message, "state": "resolved", "ends_at": now, "emitted_at": now, "summary": "a new pulse started"}
+
+
+async def am_active(am: AlertmanagerProcess) -> set[str]:
+    found = await asyncio.to_thread(am.query, "alertname=PostDecaying")
+    return {alert["labels"]["post_id"] for alert in found}
+
+
+async def test_alerts_still_firing_come_back_after_a_long_stop(kafka, tracker_topics, alertmanager) -> None:
+    """Stopped past the alerts' endsAt: the one still firing is posted again at the restart
+    (read again from before the committed position, notifying nothing); the resolved one is not."""
+    topic = tracker_topics + ALERTS
+    settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
+                        alertmanager_url=alertmanager.url, notify_resend_seconds=1.0)
+    still, over = decaying(STILL), decaying(OVER)
+    await produce(kafka, topic, [(STILL.encode(), encode(ALERTS, still)), (OVER.encode(), encode(ALERTS, over)),
+                                 (OVER.encode(), encode(ALERTS, resolve(over)))])
+    first = NotifierService(settings)
+    await first.start()
+    try:
+        await until(lambda: _equals(am_active(alertmanager), {STILL}), "the firing alert in Alertmanager")
+        await until(lambda: _equals(committed_offsets(kafka, first.group, topic), 3), "the offsets committed")
+    finally:
+        await first.stop()
+
+    # stopped for longer than the alert's endsAt: Alertmanager ends it by itself
+    await until(lambda: _equals(am_active(alertmanager), set()), "the alert expired in Alertmanager")
+
+    second = NotifierService(settings)
+    await second.start()
+    try:
+        await until(lambda: _equals(am_active(alertmanager), {STILL}), "the firing alert back in Alertmanager")
+        found = await asyncio.to_thread(alertmanager.query, "alertname=PostDecaying")
+        assert found[0]["startsAt"].startswith(still["starts_at"].strftime("%Y-%m-%dT%H:%M:%S"))
+    finally:
+        await second.stop()
+
+
+async def test_a_resolve_alertmanager_missed_is_sent_at_the_restart(kafka, tracker_topics, alertmanager) -> None:
+    """Alertmanager unreachable when a resolve came: the notifier gave it up and went on. Restarted
+    before the alert's ``endsAt``, it adopted the alert from Alertmanager and kept re-sending it:
+    firing there for as long as the notifier ran. It now resolves it there."""
+    topic = tracker_topics + ALERTS
+    settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
+                        alertmanager_url=alertmanager.url, notify_resend_seconds=60.0, notify_retries=1)
+    still = decaying(STILL)
+    await produce(kafka, topic, [(STILL.encode(), encode(ALERTS, still))])
+    first = NotifierService(settings)
+    await first.start()
+    try:
+        await until(lambda: _equals(am_active(alertmanager), {STILL}), "the firing alert in Alertmanager")
+        await until(lambda: _equals(committed_offsets(kafka, first.group, topic), 1), "the offset committed")
+    finally:
+        await first.stop()
+
+    await produce(kafka, topic, [(STILL.encode(), encode(ALERTS, resolve(still)))])
+    unreachable = settings.model_copy(update={"alertmanager_url": f"http://127.0.0.1:{free_port()}"})
+    second = NotifierService(unreachable)
+    await second.start()
+    try:
+        await until(lambda: _equals(committed_offsets(kafka, second.group, topic), 2), "the resolve read")
+    finally:
+        await second.stop()
+    assert await am_active(alertmanager) == {STILL}  # its endsAt is minutes away
+
+    third = NotifierService(settings)
+    await third.start()
+    try:
+        await until(lambda: _equals(am_active(alertmanager), set()), "the alert resolved in Alertmanager", timeout=60)
+        assert len(third.core.active) == 0
+    finally:
+        await third.stop()
+
+
+async def _equals(value: Any, expected: Any) -> bool:
+    return (await value) == expected

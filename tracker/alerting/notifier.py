@@ -17,8 +17,11 @@ Pipeline (one screen):
    (with no chat channel: after the Alertmanager post). After a restart the alerts a
    channel is owed are read again; those it had are skipped for it.
 
-On start, active post alerts already in Alertmanager are adopted, so a
-restart neither drops nor re-announces them.
+On start, the alerts before the reader's committed position are read again without
+being notified (``restore``): the post alerts firing there are active again, so a stop
+longer than their ``endsAt`` (Alertmanager ends them meanwhile) does not leave them resolved
+there; active post alerts Alertmanager still holds are adopted, or resolved when the alerts
+read say they ended. A restart neither drops nor re-announces them.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
-from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient, utcnow
+from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient, LabelKey, key_of, utcnow
 from tracker.alerting.change import AlertChange, dedup_key
 from tracker.alerting.chat import Channel, channels
 from tracker.alerting.dedup import Seen
@@ -76,14 +79,21 @@ class Notifier:
         return None if change is None else self.apply(change, now)
 
     @staticmethod
-    def read(raw: bytes | None) -> AlertChange | None:
-        """The change a raw message carries; None (logged, counted) when it is invalid."""
+    def read(raw: bytes | None, *, quiet: bool = False) -> AlertChange | None:
+        """The change a raw message carries; None (logged and counted unless ``quiet``) when it is invalid."""
         try:
             return AlertChange.from_message(decode(ALERTS, raw))
         except InvalidInput as exc:
-            metrics.NOTIFIER_MESSAGES.labels("invalid").inc()
-            log.warning("skipping an invalid alert message: %s", exc.reason)
+            if not quiet:
+                metrics.NOTIFIER_MESSAGES.labels("invalid").inc()
+                log.warning("skipping an invalid alert message: %s", exc.reason)
             return None
+
+    def restore(self, change: AlertChange, now: datetime) -> dict[str, Any]:
+        """Apply a change notified before a restart, notifying nothing: a firing one is active
+        again, a resolved one ends it. Returns its Alertmanager alert (a resolve's with its ``endsAt``)."""
+        self.seen.first(change.dedup_key)
+        return self.active.apply(change, now, grafana_url=self.grafana_url, runbook_url=self.runbook_url)
 
     def apply(self, change: AlertChange, now: datetime) -> dict[str, Any] | None:
         """The Alertmanager alert of a change not notified yet (queued for the digest too), else None."""
@@ -98,7 +108,8 @@ class Notifier:
         return alert
 
     def adopt(self, found: list[dict[str, Any]]) -> int:
-        """Take over alerts that Alertmanager holds; their firing state counts as notified."""
+        """Take over alerts that Alertmanager holds; their firing state counts as notified (an alert
+        restored as firing keeps its restored form)."""
         n = self.active.adopt(found)
         for alert in found:
             alert_id = alert.get("annotations", {}).get("alert_id")
@@ -162,9 +173,6 @@ class NotifierService(mode.Service):
     async def on_start(self) -> None:
         s = self.settings
         self.http = httpx.AsyncClient()
-        if s.alertmanager_url:
-            self.alertmanager = AlertmanagerClient(s.alertmanager_url, self.http)
-            await self._adopt()
         self.couriers = [Courier(channel, self.http, attempts=s.notify_retries, sleep=self.pause)
                          for channel in self.chat]
         for courier in self.couriers:
@@ -176,8 +184,13 @@ class NotifierService(mode.Service):
             s.topic(ALERTS), bootstrap_servers=s.kafka_bootstrap, group_id=self.group,
             enable_auto_commit=False, auto_offset_reset="earliest")
         await self.consumer.start()
+        ended = await self._restore()
+        if s.alertmanager_url:
+            self.alertmanager = AlertmanagerClient(s.alertmanager_url, self.http)
+            await self._adopt(ended)
         self.tasks = [asyncio.create_task(self._consume(), name="notifier-consume"),
-                      asyncio.create_task(self._every(s.notify_resend_seconds, self.resend), name="notifier-resend")]
+                      asyncio.create_task(self._every(s.notify_resend_seconds, self.resend, at_once=True),
+                                          name="notifier-resend")]
         self.tasks += [asyncio.create_task(self._drive(lane), name=f"notifier-{lane.name}") for lane in self.lanes]
         log.info("notifier: %s → %s", s.topic(ALERTS),
                  ", ".join(([f"alertmanager {s.alertmanager_url}"] if self.alertmanager else [])
@@ -290,15 +303,68 @@ class NotifierService(mode.Service):
         metrics.NOTIFICATIONS.labels("alertmanager", "failed").inc(len(alerts))
         return False
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]], *, at_once: bool = False) -> None:
+        """``job`` every ``seconds`` (the first time at once with ``at_once``)."""
         while True:
-            await asyncio.sleep(seconds)
+            if not at_once:
+                await asyncio.sleep(seconds)
+            at_once = False
             try:
                 await job()
             except Exception:  # noqa: BLE001 - a failed round must not end the loop
                 log.exception("notifier: %s failed; next round in %.0f s", getattr(job, "__name__", job), seconds)
 
-    async def _adopt(self) -> None:
+    async def _restore(self) -> dict[LabelKey, dict[str, Any]]:
+        """Read again, notifying none, the alerts before the reader's committed position: the post
+        alerts firing there are active again. Alertmanager ends an alert the notifier stops
+        re-sending, so a stop longer than its ``endsAt`` left every alert still firing resolved
+        there for good. Returns the resolve of each alert they end, by label set (``_adopt``)."""
+        assert self.consumer is not None
+        s = self.settings
+        topic = s.topic(ALERTS)
+        tps = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or ())]
+        reader = AIOKafkaConsumer(bootstrap_servers=s.kafka_bootstrap, group_id=self.group,
+                                  enable_auto_commit=False, auto_offset_reset="earliest")
+        ended: dict[LabelKey, dict[str, Any]] = {}
+        n = 0
+        await reader.start()
+        try:
+            if not tps:
+                return ended
+            reader.assign(tps)
+            last = await reader.end_offsets(tps)  # a position past the log's end is never reached
+            todo = {tp: min(end, last[tp]) for tp in tps if (end := await reader.committed(tp)) and last[tp]}
+            if todo:
+                await reader.seek_to_beginning(*todo)
+            while todo:
+                batches = await reader.getmany(*todo, timeout_ms=1000)
+                for tp, records in batches.items():
+                    for record in records:
+                        change = None if record.offset >= todo[tp] else self.core.read(record.value, quiet=True)
+                        if change is None:
+                            continue
+                        alert = self.core.restore(change, utcnow())
+                        n += 1
+                        if change.firing:
+                            ended.pop(key_of(alert), None)
+                        else:
+                            ended[key_of(alert)] = alert
+                for tp in list(todo):
+                    if await reader.position(tp) >= todo[tp]:
+                        del todo[tp]
+        except KafkaError as exc:
+            log.warning("notifier: reading the alerts before the restart failed (%r); "
+                        "those still firing are posted again when they change", exc)
+        finally:
+            await reader.stop()
+        self.core.publish_counts()
+        if n:
+            log.info("notifier: %d alert changes read again, %d post alerts active", n, len(self.core.active))
+        return ended
+
+    async def _adopt(self, ended: dict[LabelKey, dict[str, Any]]) -> None:
+        """Take over the post alerts Alertmanager holds; those the alerts read again end
+        (``ended``: their resolve did not reach it) are resolved there instead."""
         assert self.alertmanager is not None
         matcher = 'alertname=~"^(' + "|".join(ALERT_TYPES) + ')$"'
         try:
@@ -306,9 +372,13 @@ class NotifierService(mode.Service):
         except RetryableError as exc:
             log.warning("notifier: could not read active alerts from Alertmanager (%s); starting empty", exc)
             return
-        n = self.core.adopt(found)
+        stale = [ended[key_of(alert)] for alert in found if key_of(alert) in ended]
+        n = self.core.adopt([alert for alert in found if key_of(alert) not in ended])
         if n:
             log.info("notifier: adopted %d active post alerts from Alertmanager", n)
+        if stale:
+            log.info("notifier: resolving %d post alerts Alertmanager still held", len(stale))
+            await self.post(stale)
 
     def _covered(self) -> dict[TopicPartition, int]:
         """The reader's position to commit: what Alertmanager and every chat channel have taken."""
