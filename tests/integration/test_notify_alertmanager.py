@@ -223,3 +223,32 @@ def _after(check, expected=True):  # type: ignore[no-untyped-def]
 
 async def _accepted_wecom(platforms: Platforms) -> Any:
     return platforms.accepted["wecom"][0] if platforms.accepted["wecom"] else None
+
+
+async def test_an_alert_dated_ahead_of_the_wall_clock_reaches_alertmanager_and_resolves(
+        kafka, tracker_topics, alertmanager) -> None:
+    """Snapshots observed ahead of the wall clock (the demo's simulator runs ahead of it; an export's
+    local times read as UTC, up to TRACKER_MAX_SNAPSHOT_LEAD_HOURS) date their alerts ahead too.
+    Alertmanager refused such an alert ("start time must be before end time"), at every re-send,
+    counting the whole batch failed; and its resolve, ending in the future, made it fire there
+    until then. It is now posted as starting now, and its resolve ends it now."""
+    firing, resolved = messages()
+    ahead = timedelta(hours=8)
+    firing = {**firing, "starts_at": firing["starts_at"] + ahead}
+    resolved = {**resolved, "starts_at": firing["starts_at"], "ends_at": resolved["ends_at"] + ahead}
+    topic = tracker_topics + ALERTS
+    settings = Settings(_env_file=None, kafka_bootstrap=kafka, topic_prefix=tracker_topics,  # type: ignore[call-arg]
+                        alertmanager_url=alertmanager.url, notify_resend_seconds=1.0, notify_retries=1)
+    failed_before = counter("tracker_notifications_total", channel="alertmanager", outcome="failed")
+    await produce(kafka, topic, [(POST.encode(), encode(ALERTS, firing))])
+    service = NotifierService(settings, sleep=_no_wait)
+    await service.start()
+    try:
+        (alert,) = await until(lambda: am_alerts(alertmanager), "the alert in Alertmanager", timeout=30)
+        assert alert["status"]["state"] == "active"
+        await until(partial(_ends_after, alertmanager, alert["endsAt"]), "a re-send with a later endsAt")
+        assert counter("tracker_notifications_total", channel="alertmanager", outcome="failed") == failed_before
+        await produce(kafka, topic, [(POST.encode(), encode(ALERTS, resolved))])
+        await until(lambda: _gone(alertmanager), "the alert resolved in Alertmanager", timeout=30)
+    finally:
+        await service.stop()

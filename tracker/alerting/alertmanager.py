@@ -83,7 +83,11 @@ class ActiveAlerts:
 
     def apply(self, change: AlertChange, now: datetime, *, grafana_url: str = "",
               runbook_url: str = "") -> dict[str, Any]:
-        """Record ``change``; returns the alert to post now (resolved ones carry endsAt ≤ now)."""
+        """Record ``change``; returns the alert to post now (resolved ones carry endsAt ≤ now).
+
+        An alert dated after ``now`` (snapshots observed ahead of the wall clock: a simulator run
+        ahead of it, an export's local times read as UTC) is posted as starting now: Alertmanager
+        refuses a ``startsAt`` after its ``endsAt``, and keeps a resolve ending later firing until then."""
         alert = to_alertmanager(change, grafana_url=grafana_url, runbook_url=runbook_url)
         key = key_of(alert)
         if change.firing:
@@ -91,7 +95,7 @@ class ActiveAlerts:
             return self.stamp(alert, now)
         self.alerts.pop(key, None)
         ends = min(change.ends_at or now, now)
-        return {**alert, "endsAt": format_ts(max(ends, change.starts_at))}
+        return {**alert, "startsAt": format_ts(min(change.starts_at, ends)), "endsAt": format_ts(ends)}
 
     def adopt(self, alerts: Iterable[Mapping[str, Any]]) -> int:
         """Take over active post alerts found in Alertmanager (after a restart); returns how many."""
@@ -109,7 +113,11 @@ class ActiveAlerts:
         return n
 
     def stamp(self, alert: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-        return {**alert, "endsAt": format_ts(now + EXPIRY_RESENDS * self.resend)}
+        """``alert`` to post at ``now``: active for ``EXPIRY_RESENDS`` more intervals, started by now."""
+        starts = alert["startsAt"]
+        if datetime.fromisoformat(starts) > now:
+            starts = format_ts(now)
+        return {**alert, "startsAt": starts, "endsAt": format_ts(now + EXPIRY_RESENDS * self.resend)}
 
     def due(self, now: datetime) -> list[dict[str, Any]]:
         """Every active alert stamped with a fresh ``endsAt``: the periodic re-send."""
