@@ -191,6 +191,8 @@ def test_open_alerts_resolve_when_the_tracking_window_closes(kafka: str, tracker
         assert len(rows) == 1, rows
         state, starts_at, ends_at, evidence = rows[0]
         assert state == "resolved" and json.loads(evidence)["reason"] == "end of tracking"
+        # the resolve names the post as its firing did, times in the campaign's zone (it named neither)
+        assert {"creator_id": "cr1", "time_zone": "Asia/Shanghai"}.items() <= json.loads(evidence).items()
         naive = T0.replace(tzinfo=None)  # the engine's DateTime64 comes back naive (UTC)
         assert (starts_at, ends_at) == (naive + timedelta(hours=10), naive + timedelta(hours=48))
         assert worker.scalar("SELECT count() FROM alerts WHERE alert = 'PostStalled'") == 0

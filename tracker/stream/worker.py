@@ -452,10 +452,10 @@ class Worker:
         ``PostDecaying`` resolves on a new pulse or the end of tracking; nothing else would)."""
         state = self.states.get(post_id.encode())  # a copy: the state itself is the batches' to change
         at = datetime.fromtimestamp((arrival.tracking_end_ms or 0) / 1000, UTC)
-        for alert_id, fired_ms in state.open_alerts.items():
+        for alert_id, fired_ms in list(state.open_alerts.items()):  # the copy gives the evidence its post
             kind, _, key = alert_id.removeprefix(f"{post_id}:").partition(":")
             self.insights.emit_alert(state.tenant, post_id, arrival.campaign_id, kind, "resolved", at, key,
-                                     {"reason": "end of tracking"}, state.seq, out,
+                                     {"reason": "end of tracking"}, state.seq, out, state,
                                      since=datetime.fromtimestamp(fired_ms / 1000, UTC))
         if arrival.firing_since is not None:
             self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
