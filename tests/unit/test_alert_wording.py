@@ -23,7 +23,7 @@ from tests.unit.test_insights import (
 from tracker.alerting.change import AlertChange
 from tracker.alerting.chat import DingTalk, Feishu, Slack, WeCom
 from tracker.alerting.digest import CampaignDigest, Digests
-from tracker.alerting.wording import describe_evidence, describe_suggestion, span, when
+from tracker.alerting.wording import describe_evidence, describe_suggestion, duration, span, timeline, when
 from tracker.broker import topics as t
 from tracker.contracts import decode, encode
 from tracker.stream import rows as r
@@ -67,6 +67,15 @@ def test_times_read_in_the_campaigns_zone_with_its_offset_that_day() -> None:
     assert when("2025-12-14T08:03:00Z", "America/Los_Angeles") == "2025-12-14 00:03 UTC-8"
     assert when("2025-09-14T08:03:00Z") == when("2025-09-14T08:03:00Z", "Not/AZone") == "2025-09-14 08:03Z"
     assert span(FIRED, FIRED + timedelta(hours=5, minutes=30), "Asia/Shanghai") == "2025-09-14 16:00 → 21:30 UTC+8 (5.5 h)"
+
+
+def test_long_spans_read_in_days_not_in_scientific_notation() -> None:
+    """A regression's PostUnavailable, open until its post's tracking ended 88 days later, resolved
+    reading "(2.11e+03 h)"."""
+    assert (timeline("PostUnavailable", False, FIRED, FIRED + timedelta(days=88), {"time_zone": "Asia/Shanghai"})
+            == "was down 2025-09-14 16:00 UTC+8 → 2025-12-11 16:00 UTC+8 (88 d)")
+    assert [duration(h * 3600) for h in (5.5, 47.5, 48, 60, 1400, 2600)] == [
+        "5.5 h", "47.5 h", "2 d", "2.5 d", "58.3 d", "108 d"]
 
 
 def test_stalled_and_suspicious_summaries_give_their_times_in_the_campaigns_zone() -> None:

@@ -159,7 +159,11 @@ def value(v: Any, time_zone: str | None = None) -> str:
 
 
 def duration(seconds: float) -> str:
-    """``45 min``, ``2.5 h``: a span of seconds in the unit that reads best."""
+    """``45 min``, ``2.5 h``, ``36 h``, ``58.1 d``: a span of seconds in the unit that reads best
+    (days from 48 h: an alert open until its post's tracking ended read ``2.11e+03 h``)."""
+    if seconds >= 48 * 3600:
+        days = seconds / 86400
+        return f"{days:.3g} d" if days < 100 else f"{days:,.0f} d"
     if seconds >= 3600:
         return f"{seconds / 3600:.3g} h"
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
