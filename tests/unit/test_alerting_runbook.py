@@ -53,3 +53,13 @@ async def test_the_web_endpoint_serves_the_runbook() -> None:
         assert resp.status == 200 and resp.content_type == "text/html"
         assert '<h3 id="postdecaying">PostDecaying</h3>' in await resp.text()
         assert (await client.get("/healthz")).status == 200
+
+
+def test_the_runbook_numbers_pulses_as_the_alerts_do() -> None:
+    """Alerts count pulses from 0, as the pulses table and the curve do; the runbook they link
+    said "pulses are counted from 1 there (pulse 1 is the publish burst …)"."""
+    from tracker.stream.insights import pulse_name
+
+    text = " ".join(RUNBOOK.read_text(encoding="utf-8").split())
+    assert f'"{pulse_name({"pulse": 0, "pulse_trigger": "publish"})}" is the publish burst' in text
+    assert "counted from 1 there" not in text
