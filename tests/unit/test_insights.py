@@ -470,6 +470,12 @@ def test_the_worker_writes_no_emv_curve_it_is_priced_in_the_store() -> None:
     ("SuspiciousEngagement", "firing", "ratio:likes/views",
      {"kind": "ratio", "ratio": "likes/views", "log_ratio": math.log(0.9), "median_log": math.log(0.1), "z": 6.04},
      "likes/views is 9× its platform-and-tier median (+6.0 robust SD)"),
+    ("SuspiciousEngagement", "firing", "ratio:likes/views",  # bought likes: it read "1e+02×"
+     {"kind": "ratio", "ratio": "likes/views", "log_ratio": math.log(3.0), "median_log": math.log(0.03), "z": 9.5},
+     "likes/views is 100× its platform-and-tier median (+9.5 robust SD)"),
+    ("SuspiciousEngagement", "firing", "ratio:comments/likes",
+     {"kind": "ratio", "ratio": "comments/likes", "log_ratio": math.log(0.0004), "median_log": math.log(0.06),
+      "z": -7.2}, "comments/likes is 0.0067× its platform-and-tier median (-7.2 robust SD)"),
 ])
 def test_each_alert_state_reads_as_what_happened(kind, state, key, evidence, summary) -> None:
     """A resolve repeated the firing text ("post is decaying and can still be re-heated")."""

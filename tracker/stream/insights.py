@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tracker.alerting.wording import duration, when
+from tracker.alerting.wording import duration, number, when
 from tracker.analytics import alerts as decide
 from tracker.analytics.keywords import Lexicon, classify, load_lexicon
 from tracker.analytics.longtail import LearnedRatios
@@ -457,7 +457,7 @@ def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) 
                 "the other counters stayed calm")
     if kind == "SuspiciousEngagement" and evidence.get("kind") == "ratio":
         ratio = math.exp(evidence["log_ratio"] - evidence["median_log"])
-        return f"{evidence['ratio']} is {ratio:.2g}× its platform-and-tier median ({evidence['z']:+.1f} robust SD)"
+        return f"{evidence['ratio']} is {number(ratio)}× its platform-and-tier median ({evidence['z']:+.1f} robust SD)"
     return SUMMARY.get(kind, kind)
 
 
