@@ -23,7 +23,14 @@ from tests.unit.test_insights import (
 from tracker.alerting.change import AlertChange
 from tracker.alerting.chat import DingTalk, Feishu, Slack, WeCom
 from tracker.alerting.digest import CampaignDigest, Digests
-from tracker.alerting.wording import describe_evidence, describe_suggestion, duration, span, timeline, when
+from tracker.alerting.wording import (
+    describe_evidence,
+    describe_suggestion,
+    duration,
+    span,
+    timeline,
+    when,
+)
 from tracker.broker import topics as t
 from tracker.contracts import decode, encode
 from tracker.stream import rows as r
