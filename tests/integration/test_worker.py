@@ -405,3 +405,32 @@ def test_money_converts_at_the_rates_of_the_campaigns_dates(kafka: str, tracker_
         assert (fee, heating, missing) == (pytest.approx(7_000.0), pytest.approx(720.0), 0)
     finally:
         worker.stop()
+
+
+def test_a_post_deleted_from_the_registry_resolves_its_open_alerts(kafka: str, tracker_topics: str,
+                                                                     tmp_path: Path) -> None:
+    """A post taken out of the registry (``deleted`` true, or a tombstone) is polled no more and never
+    reaches its end of tracking: its firing alerts stayed firing in ``alerts`` (and Alertmanager, and
+    the boards' re-heat candidates) for good. They resolve when it leaves, saying why."""
+    flagged, tombstoned = 1, 2
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path).start()
+
+    def states(i: int) -> list[tuple[str, str]]:
+        return [(row[0], json.loads(row[1]).get("reason", "")) for row in worker.client().query(
+            "SELECT state, evidence FROM alerts FINAL WHERE post_id = %(p)s", parameters={"p": post_id(i)}).result_rows]
+
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(flagged), registry(tombstoned)]))
+        worker.wait_for("SELECT count() FROM posts FINAL", 2)
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [
+            *(snapshot(i, h) for i in (flagged, tombstoned) for h in range(5)),
+            snapshot(flagged, 5, status="unavailable"), snapshot(tombstoned, 5, status="unavailable")]))
+        worker.wait_for("SELECT count() FROM alerts FINAL WHERE state = 'firing'", 2)
+        deleted = json.loads(registry(flagged)[1]) | {"deleted": True, "updated_at": "2025-11-02T00:00:00Z"}
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [(post_id(flagged).encode(), json.dumps(deleted).encode())]))
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [(post_id(tombstoned).encode(), None)]))
+        worker.wait_for("SELECT count() FROM alerts FINAL WHERE state = 'resolved'", 2)
+        assert states(flagged) == [("resolved", "removed from the registry")]
+        assert states(tombstoned) == [("resolved", "removed from the registry")]
+    finally:
+        worker.stop()

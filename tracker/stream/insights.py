@@ -161,6 +161,19 @@ class Insights:
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), "PostUnavailable", kind, at, "status",
                         {"status": state.status}, state.seq, out, state)
 
+    def removed(self, post_id: str, state: PostState, at: datetime, out: Any) -> None:
+        """The post left the registry (deleted): every alert it has open resolves at ``at``. They
+        stayed firing in ``alerts``, Alertmanager and the boards for good, a re-heat candidate
+        nobody could act on, since a deleted post is polled no more and never reaches its end of
+        tracking."""
+        reg = state.registry or {}
+        for alert_id in list(state.open_alerts):
+            kind, _, key = alert_id.removeprefix(f"{post_id}:").partition(":")
+            self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), kind, "resolved", at, key,
+                            {"reason": "removed from the registry"}, state.seq, out, state)
+        if state.live is not None or state.analytics:
+            self.analytics(state).alert_open = False  # resolved: its end of tracking resolves it no more
+
     def heating(self, post_id: str, m: dict[str, Any], state: PostState, out: Any) -> None:
         """A heating node planned, executed, or cancelled (it then plans nothing). The pulse rows it
         touches take their currency from their own nodes (:func:`pulse_spend`); the latest node's is

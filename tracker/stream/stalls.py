@@ -91,9 +91,9 @@ class StallWatcher:
                                       tracking_end_ms=tracking_end_ms, first_seen=now)
         return True
 
-    def forget(self, post_id: str) -> None:
-        """Stop watching a post (end of tracking, deleted)."""
-        self.posts.pop(post_id, None)
+    def forget(self, post_id: str) -> Arrival | None:
+        """Stop watching a post (end of tracking, deleted); what was watched of it, if anything."""
+        return self.posts.pop(post_id, None)
 
     def closed(self, p: Arrival) -> bool:
         """Whether ``p``'s tracking window has closed: its tenant's watermark passed its end."""

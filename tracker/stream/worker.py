@@ -289,7 +289,7 @@ class Worker:
                         continue
                     dropped = states.get(key) or table_get(key)
                     self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
-                    self.stalls.forget(key.decode("utf-8", "replace"))  # polled no more
+                    self._removed(key.decode("utf-8", "replace"), dropped, out)
                     states[key] = dropped
                     homes[key] = partition
                     continue
@@ -311,7 +311,7 @@ class Worker:
                 apply(source, message, state, out)
                 applied += 1
                 if topic == t.POSTS and message.get("deleted"):
-                    self.stalls.forget(post_id)  # polled no more
+                    self._removed(post_id, state, out)
                 if decoder is not None:
                     arrived[post_id] = state
             if applied:
@@ -388,6 +388,18 @@ class Worker:
                                  reg.get("tracking_end_ms"))
         if stall is not None:
             self._stall_resolved(post_id, state.tenant, campaign, stall, now, out, state)
+
+    def _removed(self, post_id: str, state: PostState, out: Output) -> None:
+        """A post deleted from the registry: watched no more (it is polled no more), and its open
+        alerts resolve, a firing ``PostStalled`` too."""
+        arrival = self.stalls.forget(post_id)
+        if state.registry is None:
+            return  # a tombstone of a post never registered here: nothing of it is open
+        now = time.time()
+        self.insights.removed(post_id, state, datetime.fromtimestamp(now, UTC), out)
+        if arrival is not None and arrival.firing_since is not None:
+            self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
+                                 (arrival.firing_since, arrival.fired_at), now, out, state)
 
     def _stall_resolved(self, post_id: str, tenant: str, campaign: str, stall: tuple[float, float], now: float,
                         out: Output, state: PostState) -> None:
