@@ -463,6 +463,12 @@ def test_the_worker_writes_no_emv_curve_it_is_priced_in_the_store() -> None:
                                     "usual_interval_seconds": 1800},
      "no fresh snapshot since 2025-09-14 08:03Z (usually one every 30 min)"),
     ("PostStalled", "resolved", "1", {}, "snapshots arrive again"),
+    # a counter fall stays open to the end of tracking: it read "the post is available again"
+    ("PostUnavailable", "resolved", "likes@1", {"reason": "end of tracking"}, "tracking ended"),
+    ("PostUnavailable", "resolved", "status", {"reason": "removed from the registry"},
+     "the post was removed from the registry: tracked no more"),
+    ("PostDecaying", "resolved", "2", {"reason": "removed from the registry"},
+     "the post was removed from the registry: tracked no more"),
     ("SuspiciousEngagement", "firing", "step-jump:likes@488208",
      {"kind": "step-jump", "metric": "likes", "gain": 20000.0, "usual": 400.0, "hour": 488208,
       "hour_at": "2025-09-11T00:00:00.000Z"},

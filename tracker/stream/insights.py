@@ -477,10 +477,14 @@ def alert_summary(kind: str, state: str, key: str, evidence: Mapping[str, Any]) 
 def _resolved_summary(kind: str, key: str, evidence: Mapping[str, Any]) -> str:
     """What ended the alert (a resolve used to repeat the firing text)."""
     reason = evidence.get("reason")
+    if reason == "removed from the registry":  # the post's alerts end with it, whatever their kind
+        return "the post was removed from the registry: tracked no more"
     if kind == "PostDecaying":
         pulse = f"pulse {int(key)}" if key.isdigit() else "the pulse"
         return {"new pulse": f"a new pulse started after {pulse}",
                 "end of tracking": f"tracking ended during {pulse}"}.get(str(reason), f"{pulse} is no longer alerted")
+    if reason == "end of tracking":  # a counter fall stays open until then, and so may a stall
+        return "tracking ended"
     if kind == "PostUnavailable":
         return "the post is available again"
     if kind == "PostStalled":
