@@ -252,3 +252,33 @@ async def test_an_alert_dated_ahead_of_the_wall_clock_reaches_alertmanager_and_r
         await until(lambda: _gone(alertmanager), "the alert resolved in Alertmanager", timeout=30)
     finally:
         await service.stop()
+
+
+async def test_only_a_take_down_inhibits_the_posts_decay_alert(alertmanager) -> None:
+    """deploy/alertmanager/alertmanager.yml: a post the platform took down is not decaying, so its
+    PostUnavailable hides its PostDecaying. One whose counters fell (a purge of bought likes; that
+    PostUnavailable stays open to the end of tracking) still decays: it hid the alert for good."""
+    from tracker.alerting.alertmanager import ActiveAlerts, AlertmanagerClient
+    from tracker.alerting.change import AlertChange
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    active = ActiveAlerts(60.0)
+
+    def change(post: str, alert: str, key: str) -> dict[str, Any]:
+        return active.apply(AlertChange(
+            "acme", "c1", post, alert, "firing", f"{post}:{alert}:{key}", "warning", now - timedelta(hours=1), None,
+            f"{post}: {alert}", now), now)
+
+    purged, gone = "douyin:7300000000001", "douyin:7300000000002"
+    async with httpx.AsyncClient() as http:
+        client = AlertmanagerClient(alertmanager.url, http)
+        await client.post([change(purged, "PostUnavailable", "likes@1"), change(purged, "PostDecaying", "1"),
+                           change(gone, "PostUnavailable", "status"), change(gone, "PostDecaying", "1")])
+
+        async def decaying() -> dict[str, str] | None:
+            found = await client.query('alertname="PostDecaying"')
+            states = {a["labels"]["post_id"]: a["status"]["state"] for a in found}
+            return states if states.get(gone) == "suppressed" else None
+
+        states = await until(decaying, "the taken-down post's PostDecaying inhibited")
+    assert states == {purged: "active", gone: "suppressed"}

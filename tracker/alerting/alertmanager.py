@@ -28,11 +28,17 @@ LabelKey = tuple[tuple[str, str], ...]
 
 
 def labels_of(change: AlertChange) -> dict[str, str]:
-    """The identity of the alert in Alertmanager (bounded except for post_id)."""
-    return {
+    """The identity of the alert in Alertmanager (bounded except for post_id). A ``PostUnavailable``
+    says its ``cause``: ``taken_down`` (the platform reports it) or ``counters_fell`` (a purge the
+    platform does not report, open until the end of tracking): only a take-down inhibits the post's
+    other alerts (a purge of bought likes silenced its decay alerts for the rest of tracking)."""
+    labels = {
         "alertname": change.alert, "tenant": change.tenant, "campaign": change.campaign,
         "platform": change.platform, "severity": change.severity, "post_id": change.post_id,
     }
+    if change.alert == "PostUnavailable":
+        labels["cause"] = "taken_down" if change.alert_id.endswith(":status") else "counters_fell"
+    return labels
 
 
 def to_alertmanager(change: AlertChange, *, grafana_url: str = "", runbook_url: str = "") -> dict[str, Any]:
