@@ -206,6 +206,9 @@ class Settings(BaseSettings):
     dingtalk_secret: SecretStr = Field(SecretStr(""), description="DingTalk robot signing secret, SEC... (empty = unsigned).")
     wecom_webhook_url: SecretStr = Field(SecretStr(""), description="WeCom group-robot webhook URL with its key (empty = off).")
     grafana_url: str = Field("", description="Grafana base URL for links in notifications (empty = no links).")
+    runbook_url: str = Field(
+        "", description="The runbook's URL as people reach it, which post alerts link to (behind a proxy, in compose "
+                        "or Kubernetes); empty: this process's own http://TRACKER_WEB_HOST:TRACKER_WEB_PORT/runbook.")
     prometheus_url: str = Field(
         "http://127.0.0.1:9090", description="Prometheus that Grafana's provisioned datasource reads (tracker dashboards generate).")
 

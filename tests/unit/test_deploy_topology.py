@@ -221,3 +221,18 @@ def test_the_dockerfile_copies_what_exists_and_runs_the_tracker_command():
     assert re.search(r'(?m)^ENTRYPOINT \["(\w+)"\]', DOCKERFILE).group(1) in scripts
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert all(f"!{s}" in ignored for s in sources), "the build context leaves out a file the image copies"
+
+
+def test_compose_alerts_link_to_a_runbook_the_host_can_open(monkeypatch):
+    """The notifier binds 0.0.0.0 in its container, and alerts linked to http://<container id>:8080/runbook,
+    which nobody could open; its runbook is published on the host and the alerts link there."""
+    from tracker.ops.web import RUNBOOK_PATH, runbook_link
+
+    notify = SERVICES["notify"]
+    env = {k: substituted(v) for k, v in notify["environment"].items()}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    link = urlsplit(runbook_link(Settings(_env_file=None)))  # type: ignore[call-arg]
+    published = {int(host): int(inside) for host, inside in (p.split(":") for p in notify["ports"])}
+    assert link.hostname == "localhost" and link.path == RUNBOOK_PATH
+    assert published[link.port] == web_port(env)

@@ -20,7 +20,8 @@ Configure at least one destination (environment or .env):
 Timing: TRACKER_NOTIFY_DIGEST_SECONDS (one message per campaign per interval, default 300),
 TRACKER_NOTIFY_RESEND_SECONDS (Alertmanager re-send, default 60).
 Links: each alert's runbook_url points to its section of the runbook this process serves at
-http://TRACKER_WEB_HOST:TRACKER_WEB_PORT/runbook; TRACKER_GRAFANA_URL adds a link to the
+http://TRACKER_WEB_HOST:TRACKER_WEB_PORT/runbook (TRACKER_RUNBOOK_URL: where people reach it,
+behind a proxy or a container's published port); TRACKER_GRAFANA_URL adds a link to the
 post's pulse curves.
 
 \b

@@ -33,7 +33,10 @@ RUNBOOK_PATH = "/runbook"
 def runbook_link(settings: Settings) -> str:
     """The runbook's absolute URL that post alerts link to (``…#postdecaying``): this
     process's own ``http://<web_host>:<web_port>/runbook`` (the host's name when it binds
-    every address)."""
+    every address), unless ``runbook_url`` says where people reach it: a container's own name
+    is no address they can open."""
+    if settings.runbook_url.strip():
+        return settings.runbook_url.strip().partition("#")[0]
     host = settings.web_host
     if host in ("", "0.0.0.0", "::"):
         host = socket.getfqdn()
