@@ -24,6 +24,7 @@ from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.platforms import adapter_for
 from tracker.collect.produce import Producer
 from tracker.collect.scheduler import Scheduler
+from tracker.ops import metrics
 from tracker.ops.logs import hold_back_repeats
 from tracker.settings import Settings
 
@@ -72,6 +73,8 @@ class Collection:
         await self.clock.start()
         self.runners = [Runner(cfg, adapter_for(cfg), PlatformHttp(cfg, self.clock, self.discipline, self.transport))
                         for cfg in self.configs.values()]
+        for cfg in self.configs.values():  # each platform's series from the start, at 0: TrackerNoSnapshots
+            metrics.SNAPSHOTS_PRODUCED.labels(cfg.platform)  # sees a platform that never produced one
         await self.producer.start()
         await self.feed.start()
         self.collector = Collector(self.scheduler, self.runners, self.producer, self.clock, Options(
