@@ -180,13 +180,21 @@ class Settings(BaseSettings):
     youtube_api_key: SecretStr = Field(SecretStr(""), description="YouTube Data API v3 key.")
     bilibili_sessdata: SecretStr = Field(SecretStr(""), description="Bilibili SESSDATA cookie some videos need (your own account).")
     weibo_access_token: SecretStr = Field(SecretStr(""), description="Weibo open API access token.")
-    douyin_access_token: SecretStr = Field(SecretStr(""), description="Douyin open platform user access token (scope video.data.bind).")
+    douyin_access_token: SecretStr = Field(SecretStr(""), description="Douyin open platform user access token (scope video.data.bind): reads the videos of the account that authorised it alone, the account of every creator TRACKER_ACCOUNTS_FILE does not list.")
     douyin_open_id: str = Field("", description="open_id of the Douyin account that authorised the token.")
     kuaishou_app_id: str = Field("", description="Kuaishou open platform app_id.")
-    kuaishou_access_token: SecretStr = Field(SecretStr(""), description="Kuaishou open platform access token.")
-    tiktok_access_token: SecretStr = Field(SecretStr(""), description="TikTok Display API user token (act.…) for video metrics.")
+    kuaishou_access_token: SecretStr = Field(SecretStr(""), description="Kuaishou open platform access token: reads the authorising user's videos alone, those of every creator TRACKER_ACCOUNTS_FILE does not list.")
+    tiktok_access_token: SecretStr = Field(SecretStr(""), description="TikTok Display API user token (act.…) for video metrics: reads the authorising user's videos alone, those of every creator TRACKER_ACCOUNTS_FILE does not list.")
     tiktok_research_token: SecretStr = Field(SecretStr(""), description="TikTok Research API client token (clt.…) for comments and saves (favorites_count); empty = TikTok saves stay null and the access token is tried for comments.")
-    instagram_access_token: SecretStr = Field(SecretStr(""), description="Instagram Graph API token (creator-authorised).")
+    instagram_access_token: SecretStr = Field(SecretStr(""), description="Instagram Graph API token (creator-authorised): reads the media of that account alone, those of every creator TRACKER_ACCOUNTS_FILE does not list.")
+    accounts_file: Path | None = Field(
+        None, description="YAML/JSON file of per-creator tokens of the owner-only APIs (Douyin, TikTok Display, "
+                          "Kuaishou, Instagram), which read only the videos of the account that authorised the "
+                          "token: platform → creator_id → {access_token[, open_id]} (README: Authorising creators). Creators "
+                          "it does not list are read with the platform-wide TRACKER_<PLATFORM>_* token, if any.")
+    accounts_reload_seconds: float = Field(
+        30.0, ge=0, description="How often the collector looks whether TRACKER_ACCOUNTS_FILE changed and rereads it "
+                                "(0 = read at start only).")
     xiaohongshu_token: SecretStr = Field(SecretStr(""), description="Token of the licensed provider relaying Xiaohongshu note data.")
     generic_token: SecretStr = Field(SecretStr(""), description="Bearer token of the generic JSON adapter's provider.")
 
@@ -249,6 +257,27 @@ class Settings(BaseSettings):
         if text and not text.startswith(("http://", "https://")):
             raise _said(f"{variable(str(info.field_name))} must start with https:// (got {text[:20]!r}…)")
         return url
+
+    @field_validator("accounts_file", mode="before")
+    @classmethod
+    def _accounts_unset(cls, path: Any) -> Any:
+        return None if isinstance(path, str) and not path.strip() else path
+
+    @field_validator("accounts_file")
+    @classmethod
+    def _accounts_file(cls, path: Path | None) -> Path | None:
+        """The file reads: missing, malformed, an unknown platform or an entry without its token
+        stops every command, naming the file and the entry (never a token)."""
+        if path is None:
+            return None
+        from tracker.collect.accounts import read
+        from tracker.errors import ConfigError
+
+        try:
+            read(path)
+        except ConfigError as exc:
+            raise _said(str(exc)) from None
+        return path
 
     @field_validator("collect_base_urls")
     @classmethod

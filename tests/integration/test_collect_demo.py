@@ -65,6 +65,14 @@ def test_demo_fills_the_store_within_two_minutes_and_resumes_where_it_stopped(
         platforms = client.query("SELECT uniqExact(platform) FROM snapshots FINAL WHERE source = 'simulator'"
                                  ).result_rows[0][0]
         assert platforms >= 6
+        # the simulator answers as the owner-only APIs do (a token reads its own account's videos): the
+        # demo hands its collectors every simulated creator's token, so their posts are read, not gone
+        owned = ("SELECT uniqExactIf(platform, status = 'ok'), countIf(status = 'unavailable') FROM snapshots FINAL "
+                 "WHERE platform IN ('douyin', 'tiktok', 'kuaishou', 'instagram')")
+        while time.monotonic() - started < 150 and client.query(owned).result_rows[0][0] < 4:
+            time.sleep(0.5)
+        assert client.query(owned).result_rows[0][0] == 4
+        assert "wait for authorisation" not in log.read_text() and "rejected the credentials" not in log.read_text()
         # the registry is read after the heating nodes and first snapshots it names: the posts
         # still get their publish time (every long-tail figure was n/a); a post's long tail is
         # written again with its next snapshot, so this is waited for, not read at once

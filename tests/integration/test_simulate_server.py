@@ -277,3 +277,70 @@ def test_control_api(sim: Simulation, client: httpx.Client) -> None:
     assert campaign["format"] == "tracker.campaign.v1" and len(campaign["posts"]) == 200
     truth = client.get("/_sim/truth", params={"curves": 0}).json()
     assert truth["seed"] == 11 and truth["as_of"] == "2025-09-20T00:00:00Z" and len(truth["posts"]) == 200
+
+
+def test_owner_only_apis_read_only_the_tokens_own_account(sim: Simulation, client: httpx.Client) -> None:
+    """With owners enforced, Douyin, TikTok Display, Kuaishou and Instagram answer as the real APIs
+    do: a creator's token reads that creator's videos, another creator's are left out (Douyin,
+    TikTok) or not found (Kuaishou, Instagram); the agency token reads all; an unknown token is
+    refused, an expired one answered as expired. Off, every token reads every video."""
+    from tracker.simulate.owners import AGENCY, account_token
+
+    sim.clock.set(sim.population.campaign_start + timedelta(days=20))
+    sim.owners.enforced = True
+
+    def two(platform: str) -> tuple[Post, Post]:
+        live = [p for p in sim.population.posts if p.platform == platform and sim.status(p) == "live"]
+        first = live[0]
+        return first, next(p for p in live if p.extra["account_id"] != first.extra["account_id"])
+
+    def token(post: Post) -> str:
+        return account_token(post.platform, post.extra["account_id"])
+
+    def douyin(token: str, open_id: str, *posts: Post) -> httpx.Response:
+        return client.post("/douyin/api/douyin/v1/video/video_data/", params={"open_id": open_id},
+                           headers={"access-token": token}, json={"item_ids": [p.platform_post_id for p in posts]})
+
+    def tiktok(token: str, *posts: Post) -> httpx.Response:
+        return client.post("/tiktok/v2/video/query/", params={"fields": "id,view_count"},
+                           headers={"Authorization": f"Bearer {token}"},
+                           json={"filters": {"video_ids": [p.platform_post_id for p in posts]}})
+
+    def kuaishou(token: str, post: Post) -> dict:
+        return client.get("/kuaishou/openapi/photo/info", params={"app_id": "a", "access_token": token,
+                                                                  "photo_id": post.platform_post_id}).json()
+
+    def instagram(token: str, post: Post) -> httpx.Response:
+        return client.get(f"/instagram/{post.platform_post_id}/insights", params={"metric": "views"},
+                          headers={"Authorization": f"Bearer {token}"})
+
+    try:
+        mine, other = two("douyin")
+        listed = douyin(token(mine), mine.extra["account_id"], mine, other).json()["data"]["list"]
+        assert [i["item_id"] for i in listed] == [mine.platform_post_id]
+        assert len(douyin(AGENCY, "any", mine, other).json()["data"]["list"]) == 2
+        assert douyin("act.unknown", mine.extra["account_id"], mine).json()["extra"]["error_code"] == 2190002
+        assert douyin(token(mine), other.extra["account_id"], mine).json()["extra"]["error_code"] == 2190002
+        sim.owners.expired.add(mine.extra["account_id"])
+        assert douyin(token(mine), mine.extra["account_id"], mine).json()["extra"]["error_code"] == 2190008
+        sim.owners.expired.clear()
+
+        mine, other = two("tiktok")
+        assert [v["id"] for v in tiktok(token(mine), mine, other).json()["data"]["videos"]] == [mine.platform_post_id]
+        assert tiktok("act.unknown", mine).status_code == 401
+
+        mine, other = two("kuaishou")
+        assert kuaishou(token(mine), mine)["result"] == 1
+        assert kuaishou(token(mine), other)["result"] == 100200105
+        assert kuaishou("nope", mine)["result"] == 100200103
+
+        mine, other = two("instagram")
+        assert instagram(token(mine), mine).status_code == 200
+        refused = instagram(token(mine), other).json()["error"]
+        assert (refused["code"], refused.get("error_subcode")) == (100, 33)
+        assert instagram("IGQWnope", mine).json()["error"]["code"] == 190
+    finally:
+        sim.owners.enforced = False
+        sim.owners.expired.clear()
+    mine, other = two("douyin")
+    assert len(douyin("", "any", mine, other).json()["data"]["list"]) == 2, "off: every token reads every video"

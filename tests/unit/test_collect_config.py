@@ -36,7 +36,8 @@ def test_douyin_and_kuaishou_need_the_account_their_token_reads_for() -> None:
     assert skipped["kuaishou"] == "set TRACKER_KUAISHOU_APP_ID"
     assert not {"douyin", "kuaishou"} & set(configs)
     platform_configs(settings(), skipped)
-    assert skipped["douyin"] == "set TRACKER_DOUYIN_ACCESS_TOKEN and TRACKER_DOUYIN_OPEN_ID"
+    assert skipped["douyin"] == ("set TRACKER_DOUYIN_ACCESS_TOKEN and TRACKER_DOUYIN_OPEN_ID, or authorise its "
+                                 "creators in TRACKER_ACCOUNTS_FILE")
     skipped = {}
     configs = platform_configs(settings(douyin_access_token="act.x", douyin_open_id="_000abc",
                                         kuaishou_access_token="k", kuaishou_app_id="ks123"), skipped)

@@ -21,6 +21,8 @@ Configuration (see `tracker settings`):
   TRACKER_COLLECT_BASE_URLS       {"xiaohongshu": "https://provider.example"}
   TRACKER_COLLECT_SOURCES         {"wechat_channels": "export"}
   TRACKER_COLLECT_CADENCE         [[6, 15], [24, 30], [72, 60], [168, 180], [720, 360]]
+  TRACKER_ACCOUNTS_FILE           each creator's token on Douyin, Kuaishou, TikTok, Instagram,
+                                  which read only the authorising account's videos
   TRACKER_<PLATFORM>_* tokens     never printed or logged
 
 \b

@@ -126,6 +126,7 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
     from tracker.registry.importer import import_file, version_of
     from tracker.registry.records import Options
     from tracker.simulate import ServerThread, Simulation
+    from tracker.simulate.owners import write_accounts
     from tracker.store.migrations import migrate
     from tracker.store.store import Store
 
@@ -156,6 +157,11 @@ def start_demo(settings: Settings, campaign: Path, speed: float | None, days_in:
         raise click.ClickException(f"the simulator cannot listen on {settings.simulator_host}:"
                                    f"{settings.simulator_port} ({exc.strerror}); set TRACKER_SIMULATOR_PORT") from exc
     os.environ["TRACKER_COLLECT_SIMULATOR_URL"] = url
+    # the simulator answers as the owner-only APIs do (a token reads its own account's videos
+    # alone): the collectors get every simulated creator's token, as the agency's creators' authorisations
+    sim.owners.enforced = True
+    accounts = write_accounts(sim.population, settings.data_dir.resolve() / "demo" / "accounts.yaml")
+    os.environ["TRACKER_ACCOUNTS_FILE"] = str(accounts)
     ends = max(c.end for c in sim.population.campaigns)
     if ends > datetime.now(UTC) and "max_snapshot_lead_hours" not in settings.model_fields_set:
         # the simulator's clock will run past today: its snapshots are no mistyped dates
@@ -176,6 +182,7 @@ tracker demo: simulator on {url} ({len(sim.population.posts)} posts, clock {sim.
   metrics        {web}/metrics   (tracker_collector_*, tracker_collect_*, tracker_sink_*)
   read endpoint  {read}   (any ClickHouse HTTP client, Grafana's ClickHouse plugin)
   simulator      {url}/_sim/clock   {url}/_sim/truth   POST {url}/_sim/faults
+  accounts       {accounts}   (each creator's token on Douyin, TikTok, Kuaishou, Instagram)
   try            .venv/bin/tracker sql "SELECT platform, count() AS posts, max(as_of) AS latest, sum(views) AS views \
 FROM post_totals FINAL GROUP BY platform ORDER BY posts DESC"
                  TRACKER_COLLECT_SIMULATOR_URL={url} .venv/bin/tracker collect --plan

@@ -41,6 +41,7 @@ Faults (--fault, repeatable): platform:kind[:key=value,...]
 Examples:
   tracker simulate                                  # 200 posts, seed 7, 60x time
   tracker simulate --write-campaign deploy/demo/campaign.yaml
+  tracker simulate --write-accounts accounts.yaml  # owner-only APIs: a token per creator
   tracker simulate --speed 0 --port 0 --export-truth truth.json   # truth again on exit
   tracker simulate --no-serve --export-truth truth.json
 """
@@ -136,6 +137,10 @@ def _faults(texts: tuple[str, ...], path: Path | None) -> list[FaultSpec]:
               callback=_campaign_path,
               help="Write the campaign file (the `tracker posts import` layout; JSON if it ends in .json, "
                    "else YAML) for this population.")
+@click.option("--write-accounts", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Answer as the owner-only APIs do (Douyin, TikTok Display, Kuaishou and Instagram read only the "
+                   "videos of the account that authorised the token) and write every simulated creator's token "
+                   "here: the TRACKER_ACCOUNTS_FILE of a collector reading this simulator.")
 @click.option("--fault", "fault_texts", multiple=True, help="Configure a fault at start (see below); repeatable.")
 @click.option("--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="YAML/JSON list of faults to configure at start.")
@@ -143,7 +148,8 @@ def _faults(texts: tuple[str, ...], path: Path | None) -> list[FaultSpec]:
               help="Serve HTTP; default: serve, except after --write-campaign (which writes and exits).")
 def simulate(posts: int | None, seed: int | None, speed: float | None, host: str | None, port: int | None,
              campaign_start: datetime, start: datetime | None, export_truth: Path | None, write_campaign: Path | None,
-             fault_texts: tuple[str, ...], faults_file: Path | None, serve: bool | None) -> None:
+             write_accounts: Path | None, fault_texts: tuple[str, ...], faults_file: Path | None,
+             serve: bool | None) -> None:
     """Serve a synthetic KOL campaign (tenants, creators across tiers, posts on nine platforms,
     heating nodes) over HTTP in each platform's own response and error formats, on a virtual
     clock: counters are cumulative counts up to the clock's time, so a test can move 30 days
@@ -171,6 +177,12 @@ def simulate(posts: int | None, seed: int | None, speed: float | None, host: str
         sim.faults.add(spec)
     if write_campaign is not None:
         click.echo(f"campaign file: {write_campaign_file(sim.population, write_campaign)}", err=True)
+    if write_accounts is not None:
+        from tracker.simulate.owners import write_accounts as write_accounts_file
+
+        sim.owners.enforced = True
+        click.echo(f"accounts file: {write_accounts_file(sim.population, write_accounts)} (TRACKER_ACCOUNTS_FILE; "
+                   "each creator's token reads its own videos alone)", err=True)
     if export_truth is not None:
         export_truth.parent.mkdir(parents=True, exist_ok=True)
         export_truth.write_bytes(sim.truth_json())

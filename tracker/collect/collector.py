@@ -11,6 +11,14 @@ cadence; failed ones after a growing delay; posts of an open breaker wait. A pos
 is refreshed once the broker confirmed its snapshot: one whose snapshot Kafka did
 not take is a failed refresh (reason ``undelivered``), polled again after the same
 growing delay, and its comments are read again on a later visit.
+
+On an owner-only API (the adapter's ``owner_only``) a batch holds the posts of one account: the
+first post's, filled from the ready queue with more of that account's (the others keep their
+place). A post no account may read (its creator is not in TRACKER_ACCOUNTS_FILE and the platform
+has no platform-wide token) is not polled and not marked unavailable: it waits
+(``Scheduler.wait``, counted in ``tracker_collect_unauthorised_posts``) and is polled as soon as
+the accounts file, reread, authorises its creator. A creator's refused token holds that account
+alone (``PlatformHttp.account_wait``): its posts fail with reason ``auth``, the others go on.
 """
 
 from __future__ import annotations
@@ -20,24 +28,29 @@ import contextlib
 import functools
 import heapq
 import logging
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from aiokafka.errors import KafkaError
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import VARIABLE
 from tracker.collect.cadence import PRIORITIES
 from tracker.collect.clock import Clock
 from tracker.collect.comments import CommentState, read_new
 from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp
 from tracker.collect.model import Observation, PostRef
+from tracker.collect.plan import counted
 from tracker.collect.platforms import Adapter
 from tracker.collect.produce import Producer, outcomes
 from tracker.collect.scheduler import Scheduler
 from tracker.ops import metrics
 
 log = logging.getLogger(__name__)
+LOOKAHEAD = 4
+"""Batches' worth of ready posts looked through for more posts of a batch's account."""
 
 
 @dataclass
@@ -132,25 +145,52 @@ class Collector:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s: refresh failed unexpectedly", r.platform, exc_info=task.exception())
 
+    def _fill(self, r: Runner, now: float) -> bool:
+        """Due posts into the ready queue; False when none was due."""
+        size = r.adapter.batch
+        due = self.scheduler.pop_due(r.platform, now, max(4 * size * r.cfg.concurrency, 64))
+        for slot in due:
+            r.order += 1
+            heapq.heappush(r.ready, (self.scheduler.priority(slot, now), r.order, slot))
+        return bool(due)
+
     def _next_batch(self, r: Runner) -> list[tuple[int, int]]:
-        """Up to one batch of (slot, priority), most important first; defers what the quota refuses."""
+        """Up to one batch of (slot, priority), most important first, of one account on an
+        owner-only API; defers what the quota refuses, sets aside (``wait``) what no account reads."""
         now = self.clock.now()
         size = r.adapter.batch
         if len(r.ready) < size:
-            for slot in self.scheduler.pop_due(r.platform, now, max(4 * size * r.cfg.concurrency, 64)):
-                r.order += 1
-                heapq.heappush(r.ready, (self.scheduler.priority(slot, now), r.order, slot))
+            self._fill(r, now)
+        owned = r.adapter.owner_only
         batch: list[tuple[int, int]] = []
-        while r.ready and len(batch) < size:
+        account: object = None  # the account of the batch (owner-only APIs)
+        aside: list[tuple[int, int, int]] = []  # ready posts of other accounts, back in the queue after
+        while len(batch) < size:
+            if not r.ready and (aside or not owned or not self._fill(r, now)):
+                break  # (waiting posts are skipped, not polled: more due ones may fill the batch)
             prio, _, slot = r.ready[0]
             if not self.scheduler.active(slot):
                 heapq.heappop(r.ready)
                 continue
+            if owned:
+                owner = r.adapter.account_by_creator(self.scheduler.creator_of(slot))
+                if owner is None:
+                    heapq.heappop(r.ready)
+                    self.scheduler.wait(slot, now)
+                    continue
+                if batch and owner is not account:
+                    aside.append(heapq.heappop(r.ready))
+                    if len(aside) >= LOOKAHEAD * size:
+                        break
+                    continue
+                account = owner
             if not batch and not r.http.allows(prio):
                 self._defer_ready(r, now)
                 break
             heapq.heappop(r.ready)
             batch.append((slot, prio))
+        for entry in aside:
+            heapq.heappush(r.ready, entry)
         return batch
 
     def _defer_ready(self, r: Runner, now: float) -> None:
@@ -282,9 +322,54 @@ class Collector:
             if not all(sent):  # read them again on the next visit (duplicates are harmless)
                 self.comment_states[slot] = before
 
+    # -- accounts -------------------------------------------------------------------------
+    def check_accounts(self, force: bool = False) -> bool:
+        """Reread the accounts file when it changed (``Accounts.refresh``); then forget the
+        refusals of the entries it changed and poll at once the waiting posts it now authorises.
+        True when it changed."""
+        changed = False
+        seen: set[int] = set()
+        for r in self.runners:
+            accounts = r.cfg.accounts
+            if accounts is None or id(accounts) in seen:
+                continue
+            seen.add(id(accounts))
+            if accounts.refresh(force):
+                changed = True
+        if not changed:
+            return False
+        now = self.clock.now()
+        for r in self.runners:
+            if r.cfg.accounts is None:
+                continue
+            r.http.release_accounts({c for p, c in r.cfg.accounts.changed if p == r.platform})
+            waiting = self.scheduler.waiting[self.scheduler.pindex[r.platform]]
+            for slot in list(waiting):
+                if r.adapter.account_by_creator(self.scheduler.creator_of(slot)) is not None:
+                    self.scheduler.retry_now(slot, now)
+            self.log_waiting(r.platform, self.waiting_creators(r.platform))
+            r.wake.set()
+        return True
+
+    def waiting_creators(self, platform: str) -> Counter[str]:
+        """Posts waiting for authorisation (``Scheduler.wait``) by creator."""
+        waiting = self.scheduler.waiting[self.scheduler.pindex[platform]]
+        return Counter(self.scheduler.creator_of(slot) for slot in waiting)
+
+    @staticmethod
+    def log_waiting(platform: str, creators: Counter[str]) -> None:
+        """Say which creators' posts wait for authorisation, and what to do (once per change)."""
+        if not creators:
+            return
+        names = sorted(creators, key=lambda c: (-creators[c], c))
+        shown = ", ".join((c or "(no creator_id)") for c in names[:10]) + (" …" if len(names) > 10 else "")
+        log.warning("%s: %s wait for authorisation: add them to %s (%s); until then they are not polled, nor "
+                    "marked unavailable", platform, counted(creators), VARIABLE, shown)
+
     # -- gauges ---------------------------------------------------------------------------
     async def _gauges(self) -> None:
         while True:
+            self.check_accounts()
             self.update_gauges()
             await asyncio.sleep(1.0)
 
@@ -297,6 +382,9 @@ class Collector:
             metrics.COLLECTOR_QUOTA_EXHAUSTED.labels(p).set(1 if left == 0 else 0)
             metrics.COLLECTOR_BREAKER_OPEN.labels(p).set(0 if r.http.breaker.state == "closed" else 1)
             metrics.COLLECT_SCHEDULED.labels(p).set(self.scheduler.live_of(p))
+            if r.adapter.owner_only:
+                metrics.COLLECT_UNAUTHORISED.labels(p).set(len(self.scheduler.waiting[self.scheduler.pindex[p]]))
+                metrics.COLLECTOR_ACCOUNTS_REFUSED.labels(p).set(r.http.accounts_refused())
             due = self.scheduler.next_due(p)
             metrics.COLLECT_LAG.labels(p).set(max(0.0, now - due) if due is not None else 0.0)
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from tracker.collect.accounts import FIELDS as OWNER_ONLY
+from tracker.collect.accounts import VARIABLE, Accounts
 from tracker.errors import ConfigError
 from tracker.settings import Settings
 
@@ -38,6 +40,11 @@ class PlatformConfig:
     source: str = "api"
     secrets: dict[str, SecretStr] = field(default_factory=dict, repr=False)
     options: dict[str, Any] = field(default_factory=dict)
+    accounts: Accounts | None = field(default=None, repr=False, compare=False)
+    """The per-creator accounts of the owner-only APIs (TRACKER_ACCOUNTS_FILE), if any."""
+    fallback: bool = True
+    """Whether ``secrets`` and ``options`` are an account too: the one of every creator without
+    their own entry in ``accounts`` (False: such creators' posts wait for authorisation)."""
 
     def secret(self, name: str) -> str:
         """A credential's value ('' when unset); never log it."""
@@ -82,9 +89,15 @@ def _secrets(settings: Settings) -> dict[str, dict[str, SecretStr]]:
     }
 
 
-def platform_configs(settings: Settings, skipped: dict[str, str] | None = None) -> dict[str, PlatformConfig]:
+def platform_configs(settings: Settings, skipped: dict[str, str] | None = None,
+                     accounts: Accounts | None = None) -> dict[str, PlatformConfig]:
     """Every platform's configuration in force; platforms with no reachable host or without the
-    credential their host needs are left out, each with what to set in ``skipped`` when given."""
+    credential their host needs are left out, each with what to set in ``skipped`` when given.
+
+    An owner-only API (``accounts.FIELDS``) is read with the accounts of ``accounts`` and, for
+    the creators it does not list, with the platform-wide settings: on the platform's own host
+    when its token is set; elsewhere (the simulator, a provider) unless the token is unset and
+    ``accounts`` lists creators of the platform, whose other creators then wait."""
     skipped = {} if skipped is None else skipped
     sim = settings.collect_simulator_url.rstrip("/")
     secrets = _secrets(settings)
@@ -110,14 +123,22 @@ def platform_configs(settings: Settings, skipped: dict[str, str] | None = None) 
                                      f"read its export (TRACKER_COLLECT_SOURCES={{\"{platform}\": \"export\"}})")
             continue
         own_host = adapter == DEFAULTS[platform][0] and not sim and platform not in settings.collect_base_urls
+        owner_only = adapter == DEFAULTS[platform][0] and platform in OWNER_ONLY
+        listed = accounts.listed(platform) if accounts is not None and owner_only else 0
+        token = bool(secrets[platform]["access_token"].get_secret_value()) if owner_only else False
         needed = REQUIRED.get(platform) if own_host else None
         missing = [f"TRACKER_{platform.upper()}_{needed.upper()}"] if needed and \
             not secrets[platform][needed].get_secret_value() else []
         account = ACCOUNT.get(platform) if own_host else None
         if account and not str(getattr(settings, account)).strip():
             missing.append(f"TRACKER_{account.upper()}")
+        if listed and not token:  # the file's accounts read the platform; Kuaishou's app_id is still needed
+            missing = [m for m in missing if m not in (f"TRACKER_{platform.upper()}_ACCESS_TOKEN",
+                                                       "TRACKER_DOUYIN_OPEN_ID")]
         if missing:
-            skipped[platform] = f"set {' and '.join(missing)}"
+            also = f", or authorise its creators in {VARIABLE}" if owner_only and \
+                missing[0].endswith("_ACCESS_TOKEN") else ""
+            skipped[platform] = f"set {' and '.join(missing)}{also}"
             continue
         cfg = PlatformConfig(
             platform=platform, adapter=adapter, base_url=base.rstrip("/"), daily_quota=quota, quota_zone=zone,
@@ -126,6 +147,7 @@ def platform_configs(settings: Settings, skipped: dict[str, str] | None = None) 
             secrets=secrets.get(platform, {}) if adapter != "generic" else secrets["generic"],
             options={"douyin_open_id": settings.douyin_open_id, "kuaishou_app_id": settings.kuaishou_app_id,
                      "generic": settings.collect_generic},
+            accounts=accounts if owner_only else None, fallback=not owner_only or token or not listed,
         )
         out[platform] = _with_limits(cfg, settings.collect_limits.get(platform, {}))
     return out

@@ -9,7 +9,8 @@ alone whether to retry, pause the platform, stop for the day or give up:
 - ``QuotaExhausted``: the platform's budget is spent until it resets; stop asking;
 - ``RiskControl``: a risk-control or captcha answer: back off for a long while and
   report it. tracker never tries to get around one;
-- ``AuthFailed``: credentials missing, expired or rejected: the operator must act;
+- ``AuthFailed``: credentials missing, expired or rejected: the operator must act. On an
+  owner-only API it holds that account alone (``AccountHeld``), never the platform;
 - ``Rejected``: the platform refused this request (bad parameters); not retried.
   ``CursorRejected``: a stale comment cursor; comment reading drops it and starts over.
 """
@@ -82,6 +83,16 @@ class AuthFailed(CollectError):
     """Credentials missing, expired or rejected."""
 
     outcome = "auth"
+
+
+class AccountHeld(AuthFailed):
+    """The account a request would be sent with was refused a moment ago (its token expired or
+    revoked): nothing was sent. The platform's other accounts go on."""
+
+
+class NoAccount(AuthFailed):
+    """No account may read this post: its creator has no entry in TRACKER_ACCOUNTS_FILE and the
+    platform has no platform-wide token. Nothing was sent."""
 
 
 class Rejected(CollectError):

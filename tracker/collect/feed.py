@@ -146,7 +146,8 @@ class RegistryFeed:
                 return True
             end = msg.get("tracking_end")
             tracked = self.scheduler.upsert(post_id, msg["tenant"], msg["platform"], msg["published_at"].timestamp(),
-                                            end.timestamp() if end is not None else None, now, partition)
+                                            end.timestamp() if end is not None else None, now, partition,
+                                            msg.get("creator_id") or "")
             metrics.COLLECT_REGISTRY.labels(name, "applied" if tracked else "no_source").inc()
             return tracked
         start = None if msg["status"] == "cancelled" else msg["start"].timestamp()

@@ -11,7 +11,10 @@ body included); the class alone decides what happens next:
 - quota exhausted: the platform's budget is blocked until its reset;
 - risk control / captcha: the breaker opens for ``risk_backoff`` seconds and the
   answer is reported (log + metric). Nothing tries to get around it;
-- credentials rejected: the breaker opens and the log says which setting to fix.
+- credentials rejected: the breaker opens and the log says which setting to fix; on an owner-only
+  API, where each creator's posts are read with that creator's account, only that account is held
+  (``account_wait``), for the breaker's cooldown doubled at each refusal in a row: the platform's
+  other accounts go on. Rate limits, 5xx and quotas stay the platform's.
 
 Credentials travel in headers wherever the platform accepts them, and nothing
 here logs a URL's query string.
@@ -32,6 +35,7 @@ import httpx
 from aiolimiter import AsyncLimiter
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import VARIABLE, Account
 from tracker.collect.breaker import Breaker
 from tracker.collect.clock import Clock
 from tracker.collect.config import PlatformConfig
@@ -132,6 +136,9 @@ class PlatformHttp:
         self.paused_until = 0.0  # monotonic: Retry-After and risk-control pauses
         self.held = HeldBack(metrics.COLLECTOR_RATE_LIMIT_WAIT.labels(self.platform).inc)
         self.last_problem = ""
+        self.refused: dict[str, tuple[float, int, str]] = {}
+        """Account (creator id, '' = the platform-wide one) → (monotonic time until which it is held,
+        refusals in a row, the platform's answer) after the platform refused its credentials."""
 
     async def aclose(self) -> None:
         self.held.flush()
@@ -142,6 +149,21 @@ class PlatformHttp:
         """Real seconds before this platform takes a request (pause or open breaker)."""
         self.held.flush()
         return max(self.paused_until - time.monotonic(), self.breaker.wait_seconds(), 0.0)
+
+    def account_wait(self, account: Account) -> float:
+        """Real seconds before requests with ``account`` are sent again (0: now)."""
+        held = self.refused.get(account.creator)
+        return max(0.0, held[0] - time.monotonic()) if held is not None else 0.0
+
+    def accounts_refused(self) -> int:
+        """Accounts held now because the platform refused their credentials."""
+        now = time.monotonic()
+        return sum(1 for until, _, _ in self.refused.values() if until > now)
+
+    def release_accounts(self, creators: set[str]) -> None:
+        """Forget the refusals of these accounts (their entries changed: a renewed token is tried at once)."""
+        for creator in creators:
+            self.refused.pop(creator, None)
 
     def note_usage(self, share: float | None) -> None:
         """The platform's own report of the share (0–1) of its rate budget spent; from
@@ -163,15 +185,17 @@ class PlatformHttp:
 
     # -- the request path ---------------------------------------------------------
     async def call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float = 1.0,
-                   aside: bool = False) -> T:
+                   aside: bool = False, account: Account | None = None) -> T:
         """Send ``request`` with retries; returns ``parse(response)`` or raises an ``errors`` class.
         ``aside``: a request to another API of the platform (TikTok's Research API) whose failures
         are its own: sent once, within the rate limit, and whatever it meets (a timeout included)
-        neither opens nor closes the platform's breaker, pauses it or spends its quota."""
+        neither opens nor closes the platform's breaker, pauses it or spends its quota.
+        ``account``: the account of an owner-only API the request is sent with; its credentials
+        refused hold it alone (``AccountHeld`` until then), not the platform."""
         try:
             if aside:
                 return await self._aside(request, parse)
-            return await self._call(request, parse, cost)
+            return await self._call(request, parse, cost, account)
         finally:
             self.held.flush()
 
@@ -184,9 +208,13 @@ class PlatformHttp:
         metrics.COLLECTOR_REQUESTS.labels(self.platform, "ok").inc()
         return result
 
-    async def _call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float) -> T:
+    async def _call(self, request: Request, parse: Callable[[httpx.Response], T], cost: float,
+                    account: Account | None) -> T:
         last: e.CollectError | None = None
         for attempt in range(1, self.d.max_attempts + 1):
+            if account is not None and self.account_wait(account) > 0:
+                raise e.AccountHeld(f"{self.platform}: {account.label} held after its credentials were refused "
+                                    f"({self.refused[account.creator][2]})")
             await self._ready()
             if self.quota.remaining(self.clock.now()) == 0:
                 raise e.QuotaExhausted(f"{self.platform}: daily quota spent")
@@ -196,11 +224,17 @@ class PlatformHttp:
             except e.CollectError as exc:
                 last = exc
                 metrics.COLLECTOR_REQUESTS.labels(self.platform, outcome_label(exc)).inc()
+                if account is not None and isinstance(exc, e.AuthFailed):
+                    self._refuse(account, exc)
+                    self.breaker.settle()
+                    raise
                 if not await self._handle(exc, attempt):
                     self.breaker.settle()
                     raise
                 metrics.COLLECT_RETRIES.labels(self.platform, exc.outcome).inc()
                 continue
+            if account is not None:
+                self.refused.pop(account.creator, None)
             self.breaker.success()
             metrics.COLLECTOR_REQUESTS.labels(self.platform, "ok").inc()
             return result
@@ -275,6 +309,21 @@ class PlatformHttp:
         metrics.COLLECT_BACKOFF_SECONDS.labels(self.platform, exc.outcome).inc(wait)
         await asyncio.sleep(wait)
         return True
+
+    def _refuse(self, account: Account, exc: e.CollectError) -> None:
+        """The platform refused ``account``'s credentials: hold that account alone, for the breaker's
+        cooldown doubled at each refusal in a row (up to the risk backoff), and say what to renew."""
+        _, times, _ = self.refused.get(account.creator, (0.0, 0, ""))
+        hold = min(self.d.breaker_cooldown * 2 ** times, max(self.d.breaker_cooldown, self.d.risk_backoff))
+        self.refused[account.creator] = (time.monotonic() + hold, times + 1, exc.message)
+        if account.creator:
+            log.error("%s rejected the credentials of creator %s (%s): renew its entry in %s; that account is "
+                      "held %.0f s, the other creators' posts go on", self.platform, account.creator, exc.message,
+                      VARIABLE, hold)
+        else:
+            log.error("%s rejected the credentials (%s): set or renew TRACKER_%s_* (see `tracker settings`); the "
+                      "creators with their own entry in %s go on", self.platform, exc.message, self.platform.upper(),
+                      VARIABLE)
 
     def _backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff: uniform(0, min(max, base · 2^attempt))."""

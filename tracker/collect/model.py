@@ -8,10 +8,13 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class PostRef:
-    """One post to read: ``post_id`` is ``<platform>:<platform_post_id>`` (the contract's key)."""
+    """One post to read: ``post_id`` is ``<platform>:<platform_post_id>`` (the contract's key);
+    ``creator`` the registry's creator_id ('' when unknown), whose account reads it on an
+    owner-only API."""
 
     post_id: str
     tenant: str
+    creator: str = ""
 
     @property
     def platform(self) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from datetime import UTC, datetime
 
+from tracker.collect.accounts import VARIABLE
 from tracker.collect.config import PlatformConfig
 from tracker.collect.platforms import Adapter
 from tracker.collect.quota import RESERVE
@@ -17,13 +19,43 @@ def _when(ts: float | None) -> str:
     return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def daily_calls(scheduler: Scheduler, platform: str, batch: int, now: float) -> tuple[float, dict[int, float]]:
-    """Calls per day the current cadence asks for, in total and per priority class."""
+def counted(creators: Counter[str]) -> str:
+    """'12 posts of 3 creators' (posts by creator)."""
+    posts, people = sum(creators.values()), len(creators)
+    return f"{posts} post{'s' if posts != 1 else ''} of {people} creator{'s' if people != 1 else ''}"
+
+
+def waiting(scheduler: Scheduler, adapters: dict[str, Adapter]) -> dict[str, Counter[str]]:
+    """Per owner-only platform, its scheduled posts that no account may read, by creator (one
+    pass over the scheduler): they wait for their creator's authorisation (TRACKER_ACCOUNTS_FILE)."""
+    owned = {name: a for name, a in adapters.items() if a.owner_only}
+    return {platform: Counter({c: n for c, n in creators.items() if owned[platform].account_by_creator(c) is None})
+            for platform, creators in scheduler.creators(owned).items()}
+
+
+def daily_calls(scheduler: Scheduler, platform: str, batch: int, now: float,
+                adapter: Adapter | None = None) -> tuple[float, dict[int, float]]:
+    """Calls per day the current cadence asks for, in total and per priority class. On an
+    owner-only API (``adapter``) a call reads one account's posts: an account with fewer posts
+    than a batch takes a call for them, and posts no account reads take none."""
     per_class: dict[int, float] = {}
+    sizes: dict[str, int] = {}  # creator → posts in the batches of its account
+    if adapter is not None and adapter.owner_only:
+        creators = scheduler.creators([platform]).get(platform, Counter())
+        by_account: Counter[int] = Counter()
+        accounts = {c: adapter.account_by_creator(c) for c in creators}
+        for c, n in creators.items():
+            by_account[id(accounts[c])] += n
+        sizes = {c: by_account[id(a)] if a is not None else 0 for c, a in accounts.items()}
     for slot in scheduler.scheduled(platform):
+        size = batch
+        if sizes:
+            size = min(batch, sizes.get(scheduler.creator_of(slot), batch))
+            if not size:
+                continue
         refreshes = DAY / scheduler.interval(slot, now)
         prio = scheduler.priority(slot, now)
-        per_class[prio] = per_class.get(prio, 0.0) + refreshes / batch
+        per_class[prio] = per_class.get(prio, 0.0) + refreshes / size
     return sum(per_class.values()), per_class
 
 
@@ -40,7 +72,9 @@ def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: d
            skipped: dict[str, str] | None = None) -> str:
     """The plan of every configured platform; ``comments``: (hours between visits, pages per visit)
     when comments are collected, for the most calls they can take beside the counters'; ``skipped``:
-    the platforms not collected, with what to set."""
+    the platforms not collected, with what to set. Posts of an owner-only API that no account may
+    read are listed with their creators, and left out of the refreshes to come."""
+    unauthorised = waiting(scheduler, adapters)
     lines = [f"collection plan at {_when(now)} ({clock_label}); {len(scheduler)} posts in the registry",
              "",
              f"{'platform':<16}{'via':<12}{'tracked':>8}{'due':>6}{'heated':>8}{'young':>7}{'ageing':>8}"
@@ -48,7 +82,7 @@ def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: d
     for platform, cfg in configs.items():
         census = scheduler.census(platform, now)
         adapter = adapters[platform]
-        calls, per_class = daily_calls(scheduler, platform, adapter.batch, now)
+        calls, per_class = daily_calls(scheduler, platform, adapter.batch, now, adapter)
         quota = cfg.daily_quota
         rate = cfg.rate_per_second
         verdict = "fits"
@@ -77,9 +111,23 @@ def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: d
     if skipped:
         lines += ["", "not collected (their posts are not polled):"]
         lines += [f"  {platform:<16}{what}" for platform, what in sorted(skipped.items())]
+    if any(unauthorised.values()):
+        path = next((cfg.accounts.path for cfg in configs.values() if cfg.accounts is not None
+                     and cfg.accounts.path is not None), None)
+        lines += ["", "waiting for authorisation (not polled, not marked unavailable): add each creator's token to "
+                      f"{VARIABLE}" + (f" ({path})" if path else "")]
+        for platform, creators in sorted(unauthorised.items()):
+            if creators:
+                names = sorted(creators, key=lambda c: (-creators[c], c))
+                shown = ", ".join(f"{c or '(no creator_id)'} ({creators[c]})" for c in names[:20])
+                lines.append(f"  {platform:<16}{counted(creators)}: {shown}"
+                             + (f" and {len(names) - 20} more" if len(names) > 20 else ""))
     soon: list[tuple[float, int]] = []
     for platform in configs:
+        adapter = adapters[platform]
         for slot in scheduler.scheduled(platform):
+            if adapter.owner_only and adapter.account_by_creator(scheduler.creator_of(slot)) is None:
+                continue
             soon.append((scheduler.due[slot], slot))
     soon.sort()
     if soon:

@@ -1,7 +1,8 @@
 """Every tracked post, ordered by next-due event time, in a structure that holds millions.
 
 Per post a slot in parallel ``array`` columns (publish time, tracking end, due,
-last observation, platform, tenant, partition, failures: ~45 bytes) plus its id
+last observation, platform, tenant, creator, partition, failures: ~49 bytes; tenants and
+creators are indexes into tables of their names) plus its id
 in one dict; per platform a binary heap of plain ints ``due_second << 24 | slot``
 with lazy deletion: rescheduling pushes a new entry and leaves the old one,
 which is dropped when it surfaces because it no longer equals the slot's due.
@@ -41,6 +42,9 @@ class Scheduler:
         self.tenant_names: list[str] = []
         self.tenant_index: dict[str, int] = {}
         self.tenant = array("H")
+        self.creator_names: list[str] = [""]  # index 0: no creator known
+        self.creator_index: dict[str, int] = {"": 0}
+        self.creator = array("I")
         self.platform = array("B")
         self.partition = array("H")
         self.fails = array("B")
@@ -51,10 +55,13 @@ class Scheduler:
         self.heats: dict[bytes, dict[str, tuple[float, float]]] = {}
         self.heaps: list[list[int]] = [[] for _ in self.platforms]
         self.live = [0] * len(self.platforms)  # scheduled (not in flight) posts per platform
+        self.waiting: list[set[int]] = [set() for _ in self.platforms]
+        """Per platform, posts that came due and were not polled for want of their creator's
+        credentials (``wait``); they leave it when polled again or removed."""
 
     # -- registry ----------------------------------------------------------------
     def upsert(self, post_id: bytes, tenant: str, platform: str, published: float, end: float | None,
-               now: float, partition: int = 0) -> bool:
+               now: float, partition: int = 0, creator: str = "") -> bool:
         """Track a post (or update it); False when its platform is not collected here."""
         p = self.pindex.get(platform)
         if p is None:
@@ -63,6 +70,10 @@ class Scheduler:
         if t is None:
             t = self.tenant_index[tenant] = len(self.tenant_names)
             self.tenant_names.append(tenant)
+        c = self.creator_index.get(creator)
+        if c is None:
+            c = self.creator_index[creator] = len(self.creator_names)
+            self.creator_names.append(creator)
         slot = self.index.get(post_id)
         if slot is None:
             if len(self.keys) > SLOT_MASK:
@@ -70,6 +81,7 @@ class Scheduler:
             slot = self.index[post_id] = len(self.keys)
             self.keys.append(post_id)
             self.tenant.append(t)
+            self.creator.append(c)
             self.platform.append(p)
             self.partition.append(partition)
             self.fails.append(0)
@@ -78,7 +90,9 @@ class Scheduler:
             self.due.append(IDLE)
             self.last.append(0.0)
         else:
-            self.tenant[slot], self.platform[slot], self.partition[slot] = t, p, partition
+            if self.platform[slot] != p:
+                self.waiting[self.platform[slot]].discard(slot)
+            self.tenant[slot], self.creator[slot], self.platform[slot], self.partition[slot] = t, c, p, partition
             self.published[slot] = published
             self.end[slot] = FOREVER if end is None else end
         if self.due[slot] != IN_FLIGHT:
@@ -102,6 +116,7 @@ class Scheduler:
         self.due[slot] = IDLE
         self.keys[slot] = b""
         self.heats.pop(post_id, None)
+        self.waiting[self.platform[slot]].discard(slot)
         return True
 
     def set_heating(self, post_id: bytes, heating_id: str, start: float | None, end: float | None,
@@ -191,6 +206,7 @@ class Scheduler:
         """A refresh at ``observed`` succeeded: schedule the next by the cadence."""
         if not self.active(slot):
             return
+        self.waiting[self.platform[slot]].discard(slot)
         self.fails[slot] = 0
         self.last[slot] = max(self.last[slot], observed)
         self._schedule(slot, self.cadence.next_due(self.last[slot], self.published[slot], self.end[slot],
@@ -200,6 +216,7 @@ class Scheduler:
         """A refresh failed after retries: try again after a growing delay (capped by the cadence)."""
         if not self.active(slot):
             return
+        self.waiting[self.platform[slot]].discard(slot)
         self.fails[slot] = min(self.fails[slot] + 1, 16)
         wait = min(60.0 * 2 ** self.fails[slot], self.interval(slot, now))
         self._schedule(slot, min(now + wait, self.end[slot]) if now < self.end[slot] else None)
@@ -211,14 +228,31 @@ class Scheduler:
         due = now + self.interval(slot, now)
         self._schedule(slot, min(due, self.end[slot]) if now < self.end[slot] else None)
 
+    def wait(self, slot: int, now: float) -> None:
+        """Not polled: no account may read it (its creator is not authorised). It keeps its
+        schedule, one cadence interval on, and is counted in ``waiting`` until it is polled."""
+        if not self.active(slot):
+            return
+        self.defer(slot, now)
+        if self.due[slot] == self.due[slot]:
+            self.waiting[self.platform[slot]].add(slot)
+        else:  # its tracking ended: nothing waits any more
+            self.waiting[self.platform[slot]].discard(slot)
+
     def retry_now(self, slot: int, now: float) -> None:
         """Back in the queue as due now (the request was never sent)."""
         if self.active(slot):
+            self.waiting[self.platform[slot]].discard(slot)
             self._schedule(slot, now)
 
     # -- what a slot is --------------------------------------------------------------
     def ref(self, slot: int) -> PostRef:
-        return PostRef(self.keys[slot].decode(), self.tenant_names[self.tenant[slot]])
+        return PostRef(self.keys[slot].decode(), self.tenant_names[self.tenant[slot]],
+                       self.creator_names[self.creator[slot]])
+
+    def creator_of(self, slot: int) -> str:
+        """The registry's creator_id of a post ('' when unknown)."""
+        return self.creator_names[self.creator[slot]]
 
     def age_hours(self, slot: int, now: float) -> float:
         return (now - self.published[slot]) / HOUR
@@ -246,6 +280,18 @@ class Scheduler:
         due = self.due
         return (slot for slot in self.index.values() if self.platform[slot] == p and due[slot] == due[slot]
                 and due[slot] != IN_FLIGHT)
+
+    def creators(self, platforms: Iterable[str]) -> dict[str, Counter[str]]:
+        """Per platform, its scheduled posts (ended and in-flight ones excluded) counted by creator,
+        in one pass over every post."""
+        by_index: dict[int, Counter[int]] = {self.pindex[p]: Counter() for p in platforms if p in self.pindex}
+        due, platform, creator = self.due, self.platform, self.creator
+        for slot in self.index.values():
+            counts = by_index.get(platform[slot])
+            if counts is not None and due[slot] == due[slot] and due[slot] != IN_FLIGHT:
+                counts[creator[slot]] += 1
+        return {self.platforms[p]: Counter({self.creator_names[c]: n for c, n in counts.items()})
+                for p, counts in by_index.items()}
 
     def census(self, platform: str, now: float) -> dict[str, int]:
         """Counts of a platform's posts: tracked, scheduled, due now, per priority class, ended."""

@@ -15,12 +15,14 @@ from typing import Any
 import httpx
 import mode
 
+from tracker.collect.accounts import Accounts
 from tracker.collect.cadence import Cadence
 from tracker.collect.clock import Clock, SimulatorClock, WallClock
 from tracker.collect.collector import Collector, Options, Runner
 from tracker.collect.config import PlatformConfig, platform_configs
 from tracker.collect.feed import RegistryFeed
 from tracker.collect.http import Discipline, PlatformHttp
+from tracker.collect.plan import waiting
 from tracker.collect.platforms import adapter_for
 from tracker.collect.produce import Producer
 from tracker.collect.scheduler import Scheduler
@@ -54,7 +56,9 @@ class Collection:
         self.settings = settings
         self.skipped: dict[str, str] = {}
         """Platforms not collected, with what to set (their posts wait in the registry)."""
-        self.configs: dict[str, PlatformConfig] = platform_configs(settings, self.skipped)
+        self.accounts = Accounts(settings.accounts_file, settings.accounts_reload_seconds)
+        """Per-creator accounts of the owner-only APIs (TRACKER_ACCOUNTS_FILE), reread when it changes."""
+        self.configs: dict[str, PlatformConfig] = platform_configs(settings, self.skipped, self.accounts)
         self.clock = make_clock(settings)
         self.scheduler = Scheduler(Cadence.from_settings(settings), list(self.configs))
         self.feed = RegistryFeed(settings, self.scheduler, self.clock, group=group)
@@ -84,9 +88,18 @@ class Collection:
         self.feed.on_change.append(wake)
         self.tasks = [asyncio.create_task(self.feed.run(), name="registry-feed"),
                       asyncio.create_task(self.collector.run(), name="collector"),
-                      asyncio.create_task(self._relay(wake), name="collector-wake")]
+                      asyncio.create_task(self._relay(wake), name="collector-wake"),
+                      asyncio.create_task(self._say_waiting(), name="collector-accounts")]
         log.info("collecting %s (%s)", ", ".join(f"{c.platform}→{c.base_url}" for c in self.configs.values()),
                  self.clock.label)
+
+    async def _say_waiting(self) -> None:
+        """Once the registry is loaded: which creators' posts wait for authorisation, per platform."""
+        await self.feed.loaded.wait()
+        if self.collector is not None:
+            adapters = {r.platform: r.adapter for r in self.runners}
+            for platform, creators in waiting(self.scheduler, adapters).items():
+                self.collector.log_waiting(platform, creators)
 
     async def _relay(self, wake: asyncio.Event) -> None:
         while True:

@@ -58,6 +58,10 @@ COLLECTOR_RATE_LIMIT_WAIT = Counter("tracker_collector_rate_limit_wait_seconds_t
                                     "Wall seconds the platform's collection was held back by its rate limit (a "
                                     "request waiting for the limiter, or a Retry-After pause in force), each second "
                                     "counted once: its rate is the share of time held back (0 to 1).", ["platform"])
+COLLECTOR_ACCOUNTS_REFUSED = Gauge("tracker_collector_accounts_refused",
+                                   "Accounts of an owner-only API held because the platform refused their credentials "
+                                   "(expired or revoked token: renew the creator's entry in TRACKER_ACCOUNTS_FILE); "
+                                   "the platform's other accounts go on.", ["platform"])
 COLLECTOR_BREAKER_OPEN = Gauge("tracker_collector_breaker_open",
                                "1 while the platform's circuit breaker is open (requests are not sent).",
                                ["platform"])
@@ -103,6 +107,11 @@ COLLECT_DEFERRED = Counter("tracker_collect_deferred_total",
                            "(heated, young, ageing, old).", ["platform", "priority"])
 COLLECT_SCHEDULED = Gauge("tracker_collect_scheduled_posts", "Posts scheduled for refresh, by platform.",
                           ["platform"])
+COLLECT_UNAUTHORISED = Gauge("tracker_collect_unauthorised_posts",
+                             "Posts of an owner-only API (Douyin, TikTok Display, Kuaishou, Instagram) not polled "
+                             "because no account may read them: their creator has no entry in TRACKER_ACCOUNTS_FILE "
+                             "and the platform no platform-wide token. They wait (never marked unavailable).",
+                             ["platform"])
 COLLECT_LAG = Gauge("tracker_collect_lag_seconds",
                     "Event-time seconds the most overdue refresh of a platform is late (0 = on time).", ["platform"])
 COLLECT_REGISTRY = Counter("tracker_collect_registry_messages_total",

@@ -25,6 +25,7 @@ from tracker.simulate.comments import (
 from tracker.simulate.faults import FaultBook
 from tracker.simulate.groundtruth import post_truth, visible_metrics
 from tracker.simulate.model import Population, Post
+from tracker.simulate.owners import Owners
 from tracker.simulate.population import DEFAULT_CAMPAIGN_START, generate_population
 from tracker.simulate.series import M_INDEX, apply_counter_events, simulate
 from tracker.simulate.truth import PostTruth, Truth
@@ -47,6 +48,9 @@ class Simulation:
         oldest call of the window ages out; None (the default) meters nothing."""
         self.instagram_usage_window = 3600.0
         """Real seconds the Instagram budget above counts calls over (a rolling window)."""
+        self.owners = Owners(population)
+        """Whose videos a token reads on the owner-only APIs (``owners.py``); off by default: every
+        token reads every video."""
         self.posts_requested = posts_requested or len(population.posts)
         self.series, comps = simulate(population)
         self.streams: list[CommentStream] = []

@@ -10,6 +10,11 @@ and nothing about scheduling, retries or Kafka:
 
 Parsing raises ``tracker.collect.errors`` classes, so a body that does not have
 the documented shape is an error, never a snapshot.
+
+An owner-only API (``owner_only``: Douyin, TikTok Display, Kuaishou, Instagram) reads only the
+videos of the account that authorised the token: each post is read with its creator's account
+(``account_of``: the creator's entry in TRACKER_ACCOUNTS_FILE, else the platform-wide settings
+when they are an account), and a call never mixes two accounts' posts (``by_account``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import httpx
 import orjson
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import Account
 from tracker.collect.config import PlatformConfig
 from tracker.collect.counts import count
 from tracker.collect.http import PlatformHttp, Request, retry_after
@@ -57,11 +63,46 @@ class Adapter:
     has_comments: ClassVar[bool] = False
     comments_newest_first: ClassVar[bool] = True
     exposes: ClassVar[tuple[str, ...]] = ()  # what the platform exposes; the rest stays None
+    owner_only: ClassVar[bool] = False  # a token reads only the videos of the account that authorised it
 
     def __init__(self, config: PlatformConfig) -> None:
         self.config = config
         self.platform = config.platform
         self.metrics: tuple[str, ...] = self.exposes
+        self.shared = Account(config.platform, "", dict(config.secrets))
+        """The platform-wide account of the settings (TRACKER_<PLATFORM>_*)."""
+
+    def account_of(self, post: PostRef) -> Account | None:
+        """The account ``post`` is read with: on an owner-only API its creator's own when the
+        accounts file lists it, else the platform-wide one unless that is no account (then None:
+        the post waits for its creator's authorisation). Other APIs: the platform-wide one."""
+        return self.account_by_creator(post.creator)
+
+    def account_by_creator(self, creator: str) -> Account | None:
+        """``account_of`` for the posts of ``creator`` (a registry creator_id, '' when unknown)."""
+        if not self.owner_only:
+            return self.shared
+        if self.config.accounts is not None and creator:
+            own = self.config.accounts.find(self.platform, creator)
+            if own is not None:
+                return own
+        return self.shared if self.config.fallback else None
+
+    def by_account(self, posts: Sequence[PostRef]) -> list[tuple[Account, list[PostRef]]]:
+        """``posts`` grouped by the account each is read with, in first-seen order; NoAccount when
+        one has none (the collector never sends such a post)."""
+        groups: dict[int, tuple[Account, list[PostRef]]] = {}
+        for post in posts:
+            account = self.account_of(post)
+            if account is None:
+                raise e.NoAccount(f"{self.platform}: no account reads {post.post_id} (creator "
+                                  f"{post.creator or '?'}): add it to TRACKER_ACCOUNTS_FILE")
+            groups.setdefault(id(account), (account, []))[1].append(post)
+        return list(groups.values())
+
+    def account_for(self, post: PostRef) -> Account:
+        """``account_of`` for one post; NoAccount when it has none."""
+        return self.by_account([post])[0][0]
 
     @property
     def batch(self) -> int:

@@ -7,7 +7,9 @@ exist only in Xingtu exports (None here). Codes: 2190008 / sub 20028001003,
 20028001008 → token; 2100004 / sub 20028001005 → retry; 2190015 → too frequent.
 An item left out of ``list`` is no longer visible. A comment with ``top`` true is
 pinned on the first page whatever its age. The token goes in the
-``access-token`` header with the authorising account's ``open_id``.
+``access-token`` header with the authorising account's ``open_id``: it reads that account's
+videos alone, so each creator's posts go with that creator's account (TRACKER_ACCOUNTS_FILE),
+one call per account.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import httpx
+from pydantic import SecretStr
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import Account
+from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
@@ -77,14 +82,28 @@ class Douyin(Adapter):
     batch_size = 20
     has_comments = True
     exposes = ("views", "likes", "comments", "shares")
+    owner_only = True
 
-    def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
-        token = self.config.secret("access_token")
-        open_id = self.config.options.get("douyin_open_id") or "tracker"
-        return ({"access-token": token} if token else {}), {"open_id": open_id}
+    def __init__(self, config: PlatformConfig) -> None:
+        super().__init__(config)
+        open_id = config.options.get("douyin_open_id") or "tracker"
+        self.shared = Account(NAME, "", {**config.secrets, "open_id": SecretStr(open_id)})
+
+    @staticmethod
+    def _auth(account: Account) -> tuple[dict[str, str], dict[str, str]]:
+        token = account.get("access_token")
+        return ({"access-token": token} if token else {}), {"open_id": account.get("open_id")}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
-        headers, params = self._auth()
+        found: dict[str, Observation] = {}
+        for account, group in self.by_account(posts):
+            found |= await self._video_data(http, account, group)
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+
+    async def _video_data(self, http: PlatformHttp, account: Account,
+                          posts: Sequence[PostRef]) -> dict[str, Observation]:
+        """One ``video_data`` call for posts of one account: item id → observation of those it listed."""
+        headers, params = self._auth(account)
         request = Request("POST", "/api/douyin/v1/video/video_data/", params,
                           json={"item_ids": [p.platform_post_id for p in posts]}, headers=headers)
 
@@ -102,12 +121,12 @@ class Douyin(Adapter):
                     out[post.platform_post_id] = self.counted(post, item, COUNTERS)
             return out
 
-        found = await http.call(request, parse)
-        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+        return await http.call(request, parse, account=account)
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
-        headers, params = self._auth()
+        account = self.account_for(post)
+        headers, params = self._auth(account)
         query = {**params, "item_id": post.platform_post_id, "count": 50, "cursor": int(cursor or 0)}
 
         def parse(response: httpx.Response) -> CommentPage:
@@ -120,4 +139,4 @@ class Douyin(Adapter):
             nxt = data.get("cursor")
             return CommentPage(comments, str(nxt) if data.get("has_more") and nxt else None)
 
-        return await http.call(Request("GET", "/item/comment/list/", query, headers=headers), parse)
+        return await http.call(Request("GET", "/item/comment/list/", query, headers=headers), parse, account=account)

@@ -8,7 +8,9 @@ never 0. Errors ``{"error":{"code","error_subcode","message"}}``: 190 → token;
 estimated_time_to_regain_access); 1, 2 → retry; 100/33 → media gone; 10 "Not enough
 viewers" → too few viewers for insights (that media's metrics None, the credentials are
 fine); other 10, 200-299 → permission. A comments cursor Instagram refuses (code 100 when
-``after`` was sent) is ``CursorRejected``. The token is a Bearer header.
+``after`` was sent) is ``CursorRejected``. The token is a Bearer header: a media's insights and comments need the token
+of the account that owns it, so each creator's media go with that creator's token
+(TRACKER_ACCOUNTS_FILE).
 
 Every answer may carry the app's usage of its rate budget (``X-Business-Use-Case-Usage``,
 ``X-App-Usage``: per cent of calls, CPU time and total time); the highest share goes to
@@ -26,6 +28,7 @@ import httpx
 import orjson
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import Account
 from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
@@ -142,29 +145,32 @@ class Instagram(Adapter):
     batch_size = 1
     has_comments = True
     exposes = ("views", "likes", "comments", "shares", "saves")
+    owner_only = True
 
     def __init__(self, config: PlatformConfig) -> None:
         super().__init__(config)
         self.asks: dict[str, tuple[str, ...]] = {}
         """Media id → the insights metrics to ask it, for media that do not support all of ``ASKED``."""
 
-    def _headers(self) -> dict[str, str]:
-        token = self.config.secret("access_token")
+    @staticmethod
+    def _headers(account: Account) -> dict[str, str]:
+        token = account.get("access_token")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
-        return [await self._insights(http, post) for post in posts]
+        return [await self._insights(http, post, account) for account, group in self.by_account(posts)
+                for post in group]
 
-    async def _insights(self, http: PlatformHttp, post: PostRef) -> Observation:
+    async def _insights(self, http: PlatformHttp, post: PostRef, account: Account) -> Observation:
         """One media's insights, asked for what its type supports. A media whose type lacks a
         metric asked (UnsupportedMetric) is asked once more, without it and without what its
         ``media_product_type`` lacks (``SUPPORTED``), and then so from the start; the metrics left
         out stay None. Without that, such a media would be refused every time, never measured."""
         asked = self.asks.get(post.post_id, ASKED)
         try:
-            return await self._ask_insights(http, post, asked)
+            return await self._ask_insights(http, post, asked, account)
         except UnsupportedMetric as exc:
-            product = await self._product_type(http, post)
+            product = await self._product_type(http, post, account)
             fewer = tuple(m for m in SUPPORTED.get(product, asked)
                           if m in asked and m not in unsupported(exc.message, asked))
             if not fewer or fewer == asked:
@@ -172,9 +178,9 @@ class Instagram(Adapter):
             log.info("instagram: media %s (%s) lacks %s; asking %s", post.platform_post_id, product or "?",
                      ", ".join(sorted(set(asked) - set(fewer))), ",".join(fewer))
             self.asks[post.post_id] = fewer
-            return await self._ask_insights(http, post, fewer)
+            return await self._ask_insights(http, post, fewer, account)
 
-    async def _product_type(self, http: PlatformHttp, post: PostRef) -> str:
+    async def _product_type(self, http: PlatformHttp, post: PostRef, account: Account) -> str:
         """The media's ``media_product_type`` (FEED, REELS, STORY…), '' when it does not say."""
         def parse(response: httpx.Response) -> str:
             body = check(response, http)
@@ -182,10 +188,11 @@ class Instagram(Adapter):
             return kind.upper() if isinstance(kind, str) else ""
 
         request = Request("GET", f"/{post.platform_post_id}", {"fields": "id,media_type,media_product_type"},
-                          headers=self._headers())
-        return await http.call(request, parse)
+                          headers=self._headers(account))
+        return await http.call(request, parse, account=account)
 
-    async def _ask_insights(self, http: PlatformHttp, post: PostRef, asked: Sequence[str]) -> Observation:
+    async def _ask_insights(self, http: PlatformHttp, post: PostRef, asked: Sequence[str],
+                            account: Account) -> Observation:
         def parse(response: httpx.Response) -> Observation:
             try:
                 body = check(response, http)
@@ -205,11 +212,12 @@ class Instagram(Adapter):
             return self.observation(post, values)
 
         request = Request("GET", f"/{post.platform_post_id}/insights", {"metric": ",".join(asked)},
-                          headers=self._headers())
-        return await http.call(request, parse)
+                          headers=self._headers(account))
+        return await http.call(request, parse, account=account)
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
+        account = self.account_for(post)
         params = {"fields": "id,text,timestamp,username,like_count", "limit": 50}
         if cursor:
             params["after"] = cursor
@@ -233,4 +241,4 @@ class Instagram(Adapter):
             return CommentPage(comments, after if more and isinstance(after, str) else None)
 
         return await http.call(Request("GET", f"/{post.platform_post_id}/comments", params,
-                                       headers=self._headers()), parse)
+                                       headers=self._headers(account)), parse, account=account)

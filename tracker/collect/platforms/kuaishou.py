@@ -5,7 +5,9 @@ anything else is ``{"result": <code>, "error_msg"}`` (on HTTP 200 too). Kuaishou
 has no shares, saves or comment list. 100200105 → photo gone; 100200100/100200101
 → token; 100100402-404 → too frequent; 200100410 → daily limit; others retry
 when the status is 5xx. The open platform takes app_id and access_token as
-query parameters (its only documented way).
+query parameters (its only documented way). A token reads the authorising user's
+videos alone: each creator's posts go with that creator's token (TRACKER_ACCOUNTS_FILE); the
+app_id is the app's (TRACKER_KUAISHOU_APP_ID).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Kuaishou(Adapter):
     name = NAME
     batch_size = 1
     exposes = ("views", "likes", "comments")
+    owner_only = True
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
         out = []
@@ -57,7 +60,8 @@ class Kuaishou(Adapter):
                 return self.counted(post, info, (("views", "view_count"), ("likes", "like_count"),
                                                  ("comments", "comment_count")))
 
+            account = self.account_for(post)
             params = {"app_id": self.config.options.get("kuaishou_app_id") or "",
-                      "access_token": self.config.secret("access_token"), "photo_id": post.platform_post_id}
-            out.append(await http.call(Request("GET", "/openapi/photo/info", params), parse))
+                      "access_token": account.get("access_token"), "photo_id": post.platform_post_id}
+            out.append(await http.call(Request("GET", "/openapi/photo/info", params), parse, account=account))
         return out

@@ -19,8 +19,10 @@ timeout or a lost connection: the query is a request aside (``PlatformHttp.call`
 failures never count against the platform's breaker. Without a Research token saves stay None.
 
 Two tokens, each a Bearer header: the Display API takes the creator's user token
-(``act.…``, TRACKER_TIKTOK_ACCESS_TOKEN), the Research API a client token (``clt.…``,
-TRACKER_TIKTOK_RESEARCH_TOKEN; for comments the access token is tried when it is unset). A
+(``act.…``: the creator's entry in TRACKER_ACCOUNTS_FILE, else TRACKER_TIKTOK_ACCESS_TOKEN), which
+reads that creator's own videos alone, so one Display call per account; the Research API an app's
+client token (``clt.…``, TRACKER_TIKTOK_RESEARCH_TOKEN; for comments the post's user token is
+tried when it is unset), which reads any public video. A
 Research answer that refuses the token or says its quota is spent fails comments and saves alone
 (``ResearchFailed``, logged with the setting to fix) and holds the Research API until the
 breaker's cooldown or the quota's reset: it never opens the breaker or spends the quota that
@@ -38,6 +40,7 @@ from datetime import date
 import httpx
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import Account
 from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, outcome_label, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
@@ -107,6 +110,7 @@ class TikTok(Adapter):
     has_comments = True
     comments_newest_first = False
     exposes = ("views", "likes", "comments", "shares")
+    owner_only = True  # the Display API; the Research API reads any public video with the app's token
 
     def __init__(self, config: PlatformConfig) -> None:
         super().__init__(config)
@@ -115,14 +119,35 @@ class TikTok(Adapter):
         self.research_refused_until = 0.0  # monotonic: comments and saves wait until then after a refusal
         self.research_refusal: ResearchFailed | None = None
 
-    def _headers(self, research: bool = False) -> dict[str, str]:
-        token = (self.config.secret("research_token") if research else "") or self.config.secret("access_token")
+    def _headers(self, account: Account | None = None) -> dict[str, str]:
+        """The Display API's header with ``account``'s user token; without one the Research API's
+        (the client token, else the platform-wide user token)."""
+        if account is not None:
+            token = account.get("access_token")
+        else:
+            token = self.config.secret("research_token") or self.config.secret("access_token")
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
+        found: dict[str, Observation] = {}
+        published: dict[str, date] = {}
+        for account, group in self.by_account(posts):
+            seen, days = await self._display(http, account, group)
+            found |= seen
+            published |= days
+        for vid, (saves, rounded) in (await self.saves(http, published)).items():
+            found[vid].metrics["saves"] = saves
+            found[vid].rounded += ("saves",) if rounded else ()
+        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+
+    async def _display(self, http: PlatformHttp, account: Account,
+                       posts: Sequence[PostRef]) -> tuple[dict[str, Observation], dict[str, date]]:
+        """One Display video query for posts of one account: (id → observation of the videos it
+        returned, id → UTC publish day of those whose saves to look up)."""
         reads_saves = "saves" in self.metrics
         request = Request("POST", "/v2/video/query/", {"fields": f"{FIELDS},create_time" if reads_saves else FIELDS},
-                          json={"filters": {"video_ids": [p.platform_post_id for p in posts]}}, headers=self._headers())
+                          json={"filters": {"video_ids": [p.platform_post_id for p in posts]}},
+                          headers=self._headers(account))
 
         by_id = {p.platform_post_id: p for p in posts}
 
@@ -139,11 +164,7 @@ class TikTok(Adapter):
                         published[str(vid)] = from_unix(video["create_time"], "create_time", NAME).date()
             return out, published
 
-        found, published = await http.call(request, parse)
-        for vid, (saves, rounded) in (await self.saves(http, published)).items():
-            found[vid].metrics["saves"] = saves
-            found[vid].rounded += ("saves",) if rounded else ()
-        return [found.get(p.platform_post_id) or self.unavailable(p) for p in posts]
+        return await http.call(request, parse, account=account)
 
     async def saves(self, http: PlatformHttp, published: dict[str, date]) -> dict[str, tuple[int | None, bool]]:
         """Saves (``favorites_count``, rounded or not) of videos (id → UTC publish day): one Research
@@ -194,7 +215,7 @@ class TikTok(Adapter):
         follow: dict[str, object] = {}
         for _ in range(RESEARCH_PAGES):
             request = Request("POST", "/v2/research/video/query/", {"fields": RESEARCH_FIELDS},
-                              json=body | follow, headers=self._headers(research=True))
+                              json=body | follow, headers=self._headers())
             nxt = await http.call(request, parse, aside=True)
             if nxt is None or wanted.issubset(found):
                 break
@@ -248,6 +269,7 @@ class TikTok(Adapter):
                 raise e.InvalidResponse("tiktok: data.cursor is not an offset")
             return CommentPage(comments, str(nxt) if data.get("has_more") else None, resume=str(nxt))
 
+        research = None if self.config.secret("research_token") else self.account_of(post)
         request = Request("POST", "/v2/research/video/comment/list/", {"fields": COMMENT_FIELDS}, json=body,
-                          headers=self._headers(research=True))
+                          headers=self._headers(research))
         return await http.call(request, parse)

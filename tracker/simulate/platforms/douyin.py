@@ -15,6 +15,10 @@ Envelope ``{"data":{…,"error_code","description"},"extra":{"error_code","descr
 - Faults: expired token → 2190008 / sub 20028001008; 5xx → HTTP 5xx with 2100004 / sub
   20028001005 [sim status]; rate limit → HTTP 429 + Retry-After with 2100005 [sim].
   Missing open_id or bad ids → 2100005 [sim].
+- Owners (``sim.owners.enforced``, ``owners.py``): the ``access-token`` header reads the videos
+  of its own account alone, named by ``open_id``: another account's items are left out of
+  ``list``, their comments answered 2100005; an unknown token, or an open_id not the token's,
+  → 2190002 / sub 20028001003 [sim]; an account in ``sim.owners.expired`` → 2190008.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
+from tracker.simulate.owners import Reader
 from tracker.simulate.platforms.base import (
     counter_form,
     edges,
@@ -41,6 +46,7 @@ _ERRORS = {
     2190008: (20028001008, "access_token过期,请刷新或重新授权"),
     2100004: (20028001005, "系统繁忙，此时请开发者稍候再试"),
     2100005: (0, "参数不合法"),
+    2190002: (20028001003, "access_token无效"),
     2190015: (0, "请求太频繁，请稍后再试"),
 }
 
@@ -69,13 +75,25 @@ def fault_response(spec: FaultSpec, sim: Simulation, path: str) -> web.Response:
 def routes(sim: Simulation) -> list[web.RouteDef]:
     """The Douyin endpoints."""
 
+    def reader(request: web.Request) -> Reader | web.Response:
+        """Whose videos the request's token reads, or the refusal."""
+        who = sim.owners.reader(NAME, request.headers.get("access-token"))
+        if who.problem == "expired":
+            return envelope(sim, {}, 2190008)
+        if who.problem or (who.account is not None and request.query.get("open_id") != who.account):
+            return envelope(sim, {}, 2190002)
+        return who
+
     async def video_data(request: web.Request) -> web.Response:
         body = await json_body(request)
         ids = body.get("item_ids") or body.get("video_ids") or []
         if not request.query.get("open_id") or not isinstance(ids, list) or not ids or len(ids) > 20:
             return envelope(sim, {}, 2100005)
+        who = reader(request)
+        if isinstance(who, web.Response):
+            return who
         ts = sim.clock.timestamp()
-        found = sim.find_all(NAME, ids, ts)
+        found = [p for p in sim.find_all(NAME, ids, ts) if who.reads(p)]
         items = []
         for post, c in zip(found, sim.counts(found, ts), strict=True):
             stats = counter_form(sim, post.platform_post_id, {
@@ -91,7 +109,12 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
     async def comment_list(request: web.Request) -> web.Response:
         ts = sim.clock.timestamp()
         post = sim.find(NAME, request.query.get("item_id", ""), ts)
-        if not request.query.get("open_id") or post is None:
+        if not request.query.get("open_id"):
+            return envelope(sim, {"list": [], "cursor": 0, "has_more": False}, 2100005)
+        who = reader(request)
+        if isinstance(who, web.Response):
+            return who
+        if post is None or not who.reads(post):
             return envelope(sim, {"list": [], "cursor": 0, "has_more": False}, 2100005)
         size = int_param(request, "count", 10, 1, 50)
         cursor = int_param(request, "cursor", 0, 0, 2**62)

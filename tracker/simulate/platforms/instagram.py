@@ -15,6 +15,10 @@
 - ``GET /instagram/{media-id}/comments?fields=id,text,timestamp,username,like_count&limit
   (≤50, def 25)&after=`` → ``{"data":[…],"paging":{"cursors":{"before","after"},"next"?}}``,
   newest first; stop when ``next`` is missing.
+- Owners (``sim.owners.enforced``, ``owners.py``): the token (Bearer or ``access_token``) reads
+  the media of its own account alone: another account's media → 400 code 100 subcode 33, as
+  a missing one ("cannot be loaded due to missing permissions"); an unknown token → 400 code
+  190 subcode 467, an expired one → 190/463.
 - Errors ``{"error":{"message","type","code","error_subcode"?,"fbtrace_id"}}``: expired
   token → 400 code 190/463; rate limit → 429 + Retry-After, code 80002 and
   ``X-Business-Use-Case-Usage``; quota → 403 code 4 with ``X-App-Usage``; 5xx → code 2
@@ -39,6 +43,7 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
+from tracker.simulate.owners import bearer
 from tracker.simulate.platforms.base import (
     decode_cursor,
     edges,
@@ -136,8 +141,12 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         return edges(sim).instagram_product.get(post.platform_post_id, default)
 
     def find(request: web.Request) -> tuple[Post | None, float]:
+        """The media asked, None when it is gone or not the token's account's."""
         ts = sim.clock.timestamp()
-        return sim.find(NAME, request.match_info["media_id"], ts), ts
+        post = sim.find(NAME, request.match_info["media_id"], ts)
+        who = sim.owners.reader(NAME, bearer(request.headers.get("Authorization")) or
+                                request.query.get("access_token"))
+        return (post if post is not None and who.reads(post) else None), ts
 
     async def media(request: web.Request) -> web.Response:
         post, ts = find(request)
@@ -206,6 +215,12 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
 
     def metered(handler: Handler) -> Handler:
         async def answer(request: web.Request) -> web.Response:
+            who = sim.owners.reader(NAME, bearer(request.headers.get("Authorization")) or
+                                    request.query.get("access_token"))
+            if who.problem == "expired":
+                return error("Error validating access token: Session has expired.", 190, 400, 463)
+            if who.problem:
+                return error("Invalid OAuth access token - Cannot parse access token", 190, 400, 467)
             headers, wait = meter.spend()
             if wait is not None:
                 return error("There have been too many calls to this Instagram account.", 80002, 429, 2446079,

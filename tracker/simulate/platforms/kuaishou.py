@@ -6,6 +6,9 @@
 - ``GET /kuaishou/openapi/photo/list?app_id&access_token&open_id&cursor&count(≤200)`` →
   ``{"result":1,"video_list":[…],"cursor":<last photo_id>}`` newest first; the account is
   chosen by ``open_id`` [sim: the real API uses the token's user].
+- Owners (``sim.owners.enforced``, ``owners.py``): ``access_token`` reads the photos of its own
+  account alone: another account's photo → 100200105 not found; ``photo/list`` lists the
+  token's account. An unknown token → 100200103, an expired one → 100200101 [sim].
 - Errors ``{"result":<code>,"error_msg"}``: not found 100200105 [sim]; expired token
   100200101 [sim]; rate limit 100100402 on HTTP 429 + Retry-After; quota 200100410;
   5xx → result 2 on HTTP 5xx [sim].
@@ -50,16 +53,26 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
                 "create_time": int(post.published_at.timestamp() * 1000), "like_count": counts["likes"],
                 "comment_count": counts["comments"], "view_count": counts["views"], "pending": False})
 
+    def refusal(problem: str) -> web.Response:
+        return error(100200101, "accessToken.expired") if problem == "expired" else \
+            error(100200103, "accessToken.invalid")
+
     async def photo_info(request: web.Request) -> web.Response:
+        who = sim.owners.reader(NAME, request.query.get("access_token"))
+        if who.problem:
+            return refusal(who.problem)
         ts = sim.clock.timestamp()
         post = sim.find(NAME, request.query.get("photo_id", ""), ts)
-        if post is None:
+        if post is None or not who.reads(post):
             return error(100200105, "photo not found")
         return json_response({"result": 1, "video_info": info(post, sim.counts([post], ts)[0])})
 
     async def photo_list(request: web.Request) -> web.Response:
+        who = sim.owners.reader(NAME, request.query.get("access_token"))
+        if who.problem:
+            return refusal(who.problem)
         ts = sim.clock.timestamp()
-        open_id = request.query.get("open_id", "")
+        open_id = who.account or request.query.get("open_id", "")
         mine = [p for p in sim.population.posts
                 if p.platform == NAME and p.extra.get("account_id") == open_id and sim.live(p, ts)]
         mine.sort(key=lambda p: (p.published_at, p.platform_post_id), reverse=True)

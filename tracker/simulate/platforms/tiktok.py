@@ -17,6 +17,9 @@ Envelope ``{"data":{…},"error":{"code":"ok","message":"","log_id"}}``; success
 - Tokens [sim]: with ``edges(sim).tiktok_tokens`` the Display API takes only ``Bearer act.…``
   and the Research API only ``Bearer clt.…`` (else 401 access_token_invalid). Display counters
   as ``edges(sim).counter_forms`` says.
+- Owners (``sim.owners.enforced``, ``owners.py``): the Display API's Bearer user token reads the
+  videos of its own account alone: another account's are left out of ``data.videos``; an
+  unknown or expired token → 401 access_token_invalid. The Research API reads any public video.
 - Errors: expired token → 401 access_token_invalid; rate limit → 429 rate_limit_exceeded
   + Retry-After; quota (Research daily) → 429 rate_limit_exceeded with Retry-After = seconds
   to 00:00 UTC of the simulated clock; 5xx → internal_error; bad input → 400 invalid_params.
@@ -30,6 +33,7 @@ from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.model import Post
+from tracker.simulate.owners import bearer
 from tracker.simulate.platforms.base import (
     counter_form,
     edges,
@@ -110,12 +114,15 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
     async def display_query(request: web.Request) -> web.Response:
         if (denied := refused(request, "act.")) is not None:
             return denied
+        who = sim.owners.reader(NAME, bearer(request.headers.get("Authorization")))
+        if who.problem:
+            return error(sim, "access_token_invalid", 401)
         fields = fields_of(request, DISPLAY_FIELDS)
         ids = ((await json_body(request)).get("filters") or {}).get("video_ids")
         if fields is None or not isinstance(ids, list) or not ids or len(ids) > 20:
             return error(sim, "invalid_params", 400)
         ts = sim.clock.timestamp()
-        found = sim.find_all(NAME, ids, ts)
+        found = [p for p in sim.find_all(NAME, ids, ts) if who.reads(p)]
         return ok(sim, {"videos": [counter_form(sim, p.platform_post_id, video(p, c, fields, False))
                                    for p, c in zip(found, sim.counts(found, ts), strict=True)]})
 
