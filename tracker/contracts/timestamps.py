@@ -78,12 +78,9 @@ def ahead_of_sending(observed: datetime, sent: datetime, lead_hours: float) -> s
     more than ``lead_hours`` after it was sent (a mistyped year, a date read in the wrong
     century), or None. Its time would move its tenant's clock ahead and close every post's
     tracking window; ``lead_hours`` ≤ 0 accepts any time (a simulator running ahead)."""
-    if lead_hours <= 0:
+    span = _beyond(observed, sent, lead_hours) if lead_hours > 0 else None
+    if span is None:
         return None
-    lead = (observed - sent).total_seconds() / 3600
-    if lead <= lead_hours:
-        return None
-    span = f"{lead / 24:,.0f} days" if lead >= 48 else f"{lead:.0f} h"
     return (f"observed_at {format_ts(observed)} is {span} after the snapshot was sent ({format_ts(sent)}): "
             f"a wrong date? Times more than {LEAD_SETTING}={lead_hours:g} h ahead are refused: one would "
             "close the tracking window of every post of its tenant")
@@ -103,11 +100,16 @@ def before_publish(observed: datetime, published: datetime | None) -> str | None
     observed more than ``BEFORE_PUBLISH_HOURS`` earlier (a mistyped year, a day and month
     swapped), or None. A 2020 snapshot of a 2025 post would make its curve five years long and
     read its whole life as one late rise; None when the publish time is not known."""
-    if published is None:
+    span = None if published is None else _beyond(published, observed, BEFORE_PUBLISH_HOURS)
+    if span is None:
         return None
-    early = (published - observed).total_seconds() / 3600
-    if early <= BEFORE_PUBLISH_HOURS:
-        return None
-    span = f"{early / 24:,.0f} days" if early >= 48 else f"{early:.0f} h"
     return (f"observed_at {format_ts(observed)} is {span} {BEFORE_PUBLISH} ({format_ts(published)}): "
             "one of the two dates is wrong")
+
+
+def _beyond(later: datetime, earlier: datetime, hours: float) -> str | None:
+    """How long ``later`` follows ``earlier`` ("3 days", "30 h") when that is more than ``hours``, else None."""
+    gap = (later - earlier).total_seconds() / 3600
+    if gap <= hours:
+        return None
+    return f"{gap / 24:,.0f} days" if gap >= 48 else f"{gap:.0f} h"
