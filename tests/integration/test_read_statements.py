@@ -84,3 +84,27 @@ def test_tracker_sql_refuses_several_statements_through_the_endpoint(store: Stor
         assert "Multi-statements are not allowed" in refused.output and "one statement per query" in refused.output
         one = runner.invoke(main, ["sql", "-f", "JSONEachRow", "SELECT post_id FROM posts;"], env=env)
         assert (one.exit_code, one.stdout) == (0, '{"post_id":"p1"}\n'), one.output
+
+
+def test_a_default_format_carries_no_second_statement(store: Store, engine_url: str, tmp_path: Path) -> None:
+    """The endpoint appends ``FORMAT <default_format>`` to the checked statement: a format that is
+    not a name (``TSV; SELECT …``) would run a second statement nothing checked — for a tenant
+    token, one that reads another database or another tenant's rows."""
+    seed(store, "p1")
+    settings = make_store_settings(engine_url, str(store.database), tmp_path / "data", read_password="admin-pw",
+                                   read_tenant_tokens=f"{GLOBEX}=globex")  # fmt: skip
+    smuggled = "TSV; SELECT name FROM system.databases"
+    with running_read_endpoint(settings) as endpoint:
+        for key in (GLOBEX, "admin-pw"):
+            for response in (
+                httpx.get(endpoint.url, params={"query": "SELECT 1", "default_format": smuggled},
+                          headers={"X-ClickHouse-Key": key}),
+                httpx.post(endpoint.url, content=b"SELECT 1",
+                           headers={"X-ClickHouse-Key": key, "X-ClickHouse-Format": smuggled}),
+            ):  # fmt: skip
+                assert response.status_code == 404, response.text
+                assert response.headers.get("X-ClickHouse-Exception-Code") == "73"
+                assert "system" not in response.text.replace("system.databases", "")
+            named = httpx.get(endpoint.url, params={"query": "SELECT 1", "default_format": "JSONEachRow"},
+                              headers={"X-ClickHouse-Key": key})
+            assert (named.status_code, named.text) == (200, '{"1":1}\n')

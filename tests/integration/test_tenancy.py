@@ -56,6 +56,9 @@ def assert_no_acme(response: httpx.Response, sql: str) -> None:
     assert not leaked, f"{sql!r} leaked {leaked}: {response.text[:400]}"
 
 
+FEE_IN_ERROR = "toUInt8(if(cost_id = 'douyin:5:fee', concat(tenant, ' ', toString(amount)), '1')) = 1"
+"""1 on every row but acme's douyin:5 fee, whose tenant and amount it would name in a parse error."""
+
 ANSWERED = {
     "SELECT tenant, post_id FROM posts": "globex\tdouyin:1\n",
     "SELECT tenant, post_id FROM posts FINAL WHERE tenant = 'acme' OR 1 = 1": "globex\tdouyin:1\n",
@@ -75,6 +78,11 @@ ANSWERED = {
     "SELECT count() FROM v_money WHERE tenant = 'acme'": "0\n",
     "SELECT count() FROM v_creator_scorecard": "1\n",
     "SELECT 1": "1\n",
+    "SELECT count() FROM posts AS p CROSS JOIN cost_lines AS c": "1\n",
+    "SELECT count() FROM posts AS p, cost_lines AS c WHERE c.post_id = p.post_id": "1\n",
+    # the engine would move a WHERE condition to PREWHERE, which it runs before the tenant filter
+    f"SELECT count() FROM cost_lines WHERE version = 1 AND {FEE_IN_ERROR}": "1\n",
+    f"SELECT count() FROM (SELECT * FROM cost_lines) WHERE version = 1 AND {FEE_IN_ERROR}": "1\n",
 }
 
 REFUSED = [
@@ -105,6 +113,14 @@ REFUSED = [
     "SHOW TABLES",
     "INSERT INTO cost_lines (tenant, cost_id) VALUES ('globex', 'x')",
     "SELECT * FROM posts INTO OUTFILE '{outfile}'",
+    f"SELECT count() FROM cost_lines PREWHERE {FEE_IN_ERROR}",
+    f"SELECT (SELECT count() FROM cost_lines PREWHERE {FEE_IN_ERROR})",
+    "SELECT file('{secret}')",
+    "SELECT toUInt8(file('{secret}'))",  # an error of the engine's analysis would name the contents
+    "SELECT count() FROM posts WHERE startsWith(file('{secret}'), 'TRACKER')",
+    "SELECT arrayMap(file, ['{secret}'])",
+    "SELECT dictGet('{other}.fees', 'fee', 1)",
+    "SELECT hasColumnInTable('{other_name}', 'posts', 'fee')",
 ]
 
 
@@ -125,8 +141,10 @@ def test_tenant_token_cannot_reach_other_rows_by_any_sql(scoped: tuple[ReadEndpo
     endpoint, store = scoped
     other = f"`{store.database}_other`"
     outfile = tmp_path / "written-by-a-reader.tsv"
+    secret = tmp_path / "tracker.env"  # a file of the process's, e.g. its settings
+    secret.write_text("TRACKER_READ_TENANT_TOKENS=acme-token ACME10\n")
     for template in REFUSED:
-        sql = template.format(other=other, outfile=outfile)
+        sql = template.format(other=other, other_name=f"{store.database}_other", outfile=outfile, secret=secret)
         response = ask(endpoint, sql)
         assert response.status_code != 200, f"{sql!r} was answered: {response.text[:300]}"
         assert_no_acme(response, sql)

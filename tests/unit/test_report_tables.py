@@ -18,7 +18,9 @@ from tracker.store.tenancy import (
     Catalog,
     QueryError,
     check_ast,
+    check_clauses,
     check_query_tree,
+    denied_names,
     parse_tokens,
     server_grants,
     strip_format,
@@ -143,6 +145,24 @@ def test_engine_dumps_decide_what_a_tenant_may_read() -> None:
     with pytest.raises(QueryError, match="OUTFILE"):
         check_ast("SelectWithUnionQuery (children 3)\n ExpressionList (children 1)\n Literal \'/tmp/x\'\n"
                   " Identifier TSVRaw\n", CATALOG)
+
+
+def test_a_tenant_query_names_no_function_reading_past_its_rows_and_no_prewhere() -> None:
+    names = denied_names([("file", "", 0), ("dictGetString", "", 0), ("dictHas", "", 0), ("joinGet", "", 0),
+                          ("lower", "", 1), ("lcase", "lower", 1), ("FILE_ALIAS", "file", 1), ("concat", "", 0)])
+    assert names == {"file", "dictGetString", "dictHas", "joinGet", "file_alias"}
+    catalog = Catalog("tracker", frozenset({"posts"}), frozenset(), frozenset({"tracker"}), names)
+    select = "SelectWithUnionQuery (children 2)\n ExpressionList (children 1)\n  SelectQuery (children 1)\n"
+    check_ast(select + "   Function concat (children 1)\n    Identifier dict_terms\n Identifier TSVRaw\n", catalog)
+    for node in ("Function file", "Function File_Alias", "Function dictGetString", "Function dictHas",
+                 "Function joinGet", "Identifier file"):  # the last one as in arrayMap(file, […])
+        with pytest.raises(QueryError, match=f"function {node.split()[1]}\\(\\) is not allowed"):
+            check_ast(select + f"   {node} (children 1)\n Identifier TSVRaw\n", catalog)
+    check_clauses("QUERY id: 0\n  JOIN TREE\n    IDENTIFIER id: 1, identifier: posts\n  WHERE\n")
+    with pytest.raises(QueryError, match="PREWHERE"):
+        check_clauses("QUERY id: 0\n  JOIN TREE\n    QUERY id: 2, is_subquery: 1\n      PREWHERE\n")
+    check_query_tree("    CROSS JOIN id: 3\n      TABLE EXPRESSION\n        TABLE id: 4, table_name: tracker.posts\n",
+                     CATALOG)  # a join's label, not a table
 
 
 def test_strip_format_takes_the_engines_last_line() -> None:

@@ -6,8 +6,9 @@ ClickHouse plugin, clickhouse-connect, curl and ``tracker sql`` can query it:
 - ``GET|HEAD /ping`` (and ``GET /`` without a query) answer ``Ok.``;
 - ``GET /?query=…``; ``POST /`` with the query in the body, or in ``query``
   with the body appended on a new line; multipart forms with a ``query`` field;
-- ``database``, ``default_format`` (default TabSeparated) and ``param_<name>``
-  parameters; every other parameter is a ClickHouse setting for this query;
+- ``database``, ``default_format`` (default TabSeparated; a format's name and
+  nothing more) and ``param_<name>`` parameters; every other parameter is a
+  ClickHouse setting for this query;
 - one statement per query (a trailing ``;`` is fine), as the engine parses it;
 - the engine writes the output bytes in whatever FORMAT is asked;
 - errors carry ClickHouse's HTTP status, ``X-ClickHouse-Exception-Code`` and
@@ -131,6 +132,21 @@ def content_type(fmt: str | None) -> str:
     return "application/octet-stream"
 
 
+FORMAT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+UNKNOWN_FORMAT = 73
+
+
+def format_name(name: str) -> str:
+    """``name`` (``default_format``, ``X-ClickHouse-Format``) when it can be a format's name.
+
+    The query runs with ``FORMAT <name>`` appended, so anything else would be more SQL after
+    the checked statement (``TSV; SELECT …`` a second, unchecked one)."""
+    if not FORMAT_NAME.fullmatch(name):
+        raise QueryError(f"Code: {UNKNOWN_FORMAT}. DB::Exception: Unknown output format {name!r}. (UNKNOWN_FORMAT)",
+                         UNKNOWN_FORMAT)
+    return name
+
+
 def error_response(message: str, code: int | None, status: int | None = None) -> web.Response:
     """A ClickHouse-style error: status by code, message body, exception-code header."""
     headers = {"X-ClickHouse-Exception-Code": str(code if code is not None else 1002)}
@@ -245,7 +261,8 @@ async def query(request: web.Request) -> web.StreamResponse:
         text = await _query_text(request, params)
         if not text.strip():
             return error_response("Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)", 62)
-        default_format = params.get("default_format") or request.headers.get("X-ClickHouse-Format") or "TabSeparated"
+        default_format = format_name(params.get("default_format") or request.headers.get("X-ClickHouse-Format")
+                                     or "TabSeparated")
         database = params.get("database") or request.headers.get("X-ClickHouse-Database") or None
         engine_settings, parameters = _split_params(params)
         used = {k: v for k, v in parameters.items() if re.search(r"\{\s*" + re.escape(k) + r"\s*:", text)}

@@ -18,17 +18,23 @@ user, so the read endpoint enforces it with what the engine does accept,
 on a separate engine session per tenant token:
 
 1. the session (a ``ReaderStore`` one) sets ``additional_table_filters`` —
-   ``tenant = '<tenant>'`` on every base table of the tracker database — and
-   then ``readonly = 1``, so the engine refuses any query that tries to
-   change or drop a setting (a ``SETTINGS`` clause, ``SET``), and every table
-   function that reads outside the database (``file``, ``url``, ``remote``,
-   ``executable`` …);
+   ``tenant = '<tenant>'`` on every base table of the tracker database —,
+   ``optimize_move_to_prewhere = 0`` (the engine applies the filters after
+   PREWHERE: a condition moved there would be evaluated on every tenant's
+   rows and name their values in its errors) and then ``readonly = 1``, so
+   the engine refuses any query that tries to change or drop a setting (a
+   ``SETTINGS`` clause, ``SET``), and every table function that reads
+   outside the database (``file``, ``url``, ``remote``, ``executable`` …);
 2. before running a query, the engine parses it: ``formatQuery`` (one
-   statement, canonical text), ``EXPLAIN AST`` (no table function, no table
-   or identifier naming another database) and ``EXPLAIN QUERY TREE`` (every
-   resolved table is a table or view of the tracker database with a
-   ``tenant`` column, or a harmless system table). Objects are taken from
-   the engine's own output, never from matching strings in the query.
+   statement, canonical text), ``EXPLAIN AST`` (no table function, no
+   function that reads past the tables' rows such as ``file()`` or
+   ``dictGet()``, no table or identifier naming another database),
+   ``EXPLAIN QUERY TREE run_passes = 0`` (no ``PREWHERE``) and ``EXPLAIN
+   QUERY TREE`` (every resolved table is a table or view of the tracker
+   database with a ``tenant`` column, or a harmless system table). Objects
+   are taken from the engine's own output, never from matching strings in
+   the query; the checks that come before the analysis (which runs constant
+   expressions and scalar subqueries) are those whose objects it would run.
 
 The filters reach every read of a base table — in joins, subqueries, UNION,
 ``IN``, CTEs and inside views — and the object check keeps out what they do
@@ -62,6 +68,21 @@ SHARED_TABLES = frozenset({"fx_rates", "emv_unit_values"})
 """Reference tables whose tenant '' rows are global (FX rates, default EMV unit values)."""
 HARMLESS_SYSTEM_TABLES = frozenset({"system.one", "system.settings"})
 """``SELECT 1`` reads system.one; HTTP clients read their session's settings on connect."""
+DENIED_FUNCTIONS = frozenset({
+    "file",  # any file the process can read: the embedded engine checks no user_files_path
+    "joinGet", "joinGetOrNull",  # Join tables, which no tenant filter covers
+    "hasColumnInTable",  # other databases' tables
+    "getServerSetting", "getMergeTreeSetting", "getMacro", "showCertificate", "getClientHTTPHeader",
+    "filesystemAvailable", "filesystemCapacity", "filesystemUnreserved",  # the server's configuration and disks
+})  # fmt: skip
+"""Functions that read past the rows of a query's tables; a tenant query naming one is refused."""
+DENIED_FUNCTION_PREFIX = "dict"
+"""``dictGet*``, ``dictHas``, ``dictIsIn`` …: a dictionary reads its source with no tenant filter."""
+SCOPED_SESSION = {"optimize_move_to_prewhere": 0, "allow_introspection_functions": 0}
+"""Settings of a tenant's session besides the read limits. The engine runs PREWHERE before
+``additional_table_filters``, so a condition moved there would see other tenants' rows (and name
+their values in its errors); with WHERE kept in place the tenant filter comes first. Introspection
+functions read the engine's own binary, nothing a tenant needs."""
 ACCESS_DENIED = 497
 EXPLAIN_FORMAT = "TSVRaw"
 
@@ -69,7 +90,7 @@ BAD_ARGUMENTS = 36
 SESSIONS_PER_THREAD = 4
 """Engine sessions a reader pool thread keeps, one per time limit asked for (the configured one too)."""
 
-_TABLE_NODE = re.compile(r"^\s*(TABLE|TABLE_FUNCTION)\b(.*)$")
+_TABLE_NODE = re.compile(r"^\s*(TABLE|TABLE_FUNCTION)\b(?! EXPRESSION$)(.*)$")  # not a join's label line
 _TABLE_NAME = re.compile(r"\btable_name: ([^,\s]+)")
 _AST_LINE = re.compile(r"^(\s*)(\w+)(?: (\S+))?")
 
@@ -120,11 +141,32 @@ class Catalog:
     tables: frozenset[str]
     views: frozenset[str]
     databases: frozenset[str]
+    functions: frozenset[str] = frozenset()
+    """Names that call a denied function, as written (case-insensitive ones lower-cased)."""
 
     def allowed(self) -> frozenset[str]:
         """Fully qualified names a tenant query may resolve to."""
         names = {f"{self.database}.{n}" for n in self.tables | self.views}
         return frozenset(names | HARMLESS_SYSTEM_TABLES)
+
+    def denies(self, name: str) -> bool:
+        """True when ``name``, as a query writes it, calls (an alias of) a denied function."""
+        return name in self.functions or name.lower() in self.functions
+
+
+def denied_function(name: str) -> bool:
+    """True for a function that reads past the rows of a query's tables (``DENIED_FUNCTIONS``)."""
+    return name in DENIED_FUNCTIONS or name.startswith(DENIED_FUNCTION_PREFIX)
+
+
+def denied_names(functions: Iterable[tuple[str, str, int]]) -> frozenset[str]:
+    """The names that reach a denied function, from (name, alias_to, case_insensitive) rows of
+    ``system.functions``: the engine resolves aliases, and some names in any case."""
+    names = set()
+    for name, alias_to, case_insensitive in functions:
+        if denied_function(alias_to or name):
+            names.add(name.lower() if case_insensitive else name)
+    return frozenset(names)
 
 
 def read_catalog(store: Store | Reader, database: str | None = None) -> Catalog:
@@ -139,11 +181,13 @@ def read_catalog(store: Store | Reader, database: str | None = None) -> Catalog:
         {"db": db},
     ).rows
     databases = query("SELECT name FROM system.databases", None).rows
+    functions = query("SELECT name, alias_to, case_insensitive FROM system.functions", None).rows
     return Catalog(
         database=db,
         tables=frozenset(str(n) for n, is_view in rows if not is_view),
         views=frozenset(str(n) for n, is_view in rows if is_view),
         databases=frozenset(str(r[0]) for r in databases),
+        functions=denied_names((str(n), str(a), int(ci)) for n, a, ci in functions),
     )
 
 
@@ -152,7 +196,9 @@ def refuse(message: str) -> QueryError:
 
 
 def check_ast(explain_ast: str, catalog: Catalog) -> None:
-    """Refuse table functions, names of other databases and output files in the engine's AST dump."""
+    """Refuse table functions, denied functions, names of other databases and output files in the
+    engine's AST dump (taken before the engine analyses the query, which runs constant
+    expressions and scalar subqueries and reports their errors)."""
     lines = explain_ast.strip("\n").splitlines()
     top = [line.strip() for line in lines[1:] if re.match(r"^ \S", line)]  # children of the root
     if not lines or not lines[0].startswith("SelectWithUnionQuery") or any(
@@ -171,12 +217,22 @@ def check_ast(explain_ast: str, catalog: Catalog) -> None:
         stack.append((depth, kind))
         if kind == "Function" and parent == "TableExpression":
             raise refuse(f"table function {name}() is not allowed")
+        if kind in ("Function", "Identifier") and catalog.denies(name):  # arrayMap(file, …) calls file too
+            raise refuse(f"function {name}() is not allowed")
         if kind == "TableIdentifier" and name in HARMLESS_SYSTEM_TABLES:
             continue
         if kind in ("TableIdentifier", "Identifier") and "." in name:
             head = name.split(".", 1)[0].strip("`\"")
             if head in others or (kind == "TableIdentifier" and head != catalog.database):
                 raise refuse(f"{name} is outside the tracker database")
+
+
+def check_clauses(explain_tree: str) -> None:
+    """Refuse a PREWHERE clause anywhere in the engine's query tree, taken before analysis
+    (``run_passes = 0``): the engine evaluates PREWHERE before ``additional_table_filters``,
+    on every tenant's rows."""
+    if any(line.strip() == "PREWHERE" for line in explain_tree.splitlines()):
+        raise refuse("PREWHERE is not allowed (write the condition in WHERE)")
 
 
 def check_query_tree(explain_tree: str, catalog: Catalog) -> None:
@@ -318,7 +374,8 @@ class ScopedStore(ReaderStore):
 
     def __init__(self, settings: Settings, tenant: str, catalog: Catalog) -> None:
         filters = table_filters(catalog.database, tenant, catalog.tables)
-        super().__init__(settings, {**reader_limits(settings), "additional_table_filters": filters}, threads=1)
+        session = {**reader_limits(settings), **SCOPED_SESSION, "additional_table_filters": filters}
+        super().__init__(settings, session, threads=1)
         self.tenant = tenant
         self.catalog = catalog
 
@@ -328,6 +385,9 @@ class ScopedStore(ReaderStore):
         statement, fmt = strip_format(await self.statement(text))
         ast = await self.raw_query(f"EXPLAIN AST {statement}\nFORMAT {EXPLAIN_FORMAT}", parameters)
         check_ast(ast.decode(), self.catalog)
+        parsed = await self.raw_query(f"EXPLAIN QUERY TREE run_passes = 0 {statement}\nFORMAT {EXPLAIN_FORMAT}",
+                                      parameters)
+        check_clauses(parsed.decode())
         try:
             tree = await self.raw_query(f"EXPLAIN QUERY TREE {statement}\nFORMAT {EXPLAIN_FORMAT}", parameters)
         except QueryError as exc:
