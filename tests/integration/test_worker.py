@@ -434,3 +434,27 @@ def test_a_post_deleted_from_the_registry_resolves_its_open_alerts(kafka: str, t
         assert states(tombstoned) == [("resolved", "removed from the registry")]
     finally:
         worker.stop()
+
+
+def test_another_tenants_messages_for_a_registered_post_go_to_the_dlq(kafka: str, tracker_topics: str,
+                                                                       tmp_path: Path) -> None:
+    """A post is one tenant's: a second tenant's registry entry for it took its state over (acme's
+    snapshots were then stored under globex's campaign, its alerts named globex's), and a snapshot sent
+    with the wrong tenant moved the post's rows to that tenant. Both go to the DLQ with the reason."""
+    worker = WorkerProcess(kafka, tracker_topics, tmp_path).start()
+    try:
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(0)]))
+        worker.wait_for("SELECT count() FROM posts FINAL", 1)
+        globex = json.loads(registry(0, tenant="globex")[1]) | {"campaign_id": "gx-launch"}
+        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [(post_id(0).encode(), json.dumps(globex).encode())]))
+        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snapshot(0, 0, tenant="globex"),
+                                                                  *(snapshot(0, k) for k in range(1, 4))]))
+        worker.wait_for("SELECT count() FROM dlq", 2)
+        worker.wait_for("SELECT count() FROM snapshots FINAL", 3)
+        reasons = [r[0] for r in worker.client().query("SELECT reason FROM dlq").result_rows]
+        assert all("is registered to tenant 'acme'" in r and "says tenant 'globex'" in r for r in reasons), reasons
+        rows = worker.client().query("SELECT DISTINCT tenant, campaign_id FROM post_totals FINAL").result_rows
+        assert rows == [("acme", "c0")], rows
+        assert worker.scalar("SELECT count() FROM posts FINAL WHERE tenant = 'globex'") == 0
+    finally:
+        worker.stop()

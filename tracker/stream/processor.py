@@ -263,6 +263,21 @@ def decode_or_reject(source: Source, raw: bytes | None, out: Output,
         return None
 
 
+KINDS = {t.SNAPSHOTS: "snapshot", t.POSTS: "registry entry", t.HEATING: "heating node", t.COMMENTS: "comment"}
+
+
+def refusal(topic: str, m: dict[str, Any], state: PostState) -> str | None:
+    """Why a valid message cannot apply to its post as the post's state stands, or None: another
+    tenant's message for a post registered to one tenant (it took the post's state over: its rows,
+    alerts and digests under the other tenant's name), or a snapshot ``before_its_publish``."""
+    reg = state.registry
+    if reg is not None and not reg.get("deleted") and state.tenant and m["tenant"] != state.tenant:
+        return (f"post {m['post_id']} is registered to tenant {state.tenant!r}; this {KINDS.get(topic, 'message')} "
+                f"says tenant {m['tenant']!r}: a post belongs to one tenant. Fix the tenant it was sent with, or "
+                "delete the post from the other tenant's registry first")
+    return before_its_publish(m, state) if topic == t.SNAPSHOTS else None
+
+
 def before_its_publish(m: dict[str, Any], state: PostState) -> str | None:
     """Why snapshot ``m`` cannot be its post's (``before_publish``: observed over a day before
     the publish time its registry entry gives), or None, also before the entry arrives."""

@@ -43,8 +43,8 @@ from tracker.stream.processor import (
     Output,
     Processor,
     Source,
-    before_its_publish,
     decode_or_reject,
+    refusal,
     reject,
     wrong_partition,
 )
@@ -303,9 +303,9 @@ class Worker:
                 if state is None:
                     state = states[key] = table_get(key)
                 homes[key] = partition
-                early = before_its_publish(message, state) if topic == t.SNAPSHOTS else None
-                if early is not None:
-                    reject(source, raw, early, out)
+                refused = refusal(topic, message, state)
+                if refused is not None:
+                    reject(source, raw, refused, out)
                     sends.append(await self._to_dlq(source, out))
                     continue
                 apply(source, message, state, out)
