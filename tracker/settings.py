@@ -182,16 +182,24 @@ class Settings(BaseSettings):
     weibo_access_token: SecretStr = Field(SecretStr(""), description="Weibo open API access token.")
     douyin_access_token: SecretStr = Field(SecretStr(""), description="Douyin open platform user access token (scope video.data.bind): reads the videos of the account that authorised it alone, the account of every creator TRACKER_ACCOUNTS_FILE does not list.")
     douyin_open_id: str = Field("", description="open_id of the Douyin account that authorised the token.")
+    douyin_client_key: str = Field("", description="client_key of the Douyin app creators authorise: with it the collector refreshes the access token of a creator whose TRACKER_ACCOUNTS_FILE entry carries a refresh_token (Douyin's refresh takes no client_secret).")
     kuaishou_app_id: str = Field("", description="Kuaishou open platform app_id.")
+    kuaishou_app_secret: SecretStr = Field(SecretStr(""), description="Kuaishou open platform app_secret: with TRACKER_KUAISHOU_APP_ID the collector refreshes the access token of a creator whose TRACKER_ACCOUNTS_FILE entry carries a refresh_token.")
     kuaishou_access_token: SecretStr = Field(SecretStr(""), description="Kuaishou open platform access token: reads the authorising user's videos alone, those of every creator TRACKER_ACCOUNTS_FILE does not list.")
     tiktok_access_token: SecretStr = Field(SecretStr(""), description="TikTok Display API user token (act.…) for video metrics: reads the authorising user's videos alone, those of every creator TRACKER_ACCOUNTS_FILE does not list.")
-    tiktok_research_token: SecretStr = Field(SecretStr(""), description="TikTok Research API client token (clt.…) for comments and saves (favorites_count); empty = TikTok saves stay null and the access token is tried for comments.")
+    tiktok_client_key: str = Field("", description="Client key of the TikTok app creators authorise (Display API): with TRACKER_TIKTOK_CLIENT_SECRET the collector refreshes the user token of a creator whose TRACKER_ACCOUNTS_FILE entry carries a refresh_token.")
+    tiktok_client_secret: SecretStr = Field(SecretStr(""), description="Client secret of the TikTok app of TRACKER_TIKTOK_CLIENT_KEY.")
+    tiktok_research_token: SecretStr = Field(SecretStr(""), description="TikTok Research API client token (clt.…, valid 2 h) for comments and saves (favorites_count), used as given; empty, and no research client set = TikTok saves stay null and the access token is tried for comments.")
+    tiktok_research_client_key: str = Field("", description="Client key of your TikTok research client (a Research API project's, not the app creators authorise): with TRACKER_TIKTOK_RESEARCH_CLIENT_SECRET the collector obtains the Research API's client token itself and renews it before it expires and when refused (TRACKER_TIKTOK_RESEARCH_TOKEN, if set, is used until refused).")
+    tiktok_research_client_secret: SecretStr = Field(SecretStr(""), description="Client secret of the research client of TRACKER_TIKTOK_RESEARCH_CLIENT_KEY.")
     instagram_access_token: SecretStr = Field(SecretStr(""), description="Instagram Graph API token (creator-authorised): reads the media of that account alone, those of every creator TRACKER_ACCOUNTS_FILE does not list.")
     accounts_file: Path | None = Field(
         None, description="YAML/JSON file of per-creator tokens of the owner-only APIs (Douyin, TikTok Display, "
                           "Kuaishou, Instagram), which read only the videos of the account that authorised the "
-                          "token: platform → creator_id → {access_token[, open_id]} (README: Authorising creators). Creators "
-                          "it does not list are read with the platform-wide TRACKER_<PLATFORM>_* token, if any.")
+                          "token: platform → creator_id → {access_token[, open_id][, refresh_token]} (README: Authorising "
+                          "creators). Creators it does not list are read with the platform-wide TRACKER_<PLATFORM>_* token, "
+                          "if any. Tokens the collector renews are kept in <TRACKER_DATA_DIR>/collect/tokens.json, never "
+                          "written back here.")
     accounts_reload_seconds: float = Field(
         30.0, ge=0, description="How often the collector looks whether TRACKER_ACCOUNTS_FILE changed and rereads it "
                                 "(0 = read at start only).")

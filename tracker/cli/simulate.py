@@ -26,6 +26,7 @@ Endpoints (base URL printed at start):
   /xiaohongshu/api/sns/web/v1/feed (POST)  /xiaohongshu/api/sns/web/v2/comment/page
   /tiktok/v2/video/query/  /tiktok/v2/research/video/query/  /tiktok/v2/research/video/comment/list/
   /instagram/{media-id}[/insights|/comments]   /{platform}/export?format=csv|json
+  tokens: /tiktok/v2/oauth/token/ (POST)  /douyin/oauth/refresh_token/ (POST)  /kuaishou/oauth2/refresh_token
 Control:
   GET /_sim/truth  POST /_sim/advance?hours=N  GET|POST|DELETE /_sim/faults
   GET /_sim/campaign  GET|POST /_sim/clock?set=&speed=  GET /_sim/health

@@ -9,7 +9,7 @@ creator's id in the registry (``creator_id``), YAML or JSON::
     douyin:
       cr-0001: {access_token: act.1a2b..., open_id: _000QxZ...}   # open_id comes with the token
     tiktok:
-      cr-0002: {access_token: act.9f8e...}                         # Display API user token
+      cr-0002: {access_token: act.9f8e..., refresh_token: rft.5c6d...}   # Display API user token
     kuaishou:
       cr-0003: {access_token: 3a4b...}       # the app_id stays TRACKER_KUAISHOU_APP_ID
     instagram:
@@ -21,6 +21,11 @@ of a creator with neither is not polled: it waits, counted, and ``tracker collec
 its creator. The collector looks at the file again every ``TRACKER_ACCOUNTS_RELOAD_SECONDS`` and
 reads it when it changed; a file that no longer reads keeps the accounts in force (logged).
 Tokens are never logged nor shown in an error.
+
+An entry may carry the creator's ``refresh_token`` (Douyin, TikTok, Kuaishou, ``OPTIONAL``): the
+collector then renews that creator's access token itself (``renewal.py``). The renewed tokens are
+the account in force (``Accounts.renew``) in place of the file's entry, which tracker never
+rewrites, until that entry changes.
 """
 
 from __future__ import annotations
@@ -50,6 +55,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
 """What an account holds on each owner-only platform, all of it required: the user token and, on
 Douyin, the open_id of the account that authorised it. Kuaishou's app_id is the app's, not the
 creator's (TRACKER_KUAISHOU_APP_ID)."""
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "douyin": ("refresh_token",),
+    "tiktok": ("refresh_token",),
+    "kuaishou": ("refresh_token",),
+    "instagram": (),
+}
+"""What an entry may hold besides: the refresh token that came with the access token, with which
+the collector renews it (the platform's app credentials set)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,17 +136,19 @@ def parse(text: bytes, path: Path) -> Table:
                 raise ConfigError(f"{_where(path, platform)}: creator id {creator!r} is no text: write the "
                                   f"creator_id of the registry, quoted when it looks like a number")
             name = f"{platform}.{creator}"
+            keys = FIELDS[platform] + OPTIONAL[platform]
+            takes = ", ".join(FIELDS[platform]) + "".join(f"[, {k}]" for k in OPTIONAL[platform])
             if not isinstance(entry, dict):
-                raise ConfigError(f"{_where(path, name)}: expected a mapping "
-                                  f"{{{', '.join(FIELDS[platform])}}}, got {type(entry).__name__}")
-            unknown = [str(k) for k in entry if k not in FIELDS[platform]]
+                raise ConfigError(f"{_where(path, name)}: expected a mapping {{{takes}}}, got {type(entry).__name__}")
+            unknown = [str(k) for k in entry if k not in keys]
             if unknown:
                 raise ConfigError(f"{_where(path, name)}: unknown key {unknown[0]!r}"
-                                  f"{_closest(unknown[0], FIELDS[platform])}; {platform} takes "
-                                  f"{', '.join(FIELDS[platform])}")
+                                  f"{_closest(unknown[0], keys)}; {platform} takes {takes}")
             values: dict[str, SecretStr] = {}
-            for key in FIELDS[platform]:
+            for key in keys:
                 value = entry.get(key)
+                if key in OPTIONAL[platform] and value is None:
+                    continue
                 if value is None or (isinstance(value, str) and not value.strip()):
                     raise ConfigError(f"{_where(path, name)}: no {key}")
                 if not isinstance(value, str):
@@ -181,10 +196,26 @@ class Accounts:
         self.changed: set[tuple[str, str]] = set()
         """(platform, creator) of the entries the last change added, altered or removed."""
         self.problem = ""
+        self.renewed: dict[tuple[str, str], Account] = {}
+        """(platform, creator) → the account with its renewed tokens, in force instead of the file's
+        entry until that entry changes (``renewal.py``)."""
 
     def find(self, platform: str, creator: str) -> Account | None:
-        """The account the file lists for this creator on this platform, if any."""
+        """The account in force for this creator on this platform, if any: its renewed tokens, else
+        the file's entry."""
+        return self.renewed.get((platform, creator)) or self.entry(platform, creator)
+
+    def entry(self, platform: str, creator: str) -> Account | None:
+        """The file's own entry for this creator on this platform, if any."""
         return self.table.get(platform, {}).get(creator)
+
+    def renew(self, account: Account) -> None:
+        """``account`` (renewed tokens of a creator the file lists) is in force from now on."""
+        self.renewed[(account.platform, account.creator)] = account
+
+    def forget(self, platform: str, creator: str) -> None:
+        """The file's entry is in force again for this creator."""
+        self.renewed.pop((platform, creator), None)
 
     def listed(self, platform: str) -> int:
         """How many creators the file authorises on ``platform``."""
@@ -211,6 +242,8 @@ class Accounts:
         if not changed:
             return False
         self.table, self.changed = table, changed
+        for key in changed:  # an edited entry wins over the tokens renewed from it
+            self.renewed.pop(key, None)
         self.version += 1
         log.info("%s reread: %s", _where(self.path),
                  ", ".join(f"{p} {len(c)} creator(s)" for p, c in table.items()) or "no accounts")

@@ -18,7 +18,9 @@ place). A post no account may read (its creator is not in TRACKER_ACCOUNTS_FILE 
 has no platform-wide token) is not polled and not marked unavailable: it waits
 (``Scheduler.wait``, counted in ``tracker_collect_unauthorised_posts``) and is polled as soon as
 the accounts file, reread, authorises its creator. A creator's refused token holds that account
-alone (``PlatformHttp.account_wait``): its posts fail with reason ``auth``, the others go on.
+alone (``PlatformHttp.account_wait``): its posts fail with reason ``auth``, the others go on. A
+refused token the collector could renew (``renewal.py``) fails nothing: the batch is polled again at
+once with the renewed token (``TokenRenewed``).
 """
 
 from __future__ import annotations
@@ -205,7 +207,7 @@ class Collector:
         refs = [self.scheduler.ref(slot) for slot in slots]
         try:
             observations = await r.adapter.fetch_metrics(r.http, refs)
-        except e.CircuitOpen:
+        except (e.CircuitOpen, e.TokenRenewed):  # nothing read: due again now (the breaker decides when)
             for slot in slots:
                 self.scheduler.retry_now(slot, self.clock.now())
             return

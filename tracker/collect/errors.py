@@ -10,7 +10,9 @@ alone whether to retry, pause the platform, stop for the day or give up:
 - ``RiskControl``: a risk-control or captcha answer: back off for a long while and
   report it. tracker never tries to get around one;
 - ``AuthFailed``: credentials missing, expired or rejected: the operator must act. On an
-  owner-only API it holds that account alone (``AccountHeld``), never the platform;
+  owner-only API it holds that account alone (``AccountHeld``), never the platform, unless the
+  account's token could be renewed (``TokenRenewed``: asked again at once). ``RefreshRefused``:
+  a token endpoint refused a grant (a refresh token expired or revoked, or the app's credentials);
 - ``Rejected``: the platform refused this request (bad parameters); not retried.
   ``CursorRejected``: a stale comment cursor; comment reading drops it and starts over.
 """
@@ -93,6 +95,23 @@ class AccountHeld(AuthFailed):
 class NoAccount(AuthFailed):
     """No account may read this post: its creator has no entry in TRACKER_ACCOUNTS_FILE and the
     platform has no platform-wide token. Nothing was sent."""
+
+
+class RefreshRefused(AuthFailed):
+    """A token endpoint refused a grant: the refresh token expired, was rotated away or revoked
+    (the creator must authorise the app again), or, with ``client``, the app's own credentials
+    (a setting to fix). Retrying the same grant cannot help."""
+
+    def __init__(self, message: str, *, code: object = None, client: bool = False) -> None:
+        super().__init__(message, code=code)
+        self.client = client
+
+
+class TokenRenewed(CollectError):
+    """The platform refused an account's token and the collector renewed it: nothing was read,
+    and the same posts are asked again at once with the renewed token. Not a failure."""
+
+    outcome = "renewed"
 
 
 class Rejected(CollectError):

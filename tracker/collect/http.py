@@ -14,7 +14,9 @@ body included); the class alone decides what happens next:
 - credentials rejected: the breaker opens and the log says which setting to fix; on an owner-only
   API, where each creator's posts are read with that creator's account, only that account is held
   (``account_wait``), for the breaker's cooldown doubled at each refusal in a row: the platform's
-  other accounts go on. Rate limits, 5xx and quotas stay the platform's.
+  other accounts go on. Rate limits, 5xx and quotas stay the platform's. Where the account's token
+  can be renewed (``renew``, set by ``renewal.Renewals``), it is renewed first and the request
+  answered ``TokenRenewed``: its posts are asked again at once, with the renewed token.
 
 Credentials travel in headers wherever the platform accepts them, and nothing
 here logs a URL's query string.
@@ -27,7 +29,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -61,6 +63,8 @@ class Request:
     params: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    data: dict[str, str] | None = None
+    """A form body (application/x-www-form-urlencoded), as the token endpoints take."""
 
 
 class HeldBack:
@@ -139,6 +143,9 @@ class PlatformHttp:
         self.refused: dict[str, tuple[float, int, str]] = {}
         """Account (creator id, '' = the platform-wide one) → (monotonic time until which it is held,
         refusals in a row, the platform's answer) after the platform refused its credentials."""
+        self.renew: Callable[[Account], Awaitable[bool]] | None = None
+        """Called when the platform refused an account's credentials: True when the account now has
+        a renewed token to be asked again with (``renewal.Renewals.after_refusal``)."""
 
     async def aclose(self) -> None:
         self.held.flush()
@@ -225,8 +232,11 @@ class PlatformHttp:
                 last = exc
                 metrics.COLLECTOR_REQUESTS.labels(self.platform, outcome_label(exc)).inc()
                 if account is not None and isinstance(exc, e.AuthFailed):
-                    self._refuse(account, exc)
                     self.breaker.settle()
+                    if self.renew is not None and await self.renew(account):
+                        raise e.TokenRenewed(f"{self.platform}: the token of {account.label} was renewed after "
+                                             f"a refusal ({exc.message})") from None
+                    self._refuse(account, exc)
                     raise
                 if not await self._handle(exc, attempt):
                     self.breaker.settle()
@@ -257,7 +267,8 @@ class PlatformHttp:
             started = time.perf_counter()
             try:
                 response = await self.client.request(request.method, request.path, params=request.params or None,
-                                                     json=request.json, headers=request.headers or None)
+                                                     json=request.json, data=request.data,
+                                                     headers=request.headers or None)
             except httpx.TimeoutException as exc:
                 raise e.Timeout(f"{self.platform} {request.path}: {type(exc).__name__}") from None
             except httpx.HTTPError as exc:

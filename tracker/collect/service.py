@@ -25,7 +25,9 @@ from tracker.collect.http import Discipline, PlatformHttp
 from tracker.collect.plan import waiting
 from tracker.collect.platforms import adapter_for
 from tracker.collect.produce import Producer
+from tracker.collect.renewal import Renewals
 from tracker.collect.scheduler import Scheduler
+from tracker.collect.tokens import STATE_FILE, TokenState
 from tracker.ops import metrics
 from tracker.ops.logs import hold_back_repeats
 from tracker.settings import Settings
@@ -60,6 +62,8 @@ class Collection:
         """Per-creator accounts of the owner-only APIs (TRACKER_ACCOUNTS_FILE), reread when it changes."""
         self.configs: dict[str, PlatformConfig] = platform_configs(settings, self.skipped, self.accounts)
         self.clock = make_clock(settings)
+        self.renewals = Renewals(self.accounts, TokenState(settings.data_dir / STATE_FILE), self.clock)
+        """Creators' tokens renewed from their refresh tokens, kept under the data directory."""
         self.scheduler = Scheduler(Cadence.from_settings(settings), list(self.configs))
         self.feed = RegistryFeed(settings, self.scheduler, self.clock, group=group)
         self.producer = Producer(settings)
@@ -77,6 +81,10 @@ class Collection:
         await self.clock.start()
         self.runners = [Runner(cfg, adapter_for(cfg), PlatformHttp(cfg, self.clock, self.discipline, self.transport))
                         for cfg in self.configs.values()]
+        for runner in self.runners:
+            if runner.adapter.owner_only:
+                self.renewals.add(runner.adapter, runner.http)
+        self.renewals.reconcile()  # the tokens renewed before this start, in force from the first request
         for cfg in self.configs.values():  # each platform's series from the start, at 0: TrackerNoSnapshots
             metrics.SNAPSHOTS_PRODUCED.labels(cfg.platform)  # sees a platform that never produced one
         await self.producer.start()
@@ -89,7 +97,8 @@ class Collection:
         self.tasks = [asyncio.create_task(self.feed.run(), name="registry-feed"),
                       asyncio.create_task(self.collector.run(), name="collector"),
                       asyncio.create_task(self._relay(wake), name="collector-wake"),
-                      asyncio.create_task(self._say_waiting(), name="collector-accounts")]
+                      asyncio.create_task(self._say_waiting(), name="collector-accounts"),
+                      asyncio.create_task(self.renewals.run(), name="collector-token-renewals")]
         log.info("collecting %s (%s)", ", ".join(f"{c.platform}→{c.base_url}" for c in self.configs.values()),
                  self.clock.label)
 
@@ -115,6 +124,7 @@ class Collection:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.tasks = []
+        await self.renewals.close()  # a rotated refresh token reaches the state file before the clients close
         await self.feed.stop()
         await self.producer.stop()
         for runner in self.runners:

@@ -62,6 +62,12 @@ COLLECTOR_ACCOUNTS_REFUSED = Gauge("tracker_collector_accounts_refused",
                                    "Accounts of an owner-only API held because the platform refused their credentials "
                                    "(expired or revoked token: renew the creator's entry in TRACKER_ACCOUNTS_FILE); "
                                    "the platform's other accounts go on.", ["platform"])
+COLLECTOR_TOKEN_REFRESH = Counter("tracker_collector_token_refresh_total",
+                                  "Token grants asked of a platform's token endpoint (a creator's refresh token, "
+                                  "the TikTok research client's credentials), by outcome: ok; refused (the refresh "
+                                  "token expired or was revoked: the creator must authorise the app again; or the "
+                                  "app's credentials were refused); failed (network, 5xx, a body that does not "
+                                  "read: tried again).", ["platform", "outcome"])
 COLLECTOR_BREAKER_OPEN = Gauge("tracker_collector_breaker_open",
                                "1 while the platform's circuit breaker is open (requests are not sent).",
                                ["platform"])

@@ -10,8 +10,13 @@ invalid, and one of an account in ``expired`` as expired. ``AGENCY`` reads every
 videos. Off (the default) every token, or none, reads every video: the tests and tools that do
 not care whose token reads what.
 
+Tokens expire and are refreshed as ``grants.py`` says (``Owners.grants``): a token a refresh
+issued reads its account's videos until its end, a first token until ``Grants.expire`` makes it
+end, and no token of an account whose authorisation was revoked reads anything.
+
 ``accounts_document`` is the TRACKER_ACCOUNTS_FILE a collector needs to read every simulated
-creator with its own token (what ``tracker run --demo`` hands its collectors).
+creator with its own token (what ``tracker run --demo`` hands its collectors), with each one's
+refresh token on request.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from tracker.simulate.clock import VirtualClock
+from tracker.simulate.grants import Grants, refresh_token
 from tracker.simulate.model import Population, Post
 
 OWNER_ONLY = ("douyin", "tiktok", "kuaishou", "instagram")
@@ -59,7 +66,15 @@ class Owners:
     enforced: bool = False
     expired: set[str] = field(default_factory=set)
     """Account ids whose token the platforms answer as expired (the creator must authorise again)."""
+    clock: VirtualClock | None = None
+    grants: Grants = field(init=False)
+    """Tokens issued by the token endpoints, and when tokens expire (``grants.py``)."""
     _tokens: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        accounts = [a for c in self.population.creators for a in c.accounts if a.platform in OWNER_ONLY]
+        self.grants = Grants(self.clock, first_refresh={(a.platform, refresh_token(a.platform, a.account_id)):
+                                                        a.account_id for a in accounts})
 
     def reader(self, platform: str, token: str | None) -> Reader:
         """Whose videos ``token`` reads on ``platform``."""
@@ -69,9 +84,12 @@ class Owners:
             self._tokens = {(a.platform, account_token(a.platform, a.account_id)): a.account_id
                             for c in self.population.creators for a in c.accounts if a.platform in OWNER_ONLY}
         account = self._tokens.get((platform, token or ""))
-        if account is None:
+        ended = account is not None and self.grants.first_expired(platform)
+        if account is None and (issued := self.grants.issued(platform, token or "")) is not None:
+            account, ended = issued
+        if account is None or account in self.grants.revoked:
             return Reader(problem="invalid")
-        if account in self.expired:
+        if account in self.expired or ended:
             return Reader(problem="expired")
         return Reader(account)
 
@@ -81,9 +99,10 @@ def bearer(value: str | None) -> str:
     return value[7:].strip() if value and value.startswith("Bearer ") else ""
 
 
-def accounts_document(population: Population) -> dict[str, Any]:
+def accounts_document(population: Population, refresh: bool = False) -> dict[str, Any]:
     """TRACKER_ACCOUNTS_FILE for every simulated creator of the owner-only platforms: platform →
-    creator id → its token (and Douyin open_id)."""
+    creator id → its token (and Douyin open_id; with ``refresh``, its refresh token where the
+    platform has one)."""
     out: dict[str, dict[str, dict[str, str]]] = {}
     for creator in population.creators:
         for acc in creator.accounts:
@@ -92,6 +111,8 @@ def accounts_document(population: Population) -> dict[str, Any]:
             entry = {"access_token": account_token(acc.platform, acc.account_id)}
             if acc.platform == "douyin":
                 entry["open_id"] = acc.account_id
+            if refresh and acc.platform != "instagram":
+                entry["refresh_token"] = refresh_token(acc.platform, acc.account_id)
             out.setdefault(acc.platform, {})[creator.id] = entry
     return {p: out[p] for p in OWNER_ONLY if p in out}
 

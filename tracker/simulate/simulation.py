@@ -48,7 +48,7 @@ class Simulation:
         oldest call of the window ages out; None (the default) meters nothing."""
         self.instagram_usage_window = 3600.0
         """Real seconds the Instagram budget above counts calls over (a rolling window)."""
-        self.owners = Owners(population)
+        self.owners = Owners(population, clock=clock)
         """Whose videos a token reads on the owner-only APIs (``owners.py``); off by default: every
         token reads every video."""
         self.posts_requested = posts_requested or len(population.posts)

@@ -6,7 +6,9 @@ and nothing about scheduling, retries or Kafka:
 - ``fetch_metrics(http, posts)``: one call for up to ``batch_size`` posts, an
   ``Observation`` per post asked for (``unavailable`` when the platform left it out,
   ``invalid`` when its item held a value that is no count: that post alone fails);
-- ``fetch_comments(http, post, cursor)``: one page of comments and the next cursor.
+- ``fetch_comments(http, post, cursor)``: one page of comments and the next cursor;
+- ``renew(http, account)``: where the platform refreshes user tokens (``renewal_settings``
+  names the app credentials it takes), a new access token for ``account``'s refresh token.
 
 Parsing raises ``tracker.collect.errors`` classes, so a body that does not have
 the documented shape is an error, never a snapshot.
@@ -32,6 +34,7 @@ from tracker.collect.config import PlatformConfig
 from tracker.collect.counts import count
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import CommentPage, Observation, PostRef
+from tracker.collect.tokens import Grant
 from tracker.contracts.vocab import METRICS
 
 ADAPTERS: dict[str, type[Adapter]] = {}
@@ -64,6 +67,9 @@ class Adapter:
     comments_newest_first: ClassVar[bool] = True
     exposes: ClassVar[tuple[str, ...]] = ()  # what the platform exposes; the rest stays None
     owner_only: ClassVar[bool] = False  # a token reads only the videos of the account that authorised it
+    renewal_settings: ClassVar[str] = ""
+    """The settings of the app credentials this platform's token endpoint takes to refresh a
+    creator's token ('': the adapter renews no token)."""
 
     def __init__(self, config: PlatformConfig) -> None:
         self.config = config
@@ -115,6 +121,22 @@ class Adapter:
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
         raise e.Rejected(f"{self.platform}: no comments endpoint")
+
+    def renewal_missing(self) -> str | None:
+        """The app credentials still to set for creators' refresh tokens to be used ('' when all
+        are set); None when the adapter renews no token."""
+        if not self.renewal_settings:
+            return None
+        return "" if all(self.app_credentials()) else self.renewal_settings
+
+    def app_credentials(self) -> tuple[str, ...]:
+        """The values of ``renewal_settings`` (never log them)."""
+        return ()
+
+    async def renew(self, http: PlatformHttp, account: Account) -> Grant:
+        """A new access token for ``account`` from its refresh token; RefreshRefused when the
+        platform refuses the grant, another ``errors`` class when it did not answer it."""
+        raise e.RefreshRefused(f"{self.platform}: no token renewal", client=True)
 
     # -- helpers ---------------------------------------------------------------
     def observation(self, post: PostRef, values: dict[str, int | None], rounded: Sequence[str] = (),

@@ -10,6 +10,16 @@ pinned on the first page whatever its age. The token goes in the
 ``access-token`` header with the authorising account's ``open_id``: it reads that account's
 videos alone, so each creator's posts go with that creator's account (TRACKER_ACCOUNTS_FILE),
 one call per account.
+
+Token renewal: ``POST /oauth/refresh_token/`` with the form ``client_key`` (the app's,
+TRACKER_DOUYIN_CLIENT_KEY; Douyin's refresh takes no client_secret), ``grant_type=refresh_token``
+and the creator's ``refresh_token`` answers ``{"data":{"access_token","expires_in"(15 days),
+"refresh_token","refresh_expires_in","open_id","scope","error_code":0,"description":""},
+"message":"success"}``; ``expires_in`` may be written as a text. The refresh token keeps its
+30-day end (only ``/oauth/renew_refresh_token/`` extends it, a permission of its own), and a
+token not expired yet comes back the same with a later end. An error is ``data.error_code``:
+10010 refresh token expired, 10005/10002 parameters, 10003/10013 the app's client_key → refused;
+2100004/5xx → retry (developer.open-douyin.com, "刷新 access_token").
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
+from tracker.collect.tokens import Grant, seconds
 
 NAME = "douyin"
 AUTH = {2190008, 2190002, 2190004, 20028001003, 20028001008, 28001003, 28001008}
@@ -32,6 +43,8 @@ RETRY = {2100004, 20028001005, 2190001}
 THROTTLE = {2190015, 2100007}
 COUNTERS = (("views", "statistics.play_count"), ("likes", "statistics.digg_count"),
             ("comments", "statistics.comment_count"), ("shares", "statistics.share_count"))
+CLIENT = {10003, 10013}
+"""Token endpoint codes that refuse the app's client_key (or secret), not the creator's token."""
 HIDDEN = {2, 4, 7}
 """``video_status`` values of an item the public no longer sees. PLATFORMS.md §6 names the field
 but not its values, so they are [unv] here; these three are the ones Douyin's video-list
@@ -76,6 +89,27 @@ def check(response: httpx.Response) -> dict:
     raise e.Rejected(message, code=failing)
 
 
+def granted(response: httpx.Response) -> Grant:
+    """The grant of a token endpoint's answer, or the error (RefreshRefused when refused)."""
+    body = json_body(response, NAME)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        raise e.InvalidResponse("douyin: the token answer has no data")
+    raw = data.get("error_code", 0)
+    code = int(raw) if isinstance(raw, str) and raw.strip().isdigit() else raw
+    if code == 0 and response.status_code == 200:
+        refresh = data.get("refresh_token")
+        return Grant(need(data, "access_token", str, NAME), seconds(data.get("expires_in"), "expires_in", NAME),
+                     refresh if isinstance(refresh, str) else "",
+                     seconds(data.get("refresh_expires_in"), "refresh_expires_in", NAME))
+    message = f"douyin: {code} {data.get('description', '')}".rstrip()
+    if code in THROTTLE or response.status_code == 429:
+        raise e.RateLimited(message, retry_after=retry_after(response), code=code)
+    if code in RETRY or response.status_code >= 500:
+        raise e.ServerError(message, code=code)
+    raise e.RefreshRefused(message, code=code, client=code in CLIENT)
+
+
 @register
 class Douyin(Adapter):
     name = NAME
@@ -83,11 +117,20 @@ class Douyin(Adapter):
     has_comments = True
     exposes = ("views", "likes", "comments", "shares")
     owner_only = True
+    renewal_settings = "TRACKER_DOUYIN_CLIENT_KEY"
 
     def __init__(self, config: PlatformConfig) -> None:
         super().__init__(config)
         open_id = config.options.get("douyin_open_id") or "tracker"
         self.shared = Account(NAME, "", {**config.secrets, "open_id": SecretStr(open_id)})
+
+    def app_credentials(self) -> tuple[str, ...]:
+        return (str(self.config.options.get("douyin_client_key") or ""),)
+
+    async def renew(self, http: PlatformHttp, account: Account) -> Grant:
+        form = {"client_key": self.app_credentials()[0], "grant_type": "refresh_token",
+                "refresh_token": account.get("refresh_token")}
+        return await http.call(Request("POST", "/oauth/refresh_token/", data=form), granted, aside=True)
 
     @staticmethod
     def _auth(account: Account) -> tuple[dict[str, str], dict[str, str]]:

@@ -8,6 +8,13 @@ when the status is 5xx. The open platform takes app_id and access_token as
 query parameters (its only documented way). A token reads the authorising user's
 videos alone: each creator's posts go with that creator's token (TRACKER_ACCOUNTS_FILE); the
 app_id is the app's (TRACKER_KUAISHOU_APP_ID).
+
+Token renewal: ``GET /oauth2/refresh_token?app_id&app_secret&refresh_token&grant_type=
+refresh_token`` (TRACKER_KUAISHOU_APP_ID and TRACKER_KUAISHOU_APP_SECRET) answers ``{"result":1,
+"access_token","expires_in"(48 h),"refresh_token","refresh_token_expires_in","scopes"}``: a new
+refresh token each time, the old one discarded, the new one ending when the old one would have
+(open.kuaishou.com 快手登录 refreshToken). ``result`` other than 1 refuses the grant (e.g. 100200100
+refreshToken.discarded; 100200101 the app_id or app_secret), 2 or a 5xx is retried.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ from collections.abc import Sequence
 import httpx
 
 from tracker.collect import errors as e
+from tracker.collect.accounts import Account
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Observation, PostRef
 from tracker.collect.platforms.base import Adapter, json_body, need, register
+from tracker.collect.tokens import Grant, seconds
 
 NAME = "kuaishou"
 
@@ -43,12 +52,39 @@ def check(response: httpx.Response) -> dict | None:
     raise e.Rejected(message, code=result)
 
 
+def granted(response: httpx.Response) -> Grant:
+    """The grant of the token endpoint's answer, or the error (RefreshRefused when refused)."""
+    body = json_body(response, NAME)
+    result = need(body, "result", int, NAME)
+    if result == 1 and response.status_code == 200:
+        refresh = body.get("refresh_token")
+        return Grant(need(body, "access_token", str, NAME), seconds(body.get("expires_in"), "expires_in", NAME),
+                     refresh if isinstance(refresh, str) else "",
+                     seconds(body.get("refresh_token_expires_in"), "refresh_token_expires_in", NAME))
+    message = f"kuaishou: {result} {body.get('error_msg', '')}".rstrip()
+    if 100100402 <= result <= 100100404 or response.status_code == 429:
+        raise e.RateLimited(message, retry_after=retry_after(response), code=result)
+    if response.status_code >= 500 or result == 2:
+        raise e.ServerError(message, code=result)
+    raise e.RefreshRefused(message, code=result, client=result == 100200101)
+
+
 @register
 class Kuaishou(Adapter):
     name = NAME
     batch_size = 1
     exposes = ("views", "likes", "comments")
     owner_only = True
+    renewal_settings = "TRACKER_KUAISHOU_APP_ID and TRACKER_KUAISHOU_APP_SECRET"
+
+    def app_credentials(self) -> tuple[str, ...]:
+        return str(self.config.options.get("kuaishou_app_id") or ""), self.config.secret("app_secret")
+
+    async def renew(self, http: PlatformHttp, account: Account) -> Grant:
+        app_id, app_secret = self.app_credentials()
+        params = {"app_id": app_id, "app_secret": app_secret, "refresh_token": account.get("refresh_token"),
+                  "grant_type": "refresh_token"}
+        return await http.call(Request("GET", "/oauth2/refresh_token", params), granted, aside=True)
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
         out = []

@@ -27,15 +27,32 @@ Research answer that refuses the token or says its quota is spent fails comments
 (``ResearchFailed``, logged with the setting to fix) and holds the Research API until the
 breaker's cooldown or the quota's reset: it never opens the breaker or spends the quota that
 would stop every TikTok metric.
+
+Tokens renewed (``POST /v2/oauth/token/``, a form; the answer is flat: ``{"access_token",
+"expires_in","token_type":"Bearer",…}``, an error ``{"error","error_description","log_id"}``):
+
+- The Research API's client token lives 2 h. With the research client's key and secret
+  (TRACKER_TIKTOK_RESEARCH_CLIENT_KEY and _SECRET: a research project's client, not the app
+  creators authorise) the collector obtains it itself (``grant_type=client_credentials``), renews
+  it before it expires (``tokens.renew_at``) and at once when the Research API refuses it, asking
+  the refused query again once. TRACKER_TIKTOK_RESEARCH_TOKEN, when set, is used until refused.
+- A creator's user token (24 h; its refresh token 365 days, rotated at each refresh) is renewed
+  with ``grant_type=refresh_token`` and the app's TRACKER_TIKTOK_CLIENT_KEY and _SECRET
+  (``renew``; ``renewal.py`` decides when). ``invalid_grant`` (expired, revoked, rotated away)
+  refuses the refresh token, ``invalid_client``/``unauthorized_client`` the app's credentials
+  (developers.tiktok.com: oauth-user-access-token-management, client-access-token-management,
+  oauth-error-handling).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from typing import TypeVar
 
 import httpx
 
@@ -45,8 +62,11 @@ from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, outcome_label, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import Adapter, counters, from_unix, json_body, need, register
+from tracker.collect.tokens import Grant, renew_at, seconds
+from tracker.ops import metrics as m
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NAME = "tiktok"
 FIELDS = "id,view_count,like_count,comment_count,share_count"
 COMMENT_FIELDS = "id,video_id,text,like_count,reply_count,parent_comment_id,create_time"
@@ -58,6 +78,12 @@ RESEARCH_IDS = 100  # video ids per Research query (its max_count)
 RESEARCH_DAYS = 30  # a Research query's end_date is at most this many days after its start_date
 RESEARCH_PAGES = 3  # pages of one query at most: ≤100 ids fit one, but TikTok may cut pages short
 DAY = 86400.0
+TOKEN_PATH = "/v2/oauth/token/"
+RECENT = 60.0
+"""Real seconds during which a client token obtained after a refusal, refused in turn, is not
+renewed again (nor one asked again after the token endpoint failed)."""
+RETRY_HELD = 300.0
+"""Real seconds the Research API is held when no client token could be obtained for it."""
 
 
 class ResearchFailed(e.Rejected):
@@ -89,6 +115,31 @@ def check(response: httpx.Response) -> dict:
     raise e.Rejected(message, code=code)
 
 
+def granted(response: httpx.Response) -> Grant:
+    """The grant of the token endpoint's answer, or the error (RefreshRefused when refused)."""
+    body = json_body(response, NAME)
+    if not isinstance(body, dict):
+        raise e.InvalidResponse("tiktok: the token answer is not an object")
+    if response.status_code == 200 and isinstance(body.get("access_token"), str) and body["access_token"]:
+        refresh = body.get("refresh_token")
+        return Grant(body["access_token"], seconds(body.get("expires_in"), "expires_in", NAME),
+                     refresh if isinstance(refresh, str) else "",
+                     seconds(body.get("refresh_expires_in"), "refresh_expires_in", NAME))
+    error = body.get("error")
+    if isinstance(error, dict):  # the API envelope, should the endpoint answer with it
+        code, text = str(error.get("code", "")), str(error.get("message", ""))
+    else:
+        code, text = str(error or ""), str(body.get("error_description", ""))
+    if not code:
+        raise e.InvalidResponse(f"tiktok: HTTP {response.status_code}, a token answer with neither token nor error")
+    message = f"tiktok: {code} {text}".rstrip()
+    if response.status_code == 429 or code == "rate_limit_exceeded":
+        raise e.RateLimited(message, retry_after=retry_after(response), code=code)
+    if response.status_code >= 500 or code in ("server_error", "temporarily_unavailable", "internal_error"):
+        raise e.ServerError(message, code=code)
+    raise e.RefreshRefused(message, code=code, client=code in ("invalid_client", "unauthorized_client"))
+
+
 def windows(published: dict[str, date]) -> list[tuple[date, date, list[str]]]:
     """Video ids (id → UTC publish day) grouped for Research queries: (start_date, end_date, ids)
     with end_date at most ``RESEARCH_DAYS`` after start_date and at most ``RESEARCH_IDS`` ids, in
@@ -111,22 +162,139 @@ class TikTok(Adapter):
     comments_newest_first = False
     exposes = ("views", "likes", "comments", "shares")
     owner_only = True  # the Display API; the Research API reads any public video with the app's token
+    renewal_settings = "TRACKER_TIKTOK_CLIENT_KEY and TRACKER_TIKTOK_CLIENT_SECRET"
 
     def __init__(self, config: PlatformConfig) -> None:
         super().__init__(config)
-        if config.secret("research_token"):  # saves from the Research video query
+        if self.researches():  # saves from the Research video query
             self.metrics = (*self.exposes, "saves")
         self.research_refused_until = 0.0  # monotonic: comments and saves wait until then after a refusal
         self.research_refusal: ResearchFailed | None = None
+        self.research_token = config.secret("research_token")
+        """The Research API's client token in use: TRACKER_TIKTOK_RESEARCH_TOKEN, or one obtained."""
+        self.research_renew_at: float | None = None  # clock: when to renew the one obtained
+        self.research_obtained = float("-inf")  # monotonic: obtained after a refusal then
+        self.research_retry = 0.0  # monotonic: no new client token asked before then after a failure
+        self.research_lock = asyncio.Lock()
+
+    def app_credentials(self) -> tuple[str, ...]:
+        return str(self.config.options.get("tiktok_client_key") or ""), self.config.secret("client_secret")
+
+    def research_client(self) -> tuple[str, str]:
+        """The research client's key and secret ('' each when unset; never log them)."""
+        return (str(self.config.options.get("tiktok_research_client_key") or ""),
+                self.config.secret("research_client_secret"))
+
+    def researches(self) -> bool:
+        """Whether comments and saves are read from the Research API: a client token is set or obtained."""
+        return bool(self.config.secret("research_token") or all(self.research_client()))
+
+    async def renew(self, http: PlatformHttp, account: Account) -> Grant:
+        key, secret = self.app_credentials()
+        form = {"client_key": key, "client_secret": secret, "grant_type": "refresh_token",
+                "refresh_token": account.get("refresh_token")}
+        return await http.call(Request("POST", TOKEN_PATH, data=form), granted, aside=True)
 
     def _headers(self, account: Account | None = None) -> dict[str, str]:
-        """The Display API's header with ``account``'s user token; without one the Research API's
-        (the client token, else the platform-wide user token)."""
-        if account is not None:
-            token = account.get("access_token")
-        else:
-            token = self.config.secret("research_token") or self.config.secret("access_token")
+        """The Display API's header with ``account``'s user token; without one the platform-wide
+        user token's."""
+        token = account.get("access_token") if account is not None else self.config.secret("access_token")
         return {"Authorization": f"Bearer {token}"} if token else {}
+
+    @staticmethod
+    def _bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    # -- the Research API's client token ---------------------------------------------------
+    async def _research(self, http: PlatformHttp, send: Callable[[str], Awaitable[T]]) -> T:
+        """``send(token)`` with the Research API's client token; when it is refused and the
+        research client can obtain another, once more with a new one. A refusal that stands holds
+        the Research API (``_refused``)."""
+        token = await self._research_token(http)
+        try:
+            return await send(token)
+        except ResearchFailed as exc:
+            if exc.outcome != "auth":
+                raise
+            refusal = exc
+        if await self._obtain(http, token, refused=True):
+            try:
+                return await send(self.research_token)
+            except ResearchFailed as exc:
+                if exc.outcome != "auth":
+                    raise
+                refusal = exc
+        raise self._refused(refusal, http)
+
+    async def _research_token(self, http: PlatformHttp) -> str:
+        """The client token in use, obtained first when there is none yet or its renewal is due."""
+        due = self.research_renew_at is not None and http.clock.now() >= self.research_renew_at
+        if all(self.research_client()) and (not self.research_token or due):
+            await self._obtain(http, self.research_token, refused=False)
+        if not self.research_token and self.research_refusal is not None:
+            raise self.research_refusal
+        return self.research_token
+
+    async def _obtain(self, http: PlatformHttp, replacing: str, refused: bool) -> bool:
+        """A new client token in place of ``replacing`` (client_credentials; ``refused``: after the
+        Research API refused it); True when one is in use that is not ``replacing``. False without a
+        research client, when a token obtained after a refusal is refused in turn a moment later,
+        or when the token endpoint refused or failed (logged, counted)."""
+        if not all(self.research_client()):
+            return False
+        async with self.research_lock:
+            if self.research_token != replacing:
+                return True  # obtained meanwhile
+            if (refused and time.monotonic() - self.research_obtained < RECENT) or \
+                    time.monotonic() < self.research_retry:
+                return False
+            key, secret = self.research_client()
+            form = {"client_key": key, "client_secret": secret, "grant_type": "client_credentials"}
+            asked = http.clock.now()
+            try:
+                grant = await http.call(Request("POST", TOKEN_PATH, data=form), granted, aside=True)
+            except e.CollectError as exc:
+                denied = isinstance(exc, e.RefreshRefused)
+                m.COLLECTOR_TOKEN_REFRESH.labels(NAME, "refused" if denied else "failed").inc()
+                self.research_retry = time.monotonic() + (RETRY_HELD if denied else RECENT)
+                if denied:
+                    log.error("tiktok: the research client's key and secret were refused (%s): check "
+                              "TRACKER_TIKTOK_RESEARCH_CLIENT_KEY and TRACKER_TIKTOK_RESEARCH_CLIENT_SECRET; comments "
+                              "and saves wait, metrics go on", exc.message)
+                else:
+                    log.warning("tiktok: no Research API client token obtained (%s); asked again in %.0f s",
+                                exc.message, RECENT)
+                if not self.research_token:  # nothing to read the Research API with meanwhile
+                    self._hold(ResearchFailed(exc.message, outcome="auth", code=exc.code),
+                               RETRY_HELD if denied else RECENT)
+                return False
+            m.COLLECTOR_TOKEN_REFRESH.labels(NAME, "ok").inc()
+            self.research_token = grant.access_token
+            self.research_obtained = time.monotonic() if refused else float("-inf")
+            self.research_renew_at = renew_at(asked, asked + grant.expires_in) if grant.expires_in else None
+            self.research_refused_until, self.research_refusal = 0.0, None
+            log.info("tiktok: a Research API client token was obtained (%s)", "valid until " + time.strftime(
+                "%Y-%m-%d %H:%MZ", time.gmtime(asked + grant.expires_in)) if grant.expires_in else "its life not given")
+            return True
+
+    def _refused(self, exc: ResearchFailed, http: PlatformHttp) -> ResearchFailed:
+        """The Research API refused its token for good: held for the breaker's cooldown, said once."""
+        if all(self.research_client()):
+            log.error("tiktok: the Research API refused its client token (%s) and no other one could be used (a new "
+                      "one refused too, or none obtained: see the token endpoint's answer above): check that the "
+                      "research client of TRACKER_TIKTOK_RESEARCH_CLIENT_KEY has Research API access; comments and "
+                      "saves wait, metrics go on", exc.message)
+        else:
+            log.error("tiktok: the Research API refused its token (%s): set or renew TRACKER_TIKTOK_RESEARCH_TOKEN "
+                      "(a client token, clt.…), or set TRACKER_TIKTOK_RESEARCH_CLIENT_KEY and _SECRET for the "
+                      "collector to obtain it; metrics go on", exc.message)
+        self._hold(exc, http.d.breaker_cooldown)
+        return exc
+
+    def _hold(self, failed: ResearchFailed, seconds: float) -> None:
+        """Comments and saves wait ``seconds`` (real) after ``failed``."""
+        self.research_refused_until = max(self.research_refused_until, time.monotonic() + seconds)
+        self.research_refusal = failed
 
     async def fetch_metrics(self, http: PlatformHttp, posts: Sequence[PostRef]) -> list[Observation]:
         found: dict[str, Observation] = {}
@@ -214,25 +382,24 @@ class TikTok(Adapter):
 
         follow: dict[str, object] = {}
         for _ in range(RESEARCH_PAGES):
-            request = Request("POST", "/v2/research/video/query/", {"fields": RESEARCH_FIELDS},
-                              json=body | follow, headers=self._headers())
-            nxt = await http.call(request, parse, aside=True)
+            def send(token: str, page: dict[str, object] = follow) -> Awaitable[dict[str, object] | None]:
+                request = Request("POST", "/v2/research/video/query/", {"fields": RESEARCH_FIELDS},
+                                  json=body | page, headers=self._bearer(token))
+                return http.call(request, parse, aside=True)
+
+            nxt = await self._research(http, send)
             if nxt is None or wanted.issubset(found):
                 break
             follow = nxt
         return found
 
     def _research_error(self, exc: e.CollectError, http: PlatformHttp) -> ResearchFailed:
-        """A failed Research answer as a ResearchFailed. A refused token (for the breaker's cooldown),
-        a spent quota (until its Retry-After, else 00:00 UTC) or a Retry-After also hold the
-        Research API, comments and saves alike: logged once, here."""
+        """A failed Research answer as a ResearchFailed. A spent quota (until its Retry-After, else
+        00:00 UTC) or a Retry-After also hold the Research API, comments and saves alike: logged
+        once, here; a refused token is left to ``_research`` (renewed, or held there)."""
         failed = ResearchFailed(exc.message, outcome=outcome_label(exc), code=exc.code)
         hold = 0.0
-        if isinstance(exc, e.AuthFailed):
-            hold = http.d.breaker_cooldown
-            log.error("tiktok: the Research API refused its token (%s): set or renew "
-                      "TRACKER_TIKTOK_RESEARCH_TOKEN (a client token, clt.…); metrics go on", exc.message)
-        elif isinstance(exc, e.QuotaExhausted):
+        if isinstance(exc, e.QuotaExhausted):
             hold = exc.retry_after if exc.retry_after is not None else DAY - http.clock.now() % DAY
             log.warning("tiktok: the Research API's daily quota is spent (%s): comments and saves wait %.0f s; "
                         "metrics go on", exc.message, hold)
@@ -241,8 +408,7 @@ class TikTok(Adapter):
             log.warning("tiktok: the Research API asked to wait %.0f s (%s): comments and saves wait; metrics go on",
                         hold, exc.message)
         if hold:
-            self.research_refused_until = max(self.research_refused_until, time.monotonic() + hold)
-            self.research_refusal = failed
+            self._hold(failed, hold)
         return failed
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
@@ -269,7 +435,17 @@ class TikTok(Adapter):
                 raise e.InvalidResponse("tiktok: data.cursor is not an offset")
             return CommentPage(comments, str(nxt) if data.get("has_more") else None, resume=str(nxt))
 
-        research = None if self.config.secret("research_token") else self.account_of(post)
-        request = Request("POST", "/v2/research/video/comment/list/", {"fields": COMMENT_FIELDS}, json=body,
-                          headers=self._headers(research))
-        return await http.call(request, parse)
+        def send(token: str) -> Awaitable[CommentPage]:
+            request = Request("POST", "/v2/research/video/comment/list/", {"fields": COMMENT_FIELDS}, json=body,
+                              headers=self._bearer(token))
+            return http.call(request, parse)
+
+        if self.researches():
+            return await self._research(http, send)
+        user = self.account_of(post)  # no client token: the post's user token is tried
+        try:
+            return await send(user.get("access_token") if user is not None else self.config.secret("access_token"))
+        except ResearchFailed as exc:
+            if exc.outcome == "auth":
+                raise self._refused(exc, http) from None
+            raise

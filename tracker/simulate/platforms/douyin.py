@@ -12,6 +12,12 @@ Envelope ``{"data":{…,"error_code","description"},"extra":{"error_code","descr
 - ``GET /douyin/item/comment/list/?open_id&item_id&cursor&count(≤50, def 10)``: newest
   first; ``data.{list,cursor,has_more}``; pass ``cursor`` back as is. A comment pinned by
   ``edges(sim).pinned`` heads the first page with ``top`` true, whatever its age [sim].
+- Tokens (``grants.py``): ``POST /douyin/oauth/refresh_token/`` (form client_key, grant_type=
+  refresh_token, refresh_token) → ``{"data":{"access_token","description":"","error_code":0,
+  "expires_in":"1296000","open_id","refresh_expires_in","refresh_token"(the same),"scope"},
+  "message":"success"}`` (lives written as texts, as documented); errors ``{"data":{"description",
+  "error_code"},"extra":{"logid","now"},"message":"error"}``: 10005 missing parameters, 10003
+  unknown client_key, 10010 refresh token expired (revoked or unknown too [sim]).
 - Faults: expired token → 2190008 / sub 20028001008; 5xx → HTTP 5xx with 2100004 / sub
   20028001005 [sim status]; rate limit → HTTP 429 + Retry-After with 2100005 [sim].
   Missing open_id or bad ids → 2100005 [sim].
@@ -28,6 +34,7 @@ import time
 from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
+from tracker.simulate.grants import APPS
 from tracker.simulate.owners import Reader
 from tracker.simulate.platforms.base import (
     counter_form,
@@ -84,6 +91,25 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
             return envelope(sim, {}, 2190002)
         return who
 
+    def token_error(code: int, description: str) -> web.Response:
+        return json_response({"data": {"description": description, "error_code": code},
+                              "extra": {"logid": log_id(sim), "now": int(time.time() * 1000)}, "message": "error"})
+
+    async def refresh_token(request: web.Request) -> web.Response:
+        form = await request.post()
+        if not form.get("client_key") or not form.get("refresh_token") or form.get("grant_type") != "refresh_token":
+            return token_error(10005, "缺少参数")
+        if form["client_key"] != APPS[NAME][0]:
+            return token_error(10003, "client_key 不存在")
+        done = sim.owners.grants.refresh(NAME, str(form["refresh_token"]))
+        if done is None:
+            return token_error(10010, "refresh_token 过期")
+        return json_response({"data": {"access_token": done.access_token, "description": "", "error_code": 0,
+                                       "expires_in": str(int(done.expires_in)), "open_id": done.account,
+                                       "refresh_expires_in": str(int(done.refresh_expires_in)),
+                                       "refresh_token": done.refresh_token, "scope": "video.data.bind"},
+                              "message": "success"})
+
     async def video_data(request: web.Request) -> web.Response:
         body = await json_body(request)
         ids = body.get("item_ids") or body.get("video_ids") or []
@@ -135,5 +161,6 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
                   "create_time": int(c.created_ts)} for c in sim.comments(post, first + indices)]
         return envelope(sim, {"list": items, "cursor": nxt, "has_more": nxt > 0})
 
-    return [web.post("/douyin/api/douyin/v1/video/video_data/", video_data),
+    return [web.post("/douyin/oauth/refresh_token/", refresh_token),
+            web.post("/douyin/api/douyin/v1/video/video_data/", video_data),
             web.get("/douyin/item/comment/list/", comment_list)]

@@ -9,6 +9,11 @@
 - Owners (``sim.owners.enforced``, ``owners.py``): ``access_token`` reads the photos of its own
   account alone: another account's photo → 100200105 not found; ``photo/list`` lists the
   token's account. An unknown token → 100200103, an expired one → 100200101 [sim].
+- Tokens (``grants.py``): ``GET /kuaishou/oauth2/refresh_token?app_id&app_secret&refresh_token&
+  grant_type=refresh_token`` → ``{"result":1,"access_token","expires_in","refresh_token"(a new
+  one),"refresh_token_expires_in","scopes"}``; the app's credentials wrong → 100200101, a refresh
+  token refused (expired, rotated away, revoked, unknown) or a parameter missing → 100200100
+  refreshToken.discarded [sim].
 - Errors ``{"result":<code>,"error_msg"}``: not found 100200105 [sim]; expired token
   100200101 [sim]; rate limit 100100402 on HTTP 429 + Retry-After; quota 200100410;
   5xx → result 2 on HTTP 5xx [sim].
@@ -19,6 +24,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
+from tracker.simulate.grants import APPS
 from tracker.simulate.model import Post
 from tracker.simulate.platforms.base import counter_form, int_param, json_response, retry_headers
 from tracker.simulate.simulation import Simulation
@@ -57,6 +63,19 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         return error(100200101, "accessToken.expired") if problem == "expired" else \
             error(100200103, "accessToken.invalid")
 
+    async def refresh_token(request: web.Request) -> web.Response:
+        q = request.query
+        if (q.get("app_id"), q.get("app_secret")) != APPS[NAME]:
+            return error(100200101, "app_id or app_secret invalid")
+        done = sim.owners.grants.refresh(NAME, q.get("refresh_token", "")) \
+            if q.get("grant_type") == "refresh_token" else None
+        if done is None:
+            return error(100200100, "refreshToken.discarded")
+        return json_response({"result": 1, "access_token": done.access_token, "expires_in": int(done.expires_in),
+                              "refresh_token": done.refresh_token,
+                              "refresh_token_expires_in": int(done.refresh_expires_in),
+                              "scopes": ["user_info", "user_video_info"]})
+
     async def photo_info(request: web.Request) -> web.Response:
         who = sim.owners.reader(NAME, request.query.get("access_token"))
         if who.problem:
@@ -86,4 +105,5 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
             body["cursor"] = page[-1].platform_post_id
         return json_response(body)
 
-    return [web.get("/kuaishou/openapi/photo/info", photo_info), web.get("/kuaishou/openapi/photo/list", photo_list)]
+    return [web.get("/kuaishou/oauth2/refresh_token", refresh_token), web.get("/kuaishou/openapi/photo/info", photo_info),
+            web.get("/kuaishou/openapi/photo/list", photo_list)]

@@ -20,6 +20,14 @@ Envelope ``{"data":{…},"error":{"code":"ok","message":"","log_id"}}``; success
 - Owners (``sim.owners.enforced``, ``owners.py``): the Display API's Bearer user token reads the
   videos of its own account alone: another account's are left out of ``data.videos``; an
   unknown or expired token → 401 access_token_invalid. The Research API reads any public video.
+- Tokens (``grants.py``): ``POST /tiktok/v2/oauth/token/`` (form) with ``grant_type=
+  client_credentials`` and the research client's key and secret → ``{"access_token":"clt.…",
+  "expires_in":7200,"token_type":"Bearer"}``; with ``grant_type=refresh_token``, the app's key and
+  secret and a refresh token → ``{"access_token","expires_in","open_id","refresh_expires_in",
+  "refresh_token"(a new one),"scope","token_type"}``. Errors ``{"error","error_description",
+  "log_id"}``: invalid_client (401 [sim]), invalid_grant, invalid_request, unsupported_grant_type
+  (400 [sim]). The Research API refuses a client token issued here once expired (401
+  access_token_invalid).
 - Errors: expired token → 401 access_token_invalid; rate limit → 429 rate_limit_exceeded
   + Retry-After; quota (Research daily) → 429 rate_limit_exceeded with Retry-After = seconds
   to 00:00 UTC of the simulated clock; 5xx → internal_error; bad input → 400 invalid_params.
@@ -32,6 +40,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from tracker.simulate.faults import FaultSpec
+from tracker.simulate.grants import APPS
 from tracker.simulate.model import Post
 from tracker.simulate.owners import bearer
 from tracker.simulate.platforms.base import (
@@ -65,6 +74,11 @@ def error(sim: Simulation, code: str, status: int, message: str = "",
     """A TikTok error envelope."""
     body = {"data": {}, "error": {"code": code, "message": message or _ERRORS[code], "log_id": log_id(sim)}}
     return json_response(body, status, headers)
+
+
+def oauth_error(sim: Simulation, code: str, status: int, description: str) -> web.Response:
+    """An error of the token endpoint (OAuth's shape, not the API envelope)."""
+    return json_response({"error": code, "error_description": description, "log_id": log_id(sim)}, status)
 
 
 def ok(sim: Simulation, data: dict) -> web.Response:
@@ -106,10 +120,36 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         return fields if fields and set(fields) <= allowed else None
 
     def refused(request: web.Request, prefix: str) -> web.Response | None:
-        """401 when ``edges(sim).tiktok_tokens`` is on and the Bearer token is not of this API."""
+        """401 when ``edges(sim).tiktok_tokens`` is on and the Bearer token is not of this API, or
+        the client token of a Research call has expired."""
         if edges(sim).tiktok_tokens and not request.headers.get("Authorization", "").startswith(f"Bearer {prefix}"):
             return error(sim, "access_token_invalid", 401)
+        if prefix == "clt." and sim.owners.grants.client_expired(bearer(request.headers.get("Authorization"))):
+            return error(sim, "access_token_invalid", 401, "The access token has expired.")
         return None
+
+    async def oauth_token(request: web.Request) -> web.Response:
+        form = await request.post()
+        grant, key, secret = (str(form.get(k, "")) for k in ("grant_type", "client_key", "client_secret"))
+        grants = sim.owners.grants
+        if grant == "client_credentials":
+            issued = grants.client(key, secret)
+            if issued is None:
+                return oauth_error(sim, "invalid_client", 401, "Client key or secret is invalid.")
+            return json_response({"access_token": issued[0], "expires_in": int(issued[1]), "token_type": "Bearer"})
+        if grant != "refresh_token":
+            return oauth_error(sim, "unsupported_grant_type", 400, "The grant type is not supported.")
+        if (key, secret) != APPS[NAME]:
+            return oauth_error(sim, "invalid_client", 401, "Client key or secret is invalid.")
+        if not form.get("refresh_token"):
+            return oauth_error(sim, "invalid_request", 400, "The request parameters are malformed.")
+        done = grants.refresh(NAME, str(form["refresh_token"]))
+        if done is None:
+            return oauth_error(sim, "invalid_grant", 400, "Refresh token is invalid or expired.")
+        return json_response({"access_token": done.access_token, "expires_in": int(done.expires_in),
+                              "open_id": done.account, "refresh_expires_in": int(done.refresh_expires_in),
+                              "refresh_token": done.refresh_token, "scope": "user.info.basic,video.list",
+                              "token_type": "Bearer"})
 
     async def display_query(request: web.Request) -> web.Response:
         if (denied := refused(request, "act.")) is not None:
@@ -183,6 +223,7 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         nxt = cursor + len(indices)
         return ok(sim, {"comments": comments, "cursor": nxt, "has_more": nxt < total})
 
-    return [web.post("/tiktok/v2/video/query/", display_query),
+    return [web.post("/tiktok/v2/oauth/token/", oauth_token),
+            web.post("/tiktok/v2/video/query/", display_query),
             web.post("/tiktok/v2/research/video/query/", research_query),
             web.post("/tiktok/v2/research/video/comment/list/", comment_list)]
