@@ -38,6 +38,12 @@ class StateTable:
         self.table = table
         self.producer = producer  # faust's aiokafka Producer (tracker's idempotent one)
         self.data = table.data
+        # Faust's memory store drops, once a rebalance's recovery is over, the keys of the
+        # partitions this worker no longer has, by the partition it noted for each key; it notes
+        # only those it recovered from the changelog. The states kept here are noted too:
+        # otherwise a worker kept every post it had ever written after their partitions moved
+        # to another worker (tracker_tracked_posts and tracker_state_bytes counted them too).
+        self.partitions: dict[bytes, int] = table.data._key_partition
 
     def __len__(self) -> int:
         return len(self.data)
@@ -52,9 +58,11 @@ class StateTable:
     def keep(self, states: Mapping[bytes, PostState], homes: Mapping[bytes, int]) -> Kept:
         """Store each state locally; its bytes and changelog partition (``homes[key]``) for ``send``."""
         kept: Kept = []
+        noted = self.partitions
         for key, state in states.items():
             value = self.data[key] = state.to_bytes()
-            kept.append((key, value, homes[key]))
+            partition = noted[key] = homes[key]
+            kept.append((key, value, partition))
         return kept
 
     async def send(self, kept: Kept) -> list[asyncio.Future[Any]]:

@@ -6,21 +6,28 @@ smoothed interval between arrivals; a periodic check fires the alert once per
 silence and resolves it when a snapshot arrives. This bookkeeping lives in
 memory only: after a restart the clock of each post starts again at its next
 snapshot, which can delay — never invent — a stall alert. The alerts still
-firing in the store are read back at start (``reopen``), so that the post's
-next snapshot, or the end of its tracking, resolves them.
+firing in the store are read back (``reopen``) when a worker is given a post's
+partition (at start, and when workers join or leave), so that the post's next
+snapshot, or the end of its tracking, resolves them; a worker whose partition
+went to another stops watching its posts (``keep``).
 
 A post whose tracking window has closed is polled no more: it is not stalled.
 Its window closes in event time, when the newest snapshot of any post of its
-tenant (the tenant's watermark) passes its ``tracking_end``;
+tenant (the tenant's watermark: those this worker reads, and those the store
+holds, which other workers' partitions bring) passes its ``tracking_end``;
 :meth:`StallWatcher.ended` hands such posts over once, so that their open
-alerts can be resolved. One tenant's clock never closes another's windows
-(a snapshot dated years ahead by mistake goes to the DLQ before it gets here:
+alerts can be resolved, and again after each snapshot that still comes (an
+export row, a record read again after a rebalance), remembering what was
+resolved (``to_resolve``): an alert raised since resolves too, none twice.
+One tenant's clock never closes another's windows (a snapshot dated years
+ahead by mistake goes to the DLQ before it gets here:
 ``tracker.contracts.timestamps.ahead_of_sending``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from tracker.analytics.alerts import stalled
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
@@ -43,6 +50,10 @@ class Arrival:
     arrivals: int = 1
     """Arrivals since ``first_seen``: a post polled more often than ``min_interval_s`` (an
     accelerated demo clock) takes their mean interval, floored, as its usual one."""
+    ended: bool = False
+    """Handed over by ``ended`` (its window closed) and not seen since."""
+    resolved: dict[str, int] = field(default_factory=dict)
+    """The alerts resolved at the end of its tracking (alert id -> when it fired, epoch ms)."""
 
 
 class StallWatcher:
@@ -60,13 +71,13 @@ class StallWatcher:
         """Record an arrival (wall clock ``now``; the post's newest snapshot time and the end of
         its tracking window, event time); returns (start of the silence, when its alert fired)
         of a stall it ends (to resolve), else None."""
-        if observed_ms > self.watermarks.get(tenant, 0):
-            self.watermarks[tenant] = observed_ms
+        self.advance(tenant, observed_ms)
         p = self.posts.get(post_id)
         if p is None:
             self.posts[post_id] = Arrival(tenant, campaign_id, now, tracking_end_ms=tracking_end_ms, first_seen=now)
             return None
         p.tracking_end_ms = tracking_end_ms
+        p.ended = False  # handed over again if its window has closed: what this snapshot raised resolves
         p.arrivals += 1
         gap = now - p.last_seen
         if gap >= self.min_interval_s:
@@ -78,6 +89,12 @@ class StallWatcher:
         p.last_seen, p.campaign_id = now, campaign_id or p.campaign_id
         ended, p.firing_since = p.firing_since, None
         return None if ended is None else (ended, p.fired_at)
+
+    def advance(self, tenant: str, observed_ms: int) -> None:
+        """Move ``tenant``'s watermark to ``observed_ms`` (epoch ms) if that is later: a snapshot
+        of one of its posts, read here or stored by another worker."""
+        if observed_ms > self.watermarks.get(tenant, 0):
+            self.watermarks[tenant] = observed_ms
 
     def reopen(self, post_id: str, tenant: str, campaign_id: str, silence: float, fired_at: float,
                tracking_end_ms: int | None, now: float) -> bool:
@@ -95,16 +112,33 @@ class StallWatcher:
         """Stop watching a post (end of tracking, deleted); what was watched of it, if anything."""
         return self.posts.pop(post_id, None)
 
+    def keep(self, owned: Callable[[str], bool]) -> int:
+        """Stop watching every post ``owned`` says is not this worker's any more (its partition
+        went to another worker, which watches it from there); returns how many were dropped."""
+        gone = [post_id for post_id in self.posts if not owned(post_id)]
+        for post_id in gone:
+            del self.posts[post_id]
+        return len(gone)
+
     def closed(self, p: Arrival) -> bool:
         """Whether ``p``'s tracking window has closed: its tenant's watermark passed its end."""
         return p.tracking_end_ms is not None and p.tracking_end_ms <= self.watermarks.get(p.tenant, 0)
 
     def ended(self) -> list[tuple[str, Arrival]]:
-        """Posts whose tracking window their tenant's watermark has passed, each handed over once
-        and no longer watched."""
-        out = [(post_id, p) for post_id, p in self.posts.items() if self.closed(p)]
-        for post_id, _ in out:
-            del self.posts[post_id]
+        """Posts whose tracking window their tenant's watermark has passed, handed over once, and
+        once more after each later snapshot (what it raised resolves: ``to_resolve``)."""
+        out = [(post_id, p) for post_id, p in self.posts.items() if not p.ended and self.closed(p)]
+        for _, p in out:
+            p.ended = True
+        return out
+
+    @staticmethod
+    def to_resolve(p: Arrival, open_alerts: Mapping[str, int]) -> list[tuple[str, int]]:
+        """The open alerts (alert id -> when it fired, epoch ms) of a post ``ended`` handed over
+        that the end of its tracking has not resolved yet; remembered as resolved from now on.
+        (Its state keeps them open: the batches own it.)"""
+        out = [(alert_id, fired) for alert_id, fired in open_alerts.items() if p.resolved.get(alert_id) != fired]
+        p.resolved.update(out)
         return out
 
     def check(self, now: float) -> list[tuple[str, Arrival]]:

@@ -88,8 +88,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
         return [f for f in fetches if f.tp in assigned]
 
     def working(self, start: bool) -> None:
-        """A batch starts or stops being in flight (prepared, then stored): a rebalance or
-        shutdown waits until none is."""
+        """A batch starts or stops being in flight (prepared, then stored), or alert changes of
+        the stall timer (sent, then stored): a rebalance or shutdown waits until none is."""
         self._in_flight += 1 if start else -1
         if self._in_flight:
             self._idle.clear()

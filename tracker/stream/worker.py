@@ -99,6 +99,10 @@ LEFT JOIN (SELECT tenant, post_id, tracking_end FROM posts FINAL) AS p ON p.tena
 """The ``PostStalled`` alerts the store has firing, with their post's tracking end (``reopen_stalls``)."""
 
 
+TENANT_CLOCKS = "SELECT tenant, toUnixTimestamp64Milli(max(as_of)) FROM post_totals GROUP BY tenant"
+"""Each tenant's newest snapshot the store holds, whichever worker stored it (``check_stalls``)."""
+
+
 class Worker:
     """Owns the Faust app, the post-state table, the processor and the sink."""
 
@@ -153,8 +157,13 @@ class Worker:
         consumer.deliver_batches(self.logical, settings.worker_buffer)
         self.app.topics.add(self.source)
         self.app.task(self._consume)
-        self.stalls_read_back = False  # the store's open PostStalled alerts (``reopen_stalls``)
-        self.app.task(self.reopen_stalls)
+        self.watched: frozenset[int] = frozenset()
+        """The partitions whose posts the stall watcher holds (``_reassigned``)."""
+        self.unread: set[int] = set()
+        """Partitions of this worker whose firing ``PostStalled`` alerts are not read back yet."""
+        self.reading = asyncio.Lock()  # one read-back at a time (``reopen_stalls``)
+        self.reading_back: set[asyncio.Future[None]] = set()  # held until done (the loop keeps weak references)
+        self.app.on_rebalance_complete.connect(self._reassigned)
         self.app.timer(settings.stall_check_seconds)(self.check_stalls)
         if settings.analytics_enabled:
             self.app.task(self.learn_populations)  # at start, then on the timer
@@ -410,46 +419,106 @@ class Worker:
                                  str(int(silence)), {}, int(now * 1000), out, state,
                                  since=datetime.fromtimestamp(fired_at, UTC))
 
+    def _owned(self) -> frozenset[int]:
+        """The partitions of the source topics assigned to this worker (co-partitioned by post)."""
+        snapshots = self.settings.topic(t.SNAPSHOTS)
+        return frozenset(tp.partition for tp in self.consumer.assignment() if tp.topic == snapshots)
+
+    async def _reassigned(self, *_: Any, **__: Any) -> None:
+        """Partitions were assigned and their states restored (at start, and whenever a worker
+        joins or leaves the group): the stall watcher follows them. It stops watching the posts
+        of partitions another worker has now (left watched here, each of them was reported
+        stalled after the move, and its firing alert resolved only at the end of its tracking),
+        and the firing ``PostStalled`` alerts of the partitions it was given are read back."""
+        owned = self._owned()
+        partitions = self._partitions(self.settings.topic(t.SNAPSHOTS))
+        dropped = self.stalls.keep(lambda post_id: home_partition(post_id.encode(), partitions) in owned)
+        if dropped:
+            log.info("%d post(s) of partitions now read by another worker no longer watched for stalls", dropped)
+        self.unread = (self.unread | (owned - self.watched)) & owned
+        self.watched = owned
+        if self.unread:
+            reading = asyncio.ensure_future(self.reopen_stalls())
+            self.reading_back.add(reading)
+            reading.add_done_callback(self.reading_back.discard)
+
     async def reopen_stalls(self) -> None:
-        """Watch again the ``PostStalled`` alerts the store has firing: the watcher lives in memory,
-        and after a restart they resolved neither on the post's next snapshot nor at the end of its
-        tracking (their rows stayed firing). A post with a snapshot since the start resolves now.
-        A store that cannot answer is asked again at the next stall check."""
-        self.stalls_read_back = True  # once: a stall check meanwhile must not read them again
-        try:
-            result = await self.engine.query(OPEN_STALLS)
-        except Exception as exc:  # noqa: BLE001 - asked again by check_stalls
-            log.warning("open PostStalled alerts not read back yet: %s", exc)
-            self.stalls_read_back = False
-            return
-        now, out = time.time(), Output()
-        for tenant, post_id, campaign, alert_id, starts_at, tracking_end in result.rows:
-            silence, fired = float(alert_id.rpartition(":")[2]), starts_at.timestamp()
-            end_ms = None if tracking_end is None else int(tracking_end.timestamp() * 1000)
-            if not self.stalls.reopen(post_id, tenant, campaign, silence, fired, end_ms, now):
-                self._stall_resolved(post_id, tenant, campaign, (silence, fired), now, out,
-                                     self.states.get(post_id.encode()))
-        await self._store_stall_alerts(out, now)
-        if result.rows:
-            log.info("%d PostStalled alert(s) firing before the start watched again", len(result.rows))
+        """Watch again the ``PostStalled`` alerts the store has firing on the posts of the
+        partitions this worker was given (``unread``): the watcher lives in memory, and after a
+        restart, or a move of the post's partition to another worker, they resolved neither on
+        the post's next snapshot nor at the end of its tracking (their rows stayed firing). The
+        posts of other partitions are their workers' to watch: each alert resolves once. A post
+        with a snapshot since its partition was assigned resolves now. A store that cannot
+        answer is asked again at the next stall check."""
+        async with self.reading:
+            wanted = set(self.unread)
+            if not wanted:
+                return
+            try:
+                result = await self.engine.query(OPEN_STALLS)
+            except Exception as exc:  # noqa: BLE001 - asked again by check_stalls
+                log.warning("open PostStalled alerts not read back yet: %s", exc)
+                return
+            wanted &= self.unread  # a rebalance meanwhile may have taken some away
+            partitions = self._partitions(self.settings.topic(t.SNAPSHOTS))
+            now, out, watched = time.time(), Output(), 0
+            self.consumer.working(True)  # a rebalance waits until the resolves are stored
+            try:
+                for tenant, post_id, campaign, alert_id, starts_at, tracking_end in result.rows:
+                    if home_partition(post_id.encode(), partitions) not in wanted:
+                        continue
+                    watched += 1
+                    silence, fired = float(alert_id.rpartition(":")[2]), starts_at.timestamp()
+                    end_ms = None if tracking_end is None else int(tracking_end.timestamp() * 1000)
+                    if not self.stalls.reopen(post_id, tenant, campaign, silence, fired, end_ms, now):
+                        self._stall_resolved(post_id, tenant, campaign, (silence, fired), now, out,
+                                             self.states.get(post_id.encode()))
+                self.unread -= wanted
+                await self._store_stall_alerts(out, now)
+            finally:
+                self.consumer.working(False)
+        if watched:
+            log.info("%d PostStalled alert(s) firing before this worker read their partitions watched again", watched)
 
     async def check_stalls(self) -> None:
         """Fire ``PostStalled`` for posts silent for 3 × their usual interval (wall clock); resolve
-        the open alerts of posts whose tracking window has closed."""
-        if not self.stalls_read_back:
+        the open alerts of posts whose tracking window has closed. Not while partitions move:
+        the watcher may still hold posts another worker has taken."""
+        if self.unread and not self.app.rebalancing:
             await self.reopen_stalls()
+        await self._learn_clocks()
+        if self.app.rebalancing:
+            return
         now = time.time()
         out = Output()
-        for post_id, arrival in self.stalls.check(now):
-            copy = self.states.get(post_id.encode())  # for its evidence only: the batches own the state
-            self.insights.emit_alert(
-                arrival.tenant, post_id, arrival.campaign_id, "PostStalled", "firing", datetime.fromtimestamp(now, UTC),
-                str(int(arrival.last_seen)),
-                {"last_snapshot_wall_clock": datetime.fromtimestamp(arrival.last_seen, UTC).isoformat(),
-                 "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out, copy)
-        for post_id, arrival in self.stalls.ended():
-            self._end_tracking(post_id, arrival, now, out)
-        await self._store_stall_alerts(out, now)
+        self.consumer.working(True)  # a rebalance waits until these alerts are stored
+        try:
+            for post_id, arrival in self.stalls.check(now):
+                copy = self.states.get(post_id.encode())  # for its evidence only: the batches own the state
+                self.insights.emit_alert(
+                    arrival.tenant, post_id, arrival.campaign_id, "PostStalled", "firing",
+                    datetime.fromtimestamp(now, UTC), str(int(arrival.last_seen)),
+                    {"last_snapshot_wall_clock": datetime.fromtimestamp(arrival.last_seen, UTC).isoformat(),
+                     "usual_interval_seconds": round(arrival.interval or 0)}, int(now * 1000), out, copy)
+            for post_id, arrival in self.stalls.ended():
+                self._end_tracking(post_id, arrival, now, out)
+            await self._store_stall_alerts(out, now)
+        finally:
+            self.consumer.working(False)
+
+    async def _learn_clocks(self) -> None:
+        """Move the tenants' watermarks to the newest snapshots the store holds. A worker reads
+        the snapshots of its partitions only: a post whose own snapshots stop before the end of
+        its tracking had its window closed, and its open alerts resolved, only by the worker that
+        read a later snapshot of its tenant; with two workers or more, often never. A store that
+        cannot answer leaves the watermarks as this worker's snapshots set them."""
+        try:
+            result = await self.engine.query(TENANT_CLOCKS)
+        except Exception as exc:  # noqa: BLE001 - asked again at the next stall check
+            log.debug("tenant clocks not read from the store: %s", exc)
+            return
+        for tenant, newest_ms in result.rows:
+            self.stalls.advance(tenant, int(newest_ms))
 
     async def _store_stall_alerts(self, out: Output, now: float) -> None:
         """Send the alert changes a stall check or read-back made, then store their rows (outside any
@@ -464,14 +533,20 @@ class Worker:
         ``PostDecaying`` resolves on a new pulse or the end of tracking; nothing else would)."""
         state = self.states.get(post_id.encode())  # a copy: the state itself is the batches' to change
         at = datetime.fromtimestamp((arrival.tracking_end_ms or 0) / 1000, UTC)
-        for alert_id, fired_ms in list(state.open_alerts.items()):  # the copy gives the evidence its post
+        # Once each: the state keeps them open, and a later snapshot hands the post over again.
+        # Versioned after the event that raised them: when the window had closed before it (on
+        # another post's snapshot, or the store's clock), its batch may be stored after this row,
+        # and with the same version the firing row won (the alert stayed firing in `alerts`).
+        # The state copy gives the evidence its post (title, creator, link, zone).
+        for alert_id, fired_ms in self.stalls.to_resolve(arrival, state.open_alerts):
             kind, _, key = alert_id.removeprefix(f"{post_id}:").partition(":")
             self.insights.emit_alert(state.tenant, post_id, arrival.campaign_id, kind, "resolved", at, key,
-                                     {"reason": "end of tracking"}, state.seq, out, state,
+                                     {"reason": "end of tracking"}, state.seq + 1, out, state,
                                      since=datetime.fromtimestamp(fired_ms / 1000, UTC))
         if arrival.firing_since is not None:
             self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
                                  (arrival.firing_since, arrival.fired_at), now, out, state)
+            arrival.firing_since = None
 
     async def learn_populations(self) -> None:
         """Relearn from the store what posts are judged against: the platform-and-tier ratio
