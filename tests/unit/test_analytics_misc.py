@@ -115,7 +115,7 @@ def test_analyze_command_on_a_csv(tmp_path):
     runner = CliRunner()
     out = runner.invoke(analyze, [str(path), "--format", "json"])
     assert out.exit_code == 0, out.output
-    report = json.loads(out.output)[0]
+    report = json.loads(out.stdout)[0]
     assert report["post_id"] == "p1" and report["pulses"][0]["trigger"] == "publish"
     assert report["totals"]["shares"] is None  # absent metric stays null
     early = runner.invoke(analyze, [str(path), "--as-of", "2024-06-02T00:00:00Z"])

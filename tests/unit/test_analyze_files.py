@@ -271,15 +271,15 @@ def test_a_tracking_end_column_ends_the_posts_window(tmp_path):
 
 
 def test_a_row_saying_the_post_was_taken_down_is_noted_not_refused(tmp_path):
-    """An export's status column: a post the platform took down has a row with no counter; it is
-    not analysed and the report says so, the rows before it are (a blank row was refused)."""
+    """An export's status column: a post the platform took down has a row with no counter; it has
+    nothing to analyse and the report says so, the rows before it are (a blank row was refused)."""
     items = [{**r, "status": "正常"} for r in rows(30)]
     items.append({**items[-1], "observed_at": "2024-06-02T08:00:00Z", "views": "", "likes": "", "status": "已删除"})
     path = tmp_path / "gone.csv"
     path.write_text(as_csv(items), "utf-8")
     code, out, err = run(str(path), "--format", "json")
     assert code == 0, err
-    assert "p1 is deleted then; the row is not analysed" in err
+    assert "p1 is deleted then (no counter to analyse)" in err
     assert json.loads(out)[0]["totals"]["likes"] == items[-2]["likes"]
 
 

@@ -422,7 +422,7 @@ class CurveState:
             return CurveChange("duplicate", None)
         if _isnan(newest):
             self._first(t, vals, params)
-        regressions = self._regressions(t, vals, params)
+        regressions = self._regressions(t, vals, params, snap.rounded)
         first_hour = self._first_changed_hour(t, vals)
         for name in snap.rounded:
             k = METRICS.index(name)
@@ -451,8 +451,12 @@ class CurveState:
         self._m[_OBS_BASE] = math.floor(t if self._m[_ZERO] != 1.0 else publish)
 
     def _regressions(
-        self, t: float, vals: list[float], params: AnalyticsParams
+        self, t: float, vals: list[float], params: AnalyticsParams, rounded: tuple[str, ...] = ()
     ) -> tuple[Regression, ...]:
+        """Counters that fell below their running maximum by more than ``regression_alert``. A
+        value shown rounded ("1.2万": 12,000 to 12,999; listed in ``rounded`` or read so) fell by
+        what even the top of its range is below that maximum: after a daily export's exact 10,583
+        shares, every poll's "1万" read as a fall of 583 (5.5 %), one PostUnavailable each."""
         found = []
         for k, x in enumerate(vals):
             if x != x:
@@ -462,7 +466,9 @@ class CurveState:
             if i == 0:
                 continue
             before = ms[i - 1]  # running maximum up to t
-            drop = before - x
+            coarse = METRICS[k] in rounded or self._rounding[k] >= COARSE_EVIDENCE
+            most = x + COARSE_STEP - 1 if coarse and x >= COARSE_FROM and x % COARSE_STEP == 0 else x
+            drop = before - most
             if (
                 drop > params.regression_drop_min
                 and drop > params.regression_drop_fraction * before

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tracker.analytics.alerts import Alert
 from tracker.analytics.longtail import LearnedRatios, LongTail
 from tracker.analytics.params import DEFAULT_PARAMS, AnalyticsParams
@@ -47,11 +49,17 @@ def replay_post(
     tracking_end_hours: float | None = None,
     params: AnalyticsParams = DEFAULT_PARAMS,
     as_of_hours: float | None = None,
+    population: np.ndarray | None = None,
+    loglinear: LearnedRatios | None = None,
 ) -> PostReport:
     """Replay one post in arrival order; with ``as_of_hours`` only snapshots observed by
-    then are fed (heating nodes are all known: planned nodes are registered ahead)."""
-    return replay(PostAnalytics(publish_hours, tracking_end_hours, params), post_id, snapshots, heating,
-                  as_of_hours)
+    then are fed (heating nodes are all known: planned nodes are registered ahead). As the
+    stream leans on them when it has learned them: ``population``, the response shape the
+    first pulse is pulled towards; ``loglinear``, the log-linear baseline's ratios (else its
+    prior)."""
+    state = PostAnalytics(publish_hours, tracking_end_hours, params)
+    state.population = population
+    return replay(state, post_id, snapshots, heating, as_of_hours, loglinear)
 
 
 def replay(
@@ -74,8 +82,8 @@ def replay(
         update = state.apply_snapshot(snap, loglinear)
         if update.status == "late":
             report.late += 1
-        elif update.status == "duplicate":
-            report.duplicates += 1
+        elif update.status == "duplicate" and any(v is not None for v in snap.values):
+            report.duplicates += 1  # a poll without counters (a post taken down) repeats nothing
         _fold(report, update)
     report.long_tail = state.long_tail(loglinear)
     report.totals = state.curve.totals()

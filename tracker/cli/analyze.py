@@ -6,14 +6,16 @@ import json
 import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import numpy as np
 
 from tracker.analytics.alerts import Alert
+from tracker.analytics.longtail import LearnedRatios
 from tracker.analytics.params import AnalyticsParams
 from tracker.analytics.records import HeatingNode, Pulse
 from tracker.analytics.replay import PostReport, replay_post
@@ -103,7 +105,8 @@ def report_dict(r: PostReport, notes: list[str] | None = None, horizon_hours: fl
         d["half_life_hours"] = None if p.half_life is None else p.half_life * g
         del d["rise_steps"], d["half_life"]
         pulses.append(d)
-    alerts = [{**asdict(a), "at": _iso(a.at, g), "summary": alert_summary(r, a, horizon_hours)} for a in r.alerts]
+    alerts = [{**asdict(a), "at": _iso(a.at, g), "evidence": alert_evidence(r, a),
+               "summary": alert_summary(r, a, horizon_hours)} for a in r.alerts]
     return {
         "post_id": r.post_id,
         "grid_hours": g,
@@ -132,11 +135,10 @@ def _per_hour(gain: float | None, grid_hours: float) -> float | None:
     return None if gain is None else gain / grid_hours
 
 
-def alert_summary(r: PostReport, a: Alert, horizon_hours: float = 72.0) -> str:
-    """The alert as the store words it (``counters regressed: views fell from 19,943 to
-    12,000``): the stream's evidence reading, with a decaying pulse's trigger."""
-    from tracker.stream.insights import alert_summary as summary
-    from tracker.stream.insights import decaying_summary, readable_evidence
+def alert_evidence(r: PostReport, a: Alert) -> dict[str, Any]:
+    """The alert's evidence as the stream stores and sends it: each grid-step instant also as
+    a UTC time (``decaying_since_at``), a decaying pulse's trigger and heating ids."""
+    from tracker.stream.insights import readable_evidence
 
     evidence = readable_evidence(a.evidence, r.grid_hours)
     if a.type == "PostDecaying" and a.state == "firing":
@@ -145,6 +147,17 @@ def alert_summary(r: PostReport, a: Alert, horizon_hours: float = 72.0) -> str:
             evidence["pulse_trigger"] = pulse.trigger
             if pulse.heating_ids:
                 evidence["heating_ids"] = list(pulse.heating_ids)
+    return evidence
+
+
+def alert_summary(r: PostReport, a: Alert, horizon_hours: float = 72.0) -> str:
+    """The alert as the store words it (``counters regressed: views fell from 19,943 to
+    12,000``): the stream's evidence reading, with a decaying pulse's trigger."""
+    from tracker.stream.insights import alert_summary as summary
+    from tracker.stream.insights import decaying_summary
+
+    evidence = alert_evidence(r, a)
+    if a.type == "PostDecaying" and a.state == "firing":
         return decaying_summary(evidence, horizon_hours)
     return summary(a.type, a.state, a.key, evidence)
 
@@ -227,6 +240,75 @@ def tracking_end(given: float | None, published: float | None) -> float | None:
     return published + DEFAULT_TRACKING_DAYS * 24.0
 
 
+def close_at_tracking_end(r: PostReport, end: float | None, clock: float) -> None:
+    """Resolve at the post's end of tracking (hours since the epoch) every alert still open then,
+    once ``clock`` has reached it: the newest snapshot of the file (by --as-of), as the stream's
+    clock is the newest snapshot of the tenant's posts (README: Post alerts; the collector polls
+    a post a last time at its end). The alerts table has them resolved there."""
+    if end is None or clock < end:
+        return
+    g = r.grid_hours
+    still: dict[tuple[str, str], Alert] = {}
+    for a in r.alerts:
+        if a.at * g > end:
+            continue
+        if a.state == "firing":
+            still[(a.type, a.key)] = a
+        else:
+            still.pop((a.type, a.key), None)
+    r.alerts.extend(Alert(a.type, "resolved", end / g, a.key, {"reason": "end of tracking"}) for a in still.values())
+
+
+@dataclass
+class Learned:
+    """What the stream learns from its store's finished posts and leans on (README: What the
+    analytics learn from other posts): per (platform, tier), the response shape first pulses
+    are pulled towards, and the log-linear baseline's ratios."""
+
+    shapes: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    loglinear: dict[tuple[str, str], LearnedRatios] = field(default_factory=dict)
+
+    def for_post(self, post_id: str, tier: str | None) -> tuple[np.ndarray | None, LearnedRatios | None]:
+        """The shape and ratios a post leans on: its platform (from its id) and tier's, as the
+        stream picks them; without a tier, its platform's shape and the baseline's prior."""
+        from tracker.stream import shapes
+
+        platform = post_id.partition(":")[0] if ":" in post_id else ""
+        return shapes.for_post(self.shapes, platform, tier or shapes.ANY), self.loglinear.get((platform, tier or ""))
+
+
+def learned_from_store(params: AnalyticsParams, own: Iterable[str]) -> Learned:
+    """What the worker learns at start and every TRACKER_RATIO_STATS_SECONDS, read now from the
+    configured store (through a running tracker's read endpoint), less what the ``own`` posts
+    (those analysed) gave it: the stream learned from a post's first pulse once it had closed,
+    and from its curve once the post was finished, never while reading the post itself."""
+    from tracker.store.access import open_reader
+    from tracker.stream import loglinear, shapes
+
+    with open_reader(Settings()) as reader:
+        shape_rows = reader.query(shapes.QUERY_BY_POST).rows
+        ratio_rows = reader.query(loglinear.QUERY_BY_POST, loglinear.parameters(params.horizons_hours)).rows
+    skip = set(own)
+    return Learned(shapes.learned(row[:-1] for row in shape_rows if row[-1] not in skip),
+                   loglinear.learned((row[:-1] for row in ratio_rows if row[-1] not in skip), params.horizons_hours))
+
+
+def learned_notes(learned: Learned | None, post_id: str, tier: str | None) -> list[str]:
+    """Why the report leans on less than the stream does: without a creator tier it takes its
+    platform's pooled shape and the log-linear prior, where the store has learned its tier's."""
+    platform = post_id.partition(":")[0]
+    if learned is None or tier or not any(p == platform and t for p, t in (*learned.shapes, *learned.loglinear)):
+        return []
+    return [f"no creator_tier for this post in the file: its first pulse leans on the response shape of all "
+            f"{platform} posts and its log-linear baseline on the prior, where the stream leans on what it "
+            "learned for its creator tier (add the column)"]
+
+
+LEARNED_NOTE = ("first pulses are fitted without the response shape the stream pulls them towards and log-linear "
+                "baselines use their prior: the stream learns both from its store's finished posts "
+                "(--learned-from-store reads them), so these figures can differ from the stream's")
+
+
 def _read(path: Path, reader: Callable[[Path], T]) -> T:
     """``reader(path)``, its InvalidInput naming the file (once)."""
     try:
@@ -257,10 +339,19 @@ def _read(path: Path, reader: Callable[[Path], T]) -> T:
     type=click.FloatRange(min=0.25, max=24.0),
     help="Resampling step in hours [1; a series document's period: 24 for daily counts].",
 )
+@click.option(
+    "--learned-from-store",
+    "from_store",
+    is_flag=True,
+    help="Lean, as the stream does, on what it learns from the store's finished posts: the response "
+    "shape first pulses are pulled towards and the log-linear baseline's ratios, per platform and "
+    "creator tier (the file's creator_tier column). Reads the configured store, through a running "
+    "tracker's read endpoint.",
+)
 @zone_option("the files' times (observed_at / as_of, published_at; the heating file's start and end)")
 def analyze(
     file: Path, heating_file: Path | None, fmt: str, as_of: str | None, grid_hours: float | None,
-    tz: tzinfo | None,
+    from_store: bool, tz: tzinfo | None,
 ) -> None:
     """Analyze a snapshot FILE offline: curves, pulses, long tail, alerts.
 
@@ -270,7 +361,10 @@ def analyze(
     as 播放量 work too); an optional published_at anchors counts at 0 at publish,
     an optional tracking_end ends the post's tracking window (else {tracking_days}
     days after publish, as the registry sets it for a post without one: the
-    default of `tracker posts import --tracking-days`; decay alerts stop there).
+    default of `tracker posts import --tracking-days`; decay alerts stop there),
+    an optional rounded lists the counters the platform showed rounded ("1.2万":
+    a store export's ['likes','saves']) and an optional creator_tier picks what
+    --learned-from-store leans on.
     Times need a zone (2024-06-03T12:00:00Z or +08:00) unless --time-zone gives it;
     an end written as a date alone (tracking_end, a heating end) includes that day.
     Or a series document (JSON/YAML) of counts per period: daily_<metric> or
@@ -281,7 +375,9 @@ def analyze(
     newest before it by more than TRACKER_REORDER_WINDOW_HOURS, 6 by default,
     is late, as in the stream); --as-of shows what it would have said then
     (posts not yet observed by then are left out, and a time
-    before every snapshot is an error). Post ids are platform:id, with a
+    before every snapshot is an error). Alerts still open when the file's newest
+    snapshot (by --as-of) reaches a post's tracking end resolve there, as the
+    stream resolves them. Post ids are platform:id, with a
     platform tracker knows, or a label without a colon. Rows that cannot be
     read, of either file, are listed on stderr with their line and reason; the
     others are analyzed, and each post's notes say what its report leaves out
@@ -292,10 +388,12 @@ def analyze(
     JSON (--format json), per post: totals; pulses (peak_velocity and baseline
     per grid step: per hour on the default 1 h grid; spend in its currency,
     null with cost_per_incremental when the pulse's heating nodes were paid in
-    several currencies, which a note names); long_tail; alerts with a
-    summary; notes; curve rows of at (start of the grid step, UTC), observed,
-    cumulative (counts at the step's end) and per_hour (counts gained per hour
-    during the step), each for the counters and engagements.
+    several currencies, which a note names); long_tail; alerts with their
+    evidence as the alerts table keeps it (grid steps also as times:
+    decaying_since_at) and a summary; notes; curve rows of at (start of the
+    grid step, UTC), observed, cumulative (counts at the step's end) and
+    per_hour (counts gained per hour during the step), each for the counters
+    and engagements.
 
     \b
     Examples:
@@ -304,8 +402,8 @@ def analyze(
       tracker analyze active_00-6OyXVA0M.json     # daily counts: a 24 h grid
 
     \b
-    A post tracker already stores, with its publish time and heating nodes
-    (the store's times are UTC):
+    A post tracker already stores, with its publish time, heating nodes and
+    what the stream leaned on (the store's times are UTC):
     {recipe}
 
     Exit status: 0 every row used (a row repeated exactly counts once); 1
@@ -337,12 +435,20 @@ def analyze(
             del posts[pid]
     grid = grid_hours or data.period_hours or 1.0
     params = Settings().analytics_params().at_resolution(grid)  # the stream's reorder window
+    learned = learned_from_store(params, posts) if from_store else None
+    if learned is None:
+        data.notes.append(LEARNED_NOTE)
     reports, notes = [], []
+    clock = max(s.t for snaps in posts.values() for s in snaps if cutoff is None or s.t <= cutoff)
     for pid, snaps in posts.items():
-        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid),
-                             tracking_end(data.tracking_end.get(pid), data.published.get(pid)), params, cutoff)
+        end = tracking_end(data.tracking_end.get(pid), data.published.get(pid))
+        shape, ratios = learned.for_post(pid, data.tier.get(pid)) if learned is not None else (None, None)
+        report = replay_post(pid, snaps, heat.nodes.get(pid, []), data.published.get(pid), end, params, cutoff,
+                             shape, ratios)
+        close_at_tracking_end(report, end, clock)
         last = max((s.t for s in snaps if cutoff is None or s.t <= cutoff), default=None)
         said = why_not_available(report, data.published.get(pid), last, params)
+        said += learned_notes(learned, pid, data.tier.get(pid))
         said += spend_notes(report, by_id(heat.nodes.get(pid, [])))
         if heat.refused.get(pid) and heating_file is not None:
             said.append(f"{heat.refused[pid]} heating row(s) of this post refused in {heating_file.name} (listed on "
@@ -373,14 +479,14 @@ def analyze(
 
 RECIPE = """\
   tracker sql "SELECT s.post_id, observed_at, published_at, tracking_end, views,
-    likes, comments, shares, saves, searches FROM snapshots AS s FINAL LEFT JOIN
-    (SELECT post_id, published_at, tracking_end FROM posts FINAL WHERE deleted = 0)
-    AS p ON p.post_id = s.post_id WHERE s.post_id = 'douyin:123' ORDER BY
-    observed_at FORMAT CSVWithNames" > post.csv
+    likes, comments, shares, saves, searches, rounded, status, creator_tier FROM
+    snapshots AS s FINAL LEFT JOIN (SELECT post_id, published_at, tracking_end,
+    creator_tier FROM posts FINAL WHERE deleted = 0) AS p ON p.post_id = s.post_id
+    WHERE s.post_id = 'douyin:123' ORDER BY observed_at FORMAT CSVWithNames" > post.csv
   tracker sql "SELECT post_id, start_at AS start, end_at AS end, spend_amount AS
     spend, spend_currency AS currency, heating_id AS id, status FROM
     heating_nodes FINAL WHERE post_id = 'douyin:123' FORMAT CSVWithNames" > heating.csv
-  tracker analyze post.csv --heating heating.csv --time-zone UTC"""
+  tracker analyze post.csv --heating heating.csv --time-zone UTC --learned-from-store"""
 """The help's export of a stored post with what the stream knows of it (tests run it)."""
 analyze.help = ((analyze.help or "").replace("    {recipe}", textwrap.indent(RECIPE, "    "))  # the docstring's indent
                 .replace("{tracking_days}", str(DEFAULT_TRACKING_DAYS)))

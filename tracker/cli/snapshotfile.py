@@ -9,7 +9,9 @@ Two shapes of snapshot file:
   anchors a post's counters at 0 at publish; an optional ``tracking_end`` ends its
   tracking window (decay alerts resolve there; a date alone ends it at the end of that
   day, as a heating node's ``end``), else ``tracker analyze`` ends it
-  ``DEFAULT_TRACKING_DAYS`` (30) after publish, as the registry does for the stream.
+  ``DEFAULT_TRACKING_DAYS`` (30) after publish, as the registry does for the stream; an
+  optional ``creator_tier`` picks what ``--learned-from-store`` leans on; an optional
+  ``rounded`` lists the counters the platform showed rounded (a store export's snapshots).
 - **a series document** — a JSON/YAML mapping of per-period counts
   ``daily_<metric>`` or ``hourly_<metric>`` (period 0 starts at ``start``), one
   snapshot at the end of each period. The records of the ACTIVE dataset (YouTube
@@ -57,6 +59,7 @@ from tracker.registry.reader import Document, json_lines, read
 PERIODS = {"daily": 24.0, "hourly": 1.0}
 PUBLISHED = ("published_at", "publish_time", "发布时间")
 TRACKING_END = ("tracking_end",)
+TIER = ("creator_tier", "tier")
 HEATING_STATUSES = ("planned", "executed", "cancelled")
 
 
@@ -135,6 +138,9 @@ class SnapshotFile:
     """Publish time per post (hours since the epoch), when the file gives it."""
     tracking_end: dict[str, float] = field(default_factory=dict)
     """End of the tracking window per post (hours since the epoch), when the file gives it."""
+    tier: dict[str, str] = field(default_factory=dict)
+    """The creator tier per post (``creator_tier``), when the file gives it: what the stream
+    learns from other posts is per platform and tier."""
     period_hours: float | None = None
     """A series document's period (24 for daily counts); None for a table."""
     problems: list[str] = field(default_factory=list)
@@ -161,27 +167,38 @@ def _table(doc: Document, tz: tzinfo | None) -> SnapshotFile:
     if not doc.rows:
         raise InvalidInput("no rows: the file has a header but no snapshot")
     now = datetime.now(UTC)  # a date alone is the end of its day, as the stream reads a daily export
+    dated = 0
     for row in doc.rows:
         try:
             if row.problem:
                 raise RowError(row.problem)
             obs = observation_from_row(row.values, any_id=True, tz=tz, now=now)
+            stamp = next((v for k, v in row.values.items() if canonical(str(k)) == "as_of"), None)
+            dated += tz is None and isinstance(stamp, str) and len(stamp.strip()) <= 10
             for names, name, into, is_end in ((PUBLISHED, "published_at", out.published, False),
                                               (TRACKING_END, "tracking_end", out.tracking_end, True)):
                 given = next((row.values[k] for k in row.values if str(k).strip().lower() in names), None)
                 if not blank(given) and obs.post_id not in into:
                     into[obs.post_id] = to_hours(_time(given, name, tz, day_end=is_end))
+            tier = next((row.values[k] for k in row.values if str(k).strip().lower() in TIER), None)
+            if not blank(tier) and obs.post_id not in out.tier:
+                out.tier[obs.post_id] = str(tier).strip()
         except RowError as exc:
             out.problems.append(f"{row.label()}: {reason(exc)}")
             continue
         assert obs.observed_at is not None
-        if obs.status != "ok":  # the post no longer shown: nothing to analyse in this row
-            out.notes.append(f"{row.label()}: {obs.post_id} is {obs.status} then; the row is not analysed")
-            continue
         values = tuple(None if obs.metrics[m] is None else float(obs.metrics[m]) for m in METRICS)  # type: ignore[arg-type]
+        if obs.status != "ok":  # the post no longer shown: read as the stream reads it (the poll, any counters)
+            out.notes.append(f"{row.label()}: {obs.post_id} is {obs.status} then"
+                             + ("" if any(v is not None for v in values) else " (no counter to analyse)")
+                             + "; the stream's PostUnavailable on the platform's status is not in this report")
         out.snapshots[obs.post_id].append(Snapshot(to_hours(obs.observed_at), values, obs.rounded))
     if not out.snapshots:
         raise InvalidInput(f"no usable row; the first problem: {out.problems[0]}")
+    if dated:
+        out.notes.append(f"{dated} row(s) give a date alone, read as the end of that day in UTC; the collector reads "
+                         "a platform's export in the platform's zone (Asia/Shanghai for the Chinese platforms: 8 h "
+                         "earlier): give the file's zone with --time-zone")
     return out
 
 

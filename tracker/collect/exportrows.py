@@ -6,7 +6,9 @@ Column names are matched case-insensitively against aliases: tracker's own
 searches``) and the Chinese headers of Xingtu (巨量星图) and Pugongying (蒲公英)
 data reports and WeChat Channels exports (播放量, 点赞数, 评论数, 分享数, 收藏数,
 看后搜…). Empty cells, "-", "--" and ClickHouse's ``\\N`` are None (not exposed),
-never 0; "1.2万" is 12,000 and listed as rounded.
+never 0; "1.2万" is 12,000 and listed as rounded, and so is every counter a ``rounded``
+column names (``['likes','saves']`` in an export of the store, ``likes,saves``, or a JSON
+list): a stored snapshot's counts are numbers, the platform's "1.2万" only in that list.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "saves": ("saves", "favorites", "collects", "收藏", "收藏数", "收藏量"),
     "searches": ("searches", "看后搜", "看后搜数", "看后搜次数", "看后搜索", "回搜", "回搜次数"),
     "status": ("status", "状态", "作品状态", "内容状态"),
+    "rounded": ("rounded",),
 }
 STATUSES = {
     "ok": "ok", "live": "ok", "public": "ok", "正常": "ok", "已发布": "ok",
@@ -97,6 +100,25 @@ def check_post_id(post_id: str) -> str:
     return head
 
 
+def rounded_metrics(value: Any) -> tuple[str, ...]:
+    """The counters a ``rounded`` cell names: a list, or a text such as ``likes,saves`` or
+    ClickHouse's ``['likes','saves']`` (a ``tracker sql`` export of the store's snapshots);
+    blank or ``[]`` names none. RowError for a name that is no counter."""
+    if blank(value):
+        return ()
+    names = value if isinstance(value, list | tuple) else str(value).strip().strip("[]").replace(";", ",").split(",")
+    out: list[str] = []
+    for name in names:
+        metric = str(name).strip().strip("'\"").strip()
+        if not metric:
+            continue
+        if metric not in METRICS:
+            raise RowError(f"rounded: {metric!r:.40} is not a counter ({', '.join(METRICS)})")
+        if metric not in out:
+            out.append(metric)
+    return tuple(out)
+
+
 def observation_from_row(row: dict[str, Any], platform: str | None = None, any_id: bool = False,
                          tz: tzinfo | None = None, now: datetime | None = None) -> Observation:
     """Map one export row (any alias headers) to an observation; raises RowError with the reason.
@@ -141,6 +163,8 @@ def observation_from_row(row: dict[str, Any], platform: str | None = None, any_i
             raise RowError(f"{metric}: not a count ({value!r:.40})") from None
         if was_rounded:
             rounded.append(metric)
+    listed = rounded_metrics(fields.get("rounded"))
+    rounded += [m for m in listed if metrics[m] is not None and m not in rounded]
     status = "ok" if blank(fields.get("status")) else STATUSES.get(str(fields["status"]).strip().lower())
     if status is None:
         raise RowError(f"status: {fields['status']!r:.40} is not one of ok, unavailable, deleted "

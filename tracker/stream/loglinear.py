@@ -21,7 +21,7 @@ from tracker.analytics.longtail import AGES_HOURS, LearnedRatios, learn_ratios
 SAMPLE = 300
 """Finished posts per (platform, tier) at most."""
 
-QUERY = f"""
+_SELECT = """
 WITH finished AS (
     SELECT p.tenant AS tenant, p.post_id AS post_id, p.platform AS platform, p.creator_tier AS tier,
            toStartOfHour(p.published_at) AS start
@@ -30,9 +30,9 @@ WITH finished AS (
         ON t.tenant = p.tenant AND t.post_id = p.post_id
     WHERE t.as_of >= p.published_at + toIntervalHour(%(first_horizon)s)
     ORDER BY cityHash64(p.post_id)
-    LIMIT {SAMPLE} BY p.platform, p.creator_tier
+    LIMIT {sample} BY p.platform, p.creator_tier
 )
-SELECT f.platform, f.tier, groupArray((toFloat64(dateDiff('hour', f.start, c.hour)), c.cumulative))
+SELECT f.platform, f.tier, groupArray((toFloat64(dateDiff('hour', f.start, c.hour)), c.cumulative)){post}
 FROM (
     SELECT tenant, post_id, hour, cumulative FROM curves FINAL
     WHERE metric = 'engagements' AND cumulative IS NOT NULL
@@ -42,6 +42,10 @@ INNER JOIN finished AS f ON f.tenant = c.tenant AND f.post_id = c.post_id
 WHERE dateDiff('hour', f.start, c.hour) IN %(hours)s
 GROUP BY f.tenant, f.post_id, f.platform, f.tier
 """
+QUERY = _SELECT.format(post="", sample=SAMPLE)
+QUERY_BY_POST = _SELECT.format(post=", f.post_id", sample=SAMPLE)
+""":data:`QUERY` with each curve's post id last: `tracker analyze --learned-from-store` leaves out its
+own posts' (the stream learned from a post only once it was finished)."""
 
 
 def parameters(horizons: Sequence[float]) -> dict[str, Any]:

@@ -26,8 +26,8 @@ SAMPLE = 500
 ANY = ""
 """The key part of a pooled group: (platform, ANY) pools a platform's tiers, (ANY, ANY) all."""
 
-QUERY = f"""
-SELECT c.platform, c.creator_tier, p.shape
+_SELECT = """
+SELECT c.platform, c.creator_tier, p.shape{post}
 FROM (
     SELECT tenant, post_id, argMin(response_shape, pulse_index) AS shape, min(onset) AS onset
     FROM pulses FINAL
@@ -38,8 +38,12 @@ INNER JOIN (
     SELECT tenant, post_id, platform, creator_tier FROM posts FINAL WHERE deleted = 0
 ) AS c ON c.tenant = p.tenant AND c.post_id = p.post_id
 ORDER BY p.onset DESC
-LIMIT {SAMPLE} BY c.platform, c.creator_tier
+LIMIT {sample} BY c.platform, c.creator_tier
 """
+QUERY = _SELECT.format(post="", sample=SAMPLE)
+QUERY_BY_POST = _SELECT.format(post=", p.post_id", sample=SAMPLE)
+""":data:`QUERY` with each shape's post id last: `tracker analyze --learned-from-store` leaves out its
+own posts' (the stream learned a post's shape only once its first pulse had closed)."""
 
 Shapes = Mapping[tuple[str, str], np.ndarray]
 
