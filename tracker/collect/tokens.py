@@ -69,6 +69,18 @@ class Grant:
     refresh_token: str = field(default="", repr=False)
     refresh_expires_in: float | None = None
 
+    @classmethod
+    def of(cls, fields: dict[str, Any], platform: str, refresh_life: str = "refresh_expires_in") -> Grant:
+        """The grant a token answer's ``fields`` carry (its access token required; ``refresh_life``
+        names the refresh token's lifetime field, which platforms spell differently)."""
+        access = fields.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise e.InvalidResponse(f"{platform}: the token answer has no access_token")
+        refresh = fields.get("refresh_token")
+        return cls(access, seconds(fields.get("expires_in"), "expires_in", platform),
+                   refresh if isinstance(refresh, str) else "",
+                   seconds(fields.get(refresh_life), refresh_life, platform))
+
 
 def fingerprint(account: Account) -> str:
     """A digest of an accounts-file entry (its every value), to tell whether it was edited; the

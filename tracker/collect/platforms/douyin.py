@@ -35,7 +35,7 @@ from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
-from tracker.collect.tokens import Grant, seconds
+from tracker.collect.tokens import Grant
 
 NAME = "douyin"
 AUTH = {2190008, 2190002, 2190004, 20028001003, 20028001008, 28001003, 28001008}
@@ -98,10 +98,7 @@ def granted(response: httpx.Response) -> Grant:
     raw = data.get("error_code", 0)
     code = int(raw) if isinstance(raw, str) and raw.strip().isdigit() else raw
     if code == 0 and response.status_code == 200:
-        refresh = data.get("refresh_token")
-        return Grant(need(data, "access_token", str, NAME), seconds(data.get("expires_in"), "expires_in", NAME),
-                     refresh if isinstance(refresh, str) else "",
-                     seconds(data.get("refresh_expires_in"), "refresh_expires_in", NAME))
+        return Grant.of(data, NAME)
     message = f"douyin: {code} {data.get('description', '')}".rstrip()
     if code in THROTTLE or response.status_code == 429:
         raise e.RateLimited(message, retry_after=retry_after(response), code=code)

@@ -28,7 +28,7 @@ from tracker.collect.accounts import Account
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Observation, PostRef
 from tracker.collect.platforms.base import Adapter, json_body, need, register
-from tracker.collect.tokens import Grant, seconds
+from tracker.collect.tokens import Grant
 
 NAME = "kuaishou"
 
@@ -57,10 +57,7 @@ def granted(response: httpx.Response) -> Grant:
     body = json_body(response, NAME)
     result = need(body, "result", int, NAME)
     if result == 1 and response.status_code == 200:
-        refresh = body.get("refresh_token")
-        return Grant(need(body, "access_token", str, NAME), seconds(body.get("expires_in"), "expires_in", NAME),
-                     refresh if isinstance(refresh, str) else "",
-                     seconds(body.get("refresh_token_expires_in"), "refresh_token_expires_in", NAME))
+        return Grant.of(body, NAME, "refresh_token_expires_in")
     message = f"kuaishou: {result} {body.get('error_msg', '')}".rstrip()
     if 100100402 <= result <= 100100404 or response.status_code == 429:
         raise e.RateLimited(message, retry_after=retry_after(response), code=result)

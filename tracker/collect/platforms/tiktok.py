@@ -62,7 +62,7 @@ from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, outcome_label, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
 from tracker.collect.platforms.base import Adapter, counters, from_unix, json_body, need, register
-from tracker.collect.tokens import Grant, renew_at, seconds
+from tracker.collect.tokens import Grant, renew_at
 from tracker.ops import metrics as m
 
 log = logging.getLogger(__name__)
@@ -121,10 +121,7 @@ def granted(response: httpx.Response) -> Grant:
     if not isinstance(body, dict):
         raise e.InvalidResponse("tiktok: the token answer is not an object")
     if response.status_code == 200 and isinstance(body.get("access_token"), str) and body["access_token"]:
-        refresh = body.get("refresh_token")
-        return Grant(body["access_token"], seconds(body.get("expires_in"), "expires_in", NAME),
-                     refresh if isinstance(refresh, str) else "",
-                     seconds(body.get("refresh_expires_in"), "refresh_expires_in", NAME))
+        return Grant.of(body, NAME)
     error = body.get("error")
     if isinstance(error, dict):  # the API envelope, should the endpoint answer with it
         code, text = str(error.get("code", "")), str(error.get("message", ""))
