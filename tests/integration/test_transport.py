@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -34,7 +35,7 @@ def _recovery(app: faust.App) -> Recovery:
     return app.tables.recovery
 
 
-async def _started_app(kafka: str, prefix: str) -> faust.App:
+async def _started_app(kafka: str, prefix: str, datadir: Path) -> faust.App:
     """A Faust app on tracker's transport, a table on one changelog partition (recovered, empty) and
     an idle batch topic: the fetch loop waits in 1 s fetches of it."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
@@ -45,7 +46,7 @@ async def _started_app(kafka: str, prefix: str) -> faust.App:
         await admin.close()
     app = faust.App(f"{prefix}app", broker=broker_url(kafka), store="memory://", topic_partitions=1,
                     topic_replication_factor=1, consumer_auto_offset_reset="earliest", web_enabled=False,
-                    table_standby_replicas=0)
+                    table_standby_replicas=0, datadir=str(datadir))
     raw: Any = faust.Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     app.Table("state", default=None, schema=raw, key_type=bytes, value_type=bytes, partitions=1)
     app.topics.add(app.topic(f"{prefix}source", key_type=bytes, value_type=bytes))
@@ -56,8 +57,8 @@ async def _started_app(kafka: str, prefix: str) -> faust.App:
     return app
 
 
-async def _changelog_returned_while_the_flow_is_stopped(kafka: str, prefix: str) -> None:
-    app = await _started_app(kafka, prefix)
+async def _changelog_returned_while_the_flow_is_stopped(kafka: str, prefix: str, datadir: Path) -> None:
+    app = await _started_app(kafka, prefix, datadir)
     try:
         consumer, recovery = app.consumer, _recovery(app)
         [tp] = recovery.active_tps
@@ -92,8 +93,9 @@ async def _changelog_returned_while_the_flow_is_stopped(kafka: str, prefix: str)
         await app.stop()
 
 
-def test_changelog_records_returned_while_the_flow_is_stopped_are_read_again(kafka: str, topic_prefix: str) -> None:
+def test_changelog_records_returned_while_the_flow_is_stopped_are_read_again(kafka: str, topic_prefix: str,
+                                                                           tmp_path: Path) -> None:
     """A fetch in flight across a rebalance returns a changelog partition's records after the
     recovery sought it and before the flow resumed: the recovery reads them once it resumes (they
     were dropped with the position past them, and the recovery waited for them forever)."""
-    asyncio.run(_changelog_returned_while_the_flow_is_stopped(kafka, topic_prefix))
+    asyncio.run(_changelog_returned_while_the_flow_is_stopped(kafka, topic_prefix, tmp_path))
