@@ -40,7 +40,10 @@ run: setup ## Start the tracker on the embedded default: local Kafka + chDB, sim
 stop: ## Stop the local Kafka node
 	@$(BIN)/tracker broker stop
 
-test: setup ## Run the whole suite: unit, integration (real Kafka, ClickHouse), reliability
+test: setup ## Run the whole suite: lint and types, unit, integration (real Kafka, ClickHouse), reliability
+	@echo "==> lint (ruff) and types (mypy)"
+	@$(BIN)/ruff check tracker tests
+	@$(BIN)/mypy tracker
 	@echo "==> unit tests"
 	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
 	@echo "==> integration tests (real Kafka broker, real ClickHouse engine; two test processes, a broker each)"

@@ -100,7 +100,9 @@ def before_publish(observed: datetime, published: datetime | None) -> str | None
     observed more than ``BEFORE_PUBLISH_HOURS`` earlier (a mistyped year, a day and month
     swapped), or None. A 2020 snapshot of a 2025 post would make its curve five years long and
     read its whole life as one late rise; None when the publish time is not known."""
-    span = None if published is None else _beyond(published, observed, BEFORE_PUBLISH_HOURS)
+    if published is None:
+        return None
+    span = _beyond(published, observed, BEFORE_PUBLISH_HOURS)
     if span is None:
         return None
     return (f"observed_at {format_ts(observed)} is {span} {BEFORE_PUBLISH} ({format_ts(published)}): "
