@@ -30,8 +30,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tests.fixtures.data import T0, burst_views, post_id, registry, snapshot
-from tests.fixtures.worker import WorkerProcess, produce
+from tests.fixtures.data import T0, post_id
+from tests.fixtures.worker import WorkerProcess, heat_first_post, produce
 from tests.integration.test_analytics_accuracy import snapshots_of
 from tracker.analytics.metrics import METRICS
 from tracker.analytics.resample import Snapshot
@@ -210,14 +210,7 @@ def test_analyze_leans_on_what_the_stream_learned_from_the_store(kafka: str, tra
     try:
         metrics_when(worker, "tracker_shape_populations 1.0")
         metrics_when(worker, "tracker_loglinear_populations 1.0")
-        node = {"tenant": "acme", "post_id": post_id(1), "heating_id": "h1", "channel": "qifei",
-                "start": T0 + timedelta(hours=40), "end": T0 + timedelta(hours=46),
-                "spend": {"amount": "300.00", "currency": "CNY"}, "status": "executed", "updated_at": T0}
-        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(1)]))
-        asyncio.run(produce(kafka, tracker_topics + t.HEATING, [(post_id(1).encode(), encode(t.HEATING, node))]))
-        worker.wait_caught_up(t.HEATING)
-        heated = [snapshot(1, k, views=burst_views(k) + (3000 * min(k - 40, 6) if k > 40 else 0)) for k in range(90)]
-        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, heated))
+        heat_first_post(worker, hours=90)
         worker.wait_caught_up(t.SNAPSHOTS)
         stream = stream_said(worker, post_id(1))
         code, out, err = run_recipe(worker, post_id(1), tmp_path)

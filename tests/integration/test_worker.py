@@ -18,7 +18,7 @@ import pytest
 from tests.fixtures.data import T0, burst_views, post_id, registry, snapshot, snapshots, views_at
 from tests.fixtures.heating import heated_post
 from tests.fixtures.heating import tables as heating_tables
-from tests.fixtures.worker import WorkerProcess, end_offsets, json_records, produce
+from tests.fixtures.worker import WorkerProcess, end_offsets, heat_first_post, json_records, produce
 from tracker.analytics.longtail import prior_ratio
 from tracker.broker import topics as t
 from tracker.contracts import encode
@@ -366,14 +366,7 @@ def test_first_pulses_lean_on_the_response_shape_learned_from_finished_posts(kaf
     }).start()
     try:
         _metrics_when(worker, "tracker_shape_populations 1.0")
-        node = {"tenant": "acme", "post_id": post_id(1), "heating_id": "h1", "channel": "qifei",
-                "start": T0 + timedelta(hours=40), "end": T0 + timedelta(hours=46),
-                "spend": {"amount": "300.00", "currency": "CNY"}, "status": "executed", "updated_at": T0}
-        asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(1)]))
-        asyncio.run(produce(kafka, tracker_topics + t.HEATING, [(post_id(1).encode(), encode(t.HEATING, node))]))
-        worker.wait_caught_up(t.HEATING)
-        heated = [snapshot(1, k, views=burst_views(k) + (3000 * min(k - 40, 6) if k > 40 else 0)) for k in range(60)]
-        asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, heated))
+        heat_first_post(worker, hours=60)
         closed = (f"SELECT count() FROM pulses FINAL WHERE post_id = '{post_id(1)}' AND pulse_index = 0 "
                   "AND notEmpty(response_shape)")
         worker.wait_for(closed, 1)
