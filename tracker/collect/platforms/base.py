@@ -231,6 +231,18 @@ def need(data: Any, path: str, kind: type | tuple[type, ...], platform: str) -> 
     return value
 
 
+def text_at(item: Any, path: str) -> str:
+    """A comment's text at a dotted path of its item: '' where the platform gives none (missing or
+    null, as for a deleted or folded comment; Bilibili's ``content`` itself may be null), never the
+    word "None"; a number is written as text."""
+    value = dig(item, path)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
 def from_unix(value: Any, field: str, platform: str, ms: bool = False) -> datetime:
     """An aware UTC datetime from unix seconds (or milliseconds)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
@@ -252,4 +264,4 @@ def from_text(value: Any, field: str, platform: str, parse: Callable[[str], date
 
 
 __all__ = ["ADAPTERS", "Adapter", "Request", "adapter_for", "count", "counters", "dig", "from_text", "from_unix",
-           "http_status", "json_body", "need", "register"]
+           "http_status", "json_body", "need", "register", "text_at"]

@@ -20,7 +20,7 @@ import httpx
 from tracker.collect import errors as e
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
+from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register, text_at
 
 NAME = "bilibili"
 GONE = {-404, 62002, 62004, 62012}
@@ -100,9 +100,9 @@ class Bilibili(Adapter):
             replies = data.get("replies") or []
             if not isinstance(replies, list):
                 raise e.InvalidResponse("bilibili: data.replies is not a list")
-            comments = [Comment(comment_id=str(need(r, "rpid", int, NAME)), text=str(r.get("content", {}).get("message", "")),
+            comments = [Comment(comment_id=str(need(r, "rpid", int, NAME)), text=text_at(r, "content.message"),
                                 created_at=from_unix(r.get("ctime"), "ctime", NAME), likes=r.get("like"),
-                                author_id=str(r.get("mid", "")) or None,
+                                author_id=str(r["mid"]) if r.get("mid") else None,
                                 parent_id=str(r["parent"]) if r.get("parent") else None) for r in replies]
             total = need(data, "page.count", int, NAME)
             size = need(data, "page.size", int, NAME)

@@ -34,7 +34,7 @@ from tracker.collect.accounts import Account
 from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register
+from tracker.collect.platforms.base import Adapter, from_unix, json_body, need, register, text_at
 from tracker.collect.tokens import Grant
 
 NAME = "douyin"
@@ -171,7 +171,7 @@ class Douyin(Adapter):
 
         def parse(response: httpx.Response) -> CommentPage:
             data = check(response)
-            comments = [Comment(comment_id=str(need(c, "comment_id", str, NAME)), text=str(c.get("content", "")),
+            comments = [Comment(comment_id=str(need(c, "comment_id", str, NAME)), text=text_at(c, "content"),
                                 created_at=from_unix(c.get("create_time"), "create_time", NAME),
                                 likes=c.get("digg_count") if isinstance(c.get("digg_count"), int) else None,
                                 author_id=c.get("comment_user_id"), pinned=c.get("top") is True)

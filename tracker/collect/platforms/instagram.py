@@ -32,7 +32,16 @@ from tracker.collect.accounts import Account
 from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, count, dig, from_text, json_body, need, register
+from tracker.collect.platforms.base import (
+    Adapter,
+    count,
+    dig,
+    from_text,
+    json_body,
+    need,
+    register,
+    text_at,
+)
 
 log = logging.getLogger(__name__)
 NAME = "instagram"
@@ -231,7 +240,7 @@ class Instagram(Adapter):
                 raise
             if body is None:
                 return CommentPage([], None)
-            comments = [Comment(comment_id=str(need(c, "id", str, NAME)), text=str(c.get("text", "")),
+            comments = [Comment(comment_id=str(need(c, "id", str, NAME)), text=text_at(c, "text"),
                                 created_at=from_text(str(c.get("timestamp", "")).replace("+0000", "+00:00"),
                                                      "timestamp", NAME),
                                 likes=c.get("like_count") if isinstance(c.get("like_count"), int) else None,

@@ -61,7 +61,15 @@ from tracker.collect.accounts import Account
 from tracker.collect.config import PlatformConfig
 from tracker.collect.http import PlatformHttp, Request, outcome_label, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, counters, from_unix, json_body, need, register
+from tracker.collect.platforms.base import (
+    Adapter,
+    counters,
+    from_unix,
+    json_body,
+    need,
+    register,
+    text_at,
+)
 from tracker.collect.tokens import Grant, renew_at
 from tracker.ops import metrics as m
 
@@ -421,7 +429,7 @@ class TikTok(Adapter):
                 data = check(response)
             except (e.AuthFailed, e.QuotaExhausted) as exc:
                 raise self._research_error(exc, http) from None
-            comments = [Comment(comment_id=str(need(c, "id", int, NAME)), text=str(c.get("text", "")),
+            comments = [Comment(comment_id=str(need(c, "id", int, NAME)), text=text_at(c, "text"),
                                 created_at=from_unix(c.get("create_time"), "create_time", NAME),
                                 likes=c.get("like_count") if isinstance(c.get("like_count"), int) else None,
                                 parent_id=str(c["parent_comment_id"]) if c.get("parent_comment_id") and

@@ -33,6 +33,7 @@ from tracker.collect.platforms.base import (
     json_body,
     need,
     register,
+    text_at,
 )
 
 NAME = "weibo"
@@ -144,7 +145,7 @@ class Weibo(Adapter):
             body = check(response)
             if body is None:
                 return CommentPage([], None)
-            comments = [Comment(comment_id=str(need(c, "idstr", str, NAME)), text=str(c.get("text", "")),
+            comments = [Comment(comment_id=str(need(c, "idstr", str, NAME)), text=text_at(c, "text"),
                                 created_at=created_at(c.get("created_at")),
                                 likes=c.get("like_counts") if isinstance(c.get("like_counts"), int) else None,
                                 author_id=str((c.get("user") or {}).get("idstr") or "") or None,

@@ -20,7 +20,15 @@ import httpx
 from tracker.collect import errors as e
 from tracker.collect.http import PlatformHttp, Request, retry_after
 from tracker.collect.model import Comment, CommentPage, Observation, PostRef
-from tracker.collect.platforms.base import Adapter, count, from_unix, json_body, need, register
+from tracker.collect.platforms.base import (
+    Adapter,
+    count,
+    from_unix,
+    json_body,
+    need,
+    register,
+    text_at,
+)
 
 NAME = "xiaohongshu"
 INTERACT = (("likes", "liked_count"), ("saves", "collected_count"), ("comments", "comment_count"),
@@ -98,7 +106,7 @@ class Xiaohongshu(Adapter):
             comments = []
             for c in need(data, "comments", list, NAME):
                 likes, _ = count(c.get("like_count"), "like_count", NAME)
-                comments.append(Comment(comment_id=str(need(c, "id", str, NAME)), text=str(c.get("content", "")),
+                comments.append(Comment(comment_id=str(need(c, "id", str, NAME)), text=text_at(c, "content"),
                                         created_at=from_unix(c.get("create_time"), "create_time", NAME, ms=True),
                                         likes=likes, author_id=(c.get("user_info") or {}).get("user_id")))
             nxt = data.get("cursor")
