@@ -351,9 +351,11 @@ def form(value: Any) -> str | None:
 
 
 def tags(value: Any) -> list[str]:
+    """A list of short texts (brand terms, creator tags): a list as given, or a text split at commas,
+    semicolons, bars and the enumeration comma Chinese lists are written with ("花西子、小黑瓶")."""
     if value is None:
         return []
-    items = value if isinstance(value, list) else re.split(r"[,;，；|]", str(value))
+    items = value if isinstance(value, list) else re.split(r"[,;，；|、]", str(value))
     return [str(x).strip()[:64] for x in items if str(x).strip()][:64]
 
 
