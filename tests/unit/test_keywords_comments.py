@@ -1,5 +1,6 @@
 """Comment keywords on comments as people write them: negations, traditional characters,
-full-width letters, apostrophes, and terms reported as the lexicons write them."""
+full-width letters, apostrophes, English plurals ("Links?" asked for the link, and was no intent),
+and terms reported as the lexicons write them."""
 
 from __future__ import annotations
 
@@ -63,3 +64,29 @@ def test_comment_rows_carry_the_lexicon_terms() -> None:
     row = Insights().comment_row({"tenant": "acme", "post_id": "youtube:abc", "comment_id": "1",
                                   "created_at": None, "text": "What’s the price? Mine doesn’t work"}, 7)
     assert row[7:11] == (1, 1, ["what's the price"], ["doesn't work"])
+
+
+@pytest.mark.parametrize(("text", "category", "term"), [
+    ("Links?", "intent", "link"), ("any links pls", "intent", "link"),
+    ("scams everywhere", "negative", "scam"), ("refunds take forever", "negative", "refund"),
+    ("they are fakes", "negative", "fake"),
+])
+def test_an_english_plural_counts_as_its_term(text: str, category: str, term: str) -> None:
+    c = classify(text, INTENT if category == "intent" else NEGATIVE)
+    assert getattr(c, category) and c.terms == (term,)
+
+
+@pytest.mark.parametrize("text", ["is this good?", "no less than great", "bonus content", "not scams, works great"])
+def test_words_ending_in_s_are_no_term_by_it(text: str) -> None:
+    assert not classify(text, INTENT).intent and not classify(text, NEGATIVE).negative
+
+
+@pytest.mark.parametrize("text", ["不打算入手", "不考虑入手了", "不准备下单", "不考慮入手", "不準備下單"])
+def test_a_negation_of_several_characters_turns_the_intent_after_it_around(text: str) -> None:
+    """jieba cut "不打算" into "不 打算": the term after "打算" was read as asked for."""
+    assert not classify(text, INTENT).intent
+
+
+@pytest.mark.parametrize("text", ["打算入手", "考虑入手", "准备下单", "不是想买吗"])
+def test_intent_without_a_negation_before_it_stays_intent(text: str) -> None:
+    assert classify(text, INTENT).intent

@@ -3,8 +3,9 @@
 Chinese text is segmented with jieba (lexicon terms are added to the
 tokenizer's dictionary so that "求链接" stays one token); Latin words are
 lower-cased tokens. Text and terms are read alike first: full-width letters
-as ASCII (NFKC), "n't" as "not", and the traditional characters of the
-lexicons as simplified ones ("怎麼買" reads "怎么买", "連結" "链接"). A lexicon
+as ASCII (NFKC), "n't" as "not", the traditional characters of the
+lexicons as simplified ones ("怎麼買" reads "怎么买", "連結" "链接"), and a
+Latin plural as its singular ("links?" asks for the "link"). A lexicon
 term matches when its own token sequence appears in the comment's, unless a
 negation stands right before it ("不想买", "没过敏", "not a scam"). Lexicons
 are data files in ``lexicons/``; brand and product terms come per campaign.
@@ -22,13 +23,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from tracker.errors import ConfigError
+
 _LATIN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _NOT = re.compile(r"(?<=[a-z])n['’]t\b")
 _lock = threading.Lock()
 _TRADITIONAL = str.maketrans(
-    "鏈連結麼買裡裏兒賣錢價購單種黃車稅貨騙難評過爛臉虛傳廣飯貴嗎會沒別無這個薦還從絕並",
-    "链连结么买里里儿卖钱价购单种黄车税货骗难评过烂脸虚传广饭贵吗会没别无这个荐还从绝并",
+    "鏈連結麼買裡裏兒賣錢價購單種黃車稅貨騙難評過爛臉虛傳廣飯貴嗎會沒別無這個薦還從絕並慮準備",
+    "链连结么买里里儿卖钱价购单种黄车税货骗难评过烂脸虚传广饭贵吗会没别无这个荐还从绝并虑准备",
 )
 """Traditional characters of the lexicon terms (and of the negations) → simplified."""
 _WORDS = (("连结", "链接"),)
@@ -41,6 +44,9 @@ NEGATIONS = {
 }
 """Per category, the tokens that turn a term right after them around ("不想买", "没过敏", "零差评",
 "not a scam"). "没" does not negate intent: "怎么没有链接" still asks for the link."""
+_WHOLE_NEGATIONS = tuple(sorted({w for words in NEGATIONS.values() for w in words if len(w) > 1 and _CJK.search(w)}))
+"""The Chinese negations of several characters, kept whole by the segmenter: jieba cuts "不打算入手"
+into "不 打算 入手", and the term after "打算" was read as asked for."""
 FIRM = frozenset({"退货", "退款", "refund"})
 """Terms no negation turns around: "不退款", "no refund" are complaints too."""
 _BRIDGE = frozenset({"再", "会", "要", "是", "都", "也", "想", "敢", "去", "a", "an", "the", "to", "be", "really",
@@ -49,17 +55,26 @@ _BRIDGE = frozenset({"再", "会", "要", "是", "都", "也", "想", "敢", "�
 
 
 def _read_lexicon(name: str) -> tuple[str, ...]:
-    text = (
-        resources.files("tracker.analytics")
-        .joinpath("lexicons")
-        .joinpath(f"{name}.txt")
-        .read_text("utf-8")
-    )
-    return tuple(
-        line.strip().lower()
-        for line in text.splitlines()
-        if line.strip() and not line.startswith("#")
-    )
+    """The terms of ``lexicons/<name>.txt``: one a line, lower-cased; blank lines and lines starting
+    with "#" (indented or not) are left out. A term with nothing the matcher reads (no Chinese
+    character, Latin letter or digit: "🔗", "？？") is refused naming its line, as it would never count."""
+    path = resources.files("tracker.analytics").joinpath("lexicons").joinpath(f"{name}.txt")
+    return _lexicon_terms(path.read_text("utf-8-sig"), str(path))
+
+
+def _lexicon_terms(text: str, source: str) -> tuple[str, ...]:
+    """The terms of a lexicon file's ``text`` (``source`` names it in errors); see ``_read_lexicon``."""
+    terms: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        term = line.strip().lower()
+        if not term or term.startswith("#"):
+            continue
+        normal = _normal(term)
+        if not (_CJK.search(normal) or _LATIN.search(normal)):
+            raise ConfigError(f"{source} line {number}: {line.strip()!r} holds no word a comment could match (Chinese "
+                              "characters, Latin letters or digits); write the term in words or remove the line")
+        terms.append(term)
+    return tuple(terms)
 
 
 @dataclass(frozen=True)
@@ -85,7 +100,7 @@ class Lexicon:
             tok = _tokenizer(self.all_terms())
             seen: dict[tuple[str, ...], str] = {}
             for term in terms:
-                seen.setdefault(tuple(_tokens(tok, term)), term)
+                seen.setdefault(tuple(_words(tok, term)), term)
             cached = tuple((term, p) for p, term in seen.items() if p)
             self._phrases[category] = cached
         return cached
@@ -112,6 +127,8 @@ def _tokenizer(terms: tuple[str, ...]):  # type: ignore[no-untyped-def]
         for term in terms:
             if _CJK.search(term):
                 tok.add_word(_normal(term), freq=10**6)
+        for word in _WHOLE_NEGATIONS:  # below the terms: "不会回购" stays one term
+            tok.add_word(word, freq=10**5)
     return tok
 
 
@@ -134,6 +151,21 @@ def _tokens(tok, text: str) -> list[str]:  # type: ignore[no-untyped-def]
         else:
             out.extend(_LATIN.findall(piece))
     return out
+
+
+def _singular(token: str) -> str:
+    """A Latin word without its plural "s" ("links" → "link", "scams" → "scam"), read alike in terms
+    and comments; "ss", "us", "is" endings and words of three letters or fewer stay ("less", "bonus",
+    "this", "yes")."""
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")) and token.isascii() \
+            and token.isalpha():
+        return token[:-1]
+    return token
+
+
+def _words(tok, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The tokens terms and comments are matched on: ``_tokens`` with Latin plurals singular."""
+    return [_singular(t) for t in _tokens(tok, text)]
 
 
 def tokenize(text: str, lexicon: Lexicon | None = None) -> list[str]:
@@ -169,7 +201,7 @@ class CommentClass:
 
 def classify(text: str, lexicon: Lexicon) -> CommentClass:
     """Which lexicon categories a comment matches."""
-    tokens = tokenize(text, lexicon)
+    tokens = _words(_tokenizer(lexicon.all_terms()), text)
     hits: dict[str, list[str]] = {"intent": [], "negative": [], "brand": []}
     for category in hits:
         negations = NEGATIONS.get(category, frozenset())
