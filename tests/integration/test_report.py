@@ -266,6 +266,24 @@ def test_curve_png_draws_pulses_heating_and_decay_alerts(cli: Any, store: Store,
     assert len(chart_pixels(path, (0xDC, 0x26, 0x26), 30)) > 10  # the decay alert marker
 
 
+def test_curve_leaves_out_a_pulse_a_later_reading_removed(cli: Any, store: Store, tmp_path: Path) -> None:
+    """The worker keeps a pulse it reported and a later reading dropped (the live view's pulse the
+    checkpoint did not confirm) as a row marked removed, its onset 1970-01-01: the curve shaded it from
+    1970 to the post's last hour and failed on a 9-million-pixel-wide picture."""
+    seed_curve(store)
+    removed = {"tenant": "acme", "post_id": "douyin:1", "pulse_index": 2, "onset": datetime.fromtimestamp(0, tz=UTC),
+               "onset_day": None, "ends_at": None, "trigger": "", "heating_ids": [], "peak_at": None,
+               "peak_velocity": None, "baseline": None, "rise_hours": None, "half_life_hours": None, "theta": None,
+               "fit_r2": None, "fit_note": "superseded by a re-fit", "incremental_engagements": 0.0,
+               "spend_amount": None, "spend_currency": "", "status": "removed", "response_shape": [], "version": 9}
+    put(store, "pulses", [removed])
+    path = tmp_path / "curve.png"
+    out = cli("curve", "douyin:1", "--png", str(path), "--tenant", "acme").output
+    assert "2 pulses, 2 heating nodes, 1 decay alerts" in out
+    assert Image.open(path).size[0] < 2_000  # the week of the curve, not the years since 1970
+    assert len(chart_pixels(path, (0xFE, 0xF3, 0xC7), 6)) > 2_000  # the second pulse's shaded interval
+
+
 def test_report_writes_a_workbook_and_a_page_chromium_renders_with_charts(cli: Any, store: Store,
                                                                            tmp_path: Path) -> None:  # fmt: skip
     seed_curve(store)

@@ -47,8 +47,9 @@ def curve(post_id: str, png_path: Path, metric: str | None, tenant: str | None) 
         args = {"t": t, "p": post_id, "m": chosen}
         points = reader.query("SELECT hour, cumulative, velocity, observed FROM v_curves WHERE tenant = {t:String} "
                               "AND post_id = {p:String} AND metric = {m:String} ORDER BY hour", args).named()
+        # a pulse the worker reported and a later reading did not keep stays a row, marked removed (onset 1970)
         pulses = reader.query("SELECT * FROM pulses FINAL WHERE tenant = {t:String} AND post_id = {p:String} "
-                              "ORDER BY pulse_index", args).named()
+                              "AND status != 'removed' ORDER BY pulse_index", args).named()
         heating = reader.query("SELECT heating_id, start_at, end_at, status FROM heating_nodes FINAL "
                                "WHERE tenant = {t:String} AND post_id = {p:String} AND status != 'cancelled' "
                                "ORDER BY start_at", args).named()
