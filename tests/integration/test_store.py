@@ -100,6 +100,30 @@ def test_every_table_is_tenant_first_deduplicating_and_utc(store: Store) -> None
         assert "'UTC'" in type_, f"{table}.{column} is {type_}, not UTC"
 
 
+def test_every_view_reads_with_the_readers_rights(store_settings: Settings, tmp_path: Path) -> None:
+    """A view created as SQL SECURITY DEFINER (a server whose profile defaults to it) reads its tables as
+    the user who migrated, past the row policies of `tracker tenants grant`: after migrating, every view
+    reads as its reader (INVOKER), those created before 0019 and any a later migration restates."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations.default_directory(), folder)
+    later = {path: path.read_text() for path in folder.glob("*.sql") if path.name >= "0019_"}
+    for path in later:
+        path.unlink()
+    views = ("SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() "
+             "AND engine = 'View' ORDER BY name")
+    with Store.open(store_settings) as store:
+        migrations.migrate(store, folder)
+        for name, _ in store.query_sync(views).rows:  # as a server defaulting to DEFINER created them
+            store.command_sync(f"ALTER TABLE `{name}` MODIFY SQL SECURITY DEFINER")
+        for path, text in later.items():
+            path.write_text(text)
+        migrations.migrate(store, folder)
+        created = dict(store.query_sync(views).rows)
+        assert len(created) >= 20
+        assert {name for name, ddl in created.items() if " SQL SECURITY INVOKER " not in ddl} == set()
+        store.command_sync(f"DROP DATABASE `{store.database}` SYNC", use_database=False)
+
+
 def test_every_view_runs_and_survives_a_replay(store: Store) -> None:
     posts = [("acme", f"p{i}", "douyin", f"d{i}", "", "c1", "k1", "a1", "micro", "video", T0, None, "", [], 0, 1)
              for i in range(3)]  # fmt: skip
