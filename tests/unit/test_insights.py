@@ -313,10 +313,61 @@ def test_a_post_first_seen_after_its_burst_window_has_no_tail_share() -> None:
 
 def test_a_registry_entry_read_after_final_hours_sets_the_tracking_end_only() -> None:
     """Once hours are final the pulses have read them without a publish time; the entry's
-    tracking end is still taken (it bounds the decay alerts)."""
-    state, _ = run([(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(30)] + [(t.POSTS, registry())])
+    tracking end is still taken (it bounds the decay alerts), and the post is held for the
+    worker to read again with its publish time (``late_window``)."""
+    insights = Insights()
+    state, out, proc = PostState(), Output(), Processor(6, insights)
+    messages = [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(30)] + [(t.POSTS, registry())]
+    for offset, (topic, message) in enumerate(messages):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
     assert state.live is not None and state.live.publish is None
     assert state.live.track_end == T0.timestamp() / 3600 + 24 * 90  # the default tracking window
+    assert insights.late_window == {POST}
+    # not read again (the store could not answer): held again at its next snapshot
+    insights.late_window.clear()
+    proc.apply(Source(t.SNAPSHOTS, 0, len(messages), POST.encode()), snapshot(30, likes_at(30)), state, out)
+    assert insights.late_window == {POST}
+
+
+def test_a_post_read_again_with_its_late_registry_entry_has_the_rows_of_the_entry_read_first() -> None:
+    """A backfill or an import of snapshots read before the registry had made the post's hours
+    final: its publish burst was read as a tracking start, with no tail share, projections or
+    burst-end ratio judgement, and no hours from publish to the first snapshot. Read again from
+    its stored snapshots, its rows are those of the entry read first; a snapshot the entry
+    would have refused (over a day before the publish time) is left out."""
+    from tracker.stream.worker import stored_snapshot
+
+    def final(rows: dict[str, list]) -> tuple:
+        tail = dict(zip(r.COLUMNS[r.LONG_TAIL], rows[r.LONG_TAIL][-1], strict=True))
+        del tail["version"]
+        pulses = {row[2]: row[:-1] for row in rows[r.PULSES]}
+        curves = {row[2:4]: row[4:7] for row in rows[r.CURVES]}
+        ratios = sorted(row[1] for row in rows[r.ALERTS] if ":SuspiciousEngagement:ratio:" in row[1])
+        return tail, pulses, curves, ratios
+
+    def insights() -> Insights:
+        made = Insights()
+        made.ratio_stats[("douyin", "micro")] = {
+            "likes/views": decide.RatioDistribution(median_log=math.log(0.2), mad_log=0.1, n=100)}
+        return made
+
+    snaps = [(t.SNAPSHOTS, snapshot(h, likes_at(h))) for h in range(3, 120)]
+    first_insights, first = insights(), PostState()
+    first_out, proc = Output(), Processor(6, first_insights)
+    for offset, (topic, message) in enumerate([(t.POSTS, registry()), *snaps]):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, first, first_out)
+    expected = final(first_out.rows)
+    assert expected[0]["tail_share"] is not None and expected[3] == [f"{POST}:SuspiciousEngagement:ratio:likes/views"]
+
+    late_insights, late = insights(), PostState()
+    late_out, proc = Output(), Processor(6, late_insights)
+    for offset, (topic, message) in enumerate([*snaps, (t.POSTS, registry())]):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, late, late_out)
+    assert final(late_out.rows)[0]["tail_share"] is None and late_insights.late_window == {POST}
+    stray = stored_snapshot(int((T0 - timedelta(hours=30)).timestamp() * 1000), (20, 1, 0, 0, None, None), ())
+    stored = [stored_snapshot(int(row[2].timestamp() * 1000), row[4:10], row[12]) for row in late_out.rows[r.SNAPSHOTS]]
+    late_insights.rebuild(POST, late, [stray, *stored], late_out)
+    assert final(late_out.rows) == expected
 
 
 def test_a_post_first_seen_mid_life_is_projected_by_the_fit_once_its_decay_is_fitted() -> None:

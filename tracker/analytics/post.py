@@ -231,6 +231,14 @@ class PostAnalytics:
         self._live = None
         return self._update("registry", rows, loglinear)
 
+    def reads_publish_late(self, publish_hours: float | None) -> bool:
+        """Whether the registry's publish time (hours) is not the one the analytics read, after
+        :meth:`set_window`: its steps were final before the entry came (a backfill or an import
+        of snapshots read before the registry), so the pulses and the burst window read them
+        without it. The stream then reads the post again from its stored snapshots
+        (``Insights.rebuild``)."""
+        return (None if publish_hours is None else publish_hours / self.params.grid_hours) != self.publish
+
     def end_tracking(self) -> list[alerts.Alert]:
         """Resolve an open ``PostDecaying`` at the end of the tracking window."""
         if not self.alert_open:

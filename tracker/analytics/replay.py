@@ -35,6 +35,8 @@ class PostReport:
     snapshots: int = 0
     late: int = 0
     duplicates: int = 0
+    burst_over: tuple[float, dict[str, float | None]] | None = None
+    """(time in hours, totals) of the snapshot that carried the post past its burst window."""
 
     def pulse_list(self) -> list[Pulse]:
         """Pulses in onset order."""
@@ -84,6 +86,8 @@ def replay(
             report.late += 1
         elif update.status == "duplicate" and any(v is not None for v in snap.values):
             report.duplicates += 1  # a poll without counters (a post taken down) repeats nothing
+        if update.burst_over:
+            report.burst_over = (snap.t, update.totals)
         _fold(report, update)
     report.long_tail = state.long_tail(loglinear)
     report.totals = state.curve.totals()

@@ -135,4 +135,5 @@ LOG_HELD_BACK = Counter("tracker_log_records_held_back_total",
                         ["logger"])
 REBUILDS = Counter("tracker_posts_read_again_total",
                    "Posts read again from their stored snapshots because a heating node arrived after its start "
-                   "had passed the reorder window (its pulse then starts where the boost did).")
+                   "had passed the reorder window (its pulse then starts where the boost did), or their registry "
+                   "entry after their snapshots had (their publish time is then read as if known first).")

@@ -31,7 +31,7 @@ from tracker.analytics.pulses import HeatingNode, Pulse
 from tracker.analytics.reheat import HeatingHistory, own_history, suggest_reheat
 from tracker.analytics.replay import replay
 from tracker.analytics.resample import Snapshot
-from tracker.contracts.timestamps import format_ts, local_day
+from tracker.contracts.timestamps import BEFORE_PUBLISH_HOURS, format_ts, local_day
 from tracker.stream import rows as r
 from tracker.stream import shapes
 from tracker.stream.heating_history import HeatingHistories
@@ -72,6 +72,14 @@ def hours_to_dt(hours: float) -> datetime:
     return datetime.fromtimestamp(hours * 3600, tz=UTC)
 
 
+def registry_window(state: PostState) -> tuple[float | None, float | None]:
+    """The publish time and tracking end (hours) the post's registry entry gives (None: not given,
+    or no entry yet)."""
+    reg = state.registry or {}
+    publish, end = reg.get("published_ms"), reg.get("tracking_end_ms")
+    return None if publish is None else publish / HOUR_MS, None if end is None else end / HOUR_MS
+
+
 class Insights:
     """Feeds per-post analytics and turns what changed into rows and alert messages."""
 
@@ -100,6 +108,11 @@ class Insights:
         """Heating nodes not applied yet, per post, because each starts before the hours the post's
         analytics made final: the worker reads those posts again from their stored snapshots
         (:meth:`rebuild`), else applies the nodes from the checkpoint on (:meth:`apply_late`)."""
+        self.late_window: set[str] = set()
+        """Posts whose registry entry came after their analytics had made hours final, with a
+        publish time they could no longer take (their pulses and burst window read those hours
+        without it): the worker reads them again from their stored snapshots (:meth:`rebuild`);
+        one it could not read again is held again at its next snapshot."""
 
     def analytics(self, state: PostState) -> PostAnalytics:
         """The post's decoded analytics, created from its registry entry on first use."""
@@ -107,48 +120,46 @@ class Insights:
             if state.analytics:
                 state.live = PostAnalytics.from_bytes(state.analytics, self.params)
             else:
-                reg = state.registry or {}
-                publish = reg.get("published_ms")
-                end = reg.get("tracking_end_ms")
-                state.live = PostAnalytics(
-                    None if publish is None else publish / HOUR_MS,
-                    None if end is None else end / HOUR_MS,
-                    self.params,
-                )
+                state.live = PostAnalytics(*registry_window(state), self.params)
         return state.live
 
     def registered(self, post_id: str, state: PostState, out: Any) -> None:
         """The post's registry entry arrived or changed: analytics set up before it (from a
-        snapshot or a heating node read first) take its publish time and tracking end."""
+        snapshot or a heating node read first) take its publish time and tracking end. When
+        their hours were final already, the post is read again (``late_window``)."""
         if state.live is None and not state.analytics:
             return  # set up from the entry on first use
-        reg = state.registry or {}
-        publish, end = reg.get("published_ms"), reg.get("tracking_end_ms")
-        update = self._leaning(state).set_window(
-            None if publish is None else publish / HOUR_MS, None if end is None else end / HOUR_MS,
-            self._loglinear(state),
-        )
+        publish, end = registry_window(state)
+        live = self._leaning(state)
+        update = live.set_window(publish, end, self._loglinear(state))
         if update is not None:
             self._emit(post_id, update, state, out)
+        if live.reads_publish_late(publish):
+            self.late_window.add(post_id)
 
     def snapshot(self, post_id: str, observed_ms: int, metrics: dict[str, int | None], state: PostState,
                  out: Any, rounded: Sequence[str] = ()) -> None:
         """Apply one snapshot; ``rounded`` names the metrics the platform showed rounded
         (the message's ``rounded`` list): their steps are not read as spikes."""
         snap = stored_snapshot(observed_ms, tuple(metrics[m] for m in METRICS), rounded)
-        update = self._leaning(state).apply_snapshot(snap, self._loglinear(state))
+        live = self._leaning(state)
+        if state.registry is not None and live.reads_publish_late(registry_window(state)[0]):
+            self.late_window.add(post_id)  # not read again yet (the store could not answer then)
+        update = live.apply_snapshot(snap, self._loglinear(state))
         self._emit(post_id, update, state, out)
         if update.burst_over:
-            self._judge_ratios(post_id, update.totals, state, out)
+            self._judge_ratios(post_id, update.totals, state, out, state.last_observed_ms)
 
-    def _judge_ratios(self, post_id: str, totals: dict[str, float | None], state: PostState, out: Any) -> None:
-        """``SuspiciousEngagement`` once per post, at the end of its burst window: a ratio of
-        its totals far outside its platform-and-tier distribution."""
+    def _judge_ratios(self, post_id: str, totals: dict[str, float | None], state: PostState, out: Any,
+                      at_ms: int) -> None:
+        """``SuspiciousEngagement`` once per post, at the end of its burst window (``at_ms``, the
+        snapshot that passed it): a ratio of its totals far outside its platform-and-tier
+        distribution."""
         reg = state.registry or {}
         dists = self.ratio_stats.get((reg.get("platform", ""), reg.get("tier", "")))
         if not dists:
             return
-        at = datetime.fromtimestamp(state.last_observed_ms / 1000, tz=UTC)
+        at = datetime.fromtimestamp(at_ms / 1000, tz=UTC)
         for ev in decide.suspicious_ratios(totals, dists, self.params):
             self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), "SuspiciousEngagement", "firing",
                             at, f"ratio:{ev['ratio']}", ev, state.seq, out, state)
@@ -199,19 +210,30 @@ class Insights:
 
     def rebuild(self, post_id: str, state: PostState, snapshots: Sequence[Snapshot], out: Any) -> None:
         """Read the post again from ``snapshots`` (all it stored, in time order) with every heating
-        node at its own start: a node recorded after its start had passed the reorder window was
-        read from the checkpoint on, and its lift went to the pulse before it.
+        node at its own start and the publish time and tracking end of its registry entry: a node
+        recorded after its start had passed the reorder window was read from the checkpoint on,
+        and its lift went to the pulse before it; an entry read after the post's snapshots had
+        made hours final found pulses and a burst window read without a publish time (no tail
+        share, no projections, the publish burst read as a tracking start). Snapshots the entry,
+        read first, would have refused (observed over a day before its publish time:
+        ``processor.before_its_publish``) are left out.
 
         The new analytics replace the old: every pulse is upserted again (pulses it no longer has
-        are marked removed), with the long tail. Curves do not depend on heating and stay. Of the
-        alerts, only what changes is sent: an open ``PostDecaying`` the new reading does not have
-        resolves, one it has open fires as it reads now (one kept open is sent again with its new
-        summary and evidence: a pulse read as an organic rise may now be the boost's; the notifier
-        does not repeat a firing it has sent); alerts that came and went are not sent again."""
+        are marked removed), with the long tail; the curves too when the publish time changed
+        (they then start at it). Of the alerts, only what changes is sent: an open
+        ``PostDecaying`` the new reading does not have resolves, one it has open fires as it
+        reads now (one kept open is sent again with its new summary and evidence: a pulse read
+        as an organic rise may now be the boost's; the notifier does not repeat a firing it has
+        sent); alerts that came and went are not sent again. A post whose burst window was read
+        without a publish time has its ratios judged now (``SuspiciousEngagement``) if the new
+        reading passed the window's end."""
         old = self.analytics(state)
         g = self.params.grid_hours
-        fresh = PostAnalytics(None if old.publish is None else old.publish * g,
-                              None if old.track_end is None else old.track_end * g, self.params)
+        publish, track_end = registry_window(state)
+        if publish is not None:
+            earliest = publish - BEFORE_PUBLISH_HOURS
+            snapshots = [s for s in snapshots if s.t >= earliest]
+        fresh = PostAnalytics(publish, track_end, self.params)
         reg = state.registry or {}
         fresh.population = shapes.for_post(self.shapes, reg.get("platform", ""), reg.get("tier", ""))
         nodes = [HeatingNode(id=hid, start=start / HOUR_MS, end=None if end is None else end / HOUR_MS,
@@ -230,9 +252,13 @@ class Insights:
             if now_open in was_open:  # the firing sent then, so its start (and the notifier's memory) stays
                 fired = [replace(a, at=state.open_alerts[prefix + now_open] / HOUR_MS / g) for a in fired]
             changes += fired
-        self._emit(post_id, Update("heating", [], report.pulse_list(),
+        hours = [report.hours[step] for step in sorted(report.hours)] if fresh.publish != old.publish else []
+        self._emit(post_id, Update("heating", hours, report.pulse_list(),
                                    list(range(fresh.reported + 1, old.reported + 1)), {},
                                    report.long_tail, changes), state, out)
+        if old.publish is None and report.burst_over is not None:
+            at, totals = report.burst_over
+            self._judge_ratios(post_id, totals, state, out, int(at * HOUR_MS))
 
     def _leaning(self, state: PostState) -> PostAnalytics:
         """The post's analytics with its population's response shape to lean on."""

@@ -17,7 +17,7 @@ import math
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -71,6 +71,17 @@ FROM snapshots FINAL WHERE tenant = {tenant:String} AND post_id = {post:String} 
 """How often tracker_state_bytes is measured (it reads every post's state)."""
 Spans = list[tuple[str, int, int, int]]
 """(topic, partition, first offset, last offset) of a batch: its insert-deduplication tokens."""
+
+
+def applying_order(fetches: list[Fetch], logical: Mapping[str, str]) -> list[Fetch]:
+    """A batch's fetches in the order their records are applied: the registry's first, then the
+    others as fetched (``logical``: each source topic's name without the prefix).
+
+    A fetch holds the partitions of every source topic in no set order, and a batch several
+    fetches: a post registered in the same batch as its first snapshots is then read with its
+    publish time, tenant and campaign (its snapshots checked against them), at no cost. An
+    entry read in a later batch has the post read again (``Worker._rebuild``)."""
+    return sorted(fetches, key=lambda fetch: logical.get(fetch.tp.topic) != t.POSTS)
 
 
 async def send_alerts(insights: Insights, send: Callable[[bytes, bytes], Awaitable[Any]]) -> list[Any]:
@@ -273,7 +284,7 @@ class Worker:
         homes: dict[bytes, int] = {}
         table_get = self.states.get
         apply = self.processor.apply
-        for fetch in fetches:
+        for fetch in applying_order(fetches, self.logical):
             tp = fetch.tp
             topic = self.logical.get(tp.topic, tp.topic)
             partition, records = tp.partition, fetch.records
@@ -325,7 +336,7 @@ class Worker:
                     arrived[post_id] = state
             if applied:
                 metrics.EVENTS.labels(topic).inc(applied)
-        if self.insights.late_heating:
+        if self.insights.late_heating or self.insights.late_window:
             await self._rebuild(states, out)
         for post_id, state in arrived.items():
             self._arrived(post_id, state, out)
@@ -345,25 +356,29 @@ class Worker:
         return out.rows, [(topic, partition, first, last) for (topic, partition), (first, last) in spans.items()], kept
 
     async def _rebuild(self, states: dict[bytes, PostState], out: Output) -> None:
-        """Read again the posts given a heating node that starts before the hours their analytics
-        had made final (``Insights.rebuild``), from every snapshot they stored and this batch's. A
-        store that cannot answer leaves the node read from the checkpoint on, as it was applied."""
+        """Read again, from every snapshot they stored and this batch's (``Insights.rebuild``), the
+        posts given a heating node that starts before the hours their analytics had made final,
+        and those whose registry entry came after such hours with a publish time they could not
+        take. A store that cannot answer leaves the node read from the checkpoint on, as it was
+        applied, and the post without its publish time until its next snapshot."""
         late, self.insights.late_heating = self.insights.late_heating, {}
+        window, self.insights.late_window = self.insights.late_window, set()
         if self.in_flight is not None:
             await asyncio.shield(self.in_flight)  # the batch before this one is in the store
         batch: dict[str, dict[int, Snapshot]] = {}
         for row in out.rows.get(r.SNAPSHOTS, ()):
-            if row[1] in late:
+            if row[1] in late or row[1] in window:
                 ms = int(row[2].timestamp() * 1000)
                 batch.setdefault(row[1], {})[ms] = stored_snapshot(ms, row[4:10], row[12])
-        for post_id, nodes in sorted(late.items()):
+        for post_id in sorted(late.keys() | window):
             key = post_id.encode()
             state = states[key]
             try:
                 result = await self.engine.query(STORED_SNAPSHOTS, {"tenant": state.tenant, "post": post_id})
             except Exception as exc:  # noqa: BLE001 - the nodes are read from the checkpoint on
-                log.warning("post %s not read again with its late heating node: %s", post_id, exc)
-                self.insights.apply_late(post_id, state, nodes, out)
+                log.warning("post %s not read again with its %s: %s", post_id,
+                            "late heating node" if post_id in late else "registry entry", exc)
+                self.insights.apply_late(post_id, state, late.get(post_id, ()), out)
             else:
                 snaps = {int(row[0]): stored_snapshot(int(row[0]), row[1:7], row[7]) for row in result.rows}
                 snaps.update(batch.get(post_id, {}))
