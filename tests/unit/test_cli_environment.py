@@ -342,6 +342,42 @@ def test_a_taken_port_says_which_setting_to_change(env: dict[str, str], busy_por
     assert result.stderr.strip() == f"Error: port {busy_port} is in use; set TRACKER_WEB_PORT"
 
 
+RUNNING = """
+import socket, sys
+from tracker.settings import Settings
+from tracker.store.lock import acquire_store_lock
+settings = Settings()
+with acquire_store_lock(settings), socket.socket() as web:  # what a running `tracker run` holds
+    web.bind((settings.web_host, settings.web_port))
+    web.listen()
+    print("holding", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("args", [["run", "--demo"], ["worker"]])
+def test_a_second_run_on_the_same_data_folder_names_the_first(env: dict[str, str], tmp_path: Path,
+                                                             args: list[str]) -> None:
+    # `make run` in a second terminal, with the same settings: its port is the first one's, and it
+    # was told to set TRACKER_WEB_PORT, which led on to "the store is held"
+    env = {**env, "TRACKER_WEB_PORT": str(free_port()), "TRACKER_READ_PORT": str(free_port())}
+    base = {k: v for k, v in os.environ.items() if not k.upper().startswith("TRACKER_")}
+    script = tmp_path / "bin" / "tracker"
+    script.parent.mkdir()
+    script.write_text(RUNNING)
+    first = subprocess.Popen([sys.executable, str(script), "run", "--demo"], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env={**base, **env})
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "holding"
+        result = run(args, env)
+    finally:
+        first.communicate("", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"Error: the store of {env['TRACKER_DATA_DIR']} is held by process {first.pid} "
+                                     f"(tracker run --demo); stop it first (lock file "
+                                     f"{Path(env['TRACKER_DATA_DIR']) / 'store.lock'})")
+
+
 def test_the_traceback_behind_an_error_line_is_logged_with_vv(env: dict[str, str]) -> None:
     quiet = run(["posts", "import", "deploy/demo/campaign.yaml"], env)
     loud = run(["-vv", "posts", "import", "deploy/demo/campaign.yaml"], env)

@@ -58,18 +58,19 @@ def web_listeners(settings: Settings, *, read_endpoint: bool) -> list[tuple[str,
 
 
 def preflight(settings: Settings) -> None:
-    """Fail fast, with what to fix, when Kafka does not answer or a port is taken. (The read
-    port is left to the store lock when another process holds the store: that is the news.)"""
+    """Fail fast, with what to fix, when the embedded store is held by another process, Kafka
+    does not answer or a port is taken. The holder comes first: a second ``tracker run`` on
+    the same data folder finds its ports taken by the first one, and "set TRACKER_WEB_PORT"
+    would send its user the wrong way."""
     from tracker.broker.reach import require_broker
     from tracker.store.client import is_embedded
-    from tracker.store.lock import other_store_held, store_owner
+    from tracker.store.lock import held, lock_owner
 
     embedded = is_embedded(settings.store_url)
-    elsewhere = other_store_held(settings) if embedded else None
-    if elsewhere is not None:  # the data folder's lock serves another store: this one cannot be held here
-        raise elsewhere
-    owns_store = embedded and store_owner(settings) is None
-    check_ports(web_listeners(settings, read_endpoint=owns_store))
+    holder = lock_owner(settings) if embedded else None
+    if holder is not None:  # run and worker take the data folder's lock: another process has it
+        raise held(settings, holder)
+    check_ports(web_listeners(settings, read_endpoint=embedded))
     require_broker(settings.kafka_bootstrap)
 
 

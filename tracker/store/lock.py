@@ -199,17 +199,22 @@ def acquire_store_lock(settings: Settings) -> StoreLock:
         fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         file.close()
-        elsewhere = other_store_held(settings)
-        if elsewhere is not None:
-            raise elsewhere from None
-        holder = lock_owner(settings)
-        who = str(describe_process(holder.pid)) if holder and holder.pid else "another process"
-        raise StoreBusy(f"the store of {settings.data_dir} is held by {who}; stop it first "
-                        f"(lock file {path})") from None
+        raise held(settings, lock_owner(settings)) from None
     owner = StoreOwner(os.getpid(), settings.store_url, None, datetime.now(UTC).isoformat(timespec="seconds"))
     lock = StoreLock(path, file, owner)
     lock._write()
     return lock
+
+
+def held(settings: Settings, holder: StoreOwner | None) -> StoreBusy:
+    """The error of a process that cannot take the data folder's lock: who holds it (``holder``,
+    as ``lock_owner`` read it) and what to do."""
+    elsewhere = other_store_held(settings)
+    if elsewhere is not None:
+        return elsewhere
+    who = str(describe_process(holder.pid)) if holder and holder.pid else "another process"
+    return StoreBusy(f"the store of {settings.data_dir} is held by {who}; stop it first (lock file "
+                     f"{lock_path(settings)})")
 
 
 def store_owner(settings: Settings) -> StoreOwner | None:
