@@ -57,6 +57,9 @@ test-unit: setup ## Run the fast unit suite only (no services)
 test-integration: setup ## Run the integration suite only
 	@$(PYTEST) tests/integration -m "integration" -q -n $(TEST_PROCESSES)
 
+test-reliability: setup ## Run the reliability suite only (kills, outages)
+	@$(PYTEST) tests/reliability -m "reliability" -q
+
 lint: setup ## ruff
 	@$(BIN)/ruff check tracker tests
 
@@ -72,5 +75,8 @@ docs: setup ## Regenerate the README configuration table from Settings
 dashboards: setup ## Regenerate deploy/grafana from tracker/ops/dashboards.py (default settings: unset TRACKER_*)
 	@$(BIN)/tracker dashboards generate --out deploy/grafana
 
-clean: ## Remove local state (.tracker) and caches
+# the local Kafka node keeps running after Ctrl-C: removed under it, it went on holding its port
+# (the next `make run` was refused it) until it failed on its missing folder
+clean: ## Stop the local Kafka node, remove local state (.tracker) and caches
+	@if [ -x $(BIN)/tracker ] && [ -e .tracker/broker/broker.pid ]; then $(BIN)/tracker broker stop --data-dir .tracker/broker; fi
 	rm -rf .tracker .pytest_cache .mypy_cache .ruff_cache
