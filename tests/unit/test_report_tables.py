@@ -67,6 +67,15 @@ def test_csv_and_json_write_missing_as_empty_and_null() -> None:
     assert doc == {"rows": [{"cpm": None, "spend": 1.5, "at": "2025-01-02"}]}
 
 
+def test_csv_and_json_write_sums_of_converted_amounts_without_float_noise() -> None:
+    spend = 730767.4 + 0.3 + 0.3  # 730768.0000000001 as summed in floating point
+    assert spend != 730768.0
+    columns = [("spend", "spend {cur}", "money"), ("cpe", "CPE {cur}", "money")]
+    rows = [{"spend": spend, "cpe": Decimal("0.012345678901234")}]
+    assert to_csv(columns, rows).splitlines()[1] == "730768.0,0.0123456789012"
+    assert json.loads(to_json(rows)) == [{"spend": 730768.0, "cpe": 0.0123456789012}]
+
+
 def test_csv_and_json_times_carry_their_utc_offset() -> None:
     """The store's times come back without a zone; `top --format json` wrote
     "2025-09-07T04:00:00" for a UTC time a Shanghai reader would take for 04:00 local."""

@@ -157,12 +157,13 @@ def opening(text: Any, chars: int) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A value for CSV / JSON: numbers as numbers, missing as None, times with their UTC offset
+    """A value for CSV / JSON: numbers as numbers, to 12 significant digits (a sum of converted
+    amounts reads 730768.0, not 730768.0000000001), missing as None, times with their UTC offset
     (the store's times are UTC, and come back without a zone)."""
     if is_missing(value):
         return None
-    if isinstance(value, Decimal):
-        return float(value)
+    if isinstance(value, Decimal | float):
+        return float(f"{value:.12g}")
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC).isoformat()
     if isinstance(value, datetime | date):
