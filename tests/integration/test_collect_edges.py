@@ -179,8 +179,16 @@ def test_bilibili_risk_control_is_one_request(sim: Simulation, url: str) -> None
 
 # -- comments ---------------------------------------------------------------------------------
 def with_comments(sim: Simulation, platform: str, low: int, high: int) -> Post:
-    now = sim.clock.timestamp()
-    return next(p for p in live(sim, platform) if low <= sim.comment_count(p, now) <= high)
+    """A live post with ``low`` to ``high`` top-level comments (a page entry each; replies ride with
+    them), the clock moved on by whole days until one has."""
+    start = sim.clock.now()
+    for days in range(60):
+        sim.clock.set(start + timedelta(days=days))
+        now = sim.clock.timestamp()
+        found = [p for p in live(sim, platform) if low <= len(sim.threads(p, now)) <= high]
+        if found:
+            return found[0]
+    raise AssertionError(f"no {platform} post with {low} to {high} top-level comments")
 
 
 def reader(cfg: PlatformConfig, post: Post, http: PlatformHttp,

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from tracker.broker import topics as t
 from tracker.collect.cadence import Cadence
+from tracker.collect.comments import REPLY_CALLS
 from tracker.collect.service import Collection
 from tracker.contracts import decode
 from tracker.registry.importer import send
@@ -125,6 +126,10 @@ def test_every_platform_collected_as_served(kafka: str, tracker_topics: str, sim
                                                  "xiaohongshu"}
     assert all(c["author_hash"] is None or len(c["author_hash"]) == 32 for c in comments)
     assert len({(c["post_id"], c["comment_id"]) for c in comments}) == len(comments)
+    replies = [c for c in comments if c["parent_id"]]  # where the platforms' answers give them
+    assert {c["platform"] for c in replies} == {"youtube", "bilibili", "weibo", "tiktok"}
+    read = {(c["post_id"], c["comment_id"]) for c in comments}
+    assert all((c["post_id"], c["parent_id"]) in read for c in replies if c["platform"] in ("youtube", "bilibili"))
 
 
 def test_cadence_follows_event_time(kafka: str, tracker_topics: str, sim: Simulation, url: str,
@@ -240,4 +245,8 @@ def test_plan_shows_what_is_tracked_and_what_the_quota_allows(kafka: str, tracke
                                env={**env, "TRACKER_COLLECT_LIMITS": '{"youtube": {"daily_quota": 100}}'})
     youtube = next(line for line in tight.output.splitlines() if line.startswith("youtube"))
     assert "fits; comments up to" in youtube and "the counters leave: comment visits wait" in youtube, youtube
+    # Bilibili's replies take a call per thread beside the pages: up to REPLY_CALLS more a visit
+    bilibili = next(line for line in tight.output.splitlines() if line.startswith("bilibili"))
+    tracked = int(bilibili.split()[2]) - int(bilibili.split()[8])
+    assert f"comments up to {tracked * (5 + REPLY_CALLS) * 4:,}/day" in bilibili, bilibili
     assert "next 10 refreshes" in result.output

@@ -14,6 +14,7 @@ import pytest
 
 from tracker.simulate import ServerThread, Simulation, load_truth
 from tracker.simulate.catalog import PLATFORMS
+from tracker.simulate.comments import THREADED
 from tracker.simulate.model import Post
 from tracker.simulate.platforms.xiaohongshu import display_count
 from tracker.simulate.shapes import check
@@ -148,9 +149,15 @@ def _page_all(client: httpx.Client, post: Post) -> list[tuple[str, str]]:
     if post.platform == "youtube":
         token = None
         while True:
-            params = {"part": "snippet", "videoId": pid, "maxResults": 37, **({"pageToken": token} if token else {})}
+            params = {"part": "snippet,replies", "videoId": pid, "maxResults": 37,
+                      **({"pageToken": token} if token else {})}
             body = _ok("youtube.commentThreads", client.get("/youtube/v3/commentThreads", params=params))
-            out += [(i["id"], i["snippet"]["topLevelComment"]["snippet"]["textOriginal"]) for i in body["items"]]
+            for i in body["items"]:
+                out.append((i["id"], i["snippet"]["topLevelComment"]["snippet"]["textOriginal"]))
+                replies = i.get("replies", {}).get("comments", [])
+                assert len(replies) == i["snippet"]["totalReplyCount"]
+                assert all(r["snippet"]["parentId"] == i["id"] for r in replies)
+                out += [(r["id"], r["snippet"]["textOriginal"]) for r in replies]
             token = body.get("nextPageToken")
             if not token:
                 return out
@@ -159,7 +166,16 @@ def _page_all(client: httpx.Client, post: Post) -> list[tuple[str, str]]:
         while True:
             params = {"type": 1, "oid": post.extra["aid"], "mode": 2, "pagination_str": json.dumps({"offset": offset})}
             data = _ok("bilibili.reply_main", client.get("/bilibili/x/v2/reply/wbi/main", params=params))["data"]
-            out += [(str(r["rpid"]), r["content"]["message"]) for r in data["replies"]]
+            for root in data["replies"]:
+                out.append((str(root["rpid"]), root["content"]["message"]))
+                pn = 1
+                while pn == 1 or (pn - 1) * 20 < root["rcount"]:  # its replies, from the reply endpoint
+                    thread = _ok("bilibili.reply_reply", client.get("/bilibili/x/v2/reply/reply", params={
+                        "type": 1, "oid": post.extra["aid"], "root": root["rpid"], "ps": 20, "pn": pn}))["data"]
+                    assert thread["page"]["count"] == root["rcount"]
+                    assert all(r["root"] == r["parent"] == root["rpid"] for r in thread["replies"])
+                    out += [(str(r["rpid"]), r["content"]["message"]) for r in thread["replies"]]
+                    pn += 1
             if data["cursor"]["is_end"]:
                 return out
             offset = data["cursor"]["pagination_reply"]["next_offset"]
@@ -224,6 +240,8 @@ def test_comment_paging_returns_every_visible_comment_once(sim: Simulation, trut
     comments = _page_all(client, post)
     assert len(comments) == visible > 0
     assert len({cid for cid, _ in comments}) == visible
+    threads = sim.threads(post, sim.clock.timestamp())
+    assert (len(threads) < visible) == (platform in THREADED), "replies where the platform's answers carry them"
     row = truth[post.id]
     age = int((sim.clock.timestamp() - post.published_at.timestamp()) // 3600)
     stream = sim.streams[post.index]

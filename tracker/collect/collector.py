@@ -296,7 +296,7 @@ class Collector:
             return
         count = obs.metrics.get("comments")
         if state.visited and count is not None and state.count is not None and count <= state.count \
-                and state.resume is None:
+                and state.resume is None and not state.owed:
             state.visited = now
             return
         if not r.http.allows(min(prio + 1, len(PRIORITIES) - 1)):  # counters matter more than comments
@@ -307,7 +307,11 @@ class Collector:
         async def fetch(cursor: str | None):  # noqa: ANN202 - CommentPage
             return await r.adapter.fetch_comments(r.http, ref, cursor, extra)
 
-        reading = await read_new(fetch, state, r.adapter.comments_newest_first, self.options.comment_max_pages)
+        async def replies(thread: str, skip: int):  # noqa: ANN202 - CommentPage
+            return await r.adapter.fetch_replies(r.http, ref, thread, skip, extra)
+
+        reading = await read_new(fetch, state, r.adapter.comments_newest_first, self.options.comment_max_pages,
+                                 replies if r.adapter.replies_apart else None)
         if reading.error is not None:  # the state stands where it stopped; what was read is sent
             metrics.COLLECT_FAILED.labels(r.platform, f"comments_{reading.error.outcome}").inc()
             log.debug("%s: comments of %s not all read: %s", r.platform, ref.post_id, reading.error.message)

@@ -9,6 +9,16 @@ stale (``CursorRejected``) is dropped and the visit reads from the top down to
 where that backfill was to end. Oldest-first platforms (TikTok Research): the
 cursor is an offset and each visit continues from it.
 
+Replies: where a page carries its threads' replies (YouTube) they are comments of the page
+like the others (``parent_id`` set) and go through the same high-water mark: a reply newer than
+the last visit's newest comment is new, on a new thread or an old one of the pages read. Where
+each thread's replies take a call of their own (Bilibili), the page says how many replies each
+of its threads has (``CommentPage.threads``) and a thread's replies are asked only when it has
+more than were read from it (``CommentState.replied``), from the first one not read: a visit
+spends at most ``REPLY_CALLS`` such calls, so the replies cost a bounded number of calls beside
+the pages. When they run out, the visit ends at that page and the next one reads it again for
+the threads left (``owed``). A reply answered twice is stored once (the comment id is its key).
+
 A page that fails ends the visit where it stands: what was read is returned with
 the error, and the state says where the next visit goes on, so nothing read is
 lost and nothing unread is skipped. Duplicates are harmless (the store keeps one
@@ -25,6 +35,11 @@ from tracker.collect.model import Comment, CommentPage
 
 Mark = tuple[float, int, str]  # (created_at unix seconds, numeric id or -1, comment id)
 Fetch = Callable[[str | None], Awaitable[CommentPage]]
+Replies = Callable[[str, int], Awaitable[CommentPage]]
+"""(thread id, replies of it already read) → the next page of that thread's replies after them."""
+REPLY_CALLS = 20
+"""Calls a visit spends at most on threads' replies where each thread takes calls of its own
+(one Bilibili page of top-level comments: 20 threads, a call each when every one has new replies)."""
 
 
 @dataclass(slots=True)
@@ -36,6 +51,8 @@ class CommentState:
     high: Mark | None = None  # newest comment seen
     resume: str | None = None  # cursor of an unfinished backfill (or the next offset, oldest-first)
     stop_at: Mark | None = None  # where that backfill ends
+    replied: dict[str, int] = field(default_factory=dict)  # per thread read last visit: its replies read
+    owed: bool = False  # the last visit left threads' replies unread: it ran out of calls for them
 
 
 @dataclass(slots=True)
@@ -53,20 +70,59 @@ def mark(comment: Comment) -> Mark:
     return (comment.created_at.timestamp(), int(cid) if cid.isdigit() else -1, cid)
 
 
-async def read_new(fetch: Fetch, state: CommentState, newest_first: bool, max_pages: int) -> Reading:
+async def read_new(fetch: Fetch, state: CommentState, newest_first: bool, max_pages: int,
+                   replies: Replies | None = None) -> Reading:
     """The comments not seen before, reading at most ``max_pages`` pages; updates ``state``.
+    ``replies``: where threads' replies take calls of their own, the call that reads them.
 
     A failing page ends the reading: the comments read until then come back with the error,
     and ``state`` stands where the next visit goes on."""
     reading = Reading()
+    threads = Threads(replies, state.replied) if replies is not None else None
     try:
         if newest_first:
-            await _newest_first(fetch, state, max_pages, reading)
+            await _newest_first(fetch, state, max_pages, reading, threads)
         else:
             await _oldest_first(fetch, state, max_pages, reading)
     except e.CollectError as exc:
         reading.error = exc
+    finally:
+        if threads is not None:
+            state.owed = threads.short
+            if threads.seen:
+                state.replied = threads.seen
     return reading
+
+
+class Threads:
+    """One visit's reading of replies apart: which threads had how many read, and the calls left."""
+
+    def __init__(self, fetch: Replies, known: dict[str, int]) -> None:
+        self.fetch = fetch
+        self.known = known
+        self.seen: dict[str, int] = {}
+        self.calls = REPLY_CALLS
+        self.short = False  # a thread was left with replies unread
+
+    async def read(self, page: CommentPage, reading: Reading) -> bool:
+        """The new replies of the threads of ``page`` that have more replies than were read; False
+        when the calls ran out before every such thread was read."""
+        for thread, stated in page.threads.items():
+            read = self.seen.get(thread, self.known.get(thread, 0))
+            while read < stated:
+                if self.calls <= 0:
+                    self.seen[thread] = read
+                    self.short = True
+                    return False
+                self.calls -= 1
+                self.seen[thread] = read  # also when the call fails: what was read stands
+                got = await self.fetch(thread, read)
+                reading.comments += got.comments
+                read += len(got.comments)
+                if got.next_cursor is None or not got.comments:  # the platform lists no more than that
+                    read = max(read, stated)
+            self.seen[thread] = read
+        return True
 
 
 def _fresh(page: CommentPage, limit: Mark | None) -> tuple[list[Comment], bool]:
@@ -78,7 +134,8 @@ def _fresh(page: CommentPage, limit: Mark | None) -> tuple[list[Comment], bool]:
     return fresh, any(not c.pinned and mark(c) <= limit for c in page.comments)
 
 
-async def _newest_first(fetch: Fetch, state: CommentState, max_pages: int, reading: Reading) -> None:
+async def _newest_first(fetch: Fetch, state: CommentState, max_pages: int, reading: Reading,
+                        threads: Threads | None) -> None:
     pages = 0
     while state.resume is not None and pages < max_pages:  # 1. finish the backfill an earlier visit left
         pages += 1
@@ -89,6 +146,8 @@ async def _newest_first(fetch: Fetch, state: CommentState, max_pages: int, readi
             break
         fresh, reached = _fresh(page, state.stop_at)
         reading.comments += fresh
+        if threads is not None and not await threads.read(page, reading):
+            return  # the next visit reads this page again for the threads left
         state.resume = None if reached else page.next_cursor
         if state.resume is None:
             state.stop_at = None
@@ -104,6 +163,9 @@ async def _newest_first(fetch: Fetch, state: CommentState, max_pages: int, readi
                 newest = top if newest is None or top > newest else newest
             fresh, reached = _fresh(page, state.high)
             reading.comments += fresh
+            if threads is not None and not await threads.read(page, reading):
+                reached = False  # the next visit reads this page again for the threads left
+                break
             if page.next_cursor is None:
                 reached = True
             else:

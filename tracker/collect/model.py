@@ -66,8 +66,11 @@ class CommentPage:
     """One page of comments and the cursor of the next (None: no further page now).
 
     ``resume``: for oldest-first paging, the cursor to continue from once more
-    comments exist (the offset after this page)."""
+    comments exist (the offset after this page). ``threads``: where replies are read apart
+    (``Adapter.fetch_replies``), the page's top-level comments that have replies → how many the
+    platform counts."""
 
     comments: list[Comment]
     next_cursor: str | None
     resume: str | None = None
+    threads: dict[str, int] = field(default_factory=dict)

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from tracker.collect.accounts import VARIABLE
+from tracker.collect.comments import REPLY_CALLS
 from tracker.collect.config import PlatformConfig
 from tracker.collect.platforms import Adapter
 from tracker.collect.quota import RESERVE
@@ -61,7 +62,7 @@ def daily_calls(scheduler: Scheduler, platform: str, batch: int, now: float,
 
 def comment_calls(tracked: int, every_hours: float, max_pages: int) -> float:
     """The most comment calls per day ``tracked`` posts can take: a visit every ``every_hours`` of
-    up to ``max_pages`` pages each (a visit is skipped when the comment count did not grow)."""
+    up to ``max_pages`` calls each (a visit is skipped when the comment count did not grow)."""
     if not tracked or not max_pages:
         return 0.0
     return tracked * max_pages * 24.0 / max(every_hours, 1.0 / 60)
@@ -98,7 +99,10 @@ def render(scheduler: Scheduler, configs: dict[str, PlatformConfig], adapters: d
         elif not census.get("tracked"):
             verdict = "no posts"
         tracked = census.get("tracked", 0) - census.get("ended", 0)
-        most = comment_calls(tracked, *comments) if comments and adapter.has_comments else 0.0
+        most = 0.0
+        if comments and adapter.has_comments:  # replies read apart (Bilibili) take calls of their own
+            every, pages = comments
+            most = comment_calls(tracked, every, pages + (REPLY_CALLS if adapter.replies_apart else 0))
         if most and verdict == "fits":  # comments take only what the counters leave of the quota
             verdict += f"; comments up to {math.ceil(most):,}/day" + (
                 "" if quota is None or calls + most <= quota else

@@ -8,6 +8,14 @@ cost a few bytes each. Chinese platforms get Chinese text, the others English.
 Every intent text contains a phrase of ``INTENT``, every negative text one of
 ``NEGATIVE``, and no other text contains either; brand texts contain a term of
 the campaign's ``brand_terms``.
+
+On the platforms whose documented comment answers carry replies (``THREADED``: YouTube's
+threads with their replies, Bilibili's replies of a root comment, the replies among Weibo's and
+TikTok's comments) a share of the comments (``REPLY_SHARE``) reply to one of the few latest
+top-level comments before them [sim]; a reply is a comment like any other (counted by the
+post's comment counter, drawn in the same categories), and no reply is answered in turn. On the
+other platforms every comment is top-level: their documented lists give a reply count at most,
+never the replies.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from tracker.simulate.catalog import CN_PLATFORMS
 INTENT = {"zh": ("求链接", "怎么买", "多少钱", "在哪买"), "en": ("where to buy", "link?")}
 NEGATIVE = {"zh": ("踩雷", "智商税"), "en": ("scam", "broke after")}
 NEUTRAL, INTENT_CAT, NEGATIVE_CAT = 0, 1, 2
+THREADED = frozenset({"youtube", "bilibili", "weibo", "tiktok"})
+REPLY_SHARE = 0.25
+"""Share of the comments of a ``THREADED`` platform's post that reply to another [sim]."""
 
 # (category, mentions brand) -> templates; {t} is a brand or product term
 _TEMPLATES = {
@@ -64,7 +75,7 @@ class CommentStream:
     """The comments of one post: categories fixed at build, the rest derived on demand."""
 
     def __init__(self, seed: int, platform: str, terms: tuple[str, ...], count: int,
-                 intent_p: float, negative_p: float, brand_p: float) -> None:
+                 intent_p: float, negative_p: float, brand_p: float, reply_p: float | None = None) -> None:
         rng = np.random.default_rng(seed ^ 0x5EED)
         self.seed = seed
         self.lang = "zh" if platform in CN_PLATFORMS else "en"
@@ -72,6 +83,10 @@ class CommentStream:
         self.terms = terms if self.lang == "zh" else (latin or terms)
         self.category = rng.choice(3, size=count, p=[1 - intent_p - negative_p, intent_p, negative_p]).astype(np.int8)
         self.brand = rng.random(count) < brand_p
+        share = (REPLY_SHARE if platform in THREADED else 0.0) if reply_p is None else reply_p
+        self.parent = _parents(rng, count, share)
+        """Per comment, the index of the comment it replies to; -1 for a top-level comment."""
+        self._children: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.category)
@@ -86,6 +101,19 @@ class CommentStream:
         likes = int(rnd.paretovariate(1.6)) - 1
         return Comment(i, created_ts, text, likes, f"u{rnd.getrandbits(40):011x}", author)
 
+    def roots(self, count: int) -> np.ndarray:
+        """Indices of the top-level comments among the first ``count``, oldest first."""
+        return np.flatnonzero(self.parent[:count] < 0)
+
+    def replies(self, root: int, count: int) -> np.ndarray:
+        """Indices of the replies to comment ``root`` among the first ``count``, oldest first."""
+        if self._children is None:
+            order = np.argsort(self.parent, kind="stable")
+            self._children = order, self.parent[order]
+        order, parents = self._children
+        found = order[np.searchsorted(parents, root, "left"):np.searchsorted(parents, root, "right")]
+        return found[found < count]
+
     def counts(self) -> dict[str, int]:
         """Totals over the whole stream: comments, intent, negative, brand mentions."""
         return {"total": len(self), "intent": int((self.category == INTENT_CAT).sum()),
@@ -95,6 +123,21 @@ class CommentStream:
         """Comments of ``category`` among the first ``counts[k]`` comments, for each k."""
         running = np.concatenate(([0], np.cumsum(self.category == category)))
         return running[np.clip(counts, 0, len(self))]
+
+
+def _parents(rng: np.random.Generator, count: int, share: float) -> np.ndarray:
+    """Per comment, the comment it replies to (-1: top-level): with probability ``share`` one of the
+    latest top-level comments before it (the latest, or one further back half as often each step)."""
+    parent = np.full(count, -1, dtype=np.int32)
+    if count < 2 or share <= 0:
+        return parent
+    reply = rng.random(count) < share
+    reply[0] = False
+    roots = np.flatnonzero(~reply)
+    latest = np.cumsum(~reply) - 1  # a reply's latest top-level comment before it, as a rank among them
+    rank = np.maximum(latest - (rng.geometric(0.5, size=count) - 1), 0)
+    parent[reply] = roots[rank[reply]]
+    return parent
 
 
 def _visible_at(cum: np.ndarray, publish_ts: float, indices: np.ndarray) -> np.ndarray:

@@ -75,7 +75,9 @@ SHAPES: dict[str, Any] = {
     "youtube.commentThreads": {"?nextPageToken": str, "pageInfo": dict, "items": [{"id": str, "snippet": {
         "totalReplyCount": int, "topLevelComment": {"id": str, "snippet": {
             "textDisplay": str, "textOriginal": str, "authorDisplayName": str, "likeCount": count,
-            "publishedAt": str}}}}]},
+            "publishedAt": str}}}, "?replies": {"comments": [{"id": str, "snippet": {
+                "textDisplay": str, "textOriginal": str, "authorDisplayName": str, "likeCount": count,
+                "publishedAt": str, "parentId": str}}]}}]},
     "youtube.error": _YT_ERR,
     "bilibili.envelope": _BILI,
     "bilibili.view": {**_BILI, "code": 0, "data": {"bvid": str, "aid": int, "title": str, "pubdate": int,
@@ -85,6 +87,8 @@ SHAPES: dict[str, Any] = {
                                                             "dislike": 0}}},
     "bilibili.reply": {**_BILI, "code": 0, "data": {"page": {"num": int, "size": int, "count": int, "acount": int},
                                                     "replies": [_COMMENT_BILI]}},
+    "bilibili.reply_reply": {**_BILI, "code": 0, "data": {"page": {"num": int, "size": int, "count": int},
+                                                          "replies": [_COMMENT_BILI]}},
     "bilibili.reply_main": {**_BILI, "code": 0, "data": {"cursor": {"is_begin": bool, "is_end": bool, "next": int,
                                                                     "all_count": int, "pagination_reply": dict},
                                                          "replies": [_COMMENT_BILI]}},

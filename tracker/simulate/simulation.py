@@ -120,6 +120,19 @@ class Simulation:
         """Comments visible at ``ts``."""
         return int(self.series.counters(np.array([post.index]), ts)[0, M_INDEX["comments"]])
 
+    def threads(self, post: Post, ts: float) -> list[int]:
+        """Indices of the top-level comments visible at ``ts``, oldest first."""
+        return self.streams[post.index].roots(self.comment_count(post, ts)).tolist()
+
+    def replies(self, post: Post, root: int, ts: float) -> list[int]:
+        """Indices of the replies to comment ``root`` visible at ``ts``, oldest first."""
+        return self.streams[post.index].replies(root, self.comment_count(post, ts)).tolist()
+
+    def parent(self, post: Post, index: int) -> int | None:
+        """The index of the comment that comment ``index`` replies to; None for a top-level one."""
+        found = int(self.streams[post.index].parent[index])
+        return None if found < 0 else found
+
     def comments(self, post: Post, indices: list[int]) -> list[Comment]:
         """Comments ``indices`` of ``post`` (index 0 = oldest), with their creation times."""
         if not indices:

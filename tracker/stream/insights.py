@@ -272,12 +272,13 @@ class Insights:
         return self.loglinear.get((reg.get("platform", ""), reg.get("tier", "")))
 
     def comment_row(self, m: dict[str, Any], offset: int) -> tuple[Any, ...]:
-        """The comment's row with its intent / negative classification."""
+        """The comment's row with its intent / negative classification (a reply names the comment it
+        answers in ``parent_id``)."""
         intent = classify(m["text"], self.intent_lexicon)
         negative = classify(m["text"], self.negative_lexicon)
         return (m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
                 m.get("author_hash") or "", int(intent.intent), int(negative.negative), list(intent.terms),
-                list(negative.terms), offset)
+                list(negative.terms), m.get("parent_id") or "", offset)
 
     def _emit(self, post_id: str, update: Update, state: PostState, out: Any) -> None:
         tenant, version, g = state.tenant, state.seq, self.params.grid_hours

@@ -211,7 +211,7 @@ class Processor:
         else:
             out.add(r.COMMENTS, (
                 m["tenant"], m["post_id"], m["comment_id"], m["created_at"], m["text"], m.get("likes"),
-                m.get("author_hash") or "", 0, 0, [], [], source.offset,
+                m.get("author_hash") or "", 0, 0, [], [], m.get("parent_id") or "", source.offset,
             ))
 
     @staticmethod

@@ -32,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     COST_LINES: ("tenant", "cost_id", "campaign_id", "post_id", "bundle_id", "kind", "amount", "currency",
                  "cost_date", "note", "version"),
     COMMENTS: ("tenant", "post_id", "comment_id", "created_at", "text", "likes", "author_hash", "intent",
-               "negative", "intent_terms", "negative_terms", "version"),
+               "negative", "intent_terms", "negative_terms", "parent_id", "version"),
     CURVES: ("tenant", "post_id", "metric", "hour", "cumulative", "velocity", "observed", "version"),
     PULSES: ("tenant", "post_id", "pulse_index", "onset", "onset_day", "ends_at", "trigger", "heating_ids", "peak_at",
              "peak_velocity", "baseline", "rise_hours", "half_life_hours", "theta", "fit_r2", "fit_note",

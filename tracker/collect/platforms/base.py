@@ -6,7 +6,11 @@ and nothing about scheduling, retries or Kafka:
 - ``fetch_metrics(http, posts)``: one call for up to ``batch_size`` posts, an
   ``Observation`` per post asked for (``unavailable`` when the platform left it out,
   ``invalid`` when its item held a value that is no count: that post alone fails);
-- ``fetch_comments(http, post, cursor)``: one page of comments and the next cursor;
+- ``fetch_comments(http, post, cursor)``: one page of comments and the next cursor (with the replies
+  its threads carry, where the platform answers them inline);
+- ``fetch_replies(http, post, thread, skip)``: where the platform lists a thread's replies apart
+  (``replies_apart``), the next page of the replies to one top-level comment after the first
+  ``skip``, oldest first;
 - ``renew(http, account)``: where the platform refreshes user tokens (``renewal_settings``
   names the app credentials it takes), a new access token for ``account``'s refresh token.
 
@@ -65,6 +69,7 @@ class Adapter:
     batch_size: ClassVar[int] = 1  # posts per metrics call (the platform's documented maximum)
     has_comments: ClassVar[bool] = False
     comments_newest_first: ClassVar[bool] = True
+    replies_apart: ClassVar[bool] = False  # a thread's replies take calls of their own (fetch_replies)
     exposes: ClassVar[tuple[str, ...]] = ()  # what the platform exposes; the rest stays None
     owner_only: ClassVar[bool] = False  # a token reads only the videos of the account that authorised it
     renewal_settings: ClassVar[str] = ""
@@ -121,6 +126,12 @@ class Adapter:
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
         raise e.Rejected(f"{self.platform}: no comments endpoint")
+
+    async def fetch_replies(self, http: PlatformHttp, post: PostRef, thread: str, skip: int,
+                            extra: dict[str, str]) -> CommentPage:
+        """The replies to top-level comment ``thread`` after its first ``skip``, one page, oldest
+        first; ``next_cursor`` None when no more follow."""
+        raise e.Rejected(f"{self.platform}: no replies endpoint")
 
     def renewal_missing(self) -> str | None:
         """The app credentials still to set for creators' refresh tokens to be used ('' when all

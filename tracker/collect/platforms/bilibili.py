@@ -9,6 +9,14 @@ a Retry-After, when one comes, is honoured instead), never retried at once; -101
 retry. ``data.stat``: view, like, reply, share, favorite → views, likes,
 comments, shares, saves. Comment pages are addressed by ``oid`` = the video's aid,
 which the view answer carries.
+
+``/x/v2/reply`` lists the root comments, each with its reply count ``rcount``; their replies
+come from ``/x/v2/reply/reply?root=<rpid>`` (oldest first, 20 a page), a call per thread: they are
+asked only for a thread with more replies than were read from it, from the first one not read, and
+at most ``comments.REPLY_CALLS`` calls a visit (``tracker.collect.comments``). Bilibili documents no
+quota but answers risk control and "too frequent" codes that hold it for an hour, so the replies
+cost a bounded number of calls beside the pages of root comments, not one call per thread and visit.
+A thread deleted meanwhile (12022) has no replies.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ NAME = "bilibili"
 GONE = {-404, 62002, 62004, 62012}
 COUNTERS = (("views", "stat.view"), ("likes", "stat.like"), ("comments", "stat.reply"), ("shares", "stat.share"),
             ("saves", "stat.favorite"))
+REPLY_PAGE = 20  # replies a /x/v2/reply/reply page holds
+THREAD_GONE = 12022  # the root comment asked for was deleted
 LIMIT_HOLD = 3600.0
 """Seconds Bilibili is left alone after -509 (over limit) or -799 (too frequent) without a
 Retry-After: it documents no window, and such blocks are reported to last up to hours; a retry
@@ -62,6 +72,7 @@ class Bilibili(Adapter):
     name = NAME
     batch_size = 1
     has_comments = True
+    replies_apart = True
     exposes = ("views", "likes", "comments", "shares", "saves")
 
     def _headers(self) -> dict[str, str]:
@@ -88,26 +99,65 @@ class Bilibili(Adapter):
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
-        aid = extra.get("aid")
-        if not aid:
-            raise e.Rejected("bilibili: the video's aid is not known yet (learnt from its first view answer)")
+        aid = self._aid(extra)
         page = int(cursor or 1)
 
         def parse(response: httpx.Response) -> CommentPage:
             data = check(response)
             if data is None:
                 return CommentPage([], None)
-            replies = data.get("replies") or []
-            if not isinstance(replies, list):
-                raise e.InvalidResponse("bilibili: data.replies is not a list")
-            comments = [Comment(comment_id=str(need(r, "rpid", int, NAME)), text=text_at(r, "content.message"),
-                                created_at=from_unix(r.get("ctime"), "ctime", NAME), likes=r.get("like"),
-                                author_id=str(r["mid"]) if r.get("mid") else None,
-                                parent_id=str(r["parent"]) if r.get("parent") else None) for r in replies]
+            items = listed(data)
+            comments = [comment(r) for r in items]
+            threads = {c.comment_id: r["rcount"] for c, r in zip(comments, items, strict=True)
+                       if isinstance(r.get("rcount"), int) and not isinstance(r["rcount"], bool) and r["rcount"] > 0}
             total = need(data, "page.count", int, NAME)
             size = need(data, "page.size", int, NAME)
             more = bool(comments) and page * size < total
-            return CommentPage(comments, str(page + 1) if more else None)
+            return CommentPage(comments, str(page + 1) if more else None, threads=threads)
 
         params = {"type": 1, "oid": aid, "sort": 0, "ps": 20, "pn": page}
         return await http.call(Request("GET", "/x/v2/reply", params, headers=self._headers()), parse)
+
+    async def fetch_replies(self, http: PlatformHttp, post: PostRef, thread: str, skip: int,
+                            extra: dict[str, str]) -> CommentPage:
+        aid = self._aid(extra)
+        page = skip // REPLY_PAGE + 1
+
+        def parse(response: httpx.Response) -> CommentPage:
+            try:
+                data = check(response)
+            except e.Rejected as exc:
+                if exc.code == THREAD_GONE:
+                    return CommentPage([], None)
+                raise
+            if data is None:
+                return CommentPage([], None)
+            comments = [comment(r) for r in listed(data)][skip % REPLY_PAGE:]
+            more = bool(comments) and page * need(data, "page.size", int, NAME) < need(data, "page.count", int, NAME)
+            return CommentPage(comments, str(page + 1) if more else None)
+
+        params = {"type": 1, "oid": aid, "root": thread, "ps": REPLY_PAGE, "pn": page}
+        return await http.call(Request("GET", "/x/v2/reply/reply", params, headers=self._headers()), parse)
+
+    @staticmethod
+    def _aid(extra: dict[str, str]) -> str:
+        aid = extra.get("aid")
+        if not aid:
+            raise e.Rejected("bilibili: the video's aid is not known yet (learnt from its first view answer)")
+        return aid
+
+
+def listed(data: dict) -> list:
+    """``data.replies`` of a comment page (null: none)."""
+    replies = data.get("replies") or []
+    if not isinstance(replies, list):
+        raise e.InvalidResponse("bilibili: data.replies is not a list")
+    return replies
+
+
+def comment(item: dict) -> Comment:
+    """One comment item: a root (``parent`` 0) or a reply to the comment ``parent`` names."""
+    return Comment(comment_id=str(need(item, "rpid", int, NAME)), text=text_at(item, "content.message"),
+                   created_at=from_unix(item.get("ctime"), "ctime", NAME), likes=item.get("like"),
+                   author_id=str(item["mid"]) if item.get("mid") else None,
+                   parent_id=str(item["parent"]) if item.get("parent") else None)

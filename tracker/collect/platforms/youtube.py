@@ -1,4 +1,6 @@
-"""YouTube Data API v3 (PLATFORMS.md §2): ``videos.list`` for up to 50 ids, ``commentThreads``.
+"""YouTube Data API v3 (PLATFORMS.md §2): ``videos.list`` for up to 50 ids, ``commentThreads`` with
+the replies each thread carries (``part=snippet,replies``, in the same call and quota unit; replies
+a thread does not carry would take a ``comments.list`` call per thread, which is not asked).
 
 Counts are digit strings; ``likeCount`` and ``commentCount`` may be missing
 (hidden) and stay None. There are no shares, saves or searches. An id missing
@@ -100,7 +102,10 @@ class YouTube(Adapter):
 
     async def fetch_comments(self, http: PlatformHttp, post: PostRef, cursor: str | None,
                              extra: dict[str, str]) -> CommentPage:
-        params = {"part": "snippet", "videoId": post.platform_post_id, "maxResults": 100, "order": "time",
+        """One page of comment threads, each top-level comment followed by the replies the thread
+        carries (``part=replies``: ``replies.comments[]``, parent_id the thread's comment): the
+        same call and quota unit as the top-level comments alone."""
+        params = {"part": "snippet,replies", "videoId": post.platform_post_id, "maxResults": 100, "order": "time",
                   "textFormat": "plainText"}
         if cursor:
             params["pageToken"] = cursor
@@ -110,13 +115,25 @@ class YouTube(Adapter):
             comments = []
             for item in need(body, "items", list, NAME):
                 top = need(item, "snippet.topLevelComment", dict, NAME)
-                snip = need(top, "snippet", dict, NAME)
-                comments.append(Comment(
-                    comment_id=need(top, "id", str, NAME), text=str(snip.get("textOriginal") or snip.get("textDisplay") or ""),
-                    created_at=from_text(snip.get("publishedAt"), "publishedAt", NAME),
-                    likes=count(snip.get("likeCount"), "likeCount", NAME)[0],
-                    author_id=dig(snip, "authorChannelId.value") or snip.get("authorDisplayName")))
+                thread = need(top, "id", str, NAME)
+                comments.append(comment(top))
+                replies = dig(item, "replies.comments") or []
+                if not isinstance(replies, list):
+                    raise e.InvalidResponse("youtube: replies.comments is not a list")
+                comments += [comment(reply, thread) for reply in replies]
             token = body.get("nextPageToken")
             return CommentPage(comments, token if isinstance(token, str) and token else None)
 
         return await http.call(Request("GET", "/v3/commentThreads", params, headers=self._headers()), parse)
+
+
+def comment(item: object, parent: str | None = None) -> Comment:
+    """A comment resource (a thread's top-level comment, or one of its replies with ``parent``, the
+    thread's comment id)."""
+    snip = need(item, "snippet", dict, NAME)
+    return Comment(comment_id=need(item, "id", str, NAME),
+                   text=str(snip.get("textOriginal") or snip.get("textDisplay") or ""),
+                   created_at=from_text(snip.get("publishedAt"), "publishedAt", NAME),
+                   likes=count(snip.get("likeCount"), "likeCount", NAME)[0],
+                   author_id=dig(snip, "authorChannelId.value") or snip.get("authorDisplayName"),
+                   parent_id=parent)

@@ -9,6 +9,7 @@ docstring are the simulator's choice where PLATFORMS.md documents none.
 from __future__ import annotations
 
 import base64
+import bisect
 import uuid
 import weakref
 from dataclasses import dataclass, field
@@ -162,6 +163,14 @@ def newest_first(count: int, start: int | None, size: int) -> tuple[list[int], i
     indices = list(range(top, max(top - size, -1), -1))
     nxt = top - size
     return indices, (nxt if nxt >= 0 else None)
+
+
+def newest_threads(roots: list[int], start: int | None, size: int) -> tuple[list[int], int | None]:
+    """One newest-first page of top-level comments ``roots`` (indices, oldest first) from the one at
+    comment index ``start`` or the newest before it (None = newest), and the next page's start."""
+    top = len(roots) - 1 if start is None else bisect.bisect_right(roots, start) - 1
+    page = [roots[i] for i in range(top, max(top - size, -1), -1)]
+    return page, (roots[top - size] if top - size >= 0 else None)
 
 
 def log_id(sim: Simulation) -> str:

@@ -13,7 +13,8 @@ Envelope ``{"data":{…},"error":{"code":"ok","message":"","log_id"}}``; success
   ``edges(sim).tiktok_unindexed`` are left out.
 - Comments: ``POST /tiktok/v2/research/video/comment/list/?fields=id,video_id,text,
   like_count,reply_count,parent_comment_id,create_time`` body ``{video_id,max_count≤100,
-  cursor}`` → ``data.{comments,cursor,has_more}``, **oldest first**, cursor = offset.
+  cursor}`` → ``data.{comments,cursor,has_more}``, **oldest first**, cursor = offset; replies among
+  them, ``parent_comment_id`` the comment replied to (the video's id for a top-level one).
 - Tokens [sim]: with ``edges(sim).tiktok_tokens`` the Display API takes only ``Bearer act.…``
   and the Research API only ``Bearer clt.…`` (else 401 access_token_invalid). Display counters
   as ``edges(sim).counter_forms`` says.
@@ -215,10 +216,13 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         total = sim.comment_count(post, ts)
         indices = list(range(cursor, min(total, cursor + max_count)))
         comments = []
+        base = int(post.platform_post_id[:10]) * 10**8
         for c in sim.comments(post, indices):
-            full = {"id": int(post.platform_post_id[:10]) * 10**8 + c.index, "video_id": int(post.platform_post_id),
-                    "text": c.text, "like_count": c.likes, "reply_count": 0, "parent_comment_id":
-                    int(post.platform_post_id), "create_time": int(c.created_ts)}
+            parent = sim.parent(post, c.index)
+            full = {"id": base + c.index, "video_id": int(post.platform_post_id), "text": c.text,
+                    "like_count": c.likes, "reply_count": 0 if parent is not None else len(sim.replies(post, c.index, ts)),
+                    "parent_comment_id": int(post.platform_post_id) if parent is None else base + parent,
+                    "create_time": int(c.created_ts)}
             comments.append({f: full[f] for f in fields})
         nxt = cursor + len(indices)
         return ok(sim, {"comments": comments, "cursor": nxt, "has_more": nxt < total})

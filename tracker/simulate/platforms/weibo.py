@@ -6,7 +6,8 @@
 - ``GET /weibo/2/statuses/show.json?id=``: one status; gone → 400 error 20101.
 - ``GET /weibo/2/comments/show.json?id&since_id&max_id&count(≤200, def 50)``: newest
   first; page with ``max_id=next_cursor``; ``next_cursor == 0`` at the end (a text with
-  ``edges(sim).weibo_text_cursor``). Counters as ``edges(sim).counter_forms`` says [sim].
+  ``edges(sim).weibo_text_cursor``); a reply carries ``reply_comment`` (the comment it answers).
+  Counters as ``edges(sim).counter_forms`` says [sim].
 - Errors (HTTP 4xx) ``{"request","error_code","error"}`` with ``error_code`` as text:
   expired token → 401 "21327"; rate limit → 429 + Retry-After "10023" [sim status], or with
   ``code=10022|10023`` as Weibo sends it: 403 without headers; quota → 403
@@ -115,10 +116,14 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         items = []
         for c in sim.comments(post, indices):
             cid = comment_id(post, c.index)
-            items.append({"created_at": created_at(c.created_ts), "id": cid, "idstr": str(cid), "mid": str(cid),
-                          "text": c.text, "like_counts": c.likes, "status": status,
-                          "user": {"id": int(c.author_id[1:], 16), "idstr": str(int(c.author_id[1:], 16)),
-                                   "screen_name": c.author_name}})
+            item = {"created_at": created_at(c.created_ts), "id": cid, "idstr": str(cid), "mid": str(cid),
+                    "text": c.text, "like_counts": c.likes, "status": status,
+                    "user": {"id": int(c.author_id[1:], 16), "idstr": str(int(c.author_id[1:], 16)),
+                             "screen_name": c.author_name}}
+            parent = sim.parent(post, c.index)
+            if parent is not None:
+                item["reply_comment"] = {"id": comment_id(post, parent), "idstr": str(comment_id(post, parent))}
+            items.append(item)
         cursor = 0 if nxt is None else comment_id(post, nxt)
         return json_response({"comments": items, "total_number": total, "previous_cursor": 0,
                               "next_cursor": str(cursor) if edges(sim).weibo_text_cursor else cursor,

@@ -3,8 +3,11 @@
 - ``GET /youtube/v3/videos?part=statistics[,snippet]&id=A,B`` (≤50 ids): counts are
   strings, ``favoriteCount`` is "0", ``likeCount`` is absent when likes are hidden;
   unknown, unpublished and taken-down ids are simply missing from ``items``.
-- ``GET /youtube/v3/commentThreads?part=snippet&videoId=&maxResults=1..100&pageToken=``:
-  newest first; the last page has no ``nextPageToken``.
+- ``GET /youtube/v3/commentThreads?part=snippet[,replies]&videoId=&maxResults=1..100&pageToken=``:
+  threads newest first (by their top-level comment), each with ``snippet.totalReplyCount``
+  and, asked with ``replies``, ``replies.comments[]`` (every reply, oldest first [sim]; each
+  ``snippet.parentId`` = the thread's id); the last page has no ``nextPageToken``. The video's
+  ``commentCount`` counts the replies too.
 - Errors ``{"error":{"code","message","errors":[{"message","domain","reason"}]}}``:
   quota → 403 quotaExceeded; expired token → 401 authError; rate limit → 429
   rateLimitExceeded + Retry-After; 5xx backendError; 404 videoNotFound; 400
@@ -16,6 +19,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tracker.simulate.clock import iso
+from tracker.simulate.comments import Comment
 from tracker.simulate.faults import FaultSpec
 from tracker.simulate.platforms.base import (
     decode_cursor,
@@ -23,7 +27,7 @@ from tracker.simulate.platforms.base import (
     ids_param,
     int_param,
     json_response,
-    newest_first,
+    newest_threads,
     retry_headers,
     rfc3339,
 )
@@ -105,19 +109,29 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         start = decode_cursor(token) if token else None
         if token and start is None:
             return error(400, "invalidPageToken")
-        indices, nxt = newest_first(sim.comment_count(post, ts), start, size)
-        items = []
-        for c in sim.comments(post, indices):
+        threads, nxt = newest_threads(sim.threads(post, ts), start, size)
+        with_replies = "replies" in ids_param(request, "part")
+
+        def comment(c: Comment, parent: str | None = None) -> dict:
             cid = f"Ug{post.platform_post_id}{c.index:08x}"
             snippet = {"channelId": post.extra["account_id"], "videoId": video_id, "textDisplay": c.text,
                        "textOriginal": c.text, "authorDisplayName": f"@{c.author_name}",
                        "authorChannelId": {"value": f"UC{c.author_id}"}, "canRate": True, "viewerRating": "none",
                        "likeCount": c.likes, "publishedAt": rfc3339(c.created_ts), "updatedAt": rfc3339(c.created_ts)}
-            items.append({"kind": "youtube#commentThread", "etag": cid, "id": cid,
-                          "snippet": {"channelId": post.extra["account_id"], "videoId": video_id,
-                                      "topLevelComment": {"kind": "youtube#comment", "etag": cid, "id": cid,
-                                                          "snippet": snippet},
-                                      "canReply": True, "totalReplyCount": 0, "isPublic": True}})
+            if parent is not None:
+                snippet["parentId"] = parent
+            return {"kind": "youtube#comment", "etag": cid, "id": cid, "snippet": snippet}
+
+        items = []
+        for c in sim.comments(post, threads):
+            top = comment(c)
+            replies = sim.comments(post, sim.replies(post, c.index, ts))
+            item = {"kind": "youtube#commentThread", "etag": top["id"], "id": top["id"],
+                    "snippet": {"channelId": post.extra["account_id"], "videoId": video_id, "topLevelComment": top,
+                                "canReply": True, "totalReplyCount": len(replies), "isPublic": True}}
+            if with_replies and replies:
+                item["replies"] = {"comments": [comment(r, top["id"]) for r in replies]}
+            items.append(item)
         body: dict = {"kind": "youtube#commentThreadListResponse", "etag": "sim",
                       "pageInfo": {"totalResults": len(items), "resultsPerPage": size}, "items": items}
         if nxt is not None:
