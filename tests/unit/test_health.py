@@ -128,6 +128,26 @@ def test_aiokafka_loggers_get_the_limit(caplog: pytest.LogCaptureFixture) -> Non
                 logging.getLogger(name).removeFilter(limit)
 
 
+def test_late_timers_of_the_workers_services_are_held_back(caplog: pytest.LogCaptureFixture) -> None:
+    from mode.timers import Timer
+
+    limit = Repeats(every=60)
+    hold_back_repeats(limit=limit)
+    timers = logging.getLogger("mode.timers")
+    try:
+        clock = [0.0]
+        timer = Timer(1.0, name="Worker._stall_watch", clock=lambda: clock[0])
+        with caplog.at_level(logging.INFO, logger="mode.timers"):
+            for _ in range(50):  # each sleep of 1 s ends 3 s later: a batch held the loop
+                timer.tick()
+                clock[0] += 3.0
+                timer.on_before_yield()
+        late = [r for r in caplog.records if "woke up too late" in r.getMessage()]
+        assert timer.drifting_late > 1 and len(late) == 1
+    finally:
+        timers.removeFilter(limit)
+
+
 def test_kubernetes_readiness_is_readyz_and_liveness_healthz() -> None:
     from pathlib import Path
 

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable
 
 from tracker.ops import metrics
 
-NOISY = ("aiokafka",)
-"""Loggers (and their children) whose repeats are held back."""
+NOISY = ("aiokafka", "mode.timers")
+"""Loggers (and their children) whose repeats are held back: aiokafka's, and the timers of the
+worker's services ("Timer … woke up too late" at INFO each time a batch's analytics held the
+event loop past a timer's interval, several a minute on a busy machine)."""
 
 
 class Repeats(logging.Filter):
