@@ -56,6 +56,26 @@ def test_help_lists_every_command() -> None:
         assert name in result.output
 
 
+def test_no_command_listing_cuts_a_summary_short() -> None:
+    """Every group's --help lists its commands with whole summaries: a first sentence too long for
+    the listing was cut to "Send the payloads of the messages set aside back to their..."."""
+    import click
+
+    def groups(group: click.Group, path: list[str]):  # type: ignore[no-untyped-def]
+        yield path
+        for name in group.list_commands(click.Context(group)):
+            command = group.get_command(click.Context(group), name)
+            if isinstance(command, click.Group):
+                yield from groups(command, [*path, name])
+
+    cut = []
+    for path in groups(main, []):
+        out = CliRunner().invoke(main, [*path, "--help"], terminal_width=80).output
+        listing = out.split("Commands:", 1)[1] if "Commands:" in out else ""
+        cut += [f"{' '.join(path)}: {line.strip()}" for line in listing.splitlines() if line.rstrip().endswith("...")]
+    assert not cut, cut
+
+
 def test_every_structured_default_in_the_table_can_be_pasted_as_its_variable(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The README's table shows list and mapping defaults as the environment takes them (JSON):
     pasted back, each gives the default (a Python tuple list once failed: 'must be a JSON array')."""

@@ -100,7 +100,7 @@ def _chosen(ctx: click.Context, topic: str | None, reason: str | None,
     return topic or before[0], reason or before[1], since or before[2]
 
 
-@dlq.command()
+@dlq.command(short_help="List the messages set aside, newest first, with why.")
 @_filters
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @format_option
@@ -132,7 +132,7 @@ def show(ctx: click.Context, topic: str | None, reason: str | None, since: datet
     _echo(fmt, columns, rows, "No message set aside matches.")
 
 
-@dlq.command()
+@dlq.command(short_help="Send set-aside messages back once their cause is fixed.")
 @_filters
 @click.option("--dry-run", is_flag=True, help="Say what would be sent, send nothing.")
 @click.pass_context

@@ -93,7 +93,7 @@ def snapshots() -> None:
     """Snapshots from metric files (exports of platforms without an API)."""
 
 
-@snapshots.command("import", epilog=EPILOG)
+@snapshots.command("import", epilog=EPILOG, short_help="Send one snapshot per row of a CSV, XLSX, JSONL or YAML file.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--platform", type=click.Choice(PLATFORMS, case_sensitive=False),
               help="Platform of rows that give a bare platform id.")
