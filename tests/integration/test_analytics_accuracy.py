@@ -63,7 +63,9 @@ from tracker.simulate.series import M_INDEX, simulate
 from tracker.simulate.truth import PostTruth
 from tracker.stream import shapes
 
-pytestmark = pytest.mark.integration
+# the population is streamed in the module's first test's setup: about 2.5 min on an idle machine,
+# past the suite's 10 min hang guard on a loaded one (a CI run beside other jobs)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 SEED, POSTS = 7, 200
 CADENCE_H, JITTER, MISSED = 1.0, 0.3, 0.05
