@@ -30,6 +30,7 @@ from tracker.registry.records import (
     Registry,
     build,
     campaign_record,
+    creator_record,
     name_campaigns,
 )
 from tracker.settings import Settings
@@ -100,6 +101,8 @@ def prepare(path: Path, settings: Settings, options: Options) -> Registry:
             registry = parse(path, replace(options, campaign_zones=zones, post_zones=post_zones))
     if registry.campaigns:
         campaign_tables(registry, stored, tenants, options.version)
+    if registry.tables.get("creators"):
+        creator_tables(registry, stored_creators(settings, registry.tables["creators"]), options.version)
     return registry
 
 
@@ -124,6 +127,29 @@ def stored_campaigns(settings: Settings, updates: list[CampaignUpdate]) -> tuple
                 record[key] = record[key].astimezone(UTC)
         record["brand_terms"] = list(record["brand_terms"])
     return stored, known
+
+
+CREATOR_FIELDS = ("name", "tier", "followers", "tags", "notes", "version")
+
+
+def stored_creators(settings: Settings, rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The pool's stored creators records of the file's creators rows, by (tenant, creator id)."""
+    wanted = {(r["tenant"], r["creator_id"]) for r in rows}
+    with open_reader(settings) as reader:
+        stored = reader.query(
+            f"SELECT tenant, creator_id, {', '.join(CREATOR_FIELDS)} FROM creators FINAL "
+            "WHERE has({t:Array(String)}, tenant) AND has({c:Array(String)}, creator_id)",
+            {"t": sorted({t for t, _ in wanted}), "c": sorted({c for _, c in wanted})}).named()
+    return {(r["tenant"], r["creator_id"]): {**r, "tags": list(r["tags"])} for r in stored
+            if (r["tenant"], r["creator_id"]) in wanted}
+
+
+def creator_tables(registry: Registry, stored: dict[tuple[str, str], dict[str, Any]], version: int) -> None:
+    """The file's creators rows merged with the pool's (``creator_record``): an import keeps the tags and
+    notes a creator has, and writes no row that would change nothing."""
+    merged = (creator_record(row, stored.get((row["tenant"], row["creator_id"])), version)
+              for row in registry.tables["creators"])
+    registry.tables["creators"] = [row for row in merged if row is not None]
 
 
 def stored_post_zones(settings: Settings, posts: set[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -127,6 +127,24 @@ def campaign_record(update: CampaignUpdate, stored: dict[str, Any] | None, versi
     return record
 
 
+def creator_record(row: dict[str, Any], stored: dict[str, Any] | None, version: int) -> dict[str, Any] | None:
+    """A file's creators row over the stored one of the pool: the stored tags and notes stay (those of
+    ``tracker creators tag`` and of earlier campaigns' files), the file's tags are added to them, and the
+    file's tier, followers and name (when it gives one) replace the stored ones; None when that changes
+    nothing. Its version is above the stored one, so that the file's figures win whatever its age."""
+    if stored is None:
+        return row
+    named = row["name"] and row["name"] != row["creator_id"]
+    record = {**row, "name": row["name"] if named else stored["name"] or row["name"],
+              "followers": stored["followers"] if row["followers"] is None else row["followers"],
+              "tags": list(stored["tags"]) + [x for x in row["tags"] if x not in stored["tags"]],
+              "notes": stored["notes"]}
+    if all(record[k] == stored[k] for k in record if k in stored and k != "version"):
+        return None
+    record["version"] = max(version, int(stored["version"]) + 1)
+    return record
+
+
 @dataclass
 class Registry:
     """What an import writes, and what it refused."""
@@ -503,6 +521,11 @@ class Builder:
         if known is not None:  # the same creator on several rows of a flat table: merge accounts
             seen = {(a["platform"], a["account_id"]) for a in known["accounts"]}
             known["accounts"] += [a for a in accounts if (a["platform"], a["account_id"]) not in seen]
+            # its tier follows its largest account, whichever row names it first
+            if TIER_NAMES.index(tier) > TIER_NAMES.index(known["tier"]):
+                known["tier"] = tier
+            if followers is not None and (known["followers"] is None or followers > known["followers"]):
+                known["followers"] = followers
             return
         self.creators[cid] = {"id": cid, "name": name, "tier": tier, "followers": followers, "tags": tag_list,
                               "accounts": accounts}
@@ -785,8 +808,8 @@ class Builder:
         self._add_creator(creator_id, str(v.get("creator_name") or creator_id), v.get("tier"), tags(v.get("tags")),
                           accounts, followers)
         creator = dict(self.creators[creator_id])
-        if followers is not None and not v.get("tier"):
-            creator["tier"] = tier_of(followers)
+        if tier or followers is not None:  # the post's tier is its row's (its account's), not the creator's largest
+            creator["tier"] = tier or tier_of(followers)
         if end is None:
             end = published + timedelta(days=days if days is not None else self.o.tracking_days)
         campaign = {"campaign_id": cid, "time_zone": tz, "reporting_currency": reporting}
