@@ -23,16 +23,25 @@ RANK_BY = {
 
 COLUMNS: list[Column] = [
     ("creator_id", "creator", "text"), ("name", "name", "text"), ("tier", "tier", "text"),
-    ("campaigns", "campaigns", "count"), ("posts", "posts", "count"), ("spend", "spend {cur}", "money"),
-    ("cpe", "median CPE", "money"), ("cpm", "median CPM", "money"), ("save_rate", "save rate", "rate"),
-    ("search_rate", "search rate", "rate"), ("intent_rate", "intent rate", "rate"), ("tail_share", "tail", "rate"),
-    ("heating_response", "eng/heat", "ratio"), ("tags", "tags", "text"),
+    ("campaigns", "campaigns", "count"), ("posts", "posts", "count"), ("few_posts", "few posts", "text"),
+    ("spend", "spend {cur}", "money"), ("cpe", "median CPE", "money"), ("cpm", "median CPM", "money"),
+    ("save_rate", "save rate", "rate"), ("search_rate", "search rate", "rate"), ("intent_rate", "intent rate", "rate"),
+    ("tail_share", "tail", "rate"), ("heating_response", "eng/heat", "ratio"), ("tags", "tags", "text"),
 ]
+
+MIN_POSTS = 3
+"""Posts a creator needs to be ranked with the others: one or two posts' rates are a draw, not a record
+(a single post with 2 comments, both asking for the link, read an intent rate of 100 %)."""
 
 
 @click.group()
 def creators() -> None:
-    """The creator pool: scorecards across campaigns, in the tenant's reporting currency."""
+    """The creator pool: scorecards across campaigns, in the tenant's reporting currency.
+
+    One scorecard per creator id, over all its campaigns and platforms (CPE and
+    CPM per platform); a creator's posts on two platforms are one card when the
+    registry gives them the same creator id.
+    """
 
 
 @creators.command()
@@ -41,27 +50,38 @@ def creators() -> None:
 @click.option("--platform", type=click.Choice(PLATFORMS), default="douyin", show_default=True,
               help="Platform of the median CPE / CPM shown.")
 @click.option("--tag", default=None, help="Only creators carrying this tag.")
+@click.option("--min-posts", type=click.IntRange(1, 10_000), default=MIN_POSTS, show_default=True,
+              help="Creators with fewer posts are marked 'few posts' and ranked after the others (1: all together).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @format_option
 @tenant_option
-def rank(by: str, platform: str, tag: str | None, limit: int, fmt: str, tenant: str | None) -> None:
+def rank(by: str, platform: str, tag: str | None, min_posts: int, limit: int, fmt: str, tenant: str | None) -> None:
     """Rank creators by a scorecard figure; n/a figures sort last.
 
-    CPE and CPM are medians per platform (engagements are only comparable
-    within one platform).
+    Each figure covers the creator's posts that have it, in every campaign:
+    save rate = saves ÷ views and search rate = searches ÷ views (posts with
+    both), intent rate = intent comments ÷ comments analysed, tail = engagements
+    after the 72 h burst window ÷ engagements (posts past it), eng/heat =
+    incremental engagements of heated pulses ÷ their spend. CPE and CPM are
+    medians per platform (engagements are only comparable within one platform).
+
+    A creator with fewer than --min-posts posts is marked (few posts; few_posts
+    in csv and json) and ranked after the others, whatever its figures: a
+    single post's rates are too few to choose by.
 
     \b
     Example:
       tracker creators rank --by cpe --platform xiaohongshu --tag beauty
     """
     order = RANK_BY[by].format(platform="{p:String}")
-    sql = ("SELECT *, median_cpe[{p:String}] AS cpe, median_cpm[{p:String}] AS cpm FROM v_creator_scorecard "
+    sql = ("SELECT *, median_cpe[{p:String}] AS cpe, median_cpm[{p:String}] AS cpm, "
+           "toBool(posts < {m:UInt32}) AS few_posts FROM v_creator_scorecard "
            "WHERE tenant = {t:String} AND ({tag:String} = '' OR has(tags, {tag:String})) "
            f"AND ({by!r} NOT IN ('cpe', 'cpm') OR mapContains(median_cpe, {{p:String}})) "
-           f"ORDER BY {order} NULLS LAST, creator_id LIMIT {limit}")
+           f"ORDER BY few_posts, {order} NULLS LAST, creator_id LIMIT {limit}")
     with reading() as (_, reader):
         t = q.resolve_tenant(reader, tenant, "creators")
-        rows = reader.query(sql, {"t": t, "p": platform, "tag": tag or ""}).named()
+        rows = reader.query(sql, {"t": t, "p": platform, "tag": tag or "", "m": min_posts}).named()
         if not rows and tag:
             in_use = [r[0] for r in reader.query("SELECT DISTINCT arrayJoin(tags) AS tag FROM creators FINAL "
                                                  "WHERE tenant = {t:String} ORDER BY tag", {"t": t}).rows]
@@ -75,7 +95,11 @@ def rank(by: str, platform: str, tag: str | None, limit: int, fmt: str, tenant: 
         click.echo(to_csv(COLUMNS, rows), nl=False)
     else:
         click.echo(f"creators of {t} by {by} (median CPE / CPM on {platform})")
-        click.echo(render(COLUMNS, rows, cur=currency), nl=False)
+        click.echo(render(COLUMNS, [{**r, "few_posts": "yes" if r["few_posts"] else ""} for r in rows],
+                          cur=currency), nl=False)
+        if any(r["few_posts"] for r in rows):
+            click.echo(f"few posts: fewer than {min_posts}, ranked after the others (--min-posts 1 ranks them "
+                       "together)")
 
 
 POST_SQL = """
@@ -157,7 +181,9 @@ def tag(creator_id: str, added: tuple[str, ...], removed: tuple[str, ...], note:
         tenant: str | None) -> None:  # fmt: skip
     """Add or remove a creator's tags, or replace its notes.
 
-    Writes a new version of the creator's registry row.
+    Writes a new version of the creator's registry row. Tags and notes stay
+    through later registry imports: a file's tags for the creator are added to
+    them.
 
     \b
     Example:

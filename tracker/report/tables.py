@@ -171,12 +171,26 @@ def plain(value: Any) -> Any:
     return value
 
 
+def csv_value(value: Any) -> Any:
+    """A value for a CSV cell: as :func:`plain`, missing as empty, a list as a table shows it ("beauty,
+    tone:warm", which ``tracker posts import`` reads back as two tags; it read "['beauty', 'tone:warm']"),
+    true and false as JSON writes them."""
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(csv_value(v)) for v in value)
+    return value
+
+
 def to_csv(columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], **names: str) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([k for k, _, _ in columns])
     for r in rows:
-        writer.writerow(["" if plain(r.get(k)) is None else plain(r.get(k)) for k, _, _ in columns])
+        writer.writerow([csv_value(r.get(k)) for k, _, _ in columns])
     return buf.getvalue()
 
 
