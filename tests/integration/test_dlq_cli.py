@@ -93,3 +93,27 @@ def test_an_empty_dlq_says_so(worker: WorkerProcess) -> None:
     assert empty.stdout.strip() == "The DLQ is empty for these filters."
     nothing = tracker(worker, "dlq", "replay")
     assert nothing.stdout.strip() == "No message set aside matches."
+
+
+def test_a_message_still_bad_when_replayed_keeps_one_row_with_its_latest_rejection(
+        kafka: str, tracker_topics: str, worker: WorkerProcess) -> None:
+    """Replaying what is still bad sets it aside in its first row's place: each replay once
+    added a row per message, and the next replay sent those too (1, 2, 4, 8 rows)."""
+    pid = post_id(9)
+    message = json.loads(snapshot(9, 0)[1])
+    message["metrics"]["views"] = -5  # no release of tracker takes this
+    asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [(pid.encode(), json.dumps(message).encode())]))
+    worker.wait_for("SELECT count() FROM dlq FINAL", 1)
+    first = worker.scalar("SELECT toString(src_partition) || ':' || toString(src_offset) FROM dlq FINAL")
+
+    for _ in range(2):
+        before = worker.scalar("SELECT toString(max(rejected_at)) FROM dlq FINAL")
+        sent = tracker(worker, "dlq", "replay")
+        assert sent.returncode == 0, sent.stderr
+        assert "sent 1 to tracker.snapshots.v1" in sent.stdout
+        assert "tracker dlq --since " in sent.stdout  # how to list what is still bad
+        worker.wait_for(f"SELECT count() FROM dlq WHERE rejected_at > '{before}'", 1)  # rejected again
+        assert worker.scalar("SELECT count() FROM dlq FINAL") == 1
+    [row] = json.loads(tracker(worker, "dlq", "show", "--format", "json").stdout)
+    assert row["at"] == first
+    assert "metrics.views" in row["reason"]

@@ -26,6 +26,10 @@ COMMENTS = "tracker.comments.v1"
 ALERTS = "tracker.alerts.v1"
 DLQ = "tracker.dlq.v1"
 
+REPLAY_OF = "tracker-dlq-of"
+"""Header of a record ``tracker dlq replay`` sends again: ``<topic>@<partition>:<offset>``, where
+the message was first set aside."""
+
 
 def home_partition(key: bytes, partitions: int) -> int:
     """The partition of ``partitions`` the Java client's and aiokafka's default partitioner

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 import orjson
 
-from tracker.registry.importer import send_raw
+from tracker.broker.topics import REPLAY_OF
+from tracker.registry.importer import RawRecord, send_raw
 from tracker.report.options import format_option, reading
 from tracker.report.tables import Column, opening, render, to_csv, to_json
 
@@ -139,8 +140,8 @@ def show(ctx: click.Context, topic: str | None, reason: str | None, since: datet
 def replay(ctx: click.Context, topic: str | None, reason: str | None, since: datetime | None, dry_run: bool) -> None:
     """Send the payloads of the messages set aside back to their topics, keyed by
     their post_id, once their cause is fixed. A payload that is still bad is set
-    aside again with its reason; replaying twice changes nothing (every topic is
-    idempotent). Payloads that are not a JSON message with a post_id (binary,
+    aside again with its reason, in the place of its first row; replaying twice
+    changes nothing (every topic is idempotent). Payloads that are not a JSON message with a post_id (binary,
     keyless) cannot be sent again and are counted apart, as are those longer than
     the 128 KiB the DLQ keeps of a message: send those again from their source
     (`dlq show --format json` gives each one's size and sha256).
@@ -154,9 +155,9 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     topic, reason, since = _chosen(ctx, topic, reason, since)
     where, args = _where(topic, reason, since)
     with reading() as (settings, reader):
-        rows = reader.query(f"SELECT source_topic, payload, payload_bytes FROM dlq FINAL WHERE {where} "
-                            f"ORDER BY source_topic, src_partition, src_offset", args).named()
-    ready: list[tuple[str, bytes, bytes]] = []
+        rows = reader.query(f"SELECT source_topic, src_partition, src_offset, payload, payload_bytes FROM dlq FINAL "
+                            f"WHERE {where} ORDER BY source_topic, src_partition, src_offset", args).named()
+    ready: list[RawRecord] = []
     unusable = cut = 0
     for row in rows:
         raw = _payload(row["payload"])
@@ -166,9 +167,10 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
         elif raw is None or post_id is None:
             unusable += 1
         else:
-            ready.append((row["source_topic"], post_id.encode(), raw))
+            first = f"{row['source_topic']}@{row['src_partition']}:{row['src_offset']}".encode()
+            ready.append((row["source_topic"], post_id.encode(), raw, [(REPLAY_OF, first)]))
     by_topic: dict[str, int] = {}
-    for source_topic, _, _ in ready:
+    for source_topic, *_ in ready:
         by_topic[source_topic] = by_topic.get(source_topic, 0) + 1
     counts = ", ".join(f"{n:,} to {name}" for name, n in sorted(by_topic.items())) or "nothing to send"
     skipped = f"; {unusable:,} not a JSON message with a post_id, left as they are" if unusable else ""
@@ -182,9 +184,11 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     if dry_run:
         click.echo(f"would send {counts}{skipped} (dry run: nothing sent)")
         return
+    sent_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     asyncio.run(send_raw(settings, ready))  # as they were: the worker validates them again
     click.echo(f"sent {counts}{skipped}. The worker applies them as they come; any still bad is set aside "
-               "again (`tracker dlq` shows it).")
+               f"again in its own place, with its new reason (`tracker dlq --since {sent_at:%Y-%m-%dT%H:%M:%S}` "
+               "shows those).")
 
 
 def _payload(text: str) -> bytes | None:

@@ -188,12 +188,16 @@ def campaign_tables(registry: Registry, stored: dict[tuple[str, str], dict[str, 
 
 async def send(settings: Settings, messages: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:
     """Produce (logical topic, message) pairs, key = post_id; waits for every acknowledgement."""
-    return await send_raw(settings, [(topic, message["post_id"].encode(), encode(topic, message))
+    return await send_raw(settings, [(topic, message["post_id"].encode(), encode(topic, message), [])
                                      for topic, message in messages])
 
 
-async def send_raw(settings: Settings, records: list[tuple[str, bytes, bytes]]) -> dict[str, int]:
-    """Produce (logical topic, key, value bytes) records as they are; waits for every acknowledgement."""
+RawRecord = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+"""A record to produce as it is: logical topic, key, value bytes, headers."""
+
+
+async def send_raw(settings: Settings, records: list[RawRecord]) -> dict[str, int]:
+    """Produce records as they are; waits for every acknowledgement."""
     if not records:
         return {}
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, enable_idempotence=True, acks="all",
@@ -202,8 +206,8 @@ async def send_raw(settings: Settings, records: list[tuple[str, bytes, bytes]]) 
     counts: dict[str, int] = {}
     try:
         futures = []
-        for topic, key, value in records:
-            futures.append(await producer.send(settings.topic(topic), value, key=key))
+        for topic, key, value, headers in records:
+            futures.append(await producer.send(settings.topic(topic), value, key=key, headers=headers or None))
             counts[topic] = counts.get(topic, 0) + 1
         await asyncio.gather(*futures)
     finally:

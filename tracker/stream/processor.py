@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -363,6 +363,21 @@ def reject(source: Source, raw: bytes | None, reason: str, out: Output, error_cl
     """Set the message aside: a DLQ row with ``reason``."""
     out.rejected += 1
     out.add(r.DLQ, dlq_row(source, raw, reason, error_class))
+
+
+def set_aside_first(headers: Iterable[tuple[str, bytes]] | None) -> tuple[str, int, int] | None:
+    """Where a record ``tracker dlq replay`` sent again was first set aside (its ``REPLAY_OF``
+    header: source topic, partition, offset), or None for any other record. Set aside again, the
+    message takes that DLQ row's place (the row's key) instead of adding one, so replaying a
+    message still bad leaves one row for it, with its latest reason."""
+    for name, value in headers or ():
+        if name != t.REPLAY_OF:
+            continue
+        topic, _, place = bytes(value).decode("utf-8", "replace").rpartition("@")
+        partition, _, offset = place.partition(":")
+        if topic and partition.isdigit() and offset.isdigit():
+            return topic, int(partition), int(offset)
+    return None
 
 
 def dlq_row(source: Source, raw: bytes | None, reason: str, error_class: str) -> tuple[Any, ...]:

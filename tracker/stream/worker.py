@@ -46,6 +46,7 @@ from tracker.stream.processor import (
     decode_or_reject,
     refusal,
     reject,
+    set_aside_first,
     wrong_partition,
 )
 from tracker.stream.sink import Sink, die, gather_sends
@@ -305,7 +306,7 @@ class Worker:
                     key = bytes(record.key)
                     if home_partition(key, partitions) != partition:  # its entry is elsewhere, if anywhere
                         reject(source, raw, wrong_partition(source, key, partitions), out)
-                        sends.append(await self._to_dlq(source, out))
+                        sends.append(await self._to_dlq(source, out, record.headers))
                         continue
                     dropped = states.get(key) or table_get(key)
                     self.processor.tombstone(key.decode("utf-8", "replace"), dropped, out)
@@ -315,7 +316,7 @@ class Worker:
                     continue
                 message = decode_or_reject(source, raw, out, decoder, self.settings.max_snapshot_lead_hours, partitions)
                 if message is None:
-                    sends.append(await self._to_dlq(source, out))
+                    sends.append(await self._to_dlq(source, out, record.headers))
                     continue
                 post_id = message["post_id"]
                 key = post_id.encode()
@@ -326,7 +327,7 @@ class Worker:
                 refused = refusal(topic, message, state)
                 if refused is not None:
                     reject(source, raw, refused, out)
-                    sends.append(await self._to_dlq(source, out))
+                    sends.append(await self._to_dlq(source, out, record.headers))
                     continue
                 apply(source, message, state, out)
                 applied += 1
@@ -618,17 +619,21 @@ class Worker:
     async def _send_alerts(self) -> list[Any]:
         return await send_alerts(self.insights, lambda key, value: self.alerts_topic.send(key=key, value=value))
 
-    async def _to_dlq(self, source: Source, out: Output) -> Any:
+    async def _to_dlq(self, source: Source, out: Output, headers: Any = None) -> Any:
         """Produce the DLQ record of the message just rejected (the last DLQ row). It always fits
         a Kafka request: the row keeps the payload's first bytes only, and the record says how
-        long the whole was and its sha256."""
+        long the whole was and its sha256. A message ``tracker dlq replay`` sent again (its
+        ``headers``) is set aside where it was first: its row replaces that one."""
         row = out.rows[r.DLQ][-1]
+        first = set_aside_first(headers)
+        if first is not None:
+            row = out.rows[r.DLQ][-1] = (*row[:2], *first, *row[5:])
         reason = row[5][:MAX_DLQ_REASON]
         metrics.DLQ.labels(source.topic, reason.split(":", 1)[0][:40]).inc()
         kept = None if source.key is None else source.key[:4 * DLQ_KEY_CHARS]  # a key is not a payload either
         key = None if kept is None else kept.decode("utf-8", "replace")[:DLQ_KEY_CHARS]
         record = encode(t.DLQ, {
-            "source_topic": source.topic, "partition": source.partition, "offset": source.offset, "key": key,
+            "source_topic": row[2], "partition": row[3], "offset": row[4], "key": key,
             "payload_b64": row[7], "payload_bytes": row[8], "payload_sha256": row[9], "reason": reason,
             "error_class": row[6], "rejected_at": row[1],
         })
