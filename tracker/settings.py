@@ -45,6 +45,10 @@ SAID = "tracker_setting"
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 MIN_TOKEN_CHARS = 16
 """Shortest tenant reader token: a reader's password must not be guessable."""
+ENGINE_SIZE = re.compile(r"\d+(?:[kKMGT]i?)?")
+"""A byte size the ClickHouse engine reads: 4G is 4,000,000,000 bytes, 4Gi 4 × 2^30."""
+HEAP_SIZE = re.compile(r"\d+[kKmMgG]?")
+"""A heap size the JVM's -Xmx reads."""
 COLLECT_LIMITS = frozenset({"daily_quota", "rate_per_second", "concurrency", "batch_size"})
 GENERIC_REQUIRED = ("path", "item_id", "metrics")
 
@@ -250,6 +254,24 @@ class Settings(BaseSettings):
         if parts.netloc or not parts.path.startswith("/"):
             raise _said(f"TRACKER_CLICKHOUSE_URL={url!r}: the embedded store is chdb:///<absolute path> (three slashes)")
         return url
+
+    @field_validator("store_memory_limit", "read_max_memory", "read_max_result_bytes")
+    @classmethod
+    def _engine_size(cls, size: str, info: ValidationInfo) -> str:
+        """A size as ClickHouse reads it (its own error names a setting the user never set)."""
+        if not ENGINE_SIZE.fullmatch(size):
+            raise _said(f"{variable(str(info.field_name))}={size!r}: must be a whole number of bytes, or with "
+                        "K, M, G or T (thousands) or Ki, Mi, Gi or Ti (1024s) after it, no B: e.g. 4G, 3500M, 2Gi")
+        return size
+
+    @field_validator("kafka_heap")
+    @classmethod
+    def _heap(cls, heap: str) -> str:
+        """A heap size as the JVM's -Xmx reads it."""
+        if not HEAP_SIZE.fullmatch(heap):
+            raise _said(f"TRACKER_KAFKA_HEAP={heap!r}: must be a JVM heap size, a whole number with k, m or g "
+                        "after it, no B: e.g. 1g, 768m")
+        return heap
 
     @field_validator("alertmanager_url")
     @classmethod

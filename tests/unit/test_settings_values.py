@@ -194,3 +194,31 @@ def test_a_bad_value_holding_a_url_is_shown_without_its_password() -> None:
 def test_masked_urls(text: str, shown: str) -> None:
     settings = Settings(_env_file=None, grafana_url=text)  # type: ignore[call-arg]
     assert settings.masked()["grafana_url"] == shown
+
+
+@pytest.mark.parametrize(("name", "value", "args"), [
+    ("TRACKER_KAFKA_HEAP", "1GB", ["broker", "start"]),  # was a traceback from the heap's parsing
+    ("TRACKER_STORE_MEMORY_LIMIT", "4GB", ["sql", "SELECT 1"]),  # was the engine's error on max_server_memory_usage
+    ("TRACKER_READ_MAX_MEMORY", "2 G", ["settings"]),
+    ("TRACKER_READ_MAX_RESULT_BYTES", "512MB", ["settings"]),
+])
+def test_a_size_the_engine_or_the_jvm_would_not_read_is_named_before_any_work(
+        name: str, value: str, args: list[str], tmp_path: Path) -> None:
+    result = invoke(args, **{name: value, "TRACKER_DATA_DIR": str(tmp_path),
+                             "TRACKER_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}"})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    [line] = error_lines(result.output)
+    assert line.startswith(f"Error: {name}={value!r}: must be ")
+    assert "e.g. " in line
+    assert not any(tmp_path.iterdir())  # nothing was started or created
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("TRACKER_KAFKA_HEAP", "768m"), ("TRACKER_KAFKA_HEAP", "2G"), ("TRACKER_KAFKA_HEAP", "1073741824"),
+    ("TRACKER_STORE_MEMORY_LIMIT", "3500M"), ("TRACKER_STORE_MEMORY_LIMIT", "2Gi"),
+    ("TRACKER_READ_MAX_MEMORY", "1000000000"), ("TRACKER_READ_MAX_RESULT_BYTES", "64Mi"),
+])
+def test_sizes_the_engine_and_the_jvm_read_are_taken(name: str, value: str) -> None:
+    result = invoke(["settings", "--json"], **{name: value})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[name.removeprefix("TRACKER_").lower()] == value
