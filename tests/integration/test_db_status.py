@@ -4,6 +4,9 @@ after it was applied, or one applied is missing from this tracker)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,3 +85,27 @@ def test_a_store_held_by_a_running_process_is_read_through_it(kafka: str, tracke
     assert result.returncode == 0, result.stderr
     assert f"(held by process {worker.proc.pid if worker.proc else ''}, read through it)" in result.stdout
     assert " applied " in result.stdout and " pending " not in result.stdout
+
+
+def _status_in(cwd: Path, data_dir: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    return subprocess.run([sys.executable, "-m", "tracker", "db", "status"], cwd=cwd, capture_output=True, text=True,
+                          env={**env, "TRACKER_DATA_DIR": data_dir}, timeout=120)
+
+
+def test_a_store_never_migrated_exits_3_with_every_migration_pending(tmp_path: Path) -> None:
+    """A first deploy runs `tracker db migrate` on 3 and stops on 1: an empty data folder said
+    "has no tracker schema; run tracker db migrate" with 1."""
+    result = _status_in(tmp_path, str(tmp_path / "data"))
+    assert result.returncode == 3, result.stderr
+    assert "no tracker schema yet: tracker db migrate creates it" in result.stdout
+    assert "0001_data_model" in result.stdout and " applied " not in result.stdout
+    assert result.stderr.strip().startswith("Error: all ") and "migrations pending" in result.stderr
+    assert not (tmp_path / "data").exists()  # looking creates nothing
+
+
+def test_an_empty_store_found_from_the_current_folder_needs_a_person(tmp_path: Path) -> None:
+    """Maybe the wrong folder: migrating there would start a second, empty store."""
+    result = _status_in(tmp_path, ".tracker")
+    assert result.returncode == 1, result.stderr
+    assert "The store is found from the current folder" in result.stderr

@@ -9,6 +9,7 @@ from tracker.settings import Settings
 from tracker.store import migrations
 from tracker.store.access import open_reader
 from tracker.store.client import is_embedded
+from tracker.store.errors import UNKNOWN_DATABASE, SchemaMissing
 from tracker.store.lock import store_owner
 from tracker.store.store import Store, redact
 
@@ -44,6 +45,22 @@ def migrate() -> None:
         click.echo(f"{where}: applied {m.filename}")
 
 
+def _status_of_store(settings: Settings) -> list[migrations.MigrationState]:
+    """Every migration's state in the configured store; all pending in a store never migrated (an
+    empty data folder, a server without tracker's database), which ``tracker db migrate`` sets up.
+    A store found from the current folder (a relative TRACKER_DATA_DIR) that holds nothing is
+    reported as it is instead: tracker may run from the wrong folder, and migrating would start
+    a second, empty store there."""
+    try:
+        with Store.open(settings, readonly=True) as store:
+            return migrations.status(store)
+    except SchemaMissing as exc:
+        derived = not settings.clickhouse_url
+        if exc.code != UNKNOWN_DATABASE or (derived and not settings.data_dir.is_absolute()):
+            raise
+    return migrations.states_of(migrations.discover(settings.migrations_dir), {})
+
+
 PENDING_EXIT = 3
 """Exit status of ``tracker db status`` when migrations are pending and nothing else is wrong."""
 
@@ -65,8 +82,8 @@ def status() -> None:
       1  the store needs a person: a migration changed after it was applied (restore
          its file, put the change in a new migration) or is missing (this tracker is
          older than the store); `tracker db migrate` refuses or cannot help
-      3  only pending migrations: run `tracker db migrate` (a deploy script can run
-         it on 3 and stop on 1)
+      3  only pending migrations: run `tracker db migrate` (all of them pending in a
+         store never migrated; a deploy script can run it on 3 and stop on 1)
 
     While a running process holds the embedded store, its ledger is read
     through that process's read endpoint.
@@ -79,11 +96,12 @@ def status() -> None:
                 ledger = migrations.recorded_of(reader.query(migrations.LEDGER_QUERY).rows)
             states = migrations.states_of(migrations.discover(settings.migrations_dir), ledger)
         else:
-            with Store.open(settings, readonly=True) as store:
-                states = migrations.status(store)
+            states = _status_of_store(settings)
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     held = f" (held by process {owner.pid}, read through it)" if owner is not None else ""
+    if not any(s.state != "pending" for s in states):
+        held = " (no tracker schema yet: tracker db migrate creates it)"
     click.echo(f"{redact(settings.store_url)} database {settings.clickhouse_database}{held}")
     for s in states:
         when = f"{s.applied_at:%Y-%m-%d %H:%M:%S} UTC" if s.applied_at else ""
@@ -102,5 +120,7 @@ def status() -> None:
         from tracker.cli.main import Problems
 
         raise Problems(problems)
+    if len(by_state.get("pending", ())) == len(states):
+        raise Pending(f"all {len(states)} migrations pending (no tracker schema yet): run tracker db migrate")
     if "pending" in by_state:
         raise Pending(f"{migrations.listed(by_state['pending'])} pending: run tracker db migrate")
