@@ -112,6 +112,34 @@ def test_repeats_let_one_of_a_kind_through_per_interval_with_the_count() -> None
         logger.removeFilter(limit)
 
 
+def test_the_count_of_repeats_held_back_is_written_by_the_log_formatter_of_tracker_run(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """tracker run and tracker worker format their log with Faust's formatter, which turned the
+    counted line's arguments into (None,): a broker outage longer than a minute wrote a
+    "--- Logging error ---" traceback in its place, once a minute per kind."""
+    import io
+
+    from mode.utils.logging import ExtensionFormatter
+
+    now = [0.0]
+    logger = logging.getLogger("tests.repeats.formatted")
+    logger.propagate = False
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(ExtensionFormatter(out, fmt="%(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.addFilter(Repeats(every=60, clock=lambda: now[0]))
+    try:
+        for _ in range(3):
+            logger.error("Unable connect to node with id %s: %s", 1, "[Errno 111] Connect call failed")
+            now[0] += 31
+    finally:
+        logger.removeHandler(handler)
+    assert "Logging error" not in capsys.readouterr().err
+    assert out.getvalue().splitlines()[-1] == ("ERROR Unable connect to node with id 1: [Errno 111] Connect call failed "
+                                               "(1 more like this in the last 62 s not logged)")
+
+
 def test_aiokafka_loggers_get_the_limit(caplog: pytest.LogCaptureFixture) -> None:
     limit = Repeats(every=60)
     hold_back_repeats(limit=limit)

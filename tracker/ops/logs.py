@@ -51,7 +51,7 @@ class Repeats(logging.Filter):
         if seen is not None and seen[1]:
             record.msg = (f"{record.getMessage()} ({seen[1]:.0f} more like this in the last {now - seen[0]:.0f} s "
                           "not logged)")
-            record.args = None
+            record.args = ()  # not None: Faust's log formatter makes that (None,) and fails on it
         return True
 
 
