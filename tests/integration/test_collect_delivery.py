@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.structs import TopicPartition
 
 from tests.integration.test_collect_service import drain, register, sample, settings_for, until
 from tracker.broker import topics as t
@@ -85,3 +86,44 @@ def test_a_snapshot_the_broker_refuses_is_polled_again_and_not_counted(
     snaps = asyncio.run(drain(settings, t.SNAPSHOTS))
     assert {s["post_id"] for s in snaps} == {p.id for p in live}
     assert total("tracker_snapshots_produced_total", platforms) - produced == len(snaps) == len(live)
+
+
+def test_a_producer_session_the_broker_lost_is_replaced_and_collection_goes_on(
+        kafka: str, tracker_topics: str, sim: Simulation, url: str, tmp_path: Path) -> None:
+    """After a broker outage longer than the request timeout, aiokafka fails a batch that
+    expired while its partition had no leader after counting its records in the partition's
+    sequence; the broker then answers every later batch OUT_OF_ORDER_SEQUENCE_NUMBER. A walk
+    through `tracker run` with its broker stopped for 100 s collected nothing more, logging
+    ~700 errors a minute, until it was restarted. Here the sequence is moved on as that batch
+    moves it, and the broker's refusal is real."""
+    moment = sim.population.campaign_start + timedelta(days=20)
+    sim.clock.set(moment)
+    sim.clock.set_speed(0)
+    settings = settings_for(kafka, tracker_topics, url, collect_comments=False)
+    live = [p for p in sim.population.posts if sim.status(p) == "live"]
+    platforms = {p.platform for p in live}
+    register(sim, settings, tmp_path, keep={p.id for p in live})
+    topic = settings.topic(t.SNAPSHOTS)
+
+    async def scenario() -> None:
+        async with Collection(settings) as collection:
+            collector, producer = collection.collector, collection.producer
+            assert collector is not None and producer.kafka is not None
+            await until(lambda: collector.refreshed >= len(live))
+            errors = sample("tracker_produce_errors_total", topic=topic)
+            undelivered = total("tracker_collect_refresh_failures_total", platforms, reason="undelivered")
+            sequences = producer.kafka._txn_manager  # what the expired, leaderless batch leaves
+            for partition in await producer.kafka.partitions_for(topic):
+                sequences.increment_sequence_number(TopicPartition(topic, partition), 1)
+
+            sim.clock.advance(timedelta(hours=7))  # every post due again (6 h cadence at 20 days)
+            await until(lambda: collector.refreshed + total("tracker_collect_refresh_failures_total", platforms,
+                                                            reason="undelivered") - undelivered >= 2 * len(live))
+            assert sample("tracker_produce_errors_total", topic=topic) > errors  # the broker refused some
+            sim.clock.advance(timedelta(hours=7))  # the posts refused are due again
+            await until(lambda: collector.refreshed >= 2 * len(live))
+
+    produced = total("tracker_snapshots_produced_total", platforms)
+    asyncio.run(scenario())
+    snaps = asyncio.run(drain(settings, t.SNAPSHOTS))
+    assert total("tracker_snapshots_produced_total", platforms) - produced == len(snaps) >= 2 * len(live)

@@ -46,7 +46,7 @@ from tracker.collect.http import PlatformHttp
 from tracker.collect.model import Observation, PostRef
 from tracker.collect.plan import counted
 from tracker.collect.platforms import Adapter
-from tracker.collect.produce import Producer, outcomes
+from tracker.collect.produce import Producer
 from tracker.collect.scheduler import Scheduler
 from tracker.ops import metrics
 
@@ -243,6 +243,7 @@ class Collector:
         sent: list[tuple[int, int, PostRef, Observation]] = []
         futures = []
         undelivered: list[int] = []
+        session = self.producer.session
         for (slot, prio), ref in zip(batch, refs, strict=True):
             obs = by_id.get(ref.post_id)
             if obs is None:  # the platform returned nothing for it
@@ -266,8 +267,8 @@ class Collector:
             sent.append((slot, prio, ref, obs))
             futures.append(future)
         follow: list[tuple[int, int, PostRef, Observation]] = []
-        for (slot, prio, ref, obs), ok in zip(sent, await outcomes(futures, self.producer.snapshots_topic),
-                                              strict=True):
+        delivered = await self.producer.delivered(futures, self.producer.snapshots_topic, session)
+        for (slot, prio, ref, obs), ok in zip(sent, delivered, strict=True):
             if not ok:
                 undelivered.append(slot)
                 continue
@@ -320,8 +321,9 @@ class Collector:
         found = reading.comments
         if found:
             try:
+                session = self.producer.session
                 futures = await self.producer.comments(ref, found)
-                sent = await outcomes(futures, self.producer.comments_topic)
+                sent = await self.producer.delivered(futures, self.producer.comments_topic, session)
             except KafkaError:  # not even queued (counted and logged by the producer)
                 sent = [False]
             metrics.COLLECT_COMMENTS.labels(r.platform).inc(sent.count(True))
