@@ -69,3 +69,24 @@ def test_second_node_on_a_taken_port_says_so(kafka: str, tmp_path) -> None:
     node = KafkaNode(data_dir=tmp_path, cache_dir=tmp_path / "cache", port=port, controller_port=free_port())
     with pytest.raises(ConfigError, match=f"port {port} .* is taken"):
         node.start()
+
+
+def test_the_node_log_rolls_over_by_size(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The node's log is capped: it grew 4 MB in 17 minutes while the broker refused one client,
+    into one file nothing removed. A node started with a 16 KB roll-over (its start alone logs
+    more) keeps LOG_BACKUPS files beside server.log."""
+    import tracker.broker.node as node_module
+    from tracker.settings import Settings
+
+    monkeypatch.setattr(node_module, "LOG_FILE_KB", 16, raising=False)
+    monkeypatch.setattr(node_module, "LOG_BACKUPS", 2, raising=False)
+    node = KafkaNode(data_dir=tmp_path / "kafka", cache_dir=Settings().cache_dir, port=free_port(),
+                     controller_port=free_port(), version=Settings().kafka_version)
+    node.start(timeout_s=120)
+    try:
+        logs = node.log_file.parent
+        rolled = sorted(p.name for p in logs.glob("server.log.*"))
+        assert rolled == ["server.log.1", "server.log.2"], sorted(p.name for p in logs.iterdir())
+        assert all(p.stat().st_size < 2 * 16 * 1024 for p in logs.glob("server.log*"))
+    finally:
+        node.stop()

@@ -1,7 +1,7 @@
 """One local Apache Kafka node in KRaft mode (broker + controller) on 127.0.0.1.
 
 Layout under ``data_dir``: ``server.properties``, ``log4j2.properties``,
-``kafka-data/`` (formatted once), ``logs/server.log``, ``broker.pid``.
+``kafka-data/`` (formatted once), ``logs/server.log`` (rolled over by size), ``broker.pid``.
 Start and stop are idempotent; readiness means a metadata request succeeds.
 """
 
@@ -23,12 +23,25 @@ from tracker.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+LOG_FILE_KB = 20 * 1024
+LOG_BACKUPS = 4
+"""The node's log rolls over at LOG_FILE_KB into server.log.1 … .LOG_BACKUPS, the oldest dropped:
+at most 100 MB. A client the broker refuses (an out-of-sequence producer) once grew it by
+4 MB in 17 minutes, and nothing ever removed it."""
+
 _LOG4J2 = """status = warn
-appender.file.type = File
+appender.file.type = RollingFile
 appender.file.name = file
 appender.file.fileName = {log_file}
+appender.file.filePattern = {log_file}.%i
 appender.file.layout.type = PatternLayout
 appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = {max_kb} KB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = {backups}
+appender.file.strategy.fileIndex = min
 rootLogger.level = info
 rootLogger.appenderRef.file.ref = file
 logger.kafka.name = kafka
@@ -38,8 +51,10 @@ logger.state.level = warn
 """
 
 _RELOAD4J = """log4j.rootLogger=INFO, file
-log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file=org.apache.log4j.RollingFileAppender
 log4j.appender.file.File={log_file}
+log4j.appender.file.MaxFileSize={max_kb}KB
+log4j.appender.file.MaxBackupIndex={backups}
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 """
@@ -195,10 +210,10 @@ class KafkaNode:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         if self.version.startswith("3."):
             cfg = self.data_dir / "log4j.properties"
-            cfg.write_text(_RELOAD4J.format(log_file=self.log_file))
+            cfg.write_text(_RELOAD4J.format(log_file=self.log_file, max_kb=LOG_FILE_KB, backups=LOG_BACKUPS))
             return [f"-Dlog4j.configuration=file:{cfg}"]
         cfg = self.data_dir / "log4j2.properties"
-        cfg.write_text(_LOG4J2.format(log_file=self.log_file))
+        cfg.write_text(_LOG4J2.format(log_file=self.log_file, max_kb=LOG_FILE_KB, backups=LOG_BACKUPS))
         return [f"-Dlog4j2.configurationFile={cfg}"]
 
     def _java(self, libs: Path, *args: str) -> list[str]:
