@@ -141,10 +141,11 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     """Send the payloads of the messages set aside back to their topics, keyed by
     their post_id, once their cause is fixed. A payload that is still bad is set
     aside again with its reason, in the place of its first row; replaying twice
-    changes nothing (every topic is idempotent). Payloads that are not a JSON message with a post_id (binary,
-    keyless) cannot be sent again and are counted apart, as are those longer than
-    the 128 KiB the DLQ keeps of a message: send those again from their source
-    (`dlq show --format json` gives each one's size and sha256).
+    changes nothing (every topic is idempotent). Payloads that are not a JSON
+    message with a post_id (binary, keyless) cannot be sent again and are counted
+    apart, as are those longer than the 128 KiB the DLQ keeps of a message: send
+    those again from their source (`dlq show --format json` gives each one's size
+    and sha256).
 
     \b
     Example (a producer keyed its records by account instead of post_id):
