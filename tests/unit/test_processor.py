@@ -148,6 +148,29 @@ def test_registry_tombstone_marks_the_post_deleted() -> None:
     assert second[: cols.index("deleted")] == first[: cols.index("deleted")]
 
 
+def test_each_registry_record_outranks_the_ones_before_it_whatever_its_own_time() -> None:
+    """The store keeps the row of highest version; the registry is read in topic order. A file
+    imported again after a tombstone, or an older file moving the post, must win in the store too."""
+    from tests.fixtures.data import registry
+
+    key, raw = registry(1)
+    newer = decode(t.POSTS, orjson.dumps(orjson.loads(raw) | {"updated_at": "2025-11-03T00:00:00Z"}))
+    older = decode(t.POSTS, orjson.dumps(orjson.loads(raw) | {"campaign_id": "c2"}))
+    state, out, proc = PostState(), Output(), Processor()
+    proc.apply(Source(t.POSTS, 0, 0, key), newer, state, out)
+    proc.tombstone(key.decode(), state, out)
+    proc.apply(Source(t.POSTS, 0, 1, key), decode(t.POSTS, raw), state, out)  # the file again
+    proc.apply(Source(t.POSTS, 0, 2, key), older, state, out)
+    cols = r.COLUMNS[r.POSTS]
+    posts = [(row[cols.index("campaign_id")], row[cols.index("deleted")], row[cols.index("version")])
+             for row in out.rows[r.POSTS]]
+    assert [p[:2] for p in posts] == [("c1", 0), ("c1", 1), ("c1", 0), ("c2", 0)]
+    assert [p[2] for p in posts] == sorted({p[2] for p in posts})  # each above the one before
+    fees = out.rows[r.COST_LINES]
+    version = r.COLUMNS[r.COST_LINES].index("version")
+    assert fees[-1][version] == posts[-1][2] > fees[0][version]  # the fee moves with the post
+
+
 def test_replay_after_crash_classifies_each_snapshot_as_the_first_pass_did() -> None:
     msgs = [snap(12, 1200), snap(5, 500), snap(13, 1300), snap(8, 800)]
     state, first = apply_all(msgs)

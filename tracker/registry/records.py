@@ -7,8 +7,10 @@ contracts), the rows for the registry tables, and one ``Problem`` per bad row
 
 Versions: every record carries ``version`` = the import's version (the file's
 modification time in epoch ms unless given), and ``updated_at`` = that instant,
-so importing an unchanged file again writes identical records (idempotent) and
-an edited file wins over the previous import.
+so importing an unchanged file again writes identical records (idempotent). The
+last import of a post wins, whatever its file's time: the worker stores a post's
+entries in the order they were sent (``tracker.stream.processor.registry_version``),
+as the collectors and the compacted topic keep them.
 """
 
 from __future__ import annotations

@@ -381,11 +381,18 @@ class Insights:
         A resolve starts when its alert fired: ``since``, else the firing time kept in the
         ``post``'s state (the row replaces the firing one), else ``at``. The evidence names the
         post's creator (``creator_id``) and its title when the ``post``'s registry entry gives
-        them; ``summary`` defaults to :func:`alert_summary`'s reading of the evidence."""
+        them; ``summary`` defaults to :func:`alert_summary`'s reading of the evidence.
+
+        A post deleted from the registry raises none: it is polled no more, and nothing would
+        resolve one (a poll in flight when it was deleted, reporting it unavailable, once fired a
+        ``PostUnavailable`` that Alertmanager kept for good). What it had open still resolves."""
         alert_id = f"{post_id}:{kind}:{key}"
+        firing = state == "firing"
+        if post is not None and (post.registry or {}).get("deleted") and (
+                firing or (since is None and alert_id not in post.open_alerts)):
+            return
         evidence = {**post_evidence(post_id, post), **evidence}
         campaign_id = campaign_id or UNREGISTERED
-        firing = state == "firing"
         if post is not None and firing:
             post.open_alerts[alert_id] = int(at.timestamp() * 1000)
         elif post is not None:

@@ -153,7 +153,7 @@ class Processor:
         return late
 
     def _registry(self, m: dict[str, Any], state: PostState, out: Output) -> None:
-        version = to_ms(m["updated_at"])
+        version = registry_version(to_ms(m["updated_at"]), state.registry)
         had = _fees_had(state.registry, m.get("reporting_currency"))
         row = (
             m["tenant"], m["post_id"], m["platform"], m["platform_post_id"], m.get("url") or "",
@@ -199,7 +199,7 @@ class Processor:
             return
         state.seq += 1
         reg["deleted"] = True
-        reg["version"] = max(reg["version"] + 1, to_ms(datetime.now(UTC)))
+        reg["version"] = registry_version(to_ms(datetime.now(UTC)), reg)
         values = [datetime.fromisoformat(v) if i in (7, 8) and v else v for i, v in enumerate(reg["row"])]
         values[11] = 1
         out.add(r.POSTS, _posts_row((state.tenant, post_id, *values, reg["version"]), reg.get("title", ""), reg.get("tz")))
@@ -318,6 +318,19 @@ def wrong_partition(source: Source, key: bytes, partitions: int) -> str:
             f"{home_partition(key, partitions)}; produce it keyed by post_id with the default Java/aiokafka "
             "partitioner (murmur2) and no explicit partition (librdkafka clients such as kcat or confluent-kafka: "
             "partitioner=murmur2_random), and `tracker dlq replay --reason 'wrong partition'` sends it again so")
+
+
+def registry_version(given_ms: int, registry: dict[str, Any] | None) -> int:
+    """The version of the rows a registry record writes (its post's ``posts`` row and fee cost lines):
+    the record's own (``updated_at``, an import's file time), raised above the post's previous entry.
+
+    The registry is read in its topic's order everywhere else: the worker's state and the collectors'
+    schedule take each record as it comes, and compaction keeps a post's last record. The store keeps
+    the row of highest version, so it must rise in that order too: a post deleted by mistake (its
+    tombstone stored at the time it was read) and imported again from the unchanged campaign file
+    stayed deleted in every ROI view while it was collected and tracked, and a post moved to another
+    campaign by a file saved before the first one's stayed, with its fee, in its first campaign."""
+    return given_ms if registry is None else max(given_ms, int(registry["version"]) + 1)
 
 
 def _fees_had(registry: dict[str, Any] | None, campaign_currency: str | None) -> dict[str, str]:

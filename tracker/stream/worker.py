@@ -103,12 +103,14 @@ async def send_alerts(insights: Insights, send: Callable[[bytes, bytes], Awaitab
 
 
 OPEN_STALLS = """
-SELECT a.tenant, a.post_id, a.campaign_id, a.alert_id, a.starts_at, p.tracking_end
+SELECT a.tenant, a.post_id, a.campaign_id, a.alert_id, a.starts_at, p.tracking_end, ifNull(p.deleted, 0)
 FROM (SELECT tenant, post_id, campaign_id, alert_id, starts_at FROM alerts FINAL
       WHERE alert = 'PostStalled' AND state = 'firing') AS a
-LEFT JOIN (SELECT tenant, post_id, tracking_end FROM posts FINAL) AS p ON p.tenant = a.tenant AND p.post_id = a.post_id
+LEFT JOIN (SELECT tenant, post_id, tracking_end, deleted FROM posts FINAL) AS p
+    ON p.tenant = a.tenant AND p.post_id = a.post_id
 """
-"""The ``PostStalled`` alerts the store has firing, with their post's tracking end (``reopen_stalls``)."""
+"""The ``PostStalled`` alerts the store has firing, with their post's tracking end and whether it
+was deleted from the registry (``reopen_stalls``)."""
 
 
 TENANT_CLOCKS = "SELECT tenant, toUnixTimestamp64Milli(max(as_of)) FROM post_totals GROUP BY tenant"
@@ -406,7 +408,14 @@ class Worker:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
 
     def _arrived(self, post_id: str, state: PostState, out: Output) -> None:
+        """A batch brought the post's snapshots: the stall watcher has seen it, and a stall it
+        reported is over. Not a post deleted from the registry: nobody polls it, and the snapshots
+        that still come (a poll in flight when it was deleted, read in the batch of its tombstone;
+        an export's rows) had it watched again, and reported stalled three intervals later."""
         reg = state.registry or {}
+        if reg.get("deleted"):
+            self._unwatch(post_id, state, out, time.time())
+            return
         campaign = reg.get("campaign_id", "")
         now = time.time()
         stall = self.stalls.seen(post_id, state.tenant, campaign, now, state.last_observed_ms,
@@ -417,11 +426,16 @@ class Worker:
     def _removed(self, post_id: str, state: PostState, out: Output) -> None:
         """A post deleted from the registry: watched no more (it is polled no more), and its open
         alerts resolve, a firing ``PostStalled`` too."""
-        arrival = self.stalls.forget(post_id)
         if state.registry is None:
+            self.stalls.forget(post_id)
             return  # a tombstone of a post never registered here: nothing of it is open
         now = time.time()
         self.insights.removed(post_id, state, datetime.fromtimestamp(now, UTC), out)
+        self._unwatch(post_id, state, out, now)
+
+    def _unwatch(self, post_id: str, state: PostState, out: Output, now: float) -> None:
+        """Stop watching a post for stalls; a ``PostStalled`` firing on it resolves."""
+        arrival = self.stalls.forget(post_id)
         if arrival is not None and arrival.firing_since is not None:
             self._stall_resolved(post_id, arrival.tenant, arrival.campaign_id,
                                  (arrival.firing_since, arrival.fired_at), now, out, state)
@@ -465,7 +479,8 @@ class Worker:
         the post's next snapshot nor at the end of its tracking (their rows stayed firing). The
         posts of other partitions are their workers' to watch: each alert resolves once. A post
         with a snapshot since its partition was assigned resolves now. A store that cannot
-        answer is asked again at the next stall check."""
+        answer is asked again at the next stall check. One on a post deleted from the registry
+        (polled no more) resolves now."""
         async with self.reading:
             wanted = set(self.unread)
             if not wanted:
@@ -480,12 +495,16 @@ class Worker:
             now, out, watched = time.time(), Output(), 0
             self.consumer.working(True)  # a rebalance waits until the resolves are stored
             try:
-                for tenant, post_id, campaign, alert_id, starts_at, tracking_end in result.rows:
+                for tenant, post_id, campaign, alert_id, starts_at, tracking_end, deleted in result.rows:
                     if home_partition(post_id.encode(), partitions) not in wanted:
                         continue
-                    watched += 1
                     silence, fired = float(alert_id.rpartition(":")[2]), starts_at.timestamp()
                     end_ms = None if tracking_end is None else int(tracking_end.timestamp() * 1000)
+                    if deleted:  # polled no more: nothing would resolve it
+                        self._stall_resolved(post_id, tenant, campaign, (silence, fired), now, out,
+                                             self.states.get(post_id.encode()))
+                        continue
+                    watched += 1
                     if not self.stalls.reopen(post_id, tenant, campaign, silence, fired, end_ms, now):
                         self._stall_resolved(post_id, tenant, campaign, (silence, fired), now, out,
                                              self.states.get(post_id.encode()))
