@@ -150,3 +150,37 @@ def test_a_retried_heat_counts_its_spend_once_in_roi(kafka: str, tracker_topics:
         assert worker.scalar("SELECT count() FROM heating_nodes FINAL") == 2
     finally:
         worker.stop()
+
+
+def test_heat_says_its_window_in_the_campaign_s_time_and_refuses_one_before_the_post(cli: Run, store: Store,
+                                                                                    kafka: str,
+                                                                                    tracker_topics: str) -> None:
+    """Ops in Beijing write 20:00 with a Z: the node starts at 04:00 the next day there, after the boost's
+    rise, whose lift then goes to an organic pulse. The command said the window in UTC only (the 20:00
+    they meant); it says it in the campaign's time too. A window that ends before the post was published
+    (a mistyped month) heats nothing: refused, where it was sent and its spend counted."""
+    store.insert_sync("campaigns", [["qa", "spring", "Spring", "Asia/Shanghai", 1]],
+                      ["tenant", "campaign_id", "name", "time_zone", "version"])
+    result = cli("heat", POST, "--spend", "500", "--channel", "dou+", "--start", "2025-09-20T20:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == ("  campaign time (Asia/Shanghai): 2025-09-21 04:00 UTC+8 → 2025-09-22 04:00 UTC+8 "
+                                             "(24 h)")
+    early = cli("heat", POST, "--spend", "500", "--channel", "dou+", "--start", "2025-08-20T20:00:00+08:00")
+    assert early.exit_code == 1, early.output
+    assert " ".join(early.output.split()) == (
+        f"Error: --start: the boost's window 2025-08-20 20:00 UTC+8 → 2025-08-21 20:00 UTC+8 (24 h) ends before {POST} "
+        "was published (2025-09-01 20:00 UTC+8); check the date and its offset")
+    assert len(sent(kafka, tracker_topics)) == 1
+
+
+def test_heat_refuses_a_spend_in_another_currency_s_symbol(cli: Run, kafka: str, tracker_topics: str) -> None:
+    """A TikTok boost paid in dollars, typed --spend '$200' without --currency: recorded as 200 CNY, a
+    seventh of what it cost (the post's heating efficiency then read seven times too high)."""
+    dollars = cli("heat", POST, "--spend", "$200", "--channel", "promote")
+    assert dollars.exit_code == 2, dollars.output
+    assert "--spend: '$200' is written in dollars, not CNY; give the amount alone with its --currency" in " ".join(
+        dollars.output.split()), dollars.output
+    yen = cli("heat", POST, "--spend", "¥800", "--channel", "dou+", "--currency", "USD")
+    assert yen.exit_code == 2 and "is written in yuan or yen, not USD" in " ".join(yen.output.split()), yen.output
+    assert sent(kafka, tracker_topics) == []
+    assert cli("heat", POST, "--spend", "¥800", "--channel", "dou+").exit_code == 0

@@ -45,6 +45,12 @@ node (without --start or --id, the one found so).
 """
 
 
+YEN_SIGNS = ("¥", "￥")
+YEN = ("CNY", "JPY")
+"""A spend written with ¥ is in yuan or yen, and one written with $ in neither: ``records.amount``
+reads the number after the sign, so the sign is checked against --currency here."""
+
+
 @dataclass(frozen=True)
 class Stored:
     """A heating node the store holds: id and delivery window (UTC; end None for the default 24 h)."""
@@ -133,6 +139,30 @@ def owner(reader: Reader, post_id: str, tenant: str | None) -> tuple[str, str]:
                                           f"(tenants: {', '.join(known) or 'none yet'})")
     return tenant, (f"{post_id} is not in the registry yet: the node counts for tenant {tenant!r} once a worker "
                     f"has stored the post (tracker posts import){unknown}")
+
+
+def written_in(spend: str, currency: str) -> str:
+    """Why ``spend``'s currency sign contradicts ``currency`` ("" when it does not): --spend '$200'
+    without --currency was recorded as 200 CNY."""
+    sign = spend.strip()[:1]
+    if sign == "$" and currency in YEN:
+        return f"{spend!r} is written in dollars, not {currency}"
+    if sign in YEN_SIGNS and currency not in YEN:
+        return f"{spend!r} is written in yuan or yen, not {currency}"
+    return ""
+
+
+def post_window(reader: Reader, tenant: str, post_id: str) -> tuple[datetime | None, str]:
+    """The post's publish time (UTC) and its campaign's time zone ("" when unknown)."""
+    rows = reader.query(
+        "SELECT toUnixTimestamp64Milli(p.published_at), c.time_zone FROM (SELECT campaign_id, published_at "
+        "FROM posts FINAL WHERE tenant = {t:String} AND post_id = {p:String} AND deleted = 0) AS p "
+        "LEFT JOIN (SELECT campaign_id, time_zone FROM campaigns FINAL WHERE tenant = {t:String}) AS c "
+        "ON c.campaign_id = p.campaign_id LIMIT 1", {"t": tenant, "p": post_id}).rows
+    if not rows:
+        return None, ""
+    published, zone = rows[0]
+    return (None if not published else datetime.fromtimestamp(published / 1000, UTC)), str(zone or "")
 
 
 def same_node(reader: Reader, tenant: str, post_id: str, channel: str, spend: dict[str, str],
@@ -234,6 +264,7 @@ def nearest(now: datetime, *nodes: Stored | None) -> Stored | None:
 def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime | None, end: datetime | None,
          status: str, tenant: str | None, heating_id: str | None) -> None:
     """Record a heating node of POST_ID (platform:id) to tracker.heating.v1."""
+    from tracker.alerting.wording import span, when
     from tracker.broker import topics as t
     from tracker.contracts import encode
     from tracker.registry import records
@@ -247,6 +278,9 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
         tenant = records.ident(tenant, "--tenant") if tenant is not None else None
     except records.RowError as exc:  # the message names the option
         raise click.UsageError(str(exc)) from exc
+    contradiction = written_in(spend, money["currency"])
+    if contradiction:
+        raise click.UsageError(f"--spend: {contradiction}; give the amount alone with its --currency")
     now = datetime.now(UTC).replace(microsecond=0)
     begins = start.astimezone(UTC) if start else now
     if end and end < begins:
@@ -256,6 +290,7 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
     try:
         with open_reader(settings) as reader:
             tenant, warning = owner(reader, post, tenant)
+            published, zone = post_window(reader, tenant, post)
             found = None if start or heating_id else same_node(reader, tenant, post, channel, money, now)
         if not (start or heating_id):  # a node sent but not stored yet (no worker, or one behind) counts too
             found = nearest(now, found, sent_node(settings, tenant, post, channel, money, now))
@@ -274,6 +309,10 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
     else:
         node = heating_id or "h-" + hashlib.sha1(f"{post}|{channel}|{begins.isoformat()}".encode()).hexdigest()[:12]
     ends = end.astimezone(UTC) if end else (found and found.end) or begins + timedelta(hours=24)
+    if published is not None and ends <= published and status != "cancelled":  # heats nothing: a mistyped date
+        raise click.ClickException(
+            f"--start: the boost's window {span(begins, ends, zone)} ends before {post} was published "
+            f"({when(published, zone)}); check the date and its offset")
     if warning:
         click.echo(f"warning: {warning}", err=True)
     try:
@@ -285,6 +324,8 @@ def heat(post_id: str, spend: str, currency: str, channel: str, start: datetime 
         raise click.ClickException(getattr(exc, "reason", str(exc))) from exc
     click.echo(f"heating {node}: {post} {channel} {money['amount']} {money['currency']} "
                f"{begins:%Y-%m-%dT%H:%MZ} → {ends:%Y-%m-%dT%H:%MZ} ({status})")
+    if zone and zone != "UTC":  # a time written with the wrong offset shows here
+        click.echo(f"  campaign time ({zone}): {span(begins, ends, zone)}")
     if found:
         done = "withdrawn" if status == "cancelled" else "recorded again, not a second boost (give one its own --start)"
         click.echo(f"  the node recorded for the same post, channel and spend, starting within {RETRY_HOURS} h of now: "
