@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.heating import heated_post, store_rows
+from tests.fixtures.heating import NODE_COLUMNS, heated_post, store_rows
 from tracker.analytics.reheat import HeatingHistory
 from tracker.store.store import Store
 from tracker.stream.heating_history import QUERY, histories
@@ -38,3 +38,17 @@ def test_a_deleted_post_s_pulses_are_not_history(store: Store) -> None:
     store.insert_sync("posts", [("acme", "bilibili:BV1", "bilibili", "cr1", "micro", 1, 2)],
                       ["tenant", "post_id", "platform", "creator_id", "creator_tier", "deleted", "version"])
     assert histories(store.query_sync(QUERY).rows).creators == {}
+
+
+def test_a_pulse_whose_boost_was_cancelled_is_no_history(store: Store) -> None:
+    """A boost planned, read by the stream, then cancelled: its pulse stands (a row written before
+    the cancel still carries the planned 800 CNY) but no boost ran. Counted, the creator's three
+    boosts read 3,000 engagements for 2,400 CNY, where the two that ran brought 3,000 for 1,600."""
+    post = heated_post("acme", "bilibili:BV1", "cr1", "micro", [(1500.0, 800.0, "settled"), (0.0, 800.0, "no-response"),
+                                                                (1500.0, 800.0, "settled")])
+    store_rows(store, post)
+    cancelled = list(post["heating_nodes"][1])
+    cancelled[-2:] = ["cancelled", 2]
+    store.insert_sync("heating_nodes", [tuple(cancelled)], NODE_COLUMNS)
+    assert histories(store.query_sync(QUERY).rows).creators[("acme", "bilibili", "cr1")] == HeatingHistory(
+        2, 3000.0, 1600.0, 800.0, "CNY", "qifei")

@@ -11,8 +11,10 @@ import orjson
 import pytest
 
 from tests.fixtures.data import T0
-from tracker.alerting.change import AlertChange
+from tracker.alerting.change import AlertChange, describe_evidence
+from tracker.alerting.digest import Digests
 from tracker.analytics import alerts as decide
+from tracker.analytics.pulses import HeatingNode
 from tracker.broker import topics as t
 from tracker.contracts import decode, encode
 from tracker.contracts.timestamps import format_ts
@@ -506,6 +508,13 @@ def test_the_worker_writes_no_emv_curve_it_is_priced_in_the_store() -> None:
 @pytest.mark.parametrize(("kind", "state", "key", "evidence", "summary"), [
     ("PostDecaying", "resolved", "1", {"reason": "new pulse"}, "a new pulse started after pulse 1"),
     ("PostDecaying", "resolved", "0", {"reason": "end of tracking"}, "tracking ended during pulse 0"),
+    ("PostDecaying", "resolved", "1", {"reason": "new pulse", "new_pulse": 2, "new_pulse_trigger": "organic"},
+     "pulse 2 (organic rise) started after pulse 1"),
+    ("PostDecaying", "resolved", "0", {"reason": "new pulse", "new_pulse": 1, "new_pulse_trigger": "heating",
+                                       "new_heating_ids": ["h1"], "reheated_with": "via dou+ with 800 CNY"},
+     "re-heated via dou+ with 800 CNY: pulse 1 (heating h1) started after pulse 0"),
+    ("PostDecaying", "resolved", "0", {"reason": "read again without the cancelled boost p1"},
+     "pulse 0 is no longer alerted (read again without the cancelled boost p1)"),
     ("PostUnavailable", "firing", "status", {"status": "deleted"}, "the platform reports the post deleted"),
     ("PostUnavailable", "resolved", "status", {"status": "ok"}, "the post is available again"),
     ("PostUnavailable", "firing", "likes@1", {"taken_down": False, "regressions": [
@@ -624,3 +633,107 @@ def test_a_decay_kept_open_by_a_rebuild_is_worded_as_the_new_reading_has_it() ->
     (row,) = [dict(zip(r.COLUMNS[r.ALERTS], a, strict=True)) for a in again.rows[r.ALERTS]]
     assert row["summary"] == kept["summary"] and list(state.open_alerts) == [first["alert_id"]]
     assert AlertChange.from_message(kept).dedup_key == AlertChange.from_message(first).dedup_key
+
+
+def node_message(heating_id: str, hour: int, amount: str, status: str = "executed") -> tuple[str, dict]:
+    return t.HEATING, decode(t.HEATING, encode(t.HEATING, {
+        "tenant": "acme", "post_id": POST, "heating_id": heating_id, "channel": "dou+",
+        "start": T0 + timedelta(hours=hour), "end": T0 + timedelta(hours=hour + 12),
+        "spend": {"amount": amount, "currency": "CNY"}, "status": status, "updated_at": T0}))
+
+
+def burst_likes(hour: int) -> int:
+    """A publish burst left to decay (its PostDecaying fires at hour 51)."""
+    return int(3000 * (1 - 0.9 ** (hour + 1))) + 5 * hour
+
+
+def test_the_decay_a_boost_ends_resolves_saying_the_post_was_re_heated_and_with_what() -> None:
+    """Alerted at hour 51, ops boost the post with 800 CNY of dou+ from hour 60: the resolve read "a
+    new pulse started after pulse 0", the same as an organic rise, and the digest never said the
+    re-heat was what ended it."""
+    from tracker.alerting.chat.wecom import WeCom
+
+    def likes(hour: int) -> int:
+        return burst_likes(hour) + (int(4000 * (1 - 0.85 ** (hour - 59))) if hour >= 60 else 0)
+
+    snaps = [(t.SNAPSHOTS, snapshot(h, likes(h))) for h in range(90)]
+    insights = Insights()
+    state, out = PostState(), Output()
+    proc = Processor(6, insights)
+    for offset, (topic, message) in enumerate([(t.POSTS, registry()), *snaps[:58], node_message("h1", 60, "800.00"),
+                                               *snaps[58:]]):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
+    (resolved,) = [m for m in insights.alerts if m["alert"] == "PostDecaying" and m["state"] == "resolved"]
+    assert resolved["summary"] == "re-heated via dou+ with 800 CNY: pulse 1 (heating h1) started after pulse 0"
+    assert resolved["evidence"]["new_pulse"] == 1 and resolved["evidence"]["new_heating_ids"] == ["h1"]
+    change = AlertChange.from_message(decode(t.ALERTS, encode(t.ALERTS, resolved)))
+    assert "heating ids" not in describe_evidence(change.evidence)  # told by the summary
+    digests = Digests()
+    digests.add(change)
+    (digest,) = digests.drain()
+    text = WeCom("https://qyapi.weixin.qq.com/x").render(digest)["markdown"]["content"]
+    assert "恢复 RESOLVED</font> warning 衰减预警 PostDecaying · douyin:7301 (Douyin · creator k1): re-heated via " \
+           "dou+ with 800 CNY: pulse 1 (heating h1) started after pulse 0" in text
+
+
+def test_a_boost_cancelled_after_its_start_was_read_is_read_again_without_it() -> None:
+    """Planned for hour 60, the boost held back the burst's PostDecaying; it never ran, and ops
+    cancel it at hour 80. Its pulse stood, a boost with no response, which is never alerted: the
+    post was not alerted again. The worker reads the post again without it (``late_heating``), and
+    the burst's alert fires; a store that cannot give the snapshots back leaves the pulse standing,
+    at no spend."""
+    from tracker.stream.worker import stored_snapshot
+
+    insights = Insights()
+    state, out = PostState(), Output()
+    proc = Processor(6, insights)
+    msgs = [(t.POSTS, registry()), node_message("p1", 60, "800.00", "planned")]
+    for offset, (topic, message) in enumerate(msgs + [(t.SNAPSHOTS, snapshot(h, burst_likes(h))) for h in range(80)]):
+        proc.apply(Source(topic, 0, offset, POST.encode()), message, state, out)
+    assert not [m for m in insights.alerts if m["alert"] == "PostDecaying"]
+    before = PostState.from_bytes(state.to_bytes())
+    proc.apply(Source(t.HEATING, 0, 1, POST.encode()), node_message("p1", 60, "800.00", "cancelled")[1], state,
+               Output())
+    assert [n.id for n in insights.late_heating.pop(POST)] == ["p1"]
+
+    stored = [stored_snapshot(int(row[2].timestamp() * 1000), row[4:10], row[12]) for row in out.rows[r.SNAPSHOTS]]
+    again = Output()
+    insights.rebuild(POST, state, stored, again, [HeatingNode("p1", 60.0, status="cancelled")])
+    (fired,) = [m for m in insights.alerts if m["alert"] == "PostDecaying"]
+    assert fired["state"] == "firing" and fired["evidence"]["pulse"] == 0
+    pulses = {row[2]: dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in again.rows[r.PULSES]}
+    assert pulses[1]["status"] == "removed"
+
+    fallback = Output()  # the store did not answer: the node is applied from the checkpoint on
+    proc.apply(Source(t.HEATING, 0, 1, POST.encode()), node_message("p1", 60, "800.00", "cancelled")[1], before,
+               Output())
+    insights.apply_late(POST, before, insights.late_heating.pop(POST), fallback)
+    pulses = {row[2]: dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in fallback.rows[r.PULSES]}
+    assert (pulses[1]["heating_ids"], pulses[1]["spend_amount"], pulses[1]["spend_currency"]) == (["p1"], None, "")
+
+
+def test_a_post_boosted_in_two_currencies_is_suggested_a_reheat_on_its_latest_boost_alone() -> None:
+    """70 USD of ads, then 1,500 CNY of dou+: the post's lift was divided by 1,570 "CNY" and it expected
+    more engagements per CNY than its boosts brought. The sum is in no currency: the suggestion rests
+    on the decaying boost, priced in its own."""
+    def heat(hid: str, hour: int, amount: str, currency: str) -> tuple[str, dict]:
+        return t.HEATING, decode(t.HEATING, encode(t.HEATING, {
+            "tenant": "acme", "post_id": POST, "heating_id": hid, "channel": "dou+",
+            "start": T0 + timedelta(hours=hour), "end": T0 + timedelta(hours=hour + 12),
+            "spend": {"amount": amount, "currency": currency}, "status": "executed", "updated_at": T0}))
+
+    def likes(hour: int) -> int:
+        return likes_at(hour) + (int(4000 * (1 - 0.85 ** (hour - 119))) if hour >= 120 else 0)
+
+    msgs = [(t.POSTS, registry()), heat("h1", 48, "70.00", "USD"), heat("h2", 120, "1500.00", "CNY")]
+    _, out = run(msgs + [(t.SNAPSHOTS, snapshot(h, likes(h))) for h in range(240)])
+    fired = [dict(zip(r.COLUMNS[r.ALERTS], row, strict=True)) for row in out.rows[r.ALERTS]]
+    (fired,) = [a for a in fired if a["alert"] == "PostDecaying" and a["state"] == "firing"]
+    pulse_rows = [dict(zip(r.COLUMNS[r.PULSES], row, strict=True)) for row in out.rows[r.PULSES]]
+    second = [p for p in pulse_rows if p["heating_ids"] == ["h2"] and p["version"] == fired["version"]][-1]
+    suggestion, evidence = json.loads(fired["suggestion"]), json.loads(fired["evidence"])
+    assert suggestion["basis_pulse"] == evidence["pulse"] == second["pulse_index"]
+    assert suggestion["spend"] == {"amount": "1500.00", "currency": "CNY"}
+    assert math.isclose(suggestion["expected_engagements_per_cny"], second["incremental_engagements"] / 1500,
+                        rel_tol=1e-3)
+    assert math.isclose(evidence["reheat_lift_per_spend"], suggestion["expected_engagements_per_cny"], rel_tol=1e-3)

@@ -73,3 +73,32 @@ def test_stored_pulses_group_by_creator_and_tier_within_their_tenant() -> None:
     assert known.creators[("acme", "douyin", "cr1")] == HeatingHistory(2, 4000.0, 2000.0, 1000.0, "CNY", "dou+")
     assert known.tiers[("acme", "douyin", "micro")] == HeatingHistory(3, 4500.0, 2500.0, 1000.0, "CNY", "dou+")
     assert known.tiers[("other", "douyin", "micro")].incremental == 1.0  # another tenant's pulses stay its own
+
+
+def test_a_history_of_boosts_that_brought_nothing_suggests_no_amount() -> None:
+    """The creator's three boosts never got a response: the alert suggested spending 500 CNY again for
+    "about 0 engagements per CNY, about 0 in all". It now says what they cost for nothing."""
+    creator = heating_history([(0.0, 500.0, "CNY", "dou+")] * 3)
+    out = suggest_reheat(None, creator, history(40, 20_000.0, 40_000.0))
+    assert out == {"action": "reheat", "no_lift": {"amount": "1500.00", "currency": "CNY"},
+                   "basis": "this creator's 3 heated pulses on the platform"}
+    assert describe_suggestion(out) == ("no re-heat amount to suggest: this creator's 3 heated pulses on the "
+                                        "platform brought no incremental engagements for 1,500 CNY")
+    own = suggest_reheat(history(1, 0.0, 800.0, usual=800.0), None, None)
+    assert describe_suggestion({**own, "basis_pulse": 1}) == (
+        "no re-heat amount to suggest: this pulse brought no incremental engagements for 800 CNY")
+
+
+@pytest.mark.parametrize(("currency", "spend", "lift", "rate", "words"), [
+    ("VND", 10_000_000.0, 300.0, 3e-05, "about 3 engagements per 100,000 VND, about 300 in all"),
+    ("IDR", 5_000_000.0, 2_170.0, 0.000434, "about 4.34 engagements per 10,000 IDR, about 2,170 in all"),
+    ("CNY", 1_000.0, 50.0, 0.05, "about 5 engagements per 100 CNY, about 50 in all"),
+])
+def test_a_rate_per_small_unit_keeps_its_figures(currency: str, spend: float, lift: float, rate: float,
+                                                 words: str) -> None:
+    """A TikTok creator's boosts in dong or rupiah bring a fraction of an engagement per unit: the
+    rate was rounded to four decimals (0.0 per VND beside "about 300 in all") and read "about ≈0
+    engagements per IDR". It keeps four significant figures and reads per 100, 1,000… units."""
+    out = suggest_reheat(None, heating_history([(lift, spend, currency, "promote")] * 3), None)
+    assert out[f"expected_engagements_per_{currency.lower()}"] == rate
+    assert words in describe_suggestion(out)

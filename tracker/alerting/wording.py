@@ -24,10 +24,12 @@ ZH_ALERTS = {"PostDecaying": "衰减预警", "PostUnavailable": "不可见", "Po
              "SuspiciousEngagement": "异常互动"}
 ZH_STATUS = {"FIRING": "触发", "RESOLVED": "恢复", "FIRED+RESOLVED": "触发后恢复"}
 HIDDEN = frozenset({"pulse", "pulse_number", "pulse_trigger", "heating_ids", "decaying_since", "conditions_since",
-                    "hour", "time_zone", "platform"})
-"""Evidence keys told elsewhere: the pulse in the summary; grid steps by their ``*_at`` times
-(``pulse_number``, the pulse counted from 1, is in alerts stored before pulses were named by index);
-the zone by the times it formats; the platform by the post id."""
+                    "hour", "time_zone", "platform", "new_pulse", "new_pulse_trigger", "new_heating_ids",
+                    "reheated_with"})
+"""Evidence keys told elsewhere: the pulse in the summary (and the one a resolve names, with the boost
+that started it); grid steps by their ``*_at`` times (``pulse_number``, the pulse counted from 1, is in
+alerts stored before pulses were named by index); the zone by the times it formats; the platform by the
+post id."""
 LABELS: dict[str, str] = {
     "title": "“{}”",
     "url": "post {}",
@@ -190,9 +192,11 @@ def describe_evidence(evidence: Mapping[str, Any], time_zone: str | None = None)
 def describe_suggestion(suggestion: Mapping[str, Any] | None) -> str:
     """The suggested action as a sentence, e.g. ``re-heat via dou+ with 2,000 CNY: about 1.8
     engagements per CNY, about 3,600 in all (from this post's earlier pulses)``; or that no
-    amount can be suggested and why. A suggestion whose figures come from the alerted pulse
-    alone (``basis_pulse``, its index: the post's one heated pulse is the decaying one) says
-    ``from this pulse``."""
+    amount can be suggested and why (``no re-heat amount to suggest: this creator's 3 heated
+    pulses on the platform brought no incremental engagements for 1,500 CNY``). A suggestion
+    whose figures come from the alerted pulse alone (``basis_pulse``, its index: the post's one
+    heated pulse is the decaying one) says ``from this pulse``. A rate below 0.1 per unit reads
+    per 100, 1,000… units (``about 4 engagements per 10,000 IDR``: it read "about ≈0 per IDR")."""
     if not suggestion:
         return ""
     action = str(suggestion.get("action") or "act")
@@ -200,19 +204,32 @@ def describe_suggestion(suggestion: Mapping[str, Any] | None) -> str:
     spend = suggestion.get("spend") if isinstance(suggestion.get("spend"), Mapping) else None
     basis = "this pulse" if suggestion.get("basis_pulse") is not None else suggestion.get("basis")
     if spend is None or spend.get("amount") is None:
-        if action == "reheat":
-            return "no re-heat amount to suggest" + (f": {basis}" if basis else "")
-        return verb + (f" ({basis})" if basis else "")
+        if action != "reheat":
+            return verb + (f" ({basis})" if basis else "")
+        spent = suggestion.get("no_lift") if isinstance(suggestion.get("no_lift"), Mapping) else None
+        if spent is not None and basis:
+            return (f"no re-heat amount to suggest: {basis} brought no incremental engagements for "
+                    f"{_amount(spent.get('amount'))} {spent.get('currency') or ''}".rstrip())
+        return "no re-heat amount to suggest" + (f": {basis}" if basis else "")
     currency = str(spend.get("currency") or "")
     text = verb + (f" via {suggestion['channel']}" if suggestion.get("channel") else "")
     text += f" with {_amount(spend['amount'])} {currency}".rstrip()
-    rates = [f"about {value(v)} engagements per {currency or k.rsplit('_', 1)[-1].upper()}"
+    rates = [_per_unit(v, currency or k.rsplit("_", 1)[-1].upper())
              for k, v in sorted(suggestion.items()) if k.startswith("expected_engagements_per_")]
     total = suggestion.get("expected_engagements")
     if total is not None:
         rates.append(f"about {value(total)} in all")
     text += (": " + ", ".join(rates)) if rates else ""
     return text + (f" (from {basis})" if basis else "")
+
+
+def _per_unit(rate: Any, currency: str) -> str:
+    """``about 1.8 engagements per CNY``; below 0.1 per unit, per the power of ten that reads it as
+    a whole figure or more (``about 3 engagements per 100,000 VND``)."""
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 0.1:
+        return f"about {value(rate)} engagements per {currency}"
+    units = 10 ** math.ceil(-math.log10(rate))
+    return f"about {value(rate * units)} engagements per {units:,} {currency}"
 
 
 def platform_name(code: str) -> str:

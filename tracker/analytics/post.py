@@ -169,16 +169,22 @@ class PostAnalytics:
 
         An update of a node the checkpoint has read (planned → executed, the spend invoiced)
         keeps the time it was read at: it changes its status and spend, and starts no pulse
-        again. A cancelled node is forgotten while unread; once read, its pulse stands."""
+        again. A cancelled node is forgotten while unread. Once read, the stream reads the post
+        again without it (:meth:`reads_late`); applied here instead (its store could not answer),
+        its pulse stands at no spend (the boost never ran), and a heated pulse without spend counts
+        in neither the lift nor the spend of the post's re-heat rate (:meth:`heated_lift`): the
+        800 CNY of a boost planned, read and then cancelled halved what the post's one real boost
+        brought per CNY."""
         g = self.params.grid_hours
         node = replace(node, start=node.start / g, end=None if node.end is None else node.end / g)
         cp = self.checkpoint
         known = cp.node(node.id)
         read = cp.onset != NONE and known is not None and math.floor(known.start) < cp.next_step
-        if node.status == "cancelled":
-            if read:
-                return self._update("heating", [], loglinear)
+        if node.status == "cancelled" and not read:
             cp.drop_node(node.id)
+        elif node.status == "cancelled":  # its pulse stands, at no spend: the boost never ran
+            assert known is not None
+            cp.add_node(replace(node, start=known.start, end=known.end, spend=0.0))
         elif read:
             assert known is not None
             cp.add_node(replace(node, start=known.start, end=known.end))
@@ -192,13 +198,18 @@ class PostAnalytics:
     def reads_late(self, node: HeatingNode) -> bool:
         """Whether ``node`` (times in hours), new to the checkpoint, starts before the steps it has
         made final: :meth:`apply_heating` would start its pulse at the checkpoint, not at its start
-        (a boost recorded after the reorder window had passed it). The stream then reads the post
-        again from its stored snapshots (``Insights.rebuild``)."""
-        if node.status == "cancelled":
-            return False
+        (a boost recorded after the reorder window had passed it); or whether it cancels a node the
+        checkpoint has read: its pulse would stand, a boost that never ran, and a pulse that never
+        responds is never alerted decaying (a plan that held back ``PostDecaying`` and fell through
+        kept the post from it for the rest of its tracking). The stream then reads the post again
+        from its stored snapshots (``Insights.rebuild``), without the cancelled node, as it reads a
+        node cancelled in time."""
         cp = self.checkpoint
         known = cp.node(node.id)
-        if cp.onset == NONE or (known is not None and math.floor(known.start) < cp.next_step):
+        read = cp.onset != NONE and known is not None and math.floor(known.start) < cp.next_step
+        if node.status == "cancelled":
+            return read and known is not None and known.status != "cancelled"
+        if cp.onset == NONE or read:
             return False
         return math.floor(node.start / self.params.grid_hours) < cp.next_step
 
@@ -364,7 +375,8 @@ class PostAnalytics:
             self.alert_open = False
             out_alerts.append(
                 alerts.Alert(
-                    "PostDecaying", "resolved", now, str(self.alerted), {"reason": "new pulse"}
+                    "PostDecaying", "resolved", now, str(self.alerted),
+                    {"reason": "new pulse", "new_pulse": self.alerted + 1},
                 )
             )
         if current is not None and live.index > self.alerted:

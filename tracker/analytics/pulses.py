@@ -525,7 +525,7 @@ class PulseTracker:
             # rises no more: its response goes on decaying inside the next pulse's counterfactual
             status = "decaying" if final.status == "rising" else final.status
             self.closed_pulses.append(replace(final, interval_end=next_onset, response_shape=shape, status=status))
-        if TRIGGERS[self.trigger] == "heating":
+        if TRIGGERS[self.trigger] == "heating" and self.spend > 0:  # a cancelled boost's pulse cost nothing
             self.heat_lift += self.incremental(params)
             self.heat_spend += self.spend
         self.closed += 1

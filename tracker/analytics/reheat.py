@@ -13,6 +13,7 @@ channel, and expects the group's engagements per unit of spend.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -92,7 +93,10 @@ def suggest_reheat(
 
     The basis is the post's own heated pulses when it has any, else its creator's when they
     number ``min_pulses``, else its platform-and-tier's; with none, the suggestion says so and
-    carries no figures."""
+    carries no figures. A basis whose boosts brought no incremental engagement (no response)
+    suggests no amount either: it says what they cost for nothing (``no_lift``, their spend),
+    where it suggested the usual spend for "about 0 engagements". The engagements per unit of
+    spend keep four significant figures (0.00003 per VND, not 0.0)."""
     if own is not None and own.pulses > 0:
         history, basis = own, "this post's earlier pulses"
     elif creator is not None and creator.pulses >= min_pulses:
@@ -102,11 +106,14 @@ def suggest_reheat(
     else:
         return {"action": "reheat", "basis": "no heated pulse of this post, its creator or its tier yet"}
     rate = history.lift_per_spend
+    if rate <= 0:
+        return {"action": "reheat", "no_lift": {"amount": f"{history.spend:.2f}", "currency": history.currency},
+                "basis": basis}
     out: dict[str, Any] = {"action": "reheat"}
     if history.channel:
         out["channel"] = history.channel
     out["spend"] = {"amount": f"{history.usual_spend:.2f}", "currency": history.currency}
-    out[f"expected_engagements_per_{history.currency.lower()}"] = round(rate, 4)
+    out[f"expected_engagements_per_{history.currency.lower()}"] = round(rate, max(4, 3 - math.floor(math.log10(rate))))
     out["expected_engagements"] = round(rate * history.usual_spend)
     out["basis"] = basis
     return out

@@ -4,7 +4,11 @@ A post that was never heated is suggested a re-heat on its creator's history
 on the platform, or on its platform-and-tier's (``analytics.reheat``). Both are
 read from the closed heated pulses in ``pulses`` (a pulse whose interval ended,
 or that settled or never responded), with the creator and tier of their post
-from ``posts`` and the channel of their first node from ``heating_nodes``.
+from ``posts``. A pulse is priced by its nodes in ``heating_nodes``, cancelled
+ones left out, as the ROI views price it (migrations 0012 and 0018): the sum of
+their amounts when they share a currency, the channel of the first. A pulse
+whose nodes were all cancelled after the stream read it stands, but no boost
+ran: it is no history (its stored row could still carry the planned amount).
 Histories stay within their tenant: one tenant's spend never prices another's
 suggestion. Each (tenant, platform, tier) keeps its ``SAMPLE`` latest pulses.
 """
@@ -22,19 +26,33 @@ SAMPLE = 2_000
 
 QUERY = f"""
 SELECT c.tenant, c.platform, c.creator_id, c.creator_tier, p.incremental_engagements,
-       toFloat64(p.spend_amount), p.spend_currency, h.channel
+       toFloat64(n.spend), n.currency, n.channel
 FROM (
-    SELECT tenant, post_id, heating_ids[1] AS node, onset, incremental_engagements, spend_amount, spend_currency
+    SELECT tenant, post_id, pulse_index, onset, incremental_engagements
     FROM pulses FINAL
-    WHERE trigger = 'heating' AND spend_amount > 0
+    WHERE trigger = 'heating'
       AND (ends_at IS NOT NULL OR status IN ('settled', 'no-response'))
 ) AS p
 INNER JOIN (
     SELECT tenant, post_id, platform, creator_id, creator_tier FROM posts FINAL WHERE deleted = 0
 ) AS c ON c.tenant = p.tenant AND c.post_id = p.post_id
-LEFT JOIN (
-    SELECT tenant, post_id, heating_id, channel FROM heating_nodes FINAL
-) AS h ON h.tenant = p.tenant AND h.post_id = p.post_id AND h.heating_id = p.node
+INNER JOIN (
+    SELECT k.tenant AS tenant, k.post_id AS post_id, k.pulse_index AS pulse_index, sum(h.spend_amount) AS spend,
+           any(h.spend_currency) AS currency, argMin(h.channel, (h.start_at, h.heating_id)) AS channel
+    FROM (
+        SELECT tenant, post_id, pulse_index, heating_id
+        FROM pulses FINAL
+        ARRAY JOIN heating_ids AS heating_id
+        WHERE trigger = 'heating'
+    ) AS k
+    INNER JOIN (
+        SELECT tenant, post_id, heating_id, channel, start_at, spend_amount, spend_currency
+        FROM heating_nodes FINAL
+        WHERE status != 'cancelled' AND spend_amount IS NOT NULL
+    ) AS h ON h.tenant = k.tenant AND h.post_id = k.post_id AND h.heating_id = k.heating_id
+    GROUP BY k.tenant, k.post_id, k.pulse_index
+    HAVING uniqExact(h.spend_currency) = 1 AND spend > 0
+) AS n ON n.tenant = p.tenant AND n.post_id = p.post_id AND n.pulse_index = p.pulse_index
 ORDER BY p.onset DESC
 LIMIT {SAMPLE} BY c.tenant, c.platform, c.creator_tier
 """

@@ -208,13 +208,16 @@ class Insights:
         for node in nodes:
             self._emit(post_id, self._leaning(state).apply_heating(node, self._loglinear(state)), state, out)
 
-    def rebuild(self, post_id: str, state: PostState, snapshots: Sequence[Snapshot], out: Any) -> None:
+    def rebuild(self, post_id: str, state: PostState, snapshots: Sequence[Snapshot], out: Any,
+                late: Sequence[HeatingNode] = ()) -> None:
         """Read the post again from ``snapshots`` (all it stored, in time order) with every heating
         node at its own start and the publish time and tracking end of its registry entry: a node
         recorded after its start had passed the reorder window was read from the checkpoint on,
-        and its lift went to the pulse before it; an entry read after the post's snapshots had
-        made hours final found pulses and a burst window read without a publish time (no tail
-        share, no projections, the publish burst read as a tracking start). Snapshots the entry,
+        and its lift went to the pulse before it; a node cancelled after it was read had a pulse
+        of its own, a boost that never ran (``late``: the nodes that asked for this reading, which
+        word its resolves); an entry read after the post's snapshots had made hours final found
+        pulses and a burst window read without a publish time (no tail share, no projections, the
+        publish burst read as a tracking start). Snapshots the entry,
         read first, would have refused (observed over a day before its publish time:
         ``processor.before_its_publish``) are left out.
 
@@ -245,8 +248,15 @@ class Insights:
         was_open = {aid.removeprefix(prefix) for aid in state.open_alerts if aid.startswith(prefix)}
         now_open = str(fresh.alerted) if fresh.alert_open else None
         at = snapshots[-1].t / g if snapshots else 0.0
-        changes = [decide.Alert("PostDecaying", "resolved", at, key, {"reason": "read again with a boost recorded late"})
-                   for key in sorted(was_open - {now_open})]
+        cancelled = [node.id for node in late if node.status == "cancelled"]
+        reason = ("read again without the cancelled boost " + ", ".join(cancelled)
+                  if late and len(cancelled) == len(late) else "read again with a boost recorded late")
+        changes = []
+        for key in sorted(was_open - {now_open}):
+            evidence: dict[str, Any] = {"reason": reason}
+            if key.isdigit() and int(key) + 1 in report.pulses:  # the pulse after it now (a late boost's)
+                evidence["new_pulse"] = int(key) + 1
+            changes.append(decide.Alert("PostDecaying", "resolved", at, key, evidence))
         if now_open is not None:  # new, or kept open: sent as the new reading words it (its trigger may differ)
             fired = [a for a in report.alerts if a.type == "PostDecaying" and a.key == now_open][-1:]
             if now_open in was_open:  # the firing sent then, so its start (and the notifier's memory) stays
@@ -339,9 +349,14 @@ class Insights:
                 evidence["pulse_trigger"] = pulse.trigger
                 if pulse.heating_ids:
                     evidence["heating_ids"] = list(pulse.heating_ids)
-                if self._own_heating(state) is None and self._own_heating(state, pulse) is not None:
+                own = self._own_heating(state, pulse)
+                if self._own_heating(state) is None and own is not None:
                     suggestion["basis_pulse"] = pulse.index  # the rate is this pulse's alone
+                # the rate the suggestion rests on, in one currency (None: the post's own boosts price none)
+                evidence["reheat_lift_per_spend"] = None if own is None else own.lift_per_spend
             summary = decaying_summary(evidence, self.params.decay_gain_horizon_hours)
+        elif alert.type == "PostDecaying" and evidence.get("new_pulse") in pulses:
+            evidence.update(new_pulse_evidence(pulses[evidence["new_pulse"]], state))
         self.emit_alert(state.tenant, post_id, reg.get("campaign_id", ""), alert.type, alert.state, at, alert.key,
                         evidence, state.seq, out, state, suggestion=suggestion, summary=summary)
 
@@ -359,12 +374,22 @@ class Insights:
         )
 
     def _own_heating(self, state: PostState, decayed: Pulse | None = None) -> HeatingHistory | None:
-        """The post's closed heated pulses and ``decayed``, with its executed nodes (``analytics.reheat``)."""
-        lift, spend = self.analytics(state).heated_lift(decayed)
+        """The post's closed heated pulses and ``decayed``, with its executed nodes (``analytics.reheat``).
+
+        The analytics sum the spend of every heated pulse as it is: a post boosted in two
+        currencies (70 USD, then 1,500 CNY) read 1,570 "CNY" and expected 27 % more engagements
+        per CNY than its boosts brought. Its history is then the ``decayed`` boost alone, when that
+        one is paid in one currency, else none (its creator's or tier's history stands in)."""
         nodes = [(float(Decimal(amount)), currency, channel)
                  for channel, _start, _end, amount, currency, status, _version in state.heating.values()
                  if status == "executed"]
-        return own_history(lift, spend, state.heat_currency, nodes)
+        if len({node[4] for node in state.heating.values() if node[5] != "cancelled"}) <= 1:
+            lift, spend = self.analytics(state).heated_lift(decayed)
+            return own_history(lift, spend, state.heat_currency, nodes)
+        amount, currency = pulse_spend(decayed, state) if decayed is not None else (None, "")
+        if decayed is None or decayed.trigger != "heating" or not amount:
+            return None
+        return own_history(decayed.incremental, float(amount), currency, nodes)
 
     def take_alerts(self) -> list[dict[str, Any]]:
         """The alert messages emitted since the last call, handed over once: the batch loop and
@@ -435,6 +460,25 @@ def alert_row(message: Mapping[str, Any], version: int) -> tuple[Any, ...]:
         json.dumps(message["suggestion"], ensure_ascii=False, default=str) if message["suggestion"] else "",
         version,
     )
+
+
+def new_pulse_evidence(pulse: Pulse, state: PostState) -> dict[str, Any]:
+    """What started the pulse that resolved a ``PostDecaying``: its trigger, and for a boost its
+    nodes and, in words, their channel and spend (``via dou+ with 800 CNY``), so that the resolve
+    says the post was re-heated and with what (it read "a new pulse started after pulse 0")."""
+    out: dict[str, Any] = {"new_pulse_trigger": pulse.trigger}
+    if not pulse.heating_ids:
+        return out
+    out["new_heating_ids"] = list(pulse.heating_ids)
+    nodes = [state.heating[h] for h in pulse.heating_ids if h in state.heating and state.heating[h][5] != "cancelled"]
+    channels = sorted({node[0] for node in nodes if node[0]})
+    words = f"via {' and '.join(channels)}" if channels else ""
+    currencies = {node[4] for node in nodes}
+    if nodes and len(currencies) == 1:
+        words += f" with {number(float(sum(Decimal(node[3]) for node in nodes)))} {currencies.pop()}"
+    if words:
+        out["reheated_with"] = words.strip()
+    return out
 
 
 def readable_evidence(evidence: Mapping[str, Any], grid_hours: float) -> dict[str, Any]:
@@ -515,6 +559,16 @@ def _resolved_summary(kind: str, key: str, evidence: Mapping[str, Any]) -> str:
         return "the post was removed from the registry: tracked no more"
     if kind == "PostDecaying":
         pulse = f"pulse {int(key)}" if key.isdigit() else "the pulse"
+        new = evidence.get("new_pulse")
+        if isinstance(new, int) and not isinstance(new, bool):
+            started = pulse_name({"pulse": new, "pulse_trigger": evidence.get("new_pulse_trigger"),
+                                  "heating_ids": evidence.get("new_heating_ids")})
+            if evidence.get("new_pulse_trigger") != "heating":
+                return f"{started} started after {pulse}"
+            how = f" {evidence['reheated_with']}" if evidence.get("reheated_with") else ""
+            return f"re-heated{how}: {started} started after {pulse}"
+        if str(reason).startswith("read again"):
+            return f"{pulse} is no longer alerted ({reason})"
         return {"new pulse": f"a new pulse started after {pulse}",
                 "end of tracking": f"tracking ended during {pulse}"}.get(str(reason), f"{pulse} is no longer alerted")
     if reason == "end of tracking":  # a counter fall stays open until then, and so may a stall
@@ -536,13 +590,16 @@ def _percent(share: float) -> str:
 
 def pulse_spend(pulse: Pulse, state: PostState) -> tuple[Decimal | None, str]:
     """A pulse row's (spend_amount, spend_currency): the sum of its heating nodes' amounts, in the
-    currency they share. An organic pulse has neither (None, ''); nor has a heated pulse whose nodes
-    are in several currencies (or one not in ``state.heating``): 100 USD and 350 CNY add up to no
-    amount in either. The ROI views convert each node at its own date instead (migration 0012) and
-    read neither column; the re-heat histories leave such a pulse out (``heating_history.QUERY``)."""
+    currency they share, cancelled nodes left out. An organic pulse has neither (None, ''); nor has
+    a heated pulse whose nodes are in several currencies (or one not in ``state.heating``): 100 USD
+    and 350 CNY add up to no amount in either; nor one whose every node was cancelled after the
+    pulse was read (it stands, but no boost ran: the ROI views price it so since migration 0018).
+    The ROI views convert each node at its own date instead (migration 0012) and read neither
+    column; the re-heat histories price pulses from their nodes too (``heating_history.QUERY``)."""
     if not pulse.heating_ids:
         return None, ""
-    currencies = {state.heating[h][4] if h in state.heating else "" for h in pulse.heating_ids}
+    nodes = [state.heating.get(h) for h in pulse.heating_ids]
+    currencies = {node[4] if node else "" for node in nodes if not node or node[5] != "cancelled"}
     if len(currencies) != 1 or "" in currencies:
         return None, ""
     return Decimal(str(round(pulse.spend, 4))), currencies.pop()

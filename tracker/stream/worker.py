@@ -385,7 +385,7 @@ class Worker:
             else:
                 snaps = {int(row[0]): stored_snapshot(int(row[0]), row[1:7], row[7]) for row in result.rows}
                 snaps.update(batch.get(post_id, {}))
-                self.insights.rebuild(post_id, state, [snaps[ms] for ms in sorted(snaps)], out)
+                self.insights.rebuild(post_id, state, [snaps[ms] for ms in sorted(snaps)], out, late.get(post_id, ()))
                 metrics.REBUILDS.inc()
 
     def _partitions(self, topic: str) -> int:
