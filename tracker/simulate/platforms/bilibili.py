@@ -83,6 +83,13 @@ def _reply(sim: Simulation, post: Post, c: Comment, ts: float, root: int | None 
             "content": {"message": c.text}, "replies": None}
 
 
+def paged(request: web.Request, items: list[int]) -> tuple[int, int, list[int]]:
+    """(pn, ps, the items of that page) of a page-numbered list: ``ps`` up to 20, as Bilibili serves."""
+    size = int_param(request, "ps", 20, 1, 20)
+    page = int_param(request, "pn", 1, 1, 10**6)
+    return page, size, items[(page - 1) * size:page * size]
+
+
 def routes(sim: Simulation) -> list[web.RouteDef]:
     """The Bilibili endpoints."""
 
@@ -124,10 +131,8 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
         if isinstance(post, web.Response):
             return post
         ts = sim.clock.timestamp()
-        size = int_param(request, "ps", 20, 1, 20)
-        page = int_param(request, "pn", 1, 1, 10**6)
         roots = sim.threads(post, ts)[::-1]
-        shown = roots[(page - 1) * size:page * size]
+        page, size, shown = paged(request, roots)
         data = {"page": {"num": page, "size": size, "count": len(roots), "acount": sim.comment_count(post, ts)},
                 "replies": [_reply(sim, post, c, ts) for c in sim.comments(post, shown)], "hots": [],
                 "upper": {"mid": int(post.extra["account_id"])}}
@@ -144,10 +149,8 @@ def routes(sim: Simulation) -> list[web.RouteDef]:
             return envelope(-400)
         if not 0 <= index < sim.comment_count(post, ts) or sim.parent(post, index) is not None:
             return envelope(12022)
-        size = int_param(request, "ps", 20, 1, 20)
-        page = int_param(request, "pn", 1, 1, 10**6)
         replies = sim.replies(post, index, ts)
-        shown = replies[(page - 1) * size:page * size]
+        page, size, shown = paged(request, replies)
         data = {"page": {"num": page, "size": size, "count": len(replies)},
                 "replies": [_reply(sim, post, c, ts, index) for c in sim.comments(post, shown)],
                 "root": _reply(sim, post, sim.comments(post, [index])[0], ts),
