@@ -5,8 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST := $(BIN)/pytest
-# integration test processes (pytest-xdist): each starts its own broker and engine and shares them
-# among its tests; 0 runs the tier in this process, one broker
+# test processes (pytest-xdist) of the unit and integration tiers: an integration process starts
+# its own broker and engine and shares them among its tests; 0 runs a tier in this process
 TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
@@ -44,15 +44,15 @@ test: setup ## Run the whole suite: lint and types, unit, integration (real Kafk
 	@echo "==> lint (ruff) and types (mypy)"
 	@$(BIN)/ruff check tracker tests
 	@$(BIN)/mypy tracker
-	@echo "==> unit tests"
-	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
+	@echo "==> unit tests (two test processes)"
+	@$(PYTEST) tests/unit -q -m "not integration and not reliability" -n $(TEST_PROCESSES)
 	@echo "==> integration tests (real Kafka broker, real ClickHouse engine; two test processes, a broker each)"
 	@$(PYTEST) tests/integration -m "integration" -q -n $(TEST_PROCESSES)
 	@echo "==> reliability tests (kills, outages)"
 	@$(PYTEST) tests/reliability -m "reliability" -q
 
 test-unit: setup ## Run the fast unit suite only (no services)
-	@$(PYTEST) tests/unit -q -m "not integration and not reliability"
+	@$(PYTEST) tests/unit -q -m "not integration and not reliability" -n $(TEST_PROCESSES)
 
 test-integration: setup ## Run the integration suite only
 	@$(PYTEST) tests/integration -m "integration" -q -n $(TEST_PROCESSES)
