@@ -88,6 +88,7 @@ class JumpJudge:
         jumped: dict[int, float] = {}
         data = curve.hours(s0, s1)
         coarse = {m: curve.rounded(m) for m in METRICS}
+        rounded = [m for m in METRICS if coarse[m]]
         usual, recent, n_k = self.usual, self.recent, len(METRICS)
         for i in range(s1 - s0):
             step = s0 + i
@@ -109,7 +110,6 @@ class JumpJudge:
             recent.extend(math.nan if v is None else v for v in raw)
             gains = {m: raw[k] for k, m in enumerate(METRICS)}
             per_step = {m: (None if usual[k] != usual[k] else usual[k]) for k, m in enumerate(METRICS)}
-            rounded = [m for m in METRICS if coarse[m]]
             if 0 < step - self.jump_at < JUMP_WINDOW:  # the rest of the last jump, if still alone
                 spill = alerts.step_jump(gains, per_step, params, rounded)
                 if spill is not None:

@@ -65,12 +65,17 @@ from tracker.analytics.response import (
     Response,
     box_profile,
     burst_profile,
+    decay_powers,
     decays,
     nnls,
     response_for,
 )
 
 __all__ = ["DecayView", "HeatingNode", "Pulse", "PulseTracker", "STATUSES", "TRIGGERS"]
+
+_Solution = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float]]
+"""A fit (:meth:`PulseTracker._solve`): coefficients, normal equations, right-hand side and the
+early steps' weighted sums."""
 
 TRIGGERS = ("publish", "tracking-start", "organic", "heating")
 STATUSES = ("rising", "decaying", "settled", "no-response")
@@ -363,26 +368,31 @@ class PulseTracker:
         k = (self.flags >> _DELIVERY_SHIFT) & _DELIVERY_MASK if halvings is None else halvings
         return max(1.0, (self.window_end - self.onset) / 2**k)
 
-    def _choose_delivery(self, params: AnalyticsParams) -> None:
+    def _choose_delivery(self, params: AnalyticsParams) -> _Solution | None:
         """While a heated pulse's steps are all early ones (kept raw), pick its delivery: the
         node's window, or a front part of it that its steps fit better (DELIVERY_HALVINGS). A
-        function of those steps only; their last one settles it for the pulse."""
+        function of those steps only; their last one settles it for the pulse. Returns the
+        chosen delivery's fit (:meth:`_solve`), which a refit at once takes as its own (None:
+        nothing was chosen)."""
         if TRIGGERS[self.trigger] != "heating" or len(self.early) < 3 or self.next_step - self.onset > EARLY:
-            return
+            return None
         best, best_sse, whole = 0, math.inf, math.inf
+        chosen: _Solution | None = None
         for k in range(DELIVERY_HALVINGS + 1):
             if k and self._delivery_steps(k) == self._delivery_steps(k - 1):
                 break
             self.flags = (self.flags & ~(_DELIVERY_MASK << _DELIVERY_SHIFT)) | (k << _DELIVERY_SHIFT)
             self._resp = None
-            coef, gram, rhs, (_, _, wee) = self._solve(params)
+            solution = self._solve(params)
+            coef, gram, rhs, (_, _, wee) = solution
             sse = wee + self.wee_sum - 2.0 * float(coef @ rhs) + float(coef @ gram @ coef)
             if k == 0:
                 whole = sse
             if sse < best_sse and (k == 0 or sse < (1.0 - DELIVERY_MARGIN) * whole):
-                best, best_sse = k, sse
+                best, best_sse, chosen = k, sse, solution
         self.flags = (self.flags & ~(_DELIVERY_MASK << _DELIVERY_SHIFT)) | (best << _DELIVERY_SHIFT)
         self._resp = None
+        return chosen
 
     def counterfactual(self, step: float, params: AnalyticsParams = DEFAULT_PARAMS) -> float:
         """Velocity expected at ``step`` without the current pulse (deseasonalised counts/step)."""
@@ -395,8 +405,12 @@ class PulseTracker:
         """Counterfactual at each of ``steps``."""
         total = np.full(len(steps), self.b0)
         if self.cf_ref != NONE:
-            q = decays(params.grid_hours)
-            total += (self.cf[None, :] * q[None, :] ** (steps - self.cf_ref)[:, None]).sum(axis=1)
+            k = np.asarray(steps) - self.cf_ref
+            if k.dtype.kind == "i" and len(k) and int(k.min()) >= 0:
+                powers = decay_powers(params.grid_hours, int(k.max()) + 1)[k]
+            else:
+                powers = decays(params.grid_hours)[None, :] ** k[:, None]
+            total += (self.cf[None, :] * powers).sum(axis=1)
         return np.maximum(total, 0.0)
 
     def _cf_sum(self, s1: int, s2: int, params: AnalyticsParams) -> float:
@@ -866,8 +880,7 @@ class PulseTracker:
         pulse, with a population shape known)."""
         return bool(POPULATION_PRIOR) and self.population is not None and not self.shape[:SHAPE_FAST].any()
 
-    def _solve(self, params: AnalyticsParams, pull: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                            tuple[float, float, float]]:
+    def _solve(self, params: AnalyticsParams, pull: bool = True) -> _Solution:
         """The current pulse's fit (coefficients, normal equations, right-hand side and the early
         steps' weighted sums); ``pull``: with the population's shape prior where it applies."""
         tau_now = self.next_step - self.onset
@@ -877,7 +890,8 @@ class PulseTracker:
         diag = np.diag(gram).astype(float)
         prior = params.steps(BETA_PRIOR_HOURS) * float(gram[K, K]) / tau_now + 1e-9
         g = gram + np.diag(RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300))
-        g[:K, :K] += SMOOTHING * float(np.mean(diag[:K])) * _CURVATURE
+        diag_mean = float(np.mean(diag[:K]))
+        g[:K, :K] += SMOOTHING * diag_mean * _CURVATURE
         j = SHAPE_FAST
         m, weight = None, 0.0
         if SHAPE_PRIOR and self.shape[:j].any():
@@ -885,7 +899,7 @@ class PulseTracker:
         elif pull and self._pulled():
             m, weight = self.population, POPULATION_PRIOR
         if m is not None:
-            g[:j, :j] += weight * float(np.mean(diag[:K])) * (np.eye(j) - np.outer(m, m))
+            g[:j, :j] += weight * diag_mean * (np.eye(j) - np.outer(m, m))
         g[K, K] += prior
         b = rhs.astype(float)
         b[K] += prior  # β ≈ 1 unless the data say otherwise
@@ -901,8 +915,9 @@ class PulseTracker:
     def _refit(self, params: AnalyticsParams) -> None:
         if self.onset == NONE or self.next_step == NONE or self.next_step <= self.onset:
             return
-        self._choose_delivery(params)
-        coef, gram, rhs, (w_e, we_e, wee_e) = self._solve(params)
+        # the delivery's choice solved the fit of the chosen one already, from the same state
+        chosen = self._choose_delivery(params)
+        coef, gram, rhs, (w_e, we_e, wee_e) = chosen if chosen is not None else self._solve(params)
         self.coef = coef.astype(_F4)
         coef = self.coef.astype(float)
         self.fit_step = self.next_step

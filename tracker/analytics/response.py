@@ -33,6 +33,24 @@ def decays(grid_hours: float = 1.0) -> np.ndarray:
     if q is None:
         q = _Q[grid_hours] = np.exp(-grid_hours / TIME_CONSTANTS_HOURS)
     return q
+
+
+_POWERS: dict[float, np.ndarray] = {}
+
+
+def decay_powers(grid_hours: float, until: int) -> np.ndarray:
+    """``q_j ** k`` for ``k = 0 .. until − 1`` (at least; read-only): each fit of each post
+    raised the same ``q`` to the same whole powers (the steps since an onset or a pulse's close)
+    again. The same elementwise power as ``decays(grid_hours)[None, :] ** k[:, None]``, so a
+    row read here is that one to the bit. One table per grid, grown to the longest span asked
+    (a tracking window and a fit's horizon)."""
+    table = _POWERS.get(grid_hours)
+    if table is None or len(table) < until:
+        rows = max(until, 2 * (0 if table is None else len(table)), 1024)
+        table = _POWERS[grid_hours] = decays(grid_hours)[None, :] ** np.arange(rows)[:, None]
+    return table
+
+
 MAX_INPUT_STEPS = 240
 """Longest input profile (a delivery window longer than this is cut, in steps)."""
 
@@ -60,12 +78,13 @@ class Response:
     later steps are closed-form. Use :func:`response_for` to share tables.
     """
 
-    __slots__ = ("u", "n", "q", "tail", "table")
+    __slots__ = ("u", "n", "q", "tail", "table", "grid_hours")
 
     TABLE = 64
 
     def __init__(self, u: np.ndarray, grid_hours: float = 1.0) -> None:
         self.q = Q = decays(grid_hours)
+        self.grid_hours = grid_hours
         self.u = np.asarray(u, dtype=float)
         self.n = len(self.u)
         rows = max(self.n, self.TABLE)
@@ -92,8 +111,9 @@ class Response:
         if tau1 <= rows:
             return self.table[tau0:tau1]
         head = self.table[tau0:rows] if tau0 < rows else np.empty((0, K))
-        taus = np.arange(max(tau0, rows), tau1)
-        tail = self.tail[None, :] * self.q[None, :] ** (taus - self.n + 1)[:, None]
+        k0 = max(tau0, rows) - self.n + 1
+        k1 = tau1 - self.n + 1
+        tail = self.tail[None, :] * decay_powers(self.grid_hours, k1)[k0:k1]
         return np.concatenate([head, tail]) if len(head) else tail
 
     def window_sum(self, tau0: int, tau1: int) -> np.ndarray:
