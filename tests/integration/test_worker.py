@@ -25,7 +25,7 @@ from tracker.contracts import encode
 
 pytestmark = pytest.mark.integration
 
-POSTS, PER_POST = 1000, 20
+POSTS, PER_POST = 400, 20
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "events" / "examples"
 
 TABLE_CHECKS = {

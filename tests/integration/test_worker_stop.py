@@ -50,7 +50,7 @@ def test_a_stop_in_a_backlog_ends_at_once_and_loses_nothing(kafka: str, tracker_
     """SIGINT with tens of thousands of records fetched and queued: the worker went on through
     the whole queue and was killed by the stop timeout (TRACKER_STOP_TIMEOUT_SECONDS, exit 1).
     It now stores the batch in hand, commits it and exits 0; the next start reads the rest."""
-    posts, per_post = 500, 100
+    posts, per_post = 250, 100
     worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_WORKER_BATCH_MAX="2000").start()
     try:
         asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(i) for i in range(posts)]))
