@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import clickhouse_connect
 import orjson
@@ -207,18 +208,31 @@ SELECTIONS = {
 }
 
 
-def all_sql() -> list[d.Query]:
-    out = [q for board in d.boards() for q in d.queries(board.to_json()) if q.kind == "sql"]
-    return out + list(d.alert_queries(d.alerting_provisioning()))
+def with_hidden_variables(client: Any, board: dict[str, Any], variables: dict[str, Any],
+                          time_range: TimeRange = RANGE) -> dict[str, Any]:
+    """``variables`` and the board's hidden ClickHouse variables (``zone``…), each the first cell of its
+    query on this selection, as Grafana sets them (in the board's order: a variable reads those before it)."""
+    out = dict(variables)
+    for var in board["templating"]["list"]:
+        if var["type"] == "query" and var.get("hide") == 2 and var["datasource"] == d.CLICKHOUSE:
+            result = client.query(expand_sql(var["query"], time_range, out, ALL_VALUES))
+            out[var["name"]] = result.result_rows[0][0]
+    return out
+
+
+def all_sql(client: Any, variables: dict[str, Any]) -> list[tuple[d.Query, dict[str, Any]]]:
+    """Every ClickHouse query, with the variables it is expanded with (its board's hidden ones added)."""
+    out = [(q, with_hidden_variables(client, board, variables)) for board in (b.to_json() for b in d.boards())
+           for q in d.queries(board) if q.kind == "sql"]
+    return out + [(q, variables) for q in d.alert_queries(d.alerting_provisioning())]
 
 
 @pytest.mark.parametrize("selection", list(SELECTIONS))
 def test_every_clickhouse_query_returns_rows(grafana_client: Any, selection: str) -> None:
-    variables = SELECTIONS[selection]
     empty, failed = [], []
-    queries = all_sql()
+    queries = all_sql(grafana_client, SELECTIONS[selection])
     assert len(queries) >= 25
-    for query in queries:
+    for query, variables in queries:
         text = expand_sql(query.text, RANGE, variables, ALL_VALUES)
         assert "$" not in text, f"{query.where}: unexpanded macro or variable in\n{text}"
         try:
@@ -234,11 +248,12 @@ def test_every_clickhouse_query_returns_rows(grafana_client: Any, selection: str
 
 def test_time_series_queries_return_time_first_and_in_range(grafana_client: Any) -> None:
     """The plugin's time series format: the DateTime column aliased `time`, first; rows inside the range."""
-    variables = SELECTIONS["all campaigns"]
-    series = [t for board in d.boards() for p in board.to_json()["panels"] for t in p.get("targets", [])
+    boards = [board.to_json() for board in d.boards()]
+    series = [(t, with_hidden_variables(grafana_client, board, SELECTIONS["all campaigns"]))
+              for board in boards for p in board["panels"] for t in p.get("targets", [])
               if t.get("queryType") == "timeseries"]
     assert series
-    for target in series:
+    for target, variables in series:
         result = grafana_client.query(expand_sql(target["rawSql"], RANGE, variables, ALL_VALUES))
         assert result.column_names[0] == "time", target["rawSql"]
         times = [row[0].replace(tzinfo=UTC) if row[0].tzinfo is None else row[0] for row in result.result_rows]
@@ -292,10 +307,11 @@ def test_the_pulses_table_shows_cost_per_incremental_and_no_superseded_pulse(gra
 
 def panel_rows(grafana_client: Any, board: d.Board, title: str, interval_s: int = 3600,
                selection: str = "all campaigns") -> list[dict[str, Any]]:
-    (panel,) = [p for p in board.to_json()["panels"] if p["title"] == title]
+    shown = board.to_json()
+    (panel,) = [p for p in shown["panels"] if p["title"] == title]
     time_range = TimeRange(RANGE.start, RANGE.end, interval_s=interval_s)
-    result = grafana_client.query(expand_sql(panel["targets"][0]["rawSql"], time_range, SELECTIONS[selection],
-                                             ALL_VALUES))
+    variables = with_hidden_variables(grafana_client, shown, SELECTIONS[selection], time_range)
+    result = grafana_client.query(expand_sql(panel["targets"][0]["rawSql"], time_range, variables, ALL_VALUES))
     return [dict(zip(result.column_names, row, strict=True)) for row in result.result_rows]
 
 
@@ -328,13 +344,15 @@ def test_per_hour_numbers_do_not_grow_with_grafanas_interval(grafana_client: Any
 
 
 def test_engagements_per_hour_is_the_mean_hourly_gain_over_a_long_interval(grafana_client: Any) -> None:
-    """At a one-day interval each point is the mean of the platform's hourly gains that day."""
+    """At a one-day interval each point is the mean of the platform's hourly gains that day, a day in
+    the campaigns' time zone (Asia/Shanghai, the default: 16:00 to 16:00 UTC)."""
     platform = {pid: pf for pid, pf, _, _, _ in POSTS}
+    shanghai = ZoneInfo("Asia/Shanghai")
     days: dict[tuple[str, datetime], list[float]] = {}
     for row in campaign_rows()["curves"]:
         hour = datetime.fromisoformat(row["hour"]).replace(tzinfo=UTC)
         if row["metric"] == "engagements" and RANGE.start <= hour <= RANGE.end:
-            day = hour.replace(hour=0)
+            day = hour.astimezone(shanghai).replace(hour=0).astimezone(UTC)
             days.setdefault((platform[row["post_id"]], day), []).append(row["velocity"])  # one post per platform
     rows = panel_rows(grafana_client, d.campaign_roi(), "Engagements gained per hour, by platform", 86400)
     got = {(r["platform"], r["time"].replace(tzinfo=UTC)): r["engagements"] for r in rows}

@@ -121,11 +121,48 @@ def test_panels_titled_per_hour_show_a_number_per_hour() -> None:
             titles.add(panel["title"])
             time = time_expression(text)
             assert "$__timeInterval" not in time, (panel["title"], time)
-            if not HOURLY_TIME.fullmatch(time):
-                assert "greatest($__interval_s, 3600)" in time, (panel["title"], time)  # buckets of 1 h or more
+            if not HOURLY_TIME.fullmatch(time):  # buckets of 1 h or more, whole hours or days in the zone
+                assert time in {" ".join(d.zone_bucket(c).split()) for c in ("hour", "c.hour")}, (panel["title"], time)
                 assert MEAN_PER_HOUR.search(text), f"{panel['title']}: a bucket's total is not divided by its hours"
     assert titles >= {"Engagements gained per hour, by platform", "Alerts started per hour",
                       "Snapshots stored per hour by platform", "Velocity per hour (${metric})"}
+
+
+DAY_FUNCTIONS = ("toStartOfInterval", "toStartOfDay", "toDate", "toStartOfWeek", "toMonday", "toStartOfMonth",
+                 "toYYYYMMDD", "formatDateTime")
+UTC_MACROS = ("$__timeInterval", "$__timeGroup", "$__dateFilter", "$__dateTimeFilter", "$__dt(")
+
+
+def call_arguments(text: str, name: str) -> list[str]:
+    """The argument text of every ``name(...)`` call in ``text`` (balanced parentheses)."""
+    out = []
+    for m in re.finditer(rf"\b{name}\(", text):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[i], 0)
+            i += 1
+        out.append(text[m.end():i - 1])
+    return out
+
+
+def test_points_of_a_day_or_of_grafanas_interval_follow_the_campaign_zone() -> None:
+    """Ops read a campaign's days in its time zone (Asia/Shanghai by default): every day-level or
+    interval-level grouping of a panel takes the board's zone variable. ClickHouse aligns an interval
+    in seconds on the UTC epoch and takes the UTC day without a zone argument, and so do the plugin's
+    $__timeInterval, $__timeGroup and $__dateFilter: a Shanghai day ran from 08:00 to 08:00."""
+    zoned = set()
+    for board in BOARDS:
+        for panel, text in sql_targets(board):
+            for macro in UTC_MACROS:
+                assert macro not in text, (board["uid"], panel["title"], macro)
+            for name in DAY_FUNCTIONS:
+                for args in call_arguments(text, name):
+                    assert "${zone:singlequote}" in args, (board["uid"], panel["title"], f"{name}({args})")
+                    zoned.add(panel["title"])
+    assert "Engagements gained per hour, by platform" in zoned
+    (roi,) = [b for b in BOARDS if b["uid"] == "tracker-campaign-roi"]
+    (zone,) = [v for v in roi["templating"]["list"] if v["name"] == "zone"]
+    assert zone["hide"] == 2  # hidden: set from the selected campaigns, not picked
 
 
 def test_hourly_velocities_are_never_summed_over_a_bucket() -> None:

@@ -153,6 +153,15 @@ PLATFORM = ch_variable("platform", "Platform", """
     WHERE tenant = '${tenant}' AND deleted = 0 ORDER BY platform""", multi=True, include_all=True)
 
 IN_CAMPAIGN = "$__conditionalAll(campaign_id IN (${campaign:singlequote}), $campaign)"
+DEFAULT_ZONE = "Asia/Shanghai"  # a campaign's time zone when none is given (the campaigns table's default, 0001)
+# hidden: the selected campaigns' time zone, the default when they have several (or there is none), so that
+# daily points start at the campaign's midnight; Grafana interpolates it before ClickHouse, which wants a constant
+ZONE = ch_variable("zone", "Time zone", f"""
+    SELECT if(uniqExact(campaign_zone) = 1, any(campaign_zone), '{DEFAULT_ZONE}') AS zone
+    FROM (SELECT if(time_zone = '', '{DEFAULT_ZONE}', toString(time_zone)) AS campaign_zone FROM campaigns FINAL
+          WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN})""", hide=2)
+IN_ZONE = (f"Points of several hours or days run from midnight in the campaign's time zone ({DEFAULT_ZONE} when "
+           "the selected campaigns have different zones), not from UTC's.")
 ON_PLATFORM = "$__conditionalAll(platform IN (${platform:singlequote}), $platform)"
 # alerts, pulses: the worker keeps a post's rows when the post leaves the registry (deleted = 1), firing
 # alerts included; the boards and alert rules leave them out, as the ROI views leave out its costs
@@ -163,6 +172,22 @@ NO_PLATFORM_IN_CAMPAIGN = ("The Platform variable does not apply: v_roi_campaign
                            "platforms, with campaign-level spend no platform owns (per platform: ROI by platform).")
 POST_LINK = [{"title": "Pulse curve of ${__data.fields.post_id}",
               "url": "/d/tracker-post-pulses/?var-tenant=${tenant}&var-post=${__data.fields.post_id}&${__url_time_range}"}]
+
+
+def zone_bucket(column: str, indent: int = 0) -> str:
+    """SQL: the start (UTC) of the point of Grafana's interval, one hour at least, that holds ``column``:
+    whole days from midnight in ``$zone`` for an interval of a day or more, whole hours from that midnight for
+    one of several hours, the hour itself below. An interval in seconds would not do: ClickHouse aligns those
+    on the UTC epoch whatever the zone, so a Shanghai day ran from 08:00 to 08:00. ``indent``: the column the
+    expression starts at in its query, for the lines after the first."""
+    zone = "${zone:singlequote}"
+    lines = ["toTimeZone(multiIf(",
+             "    $__interval_s >= 86400,",
+             f"    toStartOfInterval({column}, INTERVAL greatest(intDiv($__interval_s, 86400), 1) DAY, {zone}),",
+             "    $__interval_s >= 7200,",
+             f"    toStartOfInterval({column}, INTERVAL greatest(intDiv($__interval_s, 3600), 1) HOUR, {zone}),",
+             f"    toStartOfHour({column})), 'UTC')"]
+    return ("\n" + " " * indent).join(lines)
 
 
 def display_names(names: dict[str, str]) -> list[dict[str, Any]]:
@@ -193,7 +218,7 @@ def campaign_roi() -> Board:
     b = Board("tracker-campaign-roi", "tracker / Campaign ROI",
               "What each campaign returned, in its reporting currency: spend by component, outcomes, "
               "cost per result, EMV, ROAS, tail contribution and heating efficiency (views v_roi_*).",
-              [TENANT, CAMPAIGN, PLATFORM], time_from="now-30d")
+              [TENANT, CAMPAIGN, PLATFORM, ZONE], time_from="now-30d")
     scope = f"tenant = '${{tenant}}' AND {IN_CAMPAIGN}"
     b.row("Campaigns")
     b.panel("table", "Campaigns: spend, outcomes, ratios", [sql(f"""
@@ -217,7 +242,7 @@ def campaign_roi() -> Board:
             description="Each campaign's spend by component, in its reporting currency (named beside the campaign: "
                         "campaigns in different currencies share the axis). " + NO_PLATFORM_IN_CAMPAIGN)
     b.panel("timeseries", "Engagements gained per hour, by platform", [sql(f"""
-        SELECT toStartOfInterval(c.hour, INTERVAL greatest($__interval_s, 3600) second) AS time,
+        SELECT {zone_bucket("c.hour", indent=15)} AS time,
                p.platform AS platform, sum(c.velocity) / uniqExact(c.hour) AS engagements
         FROM (SELECT * FROM curves FINAL WHERE tenant = '${{tenant}}' AND metric = 'engagements'
               AND $__timeFilter(hour)) AS c
@@ -228,7 +253,7 @@ def campaign_roi() -> Board:
             description="Engagements the platform's posts gained per hour (hourly velocities summed over posts), "
                         "averaged over the hours of each point's interval (one hour or Grafana's interval if "
                         "longer) that have curves: a long range shows the mean hourly gain, never the sum of the "
-                        "hours, and a day still in progress is not diluted by its hours to come.")
+                        "hours, and a day still in progress is not diluted by its hours to come. " + IN_ZONE)
     b.row("By platform and tier")
     by_platform = "$__conditionalAll(value IN (${platform:singlequote}), $platform)"
     for dimension, title, only, note in (

@@ -5,6 +5,10 @@ variables in the browser and its macros (``$__timeFilter(c)`` …) in the
 backend (PLATFORMS.md §12). ``expand_sql`` does all three, so that tests and
 ``tracker dashboards check`` can run every dashboard query as Grafana would;
 ``expand_promql`` does the same for Prometheus panels. Times are UTC.
+
+As the plugin's, ``$__timeInterval``/``$__timeGroup`` align on the UTC epoch and ``$__dateFilter`` takes
+UTC days: the boards do not use them, and bucket by the campaign's time zone instead
+(``tracker.ops.dashboards.zone_bucket``).
 """
 
 from __future__ import annotations
