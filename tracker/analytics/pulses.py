@@ -353,13 +353,28 @@ class PulseTracker:
     def response(self, params: AnalyticsParams = DEFAULT_PARAMS) -> Response:
         """The basis of the current pulse's input."""
         if self._resp is None:
-            if TRIGGERS[self.trigger] == "heating":
-                u = box_profile(0.0, self._delivery_steps())
-            elif TRIGGERS[self.trigger] == "tracking-start":
-                u = np.ones(1)
+            # the input is a function of the trigger, the grid and the delivery or burst alone:
+            # its basis is looked up by them, not rebuilt (a heated pulse's delivery choice tries
+            # five at each of its first 48 steps, and every pulse is refitted at each step)
+            trigger, steps = TRIGGERS[self.trigger], params.steps(params.burst_input_hours)
+            if trigger == "heating":
+                key: tuple[object, ...] = (trigger, params.grid_hours, self._delivery_steps())
+            elif trigger == "tracking-start":
+                key = (trigger, params.grid_hours)
             else:
-                u = burst_profile(params.steps(params.burst_input_hours), params.burst_input_ratio)
-            self._resp = response_for(u, params.grid_hours)
+                key = ("burst", params.grid_hours, steps, params.burst_input_ratio)
+            resp = _RESPONSES.get(key)
+            if resp is None:
+                if trigger == "heating":
+                    u = box_profile(0.0, self._delivery_steps())
+                elif trigger == "tracking-start":
+                    u = np.ones(1)
+                else:
+                    u = burst_profile(steps, params.burst_input_ratio)
+                if len(_RESPONSES) >= 256:
+                    _RESPONSES.clear()
+                resp = _RESPONSES[key] = response_for(u, params.grid_hours)
+            self._resp = resp
         return self._resp
 
     def _delivery_steps(self, halvings: int | None = None) -> float:
@@ -782,7 +797,8 @@ class PulseTracker:
             g[LEVEL] = 1.0
             g[HELD] = self.held_column(np.array([step]), params)[0]
             e = dv
-            self.gram += (w * np.outer(g, g)).astype(_F4)
+            # np.outer(g, g) as it computes it, without its wrapper's cost
+            self.gram += (w * (g[:, None] * g[None, :])).astype(_F4)
             self.rhs += (w * e * g).astype(_F4)
             self.w_sum += w
             self.we_sum += w * e
@@ -855,20 +871,46 @@ class PulseTracker:
             return np.zeros((N, N)), np.zeros(N), 0.0, 0.0, 0.0
         x = np.empty((n, N))
         x[:, :K] = self.response(params).matrix(0, n)
-        x[:, K] = self._cf_array(self.onset + np.arange(n), params)
-        x[:, LEVEL] = 1.0
-        x[:, HELD] = self.held_column(self.onset + np.arange(n), params)
-        if params.grid_hours < 12.0:
+        x[:, K:], e, w, sums = self._early_weights(params)
+        xw = x * w[:, None]
+        return xw.T @ x, xw.T @ e, *sums
+
+    def _early_weights(
+        self, params: AnalyticsParams
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float]]:
+        """What the early steps' normal equations take besides the response: the
+        counterfactual's columns (β, level, held level), the deseasonalised velocities, their
+        weights and weighted sums. A function of the early steps, the counterfactual and the
+        cycle alone, read by every refit from the pulse's 48th step to its fold (and by each
+        delivery a heated pulse tries): kept per content (:data:`_EARLY`), it is computed once
+        for them all, the same values as each time."""
+        n = len(self.early)
+        cyc = self.cycle() if params.grid_hours < 12.0 else None
+        key = (
+            params.grid_hours, self.onset, self.cf_ref, self.b0.hex(), self.cf.tobytes(),
+            None if cyc is None else (cyc.alpha, cyc.beta), *self.early,
+        )  # fmt: skip
+        hit = _EARLY.get(key)
+        if hit is not None:
+            return hit
+        cols = np.empty((n, N - K))
+        cols[:, 0] = self._cf_array(self.onset + np.arange(n), params)
+        cols[:, LEVEL - K] = 1.0
+        cols[:, HELD - K] = self.held_column(self.onset + np.arange(n), params)
+        if cyc is not None:
             h0 = int(round(self.onset * params.grid_hours))
-            d = np.asarray(self.cycle().factors(h0, n))
+            d = np.asarray(cyc.factors(h0, n))
         else:
             d = np.ones(n)
         e = np.array(self.early) / d
         smooth = np.convolve(e, np.ones(3) / 3.0, mode="same") if n >= 3 else e
         lv = np.maximum(smooth, WEIGHT_FLOOR_SHARE * max(float(smooth.max()), 0.0))
         w = 1.0 / (0.09 * lv * lv + lv + 1.0)
-        xw = x * w[:, None]
-        return xw.T @ x, xw.T @ e, float(w.sum()), float((w * e).sum()), float((w * e * e).sum())
+        sums = float(w.sum()), float((w * e).sum()), float((w * e * e).sum())
+        if len(_EARLY) >= 256:
+            _EARLY.clear()
+        hit = _EARLY[key] = (cols, e, w, sums)
+        return hit
 
     def _ensure_fit(self, params: AnalyticsParams) -> None:
         """Refit when steps arrived since the last fit (fits are only needed to read)."""
@@ -887,29 +929,32 @@ class PulseTracker:
         g_e, r_e, w_e, we_e, wee_e = self._early_system(params)
         gram = g_e + self.gram
         rhs = r_e + self.rhs
-        diag = np.diag(gram).astype(float)
+        diag = gram.diagonal().copy()
         prior = params.steps(BETA_PRIOR_HOURS) * float(gram[K, K]) / tau_now + 1e-9
-        g = gram + np.diag(RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300))
-        diag_mean = float(np.mean(diag[:K]))
+        # the ridge added on the diagonal alone (what adding its diagonal matrix changes)
+        g = gram.copy()
+        g[_DIAG] += RIDGE * diag + 1e-12 * (float(diag.max()) + 1e-300)
+        diag_mean = float(diag[:K].sum()) / K
         g[:K, :K] += SMOOTHING * diag_mean * _CURVATURE
         j = SHAPE_FAST
-        m, weight = None, 0.0
+        towards = None
         if SHAPE_PRIOR and self.shape[:j].any():
-            m, weight = self.shape[:j].astype(float) / float(np.linalg.norm(self.shape[:j])), SHAPE_PRIOR
+            towards, weight = _projector(self.shape[:j], normalise=True), SHAPE_PRIOR
         elif pull and self._pulled():
-            m, weight = self.population, POPULATION_PRIOR
-        if m is not None:
-            g[:j, :j] += weight * diag_mean * (np.eye(j) - np.outer(m, m))
+            assert self.population is not None  # a pulled fit has one
+            towards, weight = _projector(self.population), POPULATION_PRIOR
+        if towards is not None:
+            g[:j, :j] += weight * diag_mean * towards
         g[K, K] += prior
         b = rhs.astype(float)
         b[K] += prior  # β ≈ 1 unless the data say otherwise
-        coef = _fresh_coef().astype(float)
-        if float(np.abs(b).max(initial=0.0)) > 0:
-            coef = nnls(g, b, self.coef)
-            if coef[HELD] > 1.0:  # at most the whole held level: fixed there, the rest refitted
-                rest = np.arange(N) != HELD
-                coef[rest] = nnls(g[np.ix_(rest, rest)], b[rest] - g[rest, HELD], self.coef[rest])
-                coef[HELD] = 1.0
+        if not float(np.abs(b).max(initial=0.0)) > 0:
+            return _fresh_coef().astype(float), gram, rhs, (w_e, we_e, wee_e)
+        coef = nnls(g, b, self.coef)
+        if coef[HELD] > 1.0:  # at most the whole held level: fixed there, the rest refitted
+            rest = _REST
+            coef[rest] = nnls(g[rest[:, None], rest], b[rest] - g[rest, HELD], self.coef[rest])
+            coef[HELD] = 1.0
         return coef, gram, rhs, (w_e, we_e, wee_e)
 
     def _refit(self, params: AnalyticsParams) -> None:
@@ -939,7 +984,7 @@ class PulseTracker:
             self.peak_tau, self.peak_v = -1.0, 0.0
             self.half_x = self.since = math.nan
             return
-        peak = int(np.argmax(f))
+        peak = int(f.argmax())
         self.peak_tau = float(peak)
         cf_peak = self.beta() * self.counterfactual(self.onset + peak, params) + self.level_at(self.onset + peak, params)
         self.peak_v = float(cf_peak + f[peak])
@@ -951,7 +996,7 @@ class PulseTracker:
         taus = np.arange(peak, stop)
         cf = self.beta() * self._cf_array(self.onset + taus, params) + self.level()
         cf += float(self.coef[HELD]) * self.held_column(self.onset + taus, params)
-        below = np.flatnonzero(cf + f[peak:stop] <= line)
+        below = (cf + f[peak:stop] <= line).nonzero()[0]
         self.since = math.nan if len(below) == 0 else float(self.onset + peak + below[0])
         stop = max(peak + 3, tau_now)
         if self.theta == self.theta and tau_now % 6:
@@ -1041,13 +1086,14 @@ class PulseTracker:
         seen = float(np.sum(self.dring[-n:]))
         fitted = float(self.response(params).window_sum(tau - n, tau) @ self.coef[:K])
         fitted += self.level_sum(self.next_step - n, self.next_step, params)
-        if with_counterfactual:
-            fitted += cf
-        else:
-            seen -= cf
-        scale = 1.0 if fitted <= 0 else min(4.0, max(0.25, seen / fitted))
-        self._memo[key] = scale
-        return scale
+        # both scales from the same sums: a read of the fit asks for both (the projected gain
+        # and the projections)
+        scales = [
+            1.0 if f <= 0 else min(4.0, max(0.25, s / f))
+            for s, f in ((seen - cf, fitted), (seen, fitted + cf))
+        ]
+        self._memo["scale0"], self._memo["scale1"] = scales
+        return scales[int(with_counterfactual)]
 
     def _decayed(self, params: AnalyticsParams) -> bool:
         if self.since != self.since or self.fit_step == NONE:
@@ -1263,6 +1309,34 @@ class PulseTracker:
         self._cycle = None
         self._memo = {}
         return self, off
+
+
+_RESPONSES: dict[tuple[object, ...], Response] = {}
+""":meth:`PulseTracker.response` by what its input is a function of (grid, delivery or burst)."""
+_DIAG = np.diag_indices(N)
+_REST = np.flatnonzero(np.arange(N) != HELD)
+"""The coefficients refitted with the held level fixed at 1."""
+_PROJECTORS: dict[tuple[bool, str, tuple[int, ...], bytes], np.ndarray] = {}
+
+
+def _projector(m: np.ndarray, normalise: bool = False) -> np.ndarray:
+    """``I − m mᵀ`` (``SHAPE_FAST`` components): the penalty of the distance from the line
+    through ``m``, ``normalise``d first (a post's earlier pulses' shape, float32; a population's
+    is a unit vector already). Kept per ``m``: a post's later pulses, and a population's first
+    pulses, refit against the same one at every step."""
+    key = (normalise, m.dtype.str, m.shape, m.tobytes())
+    hit = _PROJECTORS.get(key)
+    if hit is None:
+        if normalise:
+            m = m.astype(float) / float(np.linalg.norm(m))
+        if len(_PROJECTORS) >= 256:
+            _PROJECTORS.clear()
+        hit = _PROJECTORS[key] = np.eye(SHAPE_FAST) - np.outer(m, m)
+    return hit
+
+
+_EARLY: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float]]] = {}
+""":meth:`PulseTracker._early_weights` by their inputs (read-only arrays)."""
 
 
 def _fresh_coef() -> np.ndarray:
