@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from tracker.errors import ConfigError, InvalidInput
 from tracker.report.queries import Window
 from tracker.report.salesfile import key_kind, read_keys, read_orders
-from tracker.report.tables import NA, cell, render, to_csv, to_json
+from tracker.report.tables import NA, cell, likes_hidden_note, render, to_csv, to_json
 from tracker.store.tenancy import (
     Catalog,
     QueryError,
@@ -188,3 +188,11 @@ def test_server_grants_create_a_readonly_user_with_row_policies() -> None:
     assert any("tracker_all ON `tracker`.`posts`" in s and "TO `default`" in s for s in sql)
     with pytest.raises(ConfigError):
         server_grants("tracker", [], "bad tenant", "x", "default")
+
+
+def test_likes_hidden_note_counts_the_posts_cpe_leaves_out() -> None:
+    assert likes_hidden_note(0) == likes_hidden_note(None) == ""
+    assert likes_hidden_note(1).startswith("CPE leaves out 1 post whose likes are hidden: its engagements lack its")
+    two = likes_hidden_note(2)
+    assert two.startswith("CPE leaves out 2 posts whose likes are hidden: their engagements lack their likes")
+    assert "they count in no CPE above them" in two

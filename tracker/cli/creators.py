@@ -10,7 +10,7 @@ from tracker.contracts.vocab import PLATFORMS
 from tracker.errors import InvalidInput
 from tracker.report import queries as q
 from tracker.report.options import format_option, friendly_errors, reading, tenant_option
-from tracker.report.tables import Column, render, to_csv, to_json
+from tracker.report.tables import Column, likes_hidden_note, render, to_csv, to_json
 from tracker.report.tables import cell as render_value
 from tracker.settings import Settings
 from tracker.store.access import open_writer
@@ -105,7 +105,7 @@ def rank(by: str, platform: str, tag: str | None, min_posts: int, limit: int, fm
 POST_SQL = """
     SELECT campaign_id, post_id, platform, content_form, published_at, currency, spend, cpe, cpm,
            tenant_currency, spend_tenant,
-           spend_tenant / nullIf(toFloat64(engagements), 0) AS cpe_tenant,
+           if(likes_hidden = 1, NULL, spend_tenant / nullIf(toFloat64(engagements), 0)) AS cpe_tenant,
            spend_tenant * 1000 / nullIf(toFloat64(views), 0) AS cpm_tenant,
            views, engagements, tail_share
     FROM v_roi_post WHERE tenant = {t:String} AND creator_id = {c:String} ORDER BY published_at, post_id
@@ -140,7 +140,8 @@ def show(creator_id: str, fmt: str, tenant: str | None) -> None:
     spend, CPE and CPM in its campaign's reporting currency (currency) and in
     the tenant's (spend_tenant, cpe_tenant, cpm_tenant: the figures the
     scorecard's medians take); the table shows the tenant's. csv: the posts,
-    one row each.
+    one row each. A post whose likes are hidden has no CPE and is not in
+    the median CPE (likes_hidden_posts counts them).
     """
     with reading() as (_, reader):
         t = q.tenant_of(reader, tenant, "creator", creator_id)
@@ -169,6 +170,9 @@ def show(creator_id: str, fmt: str, tenant: str | None) -> None:
                      f"median CPM {render_value(c['median_cpm'].get(platform), 'money')} {cur}")
     click.echo("\n".join(lines))
     click.echo(render(POST_COLUMNS, posts, cur=cur), nl=False)
+    hidden = likes_hidden_note(c.get("likes_hidden_posts"))
+    if hidden:  # the medians leave those posts out as every CPE does
+        click.echo(hidden)
 
 
 @creators.command()

@@ -18,12 +18,14 @@ from tracker.report.options import (
 from tracker.report.tables import (
     CPE_NOTE,
     FX_MISSING_COLUMNS,
+    LIKES_HIDDEN_COLUMNS,
     RATIO_NOTE,
     RATIO_SPEND_COLUMNS,
     ROI_COLUMNS,
     TITLE_CHARS,
     Column,
     creator_label,
+    likes_hidden_note,
     opening,
     render,
     to_csv,
@@ -60,6 +62,11 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     by creator, the creator's name beside the id; by post, its title (the
     table shows its first 24 characters).
 
+    A post whose likes are hidden (Instagram, YouTube) has engagements
+    without its likes: its CPE is n/a and every row's CPE leaves it out
+    (its engagements still count); the table says how many such posts
+    there are, csv and json count them per row (likes_hidden_posts).
+
     A spend, EMV or revenue that would leave out an amount without an FX
     rate reads n/a, in its row and the total, never a short sum; csv and
     json count those amounts (fx_missing) and the posts whose EMV or revenue
@@ -82,7 +89,8 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
     elif fmt == "csv":
         named: list[Column] = {"creator": [("creator_name", "creator_name", "text")],
                                "post": [("title", "title", "text")]}.get(by, [])
-        columns = [ROI_COLUMNS[0], *named, *ROI_COLUMNS[1:], *RATIO_SPEND_COLUMNS, *FX_MISSING_COLUMNS]
+        columns = [ROI_COLUMNS[0], *named, *ROI_COLUMNS[1:], *RATIO_SPEND_COLUMNS, *LIKES_HIDDEN_COLUMNS,
+                   *FX_MISSING_COLUMNS]
         click.echo(to_csv(columns, [*groups, totals], by=by, cur=camp.currency), nl=False)
     else:
         table = ROI_COLUMNS
@@ -97,6 +105,9 @@ def roi(campaign_id: str, by: str, since: Any, until: Any, fmt: str, tenant: str
         click.echo(RATIO_NOTE)
         if any((row.get("platforms") or 0) > 1 for row in [*groups, totals]):
             click.echo(CPE_NOTE)
+        hidden = likes_hidden_note(totals.get("likes_hidden_posts"))
+        if hidden:
+            click.echo(hidden)
         outside = q.outside_note(totals)
         if outside:
             click.echo(outside)

@@ -48,7 +48,8 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str |
 
     CPE is compared within one platform only (platforms count engagements
     differently): with --metric cpe, pass --platform when the campaign's
-    posts with a CPE are on several.
+    posts with a CPE are on several. A post whose likes are hidden has no
+    CPE (its engagements lack them): the table says how many are left out.
 
     \b
     Examples:
@@ -61,10 +62,14 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str |
         if metric in q.WITHIN_PLATFORM and platform is None:
             refuse_across_platforms(metric, q.platforms_with(reader, camp, metric, span))
         rows = q.top_posts(reader, camp, metric, limit, bottom, span, platform)
-        why = None
-        if not rows and fmt == "table":
-            orders = order_counts(reader, camp) if metric in ORDER_METRICS else None
-            why = why_none(metric, q.coverage(reader, camp, span, platform), span, orders, platform)
+        why, hidden = None, ""
+        if fmt == "table" and (not rows or metric == "cpe"):
+            cover = q.coverage(reader, camp, span, platform)
+            if metric == "cpe":
+                hidden = likes_hidden_line(cover["likes_hidden"])
+            if not rows:
+                orders = order_counts(reader, camp) if metric in ORDER_METRICS else None
+                why = why_none(metric, cover, span, orders, platform)
     money = metric in q.LOWER_IS_BETTER or metric in ("emv", "revenue")
     kind = "money" if money else "rate" if metric in ("emv_return", "tail_contribution") else (
         "ratio" if metric in ("roas", "heating_efficiency") else "count")
@@ -87,6 +92,19 @@ def top(campaign_id: str, metric: str, limit: int, bottom: bool, platform: str |
         shown = [{**row, "title": opening(row.get("title"), TITLE_CHARS)} for row in with_creator_labels(rows)]
         shown_tail = [c for c in tail if c[0] != metric]  # ranked by spend, views or engagements: once, as the value
         click.echo(render([*head, ("creator", "creator", "text"), *shown_tail], shown, cur=camp.currency), nl=False)
+    if hidden and fmt == "table":
+        click.echo(hidden)
+
+
+def likes_hidden_line(posts: int) -> str:
+    """"note: 1 post whose likes are hidden has no CPE and is not listed …" under a CPE ranking, or "" when
+    no post of it hides its likes: a bottom list by CPE would otherwise read as if it held the worst posts."""
+    if not posts:
+        return ""
+    one = posts == 1
+    return (f"note: {posts:,} post{'' if one else 's'} whose likes are hidden {'has' if one else 'have'} no CPE "
+            f"and {'is' if one else 'are'} not listed ({'its' if one else 'their'} engagements lack "
+            f"{'its' if one else 'their'} likes)")
 
 
 def refuse_across_platforms(metric: str, platforms: list[str]) -> None:

@@ -224,13 +224,15 @@ def campaign_roi() -> Board:
     b.panel("table", "Campaigns: spend, outcomes, ratios", [sql(f"""
         SELECT campaign_id, campaign_name, currency, posts, creators, spend, views, engagements, saves, searches,
                cpm, cpe, cost_per_save, cost_per_search, emv, emv_return, revenue, roas,
-               tail_contribution, heating_efficiency, fx_missing
+               tail_contribution, heating_efficiency, fx_missing, likes_hidden_posts
         FROM v_roi_campaign
         WHERE {scope}
         ORDER BY spend DESC""")], w=24, h=8, decimals=2, options=table_options("spend"),
-            counts=("posts", "creators", "views", "engagements", "saves", "searches", "fx_missing"),
+            counts=("posts", "creators", "views", "engagements", "saves", "searches", "fx_missing",
+                    "likes_hidden_posts"),
             description="NULL (n/a) where a metric is not exposed by the platforms or an FX rate is missing "
-                        "(fx_missing counts the unconverted lines). CPE is n/a when a campaign mixes platforms. "
+                        "(fx_missing counts the unconverted lines). CPE is n/a when a campaign mixes platforms, "
+                        "and leaves out the posts whose likes are hidden (likes_hidden_posts; their CPE is n/a). "
                         + NO_PLATFORM_IN_CAMPAIGN)
     b.panel("barchart", "Spend by component", [sql(f"""
         SELECT concat(campaign_id, ' (', currency, ')') AS campaign, fee, service_fee, bundle_share, extra, heating,

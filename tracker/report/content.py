@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tracker.registry.tiers import NAMES as TIER_ORDER
 from tracker.report import charts
 from tracker.report import queries as q
-from tracker.report.tables import CPE_NOTE
+from tracker.report.tables import CPE_NOTE, likes_hidden_note
 from tracker.store.access import Reader
 
 
@@ -71,9 +71,11 @@ class Report:
                 f"{'them' if n != 1 else 'it'} read n/a.")
 
     def cpe_line(self) -> str | None:
-        """Why CPE reads n/a, when a ROI row of the report mixes platforms; None for a one-platform campaign."""
+        """Why CPE reads n/a, when a ROI row of the report mixes platforms, and which posts every CPE leaves
+        out (those whose likes are hidden); None for a one-platform campaign without such posts."""
         rows = [self.totals, *self.by_platform, *self.by_tier]
-        return CPE_NOTE if any((row.get("platforms") or 0) > 1 for row in rows) else None
+        mixed = CPE_NOTE if any((row.get("platforms") or 0) > 1 for row in rows) else ""
+        return " ".join(n for n in (mixed, likes_hidden_note(self.totals.get("likes_hidden_posts"))) if n) or None
 
     def orders_line(self) -> str | None:
         """"3 order(s) counted in the revenue and ROAS are dated outside their post's or campaign's dates

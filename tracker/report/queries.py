@@ -1,5 +1,6 @@
 """Query builders over the ROI views (schemas/clickhouse/0003_roi_views.sql, 0005_roi_views_fast.sql,
-0007_roi_ratios_same_posts.sql, 0009_roi_totals_without_rates.sql, 0012_pulse_spend_per_node.sql).
+0007_roi_ratios_same_posts.sql, 0009_roi_totals_without_rates.sql, 0012_pulse_spend_per_node.sql,
+0024_cpe_without_hidden_likes.sql).
 
 Every function takes a reader (``open_reader``: direct, or through the
 process that holds the store) and returns plain dicts. Money is in the
@@ -27,8 +28,10 @@ CAMPAIGN_LEVEL = "(campaign-level)"
 # an amount without an FX rate, leaves the ratio with its views, engagements, … instead of leaving those in
 # the denominator and understating the ratio). Spend, each of its components (fee, extra, …), EMV and revenue
 # are n/a rather than short when one post's could not be converted (0009, 0012); ``emv_fx_missing_posts`` and
-# ``revenue_fx_missing_posts`` count the posts whose EMV or revenue lacks a rate. Over no post at all (the total
-# of a window without posts) spend and its components are 0, not n/a: campaign-level money then adds to it.
+# ``revenue_fx_missing_posts`` count the posts whose EMV or revenue lacks a rate. CPE leaves out the posts whose
+# likes are hidden (their engagements lack them, 0024), which ``likes_hidden_posts`` counts. Over no post at all
+# (the total of a window without posts) spend and its components are 0, not n/a: campaign-level money then adds
+# to it.
 AGGREGATES = """
     count() AS posts, uniqExact(r.platform) AS platforms,
     if(countIf(r.fee IS NULL) > 0, NULL, ifNull(sum(r.fee), 0))                   AS fee,
@@ -44,12 +47,13 @@ AGGREGATES = """
     if(countIf(r.emv_fx_missing > 0) > 0, NULL, sum(r.emv)) AS emv,
     if(countIf(r.revenue_fx_missing > 0) > 0, NULL, sum(r.revenue)) AS revenue,
     countIf(r.emv_fx_missing > 0) AS emv_fx_missing_posts, countIf(r.revenue_fx_missing > 0) AS revenue_fx_missing_posts,
+    countIf(r.likes_hidden = 1) AS likes_hidden_posts,
     sum(r.tail_engagements) AS tail_engagements, sum(r.heating_incremental) AS heating_incremental,
     sum(r.heating_pulse_spend) AS heating_pulse_spend,
     sumIf(r.spend, r.views IS NOT NULL) * 1000
         / nullIf(toFloat64(sumIf(r.views, r.spend IS NOT NULL)), 0)                                 AS cpm,
-    if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL)
-        / nullIf(toFloat64(sumIf(r.engagements, r.spend IS NOT NULL)), 0), NULL)                    AS cpe,
+    if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL AND r.likes_hidden = 0)
+        / nullIf(toFloat64(sumIf(r.engagements, r.spend IS NOT NULL AND r.likes_hidden = 0)), 0), NULL) AS cpe,
     sumIf(r.spend, r.saves IS NOT NULL) / nullIf(toFloat64(sumIf(r.saves, r.spend IS NOT NULL)), 0) AS cost_per_save,
     sumIf(r.spend, r.searches IS NOT NULL)
         / nullIf(toFloat64(sumIf(r.searches, r.spend IS NOT NULL)), 0)                              AS cost_per_search,
@@ -70,7 +74,8 @@ AGGREGATES = """
 # heating efficiency the heating-pulse spend of the posts with heated pulses.
 RATIO_SPEND = """
     sumIf(r.spend, r.views IS NOT NULL)                                          AS cpm_spend,
-    if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL), NULL) AS cpe_spend,
+    if(uniqExact(r.platform) = 1, sumIf(r.spend, r.engagements IS NOT NULL AND r.likes_hidden = 0), NULL)
+                                                                                 AS cpe_spend,
     sumIf(r.spend, r.saves IS NOT NULL)                                          AS cost_per_save_spend,
     sumIf(r.spend, r.searches IS NOT NULL)                                       AS cost_per_search_spend,
     sumIf(r.spend, r.intent_comments IS NOT NULL)                                AS cost_per_intent_comment_spend,
@@ -191,7 +196,7 @@ def roi_groups(reader: Reader, camp: Campaign, by: str, window: Window = Window(
            "ORDER BY is_total, spend DESC NULLS FIRST, value")
     groups: list[dict[str, Any]] = []
     total: dict[str, Any] = {"posts": 0, "fx_missing": 0, "emv_fx_missing_posts": 0,
-                             "revenue_fx_missing_posts": 0}  # no post in the window
+                             "revenue_fx_missing_posts": 0, "likes_hidden_posts": 0}  # no post in the window
     for row in reader.query(sql, params).named():
         if row.pop("is_total"):
             total = row
@@ -301,7 +306,7 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
     if level["lines"]:
         groups.append({"value": CAMPAIGN_LEVEL, "posts": 0, "spend": level["spend"], "revenue": level["revenue"],
                        "fx_missing": level["fx_missing"], "revenue_fx_missing": level["revenue_fx_missing"],
-                       "emv_fx_missing_posts": 0, "revenue_fx_missing_posts": 0,
+                       "emv_fx_missing_posts": 0, "revenue_fx_missing_posts": 0, "likes_hidden_posts": 0,
                        **dict.fromkeys(SPEND_COMPONENTS, 0.0), "extra": level["spend"],
                        "roas": ratio(level["revenue"], level["spend"]), "roas_spend": level["spend"]})
         # the campaign-level costs are the total's extra costs too, so that its components add up to its spend
@@ -400,7 +405,8 @@ UNRANKED_REASONS = {
                    "of an FX rate', r.emv IS NULL, 'no EMV, no EMV unit value applying to their platform', "
                    "'no spend')"),
     "cpe_index": ("multiIf(r.as_of IS NULL, 'no snapshot yet', r.spend IS NULL, 'a spend of n/a, for want "
-                  "of an FX rate', ifNull(r.engagements, 0) = 0, 'no engagements', "
+                  "of an FX rate', r.likes_hidden = 1, 'hidden likes', "
+                  "ifNull(r.engagements, 0) = 0, 'no engagements', "
                   "'a platform median CPE of 0')"),
 }
 """Why a post has no ranking figure (content.RANKINGS), the first cause that applies."""
@@ -440,11 +446,13 @@ def data_as_of(reader: Reader, camp: Campaign) -> datetime | None:
 
 def coverage(reader: Reader, camp: Campaign, window: Window = Window(), platform: str | None = None) -> dict[str, Any]:
     """Posts of the campaign in the window (on one platform if given), how many have a snapshot, and their
-    platforms: why a figure can be n/a on every post. A totals row observed at 1970-01-01 is no snapshot:
-    older workers wrote that placeholder (stream/processor.py EPOCH) for a post not yet observed, and the
-    stores they wrote keep it for each post never observed since."""
+    platforms, and how many hide their likes (``likes_hidden``: no CPE): why a figure can be n/a on every
+    post. A totals row observed at 1970-01-01 is no snapshot: older workers wrote that placeholder
+    (stream/processor.py EPOCH) for a post not yet observed, and the stores they wrote keep it for each post
+    never observed since."""
     where, params = _post_filter(camp, window, platform)
     return reader.query(f"SELECT count() AS posts, countIf(r.as_of > 0) AS with_snapshot, "
+                        f"countIf(r.likes_hidden = 1) AS likes_hidden, "
                         f"arraySort(groupUniqArray(toString(r.platform))) AS platforms "
                         f"FROM v_roi_post AS r WHERE {where}", params).named()[0]
 

@@ -74,6 +74,22 @@ RATIO_NOTE = ("CPM, CPE and cost-per figures divide the spend of the posts that 
 
 CPE_NOTE = "CPE is n/a where a row mixes platforms: platforms count engagements differently."
 
+LIKES_HIDDEN_COLUMNS: list[Column] = [("likes_hidden_posts", "posts whose likes are hidden (not in CPE)", "count")]
+"""Posts a row's CPE leaves out because they hide their likes (queries.AGGREGATES), for CSV and the workbook."""
+
+
+def likes_hidden_note(posts: int | None) -> str:
+    """"CPE leaves out 1 post whose likes are hidden …" under a table whose total counts such posts
+    (``likes_hidden_posts``); "" when none is. Their engagements lack their likes, so a CPE over them would
+    read as if they had performed badly."""
+    if not posts:
+        return ""
+    one = posts == 1
+    its, it = ("its", "it counts") if one else ("their", "they count")
+    return (f"CPE leaves out {posts:,} post{'' if one else 's'} whose likes are hidden: {its} engagements lack "
+            f"{its} likes, so {its} CPE is n/a and {it} in no CPE above {'it' if one else 'them'} (row, total, "
+            f"median); {its} engagements still count in the totals.")
+
 
 def creator_label(name: str | None, creator_id: str | None) -> str:
     """A creator as people read it: "橙子种草机 (cr-0035)", or the id alone when the creators table has no name."""

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from tracker.report.content import RANKINGS, Report
 from tracker.report.tables import (
+    LIKES_HIDDEN_COLUMNS,
     NA,
     RATIO_NOTE,
     RATIO_SPEND_COLUMNS,
@@ -136,7 +137,7 @@ def _summary(wb: Workbook, report: Report) -> None:
         facts.append(("campaign status", report.status(), "text"))
     facts.append(("posts", t.get("posts"), "count"))
     facts += [(header.format(by="", cur=c.currency).strip(), t.get(key), kind)
-              for key, header, kind in ROI_COLUMNS[2:] + RATIO_SPEND_COLUMNS]
+              for key, header, kind in ROI_COLUMNS[2:] + RATIO_SPEND_COLUMNS + LIKES_HIDDEN_COLUMNS]
     for label, value, kind in facts:
         if isinstance(value, datetime):  # a date cell, to the minute (not ISO text)
             ws.append([label, value.replace(second=0, microsecond=0)])
@@ -167,7 +168,8 @@ def write_xlsx(report: Report, path: Path) -> None:
     """Write the report's workbook to ``path``."""
     wb = Workbook()
     _summary(wb, report)
-    roi_columns = ROI_COLUMNS + RATIO_SPEND_COLUMNS  # the spend each ratio divides, so that it can be recomputed
+    # the spend each ratio divides, so that it can be recomputed, and the posts CPE leaves out
+    roi_columns = ROI_COLUMNS + RATIO_SPEND_COLUMNS + LIKES_HIDDEN_COLUMNS
     _sheet(wb, "By platform", roi_columns, [*report.by_platform, report.totals], report, by="platform")
     _sheet(wb, "By tier", roi_columns, [*report.by_tier, report.totals], report, by="tier")
     _sheet(wb, "Tier distribution", TIER_COLUMNS, report.tiers, report)
