@@ -118,13 +118,14 @@ def views_before_0005(directory: Path | None = None) -> tuple[list[str], dict[st
         if "VIEW v_roi_post_0003 AS" not in statement:
             statements.append(statement)
             continue
-        # The amounts without a rate behind a post's EMV and revenue (0009), which the report's queries
-        # read: 0003 did not count them. Revenue's is exact (n/a with orders); the bench campaign has
-        # every rate, so no EMV amount lacks one.
+        # The amounts without a rate behind a post's EMV and revenue (0009), and whether a post's likes
+        # are hidden (0024), which the report's queries read: 0003 did not say. Revenue's is exact (n/a
+        # with orders); the bench campaign has every rate, so no EMV amount lacks one.
         statements.append(statement.replace("VIEW v_roi_post_0003 AS", "VIEW v_roi_post_0003_base AS"))
         statements.append("CREATE OR REPLACE VIEW v_roi_post_0003 AS SELECT *, toUInt64(0) AS emv_fx_missing, "
-                          "toUInt64(orders > 0 AND revenue IS NULL) AS revenue_fx_missing "
-                          "FROM v_roi_post_0003_base")
+                          "toUInt64(orders > 0 AND revenue IS NULL) AS revenue_fx_missing, "
+                          "toUInt8(platform != 'generic' AND engagements IS NOT NULL AND likes IS NULL) "
+                          "AS likes_hidden FROM v_roi_post_0003_base")
     return statements, renamed
 
 
