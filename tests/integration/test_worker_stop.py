@@ -47,10 +47,11 @@ def test_a_stop_commits_the_batch_in_hand(kafka: str, tracker_topics: str, tmp_p
 
 
 def test_a_stop_in_a_backlog_ends_at_once_and_loses_nothing(kafka: str, tracker_topics: str, tmp_path: Path) -> None:
-    """SIGINT with tens of thousands of records fetched and queued: the worker went on through
-    the whole queue and was killed by the stop timeout (TRACKER_STOP_TIMEOUT_SECONDS, exit 1).
-    It now stores the batch in hand, commits it and exits 0; the next start reads the rest."""
-    posts, per_post = 250, 100
+    """SIGINT with thousands of records fetched and queued: the worker went on through the whole
+    queue and was killed by the stop timeout (TRACKER_STOP_TIMEOUT_SECONDS, exit 1). It now
+    stores the batch in hand, commits it and exits 0; the next start reads the rest. The stop
+    comes after two of the backlog's six batches, each a few seconds of analytics."""
+    posts, per_post = 120, 100
     worker = WorkerProcess(kafka, tracker_topics, tmp_path, TRACKER_WORKER_BATCH_MAX="2000").start()
     try:
         asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(i) for i in range(posts)]))
