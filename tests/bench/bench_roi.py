@@ -129,6 +129,20 @@ def views_before_0005(directory: Path | None = None) -> tuple[list[str], dict[st
     return statements, renamed
 
 
+def seeded_with_baseline(store: Store) -> tuple[_StoreReader, RenamedReader]:
+    """Write the bench's seed into ``store`` and create the views as before 0005 beside today's:
+    (a reader of today's views, a reader sending the report's queries to the old ones)."""
+    for statement in SEED:
+        store.command_sync(statement)
+    statements, renamed = views_before_0005()
+    for statement in statements:
+        store.command_sync(statement)
+    reader = _StoreReader(store)
+    # the orders dated outside their post's or campaign's dates (``orders_outside``) are read from
+    # today's view: the report had no such query then, and 0003's view has no order_day
+    return reader, RenamedReader(reader, {k: v for k, v in renamed.items() if k != "v_sales_attributed"})
+
+
 class RenamedReader:
     """A reader that sends every query to the ``*_0003`` views instead."""
 
@@ -191,15 +205,7 @@ def run(report) -> None:  # type: ignore[no-untyped-def]
     try:
         store.command_sync("DROP DATABASE IF EXISTS bench_roi SYNC", use_database=False)
         migrate(store)
-        for statement in SEED:
-            store.command_sync(statement)
-        statements, renamed = views_before_0005()
-        for statement in statements:
-            store.command_sync(statement)
-        reader = _StoreReader(store)
-        # the orders dated outside their post's or campaign's dates (``orders_outside``) are read from
-        # today's view: the report had no such query then, and 0003's view has no order_day
-        before_reader = RenamedReader(reader, {k: v for k, v in renamed.items() if k != "v_sales_attributed"})
+        reader, before_reader = seeded_with_baseline(store)
         camp = q.campaign(reader, CAMPAIGN, TENANT)
 
         def roi() -> tuple[list[dict], dict]:

@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bench.bench_roi import SEED, TENANT, RenamedReader, same_figures, views_before_0005
+from tests.bench.bench_roi import CAMPAIGN, TENANT, same_figures, seeded_with_baseline
 from tracker.report import queries as q
-from tracker.store.access import _StoreReader
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_views_before_0005_answer_the_report_as_todays_do(store: Store) -> None:
-    for statement in SEED:
-        store.command_sync(statement)
-    statements, renamed = views_before_0005()
-    for statement in statements:
-        store.command_sync(statement)
-    reader = _StoreReader(store)
-    before = RenamedReader(reader, {k: v for k, v in renamed.items() if k != "v_sales_attributed"})
-    camp = q.campaign(reader, "c-bench", TENANT)
+    reader, before = seeded_with_baseline(store)
+    camp = q.campaign(reader, CAMPAIGN, TENANT)
     today = q.roi_report(reader, camp, "platform")
     assert len(today[0]) == 10  # 9 platforms + campaign-level
     assert same_figures(today, q.roi_report(before, camp, "platform"))  # type: ignore[arg-type]
