@@ -61,6 +61,16 @@ def test_set_aside_messages_are_listed_and_sent_again_keyed_by_their_post(
     worker.wait_for(f"SELECT count() FROM snapshots FINAL WHERE post_id = '{pid}'", 1)
     assert worker.scalar("SELECT count() FROM dlq FINAL") == 2  # nothing new set aside: it was good
 
+    # applied, it is no longer listed as set aside; the unusable one still is
+    worker.wait_for("SELECT count() FROM dlq_replayed FINAL", 1)
+    [left] = json.loads(tracker(worker, "dlq", "show", "--format", "json").stdout)
+    assert left["payload"] == "{oops"
+    assert "1 more was sent again and applied" in tracker(worker, "dlq").stdout
+    [done] = json.loads(tracker(worker, "dlq", "show", "--replayed", "--format", "json").stdout)
+    assert done["payload"] == good.decode() and done["replayed_at"] >= done["rejected_at"]
+    again = tracker(worker, "dlq", "replay", "--topic", "snapshots", "--dry-run")
+    assert again.stdout.startswith("nothing to send; 1 not a JSON message with a post_id"), again.stdout
+
 
 def test_a_message_longer_than_the_dlq_keeps_is_shown_cut_and_not_sent_again(
         kafka: str, tracker_topics: str, worker: WorkerProcess) -> None:

@@ -8,7 +8,9 @@ by their post, after the cause is fixed: a producer that keyed records by
 something else than the post_id, or a tracker release that accepts what an older
 one refused. A payload that is still bad lands in the DLQ again with its
 reason; one that is good is applied as if it had arrived late (every topic is
-idempotent, so replaying twice changes nothing).
+idempotent, so replaying twice changes nothing), and the worker notes it in
+``dlq_replayed``: it is no longer listed as set aside, and ``dlq show --replayed``
+lists those.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ ROWS: list[Column] = [
     ("reason", "reason", "text"), ("preview", "payload", "text"),
 ]
 REASON_CHARS, PREVIEW_CHARS = 70, 60
+
+MESSAGES = (
+    "(SELECT d.*, r.replayed_at AS replayed_at FROM dlq AS d FINAL LEFT ANY JOIN "
+    "(SELECT tenant, source_topic, src_partition, src_offset, max(replayed_at) AS replayed_at FROM dlq_replayed "
+    "GROUP BY tenant, source_topic, src_partition, src_offset) AS r "
+    "USING (tenant, source_topic, src_partition, src_offset))")
+"""Every DLQ row with when the worker applied it once sent again (``replayed_at``; 1970 when never).
+A row is still set aside when that is before its latest rejection: a message replayed, then
+rejected again by a later release, is set aside again."""
+STILL, REPLAYED = "replayed_at < rejected_at", "replayed_at >= rejected_at"
 
 
 def _filters(fn: Any) -> Any:
@@ -87,11 +99,20 @@ def dlq(ctx: click.Context, topic: str | None, reason: str | None, since: dateti
     with reading() as (_, reader):
         rows = reader.query(
             f"SELECT source_topic, reason, count() AS messages, min(rejected_at) AS first, max(rejected_at) AS last "
-            f"FROM dlq FINAL WHERE {where} GROUP BY source_topic, reason ORDER BY messages DESC, source_topic, reason",
-            args).named()
+            f"FROM {MESSAGES} WHERE {where} AND {STILL} GROUP BY source_topic, reason "
+            f"ORDER BY messages DESC, source_topic, reason", args).named()
+        replayed = _replayed(reader, where, args)
     for row in rows:
         row["reason"] = opening(row["reason"], REASON_CHARS) if fmt == "table" else row["reason"]
     _echo(fmt, SUMMARY, rows, "The DLQ is empty" + (" for these filters." if topic or reason or since else "."))
+    if replayed and fmt == "table":
+        click.echo(f"{replayed:,} more {'was' if replayed == 1 else 'were'} sent again and applied "
+                   "(`tracker dlq show --replayed` lists them).")
+
+
+def _replayed(reader: Any, where: str, args: dict[str, Any]) -> int:
+    """How many set-aside messages matching ``where`` were sent again and applied."""
+    return int(reader.query(f"SELECT count() FROM {MESSAGES} WHERE {where} AND {REPLAYED}", args).rows[0][0])
 
 
 def _chosen(ctx: click.Context, topic: str | None, reason: str | None,
@@ -104,20 +125,25 @@ def _chosen(ctx: click.Context, topic: str | None, reason: str | None,
 @dlq.command(short_help="List the messages set aside, newest first, with why.")
 @_filters
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--replayed", is_flag=True,
+              help="List instead the messages that were sent again (`dlq replay`) and applied, with when.")
 @format_option
 @click.pass_context
 def show(ctx: click.Context, topic: str | None, reason: str | None, since: datetime | None, limit: int,
-         fmt: str) -> None:
+         replayed: bool, fmt: str) -> None:
     """List the messages set aside, newest first: when, from where, why, and the
-    start of the payload (json and csv give it whole, decoded)."""
+    start of the payload (json and csv give it whole, decoded). Those sent again
+    and applied are left out; `--replayed` lists them."""
     where, args = _where(*_chosen(ctx, topic, reason, since))
     with reading() as (_, reader):
         rows = reader.query(
             f"SELECT rejected_at, source_topic, src_partition, src_offset, reason, error_class, payload, "
-            f"payload_bytes, payload_sha256 "
-            f"FROM dlq FINAL WHERE {where} ORDER BY rejected_at DESC, source_topic, src_partition, src_offset "
-            f"LIMIT {limit}", args).named()
+            f"payload_bytes, payload_sha256, replayed_at "
+            f"FROM {MESSAGES} WHERE {where} AND {REPLAYED if replayed else STILL} "
+            f"ORDER BY rejected_at DESC, source_topic, src_partition, src_offset LIMIT {limit}", args).named()
     for row in rows:
+        if not replayed:
+            del row["replayed_at"]
         raw = _payload(row.pop("payload"))
         text = raw.decode("utf-8", "replace") if raw is not None else "(not base64)"
         row["at"] = f"{row['src_partition']}:{row['src_offset']}"
@@ -130,7 +156,10 @@ def show(ctx: click.Context, topic: str | None, reason: str | None, since: datet
                                            ("payload", "payload (its first 128 KiB)", "text"),
                                            ("payload_bytes", "whole payload (bytes)", "count"),
                                            ("payload_sha256", "whole payload's sha256", "text")]
-    _echo(fmt, columns, rows, "No message set aside matches.")
+    if replayed:
+        columns = [*columns[:1], ("replayed_at", "applied again (UTC)", "text"), *columns[1:]]
+    _echo(fmt, columns, rows, "No message sent again and applied matches." if replayed
+          else "No message set aside matches.")
 
 
 @dlq.command(short_help="Send set-aside messages back once their cause is fixed.")
@@ -140,8 +169,9 @@ def show(ctx: click.Context, topic: str | None, reason: str | None, since: datet
 def replay(ctx: click.Context, topic: str | None, reason: str | None, since: datetime | None, dry_run: bool) -> None:
     """Send the payloads of the messages set aside back to their topics, keyed by
     their post_id, once their cause is fixed. A payload that is still bad is set
-    aside again with its reason, in the place of its first row; replaying twice
-    changes nothing (every topic is idempotent). Payloads that are not a JSON
+    aside again with its reason, in the place of its first row; one that is good
+    is applied and no longer listed (`dlq show --replayed` lists it). Replaying
+    twice changes nothing (every topic is idempotent). Payloads that are not a JSON
     message with a post_id (binary, keyless) cannot be sent again and are counted
     apart, as are those longer than the 128 KiB the DLQ keeps of a message: send
     those again from their source (`dlq show --format json` gives each one's size
@@ -156,8 +186,10 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
     topic, reason, since = _chosen(ctx, topic, reason, since)
     where, args = _where(topic, reason, since)
     with reading() as (settings, reader):
-        rows = reader.query(f"SELECT source_topic, src_partition, src_offset, payload, payload_bytes FROM dlq FINAL "
-                            f"WHERE {where} ORDER BY source_topic, src_partition, src_offset", args).named()
+        rows = reader.query(f"SELECT source_topic, src_partition, src_offset, payload, payload_bytes FROM {MESSAGES} "
+                            f"WHERE {where} AND {STILL} ORDER BY source_topic, src_partition, src_offset",
+                            args).named()
+        replayed = _replayed(reader, where, args) if not rows else 0
     ready: list[RawRecord] = []
     unusable = cut = 0
     for row in rows:
@@ -180,10 +212,15 @@ def replay(ctx: click.Context, topic: str | None, reason: str | None, since: dat
                     "(send them again from their source: `tracker dlq show --format json` gives their size "
                     "and sha256)")
     if not rows:
-        click.echo("No message set aside matches.")
+        click.echo("No message set aside matches." + (
+            f" {replayed:,} {'was' if replayed == 1 else 'were'} sent again and applied already "
+            "(`tracker dlq show --replayed`)." if replayed else ""))
         return
     if dry_run:
-        click.echo(f"would send {counts}{skipped} (dry run: nothing sent)")
+        click.echo(f"{'would send ' if ready else ''}{counts}{skipped} (dry run: nothing sent)")
+        return
+    if not ready:
+        click.echo(f"{counts}{skipped}.")
         return
     sent_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     asyncio.run(send_raw(settings, ready))  # as they were: the worker validates them again

@@ -393,6 +393,13 @@ def set_aside_first(headers: Iterable[tuple[str, bytes]] | None) -> tuple[str, i
     return None
 
 
+def replayed_row(first: tuple[str, int, int]) -> tuple[Any, ...]:
+    """The ``dlq_replayed`` row of a message ``tracker dlq replay`` sent again that the worker
+    applied: the key of the DLQ row where it was first set aside (:func:`set_aside_first`), whose
+    tenant is always unknown (``dlq_row``)."""
+    return ("", *first, datetime.now(UTC))
+
+
 def dlq_row(source: Source, raw: bytes | None, reason: str, error_class: str) -> tuple[Any, ...]:
     """The ``dlq`` row of a rejected message; its payload is the base64 of the message's first
     ``DLQ_PAYLOAD_BYTES``, followed by the whole message's size and sha256 (``payload_facts``)."""

@@ -18,6 +18,7 @@ PULSES = "pulses"
 LONG_TAIL = "long_tail"
 ALERTS = "alerts"
 DLQ = "dlq"
+DLQ_REPLAYED = "dlq_replayed"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     SNAPSHOTS: ("tenant", "post_id", "observed_at", "platform", "views", "likes", "comments", "shares",
@@ -45,5 +46,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
              "summary", "evidence", "suggestion", "version"),
     DLQ: ("tenant", "rejected_at", "source_topic", "src_partition", "src_offset", "reason", "error_class",
           "payload", "payload_bytes", "payload_sha256"),
+    DLQ_REPLAYED: ("tenant", "source_topic", "src_partition", "src_offset", "replayed_at"),
 }
 COLUMNS[LATE_SNAPSHOTS] = COLUMNS[SNAPSHOTS]

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 # Inserted in this order; post_totals last so totals never run ahead of facts.
 TABLE_ORDER: tuple[str, ...] = (r.POSTS, r.COST_LINES, r.HEATING_NODES, r.SNAPSHOTS, r.LATE_SNAPSHOTS,
-                                r.COMMENTS, r.CURVES, r.PULSES, r.LONG_TAIL, r.ALERTS, r.DLQ, r.POST_TOTALS)
+                                r.COMMENTS, r.CURVES, r.PULSES, r.LONG_TAIL, r.ALERTS, r.DLQ, r.DLQ_REPLAYED,
+                                r.POST_TOTALS)
 
 # ClickHouse error codes that mean "try again later" rather than "bad data".
 RETRYABLE_CODES = {159, 160, 202, 209, 210, 241, 242, 252, 425, 439, 1000}

@@ -46,6 +46,7 @@ from tracker.stream.processor import (
     decode_or_reject,
     refusal,
     reject,
+    replayed_row,
     set_aside_first,
     wrong_partition,
 )
@@ -333,6 +334,9 @@ class Worker:
                     continue
                 apply(source, message, state, out)
                 applied += 1
+                first = set_aside_first(record.headers)
+                if first is not None:  # set aside once, sent again by `tracker dlq replay`: good now
+                    out.add(r.DLQ_REPLAYED, replayed_row(first))
                 if topic == t.POSTS and message.get("deleted"):
                     self._removed(post_id, state, out)
                 if decoder is not None:
