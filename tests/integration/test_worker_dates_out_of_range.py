@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tests.fixtures.data import T0, post_id, registry, snapshot
 from tests.fixtures.worker import WorkerProcess, json_records, produce
 from tracker.broker import topics as t
 from tracker.cli.main import main
+from tracker.contracts import encode
 
 pytestmark = pytest.mark.integration
 
@@ -74,10 +75,11 @@ def test_times_outside_the_store_go_to_the_dlq_and_the_rest_is_stored(
 
 
 @pytest.mark.timeout(300)
-def test_a_snapshot_dated_before_its_posts_publish_time_goes_to_the_dlq(
+def test_a_snapshot_or_comment_dated_before_its_posts_publish_time_goes_to_the_dlq(
         kafka: str, tracker_topics: str, tmp_path: Path) -> None:
     """A 2020 snapshot of a post the registry says was published in 2025 (a mistyped year) made
-    the post's curve five years long; within a day of the publish time (a zone slip) it is kept."""
+    the post's curve five years long; a comment of 2020 was stored as the post's, five years
+    before it existed. Within a day of the publish time (a zone slip) both are kept."""
     worker = WorkerProcess(kafka, tracker_topics, tmp_path / "w").start()
     try:
         asyncio.run(produce(kafka, tracker_topics + t.POSTS, [registry(0), registry(1)]))
@@ -87,17 +89,34 @@ def test_a_snapshot_dated_before_its_posts_publish_time_goes_to_the_dlq(
             with_fields(snapshot(1, 0), observed_at=(T0 - timedelta(hours=10)).isoformat()),
             *(snapshot(i, k) for k in range(1, 4) for i in range(2)),
         ]))
+        asyncio.run(produce(kafka, tracker_topics + t.COMMENTS, [
+            comment(0, "c-2020", T0.replace(year=2020)),
+            comment(1, "c-zone", T0 - timedelta(hours=8)),
+        ]))
         worker.wait_for("SELECT count() FROM snapshots FINAL", 7)
-        worker.wait_for("SELECT count() FROM dlq", 1)
+        worker.wait_for("SELECT count() FROM comments FINAL", 1)
+        worker.wait_for("SELECT count() FROM dlq", 2)
         worker.wait_caught_up(t.SNAPSHOTS)
+        worker.wait_caught_up(t.COMMENTS)
         assert worker.alive()
-        [(topic, reason)] = worker.client().query("SELECT source_topic, reason FROM dlq").result_rows
-        assert topic == t.SNAPSHOTS and "before its post's publish time" in reason and "replay" in reason, reason
+        reasons = dict(worker.client().query("SELECT source_topic, reason FROM dlq").result_rows)
+        assert reasons.keys() == {t.SNAPSHOTS, t.COMMENTS}
+        for reason in reasons.values():
+            assert "before its post's publish time" in reason and "replay" in reason, reason
+        assert reasons[t.COMMENTS].startswith(f"created_at {T0.year - 5}"), reasons[t.COMMENTS]
+        assert "correct the comment's time" in reasons[t.COMMENTS]
         first = dict(worker.client().query("SELECT post_id, min(hour) FROM curves GROUP BY post_id").result_rows)
         assert first[post_id(0)].year == T0.year
         assert first[post_id(1)] < T0.replace(tzinfo=None)  # the early snapshot of post 1 was kept
+        assert worker.scalar("SELECT comment_id FROM comments FINAL") == "c-zone"
     finally:
         worker.stop()
+
+
+def comment(i: int, comment_id: str, created: datetime) -> tuple[bytes, bytes]:
+    pid = post_id(i)
+    return pid.encode(), encode(t.COMMENTS, {"tenant": "acme", "post_id": pid, "platform": "bilibili",
+                                             "comment_id": comment_id, "text": "哪里买", "created_at": created})
 
 
 @pytest.mark.timeout(300)

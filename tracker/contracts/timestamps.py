@@ -95,17 +95,18 @@ BEFORE_PUBLISH = "before its post's publish time"
 """The words every such refusal carries: ``tracker dlq replay --reason`` picks them out."""
 
 
-def before_publish(observed: datetime, published: datetime | None) -> str | None:
-    """Why a snapshot observed at ``observed`` cannot belong to a post published at ``published``:
-    observed more than ``BEFORE_PUBLISH_HOURS`` earlier (a mistyped year, a day and month
-    swapped), or None. A 2020 snapshot of a 2025 post would make its curve five years long and
-    read its whole life as one late rise; None when the publish time is not known."""
+def before_publish(observed: datetime, published: datetime | None, name: str = "observed_at") -> str | None:
+    """Why a snapshot observed at ``observed`` (a comment created then: ``name`` its field) cannot
+    belong to a post published at ``published``: more than ``BEFORE_PUBLISH_HOURS`` earlier (a
+    mistyped year, a day and month swapped, seconds read as milliseconds), or None. A 2020
+    snapshot of a 2025 post would make its curve five years long and read its whole life as one
+    late rise; None when the publish time is not known."""
     if published is None:
         return None
     span = _beyond(published, observed, BEFORE_PUBLISH_HOURS)
     if span is None:
         return None
-    return (f"observed_at {format_ts(observed)} is {span} {BEFORE_PUBLISH} ({format_ts(published)}): "
+    return (f"{name} {format_ts(observed)} is {span} {BEFORE_PUBLISH} ({format_ts(published)}): "
             "one of the two dates is wrong")
 
 

@@ -269,22 +269,28 @@ KINDS = {t.SNAPSHOTS: "snapshot", t.POSTS: "registry entry", t.HEATING: "heating
 def refusal(topic: str, m: dict[str, Any], state: PostState) -> str | None:
     """Why a valid message cannot apply to its post as the post's state stands, or None: another
     tenant's message for a post registered to one tenant (it took the post's state over: its rows,
-    alerts and digests under the other tenant's name), or a snapshot ``before_its_publish``."""
+    alerts and digests under the other tenant's name), or a snapshot or comment ``before_its_publish``."""
     reg = state.registry
     if reg is not None and not reg.get("deleted") and state.tenant and m["tenant"] != state.tenant:
         return (f"post {m['post_id']} is registered to tenant {state.tenant!r}; this {KINDS.get(topic, 'message')} "
                 f"says tenant {m['tenant']!r}: a post belongs to one tenant. Fix the tenant it was sent with, or "
                 "delete the post from the other tenant's registry first")
-    return before_its_publish(m, state) if topic == t.SNAPSHOTS else None
+    return before_its_publish(topic, m, state) if topic in DATED else None
 
 
-def before_its_publish(m: dict[str, Any], state: PostState) -> str | None:
-    """Why snapshot ``m`` cannot be its post's (``before_publish``: observed over a day before
-    the publish time its registry entry gives), or None, also before the entry arrives."""
+DATED = {t.SNAPSHOTS: "observed_at", t.COMMENTS: "created_at"}
+"""The time field of the messages that cannot come before their post (:func:`before_its_publish`)."""
+
+
+def before_its_publish(topic: str, m: dict[str, Any], state: PostState) -> str | None:
+    """Why snapshot or comment ``m`` cannot be its post's (``before_publish``: observed or created
+    over a day before the publish time its registry entry gives), or None, also before the entry
+    arrives."""
     ms = (state.registry or {}).get("published_ms")
-    if ms is None or m["observed_at"].timestamp() * 1000 >= ms - BEFORE_PUBLISH_HOURS * HOUR_MS:
+    field = DATED[topic]
+    if ms is None or m[field].timestamp() * 1000 >= ms - BEFORE_PUBLISH_HOURS * HOUR_MS:
         return None
-    return (f"{before_publish(m['observed_at'], from_ms(ms))}; correct the snapshot's time, or the post's "
+    return (f"{before_publish(m[field], from_ms(ms), field)}; correct the {KINDS[topic]}'s time, or the post's "
             f"published_at in the registry and then `tracker dlq replay --reason \"{BEFORE_PUBLISH}\"`")
 
 
