@@ -108,6 +108,23 @@ def test_a_point_of_several_hours_starts_from_the_campaigns_midnight(zoned_store
     assert points(grafana_client, ["c-sh"], 6 * 3600) == {start - timedelta(hours=6): BEFORE, start: AFTER}
 
 
+@pytest.mark.parametrize("campaign", ["c-sh", "c-ny"])
+def test_a_weekly_point_starts_on_monday_and_a_monthly_one_on_the_first(
+        zoned_store: Store, grafana_client: Any, campaign: str) -> None:
+    """A week runs from Monday 00:00 in the campaign's zone (ClickHouse's 7-day blocks from the UTC
+    epoch ran from Thursday, at 08:00 in Shanghai), a month of Grafana's from the first of the month."""
+    zone = ZoneInfo(ZONES[campaign])
+    week = DAY - timedelta(days=DAY.weekday())
+    starts = [datetime.combine(week, time(), zone).astimezone(UTC)]
+    if DAY.weekday() == 0:  # the evening before midnight was the week before
+        starts.insert(0, datetime.combine(week - timedelta(days=7), time(), zone).astimezone(UTC))
+    assert list(points(grafana_client, [campaign], 7 * 86400)) == starts
+    months = [datetime.combine(DAY.replace(day=1), time(), zone).astimezone(UTC)]
+    if DAY.day == 1:
+        months.insert(0, datetime.combine((DAY - timedelta(days=1)).replace(day=1), time(), zone).astimezone(UTC))
+    assert list(points(grafana_client, [campaign], 30 * 86400)) == months
+
+
 def test_the_zone_is_the_selected_campaigns_or_the_default(zoned_store: Store, grafana_client: Any) -> None:
     """The hidden zone variable: the selected campaigns' zone when they share one (named or by
     default), Asia/Shanghai when they have several or none is selected."""

@@ -161,7 +161,7 @@ ZONE = ch_variable("zone", "Time zone", f"""
     FROM (SELECT if(time_zone = '', '{DEFAULT_ZONE}', toString(time_zone)) AS campaign_zone FROM campaigns FINAL
           WHERE tenant = '${{tenant}}' AND {IN_CAMPAIGN})""", hide=2)
 IN_ZONE = (f"Points of several hours or days run from midnight in the campaign's time zone ({DEFAULT_ZONE} when "
-           "the selected campaigns have different zones), not from UTC's.")
+           "the selected campaigns have different zones), not from UTC's; weeks from Monday, months from the first.")
 ON_PLATFORM = "$__conditionalAll(platform IN (${platform:singlequote}), $platform)"
 # alerts, pulses: the worker keeps a post's rows when the post leaves the registry (deleted = 1), firing
 # alerts included; the boards and alert rules leave them out, as the ROI views leave out its costs
@@ -176,12 +176,20 @@ POST_LINK = [{"title": "Pulse curve of ${__data.fields.post_id}",
 
 def zone_bucket(column: str, indent: int = 0) -> str:
     """SQL: the start (UTC) of the point of Grafana's interval, one hour at least, that holds ``column``:
-    whole days from midnight in ``$zone`` for an interval of a day or more, whole hours from that midnight for
-    one of several hours, the hour itself below. An interval in seconds would not do: ClickHouse aligns those
-    on the UTC epoch whatever the zone, so a Shanghai day ran from 08:00 to 08:00. ``indent``: the column the
-    expression starts at in its query, for the lines after the first."""
+    calendar months in ``$zone`` for an interval of 30 days or more, weeks from Monday 00:00 there for one of
+    7 days or more, whole days from midnight there for one of a day or more, whole hours from that midnight
+    for one of several hours, the hour itself below. An interval in seconds would not do: ClickHouse aligns
+    those on the UTC epoch whatever the zone, so a Shanghai day ran from 08:00 to 08:00 and a week from
+    Thursday. ``indent``: the column the expression starts at in its query, for the lines after the first."""
     zone = "${zone:singlequote}"
+
+    def calendar(seconds: int, unit: str) -> str:  # months and weeks are dates: their midnight in the zone
+        return (f"    toDateTime(toStartOfInterval({column}, INTERVAL greatest(intDiv($__interval_s, {seconds}), 1) "
+                f"{unit}, {zone}), {zone}),")
+
     lines = ["toTimeZone(multiIf(",
+             "    $__interval_s >= 2592000,", calendar(2592000, "MONTH"),
+             "    $__interval_s >= 604800,", calendar(604800, "WEEK"),
              "    $__interval_s >= 86400,",
              f"    toStartOfInterval({column}, INTERVAL greatest(intDiv($__interval_s, 86400), 1) DAY, {zone}),",
              "    $__interval_s >= 7200,",
