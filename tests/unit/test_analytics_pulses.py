@@ -94,6 +94,27 @@ def test_nnls_matches_least_squares_when_positive_and_clips_otherwise():
     assert (got >= 0).all() and got[1] == 0.0
 
 
+def test_nnls_solve_is_numpys_to_the_bit_and_a_singular_system_still_falls_back():
+    """``nnls`` calls LAPACK's solve without numpy's wrapper: the same bits as
+    ``np.linalg.solve``, and a singular passive system still raises there, so that the
+    least-squares fallback answers (two equal columns: their weight is shared)."""
+    import numpy as np
+    import pytest
+
+    from tracker.analytics.response import _solve
+
+    rng = np.random.default_rng(3)
+    for n in (1, 4, 9, 10):
+        a = rng.random((n, n)) + n * np.eye(n)
+        b = rng.random(n)
+        assert _solve(a, b).tobytes() == np.linalg.solve(a, b).tobytes()
+    with pytest.raises(np.linalg.LinAlgError):
+        _solve(np.zeros((2, 2)), np.ones(2))
+    gram = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
+    got = nnls(gram, np.array([1.0, 1.0, 1.0]), np.ones(3))
+    assert abs(got[0] - 0.5) < 1e-12 and abs(got[1] - 0.5) < 1e-12 and got[2] == 0.5
+
+
 def test_daily_cycle_is_learned_from_a_decaying_series():
     cycle = DailyCycle()
     v = [1e5 * (h + 50) ** -1.0 * math.exp(0.3 * math.cos(2 * math.pi * (h - 13) / 24)) for h in range(400)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.linalg import _umath_linalg  # the gufuncs behind np.linalg
 
 TIME_CONSTANTS_HOURS = np.geomspace(1.0, 512.0, 7)
 """Time constants of the mixture, in hours (1 h … 21 d)."""
@@ -149,6 +150,19 @@ def response_for(u: np.ndarray, grid_hours: float = 1.0) -> Response:
     return hit
 
 
+def _singular(err: str, flag: int) -> None:
+    raise np.linalg.LinAlgError("Singular matrix")
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.solve(a, b)`` for one system of float64 (``a`` square, ``b`` a vector): the
+    LAPACK routine it calls (``gesv``), with the same floating-point error handling (a singular
+    ``a`` raises ``LinAlgError``), without its wrapper's checks and conversions, which cost more
+    than the solve of a system this small."""
+    with np.errstate(call=_singular, invalid="call", over="ignore", divide="ignore", under="ignore"):
+        return _umath_linalg.solve1(a, b, signature="dd->d")
+
+
 def nnls(gram: np.ndarray, rhs: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     """``argmin_{x ≥ 0} x'Gx − 2 x'b`` (Lawson–Hanson active set on the normal equations).
 
@@ -160,15 +174,15 @@ def nnls(gram: np.ndarray, rhs: np.ndarray, start: np.ndarray | None = None) -> 
     passive = np.zeros(n, dtype=bool) if start is None else start > 0
     x = np.zeros(n)
     # systems of at most 10 coefficients, solved tens of thousands of times a minute: the
-    # cheapest numpy spelling of each step (``nonzero``, one fancy index, array methods), the
-    # same arithmetic on the same values
+    # cheapest numpy spelling of each step (``nonzero``, ``take`` of the rows then the columns,
+    # array methods, LAPACK's solve without its wrapper), the same arithmetic on the same values
     for _ in range(3 * n + 3):
         idx = passive.nonzero()[0]
         if len(idx):
-            sub = gram[idx[:, None], idx]
+            sub = gram.take(idx, axis=0).take(idx, axis=1)
             b = rhs[idx]
             try:
-                zi = np.linalg.solve(sub, b)
+                zi = _solve(sub, b)
             except np.linalg.LinAlgError:
                 zi = np.linalg.lstsq(sub, b, rcond=None)[0]
             z = np.zeros(n)
