@@ -953,7 +953,8 @@ class PulseTracker:
         coef = nnls(g, b, self.coef)
         if coef[HELD] > 1.0:  # at most the whole held level: fixed there, the rest refitted
             rest = _REST
-            coef[rest] = nnls(g[rest[:, None], rest], b[rest] - g[rest, HELD], self.coef[rest])
+            sub = g.take(rest, axis=0).take(rest, axis=1)  # g[rest][:, rest], copied as cheaply
+            coef[rest] = nnls(sub, b[rest] - g[rest, HELD], self.coef[rest])
             coef[HELD] = 1.0
         return coef, gram, rhs, (w_e, we_e, wee_e)
 
