@@ -258,6 +258,15 @@ def test_a_creators_expired_token_is_refreshed_kept_in_the_state_file_and_used_a
 
     async def restart() -> dict[str, dict[str, Any]]:
         async with Collection(settings) as collection:
+            # a restart resumes each post's schedule from its last snapshot, 10 min old: none is due.
+            # Every post due now, so that all are read with the kept tokens
+            await until(lambda: collection.feed.loaded.is_set())
+            s = collection.scheduler
+            for platform in s.platforms:
+                for slot in list(s.scheduled(platform)):
+                    s.retry_now(slot, collection.clock.now())
+            assert collection.collector is not None
+            collection.collector.wake()
             await until(lambda: collection.collector is not None and
                         collection.collector.refreshed >= len(tracked(sim, posts)))
         return at(await drain(settings, t.SNAPSHOTS), sim)

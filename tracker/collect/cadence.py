@@ -52,6 +52,11 @@ class Cadence:
             minutes = min(minutes, self.heated_minutes)
         return max(1.0, minutes * 60.0)
 
+    @property
+    def longest(self) -> float:
+        """Seconds of the longest interval between two refreshes of a tracked post."""
+        return max(1.0, 60.0 * max(self.old_minutes, self.heated_minutes, *(every for _, every in self.steps)))
+
     def heated(self, heats: Iterable[tuple[float, float]], now: float) -> bool:
         """Inside a heating window [start, end + tail) at ``now`` (unix seconds)."""
         tail = self.heating_tail_hours * HOUR

@@ -61,8 +61,12 @@ class Scheduler:
 
     # -- registry ----------------------------------------------------------------
     def upsert(self, post_id: bytes, tenant: str, platform: str, published: float, end: float | None,
-               now: float, partition: int = 0, creator: str = "") -> bool:
-        """Track a post (or update it); False when its platform is not collected here."""
+               now: float, partition: int = 0, creator: str = "", last: float = 0.0) -> bool:
+        """Track a post (or update it); False when its platform is not collected here.
+
+        ``last``: its last refresh known from elsewhere (event time; 0: none), such as its newest
+        snapshot read back at a start (``resume.py``): the post is due by the cadence from it, as
+        after ``done``, not at once; a time after ``now`` counts as ``now``."""
         p = self.pindex.get(platform)
         if p is None:
             return False
@@ -95,10 +99,12 @@ class Scheduler:
             self.tenant[slot], self.creator[slot], self.platform[slot], self.partition[slot] = t, c, p, partition
             self.published[slot] = published
             self.end[slot] = FOREVER if end is None else end
+        if last:
+            self.last[slot] = max(self.last[slot], min(last, now))
         if self.due[slot] != IN_FLIGHT:
-            last = self.last[slot]
-            self._schedule(slot, self.cadence.next_due(last, published, self.end[slot], self._heats(slot))
-                           if last else self._first_due(slot, now))
+            polled = self.last[slot]
+            self._schedule(slot, self.cadence.next_due(polled, published, self.end[slot], self._heats(slot))
+                           if polled else self._first_due(slot, now))
         return True
 
     def _first_due(self, slot: int, now: float) -> float | None:
@@ -121,7 +127,9 @@ class Scheduler:
 
     def set_heating(self, post_id: bytes, heating_id: str, start: float | None, end: float | None,
                     now: float) -> None:
-        """Add, move or (start None) cancel a heating window; pulls the next refresh forward."""
+        """Add, move or (start None) cancel a heating window; pulls the next refresh forward: to the
+        start, or, when a refresh came after the start (its onset is observed), to the heated
+        cadence from that refresh."""
         windows = self.heats.setdefault(post_id, {})
         if start is None:
             windows.pop(heating_id, None)
@@ -132,8 +140,10 @@ class Scheduler:
         slot = self.index.get(post_id)
         if slot is None or self.due[slot] != self.due[slot] or self.due[slot] == IN_FLIGHT:
             return
-        target = max(now, start)
-        if target < self.due[slot] and target < self.end[slot]:
+        last = self.last[slot]
+        target = max(now, start) if start > last else self.cadence.next_due(
+            last, self.published[slot], self.end[slot], list(windows.values()))
+        if target is not None and target < self.due[slot] and target < self.end[slot]:
             self._schedule(slot, target)
 
     def drop_partitions(self, partitions: Iterable[int]) -> int:
@@ -292,6 +302,13 @@ class Scheduler:
                 counts[creator[slot]] += 1
         return {self.platforms[p]: Counter({self.creator_names[c]: n for c, n in counts.items()})
                 for p, counts in by_index.items()}
+
+    def due_in(self, partitions: Iterable[int], now: float) -> int:
+        """Scheduled posts of these registry partitions due at ``now`` (in flight excluded)."""
+        parts = set(partitions)
+        due, partition = self.due, self.partition
+        return sum(1 for slot in self.index.values()
+                   if partition[slot] in parts and due[slot] <= now and due[slot] != IN_FLIGHT)
 
     def census(self, platform: str, now: float) -> dict[str, int]:
         """Counts of a platform's posts: tracked, scheduled, due now, per priority class, ended."""

@@ -65,7 +65,8 @@ class Collection:
         self.renewals = Renewals(self.accounts, TokenState(settings.data_dir / STATE_FILE), self.clock)
         """Creators' tokens renewed from their refresh tokens, kept under the data directory."""
         self.scheduler = Scheduler(Cadence.from_settings(settings), list(self.configs))
-        self.feed = RegistryFeed(settings, self.scheduler, self.clock, group=group)
+        self.feed = RegistryFeed(settings, self.scheduler, self.clock, group=group,
+                                 sources={cfg.platform: cfg.source for cfg in self.configs.values()})
         self.producer = Producer(settings)
         self.discipline = discipline(settings)
         self.transport = transport
