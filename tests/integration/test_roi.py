@@ -11,7 +11,7 @@ without any snapshot and platforms without views / searches.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from tests.fixtures.store import shared_store
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -242,12 +243,21 @@ def check(row: Mapping[str, Any], expected: Mapping[str, Any], label: str) -> No
 
 @pytest.fixture
 def seeded(store: Store) -> Store:
+    """The fixture campaign in this test's own store (for a test that writes)."""
     seed_campaign(store)
     return store
 
 
-def test_every_post_formula_equals_the_hand_computed_value(seeded: Store) -> None:
-    rows = {r["post_id"]: r for r in seeded.query_sync(
+@pytest.fixture(scope="module")
+def seeded_reader(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The fixture campaign seeded once for the module's tests that only read it: readonly, the engine
+    refuses a write (seeding and emptying a store for each of them cost about 0.5 s of CPU a test)."""
+    with shared_store(engine_url, tmp_path_factory.mktemp("roi"), seed_campaign) as reader:
+        yield reader
+
+
+def test_every_post_formula_equals_the_hand_computed_value(seeded_reader: Store) -> None:
+    rows = {r["post_id"]: r for r in seeded_reader.query_sync(
         "SELECT * FROM v_roi_post WHERE tenant = 'acme' AND campaign_id = 'c1'").named()}
     assert set(rows) == set(EXPECTED_POSTS)
     for post_id, expected in EXPECTED_POSTS.items():
@@ -255,8 +265,8 @@ def test_every_post_formula_equals_the_hand_computed_value(seeded: Store) -> Non
         assert rows[post_id]["currency"] == "CNY"
 
 
-def test_campaign_totals_include_campaign_level_costs(seeded: Store) -> None:
-    row = seeded.query_sync("SELECT * FROM v_roi_campaign WHERE tenant = 'acme' AND campaign_id = 'c1'").named()[0]
+def test_campaign_totals_include_campaign_level_costs(seeded_reader: Store) -> None:
+    row = seeded_reader.query_sync("SELECT * FROM v_roi_campaign WHERE tenant = 'acme' AND campaign_id = 'c1'").named()[0]
     spend = P1_SPEND + P2_SPEND + P3_SPEND + 0 + 8_000 + 1_000
     with_views = P1_SPEND + P2_SPEND + P3_SPEND  # weibo:4 and douyin:5 report no views
     check(row, {
@@ -274,14 +284,14 @@ def test_campaign_totals_include_campaign_level_costs(seeded: Store) -> None:
     assert row["currency"] == "CNY"
 
 
-def test_second_campaign_reports_in_its_own_currency(seeded: Store) -> None:
-    row = seeded.query_sync("SELECT * FROM v_roi_campaign WHERE tenant = 'acme' AND campaign_id = 'c2'").named()[0]
+def test_second_campaign_reports_in_its_own_currency(seeded_reader: Store) -> None:
+    row = seeded_reader.query_sync("SELECT * FROM v_roi_campaign WHERE tenant = 'acme' AND campaign_id = 'c2'").named()[0]
     check(row, {"spend": 100.0, "cpm": 100 / 10_000 * 1000, "cpe": 100 / 565}, "campaign c2")
     assert row["currency"] == "USD"
 
 
-def test_by_platform_and_tier(seeded: Store) -> None:
-    rows = {(r["dimension"], r["value"]): r for r in seeded.query_sync(
+def test_by_platform_and_tier(seeded_reader: Store) -> None:
+    rows = {(r["dimension"], r["value"]): r for r in seeded_reader.query_sync(
         "SELECT * FROM v_roi_by WHERE tenant = 'acme' AND campaign_id = 'c1'").named()}
     check(rows[("platform", "instagram")], {
         "posts": 2, "spend": P2_SPEND + P3_SPEND, "views": 20_000, "engagements": 1_170,
@@ -297,8 +307,8 @@ def test_by_platform_and_tier(seeded: Store) -> None:
     check(rows[("post", "weibo:4")], {"spend": 0, "roas": None, "cpm": None}, "weibo:4")
 
 
-def test_tenant_rollup_in_the_tenant_currency(seeded: Store) -> None:
-    rows = {r["tenant"]: r for r in seeded.query_sync("SELECT * FROM v_roi_tenant").named()}
+def test_tenant_rollup_in_the_tenant_currency(seeded_reader: Store) -> None:
+    rows = {r["tenant"]: r for r in seeded_reader.query_sync("SELECT * FROM v_roi_tenant").named()}
     acme_spend = P1_SPEND + P2_SPEND + P3_SPEND + 8_000 + 100 * 7.1 + 1_000  # c2's 100 USD at acme's rate
     check(rows["acme"], {"spend": acme_spend, "campaigns": 2, "posts": 6}, "acme")
     assert rows["acme"]["currency"] == "CNY"
@@ -307,8 +317,8 @@ def test_tenant_rollup_in_the_tenant_currency(seeded: Store) -> None:
     assert rows["globex"]["currency"] == "USD"
 
 
-def test_heating_efficiency_per_pulse(seeded: Store) -> None:
-    rows = seeded.query_sync(
+def test_heating_efficiency_per_pulse(seeded_reader: Store) -> None:
+    rows = seeded_reader.query_sync(
         "SELECT post_id, pulse_index, heating_ids, spend, efficiency FROM v_heating_efficiency").named()
     assert rows == [{"post_id": "douyin:1", "pulse_index": 1, "heating_ids": ["h1"], "spend": 2_000.0,
                      "efficiency": 0.75}]
@@ -331,8 +341,8 @@ def test_tier_distribution_quartiles(seeded: Store) -> None:
     assert micro["cpm_q"] == [pytest.approx(P2_SPEND / 20)] * 3  # instagram:3 has zero views: no CPM
 
 
-def test_creator_scorecard_across_campaigns(seeded: Store) -> None:
-    row = seeded.query_sync("SELECT * FROM v_creator_scorecard WHERE tenant = 'acme' AND creator_id = 'cr1'").named()[0]
+def test_creator_scorecard_across_campaigns(seeded_reader: Store) -> None:
+    row = seeded_reader.query_sync("SELECT * FROM v_creator_scorecard WHERE tenant = 'acme' AND creator_id = 'cr1'").named()[0]
     p6_spend = 100 * 7.1  # c2 reports in USD; the scorecard in acme's CNY
     check(row, {
         "posts": 3, "campaigns": 2, "spend": P1_SPEND + 8_000 + p6_spend,
@@ -342,7 +352,7 @@ def test_creator_scorecard_across_campaigns(seeded: Store) -> None:
     assert row["median_cpe"]["douyin"] == pytest.approx((P1_SPEND / 6_900 + p6_spend / 565) / 2)
     assert row["median_cpm"]["douyin"] == pytest.approx((P1_SPEND / 100 + p6_spend / 10) / 2)
     assert row["tags"] == ["beauty", "tone:warm"] and row["name"] == "Lin"
-    weibo = seeded.query_sync("SELECT median_cpm, median_cpe FROM v_creator_scorecard WHERE creator_id = 'cr3'").named()
+    weibo = seeded_reader.query_sync("SELECT median_cpm, median_cpe FROM v_creator_scorecard WHERE creator_id = 'cr3'").named()
     assert weibo == [{"median_cpm": {"weibo": None}, "median_cpe": {"weibo": 0.0}}]  # no views on Weibo: n/a, not NaN
 
 
@@ -417,12 +427,12 @@ def test_post_money_of_v_roi_post_equals_v_post_money(seeded: Store) -> None:
     assert {r["post_id"]: r["extra"] for r in from_roi if r["fx_missing"]} == {"douyin:5": None}  # the JPY line
 
 
-def test_comments_of_v_roi_post_equal_comment_hours(seeded: Store) -> None:
+def test_comments_of_v_roi_post_equal_comment_hours(seeded_reader: Store) -> None:
     """v_roi_post (0005) counts comments from comments FINAL; comment_hours is the documented hourly view."""
-    hourly = dict(((r[0], r[1]), (r[2], r[3])) for r in seeded.query_sync(
+    hourly = dict(((r[0], r[1]), (r[2], r[3])) for r in seeded_reader.query_sync(
         "SELECT tenant, post_id, sum(comments), sum(intent_comments) FROM comment_hours "
         "GROUP BY tenant, post_id").rows)
-    posts = seeded.query_sync("SELECT tenant, post_id, comments_analysed, intent_comments FROM v_roi_post").rows
+    posts = seeded_reader.query_sync("SELECT tenant, post_id, comments_analysed, intent_comments FROM v_roi_post").rows
     assert hourly and any(key in hourly for key in ((r[0], r[1]) for r in posts))
     for tenant, post_id, analysed, intent in posts:
         assert (analysed, intent) == hourly.get((tenant, post_id), (None, None)), (tenant, post_id)
