@@ -7,7 +7,7 @@ import json
 import math
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, post, put, totals
+from tests.fixtures.store import cli_on, shared_store
+from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, post, put, seed_campaign, totals
 from tracker.cli.main import main
 from tracker.report import queries as q
 from tracker.report.tables import CPE_NOTE, RATIO_NOTE, RATIO_SPEND_COLUMNS
@@ -31,16 +32,41 @@ CAMPAIGN_SPEND = P1_SPEND + P2_SPEND + P3_SPEND + 8_000 + 1_000
 T0 = datetime(2025, 3, 1, 8, tzinfo=UTC)
 
 
-@pytest.fixture
-def cli(campaign_cli: Callable[..., Result]) -> Callable[..., Result]:
-    """Run ``tracker …`` in-process against the seeded test database; it must succeed."""
+def succeeding(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+    """``run_cli`` whose every command must succeed."""
 
     def run(*args: str) -> Result:
-        result = campaign_cli(*args)
+        result = run_cli(*args)
         assert result.exit_code == 0, result.output
         return result
 
     return run
+
+
+@pytest.fixture
+def cli(campaign_cli: Callable[..., Result]) -> Callable[..., Result]:
+    """Run ``tracker …`` in-process against the seeded test database; it must succeed."""
+    return succeeding(campaign_cli)
+
+
+@pytest.fixture(scope="module")
+def campaign_reader(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The fixture campaign seeded once for the module's tests that only read it (readonly; the
+    report commands read only)."""
+    with shared_store(engine_url, tmp_path_factory.mktemp("report"), seed_campaign) as reader:
+        yield reader
+
+
+@pytest.fixture
+def reading_cli(campaign_reader: Store, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run ``tracker …`` in-process against ``campaign_reader``'s database (the result is not checked)."""
+    return cli_on(campaign_reader.settings, monkeypatch)
+
+
+@pytest.fixture
+def read_cli(reading_cli: Callable[..., Result]) -> Callable[..., Result]:
+    """``reading_cli`` whose every command must succeed."""
+    return succeeding(reading_cli)
 
 
 def seed_curve(store: Store) -> None:
@@ -61,8 +87,8 @@ def seed_curve(store: Store) -> None:
     }])
 
 
-def test_roi_table_has_currency_separators_na_and_a_totals_row(cli: Any) -> None:
-    out = cli("roi", "--campaign", "c1", "--tenant", "acme").output
+def test_roi_table_has_currency_separators_na_and_a_totals_row(read_cli: Any) -> None:
+    out = read_cli("roi", "--campaign", "c1", "--tenant", "acme").output
     assert "CNY" in out.splitlines()[0]
     lines = out.splitlines()
     total = next(line for line in lines if line.startswith("total"))
@@ -76,21 +102,21 @@ def test_roi_table_has_currency_separators_na_and_a_totals_row(cli: Any) -> None
     assert f"{P1_SPEND + 8_000:,.2f}" in douyin and "100,000" in douyin
 
 
-def test_roi_json_and_csv_carry_the_same_figures(cli: Any) -> None:
-    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "tier", "--format", "json").output)
+def test_roi_json_and_csv_carry_the_same_figures(read_cli: Any) -> None:
+    doc = json.loads(read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "tier", "--format", "json").output)
     assert doc["currency"] == "CNY" and doc["total"]["spend"] == pytest.approx(CAMPAIGN_SPEND)
     nano = next(g for g in doc["groups"] if g["value"] == "nano")
     assert nano["spend"] == 0 and nano["cpm"] is None and nano["roas"] is None
-    csv_text = cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output
+    csv_text = read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output
     header, *rows = csv_text.strip().splitlines()
     assert header.startswith("value,posts,spend")
     assert rows[-1].startswith("total,5,") and ",," in rows[-1]  # n/a is an empty cell
 
 
-def test_roi_json_and_csv_show_the_spend_each_ratio_divides(cli: Any) -> None:
+def test_roi_json_and_csv_show_the_spend_each_ratio_divides(read_cli: Any) -> None:
     """The campaign's CPM divides the spend of the posts with views only: weibo:4 and douyin:5 (no
     snapshot) have none, and the agency's campaign-level 1,000 belongs to no post."""
-    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json").output)
+    doc = json.loads(read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json").output)
     total = doc["total"]
     with_views = P1_SPEND + P2_SPEND + P3_SPEND
     assert total["spend"] == pytest.approx(CAMPAIGN_SPEND) and total["views"] == 120_000
@@ -100,7 +126,7 @@ def test_roi_json_and_csv_show_the_spend_each_ratio_divides(cli: Any) -> None:
     douyin = next(g for g in doc["groups"] if g["value"] == "douyin")
     assert douyin["spend"] == pytest.approx(P1_SPEND + 8_000)  # douyin:5 has no snapshot yet
     assert douyin["cpe_spend"] == pytest.approx(P1_SPEND) and douyin["cpe"] == pytest.approx(P1_SPEND / 6_900)
-    header, *rows = cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output.strip().splitlines()
+    header, *rows = read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "csv").output.strip().splitlines()
     columns = header.split(",")
     first = columns.index(RATIO_SPEND_COLUMNS[0][0])
     assert columns[first:first + len(RATIO_SPEND_COLUMNS)] == [k for k, _, _ in RATIO_SPEND_COLUMNS]
@@ -108,19 +134,19 @@ def test_roi_json_and_csv_show_the_spend_each_ratio_divides(cli: Any) -> None:
     assert float(douyin_csv["cpe_spend"]) == pytest.approx(P1_SPEND)
 
 
-def test_roi_by_creator_and_top_name_the_creators(cli: Any) -> None:
-    doc = json.loads(cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator", "--format", "json").output)
+def test_roi_by_creator_and_top_name_the_creators(read_cli: Any) -> None:
+    doc = json.loads(read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator", "--format", "json").output)
     names = {g["value"]: g.get("creator_name") for g in doc["groups"]}
     assert names == {"cr1": "Lin", "cr2": "Anna", "cr3": None, q.CAMPAIGN_LEVEL: None}  # cr3: not in creators
     assert doc["total"]["creator_name"] is None
-    table = cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator").output.splitlines()
+    table = read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator").output.splitlines()
     assert any(line.startswith("Lin (cr1) ") for line in table) and any(line.startswith("cr3 ") for line in table)
-    csv_header = cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator", "--format", "csv").output
+    csv_header = read_cli("roi", "--campaign", "c1", "--tenant", "acme", "--by", "creator", "--format", "csv").output
     assert csv_header.startswith("value,creator_name,posts,")
 
-    top = cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves").output
+    top = read_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves").output
     assert "Lin (cr1)" in top and "Anna (cr2)" in top
-    rows = json.loads(cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves", "--format",
+    rows = json.loads(read_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "saves", "--format",
                           "json").output)["posts"]
     assert [(p["creator_id"], p["creator_name"]) for p in rows] == [("cr1", "Lin"), ("cr2", "Anna"), ("cr2", "Anna")]
 
@@ -143,18 +169,18 @@ def test_roi_by_post_gives_each_post_its_title(cli: Any, store: Store) -> None:
     assert any(r.startswith(f"douyin:1,{title},") for r in rows)  # whole in CSV
 
 
-def test_top_ranks_cpe_within_one_platform_only(campaign_cli: Callable[..., Result], cli: Any) -> None:
-    refused = campaign_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe")
+def test_top_ranks_cpe_within_one_platform_only(reading_cli: Callable[..., Result], read_cli: Any) -> None:
+    refused = reading_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe")
     assert refused.exit_code == 2, refused.output
     assert ("CPE is compared within one platform (platforms count engagements differently): "
             "pass --platform (douyin, instagram, weibo)") in refused.output
-    doc = json.loads(cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe", "--platform", "instagram",
+    doc = json.loads(read_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe", "--platform", "instagram",
                          "--format", "json").output)
     assert doc["platform"] == "instagram" and [p["post_id"] for p in doc["posts"]] == ["instagram:2"]
-    out = cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe", "--platform", "youtube").output
+    out = read_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cpe", "--platform", "youtube").output
     assert out == "no post of Spring launch (acme/c1) on youtube has cpe: none of its posts is on youtube\n"
     # Other figures still rank across platforms.
-    assert cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cost_per_save").exit_code == 0
+    assert read_cli("top", "--campaign", "c1", "--tenant", "acme", "--metric", "cost_per_save").exit_code == 0
 
 
 def test_cpe_index_compares_each_post_with_its_own_platform(store: Store, cli: Any) -> None:
@@ -190,14 +216,14 @@ def test_roi_window_selects_posts_by_publish_date_in_campaign_time_zone(cli: Any
     assert doc["total"]["spend"] == pytest.approx(777 + 1_000)  # the agency cost is dated 03-10
 
 
-def test_query_builder_matches_the_documented_view(cli: Any, store: Store) -> None:
+def test_query_builder_matches_the_documented_view(campaign_reader: Store) -> None:
     from tracker.store.access import _StoreReader
 
-    reader = _StoreReader(store)
+    reader = _StoreReader(campaign_reader)
     camp = q.campaign(reader, "c1", "acme")
     for by in q.DIMENSIONS:
         built = {r["value"]: r for r in q.roi_groups(reader, camp, by)[0]}
-        view = {r["value"]: r for r in store.query_sync(
+        view = {r["value"]: r for r in campaign_reader.query_sync(
             "SELECT * FROM v_roi_by WHERE tenant = 'acme' AND campaign_id = 'c1' AND dimension = {d:String}",
             {"d": by}).named()}
         assert built.keys() == view.keys(), by
