@@ -12,15 +12,15 @@ group of every dimension, through the CLI's query builder and the views.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from click.testing import Result
 
-from tests.integration.test_roi import P1_REVENUE, P1_SPEND, P2_SPEND, P3_SPEND, cost, put, totals
+from tests.fixtures.store import cli_on, shared_store
+from tests.integration.test_roi import P1_REVENUE, P1_SPEND, P2_SPEND, P3_SPEND, cost, put, seed_campaign, totals
 from tracker.report import queries as q
 from tracker.store.access import _StoreReader
 from tracker.store.store import Store
@@ -93,10 +93,17 @@ def close(got: Any, want: Any) -> bool:
                                               and got == pytest.approx(want, rel=1e-9, abs=1e-9))
 
 
-@pytest.fixture
-def seeded(store: Store, campaign_cli: Callable[..., Result]) -> Store:
+def seed(store: Store) -> None:
+    """The fixture campaign of test_roi.py and the post without a rate."""
+    seed_campaign(store)
     add_post_without_a_rate(store)
-    return store
+
+
+@pytest.fixture(scope="module")
+def seeded(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """``seed`` once for the module, whose tests only read it (readonly: the engine refuses a write)."""
+    with shared_store(engine_url, tmp_path_factory.mktemp("ratios"), seed) as reader:
+        yield reader
 
 
 def test_the_post_without_a_rate_leaves_every_ratio_of_its_group(seeded: Store) -> None:
@@ -169,8 +176,8 @@ def test_campaign_and_tenant_views_divide_the_same_posts(seeded: Store) -> None:
 
 
 def test_roi_json_shows_the_spend_of_the_posts_each_ratio_divides(seeded: Store,
-                                                                  campaign_cli: Callable[..., Result]) -> None:
-    result = campaign_cli("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json")
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    result = cli_on(seeded.settings, monkeypatch)("roi", "--campaign", "c1", "--tenant", "acme", "--format", "json")
     assert result.exit_code == 0, result.output
     douyin = next(g for g in json.loads(result.stdout)["groups"] if g["value"] == "douyin")
     assert douyin["spend"] is None and douyin["cpm_spend"] == pytest.approx(P1_SPEND)
