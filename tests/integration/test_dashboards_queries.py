@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,10 +16,11 @@ import clickhouse_connect
 import orjson
 import pytest
 
+from tests.fixtures.store import running_read_endpoint, shared_store
 from tracker.ops import dashboards as d
 from tracker.ops.macros import ALL, TimeRange, expand_sql
 from tracker.store.access import insert_json_rows
-from tracker.store.readapi import ReadEndpoint
+from tracker.settings import Settings
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -179,23 +181,47 @@ def campaign_rows() -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
-@pytest.fixture
-def campaign_store(store: Store) -> Store:
+def seed_campaign(store: Store) -> None:
+    """Every table's rows of the simulated campaign (campaign_rows), as the worker's JSON inserts."""
     for table, rows in campaign_rows().items():
         body = b"".join(orjson.dumps(row) + b"\n" for row in rows)
         assert insert_json_rows(store, table, body, None) == len(rows), table
-    return store
 
 
 @pytest.fixture
-def grafana_client(campaign_store: Store, read_endpoint: ReadEndpoint, store_settings: Any) -> Iterator[Any]:
-    """A ClickHouse HTTP client on the read endpoint, as Grafana's plugin (protocol http) reaches it."""
-    client = clickhouse_connect.get_client(host=read_endpoint.host, port=read_endpoint.port,
-                                           database=store_settings.clickhouse_database)
-    try:
+def campaign_store(store: Store) -> Store:
+    """The simulated campaign in this test's own store (for a test that writes)."""
+    seed_campaign(store)
+    return store
+
+
+@contextmanager
+def http_client(settings: Settings) -> Iterator[Any]:
+    """A ClickHouse HTTP client on a read endpoint serving ``settings``' database, as Grafana's plugin
+    (protocol http) reaches it."""
+    with running_read_endpoint(settings) as endpoint:
+        client = clickhouse_connect.get_client(host=endpoint.host, port=endpoint.port,
+                                               database=settings.clickhouse_database)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+@pytest.fixture(scope="module")
+def grafana_client(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``http_client`` on the simulated campaign seeded once for the module's tests that only read it
+    (the store readonly: the engine refuses a write)."""
+    with shared_store(engine_url, tmp_path_factory.mktemp("boards"), seed_campaign) as reader, \
+            http_client(reader.settings) as client:
         yield client
-    finally:
-        client.close()
+
+
+@pytest.fixture
+def own_grafana_client(campaign_store: Store, store_settings: Settings) -> Iterator[Any]:
+    """``http_client`` on this test's own ``campaign_store``."""
+    with http_client(store_settings) as client:
+        yield client
 
 
 RANGE = TimeRange(T0 - timedelta(days=1), datetime.now(UTC), interval_s=3600)
@@ -377,7 +403,8 @@ def test_metric_variable_offers_the_posts_metrics_engagements_first(grafana_clie
     assert [row[0] for row in result.result_rows] == ["engagements", "views"]  # no searches, no emv curves here
 
 
-def test_snapshots_per_hour_counts_a_snapshot_stored_twice_once(campaign_store: Store, grafana_client: Any) -> None:
+def test_snapshots_per_hour_counts_a_snapshot_stored_twice_once(campaign_store: Store,
+                                                               own_grafana_client: Any) -> None:
     """A snapshot collected again (an export re-read, an import repeated) is a second row of the
     ReplacingMergeTree until a merge: the pipeline panel counts it once either way."""
     first = campaign_rows()["snapshots"][0]
@@ -385,7 +412,7 @@ def test_snapshots_per_hour_counts_a_snapshot_stored_twice_once(campaign_store: 
     try:
         again = {**first, "src_offset": 10_000, "version": 10_000}
         assert insert_json_rows(campaign_store, "snapshots", orjson.dumps(again) + b"\n", None) == 1
-        rows = panel_rows(grafana_client, d.pipeline_health(), "Snapshots stored per hour by platform")
+        rows = panel_rows(own_grafana_client, d.pipeline_health(), "Snapshots stored per hour by platform")
     finally:
         campaign_store.command_sync("SYSTEM START MERGES snapshots")
     hour = datetime.fromisoformat(first["observed_at"]).replace(minute=0, tzinfo=UTC)
