@@ -12,12 +12,13 @@ is the visible post's; engagement totals still count both posts as observed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 from click.testing import Result
 
+from tests.fixtures.store import cli_on, shared_store
 from tests.integration.test_roi import T0, cost, post, put, totals
 from tracker.report import content
 from tracker.report import queries as q
@@ -46,10 +47,11 @@ def seed(store: Store) -> None:
     put(store, "post_totals", [VISIBLE, HIDDEN])
 
 
-@pytest.fixture
-def seeded(store: Store) -> Store:
-    seed(store)
-    return store
+@pytest.fixture(scope="module")
+def seeded(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """``seed`` once for the module, whose tests only read it (readonly: the engine refuses a write)."""
+    with shared_store(engine_url, tmp_path_factory.mktemp("hidden"), seed) as reader:
+        yield reader
 
 
 def one(store: Store, sql: str) -> dict:
@@ -101,7 +103,8 @@ def test_roi_report_equals_the_views_and_counts_the_posts_left_out(seeded: Store
     assert {g["value"]: g["cpe"] for g in groups} == {"instagram:1": pytest.approx(VISIBLE_CPE), "instagram:2": None}
 
 
-def test_cli_says_which_posts_cpe_leaves_out(seeded: Store, cli_on_store: Callable[..., Result]) -> None:
+def test_cli_says_which_posts_cpe_leaves_out(seeded: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli_on_store: Callable[..., Result] = cli_on(seeded.settings, monkeypatch)
     table = cli_on_store("roi", "--campaign", "h1")
     assert table.exit_code == 0, table.output
     assert "CPE leaves out 1 post whose likes are hidden" in table.output
