@@ -19,8 +19,8 @@ import pytest
 from tests.fixtures.store import running_read_endpoint, shared_store
 from tracker.ops import dashboards as d
 from tracker.ops.macros import ALL, TimeRange, expand_sql
-from tracker.store.access import insert_json_rows
 from tracker.settings import Settings
+from tracker.store.access import insert_json_rows
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,15 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from tests.fixtures.store import cli_on, shared_store
-from tests.integration.test_roi import P1_SPEND, P2_SPEND, P3_SPEND, post, put, seed_campaign, totals
+from tests.integration.test_roi import (
+    P1_SPEND,
+    P2_SPEND,
+    P3_SPEND,
+    post,
+    put,
+    seed_campaign,
+    totals,
+)
 from tracker.cli.main import main
 from tracker.report import queries as q
 from tracker.report.tables import CPE_NOTE, RATIO_NOTE, RATIO_SPEND_COLUMNS

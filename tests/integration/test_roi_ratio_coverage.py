@@ -20,7 +20,16 @@ from typing import Any
 import pytest
 
 from tests.fixtures.store import cli_on, shared_store
-from tests.integration.test_roi import P1_REVENUE, P1_SPEND, P2_SPEND, P3_SPEND, cost, put, seed_campaign, totals
+from tests.integration.test_roi import (
+    P1_REVENUE,
+    P1_SPEND,
+    P2_SPEND,
+    P3_SPEND,
+    cost,
+    put,
+    seed_campaign,
+    totals,
+)
 from tracker.report import queries as q
 from tracker.store.access import _StoreReader
 from tracker.store.store import Store
