@@ -105,8 +105,9 @@ class Report:
 
 def build(reader: Reader, camp: q.Campaign, top_n: int = 10) -> Report:
     """Read every section of ``camp``'s report and draw its charts."""
-    by_platform, totals = q.roi_report(reader, camp, "platform")
-    by_tier, _ = q.roi_report(reader, camp, "tier")
+    roi = q.roi_reports(reader, camp, ("platform", "tier"))  # the campaign-level money read once for both
+    by_platform, totals = roi["platform"]
+    by_tier, _ = roi["tier"]
     report = Report(
         campaign=camp,
         generated_at=datetime.now(UTC),

@@ -10,6 +10,7 @@ not expose, or a ratio over 0).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -294,14 +295,30 @@ def roi_report(reader: Reader, camp: Campaign, by: str, window: Window = Window(
 
     The queries run at once: the engine plans each on one core, and
     planning is about half of their time (tests/bench/bench_roi.py)."""
-    if by not in GROUP_COLUMN:
-        raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
+    return roi_reports(reader, camp, (by,), window)[by]
+
+
+def roi_reports(reader: Reader, camp: Campaign, dimensions: Sequence[str],
+                window: Window = Window()) -> dict[str, tuple[list[dict], dict]]:
+    """``roi_report`` by each of ``dimensions``, the campaign-level money and the orders outside
+    their dates read once for all of them (they do not depend on the grouping)."""
+    for by in dimensions:
+        if by not in GROUP_COLUMN:
+            raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}")
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tracker-roi") as pool:
         level_future = pool.submit(campaign_level, reader, camp, window)
         outside_future = pool.submit(orders_outside, reader, camp, window)
-        groups, total = roi_groups(reader, camp, by, window)
+        grouped = {by: roi_groups(reader, camp, by, window) for by in dimensions}
         level = level_future.result()
-        total.update(outside_future.result())
+        outside = outside_future.result()
+    return {by: _with_campaign_level(groups, total, level, outside) for by, (groups, total) in grouped.items()}
+
+
+def _with_campaign_level(groups: list[dict], total: dict, level: dict[str, Any],
+                         outside: dict[str, int]) -> tuple[list[dict], dict]:
+    """``roi_report``'s rows from ``roi_groups``' (``groups``, ``total``), the campaign-level money
+    (``campaign_level``) and the orders outside their dates (``orders_outside``)."""
+    total.update(outside)
     roas_revenue = total.pop("roas_revenue", None)
     if level["lines"]:
         groups.append({"value": CAMPAIGN_LEVEL, "posts": 0, "spend": level["spend"], "revenue": level["revenue"],
