@@ -4,13 +4,15 @@ path that cannot be written stops the command before any work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.fixtures.store import cli_on, shared_store
 from tests.integration.test_report import seed_curve
+from tests.integration.test_roi import seed_campaign
 from tracker.cli.main import main
 from tracker.store.store import Store
 
@@ -24,9 +26,18 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+@pytest.fixture(scope="module")
+def campaign_reader(engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """The fixture campaign of test_roi.py seeded once for the module's tests that only read it
+    (readonly: the engine refuses a write)."""
+    with shared_store(engine_url, tmp_path_factory.mktemp("reading"), seed_campaign) as reader:
+        yield reader
+
+
 @pytest.fixture
-def cli(campaign_cli: Run) -> Run:
-    return campaign_cli
+def cli(campaign_reader: Store, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``tracker …`` in-process against ``campaign_reader``'s database (the result is not checked)."""
+    return cli_on(campaign_reader.settings, monkeypatch)
 
 
 # -- 1. no false "all clear" ---------------------------------------------------------------------
@@ -51,12 +62,12 @@ def test_alerts_refuses_an_unknown_campaign_or_tenant_like_roi(cli: Run) -> None
     assert "for tenant 'nobody'" in cli("alerts", "--campaign", "c1", "--tenant", "nobody").output
 
 
-def test_alerts_of_a_known_campaign_without_alerts_is_still_all_clear(cli: Run, store: Store) -> None:
+def test_alerts_of_a_known_campaign_without_alerts_is_still_all_clear(campaign_cli: Run, store: Store) -> None:
     # c1 exists for two tenants: listing its alerts needs no --tenant (roi's ambiguity check is not reused)
-    result = cli("alerts", "--campaign", "c1")
+    result = campaign_cli("alerts", "--campaign", "c1")
     assert result.exit_code == 0 and "no firing alerts" in result.output
     seed_curve(store)
-    assert "PostDecaying" in cli("alerts", "--campaign", "c1", "--alert", "PostDecaying").output
+    assert "PostDecaying" in campaign_cli("alerts", "--campaign", "c1", "--alert", "PostDecaying").output
 
 
 def test_creators_rank_refuses_an_unknown_platform_and_names_the_tags_in_use(cli: Run) -> None:
@@ -102,18 +113,18 @@ def test_since_after_until_is_a_usage_error(cli: Run, command: str) -> None:
 # -- 2. output paths checked before any work -------------------------------------------------------
 
 
-def test_curve_checks_the_png_path_before_any_work(cli: Run, store: Store, tmp_path: Path) -> None:
+def test_curve_checks_the_png_path_before_any_work(campaign_cli: Run, store: Store, tmp_path: Path) -> None:
     seed_curve(store)
     missing = tmp_path / "nodir" / "c.png"
-    result = cli("curve", "douyin:1", "--tenant", "acme", "--png", str(missing))
+    result = campaign_cli("curve", "douyin:1", "--tenant", "acme", "--png", str(missing))
     assert result.exit_code == 2
     assert f"cannot write {missing}: no such directory" in result.output
     # before any work: an unknown post is not even looked up
-    result = cli("curve", "douyin:nope", "--tenant", "acme", "--png", str(missing))
+    result = campaign_cli("curve", "douyin:nope", "--tenant", "acme", "--png", str(missing))
     assert "no such directory" in result.output and "not registered" not in result.output
 
     jpg = tmp_path / "c.jpg"
-    result = cli("curve", "douyin:1", "--tenant", "acme", "--png", str(jpg))
+    result = campaign_cli("curve", "douyin:1", "--tenant", "acme", "--png", str(jpg))
     assert result.exit_code == 2 and "c.jpg does not end in .png" in result.output
     assert not jpg.exists()
 
