@@ -16,4 +16,5 @@ CREATE TABLE IF NOT EXISTS dlq_replayed
     replayed_at   DateTime64(3, 'UTC') COMMENT 'when the worker applied it, sent again'
 )
 ENGINE = ReplacingMergeTree(replayed_at)
-ORDER BY (tenant, source_topic, src_partition, src_offset);
+ORDER BY (tenant, source_topic, src_partition, src_offset)
+SETTINGS non_replicated_deduplication_window = 1000;

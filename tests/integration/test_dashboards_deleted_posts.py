@@ -31,7 +31,7 @@ from tracker.store.store import Store
 pytestmark = pytest.mark.integration
 
 campaign_store = board_test.campaign_store
-grafana_client = board_test.grafana_client
+grafana_client = board_test.own_grafana_client  # on this test's own campaign_store, which it writes to
 
 EVERYTHING = {"tenant": TENANT, "campaign": ALL, "platform": ALL}
 P1, P2, P3 = (p[0] for p in POSTS)  # p1: PostDecaying firing; p3: PostStalled firing, a no-response heating

@@ -30,7 +30,7 @@ from tracker.store.store import Store
 pytestmark = pytest.mark.integration
 
 campaign_store = board_test.campaign_store
-grafana_client = board_test.grafana_client
+grafana_client = board_test.own_grafana_client  # on this test's own campaign_store, which it writes to
 
 USD_CNY = 7.1  # the fixture's global rate
 

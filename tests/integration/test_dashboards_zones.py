@@ -32,7 +32,7 @@ from tracker.store.store import Store
 pytestmark = pytest.mark.integration
 
 campaign_store = board_test.campaign_store
-grafana_client = board_test.grafana_client
+grafana_client = board_test.own_grafana_client  # on this test's own campaign_store, which it writes to
 
 PANEL = "Engagements gained per hour, by platform"
 DAY = (NOW - timedelta(days=3)).date()  # a day inside the fixture's range, hours before it and after

@@ -4,18 +4,19 @@ instead of a second node that doubled the post's heating spend (two nodes, 1000 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from tests.fixtures.worker import WorkerProcess
 from tests.integration.test_heat import POST, POST_COLUMNS, POSTS, sent
 from tracker.broker import topics as t
-from tracker.cli.main import main
 from tracker.store.store import Store
 
 pytestmark = pytest.mark.integration
@@ -53,25 +54,28 @@ def test_a_node_sent_but_not_stored_is_recorded_again(cli: Run, kafka: str, trac
 
 def test_heat_twice_with_the_worker_stopped_counts_one_boost(kafka: str, tracker_topics: str,
                                                              tmp_path: Path) -> None:
-    """The walkthrough: stop the worker, heat twice, start the worker: one executed node of 500."""
+    """The walkthrough: stop the worker, heat twice, start the worker: one executed node of 500.
+    The commands run as the user runs them, in their own process: with the worker stopped they open
+    its store themselves (this test process hosts the session's engine on another path)."""
     worker = WorkerProcess(kafka, tracker_topics, tmp_path / "worker").start()
-    env = {k: v for k, v in worker.env.items() if k.startswith("TRACKER_")}
 
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "tracker", *args], env=worker.env, cwd=worker.cwd,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
 
     try:
         worker.client()
         path = tmp_path / "posts.csv"
         path.write_text(POSTS, "utf-8")
-        assert run("posts", "import", str(path)).exit_code == 0
+        run("posts", "import", str(path))
         worker.wait_for("SELECT count() FROM posts FINAL", 1)
         worker.stop()
         for _ in range(2):
             result = run("heat", POST, "--spend", "500", "--channel", "dou+")
-            assert result.exit_code == 0, result.output
             time.sleep(2)
-        assert "recorded again" in result.output, result.output
+        assert "recorded again" in result.stdout, result.stdout
         worker.start()
         worker.wait_caught_up(t.HEATING)
         assert worker.scalar("SELECT count() FROM heating_nodes FINAL") == 1
