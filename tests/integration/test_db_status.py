@@ -70,16 +70,12 @@ def test_a_store_held_by_a_running_process_is_read_through_it(kafka: str, tracke
                                                               tmp_path: Path) -> None:
     """While a worker holds the embedded store, status exited 1 ("held by process …"), which a deploy
     check reads as a migration changed; it now reads the ledger through the process: 0, current."""
-    import subprocess
-    import sys
-
     from tests.fixtures.worker import WorkerProcess
 
     worker = WorkerProcess(kafka, tracker_topics, tmp_path).start()
     try:
         worker.scalar("SELECT 1")  # serving: it holds the store, migrated
-        result = subprocess.run([sys.executable, "-m", "tracker", "db", "status"], env=worker.env,
-                                capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        result = worker.command("db", "status")
     finally:
         worker.stop()
     assert result.returncode == 0, result.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,11 +23,6 @@ def worker(kafka: str, tracker_topics: str, tmp_path: Path):
     w.stop()
 
 
-def tracker(worker: WorkerProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracker", *args], env=worker.env, cwd=worker.cwd,
-                          capture_output=True, text=True, timeout=120)
-
-
 def test_set_aside_messages_are_listed_and_sent_again_keyed_by_their_post(
         kafka: str, tracker_topics: str, worker: WorkerProcess) -> None:
     pid = post_id(7)
@@ -39,23 +32,23 @@ def test_set_aside_messages_are_listed_and_sent_again_keyed_by_their_post(
     asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [(b"account-42", good), (pid.encode(), b"{oops")]))
     worker.wait_for("SELECT count() FROM dlq FINAL", 2)
 
-    summary = tracker(worker, "dlq", "--format", "json")
+    summary = worker.command("dlq", "--format", "json")
     assert summary.returncode == 0, summary.stderr
     groups = json.loads(summary.stdout)
     assert sum(g["messages"] for g in groups) == 2
     assert {g["source_topic"] for g in groups} == {t.SNAPSHOTS}
     assert any("JSON" in g["reason"] for g in groups)
 
-    shown = tracker(worker, "dlq", "show", "--format", "json")
+    shown = worker.command("dlq", "show", "--format", "json")
     payloads = {row["payload"] for row in json.loads(shown.stdout)}
     assert payloads == {good.decode(), "{oops"}
 
-    dry = tracker(worker, "dlq", "replay", "--topic", "snapshots", "--dry-run")
+    dry = worker.command("dlq", "replay", "--topic", "snapshots", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would send 1 to tracker.snapshots.v1; 1 not a JSON message with a post_id" in dry.stdout
     assert worker.scalar(f"SELECT count() FROM snapshots FINAL WHERE post_id = '{pid}'") == 0
 
-    sent = tracker(worker, "dlq", "replay", "--topic", "snapshots")
+    sent = worker.command("dlq", "replay", "--topic", "snapshots")
     assert sent.returncode == 0, sent.stderr
     assert "sent 1 to tracker.snapshots.v1" in sent.stdout
     worker.wait_for(f"SELECT count() FROM snapshots FINAL WHERE post_id = '{pid}'", 1)
@@ -63,12 +56,12 @@ def test_set_aside_messages_are_listed_and_sent_again_keyed_by_their_post(
 
     # applied, it is no longer listed as set aside; the unusable one still is
     worker.wait_for("SELECT count() FROM dlq_replayed FINAL", 1)
-    [left] = json.loads(tracker(worker, "dlq", "show", "--format", "json").stdout)
+    [left] = json.loads(worker.command("dlq", "show", "--format", "json").stdout)
     assert left["payload"] == "{oops"
-    assert "1 more was sent again and applied" in tracker(worker, "dlq").stdout
-    [done] = json.loads(tracker(worker, "dlq", "show", "--replayed", "--format", "json").stdout)
+    assert "1 more was sent again and applied" in worker.command("dlq").stdout
+    [done] = json.loads(worker.command("dlq", "show", "--replayed", "--format", "json").stdout)
     assert done["payload"] == good.decode() and done["replayed_at"] >= done["rejected_at"]
-    again = tracker(worker, "dlq", "replay", "--topic", "snapshots", "--dry-run")
+    again = worker.command("dlq", "replay", "--topic", "snapshots", "--dry-run")
     assert again.stdout.startswith("nothing to send; 1 not a JSON message with a post_id"), again.stdout
 
 
@@ -85,23 +78,23 @@ def test_a_message_longer_than_the_dlq_keeps_is_shown_cut_and_not_sent_again(
     asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [(pid.encode(), raw)]))
     worker.wait_for("SELECT count() FROM dlq FINAL", 1)
 
-    [row] = json.loads(tracker(worker, "dlq", "show", "--format", "json").stdout)
+    [row] = json.loads(worker.command("dlq", "show", "--format", "json").stdout)
     assert (row["payload_bytes"], row["payload_sha256"]) == (len(raw), hashlib.sha256(raw).hexdigest())
     assert row["payload"].encode() == raw[:128 * 1024]
-    table = tracker(worker, "dlq", "show").stdout
+    table = worker.command("dlq", "show").stdout
     assert f"(first 131,072 of {len(raw):,} bytes)" in table
 
-    dry = tracker(worker, "dlq", "replay", "--dry-run")
+    dry = worker.command("dlq", "replay", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "nothing to send; 1 longer than the 128 KiB the DLQ keeps of a message" in dry.stdout
 
 
 def test_an_empty_dlq_says_so(worker: WorkerProcess) -> None:
     worker.client()  # the worker holds the store and serves it
-    empty = tracker(worker, "dlq", "--reason", "nothing like this")
+    empty = worker.command("dlq", "--reason", "nothing like this")
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.strip() == "The DLQ is empty for these filters."
-    nothing = tracker(worker, "dlq", "replay")
+    nothing = worker.command("dlq", "replay")
     assert nothing.stdout.strip() == "No message set aside matches."
 
 
@@ -118,12 +111,12 @@ def test_a_message_still_bad_when_replayed_keeps_one_row_with_its_latest_rejecti
 
     for _ in range(2):
         before = worker.scalar("SELECT toString(max(rejected_at)) FROM dlq FINAL")
-        sent = tracker(worker, "dlq", "replay")
+        sent = worker.command("dlq", "replay")
         assert sent.returncode == 0, sent.stderr
         assert "sent 1 to tracker.snapshots.v1" in sent.stdout
         assert "tracker dlq --since " in sent.stdout  # how to list what is still bad
         worker.wait_for(f"SELECT count() FROM dlq WHERE rejected_at > '{before}'", 1)  # rejected again
         assert worker.scalar("SELECT count() FROM dlq FINAL") == 1
-    [row] = json.loads(tracker(worker, "dlq", "show", "--format", "json").stdout)
+    [row] = json.loads(worker.command("dlq", "show", "--format", "json").stdout)
     assert row["at"] == first
     assert "metrics.views" in row["reason"]

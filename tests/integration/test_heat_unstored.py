@@ -5,7 +5,6 @@ instead of a second node that doubled the post's heating spend (two nodes, 1000 
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -60,8 +59,7 @@ def test_heat_twice_with_the_worker_stopped_counts_one_boost(kafka: str, tracker
     worker = WorkerProcess(kafka, tracker_topics, tmp_path / "worker").start()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "tracker", *args], env=worker.env, cwd=worker.cwd,
-                              capture_output=True, text=True, timeout=120)
+        done = worker.command(*args)
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 

@@ -4,8 +4,6 @@ on the same store; it ran without a word."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +19,7 @@ def test_a_worker_on_a_newer_schema_warns_as_db_status_says(kafka: str, tracker_
     worker = WorkerProcess(kafka, tracker_topics, tmp_path)
     worker.prefill({"schema_migrations": (["version", "name", "checksum", "applied_at"],
                                           [(9990, "from_a_newer_release", "0" * 64, datetime.now(UTC))])})
-    status = subprocess.run([sys.executable, "-m", "tracker", "db", "status"], env=worker.env, capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path)
+    status = worker.command("db", "status")
     assert status.returncode == 1, status.stderr
     said = status.stderr.strip().removeprefix("Error: ")
     assert "9990_from_a_newer_release" in said and "this tracker is older than the store's schema" in said, said
