@@ -264,6 +264,99 @@ def test_heat_without_response_is_no_response_with_no_lift():
     assert last.incremental == 0 and last.cost_per_incremental is None
 
 
+def _decay_alerts(report) -> list[tuple[str, str, dict]]:
+    return [(a.state, a.key, a.evidence) for a in report.alerts if a.type == "PostDecaying"]
+
+
+def test_a_boost_with_no_response_does_not_silence_the_decay_it_was_bought_against():
+    """The burst decays and is alerted; a boost at hour 150 opens a pulse (the alert resolves:
+    ops acted) that brings nothing. The post goes on along the burst's decay, and once the
+    boost's pulse is found without response it is alerted again, on that decay: it was left
+    unalerted for the rest of its tracking."""
+    heat = HeatingNode("h1", T0 + 150, None, spend=500.0)
+    for seed in (2, 5):
+        v = noisy(curve(300, [(0, 5000.0, 2.0, 1.2)]), seed)
+        report = replay_post("p", snapshots(v), [heat], publish_hours=T0, params=P)
+        assert [(p.trigger, p.status) for p in report.pulse_list()] == [("publish", "settled"), ("heating", "no-response")]
+        seen = _decay_alerts(report)
+        assert [(state, key) for state, key, _ in seen] == [("firing", "0"), ("resolved", "0"), ("firing", "1")]
+        assert seen[1][2]["reason"] == "new pulse"
+        burst, again = seen[0][2], seen[2][2]
+        assert again["pulse"] == 1 and again["after_no_response"] == ["h1"] and "after_no_response" not in burst
+        # judged on the burst's decay carried on: its rise, below its line since before the boost
+        assert math.isclose(again["peak_velocity"], burst["peak_velocity"], rel_tol=0.05)
+        assert again["decaying_since"] < T0 + 150 and again["threshold"] < 0.3 * again["peak_velocity"]
+        assert 0 < again["projected_gain"] <= P.decay_gain_ratio * again["incremental"]
+        assert again["incremental"] > burst["incremental"]  # the burst's excess and all gained since
+        # after the no-response finding (the window and 6 h), the pulse's minimum age and the confirmation
+        fired = next(a for a in report.alerts if a.type == "PostDecaying" and a.key == "1")
+        assert fired.at >= T0 + 150 + P.decay_min_age_hours + P.decay_confirm_hours
+
+
+def test_a_boost_that_responds_is_alerted_on_its_own_decay_as_before():
+    heat = HeatingNode("h1", T0 + 150, None, spend=500.0)
+    v = noisy(curve(300, [(0, 5000.0, 2.0, 1.2), (150, 3000.0, 1.0, 1.2)]), 2)
+    report = replay_post("p", snapshots(v), [heat], publish_hours=T0, params=P)
+    assert [(p.trigger, p.status) for p in report.pulse_list()] == [("publish", "settled"), ("heating", "settled")]
+    seen = _decay_alerts(report)
+    assert [(state, key) for state, key, _ in seen] == [("firing", "0"), ("resolved", "0"), ("firing", "1")]
+    heated = seen[2][2]
+    assert "after_no_response" not in heated and heated["decaying_since"] > T0 + 150
+    assert heated["projected_gain"] <= P.decay_gain_ratio * heated["incremental"]
+
+
+def test_a_heat_with_no_response_and_no_decay_before_it_is_not_alerted():
+    """The decision (pure): a no-response pulse with no carried decay known (tracking started
+    with it, or the pulse before it was never fitted) does not fire; with one, it fires on the
+    same conditions as any pulse and names the boost."""
+    from tracker.analytics import alerts
+    from tracker.analytics.records import DecayView
+
+    view = DecayView(
+        pulse_index=1, decaying_since=T0 + 10, projected_gain=50.0, incremental=10_000.0,
+        peak_velocity=1000.0, baseline=0.0, threshold=250.0, recent_velocity=20.0, theta=None,
+        fit_r2=0.9, status="no-response",
+    )
+    now = float(T0 + 200)
+    assert alerts.decaying(view, now, [], None, 0.0, P) is None
+    carried = replace(view, after_no_response=("h1",))
+    ev = alerts.decaying(carried, now, [], None, 0.0, P)
+    assert ev is not None and ev["after_no_response"] == ["h1"] and ev["pulse"] == 1
+    assert alerts.decaying(replace(carried, projected_gain=2_000.0), now, [], None, 0.0, P) is None
+    assert alerts.decaying(carried, now, [now + 5], None, 0.0, P) is None  # a heating planned
+    assert alerts.decaying(replace(carried, rising=True), now, [], None, 0.0, P) is None
+    assert alerts.decaying(carried, now, [], now, 0.0, P) is None  # tracking over
+
+
+def test_the_carried_decay_survives_a_restart_and_older_states_decode_without_one():
+    """The decay carried on is stored (version 6, after the nodes): a restored state alerts
+    alike; a version-5 state decodes with none, as if the burst had closed unfitted."""
+    from tracker.analytics import pulses as mod
+
+    v = noisy(curve(300, [(0, 5000.0, 2.0, 1.2)]), 2)
+    heat = HeatingNode("h1", T0 + 150, None, spend=500.0)
+    straight = PostAnalytics(T0, None, P)
+    straight.apply_heating(heat)
+    restored = PostAnalytics(T0, None, P)
+    restored.apply_heating(heat)
+    fired: dict[str, list] = {"straight": [], "restored": []}
+    for i, snap in enumerate(snapshots(v)):
+        fired["straight"] += straight.apply_snapshot(snap).alerts
+        if i % 40 == 0:
+            restored = PostAnalytics.from_bytes(restored.to_bytes(), P)
+        fired["restored"] += restored.apply_snapshot(snap).alerts
+    assert [(a.state, a.key, a.at) for a in fired["restored"]] == [(a.state, a.key, a.at) for a in fired["straight"]]
+    assert fired["straight"][-1].evidence["after_no_response"] == ["h1"]
+    cp = straight.checkpoint
+    assert cp.carry_peak > cp.carry_base >= 0 and cp.carry_excess > 0
+    data = cp.to_bytes()
+    assert mod.PulseTracker.from_bytes(data).to_bytes() == data
+    old = bytes([5]) + data[1 : len(data) - mod._CARRY.size]
+    again = mod.PulseTracker.from_bytes(old)
+    assert all(math.isnan(getattr(again, f)) for f in mod._CARRIED)
+    assert again.decay_view(P).status == "no-response" and again.decay_view(P).after_no_response == ()
+
+
 def test_organic_onset_is_found_and_decay_alert_fires_once():
     hours = 500
     v = noisy(curve(hours, [(0, 3000.0, 2.0, 1.5), (240, 2000.0, 1.0, 1.5)], floor=2.0), 3)

@@ -44,13 +44,18 @@ def decaying(
     (a post that keeps growing is not decaying, whatever its last pulse does); no
     heating starts within ``heating_lookahead_hours``; ``now`` (steps) is inside the
     tracking window.
+    A heat with no response brought nothing to judge: the view is then of the decay the post
+    carries on from its last responding pulse (:meth:`.PulseTracker.carried_view`), judged by the
+    same rules, and the evidence names the boost (``after_no_response``: its heating ids); with
+    no such decay known, it does not fire.
     ``reheat_lift_per_spend`` is what this post's heated pulses brought per unit of spend,
     the decaying one included when it is heated (None when never heated; the stream's
     suggestion then reads its creator's or
     tier's history, :mod:`.reheat`).
     """
     step = params.grid_hours
-    if view.status == "no-response" or view.decaying_since is None or view.rising:
+    carried = view.status == "no-response"
+    if (carried and not view.after_no_response) or view.decaying_since is None or view.rising:
         return None
     if tracking_end is not None and now >= tracking_end:
         return None
@@ -62,7 +67,7 @@ def decaying(
     lookahead = params.heating_lookahead_hours / step
     if any(now <= start < now + lookahead for start in planned_heating):
         return None
-    return {
+    evidence: dict[str, Any] = {
         "pulse": view.pulse_index,
         "decaying_since": view.decaying_since,
         "peak_velocity": view.peak_velocity,
@@ -75,6 +80,9 @@ def decaying(
         "fit_r2": view.fit_r2,
         "reheat_lift_per_spend": reheat_lift_per_spend,
     }
+    if carried:
+        evidence["after_no_response"] = list(view.after_no_response)
+    return evidence
 
 
 def unavailable(

@@ -99,8 +99,9 @@ LEVEL = K + 1
 HELD = K + 2
 """Index of the held level in the coefficients."""
 _TRI = np.triu_indices(N)
-_COEFS = {2: K + 1, 3: K + 2, 4: K + 2, 5: N}
-"""Coefficients stored by each state version (2: no level; 3, 4: no held level)."""
+_COEFS = {2: K + 1, 3: K + 2, 4: K + 2, 5: N, 6: N}
+"""Coefficients stored by each state version (2: no level; 3, 4: no held level; 6 adds the carried
+decay, :data:`_CARRIED`)."""
 BETA_PRIOR_HOURS = 24.0
 """β (how far the earlier pulses' extrapolation is off) is pulled towards 1 with the weight of
 this many hours of the counterfactual: a fit cannot blame a later pulse for an earlier one's
@@ -212,13 +213,21 @@ _F64 = (
     "amplitude",
 )  # fmt: skip
 _STORED = _I32 + _U8 + _BITS + _F64
+_CARRIED = ("carry_peak", "carry_base", "carry_excess", "carry_since")
+"""The decay the post carries on from its last responding pulse, as that pulse closed: its
+fitted peak velocity and baseline (the decay line's rise), its excess (deseasonalised counts, the
+gain condition's reference) and the step its fit fell below the decay line (NaN: none). While the
+current pulse is a heat with no response, ``PostDecaying`` judges that decay
+(:meth:`PulseTracker.decay_view`). Stored after the nodes from version 6: an older state decodes
+with none (NaN), its next responding pulse sets them."""
+_CARRY = struct.Struct(f"<{len(_CARRIED)}d")
 # Read-only results of the last fit: recomputed by the next read, never stored.
 _FIT = ("fit_step", "half_x", "peak_tau", "peak_v", "since", "fit_r2")
 _INTS = _I32 + _U8 + _BITS + ("fit_step",)
 _F32 = _FIT[1:]
 _HEAD = struct.Struct(f"<B{len(_I32)}i{len(_U8)}BIQ{len(_F64)}dBBHH")
 _F4 = np.float32
-_VERSION = 5
+_VERSION = 6
 _F_RESPONDED, _F_NO_RESPONSE, _F_PEAKED = 1, 2, 4
 _F_RISE_UNSEEN = 64  # flags bit 6: no snapshot within RISE_SEEN_HOURS of the onset (kept past the fold)
 RISE_SEEN_HOURS = 6.0
@@ -240,7 +249,7 @@ class PulseTracker:
     """Pulses of one post, fed complete steps in order; small and serialisable."""
 
     __slots__ = (
-        *_STORED, *_FIT, "ring", "dring", "early", "cf", "shape", "coef", "gram", "rhs", "ids", "nodes",
+        *_STORED, *_CARRIED, *_FIT, "ring", "dring", "early", "cf", "shape", "coef", "gram", "rhs", "ids", "nodes",
         "closed_pulses", "population", "_resp", "_cycle", "_memo",
     )  # fmt: skip
 
@@ -296,6 +305,10 @@ class PulseTracker:
     theta: float
     offset: float
     amplitude: float
+    carry_peak: float
+    carry_base: float
+    carry_excess: float
+    carry_since: float
     half_x: float
     peak_tau: float
     peak_v: float
@@ -307,6 +320,8 @@ class PulseTracker:
             setattr(self, f, 0)
         for f in _F64 + _FIT[1:]:
             setattr(self, f, 0.0)
+        for f in _CARRIED:
+            setattr(self, f, math.nan)
         self.next_step = self.onset = self.cand_start = self.fit_step = self.cf_ref = NONE
         self.publish = NONE if publish is None else publish
         self.track_end = NONE if track_end is None else track_end
@@ -558,6 +573,7 @@ class PulseTracker:
             self.heat_lift += self.incremental(params)
             self.heat_spend += self.spend
         self.closed += 1
+        self._carry(params, responded)
         if not responded:
             return
         # the post's shape: its responding pulses' mixtures, the latest weighing half
@@ -576,6 +592,52 @@ class PulseTracker:
         # told from a slowly decaying tail, and held constant it would outlive that tail
         self.cf[K - 1] += self.level_at(next_onset, params)
         self.cf_ref = next_onset
+
+    def _carry(self, params: AnalyticsParams, responded: bool) -> None:
+        """Keep the decay the post goes on with after this pulse (:data:`_CARRIED`): a responding
+        pulse's own, fitted as it closes; a pulse with no response leaves the earlier one going
+        on, its excess grown by what the post gained over the interval."""
+        if responded:
+            fitted = self.fit_step != NONE and self.peak_tau >= 0
+            self.carry_peak = self.peak_v if fitted else math.nan
+            self.carry_base = self.base if fitted else math.nan
+            self.carry_excess = self.so_far() if fitted else math.nan
+            self.carry_since = self.since if fitted else math.nan
+        elif self.carry_peak == self.carry_peak:
+            if self.carry_since != self.carry_since:
+                since = self._carried_since(params)
+                self.carry_since = math.nan if since is None else float(since)
+            self.carry_excess = self._carried_excess()
+
+    def _carried_excess(self) -> float:
+        """The carried decay's excess so far (deseasonalised counts): its pulse's as it closed
+        and all the post gained over the intervals of the heats with no response since (their
+        counterfactual is that decay)."""
+        return self.carry_excess + self.p_dtotal - self.beta() * self.b0 * (self.next_step - self.onset)
+
+    def _carried_since(self, params: AnalyticsParams) -> int | None:
+        """The step the carried decay fell below its decay line, as the current fit reads the
+        steps since the onset (the counterfactual, the levels and the little excess the fit
+        gives a pulse with no response); already below at the onset, the step its pulse's fit
+        said (else the onset); None: not yet."""
+        if "carried_since" in self._memo:
+            hit = self._memo["carried_since"]
+            return None if hit is None else int(hit)
+        line = self.carry_base + params.decay_fraction * (self.carry_peak - self.carry_base)
+        tau_now = self.next_step - self.onset
+        taus = np.arange(tau_now)
+        steps = self.onset + taus
+        fitted = self.beta() * self._cf_array(steps, params) + self.level()
+        fitted += float(self.coef[HELD]) * self.held_column(steps, params)
+        fitted += self.response(params).matrix(0, tau_now) @ self.coef[:K].astype(float)
+        below = (fitted <= line).nonzero()[0]
+        since: int | None = None
+        if len(below) and below[0] == 0 and self.carry_since == self.carry_since:
+            since = min(int(self.carry_since), self.onset)
+        elif len(below):
+            since = self.onset + int(below[0])
+        self._memo["carried_since"] = None if since is None else float(since)
+        return since
 
     # -- feeding -----------------------------------------------------------
 
@@ -1137,8 +1199,11 @@ class PulseTracker:
         return point, point * max(0.0, 1.0 - spread), point * (1.0 + spread)
 
     def decay_view(self, params: AnalyticsParams = DEFAULT_PARAMS) -> DecayView:
-        """The current pulse as the ``PostDecaying`` decision sees it."""
+        """The current pulse as the ``PostDecaying`` decision sees it; a heat with no response,
+        the decay the post is on (:meth:`carried_view`)."""
         self._ensure_fit(params)
+        if self._flag(_F_NO_RESPONSE) and self.carry_peak == self.carry_peak:
+            return self.carried_view(params)
         peak = self.peak_v if self.peak_tau >= 0 else None
         threshold = None if peak is None else self.base + params.decay_fraction * (peak - self.base)
         since = int(self.since) if self._decayed(params) else None
@@ -1155,6 +1220,36 @@ class PulseTracker:
             fit_r2=None if self.fit_r2 != self.fit_r2 else self.fit_r2,
             status=self.status(params),
             rising=self.rising(params),
+        )
+
+    def carried_view(self, params: AnalyticsParams = DEFAULT_PARAMS) -> DecayView:
+        """A heat with no response as the ``PostDecaying`` decision sees it: the post goes on
+        along the decay of its last responding pulse (this pulse's counterfactual), judged as
+        that pulse was: below its decay line (its baseline + ``decay_fraction`` × its rise) for
+        ``decay_hours``, and the fitted gain over ``decay_gain_horizon_hours`` (the whole fitted
+        velocity, held to the last day's level: earlier pulses' tails count in it) against its
+        excess so far (:meth:`_carried_excess`). A boost that brought nothing does not end the
+        decay it was bought against."""
+        self._ensure_fit(params)
+        line = self.carry_base + params.decay_fraction * (self.carry_peak - self.carry_base)
+        since = self._carried_since(params)
+        if since is not None and self.next_step - 1 < since + params.steps(params.decay_hours) - 1:
+            since = None
+        projected = self.project(self.next_step + params.steps(params.decay_gain_horizon_hours), params)
+        return DecayView(
+            pulse_index=self.index,
+            decaying_since=since,
+            projected_gain=None if projected is None else projected[0],
+            incremental=self._carried_excess(),
+            peak_velocity=self.carry_peak,
+            baseline=self.carry_base,
+            threshold=line,
+            recent_velocity=None if self.last_obs_v != self.last_obs_v else self.last_obs_v,
+            theta=None,
+            fit_r2=None if self.fit_r2 != self.fit_r2 else self.fit_r2,
+            status=self.status(params),
+            rising=self.rising(params),
+            after_no_response=self.ids,
         )
 
     def rising(self, params: AnalyticsParams = DEFAULT_PARAMS) -> bool:
@@ -1220,7 +1315,7 @@ class PulseTracker:
     def copy(self) -> PulseTracker:
         """An independent copy (the live view is built from the checkpoint this way)."""
         other = PulseTracker.__new__(PulseTracker)
-        for f in _STORED + _FIT:
+        for f in _STORED + _CARRIED + _FIT:
             setattr(other, f, getattr(self, f))
         other.ring = list(self.ring)
         other.dring = list(self.dring)
@@ -1251,7 +1346,7 @@ class PulseTracker:
             np.asarray(self.cf, dtype="<f4").tobytes(), np.asarray(self.shape, dtype="<f4").tobytes(),
             np.asarray(self.coef, dtype="<f4").tobytes(),
             np.asarray(self.gram[_TRI], dtype="<f4").tobytes(), np.asarray(self.rhs, dtype="<f4").tobytes(),
-            text, nodes,
+            text, nodes, _CARRY.pack(*(getattr(self, f) for f in _CARRIED)),
         ))  # fmt: skip
 
     @classmethod
@@ -1304,6 +1399,12 @@ class PulseTracker:
         off += n_text
         self.nodes = _decode_nodes(bytes(buf[off : off + n_nodes])) if n_nodes else []
         off += n_nodes
+        carried = (math.nan,) * len(_CARRIED)
+        if vals[0] >= 6:  # older states carry no decay: the next responding pulse sets one
+            carried = _CARRY.unpack_from(buf, off)
+            off += _CARRY.size
+        for f, x in zip(_CARRIED, carried, strict=True):
+            setattr(self, f, x)
         self.closed_pulses = []
         self.population = None
         self._resp = None

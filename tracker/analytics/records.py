@@ -86,6 +86,10 @@ class DecayView:
     status: str
     rising: bool = False
     """The post's velocity has turned up from its low since the pulse (it keeps growing)."""
+    after_no_response: tuple[str, ...] = ()
+    """The current pulse's heating ids when it is a heat with no response and the view is of the
+    decay the post carries on from its last responding pulse (its peak, baseline, excess); empty
+    otherwise."""
 
 
 def cost_per_incremental(spend: float, incremental: float) -> float | None:
