@@ -214,6 +214,27 @@ def one_boost_messages() -> list[tuple[str, dict]]:
     return [(t.POSTS, registry()), (t.HEATING, heat)] + [(t.SNAPSHOTS, snapshot(h, likes(h))) for h in range(240)]
 
 
+def test_a_boost_with_no_response_is_alerted_on_the_decay_it_was_bought_against() -> None:
+    """Alerted on its burst, the post is boosted (800 CNY from hour 120) and gains nothing from
+    it: the alert resolved on the boost's pulse, and none fired again for the rest of its
+    tracking. Once the boost reads no response (and its pulse is 48 h old), the burst's decay
+    carried on is alerted on the boost's pulse, saying so; the re-heat it suggests rests on this
+    post's boost: 800 CNY for nothing, no amount."""
+    heat = [m for m in one_boost_messages() if m[0] != t.SNAPSHOTS]
+    _, out = run(heat + [(t.SNAPSHOTS, snapshot(h, int(3000 * (1 - 0.9 ** (h + 1))) + 5 * h)) for h in range(240)])
+    rows = [dict(zip(r.COLUMNS[r.ALERTS], row, strict=True)) for row in out.rows[r.ALERTS]]
+    decaying = [{**a, "evidence": json.loads(a["evidence"]), "suggestion": json.loads(a["suggestion"] or "null")}
+                for a in rows if a["alert"] == "PostDecaying"]
+    assert [(a["state"], a["alert_id"].rsplit(":", 1)[1]) for a in decaying] == [
+        ("firing", "0"), ("resolved", "0"), ("firing", "1")]
+    again = decaying[-1]
+    assert again["evidence"]["after_no_response"] == ["h1"] and again["evidence"]["heating_ids"] == ["h1"]
+    assert again["starts_at"] >= T0 + timedelta(hours=120 + 48)
+    assert again["summary"].startswith("pulse 1 (heating h1) brought no response; the decay before it has run its course")
+    assert again["suggestion"] == {"action": "reheat", "no_lift": {"amount": "800.00", "currency": "CNY"},
+                                   "basis": "this post's earlier pulses", "basis_pulse": 1}
+
+
 def test_a_post_whose_one_boost_has_run_its_course_is_suggested_a_reheat_on_it() -> None:
     """Its one heated pulse decaying, the post was suggested a re-heat "as never heated" (no
     history of its own, none of its creator's): the boost's own lift per CNY is the best guide."""

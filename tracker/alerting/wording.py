@@ -25,9 +25,9 @@ ZH_ALERTS = {"PostDecaying": "衰减预警", "PostUnavailable": "不可见", "Po
 ZH_STATUS = {"FIRING": "触发", "RESOLVED": "恢复", "FIRED+RESOLVED": "触发后恢复"}
 HIDDEN = frozenset({"pulse", "pulse_number", "pulse_trigger", "heating_ids", "decaying_since", "conditions_since",
                     "hour", "time_zone", "platform", "new_pulse", "new_pulse_trigger", "new_heating_ids",
-                    "reheated_with"})
+                    "reheated_with", "after_no_response"})
 """Evidence keys told elsewhere: the pulse in the summary (and the one a resolve names, with the boost
-that started it); grid steps by their ``*_at`` times (``pulse_number``, the pulse counted from 1, is in
+that started it; a boost with no response whose earlier decay is alerted); grid steps by their ``*_at`` times (``pulse_number``, the pulse counted from 1, is in
 alerts stored before pulses were named by index); the zone by the times it formats; the platform by the
 post id."""
 LABELS: dict[str, str] = {

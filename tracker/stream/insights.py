@@ -510,9 +510,13 @@ def pulse_name(evidence: Mapping[str, Any]) -> str:
 
 def decaying_summary(evidence: Mapping[str, Any], horizon_hours: float = 72.0) -> str:
     """``PostDecaying``'s one line: the pulse has run its course (the pulses table reads it
-    ``settled``) and how little the next ``horizon_hours`` should still add to its lift."""
+    ``settled``) and how little the next ``horizon_hours`` should still add to its lift; a boost
+    with no response (``after_no_response``), that the decay it was bought against has (the lift
+    is then that decay's)."""
     gain, lift = evidence.get("projected_gain"), evidence.get("incremental")
     head = f"{pulse_name(evidence)} has run its course"
+    if evidence.get("after_no_response"):
+        head = f"{pulse_name(evidence)} brought no response; the decay before it has run its course"
     if gain is None or not lift:
         return head + "; re-heat while it is tracked"
     return (f"{head} — projected {horizon_hours:g} h gain {_percent(gain / lift)} of its lift; "
