@@ -40,13 +40,12 @@ def views(k: int) -> int:
 
 def test_a_boost_planned_then_cancelled_lets_the_alert_fire_and_costs_nothing(kafka: str, tracker_topics: str,
                                                                             tmp_path: Path) -> None:
-    """A boost planned for hour 60 holds back the publish burst's ``PostDecaying``; it never ran, and
-    ops cancel it once the worker has read past its start. The post is read again without it: the
-    burst's alert fires (the plan had held it back, then the boost's own pulse, read with no
-    response at hour 78 but not 48 h old: it would have been alerted at that age, on the burst's
-    decay carried on). An 800 CNY boost at hour
-    120 then resolves it, and once that boost has run its course its alert expects what heating
-    efficiency reads for the post (the boost's engagements per CNY), not that lift over 1,600 CNY."""
+    """A boost planned for hour 60 holds back the publish burst's ``PostDecaying``; it never ran. Once
+    its pulse reads no response, the burst's decay it was bought against is alerted on that pulse,
+    saying the boost brought nothing. Ops cancel it: the post is read again without it, that alert
+    resolves and the burst's fires on the burst. An 800 CNY boost at hour 120 then resolves it, and
+    once that boost has run its course its alert expects what heating efficiency reads for the post
+    (the boost's engagements per CNY), not that lift over 1,600 CNY."""
     worker = WorkerProcess(kafka, tracker_topics, tmp_path).start()
     firing = "SELECT count() FROM alerts FINAL WHERE alert = 'PostDecaying' AND state = 'firing'"
     try:
@@ -56,10 +55,17 @@ def test_a_boost_planned_then_cancelled_lets_the_alert_fire_and_costs_nothing(ka
         asyncio.run(produce(kafka, tracker_topics + t.SNAPSHOTS, [snapshot(1, k, views=views(k)) for k in range(90)]))
         worker.wait_caught_up(t.SNAPSHOTS)
         worker.wait_for("SELECT count() FROM pulses FINAL WHERE has(heating_ids, 'p1')", 1)
-        assert worker.scalar(firing) == 0  # planned within 24 h, then the boost's own pulse (under 48 h old)
+        on_pulse = firing + " AND JSONExtractInt(evidence, 'pulse') = {}"
+        worker.wait_for(on_pulse.format(1), 1)  # held back while planned, then alerted on the boost's pulse
+        assert worker.scalar(firing) == 1
+        assert worker.scalar("SELECT JSONExtract(evidence, 'after_no_response', 'Array(String)') FROM alerts FINAL "
+                             "WHERE alert = 'PostDecaying'") == ["p1"]
         asyncio.run(produce(kafka, tracker_topics + t.HEATING, [node("p1", 60, "800.00", "cancelled")]))
-        worker.wait_for(firing, 1)
-        assert worker.scalar("SELECT JSONExtractInt(evidence, 'pulse') FROM alerts FINAL") == 0
+        worker.wait_for(on_pulse.format(0), 1)
+        assert worker.scalar(firing) == 1
+        resolved = worker.scalar("SELECT JSONExtractString(evidence, 'reason') FROM alerts FINAL "
+                                 "WHERE alert = 'PostDecaying' AND state = 'resolved'")
+        assert resolved == "read again without the cancelled boost p1"
         worker.wait_for("SELECT count() FROM pulses FINAL WHERE has(heating_ids, 'p1') AND status != 'removed'", 0)
 
         asyncio.run(produce(kafka, tracker_topics + t.HEATING, [node("h2", 120, "800.00", "executed")]))

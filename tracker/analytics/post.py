@@ -199,9 +199,8 @@ class PostAnalytics:
         """Whether ``node`` (times in hours), new to the checkpoint, starts before the steps it has
         made final: :meth:`apply_heating` would start its pulse at the checkpoint, not at its start
         (a boost recorded after the reorder window had passed it); or whether it cancels a node the
-        checkpoint has read: its pulse would stand, a boost that never ran, and a pulse that never
-        responds is never alerted decaying (a plan that held back ``PostDecaying`` and fell through
-        kept the post from it for the rest of its tracking). The stream then reads the post again
+        checkpoint has read: its pulse would stand, a boost that never ran read as one that brought
+        no response (its spend counted with no lift, its alert worded so). The stream then reads the post again
         from its stored snapshots (``Insights.rebuild``), without the cancelled node, as it reads a
         node cancelled in time."""
         cp = self.checkpoint
@@ -389,7 +388,9 @@ class PostAnalytics:
                 self.reheat_efficiency(pulses[-1]),
                 p,
             )
-            if ev is not None and live.next_step - live.onset < p.steps(p.decay_min_age_hours):
+            # a boost with no response is judged on the decay before it, whose slow part shows
+            young = live.next_step - live.onset < p.steps(p.decay_min_age_hours)
+            if ev is not None and young and "after_no_response" not in ev:
                 ev = None
             if ev is None:
                 self.pending = NONE
