@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from tests.fixtures.broker import short_lived_node
 from tracker.broker.node import KafkaNode, free_port
 from tracker.broker.topics import POSTS, SNAPSHOTS, describe_topics
 from tracker.errors import ConfigError
@@ -74,19 +76,21 @@ def test_second_node_on_a_taken_port_says_so(kafka: str, tmp_path) -> None:
 def test_the_node_log_rolls_over_by_size(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The node's log is capped: it grew 4 MB in 17 minutes while the broker refused one client,
     into one file nothing removed. A node started with a 16 KB roll-over (its start alone logs
-    more) keeps LOG_BACKUPS files beside server.log."""
+    more) keeps LOG_BACKUPS files beside server.log. The node's JVM options (a test node's) reach
+    its command line."""
     import tracker.broker.node as node_module
-    from tracker.settings import Settings
 
     monkeypatch.setattr(node_module, "LOG_FILE_KB", 16, raising=False)
     monkeypatch.setattr(node_module, "LOG_BACKUPS", 2, raising=False)
-    node = KafkaNode(data_dir=tmp_path / "kafka", cache_dir=Settings().cache_dir, port=free_port(),
-                     controller_port=free_port(), version=Settings().kafka_version)
+    node = short_lived_node(tmp_path / "kafka")
     node.start(timeout_s=120)
     try:
         logs = node.log_file.parent
         rolled = sorted(p.name for p in logs.glob("server.log.*"))
         assert rolled == ["server.log.1", "server.log.2"], sorted(p.name for p in logs.iterdir())
         assert all(p.stat().st_size < 2 * 16 * 1024 for p in logs.glob("server.log*"))
+        # the node's own JVM options reach its command line
+        cmdline = Path(f"/proc/{node.pid()}/cmdline").read_bytes().split(b"\0")
+        assert b"-XX:TieredStopAtLevel=1" in cmdline, cmdline
     finally:
         node.stop()

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.broker import short_lived_node
 from tests.fixtures.data import snapshots
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.broker import topics as t
@@ -49,12 +50,9 @@ def wait(condition: Any, timeout: float, what: str, worker: WorkerProcess) -> No
 
 @pytest.mark.timeout(900)
 def test_a_broker_outage_fails_readiness_not_liveness_and_does_not_flood_the_log(tmp_path: Path) -> None:
-    from tracker.broker.node import KafkaNode, free_port
     from tracker.broker.topics import create_topics
-    from tracker.settings import Settings
 
-    node = KafkaNode(data_dir=tmp_path / "kafka", cache_dir=Settings().cache_dir, port=free_port(),
-                     controller_port=free_port(), version=Settings().kafka_version)
+    node = short_lived_node(tmp_path / "kafka")
     node.start(timeout_s=120)
     worker = None
     try:

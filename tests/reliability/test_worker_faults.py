@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.broker import short_lived_node
 from tests.fixtures.data import registry, snapshots, views_at
 from tests.fixtures.worker import WorkerProcess, produce
 from tracker.broker import topics as t
@@ -105,12 +106,9 @@ def test_a_worker_whose_broker_is_gone_still_stops_when_told(tmp_path: Path) -> 
     """`make stop` (the broker) before Ctrl-C: Faust waits for the batch in hand to be committed,
     which never happens, and the worker logged metadata errors until killed. It now exits once
     TRACKER_STOP_TIMEOUT_SECONDS have passed, saying why."""
-    from tracker.broker.node import KafkaNode, free_port
     from tracker.broker.topics import create_topics
-    from tracker.settings import Settings
 
-    node = KafkaNode(data_dir=tmp_path / "kafka", cache_dir=Settings().cache_dir, port=free_port(),
-                     controller_port=free_port(), version=Settings().kafka_version)
+    node = short_lived_node(tmp_path / "kafka")
     node.start(timeout_s=120)
     worker = None
     try:

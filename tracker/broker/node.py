@@ -145,6 +145,8 @@ class KafkaNode:
     controller_port: int | None = None
     version: str = "4.1.1"
     heap: str = "1g"
+    jvm_options: tuple[str, ...] = ()
+    """Further JVM options of the node (a test session's short-lived node: ``-XX:TieredStopAtLevel=1``)."""
 
     @property
     def bootstrap(self) -> str:
@@ -251,7 +253,7 @@ class KafkaNode:
         config = self._write_config()
         self._format_once(libs, config)
         cmd = self._java(
-            libs, f"-Xmx{self.heap}", f"-Xms{min_heap(self.heap)}", "-XX:+UseG1GC",
+            libs, f"-Xmx{self.heap}", f"-Xms{min_heap(self.heap)}", "-XX:+UseG1GC", *self.jvm_options,
             "-Djava.awt.headless=true", f"-Dkafka.logs.dir={self.log_file.parent}",
             *self._logging_opts(), "kafka.Kafka", str(config),
         )
